@@ -1,0 +1,3 @@
+from contentfab.cli import main
+
+main()

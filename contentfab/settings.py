@@ -1,0 +1,84 @@
+"""One typed settings object, read from ``CONTENTFAB_*`` environment variables at the edge.
+
+The CLI and the worker boot build a :class:`Settings` once and pass it down; no other module
+reads the environment. Defaults give the embedded set-up: a SQLite database, kombu's SQLAlchemy
+transport on a SQLite file as the broker (no server needed), and a model store in the user's
+cache directory. Production points ``CONTENTFAB_DATABASE_URL`` at PostgreSQL and
+``CONTENTFAB_BROKER_URL`` at Redis.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _xdg(variable: str, fallback: str, *parts: str) -> Path:
+    return Path(os.environ.get(variable) or Path(fallback).expanduser()).joinpath(*parts)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONTENTFAB_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_DATA_HOME", "~/.local/share", "contentfab"),
+        description="Where the embedded SQLite database, broker file and assets live.",
+    )
+    model_store: Path = Field(
+        default_factory=lambda: _xdg("XDG_CACHE_HOME", "~/.cache", "contentfab", "models"),
+        description="Exported ONNX models and their manifests (built by `contentfab models build`).",
+    )
+    database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite in data_dir.")
+    broker_url: str = Field(default="", description="Celery broker; default sqla+sqlite in data_dir.")
+    result_backend: str | None = Field(
+        default=None,
+        description="Celery result backend. Unused by contentfab itself: job state lives in SQL.",
+    )
+
+    # Inference
+    providers: list[str] = Field(
+        default=["CUDAExecutionProvider", "CPUExecutionProvider"],
+        description="ONNX Runtime execution providers in order of preference; unavailable ones "
+        "are skipped and the one actually used is recorded on every asset.",
+    )
+    intra_op_threads: int = Field(default=0, ge=0, description="0 lets ONNX Runtime decide.")
+    copy_model: str = Field(default="smollm2-135m-instruct", description="Default copy model.")
+
+    # Queueing
+    chunk_size: int = Field(default=8, ge=1, le=512, description="Job IDs per task message.")
+    task_soft_time_limit: int = Field(default=900, ge=10, description="Seconds.")
+    task_time_limit: int = Field(default=960, ge=10, description="Seconds; hard kill.")
+    max_retries: int = Field(default=5, ge=0, description="Retries of transient errors per task.")
+    max_deliveries: int = Field(
+        default=3,
+        ge=1,
+        description="How often a job may be handed to a worker that then dies before the job is "
+        "marked failed instead of redelivered again.",
+    )
+    worker_concurrency: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'contentfab.db'}"
+        if not self.broker_url:
+            self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.db'}"
+        if self.task_time_limit <= self.task_soft_time_limit:
+            raise ValueError("task_time_limit must be larger than task_soft_time_limit")
+        return self
+
+    @property
+    def asset_dir(self) -> Path:
+        return self.data_dir / "assets"
+
+    @property
+    def visibility_timeout(self) -> int:
+        """Redis redelivers unacked messages after this; it must outlast the longest task."""
+        return self.task_time_limit * 2 + 60
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.model_store.mkdir(parents=True, exist_ok=True)
