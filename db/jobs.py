@@ -1,0 +1,192 @@
+"""Job state transitions: claim, complete, fail, and campaign completion — all in SQL.
+
+Campaign completion is decided here, by counting job rows, rather than by Celery chords: the
+database is the source of truth and survives broker restarts and redeliveries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from db.models import Asset, Campaign, CampaignStatus, Job, JobStatus, utcnow
+
+
+@dataclass
+class Claim:
+    """The jobs of one task message that this delivery should work on."""
+
+    ready: list[Job]
+    given_up: list[Job]  # handed to dying workers too often; now marked failed
+    already_finished: int  # done or failed by an earlier delivery
+
+
+def claim_jobs(
+    session: Session, job_ids: Sequence[int], *, worker: str, max_deliveries: int
+) -> Claim:
+    """Mark the unfinished jobs among ``job_ids`` as running by ``worker``.
+
+    A job found already RUNNING was started by a delivery that never finished (the worker died,
+    or its database went away): that counts as a lost delivery. After ``max_deliveries`` of those
+    the job is failed with the reason instead of being tried again, so a poison item that kills
+    its worker cannot loop forever.
+    """
+    query = (
+        select(Job)
+        .where(Job.id.in_(job_ids))
+        .order_by(Job.id)
+        .options(selectinload(Job.product))
+        .with_for_update(of=Job)
+    )
+    jobs = list(session.scalars(query))
+    ready: list[Job] = []
+    given_up: list[Job] = []
+    finished = 0
+    now = utcnow()
+    for job in jobs:
+        if job.status in JobStatus.terminal():
+            finished += 1
+            continue
+        if job.status == JobStatus.RUNNING:
+            job.deliveries += 1
+            if job.deliveries >= max_deliveries:
+                job.status = JobStatus.FAILED
+                job.finished_at = now
+                job.last_error = (
+                    f"gave up after {job.deliveries} lost deliveries: the worker running this job "
+                    f"died or lost its database each time (last worker: {job.worker})"
+                )
+                given_up.append(job)
+                continue
+        job.status = JobStatus.RUNNING
+        job.attempts += 1
+        job.worker = worker
+        job.started_at = now
+        ready.append(job)
+    session.flush()
+    return Claim(ready=ready, given_up=given_up, already_finished=finished)
+
+
+def complete_job(
+    session: Session,
+    job: Job,
+    *,
+    text: str | None,
+    uri: str | None,
+    sha256: str,
+    meta: dict[str, Any],
+) -> Asset:
+    """Store the asset for ``job``'s slot and mark the job done.
+
+    If an earlier delivery already stored an asset for this slot (it died before marking the
+    job done), that asset is kept and no second one is written.
+    """
+    existing = session.scalar(select(Asset).where(Asset.job_id == job.id))
+    if existing is None:
+        asset = Asset(
+            job_id=job.id,
+            campaign_id=job.campaign_id,
+            product_id=job.product_id,
+            kind=job.kind,
+            channel=job.channel,
+            variant=job.variant,
+            text=text,
+            uri=uri,
+            sha256=sha256,
+            meta=meta,
+        )
+        try:
+            with session.begin_nested():
+                session.add(asset)
+        except IntegrityError:
+            # A concurrent delivery won the race for this slot; keep its asset.
+            existing = session.scalar(select(Asset).where(Asset.job_id == job.id))
+            if existing is None:
+                raise
+            asset = existing
+    else:
+        asset = existing
+    job.status = JobStatus.DONE
+    job.finished_at = utcnow()
+    job.last_error = None
+    return asset
+
+
+def fail_job(session: Session, job: Job, reason: str) -> None:
+    job.status = JobStatus.FAILED
+    job.finished_at = utcnow()
+    job.last_error = reason[:4000]
+
+
+def release_jobs(session: Session, job_ids: Sequence[int]) -> None:
+    """Put running jobs back to queued (before a transient-error retry)."""
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.status == JobStatus.RUNNING)
+        .values(status=JobStatus.QUEUED)
+    )
+
+
+def mark_campaign_running(session: Session, campaign_id: int) -> None:
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.QUEUED)
+        .values(status=CampaignStatus.RUNNING, started_at=utcnow())
+    )
+
+
+def finish_campaign_if_done(session: Session, campaign_id: int) -> bool:
+    """Close the campaign when no job is left unfinished. Safe to call from every task."""
+    unfinished = exists().where(
+        Job.campaign_id == campaign_id, Job.status.not_in(JobStatus.terminal())
+    )
+    any_done = exists().where(Job.campaign_id == campaign_id, Job.status == JobStatus.DONE)
+    result = session.execute(
+        update(Campaign)
+        .where(
+            and_(
+                Campaign.id == campaign_id,
+                Campaign.status.in_([CampaignStatus.QUEUED, CampaignStatus.RUNNING]),
+                ~unfinished,
+            )
+        )
+        .values(
+            status=case((any_done, CampaignStatus.DONE), else_=CampaignStatus.FAILED),
+            finished_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def reopen_failed_jobs(session: Session, campaign_id: int) -> list[int]:
+    """Reset the failed jobs of a campaign to queued; returns their IDs."""
+    ids = list(
+        session.scalars(
+            select(Job.id).where(Job.campaign_id == campaign_id, Job.status == JobStatus.FAILED)
+        )
+    )
+    if ids:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(ids))
+            .values(status=JobStatus.QUEUED, deliveries=0, last_error=None, finished_at=None)
+        )
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(status=CampaignStatus.RUNNING, finished_at=None)
+        )
+    return ids
+
+
+def count_jobs(session: Session, campaign_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Job.status, func.count()).where(Job.campaign_id == campaign_id).group_by(Job.status)
+    )
+    return {str(status): int(n) for status, n in rows}

@@ -1,0 +1,110 @@
+"""Read-side queries over the asset database (CLI, API and gallery share these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
+
+
+@dataclass
+class CampaignSummary:
+    id: int
+    name: str
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    jobs: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> status -> count
+    assets: dict[str, int] = field(default_factory=dict)  # kind -> count
+    failures: list[tuple[str, int]] = field(default_factory=list)  # (reason, count)
+
+    @property
+    def total_jobs(self) -> int:
+        return sum(sum(by_status.values()) for by_status in self.jobs.values())
+
+    def count(self, status: JobStatus) -> int:
+        return sum(by_status.get(status.value, 0) for by_status in self.jobs.values())
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def elapsed_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at or datetime.now(self.started_at.tzinfo)
+        return (end - self.started_at).total_seconds()
+
+
+def get_campaign(session: Session, campaign_id: int) -> Campaign | None:
+    return session.get(Campaign, campaign_id)
+
+
+def list_campaigns(session: Session, limit: int = 50) -> list[Campaign]:
+    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(limit)))
+
+
+def campaign_summary(session: Session, campaign: Campaign) -> CampaignSummary:
+    summary = CampaignSummary(
+        id=campaign.id,
+        name=campaign.name,
+        status=str(campaign.status),
+        created_at=campaign.created_at,
+        started_at=campaign.started_at,
+        finished_at=campaign.finished_at,
+    )
+    rows = session.execute(
+        select(Job.kind, Job.status, func.count())
+        .where(Job.campaign_id == campaign.id)
+        .group_by(Job.kind, Job.status)
+    )
+    for kind, status, n in rows:
+        summary.jobs.setdefault(str(kind), {})[str(status)] = int(n)
+    for kind, n in session.execute(
+        select(Asset.kind, func.count())
+        .where(Asset.campaign_id == campaign.id)
+        .group_by(Asset.kind)
+    ):
+        summary.assets[str(kind)] = int(n)
+    summary.failures = [
+        (str(reason), int(n))
+        for reason, n in session.execute(
+            select(Job.last_error, func.count())
+            .where(Job.campaign_id == campaign.id, Job.status == JobStatus.FAILED)
+            .group_by(Job.last_error)
+            .order_by(func.count().desc())
+            .limit(10)
+        )
+    ]
+    return summary
+
+
+def list_assets(
+    session: Session,
+    *,
+    campaign_id: int | None = None,
+    kind: ContentKind | None = None,
+    channel: str | None = None,
+    product_sku: str | None = None,
+    limit: int | None = None,
+) -> list[Asset]:
+    query = select(Asset).options(joinedload(Asset.product)).order_by(Asset.id)
+    if campaign_id is not None:
+        query = query.where(Asset.campaign_id == campaign_id)
+    if kind is not None:
+        query = query.where(Asset.kind == kind)
+    if channel is not None:
+        query = query.where(Asset.channel == channel)
+    if product_sku is not None:
+        query = query.join(Product, Asset.product_id == Product.id).where(
+            Product.sku == product_sku
+        )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
