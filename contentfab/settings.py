@@ -9,6 +9,7 @@ cache directory. Production points ``CONTENTFAB_DATABASE_URL`` at PostgreSQL and
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -78,6 +79,16 @@ class Settings(BaseSettings):
     def visibility_timeout(self) -> int:
         """Redis redelivers unacked messages after this; it must outlast the longest task."""
         return self.task_time_limit * 2 + 60
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as CONTENTFAB_* variables, for a worker process started by the CLI."""
+        env = {}
+        for name, value in self.model_dump(mode="json").items():
+            if value is None:
+                continue
+            text = json.dumps(value) if isinstance(value, list | dict) else str(value)
+            env[f"CONTENTFAB_{name.upper()}"] = text
+        return env
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -27,8 +27,8 @@ class CampaignSummary:
     def total_jobs(self) -> int:
         return sum(sum(by_status.values()) for by_status in self.jobs.values())
 
-    def count(self, status: JobStatus) -> int:
-        return sum(by_status.get(status.value, 0) for by_status in self.jobs.values())
+    def count_status(self, status: str) -> int:
+        return sum(by_status.get(status, 0) for by_status in self.jobs.values())
 
     @property
     def finished(self) -> bool:

@@ -1,0 +1,598 @@
+"""The `contentfab` command: one group, lazy set-up, heavy imports inside commands.
+
+User errors (the InputError branch and friends) print one clean paragraph and exit non-zero;
+they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contentfab.errors import ContentfabError, InputError
+from contentfab.settings import Settings
+
+app = typer.Typer(
+    name="contentfab",
+    help="Batch content production: enqueue campaigns, run workers, query the asset database.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+models_app = typer.Typer(help="The local ONNX model store.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(models_app, name="models")
+
+console = Console()
+err = Console(stderr=True)
+EXAMPLE_CAMPAIGN = Path(__file__).with_name("examples") / "campaign.yaml"
+QUEUES = "copy,images,recs"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn contentfab errors into a clean message and exit code (2 for bad input, 1 else)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except ContentfabError as exc:
+            kind = "error" if isinstance(exc, InputError) else type(exc).__name__
+            err.print(f"[bold red]{kind}:[/] {exc}", highlight=False, markup=True)
+            raise typer.Exit(2 if isinstance(exc, InputError) else 1) from None
+
+    return wrapper
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        raise InputError(f"invalid CONTENTFAB_* setting: {exc}") from exc
+    settings.ensure_dirs()
+    return settings
+
+
+def _sessions(settings: Settings) -> Any:
+    from db.session import configure
+
+    return configure(settings.database_url)
+
+
+def _upgrade(settings: Settings) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from contentfab.errors import DatabaseUnavailable
+    from db.migrate import upgrade
+
+    try:
+        upgrade(settings.database_url)
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot reach the database: {exc.orig}") from exc
+
+
+# --------------------------------------------------------------------------- database / models
+
+
+@db_app.command("upgrade")
+@user_errors
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest revision."""
+    settings = _settings()
+    _upgrade(settings)
+    from db.migrate import current_revision
+
+    console.print(f"database at revision {current_revision(settings.database_url)}")
+
+
+@models_app.command("build")
+@user_errors
+def models_build(
+    name: Annotated[
+        str | None, typer.Argument(help="Model to build (default: the copy model).")
+    ] = None,
+    from_hf: Annotated[
+        Path | None, typer.Option("--from-hf", help="A local Hugging Face model dir or .gguf.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even if a valid export exists.")] = False,
+    quantize: Annotated[str | None, typer.Option(help="nbits8 for 8-bit MatMulNBits.")] = None,
+) -> None:
+    """Export a model to ONNX into the model store (idempotent)."""
+    settings = _settings()
+    manifest = _build_model(settings, name, from_hf=from_hf, force=force, quantize=quantize)
+    console.print(
+        f"[green]ok[/] {manifest['name']} {manifest.get('version', '')} → "
+        f"{settings.model_store / manifest['name']}"
+    )
+
+
+def _build_model(
+    settings: Settings,
+    name: str | None,
+    *,
+    from_hf: Path | None = None,
+    force: bool = False,
+    quantize: str | None = None,
+) -> dict[str, Any]:
+    from exporters import ModelStore, build_from_hf, build_model
+
+    store = ModelStore(settings.model_store)
+    target = name or settings.copy_model
+    if not force and from_hf is None and store.is_valid(target):
+        return store.manifest(target)
+    with console.status(f"exporting {target} to ONNX (first time only; a minute or two)…"):
+        if from_hf is not None:
+            return build_from_hf(from_hf, target, store, force=force, quantize=quantize)
+        return build_model(target, store, force=force, quantize=quantize)
+
+
+@models_app.command("list")
+@user_errors
+def models_list() -> None:
+    """List the models in the store."""
+    from exporters import ModelStore
+
+    settings = _settings()
+    store = ModelStore(settings.model_store)
+    table = Table("name", "version", "family", "quantization", "parity", "valid")
+    for manifest in store.list():
+        parity = manifest.get("parity") or {}
+        table.add_row(
+            manifest["name"],
+            str(manifest.get("version")),
+            str(manifest.get("family")),
+            str(manifest.get("quantization")),
+            str(parity.get("match", parity.get("passed", "-"))),
+            "yes" if store.is_valid(manifest["name"]) else "NO",
+        )
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- campaigns
+
+
+def _enqueue(settings: Settings, path: Path, allow_duplicate: bool) -> Any:
+    from contentfab.campaign import load_campaign
+    from tasks.app import create_app
+    from tasks.campaigns import enqueue
+
+    loaded = load_campaign(path)
+    _check_models(settings, loaded)
+    _upgrade(settings)
+    return enqueue(
+        loaded,
+        settings=settings,
+        sessions=_sessions(settings),
+        app=create_app(settings),
+        allow_duplicate=allow_duplicate,
+    )
+
+
+def _check_models(settings: Settings, loaded: Any) -> None:
+    """Refuse a campaign whose models are not in the store, before anything is stored."""
+    from exporters import ModelStore
+
+    request = loaded.spec.copy_request
+    if request is None:
+        return
+    name = request.model or settings.copy_model
+    store = ModelStore(settings.model_store)
+    if not store.is_valid(name):
+        raise InputError(
+            f"{loaded.source_path}: field 'copy.model': model {name!r} is not in the model store "
+            f"at {settings.model_store}. Build it with `contentfab models build {name}`."
+        )
+
+
+@app.command()
+@user_errors
+def enqueue(
+    campaign_file: Annotated[Path, typer.Argument(help="Campaign YAML or JSON.")],
+    allow_duplicate: Annotated[
+        bool, typer.Option(help="Enqueue even if the same file+catalog was enqueued before.")
+    ] = False,
+) -> None:
+    """Validate a campaign, store it, and send its work to the queue."""
+    settings = _settings()
+    result = _enqueue(settings, campaign_file, allow_duplicate)
+    console.print(
+        f"campaign [bold]{result.campaign_id}[/]: {result.jobs} jobs in {result.messages} "
+        f"messages. Watch it with `contentfab status {result.campaign_id} --watch`."
+    )
+
+
+@app.command()
+@user_errors
+def worker(
+    queues: Annotated[str, typer.Option("-Q", "--queues", help="Queues to serve.")] = QUEUES,
+    concurrency: Annotated[int | None, typer.Option("-c", "--concurrency")] = None,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo, threads.")] = "prefork",
+    loglevel: Annotated[str, typer.Option("-l", "--loglevel")] = "INFO",
+) -> None:
+    """Run a Celery worker (same as `celery -A tasks.worker worker`)."""
+    settings = _settings()
+    _upgrade(settings)
+    argv = _worker_argv(
+        settings, queues, concurrency or settings.worker_concurrency, pool, loglevel
+    )
+    os.execvpe(argv[0], argv, {**os.environ, **settings.to_env()})
+
+
+def _worker_argv(
+    settings: Settings, queues: str, concurrency: int, pool: str, loglevel: str, name: str = ""
+) -> list[str]:
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "tasks.worker",
+        "worker",
+        "-Q",
+        queues,
+        "-c",
+        str(concurrency),
+        "-P",
+        pool,
+        "-l",
+        loglevel,
+        "-E",
+    ]
+    if name:
+        argv += ["-n", name]
+    return argv
+
+
+@app.command()
+@user_errors
+def status(
+    campaign_id: Annotated[int | None, typer.Argument(help="Campaign ID (default: list).")] = None,
+    watch: Annotated[
+        bool, typer.Option(help="Show a live progress bar until it finishes.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show a campaign's progress (or list campaigns)."""
+    settings = _settings()
+    _upgrade(settings)
+    sessions = _sessions(settings)
+    from db.queries import list_campaigns
+
+    if campaign_id is None:
+        with sessions() as session:
+            table = Table("id", "name", "status", "created")
+            for c in list_campaigns(session):
+                table.add_row(str(c.id), c.name, str(c.status), f"{c.created_at:%Y-%m-%d %H:%M}")
+        console.print(table)
+        return
+    if watch:
+        _watch(sessions, campaign_id)
+    summary = _summary(sessions, campaign_id)
+    if as_json:
+        console.print_json(json.dumps(_summary_dict(summary)))
+    else:
+        _print_summary(summary)
+
+
+def _summary(sessions: Any, campaign_id: int) -> Any:
+    from contentfab.errors import NotFoundError
+    from db.queries import campaign_summary, get_campaign
+
+    with sessions() as session:
+        campaign = get_campaign(session, campaign_id)
+        if campaign is None:
+            raise NotFoundError(
+                f"there is no campaign {campaign_id}; `contentfab status` lists them"
+            )
+        return campaign_summary(session, campaign)
+
+
+def _summary_dict(summary: Any) -> dict[str, Any]:
+    return {
+        "id": summary.id,
+        "name": summary.name,
+        "status": summary.status,
+        "jobs": summary.jobs,
+        "assets": summary.assets,
+        "elapsed_seconds": summary.elapsed_seconds,
+        "failures": [{"reason": r, "count": n} for r, n in summary.failures],
+    }
+
+
+def _print_summary(summary: Any) -> None:
+    table = Table(
+        "kind",
+        "queued",
+        "running",
+        "done",
+        "failed",
+        "assets",
+        title=f"campaign {summary.id} · {summary.name} · {summary.status}",
+    )
+    for kind, by_status in sorted(summary.jobs.items()):
+        table.add_row(
+            kind,
+            *(str(by_status.get(s, 0)) for s in ("queued", "running", "done", "failed")),
+            str(summary.assets.get(kind, 0)),
+        )
+    console.print(table)
+    elapsed = summary.elapsed_seconds
+    if elapsed:
+        done = sum(summary.assets.values())
+        console.print(f"elapsed {elapsed:.1f}s · {done / elapsed:.2f} assets/s")
+    for reason, n in summary.failures:
+        console.print(f"[red]failed ×{n}[/]: {reason}")
+
+
+def _watch(
+    sessions: Any,
+    campaign_id: int,
+    worker_proc: subprocess.Popen[bytes] | None = None,
+    timeout: float | None = None,
+) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    summary = _summary(sessions, campaign_id)
+    started = time.monotonic()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/]"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task(
+            f"campaign {campaign_id}", total=summary.total_jobs, done=0, failed=0
+        )
+        while True:
+            summary = _summary(sessions, campaign_id)
+            done, failed = summary.count_status("done"), summary.count_status("failed")
+            progress.update(bar, completed=done + failed, done=done, failed=failed)
+            if summary.finished:
+                break
+            if worker_proc is not None and worker_proc.poll() is not None:
+                raise ContentfabError(
+                    f"the worker exited with code {worker_proc.returncode} before campaign "
+                    f"{campaign_id} finished; see its log above"
+                )
+            if timeout is not None and time.monotonic() - started > timeout:
+                raise ContentfabError(f"campaign {campaign_id} did not finish in {timeout:.0f}s")
+            time.sleep(0.5)
+    return summary
+
+
+@app.command()
+@user_errors
+def assets(
+    campaign: Annotated[int | None, typer.Option(help="Campaign ID.")] = None,
+    kind: Annotated[str | None, typer.Option(help="copy, image or recommendation.")] = None,
+    channel: Annotated[str | None, typer.Option(help="Channel or format.")] = None,
+    product: Annotated[str | None, typer.Option(help="Product ID (SKU) from the catalog.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+) -> None:
+    """Query generated assets."""
+    from db.models import ContentKind
+    from db.queries import list_assets
+
+    if fmt not in ("table", "json", "csv"):
+        raise InputError(f"--format must be table, json or csv, not {fmt!r}")
+    try:
+        kind_value = None if kind is None else ContentKind(kind)
+    except ValueError:
+        raise InputError(
+            f"--kind must be one of {', '.join(k.value for k in ContentKind)}, not {kind!r}"
+        ) from None
+    settings = _settings()
+    _upgrade(settings)
+    with _sessions(settings)() as session:
+        rows = [
+            _asset_row(a)
+            for a in list_assets(
+                session,
+                campaign_id=campaign,
+                kind=kind_value,
+                channel=channel,
+                product_sku=product,
+                limit=limit,
+            )
+        ]
+    if fmt == "json":
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    elif fmt == "csv":
+        fields = [
+            "id",
+            "campaign",
+            "product",
+            "kind",
+            "channel",
+            "variant",
+            "status",
+            "text",
+            "uri",
+            "sha256",
+            "model",
+            "device",
+            "created_at",
+        ]
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_safe(row.get(k)) for k in fields})
+    else:
+        table = Table("id", "product", "channel", "v", "text", "model", "device")
+        for row in rows:
+            table.add_row(
+                str(row["id"]),
+                row["product"],
+                row["channel"],
+                str(row["variant"]),
+                row["text"] or row["uri"] or "",
+                row["model"],
+                row["device"],
+            )
+        console.print(table)
+
+
+def _asset_row(asset: Any) -> dict[str, Any]:
+    meta = asset.meta or {}
+    model = meta.get("model") or {}
+    return {
+        "id": asset.id,
+        "campaign": asset.campaign_id,
+        "product": asset.product.sku,
+        "kind": str(asset.kind),
+        "channel": asset.channel,
+        "variant": asset.variant,
+        "status": str(asset.status),
+        "text": asset.text,
+        "uri": asset.uri,
+        "sha256": asset.sha256,
+        "model": f"{model.get('name', '')}@{model.get('version', '')}",
+        "device": meta.get("device", ""),
+        "created_at": asset.created_at.isoformat(),
+        "meta": meta,
+    }
+
+
+def _csv_safe(value: Any) -> Any:
+    # Spreadsheets run cells that start with these as formulas (CSV injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@app.command()
+@user_errors
+def retry(
+    campaign_id: Annotated[int, typer.Argument()],
+    failed: Annotated[bool, typer.Option(help="Also re-run the jobs that failed.")] = False,
+) -> None:
+    """Send a campaign's unfinished jobs to the queue again (after a broker loss, say)."""
+    from tasks.app import create_app
+    from tasks.campaigns import resend
+
+    settings = _settings()
+    _upgrade(settings)
+    result = resend(
+        campaign_id,
+        settings=settings,
+        sessions=_sessions(settings),
+        app=create_app(settings),
+        failed=failed,
+    )
+    console.print(f"campaign {campaign_id}: sent {result.jobs} jobs in {result.messages} messages")
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@app.command()
+@user_errors
+def run(
+    campaign_file: Annotated[Path, typer.Argument(help="Campaign YAML or JSON.")],
+    concurrency: Annotated[int, typer.Option("-c", "--concurrency")] = 1,
+    allow_duplicate: Annotated[bool, typer.Option()] = True,
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
+) -> None:
+    """Set up, enqueue a campaign, run a real Celery worker for it, and show progress."""
+    settings = _settings()
+    _run(
+        settings,
+        campaign_file,
+        concurrency=concurrency,
+        allow_duplicate=allow_duplicate,
+        timeout=timeout,
+    )
+
+
+@app.command()
+@user_errors
+def demo(
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
+) -> None:
+    """Build the default model if needed and run the bundled example campaign end to end."""
+    settings = _settings()
+    console.print(f"[bold]contentfab demo[/] · data in {settings.data_dir}")
+    _run(settings, EXAMPLE_CAMPAIGN, concurrency=1, allow_duplicate=True, timeout=timeout)
+
+
+def _run(
+    settings: Settings, path: Path, *, concurrency: int, allow_duplicate: bool, timeout: float
+) -> None:
+    from contentfab.campaign import load_campaign
+
+    loaded = load_campaign(path)  # validate first: bad input must not trigger a model build
+    request = loaded.spec.copy_request
+    if request is not None:
+        _build_model(settings, request.model or settings.copy_model)
+    _upgrade(settings)
+    started = time.monotonic()
+    result = _enqueue(settings, path, allow_duplicate)
+    console.print(f"campaign [bold]{result.campaign_id}[/]: {result.jobs} jobs enqueued")
+    log_path = settings.data_dir / "logs" / f"worker-campaign-{result.campaign_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    argv = _worker_argv(
+        settings,
+        QUEUES,
+        concurrency,
+        "prefork",
+        "INFO",
+        name=f"run-{result.campaign_id}-{os.getpid()}@%h",
+    )
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            argv, env={**os.environ, **settings.to_env()}, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            summary = _watch(_sessions(settings), result.campaign_id, proc, timeout)
+        except BaseException:
+            _stop(proc)
+            tail = log_path.read_text(errors="replace").splitlines()[-15:]
+            err.print("\n".join(tail), markup=False, highlight=False)
+            raise
+        _stop(proc)
+    elapsed = time.monotonic() - started
+    _print_summary(summary)
+    produced = sum(summary.assets.values())
+    console.print(
+        f"wall time {elapsed:.1f}s · {produced} assets · {produced / elapsed:.2f} assets/s "
+        f"· worker log {log_path}"
+    )
+    console.print(
+        f"query: contentfab assets --campaign {result.campaign_id} --kind copy "
+        "--format table|json|csv"
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,66 @@
+"""The Celery app factory: explicit configuration from :class:`Settings`, nothing global."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from contentfab.settings import Settings
+
+#: One queue per content kind, so GPU and CPU workers can subscribe to what they serve.
+QUEUES = ("copy", "images", "recs")
+TASK_MODULES = ["tasks.copy"]
+COPY_TASK = "contentfab.copy.generate"
+
+
+def _transport_options(settings: Settings) -> dict[str, Any]:
+    if settings.broker_url.startswith(("redis://", "rediss://", "sentinel://")):
+        # Redis redelivers an unacked message after visibility_timeout; it must outlast the
+        # longest task or a healthy slow task would run twice.
+        return {"visibility_timeout": settings.visibility_timeout}
+    # kombu's SQLAlchemy transport passes these options to create_engine(): keep them empty.
+    return {}
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    settings = settings or Settings()
+    app = Celery("contentfab", set_as_current=True)
+    app.conf.update(
+        broker_url=settings.broker_url,
+        result_backend=settings.result_backend,
+        task_ignore_result=settings.result_backend is None,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        event_serializer="json",
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        task_track_started=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_concurrency=settings.worker_concurrency,
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        task_queues=[Queue(name) for name in QUEUES],
+        task_default_queue="copy",
+        task_annotations={"*": {"max_retries": settings.max_retries}},
+        task_routes={"contentfab.copy.*": {"queue": "copy"}},
+        broker_transport_options=_transport_options(settings),
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        include=TASK_MODULES,
+    )
+    # Tasks reach their settings through the app that runs them, never through the environment.
+    app.contentfab_settings = settings  # type: ignore[attr-defined]
+    return app
+
+
+def settings_of(app: Celery) -> Settings:
+    settings = getattr(app, "contentfab_settings", None)
+    if settings is None:  # an app not built by create_app (e.g. a bare `celery -A` of ours)
+        settings = Settings()
+        app.contentfab_settings = settings  # type: ignore[attr-defined]
+    return settings

@@ -1,0 +1,219 @@
+"""Campaign bookkeeping: store a validated campaign as rows, then send its task messages.
+
+Messages are sent only after the rows are committed, so a worker never races its own rows,
+and they carry job IDs only — never product data or images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from celery import Celery
+from kombu.exceptions import KombuError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from contentfab.campaign import LoadedCampaign
+from contentfab.errors import BrokerUnavailable, InputError, NotFoundError
+from contentfab.settings import Settings
+from db import jobs as job_rows
+from db.models import Campaign, ContentKind, Job, JobStatus, Product
+from db.session import transaction
+from tasks.app import COPY_TASK
+
+#: Which task and queue serve each content kind.
+ROUTES = {ContentKind.COPY: (COPY_TASK, "copy")}
+
+
+class DuplicateCampaign(InputError):
+    def __init__(self, existing_id: int) -> None:
+        self.existing_id = existing_id
+        super().__init__(
+            f"this campaign file and catalog were already enqueued as campaign {existing_id}. "
+            f"Check it with `contentfab status {existing_id}`, re-run its failed jobs with "
+            "`contentfab retry "
+            f"{existing_id}`, or pass --allow-duplicate to produce everything again."
+        )
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    campaign_id: int
+    jobs: int
+    messages: int
+
+
+def variant_seed(sku: str, channel: str, tone: str, variant: int) -> int:
+    digest = hashlib.sha256(f"{sku}\x1f{channel}\x1f{tone}\x1f{variant}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings) -> Campaign:
+    spec = loaded.spec
+    campaign = Campaign(
+        name=spec.name,
+        source_path=str(loaded.source_path),
+        content_sha256=loaded.content_sha256,
+        spec=spec.model_dump(mode="json", by_alias=True),
+    )
+    session.add(campaign)
+    products = []
+    for record in loaded.products:
+        product = Product(
+            campaign=campaign,
+            row=record.row,
+            sku=record.sku,
+            title=record.title,
+            description=record.description,
+            category=record.category,
+            price=record.price,
+            currency=record.currency,
+            attributes=dict(record.attributes),
+            image_path=None if record.image is None else str(record.image),
+        )
+        products.append(product)
+    session.add_all(products)
+    request = spec.copy_request
+    if request is not None:
+        model = request.model or settings.copy_model
+        for product in products:
+            for channel in request.channels:
+                variant = 0
+                for tone in request.tones:
+                    for _ in range(request.variants):
+                        session.add(
+                            Job(
+                                campaign=campaign,
+                                product=product,
+                                kind=ContentKind.COPY,
+                                channel=channel,
+                                variant=variant,
+                                params={
+                                    "tone": tone,
+                                    "model": model,
+                                    "seed": variant_seed(product.sku, channel, tone, variant),
+                                    "temperature": request.temperature,
+                                    "top_p": request.top_p,
+                                    "repetition_penalty": request.repetition_penalty,
+                                    "max_new_tokens": request.max_new_tokens,
+                                    "candidates": request.candidates,
+                                },
+                            )
+                        )
+                        variant += 1
+    session.flush()
+    return campaign
+
+
+def queued_chunks(
+    session: Session, campaign_id: int, chunk_size: int
+) -> list[tuple[ContentKind, list[int]]]:
+    """The campaign's queued jobs, per kind, in chunks of IDs (one task message each)."""
+    chunks: list[tuple[ContentKind, list[int]]] = []
+    for kind in ROUTES:
+        ids = list(
+            session.scalars(
+                select(Job.id)
+                .where(
+                    Job.campaign_id == campaign_id, Job.kind == kind, Job.status == JobStatus.QUEUED
+                )
+                .order_by(Job.channel, Job.product_id, Job.variant)
+            )
+        )
+        chunks.extend((kind, ids[i : i + chunk_size]) for i in range(0, len(ids), chunk_size))
+    return chunks
+
+
+def send_chunks(
+    app: Celery,
+    campaign_id: int,
+    campaign_name: str,
+    chunks: Sequence[tuple[ContentKind, list[int]]],
+) -> int:
+    with app.connection_for_write() as connection:
+        broker_errors = (OSError, KombuError, *connection.connection_errors)
+        try:
+            connection.ensure_connection(max_retries=3)
+            with app.producer_or_acquire() as producer:
+                for kind, ids in chunks:
+                    task_name, queue = ROUTES[kind]
+                    app.send_task(
+                        task_name,
+                        args=[campaign_id, ids],
+                        queue=queue,
+                        producer=producer,
+                        # What Flower shows for this task: which campaign and how much.
+                        argsrepr=f"campaign={campaign_id} {campaign_name!r} {kind.value} "
+                        f"jobs={ids[0]}..{ids[-1]} ({len(ids)})",
+                    )
+        except broker_errors as exc:
+            raise BrokerUnavailable(
+                f"could not send tasks to the broker at {app.conf.broker_url!r}: {exc}. The "
+                f"campaign is stored as {campaign_id}; send its queued jobs later with "
+                f"`contentfab retry {campaign_id}`."
+            ) from exc
+    return len(chunks)
+
+
+def check_broker(app: Celery) -> None:
+    """Fail before anything is stored if the broker cannot be reached."""
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=2, interval_start=0.2, interval_step=0.5)
+    except Exception as exc:
+        raise BrokerUnavailable(
+            f"the broker at {app.conf.broker_url!r} cannot be reached ({exc}); nothing was stored."
+        ) from exc
+
+
+def enqueue(
+    loaded: LoadedCampaign,
+    *,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    app: Celery,
+    allow_duplicate: bool = False,
+    preflight: Callable[[LoadedCampaign], None] | None = None,
+) -> Enqueued:
+    """Store ``loaded`` and send its messages; on any error before commit nothing is stored."""
+    if preflight is not None:
+        preflight(loaded)
+    check_broker(app)
+    with transaction(sessions) as session:
+        if not allow_duplicate:
+            existing = session.scalar(
+                select(Campaign.id)
+                .where(Campaign.content_sha256 == loaded.content_sha256)
+                .order_by(Campaign.id)
+                .limit(1)
+            )
+            if existing is not None:
+                raise DuplicateCampaign(existing)
+        campaign = store_campaign(session, loaded, settings)
+        campaign_id, name = campaign.id, campaign.name
+        chunks = queued_chunks(session, campaign_id, settings.chunk_size)
+    messages = send_chunks(app, campaign_id, name, chunks)
+    return Enqueued(campaign_id, sum(len(ids) for _, ids in chunks), messages)
+
+
+def resend(
+    campaign_id: int,
+    *,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    app: Celery,
+    failed: bool = False,
+) -> Enqueued:
+    """Send messages for the campaign's queued jobs again (and its failed ones, if asked)."""
+    with transaction(sessions) as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFoundError(f"there is no campaign {campaign_id}")
+        if failed:
+            job_rows.reopen_failed_jobs(session, campaign_id)
+        chunks = queued_chunks(session, campaign_id, settings.chunk_size)
+        name = campaign.name
+    messages = send_chunks(app, campaign_id, name, chunks)
+    return Enqueued(campaign_id, sum(len(ids) for _, ids in chunks), messages)

@@ -1,0 +1,163 @@
+"""The copy task: a chunk of job IDs in, copy assets out."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.log import get_task_logger
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from contentfab.errors import DatabaseUnavailable, ModelError, TransientError
+from db import jobs
+from db.models import Campaign, Job
+from db.session import transaction
+from tasks.app import COPY_TASK, settings_of
+from tasks.resources import resources
+
+logger = get_task_logger(__name__)
+
+
+@contextmanager
+def database() -> Iterator[None]:
+    """Wrap connection-level database failures into the retried TransientError branch."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise DatabaseUnavailable(str(exc.orig or exc)) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DatabaseUnavailable(str(exc.orig or exc)) from exc
+        raise
+
+
+def _slot(job: Job, campaign_spec: dict[str, Any]) -> Any:
+    from workers.copywriter import CopySlot, ProductFacts
+    from workers.textgen import SamplingParams
+
+    product = job.product
+    params = job.params
+    brand = campaign_spec.get("brand") or {}
+    return CopySlot(
+        key=job.id,
+        product=ProductFacts(
+            sku=product.sku,
+            title=product.title,
+            description=product.description,
+            category=product.category,
+            price=None if product.price is None else _plain_decimal(product.price),
+            currency=product.currency,
+            attributes=product.attributes,
+        ),
+        channel=job.channel,
+        tone=params["tone"],
+        sampling=SamplingParams(
+            temperature=params["temperature"],
+            top_p=params["top_p"],
+            repetition_penalty=params["repetition_penalty"],
+            max_new_tokens=params["max_new_tokens"],
+            seed=params["seed"],
+        ),
+        candidates=params["candidates"],
+        brand_name=brand.get("name"),
+        brand_voice=brand.get("voice"),
+    )
+
+
+def _plain_decimal(value: Any) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@shared_task(
+    bind=True,
+    name=COPY_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+)
+def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
+    settings = settings_of(self.app)
+    res = resources(settings)
+    with database(), transaction(res.sessions) as session:
+        jobs.mark_campaign_running(session, campaign_id)
+        claim = jobs.claim_jobs(
+            session, job_ids, worker=res.hostname, max_deliveries=settings.max_deliveries
+        )
+        campaign = session.get(Campaign, campaign_id)
+        spec = campaign.spec if campaign is not None else {}
+        slots = [_slot(job, spec) for job in claim.ready]
+        models = {job.id: job.params.get("model") or settings.copy_model for job in claim.ready}
+    if claim.given_up:
+        logger.warning(
+            "campaign %s: gave up on jobs %s", campaign_id, [j.id for j in claim.given_up]
+        )
+
+    try:
+        outcomes = _write(res, slots, models)
+    except TransientError:
+        _release(res, [s.key for s in slots])
+        raise
+    except SoftTimeLimitExceeded:
+        outcomes = {
+            s.key: (None, f"time limit: took over {settings.task_soft_time_limit}s", {})
+            for s in slots
+        }
+
+    with database(), transaction(res.sessions) as session:
+        by_id = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(outcomes)))}
+        done = failed = 0
+        for key, (text, error, meta) in outcomes.items():
+            job = by_id[key]
+            if text is None:
+                jobs.fail_job(session, job, error or "unknown error")
+                failed += 1
+                continue
+            meta["worker"] = res.hostname
+            meta["task_id"] = self.request.id
+            jobs.complete_job(
+                session,
+                job,
+                text=text,
+                uri=None,
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+                meta=meta,
+            )
+            done += 1
+        jobs.finish_campaign_if_done(session, campaign_id)
+    return {"done": done, "failed": failed + len(claim.given_up), "skipped": claim.already_finished}
+
+
+def _write(
+    res: Any, slots: list[Any], models: dict[int, str]
+) -> dict[int, tuple[str | None, str | None, dict[str, Any]]]:
+    from workers.copywriter import write_copy
+
+    outcomes: dict[int, tuple[str | None, str | None, dict[str, Any]]] = {}
+    for model_name in sorted(set(models.values())):
+        group = [s for s in slots if models[s.key] == model_name]
+        try:
+            generator = res.text_generator(model_name)
+        except ModelError as exc:
+            outcomes.update({s.key: (None, str(exc), {}) for s in group})
+            continue
+        for outcome in write_copy(generator, group):
+            outcomes[outcome.key] = (outcome.text, outcome.error, outcome.meta)
+    return outcomes
+
+
+def _release(res: Any, job_ids: list[int]) -> None:
+    try:
+        with transaction(res.sessions) as session:
+            jobs.release_jobs(session, job_ids)
+    except Exception:  # the database may be what failed; the next claim counts the delivery
+        logger.warning("could not release jobs %s before retrying", job_ids, exc_info=True)

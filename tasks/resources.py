@@ -1,0 +1,69 @@
+"""Per-process resources of a worker: the SQL session factory and loaded models.
+
+Built lazily in the process that runs tasks — after the prefork pool has forked — and rebuilt if
+the process ID changes, because neither database connections nor ONNX Runtime sessions survive a
+fork. Nothing heavy happens in ``worker_process_init`` (Celery kills slow init handlers after 4 s).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import TYPE_CHECKING
+
+from celery.signals import worker_process_init
+from sqlalchemy.orm import Session, sessionmaker
+
+from contentfab.settings import Settings
+from db.session import configure
+
+if TYPE_CHECKING:
+    from workers.textgen import TextGenerator
+
+
+class WorkerResources:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pid = os.getpid()
+        self.hostname = f"{socket.gethostname()}:{self.pid}"
+        self.sessions: sessionmaker[Session] = configure(settings.database_url)
+        self._generators: dict[str, TextGenerator] = {}
+
+    def text_generator(self, model_name: str) -> TextGenerator:
+        generator = self._generators.get(model_name)
+        if generator is None:
+            from exporters.store import ModelStore
+            from workers.textgen import TextGenerator
+
+            store = ModelStore(self.settings.model_store)
+            store.manifest(model_name)  # raises ModelError naming the build command if missing
+            generator = TextGenerator.load(
+                store.model_dir(model_name),
+                providers=self.settings.providers,
+                intra_op_threads=self.settings.intra_op_threads,
+            )
+            self._generators[model_name] = generator
+        return generator
+
+    def close(self) -> None:
+        bind = self.sessions.kw.get("bind")
+        if bind is not None:
+            bind.dispose()
+        self._generators.clear()
+
+
+_current: WorkerResources | None = None
+
+
+def resources(settings: Settings) -> WorkerResources:
+    global _current
+    if _current is None or _current.pid != os.getpid() or _current.settings is not settings:
+        _current = WorkerResources(settings)
+    return _current
+
+
+@worker_process_init.connect
+def _forget_parent_resources(**_: object) -> None:
+    # Whatever the parent built belongs to the parent; the child builds its own on first use.
+    global _current
+    _current = None
