@@ -1,0 +1,161 @@
+"""Database behaviour on SQLite and PostgreSQL: migrations, idempotent slots, completion."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from db import jobs
+from db.models import (
+    Asset,
+    Base,
+    Campaign,
+    CampaignStatus,
+    ContentKind,
+    Job,
+    JobStatus,
+    Product,
+)
+from db.session import transaction
+
+
+def _campaign(session, n_products: int = 2, variants: int = 2) -> Campaign:
+    campaign = Campaign(name="c", source_path="c.yaml", content_sha256="0" * 64, spec={})
+    session.add(campaign)
+    for i in range(n_products):
+        product = Product(
+            campaign=campaign,
+            row=i + 2,
+            sku=f"sku-{i}",
+            title=f"Product {i}",
+            price=Decimal("19.99"),
+            currency="EUR",
+            attributes={"color": "red"},
+        )
+        session.add(product)
+        for v in range(variants):
+            session.add(
+                Job(
+                    campaign=campaign,
+                    product=product,
+                    kind=ContentKind.COPY,
+                    channel="email_subject",
+                    variant=v,
+                    params={"tone": "neutral"},
+                )
+            )
+    session.flush()
+    return campaign
+
+
+def test_migrations_match_the_models(database_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from db.session import make_engine
+
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_a_slot_holds_one_job_and_one_asset(sessions):
+    with transaction(sessions) as session:
+        job = _campaign(session, n_products=1, variants=1).jobs[0]
+        slot = {
+            "campaign_id": job.campaign_id,
+            "product_id": job.product_id,
+            "kind": ContentKind.COPY,
+            "channel": "email_subject",
+            "variant": 0,
+        }
+    with pytest.raises(IntegrityError), transaction(sessions) as session:
+        session.add(Job(**slot))
+    with pytest.raises(IntegrityError), transaction(sessions) as session:
+        session.add_all(
+            [
+                Asset(job_id=job.id, sha256="c" * 64, **slot),
+                Asset(job_id=job.id, sha256="d" * 64, **slot),
+            ]
+        )
+
+
+def test_completing_a_job_twice_keeps_one_asset(sessions):
+    with transaction(sessions) as session:
+        campaign = _campaign(session, n_products=1, variants=1)
+        job_id, campaign_id = campaign.jobs[0].id, campaign.id
+    for text in ("first delivery", "redelivered"):
+        with transaction(sessions) as session:
+            job = session.get(Job, job_id)
+            job.status = JobStatus.RUNNING  # a delivery that died after writing its asset
+            jobs.complete_job(session, job, text=text, uri=None, sha256="a" * 64, meta={})
+    with sessions() as session:
+        rows = session.scalars(select(Asset).where(Asset.campaign_id == campaign_id)).all()
+        assert [a.text for a in rows] == ["first delivery"]
+        assert session.get(Job, job_id).status == JobStatus.DONE
+
+
+def test_claim_counts_lost_deliveries_and_gives_up(sessions):
+    with transaction(sessions) as session:
+        campaign = _campaign(session, n_products=1, variants=1)
+        job_id = campaign.jobs[0].id
+    outcomes = []
+    for _ in range(5):
+        with transaction(sessions) as session:
+            claim = jobs.claim_jobs(session, [job_id], worker="w", max_deliveries=3)
+            outcomes.append((len(claim.ready), len(claim.given_up), claim.already_finished))
+    # started, then each claim finds it still running (its worker died): lost deliveries 1 and 2
+    # are retried, the third gives up; after that the message is a no-op
+    assert outcomes == [(1, 0, 0), (1, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)]
+    with sessions() as session:
+        job = session.get(Job, job_id)
+        assert job.status == JobStatus.FAILED
+        assert "lost deliveries" in job.last_error
+        assert job.attempts == 3
+
+
+def test_campaign_finishes_only_when_every_job_is_terminal(sessions):
+    with transaction(sessions) as session:
+        campaign = _campaign(session, n_products=2, variants=1)
+        campaign_id = campaign.id
+        first, second = campaign.jobs
+        jobs.mark_campaign_running(session, campaign_id)
+        jobs.complete_job(session, first, text="x", uri=None, sha256="b" * 64, meta={})
+        assert not jobs.finish_campaign_if_done(session, campaign_id)
+        jobs.fail_job(session, second, "gates")
+        assert jobs.finish_campaign_if_done(session, campaign_id)
+        assert not jobs.finish_campaign_if_done(session, campaign_id)  # only once
+    with sessions() as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign.status == CampaignStatus.DONE
+        assert campaign.finished_at is not None
+
+
+def test_a_campaign_where_everything_failed_is_failed(sessions):
+    with transaction(sessions) as session:
+        campaign = _campaign(session, n_products=1, variants=2)
+        for job in campaign.jobs:
+            jobs.fail_job(session, job, "boom")
+        jobs.finish_campaign_if_done(session, campaign.id)
+        campaign_id = campaign.id
+    with transaction(sessions) as session:
+        assert session.get(Campaign, campaign_id).status == CampaignStatus.FAILED
+        reopened = jobs.reopen_failed_jobs(session, campaign_id)
+        assert len(reopened) == 2
+    with sessions() as session:
+        assert session.get(Campaign, campaign_id).status == CampaignStatus.RUNNING
+        queued = session.scalar(select(func.count()).where(Job.status == JobStatus.QUEUED))
+        assert queued == 2
+
+
+def test_prices_keep_their_decimals(sessions):
+    with transaction(sessions) as session:
+        campaign_id = _campaign(session, n_products=1, variants=1).id
+    with sessions() as session:
+        product = session.scalars(select(Product).where(Product.campaign_id == campaign_id)).one()
+        assert product.price == Decimal("19.99")
