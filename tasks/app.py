@@ -8,6 +8,7 @@ from celery import Celery
 from kombu import Queue
 
 from contentfab.settings import Settings
+from tasks.broker import embedded_broker_url
 
 #: One queue per content kind, so GPU and CPU workers can subscribe to what they serve.
 QUEUES = ("copy", "images", "recs")
@@ -28,7 +29,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or Settings()
     app = Celery("contentfab", set_as_current=True)
     app.conf.update(
-        broker_url=settings.broker_url,
+        broker_url=embedded_broker_url(settings.broker_url),
         result_backend=settings.result_backend,
         task_ignore_result=settings.result_backend is None,
         task_serializer="json",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from celery import Celery
 from kombu.exceptions import KombuError
+from kombu.utils.url import maybe_sanitize_url
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -150,11 +151,16 @@ def send_chunks(
                     )
         except broker_errors as exc:
             raise BrokerUnavailable(
-                f"could not send tasks to the broker at {app.conf.broker_url!r}: {exc}. The "
+                f"could not send tasks to the broker at {_broker(app)}: {exc}. The "
                 f"campaign is stored as {campaign_id}; send its queued jobs later with "
                 f"`contentfab retry {campaign_id}`."
             ) from exc
     return len(chunks)
+
+
+def _broker(app: Celery) -> str:
+    # Never print a broker password.
+    return repr(maybe_sanitize_url(app.conf.broker_url))
 
 
 def check_broker(app: Celery) -> None:
@@ -164,7 +170,7 @@ def check_broker(app: Celery) -> None:
             connection.ensure_connection(max_retries=2, interval_start=0.2, interval_step=0.5)
     except Exception as exc:
         raise BrokerUnavailable(
-            f"the broker at {app.conf.broker_url!r} cannot be reached ({exc}); nothing was stored."
+            f"the broker at {_broker(app)} cannot be reached ({exc}); nothing was stored."
         ) from exc
 
 
