@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from contentfab.channels import CHANNELS, Channel, fits, measure
+from contentfab.channels import CHANNELS, Channel, limit, measure, word_count
 from contentfab.errors import GenerationError
 from workers.textgen import Generation, SamplingParams, TextGenerator
 
@@ -141,10 +141,10 @@ def build_messages(slot: CopySlot) -> list[dict[str, str]]:
 def clean(text: str, channel: Channel) -> str:
     """Strip the wrapping a small model adds around the copy itself."""
     text = text.strip()
-    if channel.name != "product_description":
-        text = text.splitlines()[0].strip() if text else text
+    if channel.multiline:
+        text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     else:
-        text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+        text = text.splitlines()[0].strip() if text else text
     text = _PREFIX.sub("", text).strip()
     if len(text) >= 2 and text[0] in "\"'“‘" and text[-1] in "\"'”’":
         text = text[1:-1].strip()
@@ -156,13 +156,15 @@ def check(text: str, channel: Channel, product: ProductFacts) -> list[str]:
     failed: list[str] = []
     if not text:
         return ["empty"]
-    if not fits(channel, text):
-        failed.append(f"length: {measure(channel, text)} over the {channel.name} limit")
+    size, most = measure(channel, text), limit(channel, text)
+    if size > most:
+        failed.append(f"length: {size} > {most} ({channel.count}) for {channel.name}")
+    n_words = word_count(text)
+    if channel.min_words is not None and n_words < channel.min_words:
+        failed.append(f"length: {n_words} words, fewer than {channel.min_words}")
+    if channel.max_words is not None and n_words > channel.max_words:
+        failed.append(f"length: {n_words} words, more than {channel.max_words}")
     words = _WORD.findall(text.lower())
-    if channel.min_words is not None and len(words) < channel.min_words:
-        failed.append(f"length: {len(words)} words, fewer than {channel.min_words}")
-    if channel.max_words is not None and len(words) > channel.max_words:
-        failed.append(f"length: {len(words)} words, more than {channel.max_words}")
     trigrams = Counter(zip(words, words[1:], words[2:], strict=False))
     if trigrams and trigrams.most_common(1)[0][1] > 1:
         failed.append("repetition: a three-word phrase repeats")

@@ -1,0 +1,46 @@
+"""Session fixtures with exported models, built once per test session.
+
+Registered from ``tests/conftest.py`` as a pytest plugin. The tiny random-weight model builds in
+a few seconds; the real SmolLM2 export takes minutes and is used only by ``slow`` tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from exporters import ModelStore, build_model
+from workers.textgen import TextGenerator
+
+
+@pytest.fixture(scope="session")
+def tiny_model_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
+    store = ModelStore(tmp_path_factory.mktemp("model-store"))
+    build_model("tiny-llama", store)
+    return store
+
+
+@pytest.fixture(scope="session")
+def tiny_generator(tiny_model_store: ModelStore) -> TextGenerator:
+    return TextGenerator.load(tiny_model_store.model_dir("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def tiny_torch_model() -> Any:
+    """The same random weights as ``tiny-llama``, as a torch ``LlamaForCausalLM``."""
+    from exporters.tiny import build_tiny_model
+
+    return build_tiny_model("llama", seed=0)[0]
+
+
+@pytest.fixture(scope="session")
+def smollm2_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
+    store = ModelStore(tmp_path_factory.mktemp("smollm2-store"))
+    build_model("smollm2-135m-instruct", store)
+    return store
+
+
+@pytest.fixture(scope="session")
+def smollm2_generator(smollm2_store: ModelStore) -> TextGenerator:
+    return TextGenerator.load(smollm2_store.model_dir("smollm2-135m-instruct"))

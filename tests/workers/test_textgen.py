@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from contentfab.errors import GenerationError
+from workers.textgen import SamplingParams, TextGenerator
+
+PROMPTS = [
+    "Meet the lightweight running shoes you have been waiting for.",
+    "Free shipping",
+    "<|im_start|>user\nWrite a headline for a premium desk lamp.<|im_end|>\n<|im_start|>assistant\n",
+]
+
+
+def with_manifest(generator: TextGenerator, **changes: object) -> TextGenerator:
+    return TextGenerator(
+        {**generator.manifest, **changes},
+        generator.session,
+        generator.tokenizer,
+        generator.provider,
+    )
+
+
+@pytest.fixture(scope="module")
+def endless(tiny_generator: TextGenerator) -> TextGenerator:
+    """The tiny model with no stop token, so every row runs to max_new_tokens."""
+    return with_manifest(tiny_generator, eos_token_ids=[-1])
+
+
+def test_identity_comes_from_the_manifest(tiny_generator: TextGenerator) -> None:
+    assert tiny_generator.name == "tiny-llama"
+    assert tiny_generator.version == tiny_generator.manifest["version"]
+    assert tiny_generator.model_sha256 == tiny_generator.manifest["files"]["model.onnx"]
+    assert tiny_generator.provider == "CPUExecutionProvider"
+
+
+def test_chat_prompt_renders_chatml(tiny_generator: TextGenerator) -> None:
+    prompt = tiny_generator.chat_prompt([{"role": "user", "content": "Hi"}])
+    assert prompt == (
+        "<|im_start|>system\nYou are a helpful marketing copywriter.<|im_end|>\n"
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    )
+
+
+def test_greedy_row_is_the_same_alone_and_in_a_batch(endless: TextGenerator) -> None:
+    params = [SamplingParams(max_new_tokens=10)] * 3
+    batch = endless.generate(PROMPTS, params)
+    for prompt, in_batch in zip(PROMPTS, batch, strict=True):
+        [alone] = endless.generate([prompt], params[:1])
+        assert alone.token_ids == in_batch.token_ids
+        assert alone.logprob_sum == pytest.approx(in_batch.logprob_sum, abs=1e-4)
+    assert all(g.finish_reason == "length" and len(g.token_ids) == 10 for g in batch)
+
+
+def test_sampled_row_with_a_seed_is_the_same_alone_and_in_a_batch(endless: TextGenerator) -> None:
+    sampled = SamplingParams(temperature=1.0, top_p=0.9, max_new_tokens=12, seed=42)
+    others = [SamplingParams(temperature=0.7, max_new_tokens=3, seed=1), SamplingParams()]
+    [alone] = endless.generate([PROMPTS[0]], [sampled])
+    in_batch = endless.generate([PROMPTS[1], PROMPTS[0], PROMPTS[2]], [others[0], sampled, others[1]])
+    assert in_batch[1].token_ids == alone.token_ids
+    assert in_batch[1].text == alone.text
+
+
+def test_seed_changes_the_sample(endless: TextGenerator) -> None:
+    samples = {
+        tuple(endless.generate([PROMPTS[0]], [SamplingParams(temperature=1.5, seed=s)])[0].token_ids)
+        for s in range(4)
+    }
+    assert len(samples) > 1
+
+
+def test_top_p_near_zero_is_greedy(endless: TextGenerator) -> None:
+    greedy = endless.generate(PROMPTS, [SamplingParams(max_new_tokens=8)] * 3)
+    nucleus = endless.generate(
+        PROMPTS, [SamplingParams(temperature=1.0, top_p=1e-6, max_new_tokens=8, seed=i) for i in range(3)]
+    )
+    assert [g.token_ids for g in nucleus] == [g.token_ids for g in greedy]
+
+
+def test_logprob_sum_scores_the_chosen_tokens(endless: TextGenerator) -> None:
+    [generation] = endless.generate([PROMPTS[0]], [SamplingParams(max_new_tokens=6)])
+    [logits] = endless.forced_logits([endless.encode(PROMPTS[0])], [generation.token_ids])
+    logits = logits.astype(np.float64)
+    log_softmax = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) - logits.max(-1, keepdims=True)
+    expected = sum(log_softmax[i, t] for i, t in enumerate(generation.token_ids))
+    assert generation.logprob_sum == pytest.approx(expected, abs=1e-3)
+    assert generation.logprob_sum < 0
+
+
+def test_repetition_penalty_changes_the_output(endless: TextGenerator) -> None:
+    plain = endless.generate(PROMPTS, [SamplingParams(max_new_tokens=16)] * 3)
+    penalised = endless.generate(
+        PROMPTS, [SamplingParams(max_new_tokens=16, repetition_penalty=1.8)] * 3
+    )
+    assert [g.token_ids for g in plain] != [g.token_ids for g in penalised]
+    # A strong penalty lowers how often the greedy text repeats itself.
+    repeats = lambda gs: sum(len(g.token_ids) - len(set(g.token_ids)) for g in gs)  # noqa: E731
+    assert repeats(penalised) <= repeats(plain)
+
+
+@pytest.mark.parametrize("penalty", [0.5, 1.0001, 50.0])
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_any_repetition_penalty_generates(
+    endless: TextGenerator, penalty: float, temperature: float
+) -> None:
+    params = SamplingParams(temperature=temperature, repetition_penalty=penalty, max_new_tokens=8)
+    for generation in endless.generate(PROMPTS, [params] * 3):
+        assert len(generation.token_ids) == 8
+        assert all(0 <= t < endless.vocab_size for t in generation.token_ids)
+        assert math.isfinite(generation.logprob_sum)
+
+
+def test_rows_stop_on_their_own_stop_token(endless: TextGenerator) -> None:
+    [free] = endless.generate([PROMPTS[0]], [SamplingParams(max_new_tokens=10)])
+    stop_token = free.token_ids[3]
+    first = free.token_ids.index(stop_token)
+    stopping = with_manifest(endless, eos_token_ids=[stop_token])
+
+    rows = stopping.generate(PROMPTS[:2], [SamplingParams(max_new_tokens=10)] * 2)
+
+    assert rows[0].finish_reason == "stop"
+    assert rows[0].token_ids == free.token_ids[: first + 1]
+    assert rows[0].text == stopping.decode(free.token_ids[:first])
+    # The other row runs on; dropping the finished row from the batch does not disturb it.
+    [second_alone] = stopping.generate(PROMPTS[1:2], [SamplingParams(max_new_tokens=10)])
+    assert rows[1].token_ids == second_alone.token_ids
+
+
+def test_max_new_tokens_is_per_row(endless: TextGenerator) -> None:
+    lengths = [1, 7, 3]
+    rows = endless.generate(PROMPTS, [SamplingParams(max_new_tokens=n) for n in lengths])
+    assert [len(g.token_ids) for g in rows] == lengths
+    assert {g.finish_reason for g in rows} == {"length"}
+    assert [g.prompt_tokens for g in rows] == [len(endless.encode(p)) for p in PROMPTS]
+
+
+def test_empty_prompt_is_a_generation_error(tiny_generator: TextGenerator) -> None:
+    with pytest.raises(GenerationError, match="prompt 1 is empty"):
+        tiny_generator.generate(["Hello", ""], [SamplingParams()] * 2)
+
+
+def test_token_outside_the_vocabulary_is_a_generation_error(tiny_generator: TextGenerator) -> None:
+    with pytest.raises(GenerationError, match="outside the vocabulary"):
+        tiny_generator.generate_ids([[5, 10**6]], [SamplingParams()])
+
+
+def test_prompt_longer_than_the_context_is_a_generation_error(
+    tiny_generator: TextGenerator,
+) -> None:
+    with pytest.raises(GenerationError, match="reads at most 512"):
+        tiny_generator.generate_ids([[5] * 600], [SamplingParams()])
+
+
+def test_a_failing_session_is_a_generation_error(tiny_generator: TextGenerator) -> None:
+    wrong = with_manifest(tiny_generator, num_kv_heads=3)
+    with pytest.raises(GenerationError, match="failed on a batch of 1"):
+        wrong.generate(["Hello"], [SamplingParams()])
+
+
+def test_invalid_sampling_params_are_refused() -> None:
+    with pytest.raises(ValueError, match="top_p"):
+        SamplingParams(top_p=0.0)
+    with pytest.raises(ValueError, match="temperature"):
+        SamplingParams(temperature=-1.0)
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        SamplingParams(max_new_tokens=0)
