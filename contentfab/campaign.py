@@ -32,7 +32,7 @@ import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Annotated, Any
 
 import yaml
@@ -224,6 +224,8 @@ class CampaignSpec(_Section):
 
 
 def _catalog_reference(value: object) -> Path:
+    if isinstance(value, PurePath):
+        value = str(value)
     if not isinstance(value, str):
         raise ValueError("must be a file name such as catalog.csv")
     text = value.strip()
@@ -603,22 +605,30 @@ def _parse_campaign(
     """Parse YAML or JSON into plain data, and a function from a key path to its line."""
     if is_json:
         return _parse_json_campaign(text, file, problems), lambda loc: None
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             return None, lambda loc: None
         problems += _duplicate_keys(node, file, ())
         return loader.construct_document(node), lambda loc: _yaml_line(node, loc)
+    except yaml.reader.ReaderError as exc:
+        # Raised for characters YAML forbids (most control characters), before any mark.
+        character = exc.character
+        shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+        reason = f"character {shown} is not allowed in YAML"
+        problems.append(Problem(file, "(syntax)", reason, text.count("\n", 0, exc.position) + 1))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
-        line = mark.line + 1 if mark is not None else None
-        problems.append(Problem(file, "(syntax)", f"not valid YAML: {reason}", line))
+        row = mark.line + 1 if mark is not None else None
+        problems.append(Problem(file, "(syntax)", f"not valid YAML: {reason}", row))
     except RecursionError:
         problems.append(Problem(file, "(syntax)", "nested too deeply"))
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     raise CampaignFileError(problems)
 
 

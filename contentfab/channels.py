@@ -131,7 +131,7 @@ def limit(channel: Channel, text: str) -> int:
     if (
         channel.count == "gsm7"
         and channel.max_chars_ucs2 is not None
-        and sms_encoding(unicodedata.normalize("NFC", text)) == "ucs2"
+        and sms_encoding(text) == "ucs2"
     ):
         return channel.max_chars_ucs2
     return channel.max_chars
@@ -172,6 +172,7 @@ _GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 
 def sms_encoding(text: str) -> Literal["gsm7", "ucs2"]:
     """How a phone network would send ``text``: GSM-7 if every character allows it."""
+    text = unicodedata.normalize("NFC", text)
     if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text):
         return "gsm7"
     return "ucs2"
