@@ -86,7 +86,7 @@ MAX_PRODUCTS = 100_000
 MAX_PROBLEMS = 200
 MAX_COPY_VARIANTS = 1_000_000
 """Products × channels × tones × variants one campaign may ask for."""
-MAX_PRICE = Decimal(10) ** 12
+MAX_PRICE = Decimal(10) ** 10  # fits the products.price column, Numeric(14, 4)
 MAX_PRICE_DECIMALS = 4
 MAX_ATTRIBUTES = 100
 
