@@ -90,9 +90,7 @@ class CausalLMSpec:
             problems.append(f"hidden_act '{config.hidden_act}' is not supported (only 'silu')")
         problems.extend(cls.family_problems(config))
         if problems:
-            raise ExportError(
-                f"cannot export this {cls.family} model: " + "; ".join(problems)
-            )
+            raise ExportError(f"cannot export this {cls.family} model: " + "; ".join(problems))
 
     @classmethod
     def family_problems(cls, config: Any) -> list[str]:
@@ -100,7 +98,9 @@ class CausalLMSpec:
 
     def past_names(self) -> list[str]:
         return [
-            f"past_key_values.{i}.{kind}" for i in range(self.num_layers) for kind in ("key", "value")
+            f"past_key_values.{i}.{kind}"
+            for i in range(self.num_layers)
+            for kind in ("key", "value")
         ]
 
     def present_names(self) -> list[str]:

@@ -22,6 +22,9 @@ from typing import Any
 from contentfab.errors import ModelError
 
 MANIFEST_NAME = "model.json"
+# Remembers (size, mtime) → sha256 of files already hashed, the way git's index does, so that
+# checking a large unchanged model does not re-read it. Any write to a file changes its mtime.
+HASH_CACHE_NAME = ".sha256-cache.json"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -91,9 +94,41 @@ class ModelStore:
             path = directory / relpath
             if not path.is_file():
                 found.append(f"{relpath}: missing")
-            elif sha256_file(path) != expected:
+            elif self._sha256(path) != expected:
                 found.append(f"{relpath}: sha256 does not match the manifest (file changed)")
         return found
+
+    def record_hashes(self, name: str, files: dict[str, str]) -> None:
+        """Remember the sha256 of files just written into model ``name`` (build does this)."""
+        directory = self.model_dir(name)
+        cache = self._read_hash_cache()
+        for relpath, digest in files.items():
+            stat = (directory / relpath).stat()
+            cache[self._cache_key(directory / relpath)] = [stat.st_size, stat.st_mtime_ns, digest]
+        _write_json_atomic(self.root / HASH_CACHE_NAME, cache)
+
+    def _sha256(self, path: Path) -> str:
+        stat = path.stat()
+        key = self._cache_key(path)
+        cache = self._read_hash_cache()
+        entry = cache.get(key)
+        if isinstance(entry, list) and entry[:2] == [stat.st_size, stat.st_mtime_ns]:
+            return str(entry[2])
+        digest = sha256_file(path)
+        cache[key] = [stat.st_size, stat.st_mtime_ns, digest]
+        with contextlib.suppress(OSError):  # a read-only store still validates, just slower
+            _write_json_atomic(self.root / HASH_CACHE_NAME, cache)
+        return digest
+
+    def _cache_key(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def _read_hash_cache(self) -> dict[str, Any]:
+        try:
+            cache = json.loads((self.root / HASH_CACHE_NAME).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return {}
+        return cache if isinstance(cache, dict) else {}
 
     def is_valid(self, name: str) -> bool:
         return not self.problems(name)
@@ -154,7 +189,7 @@ def write_manifest_file(directory: Path, manifest: dict[str, Any]) -> Path:
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.chmod(handle, 0o644)
+    os.fchmod(handle, 0o644)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         json.dump(data, stream, indent=2, sort_keys=False)
         stream.write("\n")

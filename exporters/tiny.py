@@ -34,13 +34,33 @@ CHAT_TEMPLATE = (
 TINY_FAMILIES = ("llama", "qwen2")
 
 _PRODUCTS = [
-    "running shoes", "espresso machine", "linen shirt", "travel backpack", "desk lamp",
-    "wireless earbuds", "yoga mat", "cast iron pan", "rain jacket", "smart watch",
-    "ceramic mug", "office chair", "bike helmet", "face serum", "garden hose",
+    "running shoes",
+    "espresso machine",
+    "linen shirt",
+    "travel backpack",
+    "desk lamp",
+    "wireless earbuds",
+    "yoga mat",
+    "cast iron pan",
+    "rain jacket",
+    "smart watch",
+    "ceramic mug",
+    "office chair",
+    "bike helmet",
+    "face serum",
+    "garden hose",
 ]
 _QUALITIES = [
-    "lightweight", "durable", "handcrafted", "eco-friendly", "award-winning",
-    "comfortable", "affordable", "premium", "compact", "waterproof",
+    "lightweight",
+    "durable",
+    "handcrafted",
+    "eco-friendly",
+    "award-winning",
+    "comfortable",
+    "affordable",
+    "premium",
+    "compact",
+    "waterproof",
 ]
 _TEMPLATES = [
     "Meet the {q} {p} you have been waiting for.",
@@ -127,7 +147,7 @@ def save_as_hf_directory(model: Any, tokenizer: Tokenizer, directory: Any) -> No
     from transformers import PreTrainedTokenizerFast
 
     model.save_pretrained(directory)
-    PreTrainedTokenizerFast(
+    PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=tokenizer,
         eos_token=IM_END,
         pad_token=ENDOFTEXT,

@@ -99,7 +99,9 @@ class TextGenerator:
             int(manifest["head_dim"]),
         )
         self._cache_shape = (kv_heads, head_dim)
-        self._past_names = [f"past_key_values.{i}.{k}" for i in range(layers) for k in ("key", "value")]
+        self._past_names = [
+            f"past_key_values.{i}.{k}" for i in range(layers) for k in ("key", "value")
+        ]
         self._output_names = ["logits"] + [
             f"present.{i}.{k}" for i in range(layers) for k in ("key", "value")
         ]
@@ -122,7 +124,9 @@ class TextGenerator:
         except (OSError, json.JSONDecodeError) as error:
             raise ModelError(f"cannot read the manifest of {model_dir}: {error}") from error
         if manifest.get("task") != "text-generation":
-            raise ModelError(f"{model_dir} holds a '{manifest.get('task')}' model, not text-generation")
+            raise ModelError(
+                f"{model_dir} holds a '{manifest.get('task')}' model, not text-generation"
+            )
         session, provider = runtime.get_session(
             model_dir / "model.onnx", providers, intra_op_threads
         )
@@ -255,7 +259,8 @@ class TextGenerator:
             bad = [t for t in ids if not 0 <= t < self.vocab_size]
             if bad:
                 raise GenerationError(
-                    f"prompt {i} has token ids outside the vocabulary of {self.vocab_size}: {bad[:5]}"
+                    f"prompt {i} has token ids outside the vocabulary "
+                    f"of {self.vocab_size}: {bad[:5]}"
                 )
 
     def _seen(self, ids: list[int]) -> npt.NDArray[np.bool_]:

@@ -14,7 +14,8 @@ from workers.textgen import SamplingParams, TextGenerator
 
 PROMPTS = [
     "Meet the lightweight running shoes",
-    "<|im_start|>user\nWrite a headline for a premium desk lamp.<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>user\nWrite a headline for a premium desk lamp.<|im_end|>\n"
+    "<|im_start|>assistant\n",
     "Free shipping on every",
 ]
 
@@ -51,7 +52,7 @@ def test_manifest_records_parity(tiny_model_store: ModelStore) -> None:
     assert parity["all_match"] is True
     assert parity["top1_agreement"] == 1.0
     assert parity["max_abs_logit_diff"] < 1e-3
-    assert len(parity["prompts"]) == 4
+    assert len(parity["prompts"]) == 6
 
 
 def test_parity_failure_lists_every_mismatching_prompt(tiny_generator: TextGenerator) -> None:

@@ -25,7 +25,7 @@ def config(**overrides: object) -> SimpleNamespace:
 
 
 def test_registry_rejects_unknown_family_and_lists_supported() -> None:
-    with pytest.raises(ExportError, match="'gpt2'.*supported families: llama, mistral, qwen2"):
+    with pytest.raises(ExportError, match=r"'gpt2'.*supported families: llama, mistral, qwen2"):
         spec_class("gpt2")
     with pytest.raises(ExportError, match="gpt2"):
         spec_for_config(config(model_type="gpt2"))

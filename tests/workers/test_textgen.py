@@ -11,7 +11,8 @@ from workers.textgen import SamplingParams, TextGenerator
 PROMPTS = [
     "Meet the lightweight running shoes you have been waiting for.",
     "Free shipping",
-    "<|im_start|>user\nWrite a headline for a premium desk lamp.<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>user\nWrite a headline for a premium desk lamp.<|im_end|>\n"
+    "<|im_start|>assistant\n",
 ]
 
 
@@ -59,14 +60,18 @@ def test_sampled_row_with_a_seed_is_the_same_alone_and_in_a_batch(endless: TextG
     sampled = SamplingParams(temperature=1.0, top_p=0.9, max_new_tokens=12, seed=42)
     others = [SamplingParams(temperature=0.7, max_new_tokens=3, seed=1), SamplingParams()]
     [alone] = endless.generate([PROMPTS[0]], [sampled])
-    in_batch = endless.generate([PROMPTS[1], PROMPTS[0], PROMPTS[2]], [others[0], sampled, others[1]])
+    in_batch = endless.generate(
+        [PROMPTS[1], PROMPTS[0], PROMPTS[2]], [others[0], sampled, others[1]]
+    )
     assert in_batch[1].token_ids == alone.token_ids
     assert in_batch[1].text == alone.text
 
 
 def test_seed_changes_the_sample(endless: TextGenerator) -> None:
     samples = {
-        tuple(endless.generate([PROMPTS[0]], [SamplingParams(temperature=1.5, seed=s)])[0].token_ids)
+        tuple(
+            endless.generate([PROMPTS[0]], [SamplingParams(temperature=1.5, seed=s)])[0].token_ids
+        )
         for s in range(4)
     }
     assert len(samples) > 1
@@ -75,7 +80,8 @@ def test_seed_changes_the_sample(endless: TextGenerator) -> None:
 def test_top_p_near_zero_is_greedy(endless: TextGenerator) -> None:
     greedy = endless.generate(PROMPTS, [SamplingParams(max_new_tokens=8)] * 3)
     nucleus = endless.generate(
-        PROMPTS, [SamplingParams(temperature=1.0, top_p=1e-6, max_new_tokens=8, seed=i) for i in range(3)]
+        PROMPTS,
+        [SamplingParams(temperature=1.0, top_p=1e-6, max_new_tokens=8, seed=i) for i in range(3)],
     )
     assert [g.token_ids for g in nucleus] == [g.token_ids for g in greedy]
 
@@ -84,7 +90,11 @@ def test_logprob_sum_scores_the_chosen_tokens(endless: TextGenerator) -> None:
     [generation] = endless.generate([PROMPTS[0]], [SamplingParams(max_new_tokens=6)])
     [logits] = endless.forced_logits([endless.encode(PROMPTS[0])], [generation.token_ids])
     logits = logits.astype(np.float64)
-    log_softmax = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) - logits.max(-1, keepdims=True)
+    log_softmax = (
+        logits
+        - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True))
+        - logits.max(-1, keepdims=True)
+    )
     expected = sum(log_softmax[i, t] for i, t in enumerate(generation.token_ids))
     assert generation.logprob_sum == pytest.approx(expected, abs=1e-3)
     assert generation.logprob_sum < 0
