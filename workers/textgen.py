@@ -88,9 +88,12 @@ class TextGenerator:
         self.name: str = manifest["name"]
         self.version: str = manifest["version"]
         self.model_sha256: str = manifest["files"]["model.onnx"]
-        self.eos_token_ids = frozenset(int(i) for i in manifest["eos_token_ids"])
+        eos = [int(i) for i in manifest["eos_token_ids"]]
+        self.eos_token_ids = frozenset(eos)
+        # The first stop token is the tokenizer's own eos token, as the chat template knows it.
+        self._eos_token_id = eos[0] if eos else None
         pad = manifest.get("pad_token_id")
-        self.pad_token_id = int(pad if pad is not None else min(self.eos_token_ids))
+        self.pad_token_id = int(pad if pad is not None else eos[0])
         self.vocab_size = int(manifest["vocab_size"])
         self.max_context = int(manifest.get("max_context") or 1 << 62)
         layers, kv_heads, head_dim = (
@@ -152,11 +155,13 @@ class TextGenerator:
             messages=messages,
             add_generation_prompt=True,
             bos_token=self._token_text(self.manifest.get("bos_token_id")),
-            eos_token=self._token_text(min(self.eos_token_ids)),
+            eos_token=self._token_text(self._eos_token_id),
         )
 
     def _token_text(self, token_id: int | None) -> str:
-        return "" if token_id is None else str(self.tokenizer.id_to_token(int(token_id)) or "")
+        if token_id is None or token_id < 0:
+            return ""
+        return str(self.tokenizer.id_to_token(int(token_id)) or "")
 
     # -- generation ---------------------------------------------------------------------------
 
@@ -320,7 +325,7 @@ def _choose(logits: FloatArray, row: _Row) -> tuple[int, float]:
         probs = np.exp(scaled - scaled.max())
         probs /= probs.sum()
         if params.top_p < 1.0:
-            order = np.argsort(-probs, kind="stable")
+            order = _by_probability(probs, params.top_p)
             sorted_probs = probs[order]
             # keep the smallest prefix whose mass reaches top_p (always at least one token)
             keep = (np.cumsum(sorted_probs) - sorted_probs) < params.top_p
@@ -333,6 +338,23 @@ def _choose(logits: FloatArray, row: _Row) -> tuple[int, float]:
     top = raw.max()
     logprob = raw[token] - (top + math.log(float(np.exp(raw - top).sum())))
     return token, float(logprob)
+
+
+def _by_probability(probs: npt.NDArray[np.float64], mass: float) -> npt.NDArray[np.intp]:
+    """Token ids by falling probability (ties by id), at least until ``mass`` is covered.
+
+    A full sort of a 49k vocabulary costs as much as a decode step on CPU, and the nucleus is
+    almost always a few dozen tokens, so sort only the top candidates unless they fall short.
+    """
+    if probs.size > _NUCLEUS_CANDIDATES:
+        top = np.argpartition(-probs, _NUCLEUS_CANDIDATES - 1)[:_NUCLEUS_CANDIDATES]
+        order = top[np.lexsort((top, -probs[top]))]
+        if probs[order].sum() >= mass:
+            return order
+    return np.argsort(-probs, kind="stable")
+
+
+_NUCLEUS_CANDIDATES = 1024
 
 
 def _compile_chat_template(source: str) -> jinja2.Template:

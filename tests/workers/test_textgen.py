@@ -177,3 +177,20 @@ def test_invalid_sampling_params_are_refused() -> None:
         SamplingParams(temperature=-1.0)
     with pytest.raises(ValueError, match="max_new_tokens"):
         SamplingParams(max_new_tokens=0)
+
+
+@pytest.mark.parametrize("mass", [0.5, 0.9, 0.999999])
+@pytest.mark.parametrize("peaked", [True, False])
+def test_nucleus_order_equals_a_full_sort(mass: float, peaked: bool) -> None:
+    from workers.textgen import _by_probability
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=49152) * (8.0 if peaked else 0.01)
+    logits[[3, 7, 11]] = logits.max()  # ties are broken by token id, as in a stable sort
+    probs = np.exp(logits - logits.max())
+    probs /= probs.sum()
+    full = np.argsort(-probs, kind="stable")
+    fast = _by_probability(probs, mass)
+    needed = int(np.searchsorted(np.cumsum(probs[full]), mass)) + 1
+    assert len(fast) >= needed
+    assert fast[:needed].tolist() == full[:needed].tolist()
