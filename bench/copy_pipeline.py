@@ -73,17 +73,38 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
     sessions = configure(settings.database_url)
     env = {**os.environ, **settings.to_env()}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "-Q", "copy",
-         "-c", "1", "-l", "WARNING", "-n", f"bench-{os.getpid()}@%h"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tasks.worker",
+            "worker",
+            "-Q",
+            "copy",
+            "-c",
+            "1",
+            "-l",
+            "WARNING",
+            "-n",
+            f"bench-{os.getpid()}@%h",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         # Warm the worker: its first task loads the model (measured separately below).
         warm = _run_campaign(campaign_file, settings, sessions, n_warm=True)
         loaded = load_campaign(campaign_file)
         started = time.perf_counter()
-        result = enqueue(loaded, settings=settings, sessions=sessions, app=create_app(settings),
-                         allow_duplicate=True)
+        result = enqueue(
+            loaded,
+            settings=settings,
+            sessions=sessions,
+            app=create_app(settings),
+            allow_duplicate=True,
+        )
         _wait(sessions, result.campaign_id, worker)
         pipeline_seconds = time.perf_counter() - started
     finally:
@@ -93,8 +114,10 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
 
     with sessions() as session:
         campaign = session.get(Campaign, result.campaign_id)
-        jobs = {j.id: j for j in session.scalars(
-            select(Job).where(Job.campaign_id == result.campaign_id))}
+        jobs = {
+            j.id: j
+            for j in session.scalars(select(Job).where(Job.campaign_id == result.campaign_id))
+        }
         for job in jobs.values():
             job.status = "queued"  # only to rebuild the same chunks; not committed
         chunks = queued_chunks(session, result.campaign_id, settings.chunk_size)
@@ -105,9 +128,11 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
     load_started = time.perf_counter()
     from exporters.store import ModelStore
 
-    generator = TextGenerator.load(ModelStore(settings.model_store).model_dir(MODEL),
-                                   providers=settings.providers,
-                                   intra_op_threads=settings.intra_op_threads)
+    generator = TextGenerator.load(
+        ModelStore(settings.model_store).model_dir(MODEL),
+        providers=settings.providers,
+        intra_op_threads=settings.intra_op_threads,
+    )
     load_seconds = time.perf_counter() - load_started
     started = time.perf_counter()
     raw_done = 0
@@ -116,9 +141,13 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
     raw_seconds = time.perf_counter() - started
     shutil.rmtree(work, ignore_errors=True)
     return {
-        "jobs": len(jobs), "chunks": len(slot_chunks), "chunk_size": settings.chunk_size,
-        "pipeline_seconds": round(pipeline_seconds, 2), "pipeline_assets": done,
-        "raw_seconds": round(raw_seconds, 2), "raw_assets": raw_done,
+        "jobs": len(jobs),
+        "chunks": len(slot_chunks),
+        "chunk_size": settings.chunk_size,
+        "pipeline_seconds": round(pipeline_seconds, 2),
+        "pipeline_assets": done,
+        "raw_seconds": round(raw_seconds, 2),
+        "raw_assets": raw_done,
         "model_load_seconds": round(load_seconds, 2),
         "ratio_raw_over_pipeline": round(raw_seconds / pipeline_seconds, 3),
     }
@@ -131,10 +160,12 @@ def _run_campaign(path: Path, settings: Any, sessions: Any, n_warm: bool) -> int
 
     loaded = load_campaign(path)
     # A one-product campaign to make the worker load its model before timing starts.
-    loaded = type(loaded)(loaded.spec, loaded.products[:1], loaded.source_path,
-                          loaded.content_sha256 + "-warm")
-    result = enqueue(loaded, settings=settings, sessions=sessions, app=create_app(settings),
-                     allow_duplicate=True)
+    loaded = type(loaded)(
+        loaded.spec, loaded.products[:1], loaded.source_path, loaded.content_sha256 + "-warm"
+    )
+    result = enqueue(
+        loaded, settings=settings, sessions=sessions, app=create_app(settings), allow_duplicate=True
+    )
     _wait(sessions, result.campaign_id, None)
     return result.campaign_id
 
@@ -161,15 +192,26 @@ def ort_vs_transformers(settings: Any, n_prompts: int, new_tokens: int) -> dict[
     from workers.copywriter import CopySlot, ProductFacts, build_messages
     from workers.textgen import SamplingParams, TextGenerator
 
-    generator = TextGenerator.load(ModelStore(settings.model_store).model_dir(MODEL),
-                                   intra_op_threads=settings.intra_op_threads)
+    generator = TextGenerator.load(
+        ModelStore(settings.model_store).model_dir(MODEL),
+        intra_op_threads=settings.intra_op_threads,
+    )
     with (ROOT / "tests" / "data" / "catalog_200.csv").open(encoding="utf-8") as f:
         rows = [r for r, _ in zip(csv.DictReader(f), range(n_prompts), strict=False)]
     prompts = [
-        generator.chat_prompt(build_messages(CopySlot(
-            key=i, product=ProductFacts(sku=r["id"], title=r["title"],
-                                        description=r["description"]),
-            channel="social_post", tone="energetic", sampling=SamplingParams())))
+        generator.chat_prompt(
+            build_messages(
+                CopySlot(
+                    key=i,
+                    product=ProductFacts(
+                        sku=r["id"], title=r["title"], description=r["description"]
+                    ),
+                    channel="social_post",
+                    tone="energetic",
+                    sampling=SamplingParams(),
+                )
+            )
+        )
         for i, r in enumerate(rows)
     ]
     # Same number of new tokens on both sides: no stop token, greedy.
@@ -192,12 +234,18 @@ def ort_vs_transformers(settings: Any, n_prompts: int, new_tokens: int) -> dict[
     with torch.inference_mode():
         for prompt in prompts:
             ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-            out = model.generate(**ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                                 do_sample=False, pad_token_id=tokenizer.eos_token_id)
+            out = model.generate(
+                **ids,
+                max_new_tokens=new_tokens,
+                min_new_tokens=new_tokens,
+                do_sample=False,
+                pad_token_id=tokenizer.eos_token_id,
+            )
             hf_tokens += out.shape[1] - ids["input_ids"].shape[1]
     hf_seconds = time.perf_counter() - started
     return {
-        "prompts": len(prompts), "new_tokens": new_tokens,
+        "prompts": len(prompts),
+        "new_tokens": new_tokens,
         "ort_batched_tokens_per_s": round(ort_tokens / ort_seconds, 1),
         "hf_generate_batch1_tokens_per_s": round(hf_tokens / hf_seconds, 1),
         "speedup": round((ort_tokens / ort_seconds) / (hf_tokens / hf_seconds), 2),
@@ -222,14 +270,15 @@ def main() -> None:
     build_model(MODEL, ModelStore(settings.model_store))
     report: dict[str, Any] = {
         "machine": f"{platform.node()} · {platform.processor() or platform.machine()} · "
-                   f"{os.cpu_count()} cores · Python {platform.python_version()}",
+        f"{os.cpu_count()} cores · Python {platform.python_version()}",
         "command": " ".join(["python -m bench.copy_pipeline", *sys.argv[1:]]),
     }
     report["pipeline_vs_raw"] = pipeline_vs_raw(settings, args.products, args.max_new_tokens)
     print(json.dumps(report["pipeline_vs_raw"], indent=2), flush=True)
     if not args.skip_hf:
         report["ort_vs_transformers"] = ort_vs_transformers(
-            settings, args.hf_prompts, args.max_new_tokens)
+            settings, args.hf_prompts, args.max_new_tokens
+        )
         print(json.dumps(report["ort_vs_transformers"], indent=2), flush=True)
     shutil.rmtree(data, ignore_errors=True)
     if args.out:

@@ -189,10 +189,10 @@ class CopyRequest(_Section):
     variants: int = Field(default=1, ge=1, le=10, strict=True)
     model: Annotated[str, AfterValidator(_model_name)] | None = None
     max_new_tokens: int = Field(default=160, ge=8, le=512, strict=True)
-    temperature: float = Field(default=0.8, gt=0, le=2, strict=True)
+    temperature: float = Field(default=0.6, gt=0, le=2, strict=True)
     top_p: float = Field(default=0.95, gt=0, le=1, strict=True)
     repetition_penalty: float = Field(default=1.1, ge=1, le=2, strict=True)
-    candidates: int = Field(default=2, ge=1, le=16, strict=True)
+    candidates: int = Field(default=4, ge=1, le=16, strict=True)
 
     @property
     def variants_per_product(self) -> int:

@@ -20,6 +20,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from contentfab.errors import ContentfabError, InputError
@@ -54,7 +55,7 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except ContentfabError as exc:
             kind = "error" if isinstance(exc, InputError) else type(exc).__name__
-            err.print(f"[bold red]{kind}:[/] {exc}", highlight=False, markup=True)
+            err.print(f"[bold red]{kind}:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2 if isinstance(exc, InputError) else 1) from None
 
     return wrapper
@@ -134,8 +135,6 @@ def _build_model(
 
     store = ModelStore(settings.model_store)
     target = name or settings.copy_model
-    if not force and from_hf is None and store.is_valid(target):
-        return store.manifest(target)
     with console.status(f"exporting {target} to ONNX (first time only; a minute or two)…"):
         if from_hf is not None:
             return build_from_hf(from_hf, target, store, force=force, quantize=quantize)
@@ -158,10 +157,17 @@ def models_list() -> None:
             str(manifest.get("version")),
             str(manifest.get("family")),
             str(manifest.get("quantization")),
-            str(parity.get("match", parity.get("passed", "-"))),
+            _parity_text(parity),
             "yes" if store.is_valid(manifest["name"]) else "NO",
         )
     console.print(table)
+
+
+def _parity_text(parity: dict[str, Any]) -> str:
+    if not parity:
+        return "-"
+    verdict = "exact" if parity.get("all_match") else "approx"
+    return f"{verdict}, top-1 {parity.get('top1_agreement', 0):.3f}"
 
 
 # --------------------------------------------------------------------------- campaigns
@@ -581,6 +587,9 @@ def _run(
         f"query: contentfab assets --campaign {result.campaign_id} --kind copy "
         "--format table|json|csv"
     )
+    if summary.status == "failed":
+        err.print("[bold red]nothing could be delivered:[/] every job failed (reasons above)")
+        raise typer.Exit(1)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -33,7 +33,9 @@ class Settings(BaseSettings):
         description="Exported ONNX models and their manifests (built by `contentfab models build`).",
     )
     database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite in data_dir.")
-    broker_url: str = Field(default="", description="Celery broker; default sqla+sqlite in data_dir.")
+    broker_url: str = Field(
+        default="", description="Celery broker; default sqla+sqlite in data_dir."
+    )
     result_backend: str | None = Field(
         default=None,
         description="Celery result backend. Unused by contentfab itself: job state lives in SQL.",

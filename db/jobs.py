@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy import CursorResult, and_, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -161,7 +161,7 @@ def finish_campaign_if_done(session: Session, campaign_id: int) -> bool:
         )
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 def reopen_failed_jobs(session: Session, campaign_id: int) -> list[int]:

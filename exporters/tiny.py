@@ -115,7 +115,7 @@ def build_tiny_model(family: str = "llama", *, seed: int = 0) -> tuple[Any, Toke
         "num_hidden_layers": 2,
         "num_attention_heads": 4,
         "num_key_value_heads": 2,
-        "max_position_embeddings": 512,
+        "max_position_embeddings": 2048,
         "rope_theta": 10000.0,
         # Larger than the usual 0.02 so logits are peaked and greedy decoding has no near-ties
         # that float rounding could flip between torch and ONNX Runtime.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu.entity import Queue
 
 from contentfab.settings import Settings
 from tasks.broker import embedded_broker_url
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         include=TASK_MODULES,
     )
     # Tasks reach their settings through the app that runs them, never through the environment.
-    app.contentfab_settings = settings  # type: ignore[attr-defined]
+    app.contentfab_settings = settings
     return app
 
 
@@ -63,5 +63,5 @@ def settings_of(app: Celery) -> Settings:
     settings = getattr(app, "contentfab_settings", None)
     if settings is None:  # an app not built by create_app (e.g. a bare `celery -A` of ours)
         settings = Settings()
-        app.contentfab_settings = settings  # type: ignore[attr-defined]
+        app.contentfab_settings = settings
     return settings

@@ -18,7 +18,7 @@ ALIAS = "contentfab-sqla"
 POLLING_INTERVAL = 0.1
 
 
-class Channel(kombu_sqla.Channel):  # type: ignore[misc]
+class Channel(kombu_sqla.Channel):
     def _engine_from_config(self) -> Any:
         options = self.connection.client.transport_options
         polling = options.pop("polling_interval", None)
@@ -29,7 +29,7 @@ class Channel(kombu_sqla.Channel):  # type: ignore[misc]
                 options["polling_interval"] = polling
 
 
-class Transport(kombu_sqla.Transport):  # type: ignore[misc]
+class Transport(kombu_sqla.Transport):
     Channel = Channel
     polling_interval = POLLING_INTERVAL
 

@@ -75,31 +75,82 @@ EXAMPLE_PRODUCT = ProductFacts(
     sku="example",
     title="Alpine Trail Thermos 750 ml",
     description="Double-walled stainless steel bottle that keeps drinks hot for 12 hours.",
-    category="Outdoor",
-    price="29.90",
-    currency="EUR",
 )
 
-#: One built-in example answer per channel, for the one-shot prompt.
-EXAMPLES = {
-    "search_headline": "Hot Coffee on Every Trail",
-    "search_description": "Stainless steel thermos that keeps drinks hot for 12 hours. Shop now.",
-    "email_subject": "Your trail coffee, still hot at the summit",
-    "social_post": "Cold summit, hot coffee. The Alpine Trail Thermos keeps drinks hot for 12 "
-    "hours in double-walled stainless steel.",
-    "sms": "Alpine Trail Thermos: drinks stay hot for 12 hours. 29.90 EUR.",
-    "product_description": "Take your favourite hot drink further. The Alpine Trail Thermos holds "
-    "750 ml in a double-walled stainless steel body that keeps coffee or tea hot for 12 hours, "
-    "from the first switchback to the summit. Its slim shape fits a pack's side pocket, and the "
-    "sealed lid keeps your bag dry. A simple, sturdy companion for early starts and long days "
-    "outside.",
+#: Per channel: the instruction a small model follows best (words, not characters — it cannot
+#: count characters), a one-shot example answer, and a token budget that fits the limit.
+PROMPTS: dict[str, tuple[str, str, int]] = {
+    "search_headline": (
+        "Write one search ad headline of two to five words that names the product.",
+        "Alpine Trail Thermos",
+        16,
+    ),
+    "search_description": (
+        "Write one search ad description: a single sentence of at most 14 words.",
+        "Steel thermos that keeps drinks hot for 12 hours. Ready for the trail.",
+        40,
+    ),
+    "email_subject": (
+        "Write one short email subject line about this product.",
+        "Your Alpine Trail Thermos: hot coffee at the summit",
+        24,
+    ),
+    "social_post": (
+        "Write one short social media post of one or two sentences.",
+        "Cold summit, hot coffee: the Alpine Trail Thermos keeps drinks hot for 12 hours.",
+        80,
+    ),
+    "sms": (
+        "Write one short SMS marketing message of one sentence.",
+        "Alpine Trail Thermos: your coffee stays hot for 12 hours on any trail.",
+        56,
+    ),
+    "product_description": (
+        "Write a product description of 50 to 150 words.",
+        "Take your favourite hot drink further. The Alpine Trail Thermos holds 750 ml in a "
+        "double-walled stainless steel body that keeps coffee or tea hot for 12 hours, from the "
+        "first switchback to the summit. Its slim shape fits a pack's side pocket, and the sealed "
+        "lid keeps your bag dry. A simple, sturdy companion for early starts and long days "
+        "outside.",
+        240,
+    ),
 }
 
 CLAIM_WORDS = ("free", "guaranteed", "guarantee", "#1", "best", "cheapest", "lifetime", "sale")
+STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "for",
+        "with",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "your",
+        "our",
+        "you",
+        "we",
+        "is",
+        "are",
+        "this",
+        "that",
+        "set",
+        "new",
+        "pack",
+    ]
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _PREFIX = re.compile(
-    r"^(subject( line)?|headline|description|post|tweet|sms|copy|answer)\s*:\s*", re.IGNORECASE
+    r"^(subject( line)?|email subject|headline|description|post|tweet|sms|copy|answer)\s*:\s*",
+    re.IGNORECASE,
 )
 
 
@@ -117,24 +168,34 @@ def _facts_block(product: ProductFacts) -> str:
     return "\n".join(lines)
 
 
+def _instruction(channel: Channel) -> tuple[str, str, int | None]:
+    if channel.name in PROMPTS:
+        return PROMPTS[channel.name]
+    return channel.instruction, PROMPTS["social_post"][1], None
+
+
+def token_budget(slot: CopySlot) -> int:
+    """The campaign's max_new_tokens, capped by what the channel can hold."""
+    cap = _instruction(CHANNELS[slot.channel])[2]
+    return slot.sampling.max_new_tokens if cap is None else min(cap, slot.sampling.max_new_tokens)
+
+
 def build_messages(slot: CopySlot) -> list[dict[str, str]]:
-    channel = CHANNELS[slot.channel]
+    instruction, example, _ = _instruction(CHANNELS[slot.channel])
     brand = f" for {slot.brand_name}" if slot.brand_name else ""
     voice = f" Brand voice: {slot.brand_voice}." if slot.brand_voice else ""
     system = (
-        f"You are an expert marketing copywriter{brand}.{voice} Use only the facts given. Never "
-        "invent prices, discounts, numbers, awards or guarantees. Reply with the copy only: no "
-        "quotes, no labels, no explanations."
+        f"You are a marketing copywriter{brand}.{voice} You reply with the requested copy only. "
+        "Use only the facts given: never invent prices, discounts, numbers or guarantees."
     )
-
-    def ask(product: ProductFacts, tone: str) -> str:
-        return f"{_facts_block(product)}\nTone: {tone}\nTask: {channel.instruction}"
-
     return [
         {"role": "system", "content": system},
-        {"role": "user", "content": ask(EXAMPLE_PRODUCT, "neutral")},
-        {"role": "assistant", "content": EXAMPLES.get(slot.channel, EXAMPLES["social_post"])},
-        {"role": "user", "content": ask(slot.product, slot.tone)},
+        {"role": "user", "content": f"{_facts_block(EXAMPLE_PRODUCT)}\n\n{instruction}"},
+        {"role": "assistant", "content": example},
+        {
+            "role": "user",
+            "content": f"{_facts_block(slot.product)}\nTone: {slot.tone}\n\n{instruction}",
+        },
     ]
 
 
@@ -166,8 +227,13 @@ def check(text: str, channel: Channel, product: ProductFacts) -> list[str]:
         failed.append(f"length: {n_words} words, more than {channel.max_words}")
     words = _WORD.findall(text.lower())
     trigrams = Counter(zip(words, words[1:], words[2:], strict=False))
-    if trigrams and trigrams.most_common(1)[0][1] > 1:
-        failed.append("repetition: a three-word phrase repeats")
+    fourgrams = Counter(zip(words, words[1:], words[2:], words[3:], strict=False))
+    if (trigrams and trigrams.most_common(1)[0][1] > 2) or (
+        fourgrams and fourgrams.most_common(1)[0][1] > 1
+    ):
+        failed.append("repetition: a phrase repeats")
+    if not _mentions_product(words, product):
+        failed.append("relevance: names nothing from the product's title or category")
     facts = product.corpus()
     fact_numbers = {n.replace(",", ".") for n in _NUMBER.findall(facts)}
     invented = [n for n in _NUMBER.findall(text) if n.replace(",", ".") not in fact_numbers]
@@ -180,8 +246,59 @@ def check(text: str, channel: Channel, product: ProductFacts) -> list[str]:
     return failed
 
 
+_CLAUSE_END = re.compile(r"[.!?](?=\s|$)|[:;,–—](?=\s)|\s-\s")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def options(generation: Generation, channel: Channel) -> list[str]:
+    """Publishable-looking texts in one generation, longest first.
+
+    The whole text, unless the token budget cut it off mid-sentence; then, because a small model
+    often writes a good opening clause and keeps going, each complete leading clause (single-line
+    channels) or the complete leading sentences (multi-line channels).
+    """
+    raw = generation.text.strip()
+    text = clean(raw, channel)
+    cut_off = generation.finish_reason == "length" and (channel.multiline or "\n" not in raw)
+    found = [] if cut_off else [text]
+    ends = _CLAUSE_END if not channel.multiline else _SENTENCE_END
+    for match in ends.finditer(text):
+        keep = match.group() in ".!?"
+        prefix = clean(text[: match.start() + (1 if keep else 0)], channel)
+        if len(prefix.split()) >= 2 and prefix not in found:
+            found.append(prefix)
+    return sorted(found, key=len, reverse=True)
+
+
+def _first_publishable(
+    generation: Generation, channel: Channel, product: ProductFacts
+) -> tuple[str | None, list[str]]:
+    """The longest option passing every gate, or None and the gates the full text failed."""
+    first_failures: list[str] | None = None
+    for text in options(generation, channel):
+        failed = check(text, channel, product)
+        if not failed:
+            return text, []
+        if first_failures is None:
+            first_failures = failed
+    return None, first_failures or ["truncated: the token budget cut the text off"]
+
+
+def _mentions_product(words: list[str], product: ProductFacts) -> bool:
+    """At least one content word of the title or category (or its plural) appears."""
+    keys = {
+        w
+        for w in _WORD.findall(f"{product.title} {product.category or ''}".lower())
+        if len(w) >= 3 and w not in STOPWORDS and not w.isdigit()
+    }
+    text_words = set(words)
+    return any(
+        k in text_words or f"{k}s" in text_words or k.rstrip("s") in text_words for k in keys
+    )
+
+
 def _candidate_params(slot: CopySlot, round_: int) -> list[SamplingParams]:
-    base = slot.sampling
+    base = replace(slot.sampling, max_new_tokens=token_budget(slot))
     return [
         replace(base, seed=(base.seed + 7919 * i + 104729 * round_) % (2**31))
         for i in range(slot.candidates)
@@ -222,12 +339,11 @@ def write_copy(
                     continue
                 sampled[slot.key] += 1
                 channel = CHANNELS[slot.channel]
-                text = clean(generation.text, channel)
-                failed = check(text, channel, slot.product)
+                text, failed = _first_publishable(generation, channel, slot.product)
                 gate_counts[slot.key].update(reason.split(":")[0] for reason in failed)
-                if failed:
+                if text is None:
                     continue
-                candidate = Candidate(text, generation, params.seed, failed)
+                candidate = Candidate(text, generation, params.seed, [])
                 current = best[slot.key]
                 if current is None or candidate.score > current.score:
                     best[slot.key] = candidate
@@ -289,7 +405,10 @@ def _generate_isolating_failures(
 ) -> list[Generation | None]:
     """Generate a batch; if it fails, retry row by row so one poison item fails alone."""
     try:
-        return generator.generate([prompts[s.key] for s, _ in batch], [p for _, p in batch])
+        generated: list[Generation | None] = list(
+            generator.generate([prompts[s.key] for s, _ in batch], [p for _, p in batch])
+        )
+        return generated
     except GenerationError as exc:
         if len(batch) == 1:
             errors[batch[0][0].key] = f"generation failed: {exc}"
