@@ -120,11 +120,19 @@ def build_model(
 ) -> dict[str, Any]:
     """Build one of :data:`NAMED_MODELS` into ``store`` and return its manifest.
 
-    ``quantize`` is ``"fp32"``, ``"nbits8"`` or None for the model's default.
+    ``quantize`` is ``"fp32"``, ``"nbits8"`` or None for the model's default. Sentence
+    encoders (:data:`exporters.embedding.EMBEDDING_MODELS`) are fp32 only.
     """
+    from exporters.embedding import EMBEDDING_MODELS, build_embedding_model
+
+    if name in EMBEDDING_MODELS:
+        if quantize not in (None, FP32):
+            raise ExportError(f"{name} is a sentence encoder; only fp32 is exported")
+        return build_embedding_model(name, store, force=force, progress=progress)
     if name not in NAMED_MODELS:
+        known = sorted([*NAMED_MODELS, *EMBEDDING_MODELS])
         raise NotFoundError(
-            f"no model named '{name}'; known models: {', '.join(sorted(NAMED_MODELS))} "
+            f"no model named '{name}'; known models: {', '.join(known)} "
             "(or export a local checkpoint with build_from_hf)"
         )
     return _build(name, NAMED_MODELS[name](), store, force, quantize, progress)
