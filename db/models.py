@@ -2,6 +2,9 @@
 
 A job is one deliverable slot: (campaign, product, kind, channel, variant). Its unique key is
 what makes a redelivered task message harmless: the asset for a slot can be written once.
+A recommendation is not about one product but for one *subject* (a user ID or an audience
+segment's name): its slot is (campaign, kind, channel, subject) with ``channel`` "user" or
+"segment", and ``product_id`` is empty. Each slot kind has its own unique key.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Double,
     Enum,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -128,12 +133,14 @@ class Job(Base):
         UniqueConstraint(
             "campaign_id", "product_id", "kind", "channel", "variant", name="uq_job_slot"
         ),
+        UniqueConstraint("campaign_id", "kind", "channel", "subject", name="uq_job_subject"),
         Index("ix_job_campaign_status", "campaign_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    subject: Mapped[str | None] = mapped_column(String(200), default=None)
     kind: Mapped[ContentKind] = mapped_column(_enum(ContentKind))
     channel: Mapped[str] = mapped_column(String(60))
     variant: Mapped[int] = mapped_column(Integer)
@@ -148,7 +155,7 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
     campaign: Mapped[Campaign] = relationship(back_populates="jobs")
-    product: Mapped[Product] = relationship()
+    product: Mapped[Product | None] = relationship()
     asset: Mapped[Asset | None] = relationship(back_populates="job")
 
 
@@ -158,13 +165,15 @@ class Asset(Base):
         UniqueConstraint(
             "campaign_id", "product_id", "kind", "channel", "variant", name="uq_asset_slot"
         ),
+        UniqueConstraint("campaign_id", "kind", "channel", "subject", name="uq_asset_subject"),
         Index("ix_asset_campaign_kind", "campaign_id", "kind"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), unique=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    subject: Mapped[str | None] = mapped_column(String(200), default=None)
     kind: Mapped[ContentKind] = mapped_column(_enum(ContentKind))
     channel: Mapped[str] = mapped_column(String(60))
     variant: Mapped[int] = mapped_column(Integer)
@@ -176,7 +185,7 @@ class Asset(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     job: Mapped[Job] = relationship(back_populates="asset")
-    product: Mapped[Product] = relationship()
+    product: Mapped[Product | None] = relationship()
 
 
 class ModelRecord(Base):
@@ -192,3 +201,34 @@ class ModelRecord(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Interaction(Base):
+    """One event of a campaign's interactions file: a user viewed, carted or bought a product."""
+
+    __tablename__ = "interaction"
+    __table_args__ = (Index("ix_interaction_campaign_user", "campaign_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(200))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(10))  # view, cart, purchase
+    occurred_at: Mapped[float] = mapped_column(Double)  # seconds since the epoch, UTC
+    weight: Mapped[float] = mapped_column(Double, default=1.0)
+
+
+class ProductEmbedding(Base):
+    """A cached text embedding: the same text and model give the same vector in any campaign."""
+
+    __tablename__ = "product_embedding"
+    __table_args__ = (
+        UniqueConstraint("model_sha256", "text_sha256", name="uq_product_embedding_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -259,7 +259,8 @@ def _PooledEncoder(model: Any) -> Any:
                 attention_mask=attention_mask,
                 token_type_ids=torch.zeros_like(input_ids),
             ).last_hidden_state
-            return mean_pool_normalize(hidden, attention_mask)
+            pooled: torch.Tensor = mean_pool_normalize(hidden, attention_mask)
+            return pooled
 
     return PooledEncoder()
 
@@ -400,10 +401,10 @@ def build_tiny_bert(*, seed: int = 0) -> tuple[Any, Tokenizer]:
         intermediate_size=64,
         max_position_embeddings=64,
         pad_token_id=tokenizer.token_to_id("[PAD]"),
-        attn_implementation="eager",
     )
+    config._attn_implementation = "eager"  # the plainest graph to trace
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = BertModel(config, add_pooling_layer=False)
+        model: Any = BertModel(config, add_pooling_layer=False)
     model.eval()
     return model, tokenizer

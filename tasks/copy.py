@@ -41,6 +41,8 @@ def _slot(job: Job, campaign_spec: dict[str, Any]) -> Any:
     from workers.textgen import SamplingParams
 
     product = job.product
+    if product is None:  # only recommendation jobs have no product
+        raise ValueError(f"copy job {job.id} has no product")
     params = job.params
     brand = campaign_spec.get("brand") or {}
     return CopySlot(
