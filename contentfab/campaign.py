@@ -33,12 +33,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path, PurePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -49,6 +50,9 @@ from pydantic import (
 
 from contentfab.channels import CHANNELS
 from contentfab.errors import CampaignFileError, NotImplementedKindError, Problem
+
+if typing.TYPE_CHECKING:
+    from contentfab.interactions import InteractionLog
 
 __all__ = [
     "CAMPAIGN_SUFFIXES",
@@ -65,6 +69,8 @@ __all__ = [
     "CopyRequest",
     "LoadedCampaign",
     "ProductRecord",
+    "RecommendationsRequest",
+    "Segment",
     "load_campaign",
 ]
 
@@ -109,9 +115,10 @@ ISO_4217 = frozenset(
 
 _NOT_PRODUCED_YET = {
     "images": "images are not produced by this version yet; remove the 'images' section",
-    "recommendations": "recommendations are not produced by this version yet; "
-    "remove the 'recommendations' section",
 }
+MAX_RECOMMENDATION_SUBJECTS = 200_000
+"""Users plus segments one campaign may ask lists for (one job each)."""
+DEFAULT_RECS_MODEL = "minilm-l6-v2"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -200,6 +207,85 @@ class CopyRequest(_Section):
         return len(self.channels) * len(self.tones) * self.variants
 
 
+class Segment(_Section):
+    """An audience described in words; its list comes from the embedding of ``description``."""
+
+    name: Annotated[SingleLine, Field(min_length=1, max_length=100)]
+    description: Annotated[PlainText, Field(min_length=3, max_length=1000)]
+
+
+class UserEntry(_Section):
+    """A user to make a list for; ``segment`` names a segment for cold-start fallback."""
+
+    id: Annotated[SingleLine, Field(min_length=1, max_length=200)]
+    segment: Annotated[SingleLine, Field(min_length=1, max_length=100)] | None = None
+
+
+def _user_entry(value: object) -> object:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return {"id": str(value)}
+    return value
+
+
+class RecommendationsRequest(_Section):
+    """The ``recommendations`` section: whom to make lists for, and the business rules.
+
+    ``users: all`` means every user in the interactions file; a list names users (a user
+    without interactions is cold-start: popular products, within their segment if given).
+    """
+
+    interactions: Path | None = None
+    segments: Annotated[list[Segment], Field(max_length=1000)] = []
+    users: (
+        Literal["all", "none"]
+        | list[Annotated[UserEntry, BeforeValidator(_user_entry)]]
+    ) = "all"
+    k: int = Field(default=10, ge=1, le=100, strict=True)
+    exclude_purchased: bool = True
+    exclude_seen: bool = False
+    in_stock_only: bool = True
+    price_band: tuple[float, float] | None = None
+    category_quota: int | None = Field(default=None, ge=1, le=100, strict=True)
+    diversity: float = Field(default=0.0, ge=0, le=1)
+    popularity_weight: float = Field(default=0.5, ge=0, le=5)
+    half_life_days: float = Field(default=7.0, gt=0, le=3650)
+    model: Annotated[str, AfterValidator(_model_name)] = DEFAULT_RECS_MODEL
+
+    @field_validator("interactions", mode="before")
+    @classmethod
+    def _interactions_file(cls, value: object) -> object:
+        if value is None:
+            return None
+        from contentfab.interactions import interactions_reference
+
+        return interactions_reference(value)
+
+    @field_validator("price_band")
+    @classmethod
+    def _band(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not 0 <= value[0] <= value[1]:
+            raise ValueError("must be [low, high] with 0 <= low <= high")
+        return value
+
+    @model_validator(mode="after")
+    def _someone_to_recommend_for(self) -> RecommendationsRequest:
+        names = [s.name.casefold() for s in self.segments]
+        if len(set(names)) != len(names):
+            raise ValueError("segment names must be unique")
+        if isinstance(self.users, list):
+            ids = [u.id for u in self.users]
+            if len(set(ids)) != len(ids):
+                raise ValueError("users lists a user twice")
+            unknown = {u.segment for u in self.users if u.segment} - {s.name for s in self.segments}
+            if unknown:
+                raise ValueError(f"users name segments that are not defined: {sorted(unknown)}")
+        if self.users == "all" and self.interactions is None:
+            raise ValueError("users: all needs an interactions file; list users or use 'none'")
+        if self.users == "none" and not self.segments:
+            raise ValueError("nothing to recommend for: list users or segments")
+        return self
+
+
 class CampaignSpec(_Section):
     """The campaign file as written; ``catalog`` stays relative to the campaign file."""
 
@@ -210,6 +296,7 @@ class CampaignSpec(_Section):
     brand: BrandKit | None = None
     # The YAML key is `copy`; an alias keeps BaseModel.copy intact.
     copy_request: CopyRequest | None = Field(default=None, alias="copy")
+    recommendations: RecommendationsRequest | None = None
 
     @field_validator("catalog", mode="before")
     @classmethod
@@ -218,8 +305,8 @@ class CampaignSpec(_Section):
 
     @model_validator(mode="after")
     def _something_to_produce(self) -> CampaignSpec:
-        if self.copy_request is None:
-            raise ValueError("nothing to produce: add a 'copy' section")
+        if self.copy_request is None and self.recommendations is None:
+            raise ValueError("nothing to produce: add a 'copy' or 'recommendations' section")
         return self
 
 
@@ -472,6 +559,7 @@ class LoadedCampaign:
     products: list[ProductRecord]
     source_path: Path
     content_sha256: str
+    interactions: InteractionLog | None = None
 
     @property
     def catalog_path(self) -> Path:
@@ -535,14 +623,26 @@ def load_campaign(path: Path) -> LoadedCampaign:
                     line_of(("copy",)),
                 )
             )
+    interactions = None
+    parts = [campaign_bytes, catalog_bytes]
+    recs = spec.recommendations if spec is not None else None
+    if recs is not None:
+        from contentfab.interactions import check_subjects, load_interactions
+
+        if recs.interactions is not None:
+            interactions_bytes, interactions = load_interactions(
+                path.parent / recs.interactions, {p.sku for p in products}, problems
+            )
+            parts.append(interactions_bytes)
+        check_subjects(recs, interactions, file, line_of(("recommendations",)), problems)
     if problems or spec is None:
         raise CampaignFileError(problems[:MAX_PROBLEMS] + _cap_note(problems, file))
 
     digest = hashlib.sha256()
-    for part in (campaign_bytes, catalog_bytes):
+    for part in parts:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
-    return LoadedCampaign(spec, products, path, digest.hexdigest())
+    return LoadedCampaign(spec, products, path, digest.hexdigest(), interactions)
 
 
 def _cap_note(problems: list[Problem], file: str) -> list[Problem]:

@@ -369,7 +369,7 @@ def test_caps_on_size_rows_and_problems(tmp_path: Path, monkeypatch: pytest.Monk
 # --- campaign-file problems --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["images", "recommendations"])
+@pytest.mark.parametrize("kind", ["images"])
 def test_kinds_not_produced_yet(tmp_path: Path, kind: str) -> None:
     write(tmp_path, "catalog.csv", CATALOG)
     path = write(tmp_path, "c.yaml", CAMPAIGN.format(catalog="catalog.csv") + f"{kind}:\n  n: 1\n")
