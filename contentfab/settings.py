@@ -52,6 +52,13 @@ class Settings(BaseSettings):
 
     # Queueing
     chunk_size: int = Field(default=8, ge=1, le=512, description="Job IDs per task message.")
+    recs_chunk_size: int = Field(
+        default=1000,
+        ge=1,
+        le=20_000,
+        description="Recommendation job IDs per task message: a list is a row of one matrix "
+        "product, so large chunks keep the worker in numpy instead of in bookkeeping.",
+    )
     task_soft_time_limit: int = Field(default=900, ge=10, description="Seconds.")
     task_time_limit: int = Field(default=960, ge=10, description="Seconds; hard kill.")
     max_retries: int = Field(default=5, ge=0, description="Retries of transient errors per task.")
