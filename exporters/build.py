@@ -129,8 +129,14 @@ def build_model(
         if quantize not in (None, FP32):
             raise ExportError(f"{name} is a sentence encoder; only fp32 is exported")
         return build_embedding_model(name, store, force=force, progress=progress)
+    from exporters.background import CPPN_NAME, build_cppn
+
+    if name == CPPN_NAME:
+        if quantize not in (None, FP32):
+            raise ExportError(f"{name} is a background generator; only fp32 is exported")
+        return build_cppn(store, force=force)
     if name not in NAMED_MODELS:
-        known = sorted([*NAMED_MODELS, *EMBEDDING_MODELS])
+        known = sorted([*NAMED_MODELS, *EMBEDDING_MODELS, CPPN_NAME])
         raise NotFoundError(
             f"no model named '{name}'; known models: {', '.join(known)} "
             "(or export a local checkpoint with build_from_hf)"

@@ -172,7 +172,7 @@ def _fill_outlines(seed: Mask, changed: Mask) -> Mask:
     in the same colour there is no edge — is closed by its convex hull, cut back to the pixels
     that differ from the backdrop at all."""
     filled = np.asarray(ndimage.binary_fill_holes(seed), dtype=bool)
-    labels, count = ndimage.label(seed)
+    labels, _ = ndimage.label(seed)
     height, width = seed.shape
     for index, box in enumerate(ndimage.find_objects(labels), start=1):
         if box is None:

@@ -1,0 +1,195 @@
+"""The background generator: a compositional pattern-producing network (CPPN) exported to ONNX.
+
+What it is, honestly: a small *untrained* neural field. Its weights are drawn once from a fixed
+seed at export time; it maps each pixel's coordinates (x, y, radius), a per-variant latent
+vector (from the variant's seed), and a style vector to softmax weights over the brand palette,
+so every output colour is a mix of brand colours, then applies a soft studio light. No image
+data shaped it: its look comes from the architecture and the style table below, not from
+learning. It is resolution independent (coordinates in, colours out) and batched over variants:
+
+    inputs:  coords  [pixels, 3]    x, y in [-1, 1] on the short side, radius
+             latent  [batch, 8]     standard normal, from the variant seed
+             style   [batch, 4]     frequency, sine mix, palette sharpness, studio light
+             palette [batch, 4, 3]  brand colours in [0, 1] (repeat colours to fill 4)
+    output:  image   [batch, pixels, 3] in [0, 1]
+
+torch is imported inside the functions; workers run the ONNX file with numpy only
+(``workers.images.background``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from contentfab.errors import ExportError
+from exporters.specs import BATCH, TensorSpec
+from exporters.store import ModelStore, hash_files, write_manifest_file
+
+CPPN_NAME = "cppn-backgrounds"
+EXPORTER_VERSION = "1"
+OPSET = 17
+LATENT, HIDDEN, LAYERS, COLOURS = 8, 32, 3, 4
+PIXELS = "pixels"
+RECIPE = {"builder": "exporters.background", "family": "cppn", "seed": 20260501,
+          "latent": LATENT, "hidden": HIDDEN, "layers": LAYERS, "colours": COLOURS,
+          "recipe_version": 1}  # fmt: skip
+
+#: Named styles: (frequency, sine mix, palette sharpness, studio light).
+STYLES: dict[str, list[float]] = {
+    "studio": [0.35, 0.0, 1.2, 1.0],  # near-flat sweep, lit centre: a product backdrop
+    "soft": [0.8, 0.2, 2.0, 0.6],  # large soft fields of brand colour
+    "waves": [1.6, 1.0, 3.0, 0.3],  # flowing bands
+    "marble": [2.6, 0.7, 5.0, 0.2],  # veined, busier
+    "bold": [1.2, 0.3, 9.0, 0.0],  # hard-edged colour shapes
+}
+
+INPUTS = [
+    TensorSpec("coords", "float32", (PIXELS, 3)),
+    TensorSpec("latent", "float32", (BATCH, LATENT)),
+    TensorSpec("style", "float32", (BATCH, 4)),
+    TensorSpec("palette", "float32", (BATCH, COLOURS, 3)),
+]
+OUTPUTS = [TensorSpec("image", "float32", (BATCH, PIXELS, 3))]
+
+
+def build_cppn_module() -> Any:
+    import torch
+    from torch import nn
+
+    class CPPN(nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            generator = torch.Generator().manual_seed(int(RECIPE["seed"]))
+
+            def weight(*shape: int, gain: float) -> nn.Parameter:
+                fan_in = shape[0]
+                data = torch.randn(*shape, generator=generator) * gain / fan_in**0.5
+                return nn.Parameter(data, requires_grad=False)
+
+            self.coords_in = weight(3, HIDDEN, gain=2.0)
+            self.latent_in = weight(LATENT, HIDDEN, gain=1.5)
+            self.hidden = nn.ParameterList(
+                [weight(HIDDEN, HIDDEN, gain=1.6) for _ in range(LAYERS)]
+            )
+            self.out = weight(HIDDEN, COLOURS, gain=2.0)
+
+        def forward(self, coords: Any, latent: Any, style: Any, palette: Any) -> Any:
+            frequency = style[:, 0:1].unsqueeze(1)  # [batch, 1, 1]
+            sine_mix = style[:, 1:2].unsqueeze(1)
+            sharpness = style[:, 2:3].unsqueeze(1)
+            light = style[:, 3:4].unsqueeze(1)
+            h = (coords @ self.coords_in).unsqueeze(0) * frequency
+            h = h + (latent @ self.latent_in).unsqueeze(1)
+            for layer in self.hidden:
+                h = sine_mix * torch.sin(h) + (1 - sine_mix) * torch.tanh(h)
+                h = h @ layer
+            weights = torch.softmax(torch.tanh(h @ self.out) * sharpness, dim=-1)
+            colour = weights @ palette  # [batch, pixels, 3]
+            radius = coords[:, 2].reshape(1, -1, 1)
+            lift = 1.0 + light * (0.12 - 0.22 * radius * radius)
+            return torch.clamp(colour * lift, 0.0, 1.0)
+
+    return CPPN().eval()
+
+
+def source_description() -> dict[str, Any]:
+    digest = hashlib.sha256(
+        json.dumps({**RECIPE, "styles": STYLES}, sort_keys=True).encode()
+    ).hexdigest()
+    return {**RECIPE, "sha256": digest}
+
+
+def build_cppn(store: ModelStore, *, force: bool = False) -> dict[str, Any]:
+    """Export the CPPN into ``store`` (idempotent) and return its manifest."""
+    source = source_description()
+    if not force and store.is_valid(CPPN_NAME):
+        existing = store.manifest(CPPN_NAME)
+        if (
+            existing.get("source") == source
+            and existing.get("exporter_version") == EXPORTER_VERSION
+        ):
+            return existing
+    import numpy as np
+    import torch
+
+    started = time.perf_counter()
+    module = build_cppn_module()
+    example = _example_inputs(batch=2, side=24)
+    with store.staging(CPPN_NAME) as staging:
+        path = staging / "model.onnx"
+        dynamic = {t.name: t.dynamic_axes() for t in (*INPUTS, *OUTPUTS)}
+        with torch.no_grad():
+            torch.onnx.export(
+                module,
+                tuple(torch.from_numpy(v) for v in example.values()),
+                str(path),
+                input_names=[t.name for t in INPUTS],
+                output_names=[t.name for t in OUTPUTS],
+                dynamic_axes=dynamic,
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        parity = _parity(module, path, np)
+        manifest: dict[str, Any] = {
+            "name": CPPN_NAME,
+            "version": "",
+            "family": "cppn",
+            "task": "background-generation",
+            "files": hash_files(staging),
+            "source": source,
+            "opset": OPSET,
+            "inputs": [t.as_dict() for t in INPUTS],
+            "outputs": [t.as_dict() for t in OUTPUTS],
+            "styles": STYLES,
+            "latent_size": LATENT,
+            "palette_size": COLOURS,
+            "trained": False,
+            "parity": parity,
+            "exporter_version": EXPORTER_VERSION,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        manifest["version"] = (
+            f"{RECIPE['recipe_version']}-fp32-{manifest['files']['model.onnx'][:8]}"
+        )
+        manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+        write_manifest_file(staging, manifest)
+    store.record_hashes(CPPN_NAME, manifest["files"])
+    return manifest
+
+
+def _example_inputs(batch: int, side: int) -> dict[str, Any]:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    ys, xs = np.mgrid[0:side, 0:side].astype(np.float32)
+    x, y = xs / (side - 1) * 2 - 1, ys / (side - 1) * 2 - 1
+    coords = np.stack([x.ravel(), y.ravel(), np.hypot(x, y).ravel()], axis=1)
+    styles = list(STYLES.values())
+    return {
+        "coords": coords.astype(np.float32),
+        "latent": rng.standard_normal((batch, LATENT)).astype(np.float32),
+        "style": np.array([styles[i % len(styles)] for i in range(batch)], dtype=np.float32),
+        "palette": rng.uniform(0, 1, (batch, COLOURS, 3)).astype(np.float32),
+    }
+
+
+def _parity(module: Any, path: Path, np: Any) -> dict[str, Any]:
+    """ONNX Runtime against torch on a batch of every style at another size than the export's."""
+    import torch
+
+    from workers import runtime
+
+    inputs = _example_inputs(batch=len(STYLES), side=37)
+    with torch.no_grad():
+        expected = module(*(torch.from_numpy(v) for v in inputs.values())).numpy()
+    session, _ = runtime.create_session(path, [runtime.CPU])
+    (actual,) = session.run(None, inputs)
+    difference = float(np.abs(actual - expected).max())
+    if difference > 1e-4:
+        raise ExportError(f"{CPPN_NAME}: ONNX output differs from torch by {difference:.2e}")
+    return {"max_abs_diff": difference, "batch": len(STYLES), "pixels": 37 * 37}

@@ -1,0 +1,89 @@
+"""The CPPN background generator: export (idempotent, manifest, parity) and the worker runner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from exporters import ModelStore, build_model
+from exporters.background import CPPN_NAME, STYLES
+from workers.images import background as bg
+
+PALETTE = [(28, 52, 84), (235, 226, 210), (214, 99, 64)]
+
+
+@pytest.fixture(scope="module")
+def cppn_store(tmp_path_factory) -> ModelStore:
+    store = ModelStore(tmp_path_factory.mktemp("cppn-store"))
+    build_model(CPPN_NAME, store)
+    return store
+
+
+@pytest.fixture(scope="module")
+def generator(cppn_store) -> bg.BackgroundGenerator:
+    return bg.BackgroundGenerator.load(cppn_store.model_dir(CPPN_NAME), intra_op_threads=1)
+
+
+def test_the_export_is_valid_idempotent_and_described(cppn_store):
+    manifest = cppn_store.manifest(CPPN_NAME)
+    assert cppn_store.is_valid(CPPN_NAME)
+    assert manifest["family"] == "cppn" and manifest["trained"] is False
+    assert manifest["parity"]["max_abs_diff"] < 1e-4
+    assert set(manifest["styles"]) == set(STYLES)
+    assert [i["name"] for i in manifest["inputs"]] == ["coords", "latent", "style", "palette"]
+    mtime = (cppn_store.model_dir(CPPN_NAME) / "model.onnx").stat().st_mtime_ns
+    assert build_model(CPPN_NAME, cppn_store) == manifest
+    assert (cppn_store.model_dir(CPPN_NAME) / "model.onnx").stat().st_mtime_ns == mtime
+
+
+def test_seeded_and_independent_of_the_batch(generator):
+    alone = generator.render([bg.BackgroundRequest(5, "soft", PALETTE, 300, 200)])[0]
+    batch = generator.render(
+        [
+            bg.BackgroundRequest(9, "waves", PALETTE, 300, 200),
+            bg.BackgroundRequest(5, "soft", PALETTE, 300, 200),
+            bg.BackgroundRequest(5, "soft", PALETTE, 120, 90),
+        ]
+    )
+    assert [im.size for im in batch] == [(300, 200), (300, 200), (120, 90)]
+    assert np.abs(np.asarray(batch[1], int) - np.asarray(alone, int)).max() <= 1
+    other = generator.render([bg.BackgroundRequest(6, "soft", PALETTE, 300, 200)])[0]
+    assert np.abs(np.asarray(other, int) - np.asarray(alone, int)).mean() > 3
+
+
+def test_resolution_independent(generator):
+    small, large = generator.render(
+        [
+            bg.BackgroundRequest(3, "marble", PALETTE, 160, 160),
+            bg.BackgroundRequest(3, "marble", PALETTE, 640, 640),
+        ],
+        scale=1.0,
+    )
+    reduced = np.asarray(large.resize((160, 160), Image.Resampling.BOX), dtype=float)
+    assert np.abs(reduced - np.asarray(small, dtype=float)).mean() < 6
+
+
+def test_colours_come_from_the_palette(generator):
+    image = generator.render([bg.BackgroundRequest(1, "bold", PALETTE, 200, 200)])[0]
+    pixels = np.asarray(image, dtype=float).reshape(-1, 3)
+    low, high = np.min(PALETTE, axis=0), np.max(PALETTE, axis=0)
+    # Mixes of the palette, lit by at most +12% / -10%, plus the ±1 dither.
+    assert np.all(pixels >= low * 0.89 - 2) and np.all(pixels <= np.minimum(high * 1.13 + 2, 255))
+
+
+def test_unknown_style_and_bad_colours_are_refused(generator):
+    with pytest.raises(ValueError, match="unknown style"):
+        generator.render([bg.BackgroundRequest(1, "glitter", PALETTE, 10, 10)])
+    assert bg.parse_colour("#1C3454") == (28, 52, 84) and bg.parse_colour("fff") == (255,) * 3
+    with pytest.raises(ValueError, match="not a colour"):
+        bg.parse_colour("blue")
+
+
+def test_flat_gradient_and_user_image(tmp_path):
+    assert bg.flat((10, 5), (1, 2, 3)).getpixel((9, 4)) == (1, 2, 3)
+    ramp = np.asarray(bg.gradient((4, 11), (0, 0, 0), (200, 100, 0)))
+    assert tuple(ramp[0, 0]) == (0, 0, 0) and tuple(ramp[-1, 3]) == (200, 100, 0)
+    path = tmp_path / "wall.png"
+    Image.new("RGB", (300, 100), (9, 9, 9)).save(path)
+    assert bg.from_image((120, 160), path).size == (120, 160)
