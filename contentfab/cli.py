@@ -194,16 +194,23 @@ def _check_models(settings: Settings, loaded: Any) -> None:
     """Refuse a campaign whose models are not in the store, before anything is stored."""
     from exporters import ModelStore
 
-    request = loaded.spec.copy_request
-    if request is None:
-        return
-    name = request.model or settings.copy_model
     store = ModelStore(settings.model_store)
-    if not store.is_valid(name):
-        raise InputError(
-            f"{loaded.source_path}: field 'copy.model': model {name!r} is not in the model store "
-            f"at {settings.model_store}. Build it with `contentfab models build {name}`."
-        )
+    for field, name in _models_of(settings, loaded):
+        if not store.is_valid(name):
+            raise InputError(
+                f"{loaded.source_path}: field '{field}': model {name!r} is not in the model "
+                f"store at {settings.model_store}. Build it with `contentfab models build {name}`."
+            )
+
+
+def _models_of(settings: Settings, loaded: Any) -> list[tuple[str, str]]:
+    """(campaign field, model name) for every model the campaign needs."""
+    models = []
+    if loaded.spec.copy_request is not None:
+        models.append(("copy.model", loaded.spec.copy_request.model or settings.copy_model))
+    if loaded.spec.recommendations is not None:
+        models.append(("recommendations.model", loaded.spec.recommendations.model))
+    return models
 
 
 @app.command()
@@ -448,7 +455,7 @@ def assets(
         for row in rows:
             table.add_row(
                 str(row["id"]),
-                row["product"],
+                row["product"] or row["subject"] or "",
                 row["channel"],
                 str(row["variant"]),
                 row["text"] or row["uri"] or "",
@@ -464,7 +471,8 @@ def _asset_row(asset: Any) -> dict[str, Any]:
     return {
         "id": asset.id,
         "campaign": asset.campaign_id,
-        "product": asset.product.sku,
+        "product": asset.product.sku if asset.product is not None else "",
+        "subject": asset.subject,
         "kind": str(asset.kind),
         "channel": asset.channel,
         "variant": asset.variant,
@@ -547,9 +555,8 @@ def _run(
     from contentfab.campaign import load_campaign
 
     loaded = load_campaign(path)  # validate first: bad input must not trigger a model build
-    request = loaded.spec.copy_request
-    if request is not None:
-        _build_model(settings, request.model or settings.copy_model)
+    for _, model in _models_of(settings, loaded):
+        _build_model(settings, model)
     _upgrade(settings)
     started = time.monotonic()
     result = _enqueue(settings, path, allow_duplicate)

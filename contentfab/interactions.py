@@ -215,10 +215,12 @@ def _weight(value: object, bad: object) -> float:
     assert callable(bad)
     if value is None or (isinstance(value, str) and not value.strip()):
         return 1.0
-    try:
-        weight = float(value) if not isinstance(value, bool) else math.nan
-    except (TypeError, ValueError):
-        weight = math.nan
+    weight = math.nan
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = math.nan
     if not math.isfinite(weight) or not 0 < weight <= MAX_WEIGHT:
         bad("weight", f"must be a number above 0 and at most {MAX_WEIGHT:g}")
         return 1.0

@@ -92,6 +92,7 @@ def complete_job(
             job_id=job.id,
             campaign_id=job.campaign_id,
             product_id=job.product_id,
+            subject=job.subject,
             kind=job.kind,
             channel=job.channel,
             variant=job.variant,

@@ -12,8 +12,9 @@ from tasks.broker import embedded_broker_url
 
 #: One queue per content kind, so GPU and CPU workers can subscribe to what they serve.
 QUEUES = ("copy", "images", "recs")
-TASK_MODULES = ["tasks.copy"]
+TASK_MODULES = ["tasks.copy", "tasks.recs"]
 COPY_TASK = "contentfab.copy.generate"
+RECS_TASK = "contentfab.recs.generate"
 
 
 def _transport_options(settings: Settings) -> dict[str, Any]:
@@ -48,7 +49,10 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_queues=[Queue(name) for name in QUEUES],
         task_default_queue="copy",
         task_annotations={"*": {"max_retries": settings.max_retries}},
-        task_routes={"contentfab.copy.*": {"queue": "copy"}},
+        task_routes={
+            "contentfab.copy.*": {"queue": "copy"},
+            "contentfab.recs.*": {"queue": "recs"},
+        },
         broker_transport_options=_transport_options(settings),
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,

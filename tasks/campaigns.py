@@ -22,10 +22,13 @@ from contentfab.settings import Settings
 from db import jobs as job_rows
 from db.models import Campaign, ContentKind, Job, JobStatus, Product
 from db.session import transaction
-from tasks.app import COPY_TASK
+from tasks.app import COPY_TASK, RECS_TASK
 
 #: Which task and queue serve each content kind.
-ROUTES = {ContentKind.COPY: (COPY_TASK, "copy")}
+ROUTES = {
+    ContentKind.COPY: (COPY_TASK, "copy"),
+    ContentKind.RECOMMENDATION: (RECS_TASK, "recs"),
+}
 
 
 class DuplicateCampaign(InputError):
@@ -105,25 +108,32 @@ def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings)
                         )
                         variant += 1
     session.flush()
+    if spec.recommendations is not None:
+        from tasks.recs import store_recommendation_jobs
+
+        store_recommendation_jobs(session, campaign, products, loaded)
     return campaign
 
 
 def queued_chunks(
-    session: Session, campaign_id: int, chunk_size: int
+    session: Session, campaign_id: int, chunk_size: int, recs_chunk_size: int | None = None
 ) -> list[tuple[ContentKind, list[int]]]:
     """The campaign's queued jobs, per kind, in chunks of IDs (one task message each)."""
     chunks: list[tuple[ContentKind, list[int]]] = []
     for kind in ROUTES:
+        size = chunk_size
+        if kind == ContentKind.RECOMMENDATION and recs_chunk_size is not None:
+            size = recs_chunk_size
         ids = list(
             session.scalars(
                 select(Job.id)
                 .where(
                     Job.campaign_id == campaign_id, Job.kind == kind, Job.status == JobStatus.QUEUED
                 )
-                .order_by(Job.channel, Job.product_id, Job.variant)
+                .order_by(Job.channel, Job.product_id, Job.variant, Job.id)
             )
         )
-        chunks.extend((kind, ids[i : i + chunk_size]) for i in range(0, len(ids), chunk_size))
+        chunks.extend((kind, ids[i : i + size]) for i in range(0, len(ids), size))
     return chunks
 
 
@@ -199,7 +209,9 @@ def enqueue(
                 raise DuplicateCampaign(existing)
         campaign = store_campaign(session, loaded, settings)
         campaign_id, name = campaign.id, campaign.name
-        chunks = queued_chunks(session, campaign_id, settings.chunk_size)
+        chunks = queued_chunks(
+            session, campaign_id, settings.chunk_size, settings.recs_chunk_size
+        )
     messages = send_chunks(app, campaign_id, name, chunks)
     return Enqueued(campaign_id, sum(len(ids) for _, ids in chunks), messages)
 
@@ -219,7 +231,9 @@ def resend(
             raise NotFoundError(f"there is no campaign {campaign_id}")
         if failed:
             job_rows.reopen_failed_jobs(session, campaign_id)
-        chunks = queued_chunks(session, campaign_id, settings.chunk_size)
+        chunks = queued_chunks(
+            session, campaign_id, settings.chunk_size, settings.recs_chunk_size
+        )
         name = campaign.name
     messages = send_chunks(app, campaign_id, name, chunks)
     return Enqueued(campaign_id, sum(len(ids) for _, ids in chunks), messages)

@@ -18,6 +18,7 @@ from contentfab.settings import Settings
 from db.session import configure
 
 if TYPE_CHECKING:
+    from workers.embeddings import TextEmbedder
     from workers.textgen import TextGenerator
 
 
@@ -28,6 +29,9 @@ class WorkerResources:
         self.hostname = f"{socket.gethostname()}:{self.pid}"
         self.sessions: sessionmaker[Session] = configure(settings.database_url)
         self._generators: dict[str, TextGenerator] = {}
+        self._embedders: dict[str, TextEmbedder] = {}
+        #: Per-campaign data the recommendation task reuses across chunks (catalog matrix).
+        self.recs_cache: dict[tuple[int, str], object] = {}
 
     def text_generator(self, model_name: str) -> TextGenerator:
         generator = self._generators.get(model_name)
@@ -45,11 +49,29 @@ class WorkerResources:
             self._generators[model_name] = generator
         return generator
 
+    def text_embedder(self, model_name: str) -> TextEmbedder:
+        embedder = self._embedders.get(model_name)
+        if embedder is None:
+            from exporters.store import ModelStore
+            from workers.embeddings import TextEmbedder
+
+            store = ModelStore(self.settings.model_store)
+            store.manifest(model_name)  # raises ModelError naming the build command if missing
+            embedder = TextEmbedder.load(
+                store.model_dir(model_name),
+                providers=self.settings.providers,
+                intra_op_threads=self.settings.intra_op_threads,
+            )
+            self._embedders[model_name] = embedder
+        return embedder
+
     def close(self) -> None:
         bind = self.sessions.kw.get("bind")
         if bind is not None:
             bind.dispose()
         self._generators.clear()
+        self._embedders.clear()
+        self.recs_cache.clear()
 
 
 _current: WorkerResources | None = None

@@ -1,0 +1,370 @@
+"""The recommendation task: a chunk of job IDs (one user or segment each) in, ranked lists out.
+
+The campaign's catalog matrix is built once per worker process and campaign: product texts
+are embedded only when the ``product_embedding`` table has no vector for that text and model,
+so a catalog is embedded once whatever the number of chunks, workers or campaigns. A chunk
+then reads only its own users' interactions and makes all its lists with one batched call of
+:func:`workers.recommender.recommend`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.log import get_task_logger
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contentfab.campaign import LoadedCampaign
+from contentfab.errors import ModelError, TransientError
+from db import jobs
+from db.models import (
+    Campaign,
+    ContentKind,
+    Interaction,
+    Job,
+    Product,
+    ProductEmbedding,
+)
+from db.session import transaction
+from tasks.app import RECS_TASK, settings_of
+from tasks.copy import database
+from tasks.resources import WorkerResources, resources
+from workers.recommender import (
+    Catalog,
+    Interactions,
+    Recommendation,
+    Rules,
+    Subject,
+    event_strength,
+    group_histories,
+    popularity_prior,
+    product_text,
+    recommend,
+)
+
+logger = get_task_logger(__name__)
+_INSERT_BATCH = 10_000
+_IN_BATCH = 5_000  # bound parameters per IN (...) list, well under SQLite's limit
+
+
+def store_recommendation_jobs(
+    session: Session, campaign: Campaign, products: Sequence[Product], loaded: LoadedCampaign
+) -> None:
+    """Interactions as rows, and one job per user and per segment (bulk inserts)."""
+    request = loaded.spec.recommendations
+    assert request is not None
+    product_id = {p.sku: p.id for p in products}
+    log = loaded.interactions
+    if log is not None:
+        rows = [
+            {
+                "campaign_id": campaign.id,
+                "user_id": user,
+                "product_id": product_id[sku],
+                "event": event,
+                "occurred_at": ts,
+                "weight": weight,
+            }
+            for user, sku, event, ts, weight in zip(
+                log.users, log.skus, log.events, log.timestamps, log.weights, strict=True
+            )
+        ]
+        for start in range(0, len(rows), _INSERT_BATCH):
+            session.execute(insert(Interaction), rows[start : start + _INSERT_BATCH])
+    job_rows: list[dict[str, Any]] = []
+
+    def job(channel: str, subject: str, params: dict[str, Any]) -> None:
+        job_rows.append(
+            {
+                "campaign_id": campaign.id,
+                "kind": ContentKind.RECOMMENDATION,
+                "channel": channel,
+                "variant": 0,
+                "subject": subject,
+                "params": params,
+            }
+        )
+
+    for segment in request.segments:
+        job("segment", segment.name, {"description": segment.description})
+    if request.users == "all":
+        for user in log.user_ids() if log is not None else []:
+            job("user", user, {})
+    elif request.users != "none":
+        for entry in request.users:
+            job("user", entry.id, {"segment": entry.segment} if entry.segment else {})
+    for start in range(0, len(job_rows), _INSERT_BATCH):
+        session.execute(insert(Job), job_rows[start : start + _INSERT_BATCH])
+
+
+@dataclass(frozen=True)
+class CampaignCatalog:
+    """What every chunk of one campaign shares: products as a matrix, and the time origin."""
+
+    catalog: Catalog
+    row_of: dict[int, int]  # product.id → catalog row
+    now: float
+    model: dict[str, Any]  # provenance of the embedding model
+    device: str
+    segment_vectors: dict[str, np.ndarray]
+
+
+def rules_from(request: dict[str, Any]) -> Rules:
+    band = request.get("price_band")
+    return Rules(
+        k=request["k"],
+        exclude_purchased=request["exclude_purchased"],
+        exclude_seen=request["exclude_seen"],
+        in_stock_only=request["in_stock_only"],
+        price_band=None if band is None else (float(band[0]), float(band[1])),
+        category_quota=request.get("category_quota"),
+        diversity=request["diversity"],
+        popularity_weight=request["popularity_weight"],
+    )
+
+
+@shared_task(
+    bind=True,
+    name=RECS_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+)
+def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
+    settings = settings_of(self.app)
+    res = resources(settings)
+    with database(), transaction(res.sessions) as session:
+        jobs.mark_campaign_running(session, campaign_id)
+        claim = jobs.claim_jobs(
+            session, job_ids, worker=res.hostname, max_deliveries=settings.max_deliveries
+        )
+        campaign = session.get(Campaign, campaign_id)
+        request: dict[str, Any] = (campaign.spec if campaign else {}).get("recommendations") or {}
+        slots = [(j.id, j.channel, j.subject or "", dict(j.params)) for j in claim.ready]
+    if claim.given_up:
+        logger.warning(
+            "campaign %s: gave up on jobs %s", campaign_id, [j.id for j in claim.given_up]
+        )
+
+    outcomes: dict[int, tuple[Recommendation | None, str | None]] = {}
+    shared: CampaignCatalog | None = None
+    if slots:
+        try:
+            shared = _campaign_catalog(res, campaign_id, request)
+            lists = _recommend(res, shared, campaign_id, request, slots)
+            outcomes = {rec.key: (rec, None) for rec in lists}
+        except TransientError:
+            _release(res, [key for key, *_ in slots])
+            raise
+        except ModelError as exc:
+            outcomes = {key: (None, str(exc)) for key, *_ in slots}
+        except SoftTimeLimitExceeded:
+            reason = f"time limit: took over {settings.task_soft_time_limit}s"
+            outcomes = {key: (None, reason) for key, *_ in slots}
+
+    params = {k: v for k, v in request.items() if k not in ("segments", "users")}
+    with database(), transaction(res.sessions) as session:
+        by_id = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(outcomes)))}
+        done = failed = 0
+        for key, (rec, error) in outcomes.items():
+            job = by_id[key]
+            if rec is None or shared is None:
+                jobs.fail_job(session, job, error or "unknown error")
+                failed += 1
+                continue
+            items = [item.as_dict() for item in rec.items]
+            text = json.dumps([item["sku"] for item in items])
+            meta = {
+                "items": items,
+                "strategy": rec.strategy,
+                "short": rec.short,
+                "model": shared.model,
+                "device": shared.device,
+                "params": params,
+                "worker": res.hostname,
+                "task_id": self.request.id,
+            }
+            digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
+            jobs.complete_job(session, job, text=text, uri=None, sha256=digest, meta=meta)
+            done += 1
+        jobs.finish_campaign_if_done(session, campaign_id)
+    return {"done": done, "failed": failed + len(claim.given_up), "skipped": claim.already_finished}
+
+
+def _campaign_catalog(
+    res: WorkerResources, campaign_id: int, request: dict[str, Any]
+) -> CampaignCatalog:
+    model_name = request.get("model") or "minilm-l6-v2"
+    key = (campaign_id, model_name)
+    cached = res.recs_cache.get(key)
+    if isinstance(cached, CampaignCatalog):
+        return cached
+    from workers.embeddings import embed_with_cache, text_sha256
+
+    embedder = res.text_embedder(model_name)
+    with database(), transaction(res.sessions) as session:
+        products = list(
+            session.scalars(
+                select(Product).where(Product.campaign_id == campaign_id).order_by(Product.id)
+            )
+        )
+        facts = [
+            (p.id, p.sku, p.title, product_text(p.title, p.description, p.category), p)
+            for p in products
+        ]
+        digests = sorted({text_sha256(text) for *_, text, _ in facts})
+        known: dict[str, np.ndarray] = {}
+        for start in range(0, len(digests), _IN_BATCH):
+            for digest, blob in session.execute(
+                select(ProductEmbedding.text_sha256, ProductEmbedding.vector).where(
+                    ProductEmbedding.model_sha256 == embedder.model_sha256,
+                    ProductEmbedding.text_sha256.in_(digests[start : start + _IN_BATCH]),
+                )
+            ):
+                known[digest] = np.frombuffer(blob, dtype="<f4")
+        events = session.execute(
+            select(
+                Interaction.product_id,
+                Interaction.event,
+                Interaction.occurred_at,
+                Interaction.weight,
+            ).where(Interaction.campaign_id == campaign_id)
+        ).all()
+        categories = [p.category for p in products]
+        prices = [None if p.price is None else float(p.price) for p in products]
+        in_stock = [_in_stock(p.attributes) for p in products]
+    vectors, fresh = embed_with_cache(embedder, [text for *_, text, _ in facts], known)
+    if fresh:
+        _store_embeddings(res, embedder.model_sha256, fresh)
+    row_of = {pid: i for i, (pid, *_rest) in enumerate(facts)}
+    catalog = Catalog.build(
+        [sku for _, sku, *_ in facts],
+        [title for _, _, title, *_ in facts],
+        vectors,
+        categories=categories,
+        prices=prices,
+        in_stock=in_stock,
+    )
+    now = max((e.occurred_at for e in events), default=0.0)
+    if events:
+        inter = Interactions.from_records(
+            ("", row_of[e.product_id], e.event, e.occurred_at, e.weight) for e in events
+        )
+        strength = event_strength(inter, now=now, half_life_days=request["half_life_days"])
+        catalog = catalog.with_popularity(popularity_prior(inter.items, strength, len(catalog)))
+    segments = request.get("segments") or []
+    segment_vectors = {}
+    if segments:
+        embedded = embedder.embed([s["description"] for s in segments])
+        segment_vectors = {s["name"]: embedded[i] for i, s in enumerate(segments)}
+    shared = CampaignCatalog(
+        catalog, row_of, now, embedder.provenance, embedder.provider, segment_vectors
+    )
+    res.recs_cache[key] = shared
+    return shared
+
+
+def _recommend(
+    res: WorkerResources,
+    shared: CampaignCatalog,
+    campaign_id: int,
+    request: dict[str, Any],
+    slots: list[tuple[int, str, str, dict[str, Any]]],
+) -> list[Recommendation]:
+    users = [subject for _, channel, subject, _ in slots if channel == "user"]
+    records: list[Any] = []
+    with database(), transaction(res.sessions) as session:
+        for start in range(0, len(users), _IN_BATCH):
+            records.extend(
+                session.execute(
+                    select(
+                        Interaction.user_id,
+                        Interaction.product_id,
+                        Interaction.event,
+                        Interaction.occurred_at,
+                        Interaction.weight,
+                    ).where(
+                        Interaction.campaign_id == campaign_id,
+                        Interaction.user_id.in_(users[start : start + _IN_BATCH]),
+                    )
+                ).all()
+            )
+    inter = Interactions.from_records(
+        (r.user_id, shared.row_of[r.product_id], r.event, r.occurred_at, r.weight) for r in records
+    )
+    strength = event_strength(inter, now=shared.now, half_life_days=request["half_life_days"])
+    histories = group_histories(inter, strength, users)
+    subjects = []
+    for key, channel, name, params in slots:
+        if channel == "segment":
+            subjects.append(
+                Subject(key, "segment", name, segment_vector=shared.segment_vectors[name])
+            )
+        else:
+            segment = params.get("segment")
+            subjects.append(
+                Subject(
+                    key,
+                    "user",
+                    name,
+                    history=histories[name],
+                    segment_vector=shared.segment_vectors.get(segment) if segment else None,
+                    segment_name=segment,
+                )
+            )
+    return recommend(shared.catalog, subjects, rules_from(request))
+
+
+def _in_stock(attributes: dict[str, Any]) -> bool:
+    """Out of stock only when the catalog says so: in_stock false, or stock 0 or less."""
+    flag = attributes.get("in_stock")
+    if isinstance(flag, bool):
+        return flag
+    if isinstance(flag, str) and flag.strip().lower() in ("false", "no", "0"):
+        return False
+    stock = attributes.get("stock")
+    if isinstance(stock, int | float) and not isinstance(stock, bool):
+        return stock > 0
+    return True
+
+
+def _store_embeddings(
+    res: WorkerResources, model_sha256: str, fresh: dict[str, np.ndarray]
+) -> None:
+    rows = [
+        {
+            "model_sha256": model_sha256,
+            "text_sha256": digest,
+            "dim": int(vector.shape[0]),
+            "vector": np.asarray(vector, dtype="<f4").tobytes(),
+        }
+        for digest, vector in fresh.items()
+    ]
+    try:
+        with database(), transaction(res.sessions) as session:
+            for start in range(0, len(rows), _INSERT_BATCH):
+                session.execute(insert(ProductEmbedding), rows[start : start + _INSERT_BATCH])
+    except IntegrityError:
+        # Another worker embedded the same texts at the same time; its vectors are as good.
+        logger.info("embeddings for %d texts were stored concurrently", len(rows))
+
+
+def _release(res: WorkerResources, job_ids: list[int]) -> None:
+    try:
+        with transaction(res.sessions) as session:
+            jobs.release_jobs(session, job_ids)
+    except Exception:  # the database may be what failed; the next claim counts the delivery
+        logger.warning("could not release jobs %s before retrying", job_ids, exc_info=True)

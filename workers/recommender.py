@@ -1,0 +1,469 @@
+"""Top-k product recommendations per user or audience segment: pure numpy over arrays.
+
+No Celery, no SQL, no model: the caller hands in a :class:`Catalog` (unit-length product
+vectors from :mod:`workers.embeddings` plus the facts the rules need) and :class:`Subject` s
+(users with their interaction histories, or segments with a vector from their description).
+
+How a list is made, for a batch of subjects at once:
+
+1. **Vectors.** A user's vector is the sum of the vectors of the products in their history,
+   each weighted by its event type (:data:`EVENT_WEIGHTS`), the file's optional weight, and a
+   recency decay with a half-life counted back from the newest interaction of the data set
+   (not the wall clock, so a re-run gives the same lists). A segment's vector is the
+   embedding of its description.
+2. **Relevance** = inner product (a cosine: every vector is unit length) plus
+   ``popularity_weight`` × a popularity prior in [0, 1] (log of decayed interaction weight).
+   A user with no usable history is cold: with a segment, they get the products most popular
+   among the ``COLD_POOL`` products closest to the segment; without one, the most popular.
+3. **Rules before the cut-off.** Out of stock, outside the price band, already purchased (and,
+   if asked, anything already seen) are removed before candidates are chosen, so a rule never
+   leaves a list short when enough products qualify.
+4. **Re-ranking.** The best ``candidates`` go through MMR (maximal marginal relevance): each
+   next item maximises ``(1 − diversity) × relevance − diversity × max cosine to the items
+   already chosen``, skipping items whose category already has ``category_quota`` items.
+5. **Reasons.** "similar to X you viewed" names the history item closest to the
+   recommendation; cold lists and items chosen mostly for popularity say "popular in Y".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+EVENTS = ("view", "cart", "purchase")
+VIEW, CART, PURCHASE = 0, 1, 2
+#: Relative strength of each event type in a user's vector and in popularity.
+EVENT_WEIGHTS: Mapping[str, float] = {"view": 1.0, "cart": 3.0, "purchase": 5.0}
+EVENT_VERBS = {VIEW: "viewed", CART: "added to your cart", PURCHASE: "bought"}
+DEFAULT_HALF_LIFE_DAYS = 30.0
+#: Default weight of the popularity prior against the cosine; chosen on the validation split
+#: of the synthetic data set (``bench/recs_eval.py``), never on its test split.
+DEFAULT_POPULARITY_WEIGHT = 0.1
+#: A cold user with a segment gets the most popular of this many products closest to it.
+COLD_POOL = 200
+NEG = np.float32(-np.inf)
+
+
+def product_text(title: str, description: str = "", category: str | None = None) -> str:
+    """The text a product is embedded from: what a shopper reads about it."""
+    parts = [title.strip()]
+    if category:
+        parts.append(category.strip())
+    if description.strip():
+        parts.append(description.strip())
+    return ". ".join(parts)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Products as parallel arrays; row ``i`` of every array is the same product."""
+
+    skus: Sequence[str]
+    titles: Sequence[str]
+    vectors: FloatArray  # (n, d), unit rows
+    category: IntArray  # (n,), index into category_names, -1 for none
+    category_names: Sequence[str]
+    price: FloatArray  # (n,), nan when unknown
+    in_stock: BoolArray  # (n,)
+    popularity: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))  # (n,) 0..1
+
+    @classmethod
+    def build(
+        cls,
+        skus: Sequence[str],
+        titles: Sequence[str],
+        vectors: FloatArray,
+        *,
+        categories: Sequence[str | None] | None = None,
+        prices: Sequence[float | None] | None = None,
+        in_stock: Sequence[bool] | None = None,
+        popularity: FloatArray | None = None,
+    ) -> Catalog:
+        n = len(skus)
+        if vectors.shape[0] != n or len(titles) != n:
+            raise ValueError("skus, titles and vectors must have one row per product")
+        names = sorted({c for c in categories or () if c})
+        code = {name: i for i, name in enumerate(names)}
+        category = np.array(
+            [code[c] if c else -1 for c in (categories or [None] * n)], dtype=np.int64
+        )
+        price = np.array(
+            [np.nan if p is None else float(p) for p in (prices or [None] * n)], dtype=np.float32
+        )
+        stock = np.ones(n, dtype=bool) if in_stock is None else np.asarray(in_stock, dtype=bool)
+        return cls(
+            skus=list(skus),
+            titles=list(titles),
+            vectors=np.ascontiguousarray(vectors, dtype=np.float32),
+            category=category,
+            category_names=names,
+            price=price,
+            in_stock=stock,
+            popularity=np.zeros(n, np.float32) if popularity is None else popularity,
+        )
+
+    def with_popularity(self, popularity: FloatArray) -> Catalog:
+        return Catalog(
+            self.skus,
+            self.titles,
+            self.vectors,
+            self.category,
+            self.category_names,
+            self.price,
+            self.in_stock,
+            popularity.astype(np.float32),
+        )
+
+    def __len__(self) -> int:
+        return len(self.skus)
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """Interaction events as parallel arrays (any number of users), catalog row indices."""
+
+    users: Sequence[str]  # user id per event
+    items: IntArray
+    events: IntArray  # VIEW, CART, PURCHASE
+    timestamps: npt.NDArray[np.float64]  # seconds since the epoch
+    weights: FloatArray  # the file's weight column, 1 when absent
+
+    @classmethod
+    def from_records(cls, records: Iterable[tuple[str, int, str, float, float]]) -> Interactions:
+        """From ``(user_id, catalog_row, event, timestamp, weight)`` tuples."""
+        rows = list(records)
+        event_code = {name: i for i, name in enumerate(EVENTS)}
+        return cls(
+            users=[r[0] for r in rows],
+            items=np.array([r[1] for r in rows], dtype=np.int64),
+            events=np.array([event_code[r[2]] for r in rows], dtype=np.int64),
+            timestamps=np.array([r[3] for r in rows], dtype=np.float64),
+            weights=np.array([r[4] for r in rows], dtype=np.float32),
+        )
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def event_strength(
+    interactions: Interactions,
+    *,
+    now: float,
+    half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+    event_weights: Mapping[str, float] = EVENT_WEIGHTS,
+) -> FloatArray:
+    """Per event: event-type weight × file weight × 0.5 ** (age / half-life)."""
+    by_code = np.array([event_weights[name] for name in EVENTS], dtype=np.float32)
+    age_days = np.maximum(now - interactions.timestamps, 0.0) / 86_400.0
+    decay = np.power(0.5, age_days / half_life_days).astype(np.float32)
+    return by_code[interactions.events] * interactions.weights * decay
+
+
+def popularity_prior(items: IntArray, strength: FloatArray, n_items: int) -> FloatArray:
+    """log(1 + summed strength) per product, scaled to [0, 1]."""
+    total = np.bincount(items, weights=strength, minlength=n_items)[:n_items]
+    prior = np.log1p(total)
+    top = prior.max() if prior.size else 0.0
+    return (prior / top if top > 0 else prior).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class History:
+    """One user's usable interactions: catalog rows, event codes, strengths (same length)."""
+
+    items: IntArray
+    events: IntArray
+    strength: FloatArray
+
+    @property
+    def empty(self) -> bool:
+        return self.items.size == 0
+
+
+def group_histories(
+    interactions: Interactions, strength: FloatArray, users: Sequence[str]
+) -> dict[str, History]:
+    """Split events by user (only the ``users`` asked for); every asked user gets an entry."""
+    wanted = {user: i for i, user in enumerate(users)}
+    owner = np.array([wanted.get(u, -1) for u in interactions.users], dtype=np.int64)
+    keep = np.flatnonzero(owner >= 0)
+    order = keep[np.argsort(owner[keep], kind="stable")]
+    bounds = np.searchsorted(owner[order], np.arange(len(users) + 1))
+    histories = {}
+    for i, user in enumerate(users):
+        rows = order[bounds[i] : bounds[i + 1]]
+        histories[user] = History(
+            interactions.items[rows], interactions.events[rows], strength[rows]
+        )
+    return histories
+
+
+@dataclass(frozen=True)
+class Rules:
+    k: int = 10
+    exclude_purchased: bool = True
+    exclude_seen: bool = False
+    in_stock_only: bool = True
+    price_band: tuple[float, float] | None = None
+    category_quota: int | None = None
+    diversity: float = 0.0
+    candidates: int = 50
+    popularity_weight: float = DEFAULT_POPULARITY_WEIGHT
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError("k must be at least 1")
+        if not 0.0 <= self.diversity <= 1.0:
+            raise ValueError("diversity must be between 0 and 1")
+        if self.category_quota is not None and self.category_quota < 1:
+            raise ValueError("category_quota must be at least 1")
+        if self.price_band is not None and self.price_band[0] > self.price_band[1]:
+            raise ValueError("price_band must be [low, high] with low <= high")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whom a list is for. A user has a history (maybe empty); a segment has a vector."""
+
+    key: int  # the job ID; opaque here
+    kind: str  # "user" or "segment"
+    name: str  # user id or segment name
+    history: History | None = None
+    segment_vector: FloatArray | None = None  # the segment's, or a cold user's segment
+    segment_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RecommendedItem:
+    sku: str
+    score: float
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sku": self.sku, "score": round(self.score, 5), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    key: int
+    items: list[RecommendedItem]
+    strategy: str  # "history", "segment", "cold-segment", "popular"
+    short: bool = False  # fewer than k products passed the rules
+
+
+def allowed_products(catalog: Catalog, rules: Rules) -> BoolArray:
+    """The products every list may contain (stock and price band)."""
+    allowed = np.ones(len(catalog), dtype=bool)
+    if rules.in_stock_only:
+        allowed &= catalog.in_stock
+    if rules.price_band is not None:
+        low, high = rules.price_band
+        # A product without a price cannot be shown to fit a band, so it is left out.
+        with np.errstate(invalid="ignore"):
+            allowed &= (catalog.price >= low) & (catalog.price <= high)
+    return allowed
+
+
+def recommend(
+    catalog: Catalog, subjects: Sequence[Subject], rules: Rules, batch_size: int = 512
+) -> list[Recommendation]:
+    """One ranked list per subject, in the order given; batched matrix products inside."""
+    allowed = allowed_products(catalog, rules)
+    results: list[Recommendation] = []
+    for start in range(0, len(subjects), batch_size):
+        results.extend(
+            _recommend_batch(catalog, subjects[start : start + batch_size], rules, allowed)
+        )
+    return results
+
+
+def subject_vectors(catalog: Catalog, subjects: Sequence[Subject]) -> tuple[FloatArray, list[str]]:
+    """Unit vectors (zero rows for cold users) and the strategy of each subject."""
+    d = catalog.vectors.shape[1]
+    vectors = np.zeros((len(subjects), d), dtype=np.float32)
+    strategies: list[str] = []
+    owners: list[int] = []
+    items: list[IntArray] = []
+    strengths: list[FloatArray] = []
+    for i, subject in enumerate(subjects):
+        history = subject.history
+        if subject.kind == "segment":
+            if subject.segment_vector is None:
+                raise ValueError(f"segment {subject.name!r} has no vector")
+            vectors[i] = subject.segment_vector
+            strategies.append("segment")
+        elif history is not None and not history.empty:
+            owners.append(i)
+            items.append(history.items)
+            strengths.append(history.strength)
+            strategies.append("history")
+        else:
+            strategies.append("cold-segment" if subject.segment_vector is not None else "popular")
+    if owners:
+        # One reduceat over all users' weighted item vectors instead of a loop of small sums.
+        flat_items = np.concatenate(items)
+        weighted = catalog.vectors[flat_items] * np.concatenate(strengths)[:, None]
+        starts = np.cumsum([0] + [len(x) for x in items[:-1]])
+        vectors[owners] = np.add.reduceat(weighted, starts, axis=0)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    np.divide(vectors, norms, out=vectors, where=norms > 0)
+    return vectors, strategies
+
+
+def _recommend_batch(
+    catalog: Catalog, subjects: Sequence[Subject], rules: Rules, allowed: BoolArray
+) -> list[Recommendation]:
+    vectors, strategies = subject_vectors(catalog, subjects)
+    prior = catalog.popularity if catalog.popularity.size else np.zeros(len(catalog), np.float32)
+    scores = vectors @ catalog.vectors.T
+    scores += np.float32(rules.popularity_weight) * prior[None, :]
+    for i, (subject, strategy) in enumerate(zip(subjects, strategies, strict=True)):
+        if strategy == "popular":
+            scores[i] = prior
+        elif strategy == "cold-segment":
+            assert subject.segment_vector is not None
+            closeness = catalog.vectors @ subject.segment_vector
+            pool = np.argpartition(-closeness, min(COLD_POOL, len(catalog) - 1))[:COLD_POOL]
+            row = np.full(len(catalog), NEG, dtype=np.float32)
+            # Popularity first; closeness only breaks ties among equally popular products.
+            row[pool] = prior[pool] + 1e-3 * closeness[pool]
+            scores[i] = row
+    scores[:, ~allowed] = NEG
+    for i, subject in enumerate(subjects):
+        history = subject.history
+        if history is None or history.empty:
+            continue
+        if rules.exclude_seen:
+            scores[i, history.items] = NEG
+        elif rules.exclude_purchased:
+            scores[i, history.items[history.events == PURCHASE]] = NEG
+
+    chosen, chosen_scores = select(catalog, scores, rules)
+    return [
+        _explain(catalog, subject, strategy, rows, values, rules)
+        for subject, strategy, rows, values in zip(
+            subjects, strategies, chosen, chosen_scores, strict=True
+        )
+    ]
+
+
+def select(
+    catalog: Catalog, scores: FloatArray, rules: Rules
+) -> tuple[list[IntArray], list[FloatArray]]:
+    """Per row: top candidates, then MMR and category quotas; -inf scores are never chosen."""
+    n_rows, n_items = scores.shape
+    m = min(max(rules.candidates, rules.k), n_items)
+    top = (
+        np.argpartition(-scores, m - 1, axis=1)[:, :m]
+        if m < n_items
+        else np.tile(np.arange(n_items), (n_rows, 1))
+    )
+    cand_scores = np.take_along_axis(scores, top, axis=1)
+    order = np.argsort(-cand_scores, axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    cand_scores = np.take_along_axis(cand_scores, order, axis=1)
+    if rules.diversity == 0.0 and rules.category_quota is None:
+        picks = [
+            (row[np.isfinite(vals)][: rules.k], vals[np.isfinite(vals)][: rules.k])
+            for row, vals in zip(top, cand_scores, strict=True)
+        ]
+        return [p[0] for p in picks], [p[1] for p in picks]
+    return mmr(catalog, top, cand_scores, rules)
+
+
+def mmr(
+    catalog: Catalog, candidates: IntArray, relevance: FloatArray, rules: Rules
+) -> tuple[list[IntArray], list[FloatArray]]:
+    """Greedy maximal marginal relevance over each row's candidates, vectorised over rows.
+
+    ``candidates``/``relevance`` are (rows, m), best first. Returns chosen catalog rows and
+    their relevance (not the MMR objective), at most ``rules.k`` per row.
+    """
+    n_rows, m = candidates.shape
+    lam = 1.0 - rules.diversity
+    cand_vectors = catalog.vectors[candidates]  # (rows, m, d)
+    similarity = np.einsum("rmd,rnd->rmn", cand_vectors, cand_vectors)
+    quota = rules.category_quota if rules.category_quota is not None else rules.k
+    categories = catalog.category[candidates]
+    # Products without a category are never held back by the quota: they get their own columns.
+    n_cat = len(catalog.category_names)
+    slots = np.where(categories >= 0, categories, n_cat + np.arange(m)[None, :])
+    counts = np.zeros((n_rows, n_cat + m), dtype=np.int64)
+    available = np.isfinite(relevance)
+    max_sim = np.full((n_rows, m), -np.inf, dtype=np.float32)
+    rel = np.where(available, relevance, 0.0).astype(np.float32)
+    rows = np.arange(n_rows)
+    picked = np.full((n_rows, rules.k), -1, dtype=np.int64)
+    for step in range(rules.k):
+        redundancy = np.where(np.isfinite(max_sim), max_sim, 0.0)
+        objective = lam * rel - (1.0 - lam) * redundancy
+        blocked = ~available | (np.take_along_axis(counts, slots, axis=1) >= quota)
+        objective = np.where(blocked, -np.inf, objective)
+        best = objective.argmax(axis=1)
+        ok = np.isfinite(objective[rows, best])
+        picked[ok, step] = best[ok]
+        available[rows[ok], best[ok]] = False
+        counts[rows[ok], slots[rows[ok], best[ok]]] += 1
+        max_sim[ok] = np.maximum(max_sim[ok], similarity[rows[ok], best[ok]])
+    chosen, chosen_scores = [], []
+    for r in range(n_rows):
+        cols = picked[r][picked[r] >= 0]
+        chosen.append(candidates[r, cols])
+        chosen_scores.append(relevance[r, cols])
+    return chosen, chosen_scores
+
+
+def _explain(
+    catalog: Catalog,
+    subject: Subject,
+    strategy: str,
+    rows: IntArray,
+    values: FloatArray,
+    rules: Rules,
+) -> Recommendation:
+    reasons: list[str]
+    if strategy == "history":
+        assert subject.history is not None
+        history = subject.history
+        closeness = catalog.vectors[rows] @ catalog.vectors[history.items].T  # (k, h)
+        nearest = closeness.argmax(axis=1)
+        pop_share = (
+            rules.popularity_weight * catalog.popularity[rows]
+            if catalog.popularity.size
+            else np.zeros(len(rows))
+        )
+        reasons = []
+        for j, row in enumerate(rows):
+            if pop_share[j] > closeness[j, nearest[j]]:
+                reasons.append(_popular_in(catalog, int(row), None))
+                continue
+            source = int(nearest[j])
+            verb = EVENT_VERBS[int(history.events[source])]
+            title = catalog.titles[int(history.items[source])]
+            reasons.append(f"similar to {title} you {verb}")
+    elif strategy == "segment":
+        reasons = [f"matches {subject.name}" for _ in rows]
+    elif strategy == "cold-segment":
+        reasons = [f"popular in {subject.segment_name}" for _ in rows]
+    else:
+        reasons = [_popular_in(catalog, int(row), None) for row in rows]
+    items = [
+        RecommendedItem(catalog.skus[int(row)], float(value), reason)
+        for row, value, reason in zip(rows, values, reasons, strict=True)
+    ]
+    return Recommendation(subject.key, items, strategy, short=len(items) < rules.k)
+
+
+def _popular_in(catalog: Catalog, row: int, segment: str | None) -> str:
+    if segment:
+        return f"popular in {segment}"
+    code = int(catalog.category[row])
+    return f"popular in {catalog.category_names[code]}" if code >= 0 else "popular right now"
