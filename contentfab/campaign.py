@@ -49,6 +49,8 @@ from pydantic import (
 )
 
 from contentfab.channels import CHANNELS
+from contentfab.creatives import ImageRequest
+from contentfab.creatives import check_files as check_image_files
 from contentfab.errors import CampaignFileError, NotImplementedKindError, Problem
 
 if typing.TYPE_CHECKING:
@@ -113,8 +115,7 @@ ISO_4217 = frozenset(
     """.split()  # noqa: SIM905
 )
 
-_NOT_PRODUCED_YET = {
-    "images": "images are not produced by this version yet; remove the 'images' section",
+_NOT_PRODUCED_YET: dict[str, str] = {
 }
 MAX_RECOMMENDATION_SUBJECTS = 200_000
 """Users plus segments one campaign may ask lists for (one job each)."""
@@ -297,6 +298,7 @@ class CampaignSpec(_Section):
     # The YAML key is `copy`; an alias keeps BaseModel.copy intact.
     copy_request: CopyRequest | None = Field(default=None, alias="copy")
     recommendations: RecommendationsRequest | None = None
+    images: ImageRequest | None = None
 
     @field_validator("catalog", mode="before")
     @classmethod
@@ -305,8 +307,10 @@ class CampaignSpec(_Section):
 
     @model_validator(mode="after")
     def _something_to_produce(self) -> CampaignSpec:
-        if self.copy_request is None and self.recommendations is None:
-            raise ValueError("nothing to produce: add a 'copy' or 'recommendations' section")
+        if self.copy_request is None and self.recommendations is None and self.images is None:
+            raise ValueError(
+                "nothing to produce: add a 'copy', 'images' or 'recommendations' section"
+            )
         return self
 
 
@@ -635,6 +639,8 @@ def load_campaign(path: Path) -> LoadedCampaign:
             )
             parts.append(interactions_bytes)
         check_subjects(recs, interactions, file, line_of(("recommendations",)), problems)
+    if spec is not None and spec.images is not None:
+        problems += check_image_files(spec.images, path.parent, file, line_of(("images",)))
     if problems or spec is None:
         raise CampaignFileError(problems[:MAX_PROBLEMS] + _cap_note(problems, file))
 

@@ -34,8 +34,9 @@ CPPN_NAME = "cppn-backgrounds"
 EXPORTER_VERSION = "1"
 OPSET = 17
 LATENT, HIDDEN, LAYERS, COLOURS = 8, 32, 3, 4
+SEED = 20260501
 PIXELS = "pixels"
-RECIPE = {"builder": "exporters.background", "family": "cppn", "seed": 20260501,
+RECIPE = {"builder": "exporters.background", "family": "cppn", "seed": SEED,
           "latent": LATENT, "hidden": HIDDEN, "layers": LAYERS, "colours": COLOURS,
           "recipe_version": 1}  # fmt: skip
 
@@ -61,10 +62,10 @@ def build_cppn_module() -> Any:
     import torch
     from torch import nn
 
-    class CPPN(nn.Module):  # type: ignore[misc]
+    class CPPN(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            generator = torch.Generator().manual_seed(int(RECIPE["seed"]))
+            generator = torch.Generator().manual_seed(SEED)
 
             def weight(*shape: int, gain: float) -> nn.Parameter:
                 fan_in = shape[0]

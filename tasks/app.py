@@ -12,9 +12,10 @@ from tasks.broker import embedded_broker_url
 
 #: One queue per content kind, so GPU and CPU workers can subscribe to what they serve.
 QUEUES = ("copy", "images", "recs")
-TASK_MODULES = ["tasks.copy", "tasks.recs"]
+TASK_MODULES = ["tasks.copy", "tasks.recs", "tasks.images"]
 COPY_TASK = "contentfab.copy.generate"
 RECS_TASK = "contentfab.recs.generate"
+IMAGES_TASK = "contentfab.images.generate"
 
 
 def _transport_options(settings: Settings) -> dict[str, Any]:
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_routes={
             "contentfab.copy.*": {"queue": "copy"},
             "contentfab.recs.*": {"queue": "recs"},
+            "contentfab.images.*": {"queue": "images"},
         },
         broker_transport_options=_transport_options(settings),
         broker_connection_retry_on_startup=True,

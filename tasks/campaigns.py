@@ -22,12 +22,13 @@ from contentfab.settings import Settings
 from db import jobs as job_rows
 from db.models import Campaign, ContentKind, Job, JobStatus, Product
 from db.session import transaction
-from tasks.app import COPY_TASK, RECS_TASK
+from tasks.app import COPY_TASK, IMAGES_TASK, RECS_TASK
 
 #: Which task and queue serve each content kind.
 ROUTES = {
     ContentKind.COPY: (COPY_TASK, "copy"),
     ContentKind.RECOMMENDATION: (RECS_TASK, "recs"),
+    ContentKind.IMAGE: (IMAGES_TASK, "images"),
 }
 
 
@@ -112,6 +113,11 @@ def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings)
         from tasks.recs import store_recommendation_jobs
 
         store_recommendation_jobs(session, campaign, products, loaded)
+    if spec.images is not None:
+        from tasks.images import store_image_jobs
+
+        store_image_jobs(session, campaign, products, loaded)
+        session.flush()
     return campaign
 
 

@@ -16,7 +16,7 @@ import contentfab
 from contentfab import campaign as campaign_module
 from contentfab.campaign import CampaignSpec, CopyRequest, LoadedCampaign, load_campaign
 from contentfab.channels import CHANNELS
-from contentfab.errors import CampaignFileError, NotImplementedKindError, Problem
+from contentfab.errors import CampaignFileError, Problem
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = Path(contentfab.__file__).parent / "examples"
@@ -369,12 +369,11 @@ def test_caps_on_size_rows_and_problems(tmp_path: Path, monkeypatch: pytest.Monk
 # --- campaign-file problems --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["images"])
-def test_kinds_not_produced_yet(tmp_path: Path, kind: str) -> None:
+def test_an_images_section_is_checked_field_by_field(tmp_path: Path) -> None:
     write(tmp_path, "catalog.csv", CATALOG)
-    path = write(tmp_path, "c.yaml", CAMPAIGN.format(catalog="catalog.csv") + f"{kind}:\n  n: 1\n")
-    with pytest.raises(NotImplementedKindError, match=f"remove the '{kind}' section"):
-        load_campaign(path)
+    path = write(tmp_path, "c.yaml", CAMPAIGN.format(catalog="catalog.csv") + "images:\n  n: 1\n")
+    fields = {p.field for p in problems_of(path)}
+    assert {"images.formats", "images.n"} <= fields
 
 
 def test_unknown_channel_lists_the_known_ones(tmp_path: Path) -> None:

@@ -173,11 +173,10 @@ def _contact_shadow(canvas: Image.Image, product: Image.Image, origin: tuple[int
     width, height = product.size
     shade = Image.new("L", canvas.size, 0)
     draw = ImageDraw.Draw(shade)
-    base_y = y + height
+    base_y = y + height - max(6.0, width * 0.045) * 0.4  # under the base, not below it
     spread = width * 0.42
     depth = max(6.0, width * 0.045)
     centre = x + width / 2
-    base_y -= depth * 0.4  # under the base, not below it
     draw.ellipse((centre - spread, base_y - depth, centre + spread, base_y + depth), fill=150)
     shade = shade.filter(ImageFilter.GaussianBlur(max(4.0, width * 0.035)))
     silhouette = Image.new("L", canvas.size, 0)

@@ -207,7 +207,7 @@ def _convex_hull(mask: Mask) -> Mask:
 
 def _gradient(channel: FloatArray) -> FloatArray:
     gy, gx = np.gradient(channel)
-    return np.hypot(gx, gy).astype(np.float32)
+    return np.asarray(np.hypot(gx, gy), dtype=np.float32)
 
 
 def _disk(radius: int) -> Mask:

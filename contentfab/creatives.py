@@ -1,0 +1,108 @@
+"""The ``images`` section of a campaign file: which creatives to make and how they look.
+
+    images:
+      formats: [square, story, 1.91:1, 1600x900]   # names, ratios or WIDTHxHEIGHT
+      variants: 2                                   # per product × format
+      background:
+        mode: generated        # generated | flat | gradient | image
+        style: studio          # generated only: studio, soft, waves, marble, bold
+        palette: ["#1c3454", "#ebe2d2", "#d66340"]
+        image: backdrop.jpg    # mode image only, relative to the campaign file
+      headline_from_channel: search_headline       # the product's copy of this channel, if any
+      price: true
+      output: png              # png | jpeg | webp
+      matte_model: models/u2net.onnx               # optional U²-Net/ISNet/BiRefNet-style file
+      logo: logo.png           # optional; otherwise the brand name is set as a word mark
+
+Paths are relative to the campaign file and must exist; :func:`check_files` reports those
+that do not as problems with the field name, like every other campaign error.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from contentfab.channels import CHANNELS
+from contentfab.errors import Problem
+
+STYLES = ("studio", "soft", "waves", "marble", "bold")  # exporters.background.STYLES
+DEFAULT_PALETTE = ["#1c2a3a", "#f1ede6", "#c8553d"]
+DEFAULT_GENERATOR = "cppn-backgrounds"
+MAX_IMAGE_VARIANTS = 8
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _format(value: str) -> str:
+    from workers.images.formats import parse_format
+
+    return parse_format(value).name
+
+
+def _colour(value: str) -> str:
+    if not _COLOUR.fullmatch(value):
+        raise ValueError(f"{value!r} is not a colour; write #RRGGBB such as #1c3454")
+    return value.lower()
+
+
+def _channel(name: str) -> str:
+    if name not in CHANNELS:
+        raise ValueError(f"unknown channel {name!r}; known channels: {', '.join(CHANNELS)}")
+    return name
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class BackgroundRequest(_Section):
+    mode: Literal["generated", "flat", "gradient", "image"] = "generated"
+    style: Literal["studio", "soft", "waves", "marble", "bold"] = "studio"
+    palette: Annotated[
+        list[Annotated[str, AfterValidator(_colour)]], Field(min_length=1, max_length=4)
+    ] = DEFAULT_PALETTE
+    image: Path | None = None
+
+
+class ImageRequest(_Section):
+    formats: Annotated[
+        list[Annotated[str, AfterValidator(_format)]], Field(min_length=1, max_length=12)
+    ]
+    variants: int = Field(default=1, ge=1, le=MAX_IMAGE_VARIANTS, strict=True)
+    background: BackgroundRequest = BackgroundRequest()
+    headline_from_channel: Annotated[str, AfterValidator(_channel)] | None = None
+    price: bool = True
+    output: Literal["png", "jpeg", "webp"] = "png"
+    matte_model: Path | None = None
+    logo: Path | None = None
+    generator: str = DEFAULT_GENERATOR
+
+    @field_validator("formats")
+    @classmethod
+    def _distinct(cls, formats: list[str]) -> list[str]:
+        if len(set(formats)) != len(formats):
+            raise ValueError("a format is listed twice")
+        return formats
+
+    @property
+    def creatives_per_product(self) -> int:
+        return len(self.formats) * self.variants
+
+
+def check_files(request: ImageRequest, base: Path, file: str, row: int | None) -> list[Problem]:
+    """Problems with the files the section names (relative to the campaign file's folder)."""
+    problems = []
+    named = {
+        "images.matte_model": request.matte_model,
+        "images.logo": request.logo,
+        "images.background.image": request.background.image,
+    }
+    for field, path in named.items():
+        if path is not None and not (base / path).is_file():
+            problems.append(Problem(file, field, f"{str(path)[:80]!r}: no such file", row))
+    if request.background.mode == "image" and request.background.image is None:
+        problems.append(Problem(file, "images.background.image", "required for mode 'image'", row))
+    return problems

@@ -1,0 +1,245 @@
+"""The image task: a chunk of job IDs in, creatives on disk and asset rows out.
+
+Jobs are one per product × format × variant (``channel`` is the format name). The files are
+content-addressed — ``<asset_dir>/images/ab/cd/<sha256>.<ext>``, written to a temporary name
+and renamed, so a redelivered job rewrites the same bytes to the same name — and only the
+path travels in SQL, never the bytes through the broker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.log import get_task_logger
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contentfab.errors import ModelError, TransientError
+from db import jobs
+from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, Product
+from db.session import transaction
+from tasks.app import IMAGES_TASK, settings_of
+from tasks.copy import _plain_decimal, _release, database
+from tasks.resources import resources
+
+logger = get_task_logger(__name__)
+EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
+
+
+def image_seed(sku: str, fmt: str, variant: int) -> int:
+    digest = hashlib.sha256(f"image\x1f{sku}\x1f{fmt}\x1f{variant}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def store_image_jobs(
+    session: Session, campaign: Campaign, products: list[Product], loaded: Any
+) -> None:
+    """One job per product × format × variant; paths resolved against the campaign file."""
+    request = loaded.spec.images
+    base = loaded.source_path.parent.resolve()
+
+    def resolved(path: Path | None) -> str | None:
+        return None if path is None else str((base / path).resolve())
+
+    shared = {
+        "background": request.background.mode,
+        "style": request.background.style,
+        "palette": list(request.background.palette),
+        "background_image": resolved(request.background.image),
+        "matte_model": resolved(request.matte_model),
+        "logo": resolved(request.logo),
+        "headline_from_channel": request.headline_from_channel,
+        "price": request.price,
+        "output": request.output,
+        "generator": request.generator,
+    }
+    for product in products:
+        for fmt in request.formats:
+            for variant in range(request.variants):
+                params = {**shared, "seed": image_seed(product.sku, fmt, variant)}
+                session.add(
+                    Job(
+                        campaign=campaign,
+                        product=product,
+                        kind=ContentKind.IMAGE,
+                        channel=fmt,
+                        variant=variant,
+                        params=params,
+                    )
+                )
+
+
+def write_content_addressed(root: Path, data: bytes, extension: str) -> tuple[str, str]:
+    """Store ``data`` under its sha256; returns (uri, sha256). Atomic: temp file + rename."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = root / "images" / digest[:2] / digest[2:4] / f"{digest}.{extension}"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".partial-", dir=target.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, 0o644)  # noqa: PTH101 - on the path mkstemp gave
+            Path(temporary).replace(target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return target.as_uri(), digest
+
+
+def _headline(session: Session, job: Job, channel: str | None) -> str | None:
+    if channel is None:
+        return None
+    text = session.scalar(
+        select(Asset.text)
+        .where(
+            Asset.campaign_id == job.campaign_id,
+            Asset.product_id == job.product_id,
+            Asset.kind == ContentKind.COPY,
+            Asset.channel == channel,
+            Asset.status != AssetStatus.REJECTED,
+        )
+        .order_by(Asset.variant)
+        .limit(1)
+    )
+    return text
+
+
+def _creative_job(job: Job, spec: dict[str, Any], headline: str | None) -> Any:
+    from workers.images.background import parse_colour
+    from workers.images.compose import CreativeText, format_price
+    from workers.images.creative import CreativeJob
+    from workers.images.formats import parse_format
+
+    product = job.product
+    if product is None:  # image jobs are always made per product
+        raise ValueError(f"image job {job.id} has no product")
+    params = job.params
+    price = None
+    if params["price"] and product.price is not None:
+        price = format_price(_plain_decimal(product.price), product.currency)
+    brand = (spec.get("brand") or {}).get("name")
+    return CreativeJob(
+        key=job.id,
+        fmt=parse_format(job.channel),
+        text=CreativeText(product.title, headline, price, brand),
+        palette=[parse_colour(c) for c in params["palette"]],
+        seed=params["seed"],
+        background=params["background"],
+        style=params["style"],
+        photo=None if product.image_path is None else Path(product.image_path),
+        background_image=_path(params["background_image"]),
+        matte_model=_path(params["matte_model"]),
+        logo=_path(params["logo"]),
+        encoding=params["output"],
+    )
+
+
+def _path(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+@shared_task(
+    bind=True,
+    name=IMAGES_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+)
+def generate_images(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
+    settings = settings_of(self.app)
+    res = resources(settings)
+    with database(), transaction(res.sessions) as session:
+        jobs.mark_campaign_running(session, campaign_id)
+        claim = jobs.claim_jobs(
+            session, job_ids, worker=res.hostname, max_deliveries=settings.max_deliveries
+        )
+        campaign = session.get(Campaign, campaign_id)
+        spec = campaign.spec if campaign is not None else {}
+        items = [
+            _creative_job(job, spec, _headline(session, job, job.params["headline_from_channel"]))
+            for job in claim.ready
+        ]
+        generators = {
+            job.params["generator"]
+            for job in claim.ready
+            if job.params["background"] == "generated"
+        }
+    if claim.given_up:
+        logger.warning(
+            "campaign %s: gave up on jobs %s", campaign_id, [j.id for j in claim.given_up]
+        )
+
+    try:
+        outcomes = _make(settings, items, generators)
+    except TransientError:
+        _release(res, [item.key for item in items])
+        raise
+    except SoftTimeLimitExceeded:
+        outcomes = {
+            item.key: (None, f"time limit: took over {settings.task_soft_time_limit}s", {})
+            for item in items
+        }
+
+    stored: dict[int, tuple[str, str]] = {}
+    encodings = {item.key: item.encoding for item in items}
+    for key, (data, _, _) in outcomes.items():
+        if data is not None:
+            stored[key] = write_content_addressed(
+                settings.asset_dir, data, EXTENSIONS[encodings[key]]
+            )
+
+    with database(), transaction(res.sessions) as session:
+        by_id = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(outcomes)))}
+        done = failed = 0
+        for key, (data, error, meta) in outcomes.items():
+            job = by_id[key]
+            if data is None:
+                jobs.fail_job(session, job, error or "unknown error")
+                failed += 1
+                continue
+            uri, digest = stored[key]
+            meta.update(worker=res.hostname, task_id=self.request.id)
+            jobs.complete_job(session, job, text=None, uri=uri, sha256=digest, meta=meta)
+            done += 1
+        jobs.finish_campaign_if_done(session, campaign_id)
+    return {"done": done, "failed": failed + len(claim.given_up), "skipped": claim.already_finished}
+
+
+def _make(
+    settings: Any, items: list[Any], generators: set[str]
+) -> dict[int, tuple[bytes | None, str | None, dict[str, Any]]]:
+    from exporters.store import ModelStore
+    from workers.images.background import BackgroundGenerator
+    from workers.images.creative import make_creatives
+
+    generator = None
+    if generators:
+        # One generator per campaign section; a chunk never mixes campaigns.
+        (name,) = sorted(generators)[:1]
+        store = ModelStore(settings.model_store)
+        try:
+            store.manifest(name)
+            generator = BackgroundGenerator.load(
+                store.model_dir(name),
+                providers=settings.providers,
+                intra_op_threads=settings.intra_op_threads,
+            )
+        except ModelError as error:
+            return {item.key: (None, str(error), {}) for item in items}
+    return {
+        outcome.key: (outcome.data, outcome.error, outcome.meta)
+        for outcome in make_creatives(items, generator, providers=settings.providers)
+    }

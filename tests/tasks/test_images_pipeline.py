@@ -1,0 +1,126 @@
+"""Image campaigns through real processes: CLI → SQL → broker → Celery worker → ONNX → files.
+
+Runs on the embedded default (SQLite + kombu's SQLAlchemy transport) and on Redis + PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from contentfab.cli import app
+from db.models import Asset, Campaign, CampaignStatus, Job, JobStatus
+from db.session import configure
+from exporters import ModelStore, build_model
+from workers.images.packshots import packshot
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def cppn_store(tmp_path_factory) -> ModelStore:
+    store = ModelStore(tmp_path_factory.mktemp("cppn-pipeline-store"))
+    build_model("cppn-backgrounds", store)
+    return store
+
+
+def write_image_campaign(directory: Path) -> Path:
+    (directory / "photos").mkdir()
+    for seed in (1, 2):
+        Image.fromarray(packshot(seed, size=(400, 400)).rgb).save(
+            directory / "photos" / f"p{seed}.png"
+        )
+    (directory / "catalog.csv").write_text(
+        "id,title,price,currency,image\n"
+        "P-1,Trail Thermos 750 ml,49.90,USD,photos/p1.png\n"
+        "P-2,Canvas Weekender Bag,129,EUR,photos/p2.png\n"
+        "P-3,Gift Card,25,USD,\n",
+        encoding="utf-8",
+    )
+    path = directory / "campaign.yaml"
+    path.write_text(
+        "name: Image pipeline test\n"
+        "catalog: catalog.csv\n"
+        "brand: {name: Northwind}\n"
+        "images:\n"
+        "  formats: [square, '9:16']\n"
+        "  variants: 2\n"
+        "  background: {mode: generated, style: soft, palette: ['#1c3454', '#ebe2d2', '#d66340']}\n"
+        "  output: webp\n"
+    )
+    return path
+
+
+def environment(tmp_path: Path, store: Path, database_url: str, broker_url: str) -> dict:
+    return {
+        "CONTENTFAB_DATA_DIR": str(tmp_path / "data"),
+        "CONTENTFAB_MODEL_STORE": str(store),
+        "CONTENTFAB_DATABASE_URL": database_url,
+        "CONTENTFAB_BROKER_URL": broker_url,
+        "CONTENTFAB_CHUNK_SIZE": "4",
+        "CONTENTFAB_INTRA_OP_THREADS": "1",
+    }
+
+
+@pytest.mark.parametrize(
+    "backend", ["embedded", pytest.param("redis+pg", marks=pytest.mark.services)]
+)
+def test_an_image_campaign_makes_every_creative(tmp_path, cppn_store, backend, request):
+    if backend == "embedded":
+        db_url = f"sqlite:///{tmp_path / 'data' / 'contentfab.db'}"
+        broker = f"sqla+sqlite:///{tmp_path / 'data' / 'broker.db'}"
+    else:
+        db_url, broker = request.getfixturevalue("pg_url"), request.getfixturevalue("redis_url")
+    campaign = write_image_campaign(tmp_path)
+    env = environment(tmp_path, cppn_store.root, db_url, broker)
+    result = runner.invoke(app, ["run", str(campaign), "--timeout", "240"], env=env)
+    assert result.exit_code == 0, result.output
+
+    sessions = configure(db_url)
+    with sessions() as session:
+        assert session.get(Campaign, 1).status == CampaignStatus.DONE
+        jobs = session.scalars(select(Job)).all()
+        assert len(jobs) == 3 * 2 * 2
+        assert all(j.status == JobStatus.DONE for j in jobs), [j.last_error for j in jobs]
+        assets = session.scalars(select(Asset)).all()
+        assert len(assets) == len(jobs)
+        for asset in assets:
+            path = Path(url2pathname(urlparse(asset.uri).path))
+            data = path.read_bytes()
+            assert hashlib.sha256(data).hexdigest() == asset.sha256 == path.stem
+            assert path.is_relative_to(tmp_path / "data" / "assets")
+            image = Image.open(path)
+            assert image.format == "WEBP"
+            assert image.size == {"square": (1080, 1080), "story": (1080, 1920)}[asset.channel]
+            meta = asset.meta
+            assert meta["bytes"] == len(data) and meta["encoding"] == "webp"
+            assert meta["generator"]["name"] == "cppn-backgrounds"
+            assert meta["background"]["seed"] >= 0 and meta["worker"] and meta["task_id"]
+            if asset.product.sku == "P-3":
+                assert meta["card"] is True and meta["matte"] is None
+            else:
+                assert meta["matte"]["method"] == "studio-backdrop-v1"
+        seeds = {(a.product_id, a.channel, a.variant): a.meta["background"]["seed"] for a in assets}
+        assert len(set(seeds.values())) == len(seeds)
+    sessions.kw["bind"].dispose()
+
+
+def test_bad_image_sections_are_refused_with_their_fields(tmp_path):
+    campaign = write_image_campaign(tmp_path)
+    campaign.write_text(
+        campaign.read_text().replace("[square, '9:16']", "[square, huge]")
+        + "  matte_model: missing.onnx\n  headline_from_channel: fax\n"
+    )
+    env = environment(tmp_path, tmp_path / "store", f"sqlite:///{tmp_path / 'x.db'}",
+                      f"sqla+sqlite:///{tmp_path / 'b.db'}")  # fmt: skip
+    result = runner.invoke(app, ["enqueue", str(campaign)], env=env)
+    assert result.exit_code == 2, result.output
+    assert "images.formats.1" in result.output and "unknown format 'huge'" in result.output
+    assert "images.headline_from_channel" in result.output
