@@ -86,8 +86,12 @@ class Settings(BaseSettings):
 
     @property
     def visibility_timeout(self) -> int:
-        """Redis redelivers unacked messages after this; it must outlast the longest task."""
-        return self.task_time_limit * 2 + 60
+        """Redis redelivers unacked messages after this; it must outlast the longest task.
+
+        A worker holds at most one unacked message per process (prefetch 1, late acks) and the
+        hard time limit ends every task, so the limit plus a minute of slack is enough.
+        """
+        return self.task_time_limit + 60
 
     def to_env(self) -> dict[str, str]:
         """These settings as CONTENTFAB_* variables, for a worker process started by the CLI."""

@@ -7,8 +7,13 @@ Service-backed tests skip when the service is down on a developer machine, but f
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +22,7 @@ pytest_plugins = ["tests.conftest_models"]
 PG_ADMIN_URL = os.environ.get(
     "CONTENTFAB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+# Used only where no redis-server binary is on PATH to start a private one.
 REDIS_URL = os.environ.get("CONTENTFAB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -60,18 +66,88 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+class RedisServer:
+    """A real redis-server of our own on a free loopback port, so that concurrent test runs
+    (a developer's tree and a fresh clone, say) never flush each other's queues, and fault tests
+    can stop and restart it without touching the machine's shared instance."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                # Like production (docker-compose.yml): messages survive a broker restart.
+                "--appendonly",
+                "yes",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer | None]:
+    if shutil.which("redis-server") is None:
+        yield None
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def redis_url() -> str:
+def redis_url(redis_server: RedisServer | None) -> str:
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
+    url = REDIS_URL if redis_server is None else redis_server.url
+    if redis_server is not None and redis_server.process is None:
+        redis_server.start()  # a fault test stopped it
+    client = redis.Redis.from_url(url)
     try:
         client.ping()
     except Exception as exc:
         _service_missing("Redis", exc)
     client.flushdb()
     client.close()
-    return REDIS_URL
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])

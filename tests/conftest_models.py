@@ -6,6 +6,7 @@ a few seconds; the real SmolLM2 export takes minutes and is used only by ``slow`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,8 +36,10 @@ def tiny_torch_model() -> Any:
 
 
 @pytest.fixture(scope="session")
-def smollm2_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
-    store = ModelStore(tmp_path_factory.mktemp("smollm2-store"))
+def smollm2_store() -> ModelStore:
+    # Kept between runs in the checkout's ignored .contentfab/ folder: the export is idempotent
+    # (a valid one is reused in well under a second), so only a fresh clone pays for it.
+    store = ModelStore(Path(__file__).resolve().parents[1] / ".contentfab" / "test-models")
     build_model("smollm2-135m-instruct", store)
     return store
 

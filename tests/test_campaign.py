@@ -76,7 +76,7 @@ def test_bundled_example_loads() -> None:
     request = loaded.spec.copy_request
     assert request is not None
     assert request.channels == ["email_subject", "product_description"]
-    assert (request.tones, request.variants, request.candidates) == (["energetic"], 1, 2)
+    assert (request.tones, request.variants, request.candidates) == (["energetic"], 1, 4)
     assert any(p.price is None for p in loaded.products)
     assert len({p.currency for p in loaded.products if p.currency}) >= 2
     assert any(not p.title.isascii() for p in loaded.products)

@@ -12,62 +12,22 @@ import csv
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
 from contentfab.cli import app
 from db.models import Asset, Campaign, CampaignStatus, Job, JobStatus
 from db.session import configure
-
-MODEL = "smollm2-135m-instruct"
-EXAMPLE_CATALOG = Path(__file__).parents[2] / "contentfab" / "examples" / "catalog.csv"
-runner = CliRunner()
-
-
-def write_campaign(
-    directory: Path,
-    *,
-    channels: list[str],
-    variants: int = 2,
-    model: str = "tiny-llama",
-    products: int = 8,
-) -> Path:
-    lines = EXAMPLE_CATALOG.read_text(encoding="utf-8").splitlines(keepends=True)
-    (directory / "catalog.csv").write_text("".join(lines[: products + 1]), encoding="utf-8")
-    path = directory / "campaign.yaml"
-    path.write_text(
-        "name: Pipeline test\n"
-        "catalog: catalog.csv\n"
-        "copy:\n"
-        f"  channels: [{', '.join(channels)}]\n"
-        "  tones: [energetic]\n"
-        f"  variants: {variants}\n"
-        f"  model: {model}\n"
-        "  max_new_tokens: 32\n"
-        "  candidates: 4\n"
-    )
-    return path
-
-
-def environment(
-    tmp_path: Path, store_root: Path, database_url: str, broker_url: str, model: str = "tiny-llama"
-) -> dict:
-    return {
-        "CONTENTFAB_DATA_DIR": str(tmp_path / "data"),
-        "CONTENTFAB_MODEL_STORE": str(store_root),
-        "CONTENTFAB_DATABASE_URL": database_url,
-        "CONTENTFAB_BROKER_URL": broker_url,
-        "CONTENTFAB_COPY_MODEL": model,
-        "CONTENTFAB_CHUNK_SIZE": "4",
-        "CONTENTFAB_INTRA_OP_THREADS": "1",
-    }
+from tests.pipeline import (
+    MODEL,
+    environment,
+    runner,
+    start_worker,
+    stop_worker,
+    write_campaign,
+)
 
 
 def check_assets(
@@ -236,37 +196,3 @@ def test_gibberish_is_never_delivered(tmp_path, tiny_model_store, backend, reque
         assert all("no candidate passed the gates" in j.last_error for j in jobs)
         assert session.scalar(select(func.count()).select_from(Asset)) == 0
     sessions.kw["bind"].dispose()
-
-
-def start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tasks.worker",
-            "worker",
-            "-Q",
-            "copy,images,recs",
-            "-c",
-            "1",
-            "-l",
-            "WARNING",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def stop_worker(worker: subprocess.Popen) -> None:
-    worker.terminate()
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()

@@ -160,8 +160,9 @@ def test_token_outside_the_vocabulary_is_a_generation_error(tiny_generator: Text
 def test_prompt_longer_than_the_context_is_a_generation_error(
     tiny_generator: TextGenerator,
 ) -> None:
-    with pytest.raises(GenerationError, match="reads at most 512"):
-        tiny_generator.generate_ids([[5] * 600], [SamplingParams()])
+    limit = tiny_generator.max_context
+    with pytest.raises(GenerationError, match=f"reads at most {limit}"):
+        tiny_generator.generate_ids([[5] * (limit + 88)], [SamplingParams()])
 
 
 def test_a_failing_session_is_a_generation_error(tiny_generator: TextGenerator) -> None:
