@@ -237,12 +237,13 @@ def worker(
     concurrency: Annotated[int | None, typer.Option("-c", "--concurrency")] = None,
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo, threads.")] = "prefork",
     loglevel: Annotated[str, typer.Option("-l", "--loglevel")] = "INFO",
+    hostname: Annotated[str, typer.Option("-n", "--hostname", help="Worker name.")] = "",
 ) -> None:
     """Run a Celery worker (same as `celery -A tasks.worker worker`)."""
     settings = _settings()
     _upgrade(settings)
     argv = _worker_argv(
-        settings, queues, concurrency or settings.worker_concurrency, pool, loglevel
+        settings, queues, concurrency or settings.worker_concurrency, pool, loglevel, hostname
     )
     os.execvpe(argv[0], argv, {**os.environ, **settings.to_env()})
 

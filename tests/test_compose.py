@@ -1,0 +1,150 @@
+"""docker-compose.yml: parsed and cross-checked, and its commands run without containers.
+
+No Docker engine runs on our machines, so `docker compose config` is not available; the file is
+parsed as YAML and every reference checked. Then the commands the services run are run here,
+against this machine's PostgreSQL and a private Redis: the "compose without containers" test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from base64 import b64encode
+from pathlib import Path
+
+import pytest
+import yaml
+
+COMPOSE = Path(__file__).resolve().parents[1] / "docker-compose.yml"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def test_services_and_references_are_consistent(compose):
+    services = compose["services"]
+    volumes = set(compose.get("volumes", {}))
+    assert {"redis", "postgres", "migrate", "models", "flower", "worker-cpu"} <= set(services)
+    assert any(name.startswith("worker-gpu") for name in services)
+    for name, service in services.items():
+        assert "image" in service or "build" in service, name
+        for dependency in service.get("depends_on", {}):
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source in volumes or source.startswith(("/", ".")), f"{name}: {volume}"
+        for port in service.get("ports", []):
+            assert re.fullmatch(r"\d+:\d+", port), f"{name}: {port}"
+
+
+def test_production_settings(compose):
+    services = compose["services"]
+    redis_cmd = services["redis"]["command"]
+    assert redis_cmd[redis_cmd.index("--appendonly") + 1] == "yes"
+    assert redis_cmd[redis_cmd.index("--maxmemory-policy") + 1] == "noeviction"
+    assert "healthcheck" in services["postgres"] and "healthcheck" in services["redis"]
+    flower = " ".join(services["flower"]["command"])
+    assert "--basic-auth=${FLOWER_BASIC_AUTH:?" in flower, "Flower must never run without auth"
+    gpu = next(s for n, s in services.items() if n.startswith("worker-gpu"))
+    assert gpu["environment"]["CUDA_VISIBLE_DEVICES"] == "0"
+    device = gpu["deploy"]["resources"]["reservations"]["devices"][0]
+    assert device["capabilities"] == ["gpu"]
+    assert gpu["command"][gpu["command"].index("-c") + 1] == "1"
+    # Secrets come from the environment, never from the file.
+    assert "secret" not in COMPOSE.read_text().lower().replace("postgres_password", "")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str, auth: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url)  # noqa: S310 - loopback http only
+    if auth:
+        request.add_header("Authorization", "Basic " + b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback only
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+    except (urllib.error.URLError, ConnectionError):
+        return 0, ""  # not listening yet
+
+
+@pytest.mark.services
+def test_compose_commands_run_without_containers(compose, tmp_path, pg_url, redis_url):
+    """migrate, worker and flower commands, run as the services would, on local services."""
+    env = {
+        **os.environ,
+        "CONTENTFAB_DATABASE_URL": pg_url,
+        "CONTENTFAB_BROKER_URL": redis_url,
+        "CONTENTFAB_DATA_DIR": str(tmp_path / "data"),
+        "CONTENTFAB_MODEL_STORE": str(tmp_path / "models"),
+    }
+    contentfab = [sys.executable, "-m", "contentfab"]
+    migrate = compose["services"]["migrate"]["command"]
+    assert migrate[0] == "contentfab"
+    result = subprocess.run(
+        contentfab + migrate[1:], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "revision" in result.stdout
+
+    port = _free_port()
+    flower_cmd = [
+        part.replace(
+            "${FLOWER_BASIC_AUTH:?set FLOWER_BASIC_AUTH as user:password}", "ops:s3cret"
+        ).replace("--port=5555", f"--port={port}")
+        for part in compose["services"]["flower"]["command"]
+    ]
+    assert flower_cmd[:3] == ["celery", "-A", "tasks.worker"]
+    worker_cmd = compose["services"]["worker-cpu"]["command"]
+    worker = subprocess.Popen(
+        contentfab + worker_cmd[1:] + ["-n", f"compose-{port}@%h"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    flower = subprocess.Popen(
+        [sys.executable, "-m", *flower_cmd, "--address=127.0.0.1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while _get(f"{base}/healthcheck")[0] != 200:
+            assert flower.poll() is None, "flower exited"
+            assert time.monotonic() < deadline, "flower did not start"
+            time.sleep(0.5)
+        assert _get(f"{base}/api/workers")[0] == 401
+        assert _get(f"{base}/api/workers", auth="ops:wrong")[0] == 401
+        deadline = time.monotonic() + 60
+        while True:  # the worker registers with Flower through the broker's events
+            status, body = _get(f"{base}/api/workers?refresh=1", auth="ops:s3cret")
+            assert status == 200
+            if "compose-" in body:
+                break
+            assert worker.poll() is None, "worker exited"
+            assert time.monotonic() < deadline, "worker never showed up in Flower"
+            time.sleep(1)
+        status, metrics = _get(f"{base}/metrics", auth="ops:s3cret")
+        assert status == 200 and "flower_" in metrics
+    finally:
+        for process in (flower, worker):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
