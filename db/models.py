@@ -167,6 +167,7 @@ class Asset(Base):
         ),
         UniqueConstraint("campaign_id", "kind", "channel", "subject", name="uq_asset_subject"),
         Index("ix_asset_campaign_kind", "campaign_id", "kind"),
+        Index("ix_asset_campaign_status", "campaign_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -183,9 +184,36 @@ class Asset(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Review state (db/review.py). An edit keeps the generated text in original_text, so the
+    # provenance in meta always describes a text we still have.
+    reviewed_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    reject_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    original_text: Mapped[str | None] = mapped_column(Text, default=None)
+    edited_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    edited_at: Mapped[datetime | None] = mapped_column(default=None)
 
     job: Mapped[Job] = relationship(back_populates="asset")
     product: Mapped[Product | None] = relationship()
+
+
+class AssetReview(Base):
+    """One review action on an asset (approve, reject, edit): who, when, why, and what changed."""
+
+    __tablename__ = "asset_review"
+    __table_args__ = (Index("ix_asset_review_asset", "asset_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("asset.id", ondelete="CASCADE"),
+    )
+    action: Mapped[str] = mapped_column(String(20))  # approve, reject, edit
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    text_before: Mapped[str | None] = mapped_column(Text, default=None)
+    text_after: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class ModelRecord(Base):
