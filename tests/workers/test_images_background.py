@@ -87,3 +87,9 @@ def test_flat_gradient_and_user_image(tmp_path):
     path = tmp_path / "wall.png"
     Image.new("RGB", (300, 100), (9, 9, 9)).save(path)
     assert bg.from_image((120, 160), path).size == (120, 160)
+
+
+def test_the_campaign_file_knows_the_same_styles_as_the_exporter():
+    from contentfab import creatives
+
+    assert set(creatives.STYLES) == set(STYLES)
