@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = Field(default=1, ge=1)
 
+    # Review API and gallery (`contentfab serve`)
+    api_key: str | None = Field(
+        default=None,
+        description="Key required (X-API-Key header) for review actions; without one they are "
+        "refused. `contentfab serve` makes a one-off key when none is set.",
+    )
+    read_only: bool = Field(default=False, description="Refuse every review action.")
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
