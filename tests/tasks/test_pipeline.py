@@ -26,6 +26,7 @@ from tests.pipeline import (
     runner,
     start_worker,
     stop_worker,
+    wait_for,
     write_campaign,
 )
 
@@ -195,4 +196,22 @@ def test_gibberish_is_never_delivered(tmp_path, tiny_model_store, backend, reque
         assert all(j.status == JobStatus.FAILED and j.attempts == 1 for j in jobs)
         assert all("no candidate passed the gates" in j.last_error for j in jobs)
         assert session.scalar(select(func.count()).select_from(Asset)) == 0
+
+    # `retry --failed` re-runs exactly the failed jobs, through the queue, once more.
+    again = runner.invoke(app, ["retry", "1", "--failed"], env=env)
+    assert again.exit_code == 0 and "sent 8 jobs" in again.output, again.output
+    worker = start_worker(env)
+    try:
+        wait_for(lambda: _finished(sessions, 1), 120, "the retried jobs")
+    finally:
+        stop_worker(worker)
+    with sessions() as session:
+        jobs = session.scalars(select(Job)).all()
+        assert all(j.status == JobStatus.FAILED and j.attempts == 2 for j in jobs)
     sessions.kw["bind"].dispose()
+
+
+def _finished(sessions, campaign_id: int) -> bool:
+    with sessions() as session:
+        session.expire_all()
+        return session.get(Campaign, campaign_id).finished_at is not None
