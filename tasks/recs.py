@@ -178,7 +178,8 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
     params = {k: v for k, v in request.items() if k not in ("segments", "users")}
     with database(), transaction(res.sessions) as session:
         by_id = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(outcomes)))}
-        done = failed = 0
+        failed = 0
+        results = []
         for key, (rec, error) in outcomes.items():
             job = by_id[key]
             if rec is None or shared is None:
@@ -198,10 +199,14 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
                 "task_id": self.request.id,
             }
             digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
-            jobs.complete_job(session, job, text=text, uri=None, sha256=digest, meta=meta)
-            done += 1
+            results.append((job, text, digest, meta))
+        jobs.complete_jobs(session, results)
         jobs.finish_campaign_if_done(session, campaign_id)
-    return {"done": done, "failed": failed + len(claim.given_up), "skipped": claim.already_finished}
+    return {
+        "done": len(results),
+        "failed": failed + len(claim.given_up),
+        "skipped": claim.already_finished,
+    }
 
 
 def _campaign_catalog(

@@ -390,7 +390,8 @@ def mmr(
     n_rows, m = candidates.shape
     lam = 1.0 - rules.diversity
     cand_vectors = catalog.vectors[candidates]  # (rows, m, d)
-    similarity = np.einsum("rmd,rnd->rmn", cand_vectors, cand_vectors)
+    # Batched BLAS; einsum does not dispatch this contraction to it and is ~10x slower.
+    similarity = np.matmul(cand_vectors, cand_vectors.transpose(0, 2, 1))
     quota = rules.category_quota if rules.category_quota is not None else rules.k
     categories = catalog.category[candidates]
     # Products without a category are never held back by the quota: they get their own columns.

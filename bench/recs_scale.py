@@ -1,0 +1,233 @@
+"""Recommendations at scale: the whole pipeline against the raw scoring loop, same machine.
+
+Data: :func:`bench.recs_data.make_shop` (default 100,000 users × 20,000 products, k = 10,
+diversity 0.3, category quota 3, in-stock only), written once to a cache folder.
+
+* **raw** — one process: read the catalog and interactions CSVs, popularity, every user's
+  history, :func:`workers.recommender.recommend` over all users in batches, and each list
+  turned into its asset dict. No SQL, no broker.
+* **pipeline** — ``contentfab run`` in a subprocess on the embedded default (SQLite + SQLite
+  broker + one Celery worker process): validate the files, store products, interactions and one
+  job per user, send chunks, make the lists, write one asset row per user.
+
+Both start from the same product vectors: the catalog embedding (reported separately, the same
+for both) is taken from the embedding cache, as it is for any catalog embedded before. The
+ratio is raw seconds / pipeline seconds (goal ≥ 0.90). Peak memory is the largest resident
+set of any one process (ru_maxrss).
+
+    python -m bench.recs_scale [--users 100000] [--products 20000] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.recs_data import make_shop, write_shop
+from workers.recommender import (
+    Catalog,
+    Interactions,
+    Rules,
+    Subject,
+    event_strength,
+    group_histories,
+    popularity_prior,
+    product_text,
+    recommend,
+)
+
+MODEL = "minilm-l6-v2"
+RULES = {"k": 10, "diversity": 0.3, "category_quota": 3, "in_stock_only": True}
+HALF_LIFE = 7.0
+
+
+def dataset(users: int, products: int, root: Path) -> Path:
+    directory = root / f"recs-scale-{users}x{products}"
+    if not (directory / "interactions.csv").is_file():
+        started = time.perf_counter()
+        write_shop(make_shop(users, products, seed=0), directory)
+        print(f"generated data in {time.perf_counter() - started:.0f}s", flush=True)
+    return directory
+
+
+def product_vectors(directory: Path, store_root: Path) -> tuple[np.ndarray, str, float]:
+    from exporters import ModelStore, build_model
+    from workers.embeddings import TextEmbedder
+
+    store = ModelStore(store_root)
+    build_model(MODEL, store)
+    embedder = TextEmbedder.load(store.model_dir(MODEL))
+    cache = directory / f"vectors-{embedder.model_sha256[:16]}.npy"
+    if cache.is_file():
+        seconds = json.loads((directory / "embed-seconds.json").read_text())["seconds"]
+        return np.load(cache), embedder.model_sha256, seconds
+    rows = list(csv.DictReader((directory / "catalog.csv").open(encoding="utf-8")))
+    texts = [product_text(r["title"], r["description"], r["category"]) for r in rows]
+    started = time.perf_counter()
+    vectors = embedder.embed(texts)
+    seconds = time.perf_counter() - started
+    np.save(cache, vectors)
+    (directory / "embed-seconds.json").write_text(json.dumps({"seconds": seconds}))
+    return vectors, embedder.model_sha256, seconds
+
+
+def raw(directory: Path, vectors: np.ndarray) -> dict[str, Any]:
+    started = time.perf_counter()
+    rows = list(csv.DictReader((directory / "catalog.csv").open(encoding="utf-8")))
+    catalog = Catalog.build(
+        [r["id"] for r in rows],
+        [r["title"] for r in rows],
+        vectors,
+        categories=[r["category"] for r in rows],
+        prices=[float(r["price"]) for r in rows],
+        in_stock=[json.loads(r["attributes"])["in_stock"] for r in rows],
+    )
+    index = {sku: i for i, sku in enumerate(catalog.skus)}
+    with (directory / "interactions.csv").open(encoding="utf-8") as f:
+        reader = csv.reader(f)
+        next(reader)
+        inter = Interactions.from_records(
+            (user, index[sku], event, float(ts), 1.0) for user, sku, event, ts in reader
+        )
+    now = float(inter.timestamps.max())
+    strength = event_strength(inter, now=now, half_life_days=HALF_LIFE)
+    catalog = catalog.with_popularity(popularity_prior(inter.items, strength, len(catalog)))
+    users = list(dict.fromkeys(inter.users))
+    histories = group_histories(inter, strength, users)
+    subjects = [Subject(i, "user", u, histories[u]) for i, u in enumerate(users)]
+    loaded = time.perf_counter()
+    lists = recommend(catalog, subjects, Rules(**RULES), batch_size=1000)
+    assets = [[item.as_dict() for item in rec.items] for rec in lists]
+    finished = time.perf_counter()
+    return {
+        "seconds": round(finished - started, 1),
+        "load_seconds": round(loaded - started, 1),
+        "scoring_seconds": round(finished - loaded, 1),
+        "lists": len(assets),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def pipeline(
+    directory: Path, vectors: np.ndarray, model_sha256: str, store_root: Path, work: Path
+) -> dict[str, Any]:
+    from sqlalchemy import insert
+
+    from db.migrate import upgrade
+    from db.models import ProductEmbedding
+    from db.session import configure
+    from workers.embeddings import text_sha256
+
+    data = work / "data"
+    data.mkdir(parents=True)
+    db_url = f"sqlite:///{data / 'contentfab.db'}"
+    upgrade(db_url)
+    rows = list(csv.DictReader((directory / "catalog.csv").open(encoding="utf-8")))
+    texts = [product_text(r["title"], r["description"], r["category"]) for r in rows]
+    sessions = configure(db_url)
+    with sessions.begin() as session:  # the catalog was embedded before, by an earlier run
+        session.execute(
+            insert(ProductEmbedding),
+            [
+                {
+                    "model_sha256": model_sha256,
+                    "text_sha256": text_sha256(t),
+                    "dim": vectors.shape[1],
+                    "vector": v.astype("<f4").tobytes(),
+                }
+                for t, v in dict(zip(texts, vectors, strict=True)).items()
+            ],
+        )
+    sessions.kw["bind"].dispose()
+    campaign = directory / "campaign.yaml"
+    campaign.write_text(
+        "name: Recommendations at scale\ncatalog: catalog.csv\nrecommendations:\n"
+        "  interactions: interactions.csv\n  users: all\n"
+        + "".join(f"  {k}: {str(v).lower()}\n" for k, v in RULES.items())
+        + f"  half_life_days: {HALF_LIFE}\n  model: {MODEL}\n"
+    )
+    env = {
+        **os.environ,
+        "CONTENTFAB_DATA_DIR": str(data),
+        "CONTENTFAB_MODEL_STORE": str(store_root),
+        "CONTENTFAB_DATABASE_URL": db_url,
+        "CONTENTFAB_BROKER_URL": f"sqla+sqlite:///{data / 'broker.db'}",
+        "CONTENTFAB_PROVIDERS": '["CPUExecutionProvider"]',
+        "CONTENTFAB_TASK_SOFT_TIME_LIMIT": "3000",
+        "CONTENTFAB_TASK_TIME_LIMIT": "3600",
+    }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "contentfab", "run", str(campaign), "--timeout", "7200"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"pipeline failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "seconds": round(seconds, 1),
+        "peak_rss_mib": round(max(peak, before) / 1024),
+        "output_tail": result.stdout.strip().splitlines()[-4:],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--cache", type=Path, default=None, help="where generated data is kept")
+    parser.add_argument("--out", type=Path, default=Path("bench/results-recs-scale.json"))
+    args = parser.parse_args()
+
+    from contentfab.settings import Settings
+
+    settings = Settings()
+    directory = dataset(args.users, args.products, args.cache or settings.data_dir / "bench-cache")
+    vectors, model_sha256, embed_seconds = product_vectors(directory, settings.model_store)
+    print(f"catalog embedding: {embed_seconds:.0f}s (cached after the first run)", flush=True)
+    raw_result = raw(directory, vectors)
+    print(f"raw: {raw_result}", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="recs-scale-"))
+    try:
+        pipe = pipeline(directory, vectors, model_sha256, settings.model_store, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"pipeline: {pipe}", flush=True)
+    events = sum(1 for _ in (directory / "interactions.csv").open()) - 1
+    report = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "users": args.users,
+        "products": args.products,
+        "events": events,
+        "rules": RULES,
+        "model": MODEL,
+        "catalog_embedding_seconds": round(embed_seconds, 1),
+        "raw": raw_result,
+        "pipeline": pipe,
+        "ratio_raw_over_pipeline": round(raw_result["seconds"] / pipe["seconds"], 3),
+        "goal": ">= 0.90",
+    }
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps({k: report[k] for k in ("ratio_raw_over_pipeline", "goal")}), "→", args.out)
+
+
+if __name__ == "__main__":
+    main()
