@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test test-fast bench lint
+.PHONY: setup demo test test-fast bench bench-recs lint
 
 setup: $(STAMP)
 
@@ -28,6 +28,11 @@ test-fast: setup
 
 bench: setup
 	$(PY) -m bench.copy_pipeline
+
+# Recommendations: offline evaluation against popularity and ALS, then the 100k × 20k scale run.
+bench-recs: setup
+	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.recs_eval --out bench/results-recs-eval.json
+	$(PY) -m bench.recs_scale --out bench/results-recs-scale.json
 
 lint: setup
 	$(VENV)/bin/ruff check .
