@@ -27,14 +27,21 @@ class Claim:
 
 
 def claim_jobs(
-    session: Session, job_ids: Sequence[int], *, worker: str, max_deliveries: int
+    session: Session,
+    job_ids: Sequence[int],
+    *,
+    worker: str,
+    max_deliveries: int,
+    count_lost: bool = True,
 ) -> Claim:
     """Mark the unfinished jobs among ``job_ids`` as running by ``worker``.
 
     A job found already RUNNING was started by a delivery that never finished (the worker died,
     or its database went away): that counts as a lost delivery. After ``max_deliveries`` of those
     the job is failed with the reason instead of being tried again, so a poison item that kills
-    its worker cannot loop forever.
+    its worker cannot loop forever. ``count_lost=False`` is for a task's own retry after a
+    transient error (a database outage, say): its jobs may still read RUNNING because the
+    database was not there to release them, and that is no lost delivery.
     """
     query = (
         select(Job)
@@ -52,7 +59,7 @@ def claim_jobs(
         if job.status in JobStatus.terminal():
             finished += 1
             continue
-        if job.status == JobStatus.RUNNING:
+        if job.status == JobStatus.RUNNING and count_lost:
             job.deliveries += 1
             if job.deliveries >= max_deliveries:
                 job.status = JobStatus.FAILED

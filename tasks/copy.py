@@ -18,7 +18,7 @@ from db import jobs
 from db.models import Campaign, Job
 from db.session import transaction
 from tasks.app import COPY_TASK, settings_of
-from tasks.resources import resources
+from tasks.resources import counts_lost_deliveries, resources
 
 logger = get_task_logger(__name__)
 
@@ -93,7 +93,11 @@ def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str,
     with database(), transaction(res.sessions) as session:
         jobs.mark_campaign_running(session, campaign_id)
         claim = jobs.claim_jobs(
-            session, job_ids, worker=res.hostname, max_deliveries=settings.max_deliveries
+            session,
+            job_ids,
+            worker=res.hostname,
+            max_deliveries=settings.max_deliveries,
+            count_lost=counts_lost_deliveries(self.request),
         )
         campaign = session.get(Campaign, campaign_id)
         spec = campaign.spec if campaign is not None else {}

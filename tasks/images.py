@@ -26,7 +26,7 @@ from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, Product
 from db.session import transaction
 from tasks.app import IMAGES_TASK, settings_of
 from tasks.copy import _plain_decimal, _release, database
-from tasks.resources import resources
+from tasks.resources import counts_lost_deliveries, resources
 
 logger = get_task_logger(__name__)
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
@@ -164,7 +164,11 @@ def generate_images(self: Task, campaign_id: int, job_ids: list[int]) -> dict[st
     with database(), transaction(res.sessions) as session:
         jobs.mark_campaign_running(session, campaign_id)
         claim = jobs.claim_jobs(
-            session, job_ids, worker=res.hostname, max_deliveries=settings.max_deliveries
+            session,
+            job_ids,
+            worker=res.hostname,
+            max_deliveries=settings.max_deliveries,
+            count_lost=counts_lost_deliveries(self.request),
         )
         campaign = session.get(Campaign, campaign_id)
         spec = campaign.spec if campaign is not None else {}

@@ -37,7 +37,7 @@ from db.models import (
 from db.session import transaction
 from tasks.app import RECS_TASK, settings_of
 from tasks.copy import database
-from tasks.resources import WorkerResources, resources
+from tasks.resources import WorkerResources, counts_lost_deliveries, resources
 from workers.recommender import (
     Catalog,
     Interactions,
@@ -149,7 +149,11 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
     with database(), transaction(res.sessions) as session:
         jobs.mark_campaign_running(session, campaign_id)
         claim = jobs.claim_jobs(
-            session, job_ids, worker=res.hostname, max_deliveries=settings.max_deliveries
+            session,
+            job_ids,
+            worker=res.hostname,
+            max_deliveries=settings.max_deliveries,
+            count_lost=counts_lost_deliveries(self.request),
         )
         campaign = session.get(Campaign, campaign_id)
         request: dict[str, Any] = (campaign.spec if campaign else {}).get("recommendations") or {}

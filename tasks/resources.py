@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,6 +72,16 @@ class WorkerResources:
         self._generators.clear()
         self._embedders.clear()
         self.recs_cache.clear()
+
+
+def counts_lost_deliveries(request: Any) -> bool:
+    """Whether RUNNING jobs found by this delivery count as lost deliveries (see claim_jobs).
+
+    Not for a task's own retry after a transient error; yes for a message the broker handed out
+    again because the worker holding it died (kombu marks those ``redelivered``).
+    """
+    redelivered = bool((request.delivery_info or {}).get("redelivered"))
+    return redelivered or not request.retries
 
 
 _current: WorkerResources | None = None
