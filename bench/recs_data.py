@@ -303,10 +303,10 @@ def write_shop(shop: Shop, directory: Path) -> dict[str, Path]:
         writer.writerows(shop.products)
     interactions = directory / "interactions.csv"
     with interactions.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["user_id", "product_id", "event", "timestamp"])
+        rows = csv.writer(f)
+        rows.writerow(["user_id", "product_id", "event", "timestamp"])
         for user, sku, event, ts, _ in shop.events:
-            writer.writerow([user, sku, event, f"{ts:.0f}"])
+            rows.writerow([user, sku, event, f"{ts:.0f}"])
     segments = directory / "segments.json"
     segments.write_text(
         json.dumps([{"name": n, "description": d} for n, d in SEGMENTS], indent=2) + "\n"

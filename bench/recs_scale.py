@@ -50,7 +50,7 @@ from workers.recommender import (
 )
 
 MODEL = "minilm-l6-v2"
-RULES = {"k": 10, "diversity": 0.3, "category_quota": 3, "in_stock_only": True}
+RULES: dict[str, Any] = {"k": 10, "diversity": 0.3, "category_quota": 3, "in_stock_only": True}
 HALF_LIFE = 7.0
 
 
