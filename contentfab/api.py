@@ -1,0 +1,637 @@
+"""The review HTTP API and the web gallery, one FastAPI app built by :func:`create_api`.
+
+Reads are open; review actions (approve, reject, edit, bulk approve) need the ``X-API-Key``
+header to equal ``settings.api_key`` and are refused outright when no key is configured or
+``settings.read_only`` is set. Queries and review rules live in :mod:`db.review`; this module
+only translates HTTP to those calls and back.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.security import APIKeyHeader
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from contentfab import delivery
+from contentfab.errors import InputError, NotFoundError
+from contentfab.settings import Settings
+from db import review
+from db.models import Asset, AssetReview, AssetStatus, Campaign, ContentKind
+from db.queries import campaign_summary
+
+WEB = Path(__file__).with_name("web")
+MAX_ASSET_ID = 2**63 - 1
+MAX_CAMPAIGN_ID = 2**31 - 1
+
+
+def _printable(value: str) -> str:
+    # PostgreSQL cannot store NUL; refuse it at the edge as bad input, not as a server error.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands stored UTC times back without a zone; say which zone they are in.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+Time = Annotated[datetime, AfterValidator(_aware)]
+Reviewer = Annotated[
+    Text, Field(min_length=1, max_length=200, description="Who is reviewing (recorded).")
+]
+AssetId = Annotated[int, PathParam(ge=1, le=MAX_ASSET_ID)]
+CampaignId = Annotated[int, PathParam(ge=1, le=MAX_CAMPAIGN_ID)]
+
+
+# --------------------------------------------------------------------------- wire models
+
+
+class ModelRef(BaseModel):
+    name: str | None = None
+    version: str | None = None
+    sha256: str | None = None
+
+
+class ProductOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sku: str
+    title: str
+    category: str | None
+    price: str | None
+    currency: str | None
+
+
+class AssetOut(BaseModel):
+    id: int
+    campaign_id: int
+    product: ProductOut | None
+    subject: str | None
+    kind: ContentKind
+    channel: str
+    variant: int
+    status: AssetStatus
+    text: str | None
+    original_text: str | None
+    file_url: str | None = Field(description="Where to download the image, if it has one.")
+    sha256: str
+    model: ModelRef
+    device: str | None
+    created_at: Time
+    reviewed_by: str | None
+    reviewed_at: Time | None
+    reject_reason: str | None
+    edited_by: str | None
+    edited_at: Time | None
+
+
+class JobOut(BaseModel):
+    id: int
+    params: dict[str, Any]
+    attempts: int
+    worker: str | None
+    started_at: Time | None
+    finished_at: Time | None
+
+
+class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    action: str
+    actor: str
+    at: Time
+    reason: str | None
+    text_before: str | None
+    text_after: str | None
+
+
+class AssetDetail(AssetOut):
+    meta: dict[str, Any] = Field(description="Full provenance: model, prompt, sampling, worker…")
+    job: JobOut
+    reviews: list[ReviewOut]
+
+
+class AssetPageOut(BaseModel):
+    items: list[AssetOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class CampaignOut(BaseModel):
+    id: int
+    name: str
+    status: str
+    created_at: Time
+    started_at: Time | None
+    finished_at: Time | None
+    jobs: dict[str, dict[str, int]] = Field(description="kind → job status → count")
+    assets: dict[str, dict[str, int]] = Field(description="kind → review status → count")
+    total_jobs: int
+    finished_jobs: int
+    failed_jobs: int
+    failures: list[dict[str, Any]]
+
+
+class Approval(BaseModel):
+    reviewer: Reviewer
+
+
+class Rejection(BaseModel):
+    reviewer: Reviewer
+    reason: Annotated[Text, Field(min_length=1, max_length=2000)]
+
+
+class Edit(BaseModel):
+    reviewer: Reviewer
+    text: Annotated[Text, Field(min_length=1, max_length=5000)]
+
+
+class BulkApproval(BaseModel):
+    reviewer: Reviewer
+    campaign_id: Annotated[int, Field(ge=1, le=MAX_CAMPAIGN_ID)]
+    kind: ContentKind | None = None
+    channel: Annotated[Text, Field(max_length=60)] | None = None
+    product: Annotated[Text, Field(max_length=100)] | None = None
+    model: Annotated[Text, Field(max_length=200)] | None = None
+    q: Annotated[Text, Field(max_length=200)] | None = None
+
+
+class BulkResult(BaseModel):
+    approved: int
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+    ZIP = "zip"
+    GOOGLE_ADS_RSA = "google-ads-rsa"
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "Bad input"},
+    404: {"model": Problem, "description": "Not found"},
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    401: {"model": Problem, "description": "Missing or wrong API key"},
+    403: {"model": Problem, "description": "Read-only, or no API key configured"},
+}
+
+
+# --------------------------------------------------------------------------- dependencies
+
+KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def _reader(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def _writer(
+    request: Request, key: Annotated[str | None, Security(KEY_HEADER)]
+) -> Iterator[Session]:
+    settings: Settings = request.app.state.settings
+    if settings.read_only:
+        raise HTTPException(403, "this server is read-only")
+    if not settings.api_key:
+        raise HTTPException(403, "review actions need CONTENTFAB_API_KEY on the server")
+    if key is None or not hmac.compare_digest(key.encode(), settings.api_key.encode()):
+        raise HTTPException(401, "missing or wrong X-API-Key")
+    with request.app.state.sessions() as session, session.begin():
+        yield session
+
+
+# scope="function": a review commits before its response is sent, so a client that sees 200 can
+# rely on the change being stored.
+Reader = Annotated[Session, Depends(_reader, scope="function")]
+Writer = Annotated[Session, Depends(_writer, scope="function")]
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None) -> FastAPI:
+    """The API under /api, the gallery under /, static files under /static."""
+    if sessions is None:
+        from db.session import configure
+
+        sessions = configure(settings.database_url)
+    factory = sessions
+    app = FastAPI(
+        title="contentfab review API",
+        version="1",
+        description="Query generated assets, review them, export the approved ones.",
+    )
+    templates = Jinja2Templates(directory=WEB / "templates")
+    templates.env.filters["pageparams"] = _page_params
+    app.state.settings = settings
+    app.state.sessions = factory
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+
+    @app.exception_handler(NotFoundError)
+    def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(InputError)
+    def _bad_input(_: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    # ----------------------------------------------------------------------- campaigns
+
+    @app.get("/api/campaigns", response_model=list[CampaignOut], tags=["campaigns"])
+    def list_campaigns(
+        session: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ) -> list[CampaignOut]:
+        """Campaigns, newest first, with job and review counts."""
+        return [_campaign_out(session, c) for c in review.campaigns(session, limit)]
+
+    @app.get(
+        "/api/campaigns/{campaign_id}",
+        response_model=CampaignOut,
+        responses=ERRORS,
+        tags=["campaigns"],
+    )
+    def get_campaign(session: Reader, campaign_id: CampaignId) -> CampaignOut:
+        """One campaign's progress and review counts (the gallery polls this while it runs)."""
+        return _campaign_out(session, _campaign(session, campaign_id))
+
+    @app.get(
+        "/api/campaigns/{campaign_id}/export",
+        responses={
+            **ERRORS,
+            200: {
+                "description": "The approved assets",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                    "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+        },
+        response_class=StreamingResponse,
+        tags=["export"],
+    )
+    def export(
+        session: Reader,
+        campaign_id: CampaignId,
+        format: ExportFormat = ExportFormat.CSV,
+        final_url: Annotated[
+            Text | None,
+            Query(max_length=2000, description="For google-ads-rsa; {sku} is replaced."),
+        ] = None,
+    ) -> StreamingResponse:
+        """Approved assets as CSV, JSON lines, a zip of images + manifest, or Google Ads
+        Editor responsive-search-ad rows (3–15 headlines, 2–4 descriptions per product)."""
+        campaign = _campaign(session, campaign_id)
+        where = review.AssetFilter(campaign_id=campaign_id, status=AssetStatus.APPROVED)
+        assets = list(review.iter_assets(session, where))
+        stem = f"campaign-{campaign_id}-approved"
+        headers: dict[str, str] = {}
+        if format == ExportFormat.ZIP:
+            spool = tempfile.SpooledTemporaryFile(max_size=32 * 2**20)  # noqa: SIM115 - closed by the response
+            missing = delivery.write_zip(assets, spool, settings.asset_dir)
+            if missing:
+                headers["X-Missing-Files"] = ",".join(map(str, missing))
+            spool.seek(0)
+            return _download(spool, "application/zip", f"{stem}.zip", headers)
+        text = io.StringIO()
+        if format == ExportFormat.JSONL:
+            delivery.write_jsonl(assets, text)
+            media, name = "application/x-ndjson", f"{stem}.jsonl"
+        elif format == ExportFormat.GOOGLE_ADS_RSA:
+            skipped = delivery.write_google_ads_rsa(
+                assets, text, campaign_name=campaign.name, final_url=final_url
+            )
+            if skipped:
+                headers["X-Skipped-Products"] = ",".join(skipped)[:4000]
+            media, name = "text/csv", f"{stem}-google-ads-rsa.csv"
+        else:
+            delivery.write_csv(assets, text)
+            media, name = "text/csv", f"{stem}.csv"
+        return _download(io.BytesIO(text.getvalue().encode()), media, name, headers)
+
+    # ----------------------------------------------------------------------- assets
+
+    @app.get("/api/assets", response_model=AssetPageOut, responses=ERRORS, tags=["assets"])
+    def list_assets(
+        session: Reader,
+        campaign_id: Annotated[int | None, Query(ge=1, le=MAX_CAMPAIGN_ID)] = None,
+        kind: ContentKind | None = None,
+        channel: Annotated[
+            Text | None, Query(max_length=60, description="Channel or format.")
+        ] = None,
+        product: Annotated[Text | None, Query(max_length=100, description="Product SKU.")] = None,
+        status: AssetStatus | None = None,
+        model: Annotated[Text | None, Query(max_length=200, description="Model name.")] = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        q: Annotated[
+            Text | None, Query(max_length=200, description="Words that must all be in the text.")
+        ] = None,
+        sort: Annotated[
+            Literal[
+                "id",
+                "-id",
+                "created_at",
+                "-created_at",
+                "channel",
+                "-channel",
+                "status",
+                "-status",
+                "kind",
+                "-kind",
+            ],
+            Query(),
+        ] = "id",
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: Annotated[Text | None, Query(max_length=1000)] = None,
+    ) -> AssetPageOut:
+        """Find assets; every filter given must match. Page on with `next_cursor`."""
+        where = review.AssetFilter(
+            campaign_id=campaign_id,
+            kind=kind,
+            channel=channel,
+            product_sku=product,
+            status=status,
+            model=model,
+            created_from=created_from,
+            created_to=created_to,
+            text=q,
+        )
+        page = review.find_assets(session, where, sort=sort, limit=limit, cursor=cursor)
+        return AssetPageOut(items=[_asset_out(a) for a in page.items], next_cursor=page.next_cursor)
+
+    @app.get(
+        "/api/assets/{asset_id}", response_model=AssetDetail, responses=ERRORS, tags=["assets"]
+    )
+    def get_asset(session: Reader, asset_id: AssetId) -> AssetDetail:
+        """One asset with its provenance, its job and its review history."""
+        asset = review.get_asset(session, asset_id)
+        return _asset_detail(asset, review.asset_reviews(session, asset_id))
+
+    @app.get(
+        "/api/assets/{asset_id}/file",
+        response_class=FileResponse,
+        responses={
+            **ERRORS,
+            200: {
+                "description": "The image",
+                "content": {
+                    f"image/{t}": {"schema": {"type": "string", "format": "binary"}}
+                    for t in ("png", "jpeg", "webp")
+                },
+            },
+        },
+        tags=["assets"],
+    )
+    def asset_file(session: Reader, asset_id: AssetId) -> FileResponse:
+        """Download an image asset's file (content-addressed: cache it forever)."""
+        asset = review.get_asset(session, asset_id)
+        path = delivery.asset_file(asset.uri, settings.asset_dir)
+        return FileResponse(
+            path,
+            media_type=_image_type(path),
+            filename=Path(delivery.file_name(asset)).name,
+            content_disposition_type="inline",
+            headers={"Cache-Control": "public, max-age=31536000, immutable"},
+        )
+
+    @app.post(
+        "/api/assets/{asset_id}/approve",
+        response_model=AssetOut,
+        responses=WRITE_ERRORS,
+        tags=["review"],
+    )
+    def approve(session: Writer, asset_id: AssetId, body: Approval) -> AssetOut:
+        return _asset_out(review.approve(session, asset_id, actor=body.reviewer))
+
+    @app.post(
+        "/api/assets/{asset_id}/reject",
+        response_model=AssetOut,
+        responses=WRITE_ERRORS,
+        tags=["review"],
+    )
+    def reject(session: Writer, asset_id: AssetId, body: Rejection) -> AssetOut:
+        return _asset_out(review.reject(session, asset_id, actor=body.reviewer, reason=body.reason))
+
+    @app.put(
+        "/api/assets/{asset_id}/text",
+        response_model=AssetOut,
+        responses=WRITE_ERRORS,
+        tags=["review"],
+    )
+    def edit(session: Writer, asset_id: AssetId, body: Edit) -> AssetOut:
+        """Replace a copy asset's text; the generated text is kept and the asset goes back to
+        review. The text must fit its channel's limits."""
+        return _asset_out(review.edit_text(session, asset_id, actor=body.reviewer, text=body.text))
+
+    @app.post(
+        "/api/assets/approve",
+        response_model=BulkResult,
+        responses=WRITE_ERRORS,
+        tags=["review"],
+    )
+    def bulk_approve(session: Writer, body: BulkApproval) -> BulkResult:
+        """Approve every not-yet-reviewed asset of a campaign that matches the filter.
+        Rejected assets stay rejected."""
+        _campaign(session, body.campaign_id)
+        where = review.AssetFilter(
+            campaign_id=body.campaign_id,
+            kind=body.kind,
+            channel=body.channel,
+            product_sku=body.product,
+            model=body.model,
+            text=body.q,
+        )
+        return BulkResult(approved=review.bulk_approve(session, where, actor=body.reviewer))
+
+    # ----------------------------------------------------------------------- gallery
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request, session: Reader) -> HTMLResponse:
+        rows = [_campaign_out(session, c) for c in review.campaigns(session)]
+        return templates.TemplateResponse(
+            request, "campaigns.html", {"campaigns": rows, "read_only": settings.read_only}
+        )
+
+    @app.get("/campaigns/{campaign_id}", response_class=HTMLResponse, include_in_schema=False)
+    def campaign_page(
+        request: Request,
+        session: Reader,
+        campaign_id: CampaignId,
+        kind: ContentKind | None = None,
+        channel: Annotated[Text | None, Query(max_length=60)] = None,
+        status: AssetStatus | None = None,
+        q: Annotated[Text | None, Query(max_length=200)] = None,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    ) -> HTMLResponse:
+        where = review.AssetFilter(
+            kind=kind, channel=channel or None, status=status, text=q or None
+        )
+        view = review.gallery_page(session, campaign_id, where, page=page)
+        summary = _campaign_out(session, view.campaign)
+        channels = sorted(
+            {
+                a.channel
+                for card in view.cards
+                for group in (card.copy, card.images)
+                for a in (x for v in group.values() for x in v)
+            }
+            | ({channel} if channel else set())
+        )
+        return templates.TemplateResponse(
+            request,
+            "campaign.html",
+            {
+                "view": view,
+                "summary": summary,
+                "filters": {"kind": kind, "channel": channel, "status": status, "q": q},
+                "kinds": list(ContentKind),
+                "statuses": list(AssetStatus),
+                "channels": channels,
+                "read_only": settings.read_only,
+            },
+        )
+
+    return app
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _campaign(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFoundError(f"there is no campaign {campaign_id}")
+    return campaign
+
+
+def _campaign_out(session: Session, campaign: Campaign) -> CampaignOut:
+    summary = campaign_summary(session, campaign)
+    done, failed = summary.count_status("done"), summary.count_status("failed")
+    return CampaignOut(
+        id=summary.id,
+        name=summary.name,
+        status=summary.status,
+        created_at=summary.created_at,
+        started_at=summary.started_at,
+        finished_at=summary.finished_at,
+        jobs=summary.jobs,
+        assets=review.review_counts(session, campaign.id),
+        total_jobs=summary.total_jobs,
+        finished_jobs=done + failed,
+        failed_jobs=failed,
+        failures=[{"reason": r, "count": n} for r, n in summary.failures],
+    )
+
+
+def _asset_out(asset: Asset) -> AssetOut:
+    return AssetOut(**_asset_fields(asset))
+
+
+def _asset_fields(asset: Asset) -> dict[str, Any]:
+    meta = asset.meta or {}
+    model = meta.get("model") or meta.get("generator") or {}
+    product = asset.product
+    return {
+        "id": asset.id,
+        "campaign_id": asset.campaign_id,
+        "product": None
+        if product is None
+        else ProductOut(
+            id=product.id,
+            sku=product.sku,
+            title=product.title,
+            category=product.category,
+            price=None if product.price is None else format(product.price.normalize(), "f"),
+            currency=product.currency,
+        ),
+        "subject": asset.subject,
+        "kind": asset.kind,
+        "channel": asset.channel,
+        "variant": asset.variant,
+        "status": asset.status,
+        "text": asset.text,
+        "original_text": asset.original_text,
+        "file_url": f"/api/assets/{asset.id}/file" if asset.uri else None,
+        "sha256": asset.sha256,
+        "model": ModelRef(
+            name=model.get("name"), version=model.get("version"), sha256=model.get("sha256")
+        ),
+        "device": meta.get("device"),
+        "created_at": asset.created_at,
+        "reviewed_by": asset.reviewed_by,
+        "reviewed_at": asset.reviewed_at,
+        "reject_reason": asset.reject_reason,
+        "edited_by": asset.edited_by,
+        "edited_at": asset.edited_at,
+    }
+
+
+def _asset_detail(asset: Asset, reviews: list[AssetReview]) -> AssetDetail:
+    job = asset.job
+    return AssetDetail(
+        **_asset_fields(asset),
+        meta=asset.meta or {},
+        job=JobOut(
+            id=job.id,
+            params=job.params or {},
+            attempts=job.attempts,
+            worker=job.worker,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        ),
+        reviews=[ReviewOut.model_validate(r) for r in reviews],
+    )
+
+
+def _page_params(params: Any, page: int) -> str:
+    return urlencode({**{k: v for k, v in params.items() if v}, "page": page})
+
+
+def _image_type(path: Path) -> str:
+    return {
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".webp": "image/webp",
+    }.get(path.suffix.lower(), "application/octet-stream")
+
+
+def _download(
+    body: Any, media_type: str, filename: str, headers: dict[str, str]
+) -> StreamingResponse:
+    def chunks() -> Iterator[bytes]:
+        try:
+            while block := body.read(65536):
+                yield block
+        finally:
+            body.close()
+
+    return StreamingResponse(
+        chunks(),
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **headers},
+    )

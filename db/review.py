@@ -1,0 +1,424 @@
+"""Finding and reviewing assets: filters, keyset pages, approve / reject / edit, the gallery's view.
+
+The HTTP API and the web gallery are thin layers over these functions; nothing here knows
+about HTTP. Every review action writes an :class:`~db.models.AssetReview` row, so who did what
+and when survives later changes, and an edit keeps the generated text in ``original_text``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
+
+from contentfab.errors import InputError, NotFoundError
+from db.models import (
+    Asset,
+    AssetReview,
+    AssetStatus,
+    Campaign,
+    ContentKind,
+    Product,
+    utcnow,
+)
+
+SORTS: dict[str, InstrumentedAttribute[Any]] = {
+    "id": Asset.id,
+    "created_at": Asset.created_at,
+    "channel": Asset.channel,
+    "status": Asset.status,
+    "kind": Asset.kind,
+}
+"""Sort keys for :func:`find_assets`; a leading ``-`` sorts descending. Ties break on id."""
+
+
+@dataclass(frozen=True)
+class AssetFilter:
+    """What to look for. Every field that is set must match; text matches word by word."""
+
+    campaign_id: int | None = None
+    kind: ContentKind | None = None
+    channel: str | None = None
+    product_sku: str | None = None
+    status: AssetStatus | None = None
+    model: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    text: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) is None for f in fields(self))
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.campaign_id is not None:
+            where.append(Asset.campaign_id == self.campaign_id)
+        if self.kind is not None:
+            where.append(Asset.kind == self.kind)
+        if self.channel is not None:
+            where.append(Asset.channel == self.channel)
+        if self.status is not None:
+            where.append(Asset.status == self.status)
+        if self.product_sku is not None:
+            where.append(
+                exists().where(Product.id == Asset.product_id, Product.sku == self.product_sku)
+            )
+        if self.model is not None:
+            # Copy and recommendations record meta.model; generated image backgrounds record
+            # meta.generator. Both are {name, version, sha256}.
+            where.append(
+                or_(
+                    Asset.meta[("model", "name")].as_string() == self.model,
+                    Asset.meta[("generator", "name")].as_string() == self.model,
+                )
+            )
+        if self.created_from is not None:
+            where.append(Asset.created_at >= _utc(self.created_from))
+        if self.created_to is not None:
+            where.append(Asset.created_at < _utc(self.created_to))
+        for word in (self.text or "").split():
+            where.append(Asset.text.ilike(f"%{_escape_like(word)}%", escape="\\"))
+        return where
+
+
+def _utc(moment: datetime) -> datetime:
+    # Stored times are UTC; SQLite compares them as text, so a bound must be in UTC too.
+    try:
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InputError(f"time out of range: {moment.isoformat()}") from None
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --------------------------------------------------------------------------- finding
+
+
+@dataclass
+class AssetPage:
+    items: list[Asset]
+    next_cursor: str | None
+
+
+def find_assets(
+    session: Session,
+    where: AssetFilter,
+    *,
+    sort: str = "id",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> AssetPage:
+    """One page of assets, keyset-paginated: a cursor stays valid while rows are added."""
+    descending = sort.startswith("-")
+    key = sort.removeprefix("-")
+    if key not in SORTS:
+        raise InputError(f"sort must be one of {', '.join(SORTS)} (with - for descending)")
+    column = SORTS[key]
+    query = _assets_query(where)
+    if cursor is not None:
+        value, last_id = _decode_cursor(cursor, key)
+        if descending:
+            query = query.where(or_(column < value, and_(column == value, Asset.id < last_id)))
+        else:
+            query = query.where(or_(column > value, and_(column == value, Asset.id > last_id)))
+    if descending:
+        query = query.order_by(column.desc(), Asset.id.desc())
+    else:
+        query = query.order_by(column.asc(), Asset.id.asc())
+    rows = list(session.scalars(query.limit(limit + 1)).unique())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode_cursor(key, getattr(last, key), last.id)
+    return AssetPage(rows, next_cursor)
+
+
+def iter_assets(session: Session, where: AssetFilter) -> Iterator[Asset]:
+    """Every matching asset in id order (exports), fetched in batches."""
+    query = _assets_query(where).order_by(Asset.id)
+    last_id = 0
+    while True:
+        batch = list(session.scalars(query.where(Asset.id > last_id).limit(500)).unique())
+        yield from batch
+        if len(batch) < 500:
+            return
+        last_id = batch[-1].id
+
+
+def _assets_query(where: AssetFilter) -> Select[Asset]:
+    return select(Asset).options(joinedload(Asset.product)).where(*where.conditions())
+
+
+def _encode_cursor(key: str, value: Any, asset_id: int) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    elif hasattr(value, "value"):  # an enum
+        value = value.value
+    raw = json.dumps([key, value, asset_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, key: str) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_key, value, asset_id = json.loads(raw)
+        if cursor_key != key or not isinstance(asset_id, int) or not isinstance(value, str | int):
+            raise ValueError("cursor does not fit this sort")
+        if key == "created_at":
+            value = datetime.fromisoformat(str(value))
+        elif key == "id" and not isinstance(value, int):
+            raise ValueError("id cursor needs an integer")
+        return value, asset_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InputError(
+            "invalid cursor: pass next_cursor from the previous page, with the same sort"
+        ) from None
+
+
+def get_asset(session: Session, asset_id: int) -> Asset:
+    asset = session.get(Asset, asset_id, options=[joinedload(Asset.product), joinedload(Asset.job)])
+    if asset is None:
+        raise NotFoundError(f"there is no asset {asset_id}")
+    return asset
+
+
+def asset_reviews(session: Session, asset_id: int) -> list[AssetReview]:
+    return list(
+        session.scalars(
+            select(AssetReview).where(AssetReview.asset_id == asset_id).order_by(AssetReview.id)
+        )
+    )
+
+
+def review_counts(session: Session, campaign_id: int) -> dict[str, dict[str, int]]:
+    """kind -> review status -> number of assets."""
+    counts: dict[str, dict[str, int]] = {}
+    for kind, status, n in session.execute(
+        select(Asset.kind, Asset.status, func.count())
+        .where(Asset.campaign_id == campaign_id)
+        .group_by(Asset.kind, Asset.status)
+    ):
+        counts.setdefault(str(kind), {})[str(status)] = int(n)
+    return counts
+
+
+# --------------------------------------------------------------------------- reviewing
+
+
+def approve(session: Session, asset_id: int, *, actor: str) -> Asset:
+    asset = get_asset(session, asset_id)
+    _set_review(session, asset, AssetStatus.APPROVED, actor=actor, reason=None)
+    return asset
+
+
+def reject(session: Session, asset_id: int, *, actor: str, reason: str) -> Asset:
+    if not reason.strip():
+        raise InputError("a rejection needs a reason")
+    asset = get_asset(session, asset_id)
+    _set_review(session, asset, AssetStatus.REJECTED, actor=actor, reason=reason.strip())
+    return asset
+
+
+def _set_review(
+    session: Session, asset: Asset, status: AssetStatus, *, actor: str, reason: str | None
+) -> None:
+    now = utcnow()
+    asset.status = status
+    asset.reviewed_by = actor
+    asset.reviewed_at = now
+    asset.reject_reason = reason
+    action = "approve" if status == AssetStatus.APPROVED else "reject"
+    session.add(AssetReview(asset_id=asset.id, action=action, actor=actor, at=now, reason=reason))
+    session.flush()
+
+
+def edit_text(session: Session, asset_id: int, *, actor: str, text: str) -> Asset:
+    """Replace a copy asset's text. The generated text is kept in ``original_text`` (once);
+    the asset goes back to review, because what was approved or rejected is no longer there."""
+    from contentfab.channels import CHANNELS, fits, limit
+
+    asset = get_asset(session, asset_id)
+    if asset.kind != ContentKind.COPY:
+        raise InputError(f"asset {asset_id} is {asset.kind.value}; only copy can be edited")
+    text = text.strip()
+    if not text:
+        raise InputError("the new text is empty")
+    channel = CHANNELS.get(asset.channel)
+    if channel is not None and not fits(channel, text):
+        raise InputError(
+            f"the text does not fit {channel.label}: at most {limit(channel, text)} characters "
+            "as that channel counts them, on one line unless the channel allows more"
+        )
+    if text == asset.text:
+        return asset
+    now = utcnow()
+    session.add(
+        AssetReview(
+            asset_id=asset.id,
+            action="edit",
+            actor=actor,
+            at=now,
+            text_before=asset.text,
+            text_after=text,
+        )
+    )
+    if asset.original_text is None:
+        asset.original_text = asset.text
+    asset.text = text
+    asset.sha256 = hashlib.sha256(text.encode()).hexdigest()
+    asset.edited_by = actor
+    asset.edited_at = now
+    asset.status = AssetStatus.GENERATED
+    asset.reviewed_by = asset.reviewed_at = asset.reject_reason = None
+    session.flush()
+    return asset
+
+
+def bulk_approve(session: Session, where: AssetFilter, *, actor: str) -> int:
+    """Approve every not-yet-reviewed asset matching ``where`` (one campaign at a time).
+
+    Assets someone already rejected stay rejected: a bulk action never overrides a person.
+    """
+    if where.campaign_id is None:
+        raise InputError("bulk approval needs a campaign")
+    if where.status not in (None, AssetStatus.GENERATED):
+        raise InputError("bulk approval only approves assets not reviewed yet (status generated)")
+    conditions = [*where.conditions(), Asset.status == AssetStatus.GENERATED]
+    ids = list(session.scalars(select(Asset.id).where(*conditions).order_by(Asset.id)))
+    if not ids:
+        return 0
+    now = utcnow()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        session.execute(
+            update(Asset)
+            .where(Asset.id.in_(chunk), Asset.status == AssetStatus.GENERATED)
+            .values(
+                status=AssetStatus.APPROVED, reviewed_by=actor, reviewed_at=now, reject_reason=None
+            )
+            .execution_options(synchronize_session=False)
+        )
+        session.add_all(
+            AssetReview(asset_id=i, action="approve", actor=actor, at=now, reason="bulk")
+            for i in chunk
+        )
+    session.flush()
+    return len(ids)
+
+
+# --------------------------------------------------------------------------- the gallery's view
+
+
+@dataclass
+class ProductCard:
+    """One product of a campaign with its assets, grouped the way a reviewer reads them."""
+
+    product: Product
+    copy: dict[str, list[Asset]] = field(default_factory=dict)  # channel -> variants
+    images: dict[str, list[Asset]] = field(default_factory=dict)  # format -> variants
+    recommended_in: int = 0  # how many recommendation lists contain the product
+
+
+@dataclass
+class GalleryPage:
+    campaign: Campaign
+    cards: list[ProductCard]
+    recommendations: list[Asset]
+    titles: dict[str, str]  # sku -> title, to show recommendation lists
+    total_products: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total_products // self.per_page))
+
+
+def gallery_page(
+    session: Session, campaign_id: int, where: AssetFilter, *, page: int = 1, per_page: int = 24
+) -> GalleryPage:
+    """A page of product cards; with a filter set, only products that have a matching asset."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFoundError(f"there is no campaign {campaign_id}")
+    where = AssetFilter(**{**_as_dict(where), "campaign_id": campaign_id})
+    product_query = select(Product).where(Product.campaign_id == campaign_id)
+    if not _only_campaign(where):
+        product_query = product_query.where(
+            exists().where(Asset.product_id == Product.id, *where.conditions())
+        )
+    total = session.scalar(select(func.count()).select_from(product_query.subquery())) or 0
+    products = list(
+        session.scalars(
+            product_query.order_by(Product.row, Product.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    cards = {p.id: ProductCard(p) for p in products}
+    if cards:
+        for asset in session.scalars(
+            select(Asset)
+            .where(Asset.product_id.in_(cards), *where.conditions())
+            .order_by(Asset.kind, Asset.channel, Asset.variant, Asset.id)
+        ):
+            card = cards[asset.product_id]  # type: ignore[index]
+            group = card.images if asset.kind == ContentKind.IMAGE else card.copy
+            group.setdefault(asset.channel, []).append(asset)
+    recommendations: list[Asset] = []
+    if where.kind in (None, ContentKind.RECOMMENDATION):
+        recommendations = list(
+            session.scalars(
+                select(Asset)
+                .where(*where.conditions(), Asset.kind == ContentKind.RECOMMENDATION)
+                .order_by(Asset.channel, Asset.subject, Asset.id)
+                .limit(200)
+            )
+        )
+    titles = dict(
+        session.execute(
+            select(Product.sku, Product.title).where(Product.campaign_id == campaign_id)
+        )
+        .tuples()
+        .all()
+    )
+    sku_of = {card.product.sku: card for card in cards.values()}
+    for rec in recommendations:
+        for item in (rec.meta or {}).get("items", []):
+            listed = sku_of.get(str(item.get("sku")))
+            if listed is not None:
+                listed.recommended_in += 1
+    return GalleryPage(
+        campaign=campaign,
+        cards=list(cards.values()),
+        recommendations=recommendations,
+        titles=titles,
+        total_products=int(total),
+        page=page,
+        per_page=per_page,
+    )
+
+
+def _as_dict(where: AssetFilter) -> dict[str, Any]:
+    return {f.name: getattr(where, f.name) for f in fields(where)}
+
+
+def _only_campaign(where: AssetFilter) -> bool:
+    return AssetFilter(campaign_id=where.campaign_id) == where
+
+
+def campaigns(session: Session, limit: int = 100) -> Sequence[Campaign]:
+    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(limit)))
