@@ -611,5 +611,36 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+@app.command()
+@user_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Refuse every review action.")
+    ] = False,
+) -> None:
+    """Serve the review API and the web gallery (http://HOST:PORT/, API docs at /docs)."""
+    import secrets
+
+    import uvicorn
+
+    from contentfab.api import create_api
+
+    settings = _settings()
+    _upgrade(settings)
+    if read_only:
+        settings = settings.model_copy(update={"read_only": True})
+    link = f"http://{host}:{port}/"
+    if not settings.read_only and not settings.api_key:
+        # No key configured: make one for this run, like a notebook token, and hand it to the
+        # browser in the link's fragment (never sent to the server, kept for the tab only).
+        settings = settings.model_copy(update={"api_key": secrets.token_urlsafe(18)})
+        link += f"#key={settings.api_key}"
+    mode = "read-only" if settings.read_only else "review actions need X-API-Key"
+    console.print(f"gallery: {link}\nAPI docs: http://{host}:{port}/docs ({mode})")
+    uvicorn.run(create_api(settings), host=host, port=port, log_level="warning")
+
+
 def main() -> None:
     app()
