@@ -388,13 +388,12 @@ def gallery_page(
                 .limit(200)
             )
         )
-    titles = dict(
-        session.execute(
+    titles = {
+        sku: title
+        for sku, title in session.execute(
             select(Product.sku, Product.title).where(Product.campaign_id == campaign_id)
         )
-        .tuples()
-        .all()
-    )
+    }
     sku_of = {card.product.sku: card for card in cards.values()}
     for rec in recommendations:
         for item in (rec.meta or {}).get("items", []):
