@@ -46,7 +46,7 @@ EVENT_VERBS = {VIEW: "viewed", CART: "added to your cart", PURCHASE: "bought"}
 DEFAULT_HALF_LIFE_DAYS = 30.0
 #: Default weight of the popularity prior against the cosine; chosen on the validation split
 #: of the synthetic data set (``bench/recs_eval.py``), never on its test split.
-DEFAULT_POPULARITY_WEIGHT = 0.1
+DEFAULT_POPULARITY_WEIGHT = 1.0
 #: A cold user with a segment gets the most popular of this many products closest to it.
 COLD_POOL = 200
 NEG = np.float32(-np.inf)
