@@ -166,6 +166,8 @@ def models_list() -> None:
 def _parity_text(parity: dict[str, Any]) -> str:
     if not parity:
         return "-"
+    if "min_cosine" in parity:  # sentence encoders
+        return f"cosine {parity['min_cosine']:.6f}"
     verdict = "exact" if parity.get("all_match") else "approx"
     return f"{verdict}, top-1 {parity.get('top1_agreement', 0):.3f}"
 
