@@ -54,6 +54,7 @@ from workers.recommender import (
 logger = get_task_logger(__name__)
 _INSERT_BATCH = 10_000
 _IN_BATCH = 5_000  # bound parameters per IN (...) list, well under SQLite's limit
+_CACHED_CAMPAIGNS = 4  # catalog matrices kept per worker process (20k products: ~30 MiB each)
 
 
 def store_recommendation_jobs(
@@ -282,6 +283,8 @@ def _campaign_catalog(
     shared = CampaignCatalog(
         catalog, row_of, now, embedder.provenance, embedder.provider, segment_vectors
     )
+    while len(res.recs_cache) >= _CACHED_CAMPAIGNS:  # a long-lived worker serves many campaigns
+        res.recs_cache.pop(next(iter(res.recs_cache)))
     res.recs_cache[key] = shared
     return shared
 
