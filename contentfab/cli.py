@@ -328,6 +328,7 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
         "assets": summary.assets,
         "elapsed_seconds": summary.elapsed_seconds,
         "failures": [{"reason": r, "count": n} for r, n in summary.failures],
+        "models": [{"model": m, "assets": n} for m, n in summary.models],
     }
 
 
@@ -352,6 +353,8 @@ def _print_summary(summary: Any) -> None:
     if elapsed:
         done = sum(summary.assets.values())
         console.print(f"elapsed {elapsed:.1f}s · {done / elapsed:.2f} assets/s")
+    for model, n in summary.models:
+        console.print(f"model {model}: {n} assets")
     for reason, n in summary.failures:
         console.print(f"[red]failed ×{n}[/]: {reason}")
 

@@ -22,6 +22,7 @@ class CampaignSummary:
     jobs: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> status -> count
     assets: dict[str, int] = field(default_factory=dict)  # kind -> count
     failures: list[tuple[str, int]] = field(default_factory=list)  # (reason, count)
+    models: list[tuple[str, int]] = field(default_factory=list)  # ("name@version", assets)
 
     @property
     def total_jobs(self) -> int:
@@ -72,6 +73,17 @@ def campaign_summary(session: Session, campaign: Campaign) -> CampaignSummary:
         .group_by(Asset.kind)
     ):
         summary.assets[str(kind)] = int(n)
+    model_name = Asset.meta["model"]["name"].as_string()
+    model_version = Asset.meta["model"]["version"].as_string()
+    summary.models = [
+        (f"{name}@{version}", int(n))
+        for name, version, n in session.execute(
+            select(model_name, model_version, func.count())
+            .where(Asset.campaign_id == campaign.id)
+            .group_by(model_name, model_version)
+        )
+        if name is not None
+    ]
     summary.failures = [
         (str(reason), int(n))
         for reason, n in session.execute(

@@ -159,3 +159,56 @@ def test_prices_keep_their_decimals(sessions):
     with sessions() as session:
         product = session.scalars(select(Product).where(Product.campaign_id == campaign_id)).one()
         assert product.price == Decimal("19.99")
+
+
+def test_upgrading_keeps_existing_rows(request, tmp_path):
+    """Every migration after the first keeps the assets of campaigns made before it.
+
+    (SQLite rebuilds tables in Alembic's batch mode; with foreign keys on, dropping the old
+    table cascaded and deleted every asset.)"""
+    from sqlalchemy import text
+
+    from db.migrate import upgrade
+    from db.session import make_engine
+
+    for backend in ("sqlite", "postgresql"):
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / 'old.db'}"
+        else:
+            url = request.getfixturevalue("pg_url")
+        upgrade(url, "0001")
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "insert into campaign (id, name, status, source_path, content_sha256, spec, "
+                    "created_at) values (1, 'c', 'done', 'c.yaml', 'x', '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                text(
+                    "insert into product (id, campaign_id, row, sku, title, description, attributes)"
+                    " values (1, 1, 2, 's', 't', '', '{}')"
+                )
+            )
+            connection.execute(
+                text(
+                    "insert into job (id, campaign_id, product_id, kind, channel, variant, params, "
+                    "status, attempts, deliveries, created_at) values "
+                    "(1, 1, 1, 'copy', 'email_subject', 0, '{}', 'done', 1, 0, CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                text(
+                    "insert into asset (id, job_id, campaign_id, product_id, kind, channel, variant, "
+                    "status, text, sha256, meta, created_at) values (1, 1, 1, 1, 'copy', "
+                    "'email_subject', 0, 'generated', 'hello', 'h', '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+        engine.dispose()
+        upgrade(url)
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("select text from asset")).scalars().all() == ["hello"]
+            assert connection.execute(text("select count(*) from job")).scalar() == 1
+        engine.dispose()

@@ -97,7 +97,9 @@ def test_run_on_the_embedded_default(tmp_path, smollm2_store):
     as_csv = runner.invoke(app, ["assets", "--campaign", "1", "--format", "csv"], env=env)
     assert len(list(csv.DictReader(io.StringIO(as_csv.stdout)))) == len(rows)
     status = runner.invoke(app, ["status", "1", "--json"], env=env)
-    assert json.loads(status.stdout)["status"] == "done"
+    summary = json.loads(status.stdout)
+    assert summary["status"] == "done"
+    assert summary["models"][0]["model"].startswith(f"{MODEL}@")  # which model made them
 
 
 @pytest.mark.slow
