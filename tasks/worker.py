@@ -1,5 +1,5 @@
-"""The `celery -A tasks.worker` target: settings from CONTENTFAB_* at worker boot."""
+"""The `celery -A tasks.worker` target (same app as `celery -A tasks`)."""
 
-from tasks.app import create_app
+from tasks.celery import app
 
-app = create_app()
+__all__ = ["app"]
