@@ -1,0 +1,213 @@
+"""End to end in headless Chromium: the gallery of a generated campaign, reviewed by mouse and
+keyboard, checked in the database; live progress while a campaign runs; screenshots.
+
+Uses Debian's ``chromium`` through the ``playwright`` package (no browser download). Skips
+locally when it is missing; fails under ``CI=true`` (.ci/run installs it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from contentfab.settings import Settings
+from db.models import Asset, AssetStatus, Campaign, CampaignStatus, ContentKind, Job, JobStatus
+from db.session import transaction
+from tests.api.conftest import API_KEY
+from tests.api.seed import seed_campaign
+from tests.api.server import running
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 10_000
+
+
+def _missing(what: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} (CI=true: the browser test must run)", pytrace=False)
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _missing(f"{CHROMIUM} is missing: apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the playwright package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def sqlite_sessions(tmp_path):
+    from db.migrate import upgrade
+    from db.session import configure
+
+    url = f"sqlite:///{tmp_path / 'contentfab.db'}"
+    upgrade(url)
+    factory = configure(url)
+    yield url, factory
+    factory.kw["bind"].dispose()
+
+
+@pytest.fixture
+def app_and_sessions(tmp_path, sqlite_sessions):
+    from contentfab.api import create_api
+
+    url, sessions = sqlite_sessions
+    settings = Settings(data_dir=tmp_path / "data", database_url=url, api_key=API_KEY)
+    return create_api(settings, sessions), sessions, settings
+
+
+def _shots(tmp_path: Path) -> list[Path]:
+    # Always into the test's tmp dir; also into CONTENTFAB_SCREENSHOTS (docs/screenshots when
+    # refreshing the README's pictures).
+    dirs = [tmp_path / "screenshots"]
+    if os.environ.get("CONTENTFAB_SCREENSHOTS"):
+        dirs.append(Path(os.environ["CONTENTFAB_SCREENSHOTS"]))
+    for d in dirs:
+        d.mkdir(parents=True, exist_ok=True)
+    return dirs
+
+
+def _page(browser, viewport, errors):
+    context = browser.new_context(viewport=viewport, is_mobile=viewport == PHONE)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    return context, page
+
+
+def test_review_two_assets_in_the_gallery(browser, app_and_sessions, tmp_path):
+    app, sessions, settings = app_and_sessions
+    seeded = seed_campaign(sessions, settings.asset_dir)
+    errors: list[str] = []
+    with running(app) as base:
+        context, page = _page(browser, LAPTOP, errors)
+        page.goto(f"{base}/campaigns/{seeded.campaign_id}#key={API_KEY}")
+        # The key moved from the URL into the tab's storage.
+        assert "#key" not in page.url
+        page.click("details.who summary")
+        page.fill("#reviewer", "dana")
+        page.press("#reviewer", "Tab")
+        page.click("details.who summary")
+
+        first = page.locator(f'.asset[data-id="{seeded.copy_ids[0]}"]')
+        first.locator('button[data-action="approve"]').click()
+        first.locator(".badge.approved").wait_for()
+
+        # Keyboard: j moves to the next asset, a approves it, r rejects (with a reason).
+        page.keyboard.press("j")
+        second_id = page.evaluate("document.activeElement.dataset.id")
+        assert int(second_id) == seeded.copy_ids[1]
+        page.keyboard.press("a")
+        page.locator(f'.asset[data-id="{second_id}"] .badge.approved').wait_for()
+        page.once("dialog", lambda dialog: dialog.accept("reads like spam"))
+        page.keyboard.press("j")
+        page.keyboard.press("r")
+        third = page.locator(f'.asset[data-id="{seeded.copy_ids[2]}"]')
+        third.locator(".badge.rejected").wait_for()
+        assert third.locator(".reason").inner_text() == "reads like spam"
+        assert page.locator('[data-count="approved"]').inner_text() == "2"
+
+        page.evaluate(
+            "document.activeElement.blur(); document.querySelector('#toast').hidden = true"
+        )
+        page.evaluate("window.scrollTo(0, 0)")
+        for directory in _shots(tmp_path):
+            page.screenshot(path=directory / "gallery-laptop.png")
+        context.close()
+
+        context, phone = _page(browser, PHONE, errors)
+        phone.goto(f"{base}/campaigns/{seeded.campaign_id}")
+        # No sideways scrolling on a phone.
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        phone.locator(f'.asset[data-id="{seeded.copy_ids[0]}"] .badge.approved').wait_for()
+        for directory in _shots(tmp_path):
+            phone.screenshot(path=directory / "gallery-phone.png")
+        phone.locator(".recommendations h2").scroll_into_view_if_needed()
+        for directory in _shots(tmp_path):
+            phone.screenshot(path=directory / "gallery-phone-recommendations.png")
+        context.close()
+
+    with sessions() as session:
+        reviewed = session.scalars(
+            select(Asset).where(Asset.status != AssetStatus.GENERATED).order_by(Asset.id)
+        ).all()
+    assert [(a.id, a.status, a.reviewed_by) for a in reviewed] == [
+        (seeded.copy_ids[0], AssetStatus.APPROVED, "dana"),
+        (seeded.copy_ids[1], AssetStatus.APPROVED, "dana"),
+        (seeded.copy_ids[2], AssetStatus.REJECTED, "dana"),
+    ]
+    assert reviewed[2].reject_reason == "reads like spam"
+    assert errors == []
+
+
+def test_a_running_campaign_shows_live_progress(browser, app_and_sessions, tmp_path):
+    app, sessions, settings = app_and_sessions
+    seeded = seed_campaign(sessions, settings.asset_dir, finished=False)
+    with transaction(sessions) as session:
+        product = session.get(Asset, seeded.copy_ids[0]).product
+        job = Job(
+            campaign_id=seeded.campaign_id,
+            product=product,
+            kind=ContentKind.COPY,
+            channel="sms",
+            variant=0,
+            params={},
+        )
+        session.add(job)
+        session.flush()
+        job_id = job.id
+    errors: list[str] = []
+    with running(app) as base:
+        context, page = _page(browser, LAPTOP, errors)
+        page.goto(f"{base}/campaigns/{seeded.campaign_id}")
+        assert page.locator("#progress-text").inner_text().startswith("29 / 30")
+        assert page.locator("#news").is_hidden()
+        with transaction(sessions) as session:
+            job = session.get(Job, job_id)
+            job.status = JobStatus.DONE
+            session.add(
+                Asset(
+                    job_id=job.id,
+                    campaign_id=job.campaign_id,
+                    product_id=job.product_id,
+                    kind=job.kind,
+                    channel=job.channel,
+                    variant=0,
+                    text="Trail Thermos: hot coffee at the summit. 20% off today.",
+                    sha256="0" * 64,
+                    meta={},
+                )
+            )
+            campaign = session.get(Campaign, seeded.campaign_id)
+            campaign.status = CampaignStatus.DONE
+            campaign.finished_at = campaign.started_at
+        page.wait_for_function(
+            "document.querySelector('#progress-text').textContent.startsWith('30 / 30')"
+        )
+        page.locator("#news").wait_for(state="visible")
+        assert page.locator("#campaign-status").inner_text() == "done"
+        context.close()
+    assert errors == []
