@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from contentfab.errors import DatabaseUnavailable, ModelError, TransientError
+from contentfab.errors import ModelError, TransientError
 from db import jobs
-from db.models import Campaign, Job
+from db.models import Job
 from db.session import transaction
-from tasks.app import COPY_TASK, settings_of
-from tasks.resources import counts_lost_deliveries, resources
+from tasks.app import COPY_TASK
+from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, database, release
 
 logger = get_task_logger(__name__)
-
-
-@contextmanager
-def database() -> Iterator[None]:
-    """Wrap connection-level database failures into the retried TransientError branch."""
-    try:
-        yield
-    except OperationalError as exc:
-        raise DatabaseUnavailable(str(exc.orig or exc)) from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise DatabaseUnavailable(str(exc.orig or exc)) from exc
-        raise
 
 
 def _slot(job: Job, campaign_spec: dict[str, Any]) -> Any:
@@ -76,42 +60,16 @@ def _plain_decimal(value: Any) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-@shared_task(
-    bind=True,
-    name=COPY_TASK,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(TransientError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name=COPY_TASK, **CHUNK_TASK_OPTIONS)
 def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
-    settings = settings_of(self.app)
-    res = resources(settings)
-    with database(), transaction(res.sessions) as session:
-        jobs.mark_campaign_running(session, campaign_id)
-        claim = jobs.claim_jobs(
-            session,
-            job_ids,
-            worker=res.hostname,
-            max_deliveries=settings.max_deliveries,
-            count_lost=counts_lost_deliveries(self.request),
-        )
-        campaign = session.get(Campaign, campaign_id)
-        spec = campaign.spec if campaign is not None else {}
-        slots = [_slot(job, spec) for job in claim.ready]
+    with claimed_chunk(self, campaign_id, job_ids) as chunk:
+        settings, res, claim = chunk.settings, chunk.resources, chunk.claim
+        slots = [_slot(job, chunk.spec) for job in claim.ready]
         models = {job.id: job.params.get("model") or settings.copy_model for job in claim.ready}
-    if claim.given_up:
-        logger.warning(
-            "campaign %s: gave up on jobs %s", campaign_id, [j.id for j in claim.given_up]
-        )
-
     try:
         outcomes = _write(res, slots, models)
     except TransientError:
-        _release(res, [s.key for s in slots])
+        release(res, [s.key for s in slots])
         raise
     except SoftTimeLimitExceeded:
         outcomes = {
@@ -159,11 +117,3 @@ def _write(
         for outcome in write_copy(generator, group):
             outcomes[outcome.key] = (outcome.text, outcome.error, outcome.meta)
     return outcomes
-
-
-def _release(res: Any, job_ids: list[int]) -> None:
-    try:
-        with transaction(res.sessions) as session:
-            jobs.release_jobs(session, job_ids)
-    except Exception:  # the database may be what failed; the next claim counts the delivery
-        logger.warning("could not release jobs %s before retrying", job_ids, exc_info=True)

@@ -24,9 +24,9 @@ from contentfab.errors import ModelError, TransientError
 from db import jobs
 from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, Product
 from db.session import transaction
-from tasks.app import IMAGES_TASK, settings_of
-from tasks.copy import _plain_decimal, _release, database
-from tasks.resources import counts_lost_deliveries, resources
+from tasks.app import IMAGES_TASK
+from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, database, release
+from tasks.copy import _plain_decimal
 
 logger = get_task_logger(__name__)
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
@@ -147,31 +147,11 @@ def _path(value: str | None) -> Path | None:
     return None if value is None else Path(value)
 
 
-@shared_task(
-    bind=True,
-    name=IMAGES_TASK,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(TransientError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name=IMAGES_TASK, **CHUNK_TASK_OPTIONS)
 def generate_images(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
-    settings = settings_of(self.app)
-    res = resources(settings)
-    with database(), transaction(res.sessions) as session:
-        jobs.mark_campaign_running(session, campaign_id)
-        claim = jobs.claim_jobs(
-            session,
-            job_ids,
-            worker=res.hostname,
-            max_deliveries=settings.max_deliveries,
-            count_lost=counts_lost_deliveries(self.request),
-        )
-        campaign = session.get(Campaign, campaign_id)
-        spec = campaign.spec if campaign is not None else {}
+    with claimed_chunk(self, campaign_id, job_ids) as chunk:
+        settings, res, claim, session = chunk.settings, chunk.resources, chunk.claim, chunk.session
+        spec = chunk.spec
         items = [
             _creative_job(job, spec, _headline(session, job, job.params["headline_from_channel"]))
             for job in claim.ready
@@ -181,15 +161,10 @@ def generate_images(self: Task, campaign_id: int, job_ids: list[int]) -> dict[st
             for job in claim.ready
             if job.params["background"] == "generated"
         }
-    if claim.given_up:
-        logger.warning(
-            "campaign %s: gave up on jobs %s", campaign_id, [j.id for j in claim.given_up]
-        )
-
     try:
         outcomes = _make(settings, items, generators)
     except TransientError:
-        _release(res, [item.key for item in items])
+        release(res, [item.key for item in items])
         raise
     except SoftTimeLimitExceeded:
         outcomes = {

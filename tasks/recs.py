@@ -35,9 +35,9 @@ from db.models import (
     ProductEmbedding,
 )
 from db.session import transaction
-from tasks.app import RECS_TASK, settings_of
-from tasks.copy import database
-from tasks.resources import WorkerResources, counts_lost_deliveries, resources
+from tasks.app import RECS_TASK
+from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, database, release
+from tasks.resources import WorkerResources
 from workers.recommender import (
     Catalog,
     Interactions,
@@ -133,37 +133,12 @@ def rules_from(request: dict[str, Any]) -> Rules:
     )
 
 
-@shared_task(
-    bind=True,
-    name=RECS_TASK,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(TransientError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name=RECS_TASK, **CHUNK_TASK_OPTIONS)
 def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
-    settings = settings_of(self.app)
-    res = resources(settings)
-    with database(), transaction(res.sessions) as session:
-        jobs.mark_campaign_running(session, campaign_id)
-        claim = jobs.claim_jobs(
-            session,
-            job_ids,
-            worker=res.hostname,
-            max_deliveries=settings.max_deliveries,
-            count_lost=counts_lost_deliveries(self.request),
-        )
-        campaign = session.get(Campaign, campaign_id)
-        request: dict[str, Any] = (campaign.spec if campaign else {}).get("recommendations") or {}
+    with claimed_chunk(self, campaign_id, job_ids) as chunk:
+        settings, res, claim = chunk.settings, chunk.resources, chunk.claim
+        request: dict[str, Any] = chunk.spec.get("recommendations") or {}
         slots = [(j.id, j.channel, j.subject or "", dict(j.params)) for j in claim.ready]
-    if claim.given_up:
-        logger.warning(
-            "campaign %s: gave up on jobs %s", campaign_id, [j.id for j in claim.given_up]
-        )
-
     outcomes: dict[int, tuple[Recommendation | None, str | None]] = {}
     shared: CampaignCatalog | None = None
     if slots:
@@ -172,7 +147,7 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
             lists = _recommend(res, shared, campaign_id, request, slots)
             outcomes = {rec.key: (rec, None) for rec in lists}
         except TransientError:
-            _release(res, [key for key, *_ in slots])
+            release(res, [key for key, *_ in slots])
             raise
         except ModelError as exc:
             outcomes = {key: (None, str(exc)) for key, *_ in slots}
@@ -372,11 +347,3 @@ def _store_embeddings(
     except IntegrityError:
         # Another worker embedded the same texts at the same time; its vectors are as good.
         logger.info("embeddings for %d texts were stored concurrently", len(rows))
-
-
-def _release(res: WorkerResources, job_ids: list[int]) -> None:
-    try:
-        with transaction(res.sessions) as session:
-            jobs.release_jobs(session, job_ids)
-    except Exception:  # the database may be what failed; the next claim counts the delivery
-        logger.warning("could not release jobs %s before retrying", job_ids, exc_info=True)

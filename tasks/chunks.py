@@ -1,0 +1,93 @@
+"""What every chunk task shares: its Celery policy, the claim step, database error mapping.
+
+A chunk task takes ``(campaign_id, [job ids])``. It claims the unfinished jobs in one
+transaction, works on them outside any transaction (model time), and stores the outcomes in
+another, so an outage between the two only costs a retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Task
+from celery.utils.log import get_task_logger
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from contentfab.errors import DatabaseUnavailable, TransientError
+from contentfab.settings import Settings
+from db import jobs
+from db.models import Campaign
+from db.session import transaction
+from tasks.app import settings_of
+from tasks.resources import WorkerResources, counts_lost_deliveries, resources
+
+logger = get_task_logger(__name__)
+
+#: The decorator policy of every chunk task (warehouse-style: policy lives in the decorator).
+CHUNK_TASK_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,  # a message is acked only after its outcomes are stored
+    "reject_on_worker_lost": True,  # ... and requeued if the process running it dies
+    "autoretry_for": (TransientError,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 5,  # overridden from settings by the app's task_annotations
+}
+
+
+@contextmanager
+def database() -> Iterator[None]:
+    """Wrap connection-level database failures into the retried TransientError branch."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise DatabaseUnavailable(str(exc.orig or exc)) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DatabaseUnavailable(str(exc.orig or exc)) from exc
+        raise
+
+
+@dataclass
+class Chunk:
+    settings: Settings
+    resources: WorkerResources
+    session: Session
+    claim: jobs.Claim
+    spec: dict[str, Any]  # the campaign file as stored
+
+
+@contextmanager
+def claimed_chunk(task: Task, campaign_id: int, job_ids: list[int]) -> Iterator[Chunk]:
+    """Claim the chunk's unfinished jobs; the block reads what it needs from the session."""
+    settings = settings_of(task.app)
+    res = resources(settings)
+    with database(), transaction(res.sessions) as session:
+        jobs.mark_campaign_running(session, campaign_id)
+        claim = jobs.claim_jobs(
+            session,
+            job_ids,
+            worker=res.hostname,
+            max_deliveries=settings.max_deliveries,
+            count_lost=counts_lost_deliveries(task.request),
+        )
+        campaign = session.get(Campaign, campaign_id)
+        yield Chunk(settings, res, session, claim, campaign.spec if campaign is not None else {})
+    if claim.given_up:
+        logger.warning(
+            "campaign %s: gave up on jobs %s", campaign_id, [j.id for j in claim.given_up]
+        )
+
+
+def release(res: WorkerResources, job_ids: list[int]) -> None:
+    """Put claimed jobs back to queued before a transient-error retry, if the database lets us."""
+    try:
+        with transaction(res.sessions) as session:
+            jobs.release_jobs(session, job_ids)
+    except Exception:  # the database may be what failed; the next claim copes either way
+        logger.warning("could not release jobs %s before retrying", job_ids, exc_info=True)
