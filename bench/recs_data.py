@@ -141,7 +141,13 @@ TOPICS: dict[str, tuple[str, list[str], list[str], str]] = {
     ),
     "bedding": (
         "Home",
-        ["duvet cover", "memory foam pillow", "weighted blanket", "linen sheet set", "mattress topper"],
+        [
+            "duvet cover",
+            "memory foam pillow",
+            "weighted blanket",
+            "linen sheet set",
+            "mattress topper",
+        ],
         ["soft", "breathable linen", "deep sleep", "hypoallergenic", "cosy"],
         "sleepers who want a cosy restful bedroom",
     ),
@@ -165,7 +171,13 @@ TOPICS: dict[str, tuple[str, list[str], list[str], str]] = {
     ),
     "travel": (
         "Bags",
-        ["carry-on suitcase", "travel pillow", "packing cubes", "passport wallet", "travel adapter"],
+        [
+            "carry-on suitcase",
+            "travel pillow",
+            "packing cubes",
+            "passport wallet",
+            "travel adapter",
+        ],
         ["cabin size", "tsa lock", "organised packing", "long-haul flights", "lightweight shell"],
         "frequent travellers flying several times a year",
     ),

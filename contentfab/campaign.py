@@ -115,8 +115,7 @@ ISO_4217 = frozenset(
     """.split()  # noqa: SIM905
 )
 
-_NOT_PRODUCED_YET: dict[str, str] = {
-}
+_NOT_PRODUCED_YET: dict[str, str] = {}
 MAX_RECOMMENDATION_SUBJECTS = 200_000
 """Users plus segments one campaign may ask lists for (one job each)."""
 DEFAULT_RECS_MODEL = "minilm-l6-v2"
@@ -237,10 +236,7 @@ class RecommendationsRequest(_Section):
 
     interactions: Path | None = None
     segments: Annotated[list[Segment], Field(max_length=1000)] = []
-    users: (
-        Literal["all", "none"]
-        | list[Annotated[UserEntry, BeforeValidator(_user_entry)]]
-    ) = "all"
+    users: Literal["all", "none"] | list[Annotated[UserEntry, BeforeValidator(_user_entry)]] = "all"
     k: int = Field(default=10, ge=1, le=100, strict=True)
     exclude_purchased: bool = True
     exclude_seen: bool = False

@@ -215,9 +215,7 @@ def enqueue(
                 raise DuplicateCampaign(existing)
         campaign = store_campaign(session, loaded, settings)
         campaign_id, name = campaign.id, campaign.name
-        chunks = queued_chunks(
-            session, campaign_id, settings.chunk_size, settings.recs_chunk_size
-        )
+        chunks = queued_chunks(session, campaign_id, settings.chunk_size, settings.recs_chunk_size)
     messages = send_chunks(app, campaign_id, name, chunks)
     return Enqueued(campaign_id, sum(len(ids) for _, ids in chunks), messages)
 
@@ -237,9 +235,7 @@ def resend(
             raise NotFoundError(f"there is no campaign {campaign_id}")
         if failed:
             job_rows.reopen_failed_jobs(session, campaign_id)
-        chunks = queued_chunks(
-            session, campaign_id, settings.chunk_size, settings.recs_chunk_size
-        )
+        chunks = queued_chunks(session, campaign_id, settings.chunk_size, settings.recs_chunk_size)
         name = campaign.name
     messages = send_chunks(app, campaign_id, name, chunks)
     return Enqueued(campaign_id, sum(len(ids) for _, ids in chunks), messages)
