@@ -597,8 +597,8 @@ def _run(
         f"· worker log {log_path}"
     )
     console.print(
-        f"query: contentfab assets --campaign {result.campaign_id} --kind copy "
-        "--format table|json|csv"
+        f"query: contentfab assets --campaign {result.campaign_id} "
+        f"--kind {'|'.join(sorted(summary.jobs)) or 'copy'} --format table|json|csv"
     )
     if summary.status == "failed":
         err.print("[bold red]nothing could be delivered:[/] every job failed (reasons above)")
