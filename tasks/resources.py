@@ -46,8 +46,31 @@ class WorkerResources:
                 providers=self.settings.providers,
                 intra_op_threads=self.settings.intra_op_threads,
             )
+            self._register(
+                generator.name, generator.version, generator.model_sha256, generator.manifest
+            )
             self._generators[model_name] = generator
         return generator
+
+    def _register(self, name: str, version: str, sha256: str, manifest: dict[str, Any]) -> None:
+        from sqlalchemy.exc import OperationalError
+
+        from contentfab.errors import DatabaseUnavailable
+        from db.registry import register_model
+        from db.session import transaction
+
+        try:
+            with transaction(self.sessions) as session:
+                register_model(
+                    session,
+                    name=name,
+                    version=version,
+                    task=str(manifest.get("task", "")),
+                    sha256=sha256,
+                    manifest=manifest,
+                )
+        except OperationalError as exc:
+            raise DatabaseUnavailable(str(exc.orig or exc)) from exc
 
     def text_embedder(self, model_name: str) -> TextEmbedder:
         embedder = self._embedders.get(model_name)

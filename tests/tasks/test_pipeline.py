@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from contentfab.cli import app
-from db.models import Asset, Campaign, CampaignStatus, Job, JobStatus
+from db.models import Asset, Campaign, CampaignStatus, Job, JobStatus, ModelRecord
 from db.session import configure
 from tests.pipeline import (
     MODEL,
@@ -72,6 +72,9 @@ def check_assets(
         for job in jobs:
             if job.status == JobStatus.FAILED:
                 assert job.last_error
+        # the worker registered the exact model file that made them
+        registered = session.scalars(select(ModelRecord).where(ModelRecord.name == model)).all()
+        assert [r.sha256 for r in registered] == [assets[0].meta["model"]["sha256"]]
     sessions.kw["bind"].dispose()
     return list(assets)
 
