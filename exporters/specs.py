@@ -33,6 +33,38 @@ class TensorSpec:
         return {i: axis for i, axis in enumerate(self.shape) if isinstance(axis, str)}
 
 
+#: The ONNX opset every exporter writes (the legacy TorchScript exporter, tested here at 17).
+OPSET = 17
+
+
+def export_module(
+    module: Any,
+    args: tuple[Any, ...],
+    path: Any,
+    *,
+    inputs: list[TensorSpec],
+    outputs: list[TensorSpec],
+) -> None:
+    """``torch.onnx.export`` as every model family here uses it; failures become ExportError."""
+    import torch
+
+    try:
+        with torch.no_grad():
+            torch.onnx.export(
+                module,
+                args,
+                str(path),
+                input_names=[t.name for t in inputs],
+                output_names=[t.name for t in outputs],
+                dynamic_axes={t.name: t.dynamic_axes() for t in (*inputs, *outputs)},
+                opset_version=OPSET,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+    except Exception as error:
+        raise ExportError(f"torch.onnx.export failed: {error}") from error
+
+
 @dataclass(frozen=True)
 class CausalLMSpec:
     """Decoder-only LM with a key/value cache, logits for the last position only.
