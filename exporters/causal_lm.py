@@ -22,7 +22,7 @@ from torch import nn
 from contentfab.errors import ExportError
 from exporters.specs import CausalLMSpec, export_module
 
-QUANTIZATIONS = ("nbits8",)
+QUANTIZATIONS = ("nbits8", "fp16")
 
 
 class OnnxCausalLM(nn.Module):
@@ -131,6 +131,22 @@ def quantize_nbits8(path: Path, *, block_size: int = 32) -> None:
     )
     quantizer.process()
     onnx.save(quantizer.model.model, str(path))
+
+
+def convert_fp16(path: Path) -> None:
+    """Convert weights, activations, the key/value cache and the logits to float16 (in place).
+
+    Meant for GPUs: it halves the weights and the cache that IOBinding keeps on the device.
+    Inputs and outputs become float16 too (``keep_io_types=False``), so the cache never
+    round-trips through float32; the decoder reads the cache's element type from the model.
+    Constants beyond float16's range (the attention mask's large negative fill) are clamped
+    by the converter, which keeps left-padded rows finite.
+    """
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    model = onnx.load(str(path))
+    onnx.save(convert_float_to_float16(model, keep_io_types=False), str(path))
 
 
 # -- parity -----------------------------------------------------------------------------------

@@ -6,6 +6,12 @@ last-position ``logits`` plus the grown cache out. Prompts are left-padded into 
 each row samples with its own seeded generator, so a row's text does not depend on which other
 rows share its batch. Rows that finish are dropped from the batch (and their slice of the
 cache), which keeps late steps as cheap as the rows still running.
+
+Two ways to run a step share that loop. On the CPU, numpy arrays go in and out of
+``session.run``. On an accelerator (CUDA), the key/value cache is bound with ONNX Runtime's
+IOBinding so it stays in device memory from step to step and only the last-position logits
+come back to the host for sampling; finished rows are compacted out of the device cache only
+when a quarter of the batch has finished, because each compaction is a device-host round trip.
 """
 
 from __future__ import annotations
@@ -80,6 +86,8 @@ class TextGenerator:
         session: onnxruntime.InferenceSession,
         tokenizer: Tokenizer,
         provider: str,
+        *,
+        io_binding: bool | None = None,
     ) -> None:
         self.manifest = manifest
         self.session = session
@@ -109,6 +117,19 @@ class TextGenerator:
             f"present.{i}.{k}" for i in range(layers) for k in ("key", "value")
         ]
         self._template: jinja2.Template | None = None
+        # The cache's element type is the model's (an fp16 export has an fp16 cache).
+        past_types = {i.name: i.type for i in session.get_inputs() if i.name.startswith("past_")}
+        self._cache_dtype = np.dtype(
+            np.float16 if past_types.get(self._past_names[0]) == "tensor(float16)" else np.float32
+        )
+        if io_binding is None:
+            io_binding = provider != runtime.CPU
+        self._device = _bound_device(provider) if io_binding else None
+
+    @property
+    def io_binding(self) -> bool:
+        """Whether the cache stays on the execution provider's device between steps."""
+        return self._device is not None
 
     @classmethod
     def load(
@@ -117,6 +138,7 @@ class TextGenerator:
         *,
         providers: Sequence[str] = (runtime.CPU,),
         intra_op_threads: int = 0,
+        io_binding: bool | None = None,
     ) -> TextGenerator:
         """Load from a model directory of the store (its manifest is trusted, not re-hashed)."""
         from tokenizers import Tokenizer
@@ -137,7 +159,7 @@ class TextGenerator:
             tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         except Exception as error:  # tokenizers raises a bare Exception
             raise ModelError(f"cannot load {model_dir / 'tokenizer.json'}: {error}") from error
-        return cls(manifest, session, tokenizer, provider)
+        return cls(manifest, session, tokenizer, provider, io_binding=io_binding)
 
     # -- text ---------------------------------------------------------------------------------
 
@@ -185,15 +207,18 @@ class TextGenerator:
             )
             for ids, p in zip(prompt_ids, params, strict=True)
         ]
-        active = list(range(len(rows)))
+        # batch[j] is the row at batch position j; on the bound path finished rows may stay in
+        # the batch (fed padding, their logits ignored) until enough have finished to compact.
+        batch = list(range(len(rows)))
         input_ids, mask = self._left_pad(prompt_ids)
         position_ids = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
         past = self._empty_cache(len(rows))
-        while active:
+        while True:
             logits, past = self._run(input_ids, mask, position_ids, past)
-            keep: list[int] = []
-            for j, index in enumerate(active):
+            for j, index in enumerate(batch):
                 row = rows[index]
+                if row.finish_reason:
+                    continue
                 token, logprob = _choose(logits[j], row)
                 row.tokens.append(token)
                 row.logprob_sum += logprob
@@ -206,17 +231,21 @@ class TextGenerator:
                     or len(row.prompt) + len(row.tokens) >= self.max_context
                 ):
                     row.finish_reason = "length"
-                else:
-                    keep.append(j)
+            keep = [j for j, index in enumerate(batch) if not rows[index].finish_reason]
             if not keep:
                 break
-            if len(keep) < len(active):
-                rows_kept = np.asarray(keep)
-                past = [tensor[rows_kept] for tensor in past]
-                mask = mask[rows_kept]
-                active = [active[j] for j in keep]
-            input_ids = np.asarray([[rows[i].tokens[-1]] for i in active], dtype=np.int64)
-            mask = np.concatenate([mask, np.ones((len(active), 1), dtype=np.int64)], axis=1)
+            if self._should_compact(len(keep), len(batch)):
+                past = self._take(past, keep)
+                mask = mask[np.asarray(keep)]
+                batch = [batch[j] for j in keep]
+            input_ids = np.asarray(
+                [
+                    [rows[i].tokens[-1] if not rows[i].finish_reason else self.pad_token_id]
+                    for i in batch
+                ],
+                dtype=np.int64,
+            )
+            mask = np.concatenate([mask, np.ones((len(batch), 1), dtype=np.int64)], axis=1)
             position_ids = mask.sum(axis=1, keepdims=True) - 1
         return [
             Generation(
@@ -282,27 +311,85 @@ class TextGenerator:
             mask[i, width - len(ids) :] = 1
         return input_ids, mask
 
-    def _empty_cache(self, batch: int) -> list[FloatArray]:
+    def _empty_cache(self, batch: int) -> list[Any]:
         # ONNX Runtime accepts a zero-length past axis, so the prompt step uses the same graph.
-        empty = np.zeros((batch, self._cache_shape[0], 0, self._cache_shape[1]), dtype=np.float32)
+        shape = (batch, self._cache_shape[0], 0, self._cache_shape[1])
+        empty = np.zeros(shape, dtype=self._cache_dtype)
+        if self._device is not None:
+            import onnxruntime as ort
+
+            device_type, device_id = self._device
+            return [
+                ort.OrtValue.ortvalue_from_numpy(empty, device_type, device_id)
+                for _ in self._past_names
+            ]
         return [empty] * len(self._past_names)
 
+    def _should_compact(self, kept: int, batch: int) -> bool:
+        if kept == batch:
+            return False
+        # Host arrays: dropping rows is a cheap slice. Device cache: a device-host round trip,
+        # so wait until a quarter of the batch is dead weight.
+        return self._device is None or kept <= batch * 3 // 4
+
+    def _take(self, past: list[Any], keep: list[int]) -> list[Any]:
+        rows = np.asarray(keep)
+        if self._device is None:
+            return [tensor[rows] for tensor in past]
+        import onnxruntime as ort
+
+        device_type, device_id = self._device
+        return [
+            ort.OrtValue.ortvalue_from_numpy(
+                np.ascontiguousarray(value.numpy()[rows]), device_type, device_id
+            )
+            for value in past
+        ]
+
     def _run(
-        self, input_ids: IntArray, mask: IntArray, position_ids: IntArray, past: list[FloatArray]
-    ) -> tuple[FloatArray, list[FloatArray]]:
-        feed: dict[str, Any] = {
-            "input_ids": input_ids,
-            "attention_mask": mask,
-            "position_ids": position_ids,
-            **dict(zip(self._past_names, past, strict=True)),
-        }
+        self, input_ids: IntArray, mask: IntArray, position_ids: IntArray, past: list[Any]
+    ) -> tuple[FloatArray, list[Any]]:
         try:
+            if self._device is not None:
+                return self._run_bound(input_ids, mask, position_ids, past)
+            feed: dict[str, Any] = {
+                "input_ids": input_ids,
+                "attention_mask": mask,
+                "position_ids": position_ids,
+                **dict(zip(self._past_names, past, strict=True)),
+            }
             outputs = self.session.run(self._output_names, feed)
         except Exception as error:  # onnxruntime raises untyped runtime errors
             raise GenerationError(
                 f"model '{self.name}' failed on a batch of {input_ids.shape[0]}: {error}"
             ) from error
         return outputs[0], outputs[1:]
+
+    def _run_bound(
+        self, input_ids: IntArray, mask: IntArray, position_ids: IntArray, past: list[Any]
+    ) -> tuple[FloatArray, list[Any]]:
+        assert self._device is not None
+        device_type, device_id = self._device
+        binding = self.session.io_binding()
+        binding.bind_cpu_input("input_ids", input_ids)
+        binding.bind_cpu_input("attention_mask", mask)
+        binding.bind_cpu_input("position_ids", position_ids)
+        for name, value in zip(self._past_names, past, strict=True):
+            binding.bind_ortvalue_input(name, value)
+        binding.bind_output("logits", "cpu")
+        for name in self._output_names[1:]:
+            # ONNX Runtime allocates the grown cache on the device; it is fed back next step.
+            binding.bind_output(name, device_type, device_id)
+        self.session.run_with_iobinding(binding)
+        outputs = binding.get_outputs()
+        return outputs[0].numpy(), list(outputs[1:])
+
+
+def _bound_device(provider: str) -> tuple[str, int]:
+    """The ORT device name (and id) whose memory an IOBinding keeps the cache in."""
+    if provider == "CUDAExecutionProvider":
+        return "cuda", 0  # CUDA_VISIBLE_DEVICES picks the card; a session sees it as device 0
+    return "cpu", 0
 
 
 def _choose(logits: FloatArray, row: _Row) -> tuple[int, float]:

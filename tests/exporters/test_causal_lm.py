@@ -97,6 +97,32 @@ def test_nbits8_quantization_builds_and_keeps_agreement(tmp_path: Path) -> None:
     assert manifest["parity"]["top1_agreement"] >= 0.85
 
 
+def test_fp16_export_has_a_half_precision_cache_and_keeps_agreement(tmp_path: Path) -> None:
+    import onnx
+
+    from exporters import build_model
+
+    store = ModelStore(tmp_path)
+    manifest = build_model("tiny-llama", store, quantize="fp16")
+    model_dir = store.model_dir("tiny-llama")
+    graph = onnx.load(str(model_dir / "model.onnx")).graph
+    half = onnx.TensorProto.FLOAT16
+    kinds = {v.name: v.type.tensor_type.elem_type for v in [*graph.input, *graph.output]}
+    assert kinds["past_key_values.0.key"] == half and kinds["present.0.value"] == half
+    assert kinds["logits"] == half
+    assert all(init.data_type != onnx.TensorProto.FLOAT for init in graph.initializer)
+    assert manifest["quantization"] == "fp16"
+    assert manifest["parity"]["exact_required"] is False
+    assert manifest["parity"]["top1_agreement"] >= 0.85
+    generator = TextGenerator.load(model_dir)
+    [generation] = generator.generate(["Free shipping"], [SamplingParams(max_new_tokens=4)])
+    assert len(generation.token_ids) >= 1
+    [bound] = TextGenerator.load(model_dir, io_binding=True).generate(
+        ["Free shipping"], [SamplingParams(max_new_tokens=4)]
+    )
+    assert bound.token_ids == generation.token_ids
+
+
 def test_unknown_quantization_is_refused(tmp_path: Path) -> None:
     from exporters import build_model
 

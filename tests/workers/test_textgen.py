@@ -195,3 +195,61 @@ def test_nucleus_order_equals_a_full_sort(mass: float, peaked: bool) -> None:
     needed = int(np.searchsorted(np.cumsum(probs[full]), mass)) + 1
     assert len(fast) >= needed
     assert fast[:needed].tolist() == full[:needed].tolist()
+
+
+def bound(generator: TextGenerator, **changes: object) -> TextGenerator:
+    """The same model with its cache kept in ORT values through IOBinding (CPU device here)."""
+    return TextGenerator(
+        {**generator.manifest, **changes},
+        generator.session,
+        generator.tokenizer,
+        generator.provider,
+        io_binding=True,
+    )
+
+
+def test_io_binding_is_off_on_cpu_unless_asked(tiny_generator: TextGenerator) -> None:
+    assert not tiny_generator.io_binding
+    assert bound(tiny_generator).io_binding
+
+
+def test_io_bound_cache_generates_the_same_rows(endless: TextGenerator) -> None:
+    """Rows that finish at different steps exercise the lazy compaction of the bound cache."""
+    prompts = PROMPTS * 3
+    params = [
+        SamplingParams(
+            temperature=0.9 if i % 2 else 0.0,
+            top_p=0.9,
+            repetition_penalty=1.1,
+            max_new_tokens=2 + 3 * i,  # 2, 5, 8, ... finish one after another
+            seed=i,
+        )
+        for i in range(len(prompts))
+    ]
+    plain = endless.generate(prompts, params)
+    bound_generator = bound(endless, eos_token_ids=[-1])
+    with_binding = bound_generator.generate(prompts, params)
+    assert [g.token_ids for g in with_binding] == [g.token_ids for g in plain]
+    for a, b in zip(with_binding, plain, strict=True):
+        assert a.logprob_sum == pytest.approx(b.logprob_sum, abs=1e-4)
+        assert a.finish_reason == b.finish_reason
+
+
+def test_io_bound_cache_stops_rows_on_their_stop_token(endless: TextGenerator) -> None:
+    [free] = endless.generate([PROMPTS[0]], [SamplingParams(max_new_tokens=10)])
+    stop_token = free.token_ids[2]
+    plain = with_manifest(endless, eos_token_ids=[stop_token])
+    params = [SamplingParams(max_new_tokens=10)] * 3
+    expected = plain.generate(PROMPTS, params)
+    got = bound(endless, eos_token_ids=[stop_token]).generate(PROMPTS, params)
+    assert [g.token_ids for g in got] == [g.token_ids for g in expected]
+    assert got[0].finish_reason == "stop"
+
+
+def test_io_bound_forced_logits_match(endless: TextGenerator) -> None:
+    ids = [endless.encode(p) for p in PROMPTS]
+    continuations = [[5, 6, 7], [8], [9, 10]]
+    plain = endless.forced_logits(ids, continuations)
+    got = bound(endless).forced_logits(ids, continuations)
+    for a, b in zip(got, plain, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
