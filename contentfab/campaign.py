@@ -48,7 +48,7 @@ from pydantic import (
     model_validator,
 )
 
-from contentfab.channels import CHANNELS
+from contentfab.channels import BUNDLES, CHANNELS, Channel, CountRule
 from contentfab.creatives import ImageRequest
 from contentfab.creatives import check_files as check_image_files
 from contentfab.errors import CampaignFileError, NotImplementedKindError, Problem
@@ -67,8 +67,11 @@ __all__ = [
     "MAX_PRODUCTS",
     "AttributeValue",
     "BrandKit",
+    "BrandStyle",
     "CampaignSpec",
     "CopyRequest",
+    "CopySlotSpec",
+    "CustomChannel",
     "LoadedCampaign",
     "ProductRecord",
     "RecommendationsRequest",
@@ -142,9 +145,13 @@ SingleLine = Annotated[str, AfterValidator(_single_line)]
 PlainText = Annotated[str, AfterValidator(_plain_text)]
 
 
-def _known_channel(name: str) -> str:
-    if name not in CHANNELS:
-        raise ValueError(f"unknown channel {name!r}; known channels: {', '.join(CHANNELS)}")
+def _known_channel(name: str, info: ValidationInfo) -> str:
+    if "custom_channels" not in info.data:
+        return name  # custom_channels is invalid and reported; do not add a knock-on problem
+    custom = info.data["custom_channels"]
+    if name not in CHANNELS and name not in BUNDLES and name not in custom:
+        known = [*CHANNELS, *BUNDLES, *custom]
+        raise ValueError(f"unknown channel {name!r}; known channels: {', '.join(known)}")
     return name
 
 
@@ -170,11 +177,132 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
+Term = Annotated[SingleLine, Field(min_length=1, max_length=100)]
+TermList = Annotated[list[Term], Field(max_length=200), AfterValidator(_no_repeats)]
+
+
+class BrandStyle(_Section):
+    """House style every copy must follow (each rule is a gate of its own)."""
+
+    emoji: bool = True
+    max_exclamations: int | None = Field(default=None, ge=0, le=10, strict=True)
+    title_case_headlines: bool = False
+
+
 class BrandKit(_Section):
-    """Who speaks: the brand name and its voice, passed to every prompt."""
+    """Who speaks and what they may say: passed to every prompt, enforced by the copy gates.
+
+    Terms match whole words, case-insensitively and the same in any unicode form ("CAFÉ" is
+    banned by "Café"; "cafés" and "Cafeteria" are not). ``claims`` are phrases the brand
+    stands behind, so their claim words ("free" in "free shipping") are not rejected as
+    unsupported. ``short_names`` maps a product ``id`` to other names the copy may use for it.
+    """
 
     name: Annotated[SingleLine, Field(min_length=1, max_length=200)]
     voice: Annotated[PlainText, Field(max_length=500)] | None = None
+    required_terms: TermList = []
+    banned_terms: TermList = []
+    claims: TermList = []
+    short_names: dict[
+        Annotated[str, Field(min_length=1, max_length=200)],
+        Annotated[
+            list[Annotated[SingleLine, Field(min_length=2, max_length=200)]], Field(max_length=20)
+        ],
+    ] = {}
+    style: BrandStyle = BrandStyle()
+
+    @model_validator(mode="after")
+    def _terms_agree(self) -> BrandKit:
+        both = {t.casefold() for t in self.required_terms} & {
+            t.casefold() for t in self.banned_terms
+        }
+        if both:
+            raise ValueError(f"terms both required and banned: {sorted(both)}")
+        return self
+
+
+_CUSTOM_COUNTS: dict[str, CountRule] = {
+    "characters": "chars",
+    "double_width": "double_width",
+    "weighted": "x_weighted",
+    "gsm": "gsm7",
+    "words": "words",
+}
+
+
+class CustomChannel(_Section):
+    """A channel the campaign defines, with the same fields as a preset.
+
+    ``max`` is counted as ``count`` says: ``characters`` (code points), ``double_width`` (CJK
+    counts 2, as Google Ads), ``weighted`` (as X), ``gsm`` (SMS: ``max`` for GSM-7,
+    ``max_ucs2`` once a character needs UCS-2) or ``words``.
+    """
+
+    label: Annotated[SingleLine, Field(min_length=1, max_length=100)] | None = None
+    instruction: Annotated[SingleLine, Field(min_length=5, max_length=300)] | None = None
+    max: int = Field(ge=1, le=10_000, strict=True)
+    count: Literal["characters", "double_width", "weighted", "gsm", "words"] = "characters"
+    max_ucs2: int | None = Field(default=None, ge=1, le=10_000, strict=True)
+    min_words: int | None = Field(default=None, ge=1, le=2000, strict=True)
+    max_words: int | None = Field(default=None, ge=1, le=2000, strict=True)
+    requires_name: bool = False
+    headline: bool = False
+    multiline: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CustomChannel:
+        if (
+            self.min_words is not None
+            and self.max_words is not None
+            and self.min_words > self.max_words
+        ):
+            raise ValueError("min_words is larger than max_words")
+        if self.max_ucs2 is not None and self.count != "gsm":
+            raise ValueError("max_ucs2 only applies to count: gsm")
+        return self
+
+    def channel(self, name: str) -> Channel:
+        count = _CUSTOM_COUNTS[self.count]
+        unit = "words" if count == "words" else "characters"
+        return Channel(
+            name=name,
+            label=self.label or name.replace("_", " ").capitalize(),
+            instruction=self.instruction
+            or f"Write one {self.label or name.replace('_', ' ')}, at most {self.max} {unit}.",
+            max_chars=self.max,
+            min_words=self.min_words,
+            max_words=self.max_words,
+            count=count,
+            max_chars_ucs2=self.max_ucs2 if count == "gsm7" else None,
+            multiline=self.multiline,
+            requires_name=self.requires_name,
+            headline=self.headline,
+        )
+
+
+_CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,59}")
+
+
+def _custom_channel_names(value: dict[str, CustomChannel]) -> dict[str, CustomChannel]:
+    for name in value:
+        if not _CHANNEL_NAME.fullmatch(name):
+            raise ValueError(
+                f"channel name {name!r}: lowercase letters, digits and '_', at most 60"
+            )
+        if name in CHANNELS or name in BUNDLES:
+            raise ValueError(f"{name!r} is a preset; pick another name for a custom channel")
+    return value
+
+
+@dataclass(frozen=True)
+class CopySlotSpec:
+    """One copy a request makes for each product: which channel, tone, and bundle field."""
+
+    channel: str
+    tone: str
+    bundle: dict[str, Any] | None = None
+    """For a field of a bundle: {"name", "ad", "field", "index"}; ``ad`` numbers the ads of
+    this bundle per product, ``index`` the slot within the field (headline 0..14)."""
 
 
 class CopyRequest(_Section):
@@ -183,11 +311,17 @@ class CopyRequest(_Section):
     ``model`` None means the default copy model from :class:`~contentfab.settings.Settings`.
     """
 
+    custom_channels: Annotated[
+        dict[str, CustomChannel], Field(max_length=50), AfterValidator(_custom_channel_names)
+    ] = {}
     channels: Annotated[
         list[Annotated[str, AfterValidator(_known_channel)]],
         Field(min_length=1),
         AfterValidator(_no_repeats),
     ]
+    bundles: dict[str, dict[str, int]] = {}
+    """Slots per field of a bundle listed in ``channels``: google_rsa: {headlines: 15,
+    descriptions: 4}. A bundle not named here gets its fields' minimum counts."""
     tones: Annotated[
         list[Annotated[SingleLine, Field(min_length=1, max_length=40)]],
         Field(min_length=1, max_length=10),
@@ -201,10 +335,64 @@ class CopyRequest(_Section):
     repetition_penalty: float = Field(default=1.1, ge=1, le=2, strict=True)
     candidates: int = Field(default=4, ge=1, le=16, strict=True)
 
+    @field_validator("bundles")
+    @classmethod
+    def _bundle_counts(cls, value: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        for name, counts in value.items():
+            bundle = BUNDLES.get(name)
+            if bundle is None:
+                raise ValueError(f"unknown bundle {name!r}; known bundles: {', '.join(BUNDLES)}")
+            for field_name, count in counts.items():
+                try:
+                    field = bundle.field(field_name)
+                except KeyError:
+                    known = ", ".join(f.name for f in bundle.fields)
+                    raise ValueError(
+                        f"{name} has no field {field_name!r}; its fields: {known}"
+                    ) from None
+                if isinstance(count, bool) or not field.min_count <= count <= field.max_count:
+                    raise ValueError(
+                        f"{name}.{field_name} must be {field.min_count} to {field.max_count}, "
+                        f"got {count!r}"
+                    )
+        return value
+
+    @model_validator(mode="after")
+    def _bundles_are_listed(self) -> CopyRequest:
+        unlisted = sorted(set(self.bundles) - set(self.channels))
+        if unlisted:
+            raise ValueError(f"bundles configured but not listed in channels: {unlisted}")
+        return self
+
+    def channel(self, name: str) -> Channel:
+        """The channel a slot writes for: a preset or one of ``custom_channels``."""
+        custom = self.custom_channels.get(name)
+        return custom.channel(name) if custom is not None else CHANNELS[name]
+
+    def slots(self) -> list[CopySlotSpec]:
+        """The copies made for each product, in order: a plain channel once per tone ×
+        variant; a bundle once per field slot of each of its ads (one ad per tone × variant)."""
+        found = []
+        for name in self.channels:
+            bundle = BUNDLES.get(name)
+            for tone in self.tones:
+                for variant in range(self.variants):
+                    if bundle is None:
+                        found.append(CopySlotSpec(name, tone))
+                        continue
+                    ad = self.tones.index(tone) * self.variants + variant
+                    counts = self.bundles.get(name, {})
+                    for field in bundle.fields:
+                        for index in range(counts.get(field.name, field.min_count)):
+                            where = {"name": name, "ad": ad, "field": field.name, "index": index}
+                            found.append(CopySlotSpec(field.channel, tone, where))
+        return found
+
     @property
     def variants_per_product(self) -> int:
-        """Copies this request makes for each product: channels × tones × variants."""
-        return len(self.channels) * len(self.tones) * self.variants
+        """Copies this request makes for each product: channel (or bundle field) slots × tones
+        × variants."""
+        return len(self.slots())
 
 
 class Segment(_Section):
@@ -624,6 +812,19 @@ def load_campaign(path: Path) -> LoadedCampaign:
                     line_of(("copy",)),
                 )
             )
+    brand = spec.brand if spec is not None else None
+    if brand is not None and brand.short_names and products:
+        skus = {p.sku for p in products}
+        problems += [
+            Problem(
+                file,
+                f"brand.short_names.{sku}",
+                "no product with this id in the catalog",
+                line_of(("brand", "short_names", sku)),
+            )
+            for sku in brand.short_names
+            if sku not in skus
+        ]
     interactions = None
     parts = [campaign_bytes, catalog_bytes]
     recs = spec.recommendations if spec is not None else None

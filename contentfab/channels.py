@@ -14,6 +14,12 @@ Channels count differently, and a copy that "fits" by ``len()`` can still be cut
   counted in septets (the extension characters ``^{}\\[~]|€`` and form feed take 2); one
   character outside it (an emoji, a curly quote) switches the whole message to UCS-2, counted
   in UTF-16 code units, and the single-message limit drops from 160 to 70.
+* ``words``: whitespace-separated words (a custom channel may be limited in words only).
+
+A campaign may define its own channels with the same fields (:func:`custom_channel`), and ask
+for a *bundle*: the fields of one ad or one email written together (:data:`BUNDLES`), such as a
+Google responsive search ad (3–15 headlines, 2–4 descriptions) or an email (subject, preheader,
+body). Each field slot is a channel of its own; the bundle only says which slots form one ad.
 
 :func:`measure` gives the length as the channel counts it; :func:`fits` also checks the word
 range, the single-line rule and the encoding-dependent SMS limit.
@@ -27,9 +33,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "BUNDLES",
     "CHANNELS",
+    "COUNT_RULES",
+    "Bundle",
+    "BundleField",
     "Channel",
     "CountRule",
+    "contains_emoji",
     "fits",
     "limit",
     "measure",
@@ -37,7 +48,8 @@ __all__ = [
     "word_count",
 ]
 
-CountRule = Literal["chars", "double_width", "x_weighted", "gsm7"]
+CountRule = Literal["chars", "double_width", "x_weighted", "gsm7", "words"]
+COUNT_RULES: tuple[CountRule, ...] = ("chars", "double_width", "x_weighted", "gsm7", "words")
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,10 @@ class Channel:
     """For ``gsm7`` channels: the limit once the text needs UCS-2."""
     multiline: bool = False
     """Whether a line break is allowed (never in a subject line: it would break the header)."""
+    requires_name: bool = False
+    """Whether the product's name (or an allowed short name) must appear in the text."""
+    headline: bool = False
+    """Whether the text is a headline (brand kits may ask for title case there)."""
 
 
 CHANNELS: dict[str, Channel] = {
@@ -68,6 +84,8 @@ CHANNELS: dict[str, Channel] = {
             instruction="Write one search ad headline, at most 30 characters.",
             max_chars=30,
             count="double_width",
+            requires_name=True,
+            headline=True,
         ),
         Channel(
             name="search_description",
@@ -81,6 +99,44 @@ CHANNELS: dict[str, Channel] = {
             label="Email subject line",
             instruction="Write one email subject line, at most 60 characters.",
             max_chars=60,
+            requires_name=True,
+        ),
+        Channel(
+            name="email_preheader",
+            label="Email preheader",
+            instruction="Write one email preheader (the preview line), at most 100 characters.",
+            max_chars=100,
+        ),
+        Channel(
+            name="email_body",
+            label="Email body",
+            instruction="Write a short marketing email body of 30 to 150 words.",
+            max_chars=2000,
+            min_words=30,
+            max_words=150,
+            multiline=True,
+            requires_name=True,
+        ),
+        Channel(
+            name="meta_primary_text",
+            label="Meta ad primary text",
+            instruction="Write the primary text of a Facebook ad, at most 125 characters.",
+            max_chars=125,
+            multiline=True,
+        ),
+        Channel(
+            name="meta_headline",
+            label="Meta ad headline",
+            instruction="Write one Facebook ad headline, at most 40 characters.",
+            max_chars=40,
+            requires_name=True,
+            headline=True,
+        ),
+        Channel(
+            name="meta_description",
+            label="Meta ad description",
+            instruction="Write one Facebook ad link description, at most 30 characters.",
+            max_chars=30,
         ),
         Channel(
             name="social_post",
@@ -107,6 +163,65 @@ CHANNELS: dict[str, Channel] = {
             min_words=50,
             max_words=150,
             multiline=True,
+            requires_name=True,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class BundleField:
+    """One field of a bundle: the channel its slots use and how many slots one ad may have."""
+
+    name: str
+    channel: str
+    min_count: int = 1
+    max_count: int = 1
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Fields written together for one ad or one email, one slot per field (or per headline)."""
+
+    name: str
+    label: str
+    fields: tuple[BundleField, ...]
+
+    def field(self, name: str) -> BundleField:
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+
+BUNDLES: dict[str, Bundle] = {
+    bundle.name: bundle
+    for bundle in (
+        Bundle(
+            "google_rsa",
+            "Google responsive search ad",
+            (
+                BundleField("headlines", "search_headline", 3, 15),
+                BundleField("descriptions", "search_description", 2, 4),
+            ),
+        ),
+        Bundle(
+            "meta_ad",
+            "Meta (Facebook/Instagram) ad",
+            (
+                BundleField("primary_text", "meta_primary_text"),
+                BundleField("headline", "meta_headline"),
+                BundleField("description", "meta_description"),
+            ),
+        ),
+        Bundle(
+            "email",
+            "Marketing email",
+            (
+                BundleField("subject", "email_subject"),
+                BundleField("preheader", "email_preheader"),
+                BundleField("body", "email_body"),
+            ),
         ),
     )
 }
@@ -123,6 +238,8 @@ def measure(channel: Channel, text: str) -> int:
         return _x_weighted_length(text)
     if channel.count == "gsm7":
         return _sms_length(text)
+    if channel.count == "words":
+        return word_count(text)
     raise ValueError(f"unknown count rule {channel.count!r} on channel {channel.name!r}")
 
 
@@ -217,6 +334,11 @@ _X_EMOJI = re.compile(
     "|[0-9#*]\ufe0f?\u20e3"  # keycap
     f"|{_EMOJI_ATOM}(?:\u200d{_EMOJI_ATOM})*"  # ZWJ sequences count once
 )
+
+
+def contains_emoji(text: str) -> bool:
+    """Whether ``text`` has an emoji (a pictograph, flag, keycap or emoji-styled symbol)."""
+    return _X_EMOJI.search(unicodedata.normalize("NFC", text)) is not None
 
 
 def _x_char_weight(ch: str) -> int:

@@ -165,28 +165,36 @@ def write_google_ads_rsa(
     campaign_name: str,
     final_url: str | None = None,
 ) -> list[str]:
-    """One responsive search ad per product (ad group = product title), for Google Ads Editor.
+    """One row per responsive search ad (ad group = product title), for Google Ads Editor.
 
-    Headlines come from approved ``search_headline`` copy, descriptions from
-    ``search_description``. ``final_url`` may contain ``{sku}``. Returns the SKUs left out
-    because they have fewer approved headlines or descriptions than an RSA needs.
+    Copy written as a ``google_rsa`` bundle (``meta.bundle``) makes one ad per bundle ad, its
+    headlines and descriptions in slot order; other approved ``search_headline`` and
+    ``search_description`` copy of a product makes one more ad. ``final_url`` may contain
+    ``{sku}``. Returns the SKUs (with ``#ad`` for a bundle ad) left out because they have
+    fewer approved headlines or descriptions than an RSA needs.
     """
-    by_product: dict[str, tuple[str, list[str], list[str]]] = {}
+    ads: dict[tuple[str, int | None], tuple[str, list[tuple[int, str]], list[tuple[int, str]]]]
+    ads = {}
     for asset in assets:
         if asset.kind != ContentKind.COPY or asset.product is None or not asset.text:
             continue
+        bundle = (asset.meta or {}).get("bundle") or {}
+        ad = bundle.get("ad") if bundle.get("name") == "google_rsa" else None
+        order = int(bundle.get("index", 0)) if ad is not None else 0  # else as listed
         sku, title = asset.product.sku, asset.product.title
-        entry = by_product.setdefault(sku, (title, [], []))
+        entry = ads.setdefault((sku, ad), (title, [], []))
         if asset.channel == "search_headline":
-            entry[1].append(asset.text)
+            entry[1].append((order, asset.text))
         elif asset.channel == "search_description":
-            entry[2].append(asset.text)
+            entry[2].append((order, asset.text))
     writer = csv.DictWriter(stream, fieldnames=RSA_COLUMNS)
     writer.writeheader()
     skipped = []
-    for sku, (title, headlines, descriptions) in by_product.items():
+    for (sku, ad), (title, headline_slots, description_slots) in ads.items():
+        headlines = [text for _, text in sorted(headline_slots, key=lambda slot: slot[0])]
+        descriptions = [text for _, text in sorted(description_slots, key=lambda slot: slot[0])]
         if len(headlines) < RSA_MIN_HEADLINES or len(descriptions) < RSA_MIN_DESCRIPTIONS:
-            skipped.append(sku)
+            skipped.append(sku if ad is None else f"{sku}#{ad}")
             continue
         record: dict[str, Any] = {
             "Campaign": campaign_name,

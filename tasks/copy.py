@@ -9,10 +9,11 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from contentfab.errors import ModelError, TransientError
 from db import jobs
-from db.models import Job
+from db.models import Asset, ContentKind, Job
 from db.session import transaction
 from tasks.app import COPY_TASK
 from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, database, release
@@ -20,7 +21,59 @@ from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, database, release
 logger = get_task_logger(__name__)
 
 
-def _slot(job: Job, campaign_spec: dict[str, Any]) -> Any:
+def _brand_rules(campaign_spec: dict[str, Any]) -> Any:
+    from workers.copywriter import BrandRules
+
+    brand = campaign_spec.get("brand") or {}
+    style = brand.get("style") or {}
+    return BrandRules(
+        name=brand.get("name"),
+        voice=brand.get("voice"),
+        required_terms=tuple(brand.get("required_terms") or ()),
+        banned_terms=tuple(brand.get("banned_terms") or ()),
+        claims=tuple(brand.get("claims") or ()),
+        emoji=style.get("emoji", True),
+        max_exclamations=style.get("max_exclamations"),
+        title_case_headlines=style.get("title_case_headlines", False),
+    )
+
+
+def _custom_channel(campaign_spec: dict[str, Any], name: str) -> Any:
+    """The campaign's own definition of channel ``name``, or None for a preset."""
+    from contentfab.campaign import CopyRequest
+
+    custom = (campaign_spec.get("copy") or {}).get("custom_channels") or {}
+    if name not in custom:
+        return None
+    request = CopyRequest.model_validate({"custom_channels": custom, "channels": [name]})
+    return request.channel(name)
+
+
+def _delivered(session: Session, jobs_: list[Job]) -> dict[tuple[int | None, str], tuple[str, ...]]:
+    """Copy already delivered (by earlier chunks) for each product and channel of these jobs."""
+    if not jobs_:
+        return {}
+    rows = session.execute(
+        select(Asset.product_id, Asset.channel, Asset.text).where(
+            Asset.campaign_id == jobs_[0].campaign_id,
+            Asset.kind == ContentKind.COPY,
+            Asset.product_id.in_({j.product_id for j in jobs_}),
+            Asset.channel.in_({j.channel for j in jobs_}),
+            Asset.text.is_not(None),
+        )
+    )
+    found: dict[tuple[int | None, str], tuple[str, ...]] = {}
+    for product_id, channel, text in rows:
+        key = (product_id, channel)
+        found[key] = (*found.get(key, ()), str(text))
+    return found
+
+
+def _slot(
+    job: Job,
+    campaign_spec: dict[str, Any],
+    delivered: dict[tuple[int | None, str], tuple[str, ...]] | None = None,
+) -> Any:
     from workers.copywriter import CopySlot, ProductFacts
     from workers.textgen import SamplingParams
 
@@ -29,6 +82,7 @@ def _slot(job: Job, campaign_spec: dict[str, Any]) -> Any:
         raise ValueError(f"copy job {job.id} has no product")
     params = job.params
     brand = campaign_spec.get("brand") or {}
+    short_names = tuple((brand.get("short_names") or {}).get(product.sku) or ())
     return CopySlot(
         key=job.id,
         product=ProductFacts(
@@ -39,6 +93,7 @@ def _slot(job: Job, campaign_spec: dict[str, Any]) -> Any:
             price=None if product.price is None else _plain_decimal(product.price),
             currency=product.currency,
             attributes=product.attributes,
+            short_names=short_names,
         ),
         channel=job.channel,
         tone=params["tone"],
@@ -50,8 +105,9 @@ def _slot(job: Job, campaign_spec: dict[str, Any]) -> Any:
             seed=params["seed"],
         ),
         candidates=params["candidates"],
-        brand_name=brand.get("name"),
-        brand_voice=brand.get("voice"),
+        brand=_brand_rules(campaign_spec),
+        channel_spec=_custom_channel(campaign_spec, job.channel),
+        delivered=(delivered or {}).get((product.id, job.channel), ()),
     )
 
 
@@ -64,7 +120,9 @@ def _plain_decimal(value: Any) -> str:
 def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
     with claimed_chunk(self, campaign_id, job_ids) as chunk:
         settings, res, claim = chunk.settings, chunk.resources, chunk.claim
-        slots = [_slot(job, chunk.spec) for job in claim.ready]
+        delivered = _delivered(chunk.session, claim.ready)
+        slots = [_slot(job, chunk.spec, delivered) for job in claim.ready]
+        bundles = {job.id: job.params.get("bundle") for job in claim.ready}
         models = {job.id: job.params.get("model") or settings.copy_model for job in claim.ready}
     try:
         outcomes = _write(res, slots, models)
@@ -86,6 +144,8 @@ def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str,
                 jobs.fail_job(session, job, error or "unknown error")
                 failed += 1
                 continue
+            if bundles.get(key) is not None:
+                meta["bundle"] = bundles[key]
             meta["worker"] = res.hostname
             meta["task_id"] = self.request.id
             jobs.complete_job(

@@ -8,14 +8,34 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from contentfab.channels import CHANNELS, Channel, limit, measure, word_count
+from contentfab.channels import CHANNELS, Channel, contains_emoji, limit, measure, word_count
 from contentfab.errors import GenerationError
+from workers.factcheck import FactSheet, unsupported_numbers
 from workers.textgen import Generation, SamplingParams, TextGenerator
+
+#: Gate names as they appear in ``meta.gate_failures`` and in a failed job's error.
+GATES = (
+    "empty",
+    "truncated",
+    "length",
+    "repetition",
+    "relevance",
+    "product_name",
+    "fact",
+    "claim",
+    "banned_term",
+    "required_term",
+    "emoji",
+    "exclamation",
+    "title_case",
+    "duplicate",
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +47,8 @@ class ProductFacts:
     price: str | None = None  # decimal as text, exactly as stored
     currency: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    short_names: tuple[str, ...] = ()
+    """Names the brand kit allows for this product besides its title."""
 
     def corpus(self) -> str:
         """Everything the copy may state as fact, as one lower-cased text."""
@@ -35,6 +57,44 @@ class ProductFacts:
             parts.append(self.price)
         parts.extend(f"{key} {value}" for key, value in self.attributes.items())
         return " ".join(parts).lower()
+
+    def fact_sheet(self) -> FactSheet:
+        texts = [self.title, self.description, self.category or ""]
+        return FactSheet.of(texts, self.attributes, self.price, self.currency)
+
+    def names(self) -> tuple[str, ...]:
+        """The title, the brand kit's short names, and the title without its model number or
+        size ("Alpine Trail Thermos 750 ml" -> "Alpine Trail Thermos") or its subtitle."""
+        found = [self.title, *self.short_names]
+        base = re.split(r"\s+[-–—|:]\s+|[,(]", self.title, maxsplit=1)[0].strip()
+        found.append(base)
+        found.append(_TRAILING_SPEC.sub("", base).strip())
+        unique: list[str] = []
+        for name in found:
+            if len(name) >= 3 and name not in unique:
+                unique.append(name)
+        return tuple(unique)
+
+
+_TRAILING_SPEC = re.compile(r"(?:\s+(?:\d+(?:[.,]\d+)?\s*[a-zA-Z%]{0,3}|[IVX]+))+$")
+
+
+@dataclass(frozen=True)
+class BrandRules:
+    """The brand kit as the gates apply it (see ``brand:`` in the campaign file)."""
+
+    name: str | None = None
+    voice: str | None = None
+    required_terms: tuple[str, ...] = ()
+    """Every text must contain each of these (word-boundary, case-insensitive)."""
+    banned_terms: tuple[str, ...] = ()
+    """No text may contain any of these (word-boundary, case-insensitive, unicode-aware)."""
+    emoji: bool = True
+    max_exclamations: int | None = None
+    title_case_headlines: bool = False
+    claims: tuple[str, ...] = ()
+    """Claims the brand stands behind ("free shipping", "lifetime warranty"): their claim words
+    are allowed inside these phrases."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +107,21 @@ class CopySlot:
     tone: str
     sampling: SamplingParams
     candidates: int = 4
-    brand_name: str | None = None
-    brand_voice: str | None = None
+    brand: BrandRules = BrandRules()
+    channel_spec: Channel | None = None
+    """A campaign's custom channel; None means the preset named ``channel``."""
+    group: str | None = None
+    """Slots of one group must not deliver near-duplicates (default: product and channel)."""
+    delivered: tuple[str, ...] = ()
+    """Texts already delivered in this slot's group (by earlier chunks)."""
+
+    @property
+    def spec(self) -> Channel:
+        return self.channel_spec if self.channel_spec is not None else CHANNELS[self.channel]
+
+    @property
+    def group_key(self) -> str:
+        return self.group if self.group is not None else f"{self.product.sku}\x1f{self.channel}"
 
 
 @dataclass
@@ -104,6 +177,34 @@ PROMPTS: dict[str, tuple[str, str, int]] = {
         "Write one short SMS marketing message of one sentence.",
         "Alpine Trail Thermos: your coffee stays hot for 12 hours on any trail.",
         56,
+    ),
+    "email_preheader": (
+        "Write one email preheader: a single sentence of at most 14 words.",
+        "Hot coffee at the summit, hours after you fill it.",
+        36,
+    ),
+    "email_body": (
+        "Write a short marketing email body of 40 to 120 words that names the product.",
+        "Early start, cold morning? The Alpine Trail Thermos keeps your coffee hot for 12 hours, "
+        "so the first sip at the summit tastes like the first sip at home. Its double-walled "
+        "stainless steel body holds 750 ml and slips into a pack's side pocket. Fill it before "
+        "sunrise and enjoy it at the top.",
+        200,
+    ),
+    "meta_primary_text": (
+        "Write the primary text of a social media ad: one short sentence.",
+        "Cold summit, hot coffee: the Alpine Trail Thermos keeps drinks hot for 12 hours.",
+        40,
+    ),
+    "meta_headline": (
+        "Write one ad headline of two to five words that names the product.",
+        "Meet the Alpine Trail Thermos",
+        16,
+    ),
+    "meta_description": (
+        "Write one ad link description of two to four words.",
+        "Hot drinks all day",
+        12,
     ),
     "product_description": (
         "Write a product description of 50 to 150 words.",
@@ -169,24 +270,54 @@ def _facts_block(product: ProductFacts) -> str:
 
 
 def _instruction(channel: Channel) -> tuple[str, str, int | None]:
-    if channel.name in PROMPTS:
+    if channel.name in PROMPTS and CHANNELS.get(channel.name) == channel:
         return PROMPTS[channel.name]
-    return channel.instruction, PROMPTS["social_post"][1], None
+    # A custom channel: its own instruction, the example of the preset closest in size, and a
+    # budget of about one token per three characters (or two per word) of its limit.
+    if channel.count == "words":
+        budget = 2 * channel.max_chars + 8
+        example = PROMPTS["product_description"][1]
+    else:
+        budget = channel.max_chars // 3 + 8
+        sizes = {name: CHANNELS[name].max_chars for name in PROMPTS if name in CHANNELS}
+        nearest = min(sizes, key=lambda name: abs(sizes[name] - channel.max_chars))
+        example = PROMPTS[nearest][1]
+    if channel.max_words is not None:
+        budget = max(budget, 2 * channel.max_words + 8)
+    return channel.instruction, example, budget
 
 
 def token_budget(slot: CopySlot) -> int:
     """The campaign's max_new_tokens, capped by what the channel can hold."""
-    cap = _instruction(CHANNELS[slot.channel])[2]
+    cap = _instruction(slot.spec)[2]
     return slot.sampling.max_new_tokens if cap is None else min(cap, slot.sampling.max_new_tokens)
 
 
+def _brand_rules_text(brand: BrandRules, channel: Channel) -> str:
+    rules = []
+    if brand.required_terms:
+        rules.append(f"Always use the words: {', '.join(brand.required_terms)}.")
+    if brand.banned_terms:
+        rules.append(f"Never use the words: {', '.join(brand.banned_terms)}.")
+    if not brand.emoji:
+        rules.append("No emoji.")
+    if brand.max_exclamations == 0:
+        rules.append("No exclamation marks.")
+    if brand.title_case_headlines and channel.headline:
+        rules.append("Write it in Title Case.")
+    return " ".join(rules)
+
+
 def build_messages(slot: CopySlot) -> list[dict[str, str]]:
-    instruction, example, _ = _instruction(CHANNELS[slot.channel])
-    brand = f" for {slot.brand_name}" if slot.brand_name else ""
-    voice = f" Brand voice: {slot.brand_voice}." if slot.brand_voice else ""
+    channel = slot.spec
+    instruction, example, _ = _instruction(channel)
+    brand = f" for {slot.brand.name}" if slot.brand.name else ""
+    voice = f" Brand voice: {slot.brand.voice}." if slot.brand.voice else ""
+    rules = _brand_rules_text(slot.brand, channel)
     system = (
         f"You are a marketing copywriter{brand}.{voice} You reply with the requested copy only. "
         "Use only the facts given: never invent prices, discounts, numbers or guarantees."
+        + (f" {rules}" if rules else "")
     )
     return [
         {"role": "system", "content": system},
@@ -212,8 +343,12 @@ def clean(text: str, channel: Channel) -> str:
     return text
 
 
-def check(text: str, channel: Channel, product: ProductFacts) -> list[str]:
-    """Names (with reasons) of the gates ``text`` fails; empty means publishable."""
+def check(
+    text: str, channel: Channel, product: ProductFacts, brand: BrandRules | None = None
+) -> list[str]:
+    """Reasons ``text`` is not publishable, each starting with its gate's name (:data:`GATES`);
+    empty means publishable."""
+    brand = brand or BrandRules()
     failed: list[str] = []
     if not text:
         return ["empty"]
@@ -234,16 +369,122 @@ def check(text: str, channel: Channel, product: ProductFacts) -> list[str]:
         failed.append("repetition: a phrase repeats")
     if not _mentions_product(words, product):
         failed.append("relevance: names nothing from the product's title or category")
-    facts = product.corpus()
-    fact_numbers = {n.replace(",", ".") for n in _NUMBER.findall(facts)}
-    invented = [n for n in _NUMBER.findall(text) if n.replace(",", ".") not in fact_numbers]
+    if channel.requires_name and not any(find_term(name, text) for name in product.names()):
+        failed.append(f"product_name: {channel.name} must name the product")
+    invented = unsupported_numbers(text, product.fact_sheet())
     if invented:
-        failed.append(f"fact: number(s) not in the product data: {', '.join(invented[:3])}")
-    claims = [w for w in CLAIM_WORDS if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text.lower())]
-    unsupported = [w for w in claims if w not in facts]
+        failed.append(f"fact: not in the product data: {', '.join(invented[:3])}")
+    unsupported = unsupported_claims(text, product, brand)
     if unsupported:
-        failed.append(f"fact: claim word(s) not in the product data: {', '.join(unsupported)}")
+        failed.append(f"claim: not backed by the product data or brand kit: {unsupported}")
+    failed.extend(brand_failures(text, channel, brand))
     return failed
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def find_term(term: str, text: str) -> list[str]:
+    """Where ``term`` occurs in ``text`` as whole words: case-insensitive (``CAFÉ`` finds
+    ``Café``), the same in composed or decomposed unicode, never inside another word, any run of
+    whitespace matching a space. Returns the occurrences as written."""
+    folded_term = _fold(term).split()
+    if not folded_term:
+        return []
+    pattern = r"\s+".join(re.escape(part) for part in folded_term)
+    folded = _fold(text)
+    # casefold can change lengths (ß -> ss), so report the folded occurrences.
+    return [m.group() for m in re.finditer(rf"(?<!\w){pattern}(?!\w)", folded)]
+
+
+def unsupported_claims(text: str, product: ProductFacts, brand: BrandRules) -> str:
+    """Claim words ("free", "best", "#1") that neither the product data nor one of the brand
+    kit's claims backs. A claim word is backed when it occurs in the product data together with
+    a neighbouring word of the copy ("BPA-free" backs "BPA-free bottle", not "free shipping"),
+    or inside a claim the brand kit lists ("free shipping")."""
+    folded = _fold(text)
+    for claim in brand.claims:
+        pattern = r"\s+".join(re.escape(part) for part in _fold(claim).split())
+        folded = re.sub(rf"(?<!\w){pattern}(?!\w)", " ", folded)
+    tokens = _CLAIM_TOKEN.findall(folded)
+    facts = " ".join(_CLAIM_TOKEN.findall(_fold(product.corpus())))
+    bad = []
+    for i, token in enumerate(tokens):
+        if token not in CLAIM_WORDS:
+            continue
+        pairs = []
+        if i > 0:
+            pairs.append(f"{tokens[i - 1]} {token}")
+        if i + 1 < len(tokens):
+            pairs.append(f"{token} {tokens[i + 1]}")
+        if not pairs:
+            pairs.append(token)
+        if not any(re.search(rf"(?<![\w#]){re.escape(p)}(?![\w])", facts) for p in pairs):
+            bad.append(token)
+    return ", ".join(dict.fromkeys(bad))
+
+
+_CLAIM_TOKEN = re.compile(r"#?\w+")
+_EXCLAMATION = re.compile("[!\uff01\u203c\u2757\u2755]")
+_MINOR_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "but",
+        "or",
+        "nor",
+        "for",
+        "so",
+        "yet",
+        "of",
+        "on",
+        "at",
+        "to",
+        "by",
+        "in",
+        "up",
+        "as",
+        "via",
+        "with",
+        "from",
+        "into",
+        "per",
+        "vs",
+    ]
+)
+
+
+def brand_failures(text: str, channel: Channel, brand: BrandRules) -> list[str]:
+    """The brand kit's gates: banned and required terms, emoji, exclamations, title case."""
+    failed = []
+    banned = [hit for term in brand.banned_terms for hit in find_term(term, text)]
+    if banned:
+        failed.append(f"banned_term: {', '.join(dict.fromkeys(banned))}")
+    missing = [term for term in brand.required_terms if not find_term(term, text)]
+    if missing:
+        failed.append(f"required_term: missing {', '.join(missing)}")
+    if not brand.emoji and contains_emoji(text):
+        failed.append("emoji: the brand kit allows no emoji")
+    if brand.max_exclamations is not None:
+        count = len(_EXCLAMATION.findall(text))
+        if count > brand.max_exclamations:
+            failed.append(f"exclamation: {count} > {brand.max_exclamations}")
+    if brand.title_case_headlines and channel.headline and not is_title_case(text):
+        failed.append("title_case: headlines must be in Title Case")
+    return failed
+
+
+def is_title_case(text: str) -> bool:
+    """Every word starts with a capital, except short function words after the first word.
+    Words of scripts without case (CJK) and words starting with a digit pass as they are."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", text)
+    for i, word in enumerate(words):
+        if word[0].islower() and (i == 0 or word.lower() not in _MINOR_WORDS):
+            return False
+    return True
 
 
 _CLAUSE_END = re.compile(r"[.!?](?=\s|$)|[:;,–—](?=\s)|\s-\s")
@@ -271,12 +512,12 @@ def options(generation: Generation, channel: Channel) -> list[str]:
 
 
 def _first_publishable(
-    generation: Generation, channel: Channel, product: ProductFacts
+    generation: Generation, channel: Channel, product: ProductFacts, brand: BrandRules
 ) -> tuple[str | None, list[str]]:
     """The longest option passing every gate, or None and the gates the full text failed."""
     first_failures: list[str] | None = None
     for text in options(generation, channel):
-        failed = check(text, channel, product)
+        failed = check(text, channel, product, brand)
         if not failed:
             return text, []
         if first_failures is None:
@@ -305,6 +546,41 @@ def _candidate_params(slot: CopySlot, round_: int) -> list[SamplingParams]:
     ]
 
 
+def normalised(text: str) -> str:
+    """``text`` as dedupe compares it: NFKC, case-folded, words only, single spaces."""
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def _shingles(text: str, n: int = 3) -> set[str]:
+    padded = f" {text} "
+    return {padded[i : i + n] for i in range(max(1, len(padded) - n + 1))}
+
+
+def _jaccard(a: set[Any], b: set[Any]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+#: Above either similarity two texts are the same copy said twice.
+DUPLICATE_WORD_JACCARD = 0.8
+DUPLICATE_CHAR_JACCARD = 0.7
+
+
+def near_duplicate(text: str, others: Iterable[str]) -> str | None:
+    """The first of ``others`` that ``text`` nearly repeats: the same normalised text, or word
+    or character-trigram sets (Jaccard) that overlap above the thresholds. None if none."""
+    mine = normalised(text)
+    words, chars = set(mine.split()), _shingles(mine)
+    for other in others:
+        theirs = normalised(other)
+        if mine == theirs:
+            return other
+        if _jaccard(words, set(theirs.split())) >= DUPLICATE_WORD_JACCARD:
+            return other
+        if _jaccard(chars, _shingles(theirs)) >= DUPLICATE_CHAR_JACCARD:
+            return other
+    return None
+
+
 def write_copy(
     generator: TextGenerator,
     slots: Sequence[CopySlot],
@@ -315,12 +591,18 @@ def write_copy(
     """Best-of-N copy for every slot; one outcome per slot, in order.
 
     All candidates of all slots are sampled together in batches (prompts of similar length side
-    by side). A slot whose candidates all fail a gate is sampled again with new seeds, up to
-    ``max_rounds``; after that it reports every gate reason instead of delivering weak copy.
+    by side). After each round every open slot, in order, takes its best-scoring candidate that
+    passed the gates and is no near-duplicate of a text its group already has (delivered
+    earlier or taken by a slot before it). A slot left without one is sampled again with new
+    seeds, up to ``max_rounds``; after that it reports every gate reason instead of delivering
+    weak copy.
     """
     prompts = {slot.key: generator.chat_prompt(build_messages(slot)) for slot in slots}
     best: dict[int, Candidate | None] = {slot.key: None for slot in slots}
     gate_counts: dict[int, Counter[str]] = {slot.key: Counter() for slot in slots}
+    taken: dict[str, list[str]] = {}
+    for slot in slots:
+        taken.setdefault(slot.group_key, list(slot.delivered))
     sampled: Counter[int] = Counter()
     errors: dict[int, str] = {}
     started = time.perf_counter()
@@ -328,6 +610,7 @@ def write_copy(
     for round_ in range(max_rounds):
         if not pending:
             break
+        passed: dict[int, list[Candidate]] = {slot.key: [] for slot in pending}
         rows = [(slot, p) for slot in pending for p in _candidate_params(slot, round_)]
         rows.sort(key=lambda row: len(prompts[row[0].key]))
         for start in range(0, len(rows), batch_size):
@@ -338,15 +621,18 @@ def write_copy(
                 if generation is None:
                     continue
                 sampled[slot.key] += 1
-                channel = CHANNELS[slot.channel]
-                text, failed = _first_publishable(generation, channel, slot.product)
+                text, failed = _first_publishable(generation, slot.spec, slot.product, slot.brand)
                 gate_counts[slot.key].update(reason.split(":")[0] for reason in failed)
-                if text is None:
-                    continue
-                candidate = Candidate(text, generation, params.seed, [])
-                current = best[slot.key]
-                if current is None or candidate.score > current.score:
-                    best[slot.key] = candidate
+                if text is not None:
+                    passed[slot.key].append(Candidate(text, generation, params.seed, []))
+        for slot in pending:
+            group = taken[slot.group_key]
+            ranked = sorted(passed[slot.key], key=lambda c: c.score, reverse=True)
+            fresh = [c for c in ranked if near_duplicate(c.text, group) is None]
+            gate_counts[slot.key]["duplicate"] += len(ranked) - len(fresh)
+            if fresh:
+                best[slot.key] = fresh[0]
+                group.append(fresh[0].text)
         pending = [s for s in pending if best[s.key] is None and s.key not in errors]
     elapsed = time.perf_counter() - started
 
@@ -371,7 +657,7 @@ def write_copy(
             },
             "candidates_per_round": slot.candidates,
             "candidates_sampled": sampled[slot.key],
-            "gate_failures": dict(gate_counts[slot.key]),
+            "gate_failures": {k: v for k, v in gate_counts[slot.key].items() if v},
             "batch_seconds": round(elapsed, 3),
         }
         if chosen is not None:
@@ -380,12 +666,13 @@ def write_copy(
                 score=round(chosen.score, 4),
                 tokens=len(chosen.generation.token_ids),
                 finish_reason=chosen.generation.finish_reason,
+                gates_passed=list(GATES[1:]),
             )
             outcomes.append(CopyOutcome(slot.key, chosen.text, None, meta))
         elif slot.key in errors:
             outcomes.append(CopyOutcome(slot.key, None, errors[slot.key], meta))
         else:
-            reasons = ", ".join(f"{k} ×{v}" for k, v in gate_counts[slot.key].most_common())
+            reasons = ", ".join(f"{k} ×{v}" for k, v in gate_counts[slot.key].most_common() if v)
             outcomes.append(
                 CopyOutcome(
                     slot.key,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from contentfab.channels import CHANNELS
 from workers.copywriter import (
+    BrandRules,
     CopySlot,
     ProductFacts,
     build_messages,
     check,
     clean,
+    find_term,
+    is_title_case,
+    near_duplicate,
+    normalised,
     options,
     token_budget,
     write_copy,
@@ -40,7 +47,7 @@ def test_clean_strips_labels_quotes_and_extra_lines():
 
 def test_gates_reject_what_a_marketer_could_not_publish():
     subject = CHANNELS["email_subject"]
-    assert check("Your Steel Bottle keeps drinks cold for 24 hours", subject, BOTTLE) == []
+    assert check("Insulated Steel Bottle: cold for 24 hours", subject, BOTTLE) == []
     too_long = "Your Steel Bottle " + "keeps going " * 10
     assert any(r.startswith("length") for r in check(too_long, subject, BOTTLE))
     assert any(r.startswith("fact") for r in check("Steel Bottle now 50% off", subject, BOTTLE))
@@ -94,3 +101,172 @@ def test_one_poison_item_fails_alone(tiny_generator):
     for outcome in (outcomes[0], outcomes[2]):  # gibberish from the tiny model, gated out
         assert outcome.meta["candidates_sampled"] == 2
         assert "generation failed" not in (outcome.error or "")
+
+
+# --- brand kit gates -----------------------------------------------------------------------
+
+KIT = BrandRules(
+    name="Northwind",
+    required_terms=("Northwind",),
+    banned_terms=("Café", "cheap", "limited time"),
+    emoji=False,
+    max_exclamations=1,
+    title_case_headlines=True,
+    claims=("free shipping",),
+)
+HEADLINE = CHANNELS["search_headline"]
+SUBJECT = CHANNELS["email_subject"]
+
+
+def _gates(text, channel=SUBJECT, product=BOTTLE, brand=KIT):
+    return [reason.split(":")[0] for reason in check(text, channel, product, brand)]
+
+
+def test_banned_terms_match_whole_words_in_any_case_and_unicode_form():
+    assert find_term("Café", "Northwind CAFÉ mugs") == ["café"]
+    assert find_term("Café", "Northwind Cafe\u0301 mugs") == ["café"]  # decomposed é
+    assert find_term("Café", "Northwind Cafés and Cafeterias") == []  # inside other words
+    assert find_term("limited time", "a LIMITED   time deal") == ["limited   time"]
+    assert _gates("Insulated Steel Bottle by Northwind: CHEAP") == ["banned_term"]
+    assert _gates("Insulated Steel Bottle by Northwind, cheaper") == []
+
+
+def test_required_terms_must_appear():
+    assert _gates("Insulated Steel Bottle, cold all day") == ["required_term"]
+    assert _gates("Insulated Steel Bottle by NORTHWIND") == []
+
+
+def test_style_rules_emoji_exclamations_title_case():
+    assert _gates("Insulated Steel Bottle by Northwind 🧊") == ["emoji"]
+    assert _gates("Insulated Steel Bottle by Northwind!") == []
+    assert _gates("Insulated Steel Bottle by Northwind!!") == ["exclamation"]
+    assert _gates("Insulated Steel Bottle by Northwind", channel=HEADLINE) == ["length"]
+    short = ProductFacts(sku="s", title="Trail Bottle", short_names=("Trail Bottle",))
+    assert _gates("Northwind Trail Bottle", HEADLINE, short) == []
+    assert _gates("Northwind trail bottle", HEADLINE, short) == ["title_case"]
+    assert _gates("The Trail Bottle of Northwind", HEADLINE, short) == []  # minor word "of"
+    assert _gates("Northwind trail bottle", SUBJECT, short, BrandRules()) == []
+    assert is_title_case("山のテント Is Here")  # scripts without case pass
+
+
+def test_claim_words_need_the_product_data_or_the_brand_kit():
+    assert _gates("Insulated Steel Bottle by Northwind, free shipping") == []
+    assert _gates("Insulated Steel Bottle by Northwind, free gift") == ["claim"]
+    assert _gates(
+        "Insulated Steel Bottle by Northwind, free shipping",
+        brand=BrandRules(required_terms=("Northwind",)),
+    ) == ["claim"]
+    bpa = replace(BOTTLE, description="BPA-free steel. Keeps drinks cold for 24 hours.")
+    assert _gates("BPA-free Insulated Steel Bottle by Northwind", product=bpa) == []
+    assert _gates("Insulated Steel Bottle by Northwind: free returns", product=bpa) == ["claim"]
+    assert _gates("The #1 Insulated Steel Bottle by Northwind") == ["fact", "claim"]
+
+
+def test_facts_with_units_and_prices_are_checked():
+    assert _gates("Insulated Steel Bottle by Northwind, $34.95") == []
+    assert _gates("Insulated Steel Bottle by Northwind, €34.95") == ["fact"]
+    assert _gates("Insulated Steel Bottle by Northwind holds 750 l") == ["fact"]
+
+
+def test_the_product_name_is_required_where_the_channel_says():
+    assert HEADLINE.requires_name and SUBJECT.requires_name
+    assert CHANNELS["product_description"].requires_name
+    assert not CHANNELS["sms"].requires_name
+    assert BOTTLE.names() == ("Insulated Steel Bottle 750 ml", "Insulated Steel Bottle")
+    assert _gates("Steel bottle by Northwind, cold all day") == ["product_name"]
+    nicknamed = replace(BOTTLE, short_names=("The Icebox",))
+    assert _gates("The Icebox by Northwind: Steel, Cold", product=nicknamed) == []
+    assert _gates("Steel bottle by Northwind", CHANNELS["sms"], BOTTLE) == []
+
+
+# --- dedupe ----------------------------------------------------------------------------------
+
+
+def test_near_duplicates_by_normalised_text_and_similarity():
+    first = "Insulated Steel Bottle: cold all day"
+    assert near_duplicate("insulated steel bottle — COLD all day!", [first]) == first
+    assert near_duplicate("Insulated Steel Bottle: cold all day long", [first]) == first
+    assert near_duplicate("Hot coffee at the summit with Insulated Steel Bottle", [first]) is None
+    assert normalised("Ｃｏｌｄ  ALL day!") == "cold all day"
+
+
+class ScriptedGenerator:
+    """Answers every prompt with the next scripted text (score given by the script)."""
+
+    name, version, model_sha256, provider = "scripted", "1", "0" * 64, "CPUExecutionProvider"
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.calls = 0
+
+    def chat_prompt(self, messages):
+        return messages[-1]["content"]
+
+    def generate(self, prompts, params):
+        out = []
+        for _ in prompts:
+            text, logprob = self.script[self.calls % len(self.script)]
+            self.calls += 1
+            out.append(
+                Generation(
+                    text=text,
+                    token_ids=[1] * 4,
+                    finish_reason="stop",
+                    logprob_sum=logprob,
+                    prompt_tokens=10,
+                )
+            )
+        return out
+
+
+def _subject_slots(n, delivered=()):
+    return [
+        CopySlot(
+            key=i,
+            product=BOTTLE,
+            channel="email_subject",
+            tone="neutral",
+            sampling=SamplingParams(seed=i),
+            candidates=3,
+            delivered=delivered,
+        )
+        for i in range(n)
+    ]
+
+
+def test_variants_of_one_slot_group_never_repeat_each_other():
+    best, again, other = (
+        "Insulated Steel Bottle: cold all day",
+        "Insulated Steel Bottle - COLD ALL DAY",
+        "Insulated Steel Bottle for the summit",
+    )
+    generator = ScriptedGenerator([(best, -1.0), (again, -2.0), (other, -3.0)])
+    outcomes = write_copy(generator, _subject_slots(2), max_rounds=1)
+    assert [o.text for o in outcomes] == [best, other]
+    assert outcomes[1].meta["gate_failures"] == {"duplicate": 2}
+    assert "duplicate" not in outcomes[0].meta["gate_failures"]
+
+
+def test_a_duplicate_of_delivered_copy_fails_the_slot_with_its_gate():
+    text = "Insulated Steel Bottle: cold all day"
+    generator = ScriptedGenerator([(text, -1.0)])
+    [outcome] = write_copy(generator, _subject_slots(1, delivered=(text,)), max_rounds=2)
+    assert outcome.text is None
+    assert outcome.meta["candidates_sampled"] == 6  # two rounds of three
+    assert outcome.error.startswith("no candidate passed") and "duplicate ×6" in outcome.error
+
+
+def test_brand_rules_reach_the_prompt_and_the_gates():
+    slot = replace(_subject_slots(1)[0], channel="meta_headline", brand=KIT)
+    system = build_messages(slot)[0]["content"]
+    assert "Northwind" in system and "Never use the words: Café" in system
+    assert "No emoji." in system and "Title Case" in system
+    generator = ScriptedGenerator([("Insulated Steel Bottle: cheap and cold 🧊", -1.0)])
+    [outcome] = write_copy(generator, [slot], max_rounds=1)
+    assert outcome.text is None
+    assert outcome.meta["gate_failures"] == {
+        "banned_term": 3,
+        "required_term": 3,
+        "emoji": 3,
+        "title_case": 3,
+    }
