@@ -505,8 +505,17 @@ def _csv_safe(value: Any) -> Any:
 def retry(
     campaign_id: Annotated[int, typer.Argument()],
     failed: Annotated[bool, typer.Option(help="Also re-run the jobs that failed.")] = False,
+    lost_after: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds after which a running job counts as lost and is sent again (default: "
+            "the broker visibility timeout). Jobs of a dead worker process on this machine "
+            "count as lost at once."
+        ),
+    ] = None,
 ) -> None:
-    """Send a campaign's unfinished jobs to the queue again (after a broker loss, say)."""
+    """Send a campaign's unfinished jobs to the queue again (after a broker loss or a killed
+    worker, say)."""
     from tasks.app import create_app
     from tasks.campaigns import resend
 
@@ -518,8 +527,22 @@ def retry(
         sessions=_sessions(settings),
         app=create_app(settings),
         failed=failed,
+        lost_after=lost_after,
     )
-    console.print(f"campaign {campaign_id}: sent {result.jobs} jobs in {result.messages} messages")
+    console.print(
+        f"campaign {campaign_id}: sent {result.jobs} jobs in {result.messages} messages"
+        + _lost_note(result)
+    )
+
+
+def _lost_note(result: Any) -> str:
+    notes = []
+    if result.requeued:
+        notes.append(f"{result.requeued} running jobs had lost their worker and were requeued")
+        # ... their messages may be gone with it; a second message for a job is skipped.
+    if result.given_up:
+        notes.append(f"{result.given_up} failed after too many lost deliveries")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 # --------------------------------------------------------------------------- end to end
@@ -530,10 +553,20 @@ def retry(
 def run(
     campaign_file: Annotated[Path, typer.Argument(help="Campaign YAML or JSON.")],
     concurrency: Annotated[int, typer.Option("-c", "--concurrency")] = 1,
-    allow_duplicate: Annotated[bool, typer.Option()] = True,
+    allow_duplicate: Annotated[
+        bool,
+        typer.Option(
+            help="Start a new campaign even if this file+catalog ran before (default: resume "
+            "the unfinished one, or show the finished one)."
+        ),
+    ] = False,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
 ) -> None:
-    """Set up, enqueue a campaign, run a real Celery worker for it, and show progress."""
+    """Set up, enqueue a campaign, run a real Celery worker for it, and show progress.
+
+    Running the same file again after an interruption resumes that campaign: no second campaign,
+    no second asset for any slot, only the unfinished jobs are sent.
+    """
     settings = _settings()
     _run(
         settings,
@@ -565,8 +598,12 @@ def _run(
         _build_model(settings, model)
     _upgrade(settings)
     started = time.monotonic()
-    result = _enqueue(settings, path, allow_duplicate)
-    console.print(f"campaign [bold]{result.campaign_id}[/]: {result.jobs} jobs enqueued")
+    result = None if allow_duplicate else _resume(settings, loaded)
+    if result is None:
+        result = _enqueue(settings, path, allow_duplicate)
+        console.print(f"campaign [bold]{result.campaign_id}[/]: {result.jobs} jobs enqueued")
+    elif result.jobs == 0:  # finished before; _resume showed it
+        return
     log_path = settings.data_dir / "logs" / f"worker-campaign-{result.campaign_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = _worker_argv(
@@ -603,6 +640,37 @@ def _run(
     if summary.status == "failed":
         err.print("[bold red]nothing could be delivered:[/] every job failed (reasons above)")
         raise typer.Exit(1)
+
+
+def _resume(settings: Settings, loaded: Any) -> Any:
+    """Continue the campaign an earlier `run` of the same file and catalog left unfinished.
+
+    Returns None when there is none (enqueue a new one); a finished one is shown, not redone.
+    """
+    from tasks.app import create_app
+    from tasks.campaigns import Enqueued, find_campaign, resend
+
+    sessions = _sessions(settings)
+    existing = find_campaign(sessions, loaded.content_sha256)
+    if existing is None:
+        return None
+    if existing.finished_at is not None:
+        console.print(
+            f"campaign [bold]{existing.id}[/] was already run from this file and catalog and "
+            f"finished ({existing.status}); showing it. Pass --allow-duplicate to produce "
+            "everything again."
+        )
+        summary = _summary(sessions, existing.id)
+        _print_summary(summary)
+        if summary.status == "failed":
+            raise typer.Exit(1)
+        return Enqueued(existing.id, jobs=0, messages=0)
+    result = resend(existing.id, settings=settings, sessions=sessions, app=create_app(settings))
+    console.print(
+        f"resuming campaign [bold]{existing.id}[/] (an earlier run of this file did not "
+        f"finish): {result.jobs} jobs left, sent again{_lost_note(result)}"
+    )
+    return result
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

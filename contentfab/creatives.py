@@ -8,6 +8,10 @@
         style: studio          # generated only: studio, soft, waves, marble, bold
         palette: ["#1c3454", "#ebe2d2", "#d66340"]
         image: backdrop.jpg    # mode image only, relative to the campaign file
+        prompt: "soft pastel studio backdrop for {title}"  # mode text_to_image only
+        pipeline: sd-turbo-onnx   # text_to_image: a folder (relative to the campaign file)
+                                  # or a model-store name; default: settings
+        steps: 1                  # text_to_image: 1-4 Turbo sampling steps
       headline_from_channel: search_headline       # the product's copy of this channel, if any
       price: true
       output: png              # png | jpeg | webp
@@ -59,12 +63,15 @@ class _Section(BaseModel):
 
 
 class BackgroundRequest(_Section):
-    mode: Literal["generated", "flat", "gradient", "image"] = "generated"
+    mode: Literal["generated", "flat", "gradient", "image", "text_to_image"] = "generated"
     style: Literal["studio", "soft", "waves", "marble", "bold"] = "studio"
     palette: Annotated[
         list[Annotated[str, AfterValidator(_colour)]], Field(min_length=1, max_length=4)
     ] = DEFAULT_PALETTE
     image: Path | None = None
+    prompt: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    pipeline: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    steps: int = Field(default=1, ge=1, le=4, strict=True)
 
 
 class ImageRequest(_Section):
@@ -105,4 +112,17 @@ def check_files(request: ImageRequest, base: Path, file: str, row: int | None) -
             problems.append(Problem(file, field, f"{str(path)[:80]!r}: no such file", row))
     if request.background.mode == "image" and request.background.image is None:
         problems.append(Problem(file, "images.background.image", "required for mode 'image'", row))
+    if request.background.mode == "text_to_image" and request.background.prompt is None:
+        problems.append(
+            Problem(file, "images.background.prompt", "required for mode 'text_to_image'", row)
+        )
     return problems
+
+
+def pipeline_reference(request: ImageRequest, base: Path) -> str | None:
+    """The campaign's text-to-image pipeline: an absolute folder, a store name, or None."""
+    named = request.background.pipeline
+    if named is None:
+        return None
+    folder = (base / named).resolve()
+    return str(folder) if folder.is_dir() else named

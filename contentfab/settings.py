@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     )
     intra_op_threads: int = Field(default=0, ge=0, description="0 lets ONNX Runtime decide.")
     copy_model: str = Field(default="smollm2-135m-instruct", description="Default copy model.")
+    text_to_image_pipeline: str | None = Field(
+        default=None,
+        description="Text-to-image pipeline for image backgrounds of mode text_to_image when "
+        "the campaign names none: a folder in the SD-Turbo ONNX layout (your own optimum "
+        "export) or a model-store name.",
+    )
 
     # Queueing
     chunk_size: int = Field(default=8, ge=1, le=512, description="Job IDs per task message.")
@@ -69,6 +75,13 @@ class Settings(BaseSettings):
         "marked failed instead of redelivered again.",
     )
     worker_concurrency: int = Field(default=1, ge=1)
+    broker_visibility_timeout: int | None = Field(
+        default=None,
+        ge=2,
+        description="Redis: seconds after which a message whose worker died unacked is handed "
+        "out again (default: task_time_limit + 60). A value below the longest task makes a "
+        "healthy slow task run twice; fault tests set it low.",
+    )
 
     # Review API and gallery (`contentfab serve`)
     api_key: str | None = Field(
@@ -99,6 +112,8 @@ class Settings(BaseSettings):
         A worker holds at most one unacked message per process (prefetch 1, late acks) and the
         hard time limit ends every task, so the limit plus a minute of slack is enough.
         """
+        if self.broker_visibility_timeout is not None:
+            return self.broker_visibility_timeout
         return self.task_time_limit + 60
 
     def to_env(self) -> dict[str, str]:

@@ -6,8 +6,9 @@ database is the source of truth and survives broker restarts and redeliveries.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, case, exists, func, insert, select, update
@@ -235,6 +236,52 @@ def reopen_failed_jobs(session: Session, campaign_id: int) -> list[int]:
             .values(status=CampaignStatus.RUNNING, finished_at=None)
         )
     return ids
+
+
+def requeue_lost_jobs(
+    session: Session,
+    campaign_id: int,
+    *,
+    started_before: datetime,
+    worker_is_dead: Callable[[str | None], bool],
+    max_deliveries: int,
+) -> Claim:
+    """Put back to queued the running jobs whose delivery is lost; returns them as ``ready``.
+
+    A job is lost when its worker is known to be dead (``worker_is_dead``) or when it started
+    before ``started_before`` (a staleness bound: longer ago than any task may run). Each counts
+    as a lost delivery, like a redelivery found by :func:`claim_jobs`, so a job that kills every
+    worker still ends failed with the reason rather than being resent forever.
+    """
+    running = session.scalars(
+        select(Job)
+        .where(Job.campaign_id == campaign_id, Job.status == JobStatus.RUNNING)
+        .order_by(Job.id)
+        .with_for_update()
+    )
+    requeued: list[Job] = []
+    given_up: list[Job] = []
+    now = utcnow()
+    for job in running:
+        started = job.started_at
+        if started is not None and started.tzinfo is None:  # SQLite keeps no time zone
+            started = started.replace(tzinfo=UTC)
+        if not (worker_is_dead(job.worker) or started is None or started < started_before):
+            continue
+        job.deliveries += 1
+        if job.deliveries >= max_deliveries:
+            job.status = JobStatus.FAILED
+            job.finished_at = now
+            job.last_error = (
+                f"gave up after {job.deliveries} lost deliveries: the worker running this job "
+                f"died or lost its database each time (last worker: {job.worker})"
+            )
+            given_up.append(job)
+        else:
+            job.status = JobStatus.QUEUED
+            requeued.append(job)
+    session.flush()
+    return Claim(ready=requeued, given_up=given_up, already_finished=0)
 
 
 def count_jobs(session: Session, campaign_id: int) -> dict[str, int]:

@@ -136,8 +136,14 @@ def build_model(
         if quantize not in (None, FP32):
             raise ExportError(f"{name} is a background generator; only fp32 is exported")
         return build_cppn(store, force=force)
+    from exporters.text_to_image import TINY_SD_NAME, build_tiny_sd
+
+    if name == TINY_SD_NAME:
+        if quantize not in (None, FP32):
+            raise ExportError(f"{name} is a test text-to-image pipeline; only fp32 is exported")
+        return build_tiny_sd(store, force=force)
     if name not in NAMED_MODELS:
-        known = sorted([*NAMED_MODELS, *EMBEDDING_MODELS, CPPN_NAME])
+        known = sorted([*NAMED_MODELS, *EMBEDDING_MODELS, CPPN_NAME, TINY_SD_NAME])
         raise NotFoundError(
             f"no model named '{name}'; known models: {', '.join(known)} "
             "(or export a local checkpoint with build_from_hf)"

@@ -22,7 +22,14 @@ def _transport_options(settings: Settings) -> dict[str, Any]:
     if settings.broker_url.startswith(("redis://", "rediss://", "sentinel://")):
         # Redis redelivers an unacked message after visibility_timeout; it must outlast the
         # longest task or a healthy slow task would run twice.
-        return {"visibility_timeout": settings.visibility_timeout}
+        # Workers look for such messages every unacked_restore_interval seconds (kombu's default
+        # sweep is every 100 s: 10 s x throttle 10).
+        timeout = settings.visibility_timeout
+        return {
+            "visibility_timeout": timeout,
+            "unacked_restore_interval": max(1, min(10, timeout // 4)),
+            "unacked_restore_throttle": 1,
+        }
     # kombu's SQLAlchemy transport passes these options to create_engine(): keep them empty.
     return {}
 

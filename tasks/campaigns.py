@@ -7,8 +7,12 @@ and they carry job IDs only — never product data or images.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 from celery import Celery
 from kombu.exceptions import KombuError
@@ -20,7 +24,7 @@ from contentfab.campaign import LoadedCampaign
 from contentfab.errors import BrokerUnavailable, InputError, NotFoundError
 from contentfab.settings import Settings
 from db import jobs as job_rows
-from db.models import Campaign, ContentKind, Job, JobStatus, Product
+from db.models import Campaign, ContentKind, Job, JobStatus, Product, utcnow
 from db.session import transaction
 from tasks.app import COPY_TASK, IMAGES_TASK, RECS_TASK
 
@@ -48,6 +52,8 @@ class Enqueued:
     campaign_id: int
     jobs: int
     messages: int
+    requeued: int = 0  # running jobs whose delivery was lost, put back to queued
+    given_up: int = 0  # ... or failed, having lost max_deliveries deliveries
 
 
 def variant_seed(sku: str, channel: str, tone: str, variant: int) -> int:
@@ -220,6 +226,41 @@ def enqueue(
     return Enqueued(campaign_id, sum(len(ids) for _, ids in chunks), messages)
 
 
+def worker_is_dead(worker: str | None) -> bool:
+    """Whether the worker process named ``host:pid`` (a job's ``worker``) is known to be gone.
+
+    Only a process on this machine can be checked; one elsewhere counts as alive, so its jobs
+    are recovered by the staleness bound alone.
+    """
+    host, _, pid_text = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        stat = Path(f"/proc/{pid_text}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    except OSError:  # no /proc here: ask the kernel instead
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]  # a zombie runs nothing
+
+
+def find_campaign(sessions: sessionmaker[Session], content_sha256: str) -> Campaign | None:
+    """The latest campaign stored from the same campaign file and catalog, if any."""
+    with sessions() as session:
+        return session.scalar(
+            select(Campaign)
+            .where(Campaign.content_sha256 == content_sha256)
+            .order_by(Campaign.id.desc())
+            .limit(1)
+        )
+
+
 def resend(
     campaign_id: int,
     *,
@@ -227,15 +268,41 @@ def resend(
     sessions: sessionmaker[Session],
     app: Celery,
     failed: bool = False,
+    lost_after: float | None = None,
 ) -> Enqueued:
-    """Send messages for the campaign's queued jobs again (and its failed ones, if asked)."""
+    """Send messages for the campaign's unfinished jobs again (and its failed ones, if asked).
+
+    Running jobs whose delivery is lost are put back to queued first: those of a dead worker
+    process on this machine, and any that started more than ``lost_after`` seconds ago
+    (default: the broker's visibility timeout, longer than any task may run). Their messages
+    may be gone for good — kombu's SQLAlchemy transport drops a message its consumer took and
+    never acked, and Redis hands it out again only after the visibility timeout. A job whose
+    message does still exist gets a second one; whichever arrives later finds it finished and
+    skips it.
+    """
+    bound = settings.visibility_timeout if lost_after is None else lost_after
     with transaction(sessions) as session:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             raise NotFoundError(f"there is no campaign {campaign_id}")
+        lost = job_rows.requeue_lost_jobs(
+            session,
+            campaign_id,
+            started_before=utcnow() - timedelta(seconds=bound),
+            worker_is_dead=worker_is_dead,
+            max_deliveries=settings.max_deliveries,
+        )
         if failed:
             job_rows.reopen_failed_jobs(session, campaign_id)
         chunks = queued_chunks(session, campaign_id, settings.chunk_size, settings.recs_chunk_size)
+        if not chunks:
+            job_rows.finish_campaign_if_done(session, campaign_id)
         name = campaign.name
-    messages = send_chunks(app, campaign_id, name, chunks)
-    return Enqueued(campaign_id, sum(len(ids) for _, ids in chunks), messages)
+    messages = send_chunks(app, campaign_id, name, chunks) if chunks else 0
+    return Enqueued(
+        campaign_id,
+        sum(len(ids) for _, ids in chunks),
+        messages,
+        requeued=len(lost.ready),
+        given_up=len(lost.given_up),
+    )

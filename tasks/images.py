@@ -47,8 +47,13 @@ def store_image_jobs(
     def resolved(path: Path | None) -> str | None:
         return None if path is None else str((base / path).resolve())
 
+    from contentfab.creatives import pipeline_reference
+
     shared = {
         "background": request.background.mode,
+        "prompt": request.background.prompt,
+        "pipeline": pipeline_reference(request, base),
+        "steps": request.background.steps,
         "style": request.background.style,
         "palette": list(request.background.palette),
         "background_image": resolved(request.background.image),
@@ -113,7 +118,26 @@ def _headline(session: Session, job: Job, channel: str | None) -> str | None:
     return text
 
 
-def _creative_job(job: Job, spec: dict[str, Any], headline: str | None) -> Any:
+def pipeline_folder(reference: str | None, settings: Any) -> Path | None:
+    """A campaign's pipeline reference (folder or store name; None: the settings') as a folder."""
+    from exporters.store import ModelStore
+
+    reference = reference or settings.text_to_image_pipeline
+    if reference is None:
+        return None
+    folder = Path(reference).expanduser()
+    if folder.is_absolute() or folder.is_dir():
+        return folder
+    return ModelStore(settings.model_store).model_dir(reference)
+
+
+def _prompt(template: str | None, product: Product) -> str | None:
+    if template is None:
+        return None
+    return template.replace("{title}", product.title).replace("{category}", product.category or "")
+
+
+def _creative_job(job: Job, spec: dict[str, Any], headline: str | None, settings: Any) -> Any:
     from workers.images.background import parse_colour
     from workers.images.compose import CreativeText, format_price
     from workers.images.creative import CreativeJob
@@ -135,6 +159,13 @@ def _creative_job(job: Job, spec: dict[str, Any], headline: str | None) -> Any:
         seed=params["seed"],
         background=params["background"],
         style=params["style"],
+        prompt=_prompt(params.get("prompt"), product),
+        pipeline=(
+            pipeline_folder(params.get("pipeline"), settings)
+            if params["background"] == "text_to_image"
+            else None
+        ),
+        steps=params.get("steps", 1),
         photo=None if product.image_path is None else Path(product.image_path),
         background_image=_path(params["background_image"]),
         matte_model=_path(params["matte_model"]),
@@ -153,7 +184,9 @@ def generate_images(self: Task, campaign_id: int, job_ids: list[int]) -> dict[st
         settings, res, claim, session = chunk.settings, chunk.resources, chunk.claim, chunk.session
         spec = chunk.spec
         items = [
-            _creative_job(job, spec, _headline(session, job, job.params["headline_from_channel"]))
+            _creative_job(
+                job, spec, _headline(session, job, job.params["headline_from_channel"]), settings
+            )
             for job in claim.ready
         ]
         generators = {

@@ -124,3 +124,37 @@ def test_bad_image_sections_are_refused_with_their_fields(tmp_path):
     assert result.exit_code == 2, result.output
     assert "images.formats.1" in result.output and "unknown format 'huge'" in result.output
     assert "images.headline_from_channel" in result.output
+
+
+def test_text_to_image_backgrounds_through_a_worker(tmp_path, cppn_store):
+    """A text-to-image campaign on the tiny SD-Turbo-layout pipeline, by store name."""
+    build_model("tiny-sd-turbo", cppn_store)
+    campaign = write_image_campaign(tmp_path)
+    campaign.write_text(
+        campaign.read_text()
+        .replace("[square, '9:16']", "['1.91:1']")
+        .replace("variants: 2", "variants: 1")
+        .replace(
+            "{mode: generated, style: soft,",
+            "{mode: text_to_image, prompt: 'calm backdrop for {title}', pipeline: tiny-sd-turbo,"
+            " steps: 2,",
+        )
+    )
+    db_url = f"sqlite:///{tmp_path / 'data' / 'contentfab.db'}"
+    broker = f"sqla+sqlite:///{tmp_path / 'data' / 'broker.db'}"
+    env = environment(tmp_path, cppn_store.root, db_url, broker)
+    result = runner.invoke(app, ["run", str(campaign), "--timeout", "240"], env=env)
+    assert result.exit_code == 0, result.output
+
+    sessions = configure(db_url)
+    with sessions() as session:
+        assets = session.scalars(select(Asset)).all()
+        assert len(assets) == 3, [j.last_error for j in session.scalars(select(Job))]
+        for asset in assets:
+            generator = asset.meta["generator"]
+            assert generator["name"] == "tiny-sd-turbo" and generator["steps"] == 2
+            assert generator["prompt"] == f"calm backdrop for {asset.product.title}"
+            assert asset.meta["background"]["mode"] == "text_to_image"
+            path = Path(url2pathname(urlparse(asset.uri).path))
+            assert Image.open(path).size == (1200, 628)
+    sessions.kw["bind"].dispose()

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from workers import runtime
 from workers.images import background as bg
 from workers.images.compose import CreativeText, Cutout, compose, encode
 from workers.images.formats import Format
@@ -32,8 +33,11 @@ class CreativeJob:
     text: CreativeText
     palette: list[bg.RGB]
     seed: int
-    background: str  # generated | flat | gradient | image
+    background: str  # generated | flat | gradient | image | text_to_image
     style: str = "studio"
+    prompt: str | None = None  # text_to_image only
+    pipeline: Path | None = None  # text_to_image only: the pipeline folder
+    steps: int = 1
     photo: Path | None = None
     background_image: Path | None = None
     matte_model: Path | None = None
@@ -98,6 +102,8 @@ def make_creatives(
             ]
             for job, image in zip(generated, generator.render(requests), strict=True):
                 backgrounds[job.key] = image
+    drawn_by: dict[int, dict[str, Any]] = {}  # text_to_image jobs: which pipeline drew them
+    outcomes.update(_text_to_image(jobs, backgrounds, drawn_by, providers))
     background_seconds = time.perf_counter() - started
 
     for job in jobs:
@@ -105,6 +111,8 @@ def make_creatives(
             continue
         try:
             outcomes[job.key] = _one(job, backgrounds, cutouts, mattes, generator)
+            if job.key in drawn_by:
+                outcomes[job.key].meta["generator"] = drawn_by[job.key]
         except Exception as error:  # one job's failure is recorded on that job
             outcomes[job.key] = CreativeOutcome(job.key, None, f"{type(error).__name__}: {error}")
             continue
@@ -118,6 +126,49 @@ def make_creatives(
     return [outcomes[job.key] for job in jobs]
 
 
+def _text_to_image(
+    jobs: Sequence[CreativeJob],
+    backgrounds: dict[int, Image.Image],
+    drawn_by: dict[int, dict[str, Any]],
+    providers: list[str] | None,
+) -> dict[int, CreativeOutcome]:
+    """Backgrounds from text-to-image pipelines, one batch per pipeline, size and step count."""
+    from workers.images.text_to_image import TextToImagePipeline
+
+    failed: dict[int, CreativeOutcome] = {}
+    groups: dict[tuple[Path, int, int, int], list[CreativeJob]] = {}
+    for job in jobs:
+        if job.background != "text_to_image":
+            continue
+        if job.pipeline is None or not job.prompt:
+            failed[job.key] = CreativeOutcome(job.key, None, "no text-to-image pipeline or prompt")
+            continue
+        key = (job.pipeline, job.fmt.width, job.fmt.height, job.steps)
+        groups.setdefault(key, []).append(job)
+    for (folder, width, height, steps), group in groups.items():
+        try:
+            pipeline = TextToImagePipeline.load(folder, providers or [runtime.CPU])
+            images = pipeline.generate(
+                [job.prompt or "" for job in group],
+                [job.seed for job in group],
+                (width, height),
+                steps=steps,
+            )
+        except Exception as error:  # a bad pipeline fails its jobs, not the chunk
+            for job in group:
+                failed[job.key] = CreativeOutcome(job.key, None, f"text-to-image: {error}")
+            continue
+        for job, image in zip(group, images, strict=True):
+            backgrounds[job.key] = image
+            drawn_by[job.key] = {
+                **pipeline.model_info,
+                "provider": pipeline.provider,
+                "prompt": job.prompt,
+                "steps": job.steps,
+            }
+    return failed
+
+
 def _one(
     job: CreativeJob,
     backgrounds: dict[int, Image.Image],
@@ -126,7 +177,7 @@ def _one(
     generator: bg.BackgroundGenerator | None,
 ) -> CreativeOutcome:
     size = (job.fmt.width, job.fmt.height)
-    if job.background == "generated":
+    if job.background in ("generated", "text_to_image"):
         backdrop = backgrounds[job.key]
     elif job.background == "image" and job.background_image is not None:
         backdrop = bg.from_image(size, job.background_image)
