@@ -192,12 +192,13 @@ def _parity_text(parity: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- campaigns
 
 
-def _enqueue(settings: Settings, path: Path, allow_duplicate: bool) -> Any:
+def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any = None) -> Any:
     from contentfab.campaign import load_campaign
     from tasks.app import create_app
     from tasks.campaigns import enqueue
 
-    loaded = load_campaign(path)
+    if loaded is None:  # `run` has loaded it already: a large interactions file takes seconds
+        loaded = load_campaign(path)
     _check_models(settings, loaded)
     _upgrade(settings)
     return enqueue(
@@ -617,7 +618,7 @@ def _run(
     started = time.monotonic()
     result = None if allow_duplicate else _resume(settings, loaded)
     if result is None:
-        result = _enqueue(settings, path, allow_duplicate)
+        result = _enqueue(settings, path, allow_duplicate, loaded)
         console.print(f"campaign [bold]{result.campaign_id}[/]: {result.jobs} jobs enqueued")
     elif result.jobs == 0:  # finished before; _resume showed it
         return

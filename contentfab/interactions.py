@@ -97,7 +97,8 @@ def load_interactions(
                 Problem(file, "(size)", f"more than {MAX_INTERACTIONS:,} interactions", row)
             )
             break
-        _check_row(raw, row, file, skus, log, problems)
+        if not _append_valid_row(raw, skus, log):
+            _check_row(raw, row, file, skus, log, problems)
         if len(problems) - before >= MAX_PROBLEMS:
             break
     if not len(log) and len(problems) == before:
@@ -131,6 +132,42 @@ def check_subjects(
                 row,
             )
         )
+
+
+_EVENT_SET = frozenset(EVENTS)
+
+
+def _append_valid_row(raw: dict[str, object], skus: set[str], log: InteractionLog) -> bool:
+    """The common case in a few operations: append a row that is plainly valid and say so.
+
+    Anything else (an ISO time, a number id, a bad cell) returns False without appending, and
+    :func:`_check_row` decides and explains. Accepts exactly what ``_check_row`` accepts.
+    """
+    user, sku, event = raw.get("user_id"), raw.get("product_id"), raw.get("event")
+    if type(user) is not str or type(sku) is not str or type(event) is not str:
+        return False
+    user, sku, event = user.strip(), sku.strip(), event.strip().lower()
+    if not user or len(user) > 200 or not user.isprintable():
+        return False
+    if sku not in skus or event not in _EVENT_SET:
+        return False
+    stamp, weight_cell = raw.get("timestamp"), raw.get("weight")
+    if type(stamp) not in (str, int, float):
+        return False
+    try:
+        seconds = float(stamp)  # type: ignore[arg-type]
+        weight = 1.0 if weight_cell is None or weight_cell == "" else float(weight_cell)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    # NaN fails both comparisons; infinities fail the bounds.
+    if type(weight_cell) is bool or not (0 <= seconds < 1e11 and 0 < weight <= MAX_WEIGHT):
+        return False
+    log.users.append(user)
+    log.skus.append(sku)
+    log.events.append(event)
+    log.timestamps.append(seconds)
+    log.weights.append(weight)
+    return True
 
 
 def _check_row(

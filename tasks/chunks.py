@@ -7,10 +7,10 @@ another, so an outage between the two only costs a retry.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from celery import Task
 from celery.utils.log import get_task_logger
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from contentfab.errors import DatabaseUnavailable, TransientError
 from contentfab.settings import Settings
 from db import jobs
+from db.bulk import RowClaim, claim_rows
 from db.models import Campaign
 from db.session import transaction
 from tasks.app import settings_of
@@ -53,23 +54,41 @@ def database() -> Iterator[None]:
         raise
 
 
+ClaimT = TypeVar("ClaimT", jobs.Claim, RowClaim)
+
+
 @dataclass
-class Chunk:
+class Chunk(Generic[ClaimT]):
     settings: Settings
     resources: WorkerResources
     session: Session
-    claim: jobs.Claim
+    claim: ClaimT
     spec: dict[str, Any]  # the campaign file as stored
 
 
-@contextmanager
-def claimed_chunk(task: Task, campaign_id: int, job_ids: list[int]) -> Iterator[Chunk]:
+def claimed_chunk(
+    task: Task, campaign_id: int, job_ids: list[int]
+) -> AbstractContextManager[Chunk[jobs.Claim]]:
     """Claim the chunk's unfinished jobs; the block reads what it needs from the session."""
+    return _claimed(task, campaign_id, job_ids, jobs.claim_jobs)
+
+
+def claimed_rows(
+    task: Task, campaign_id: int, job_ids: list[int]
+) -> AbstractContextManager[Chunk[RowClaim]]:
+    """:func:`claimed_chunk` as plain rows, for chunks of thousands of jobs (recommendations)."""
+    return _claimed(task, campaign_id, job_ids, claim_rows)
+
+
+@contextmanager
+def _claimed(
+    task: Task, campaign_id: int, job_ids: list[int], claim_with: Callable[..., ClaimT]
+) -> Iterator[Chunk[ClaimT]]:
     settings = settings_of(task.app)
     res = resources(settings)
     with database(), transaction(res.sessions) as session:
         jobs.mark_campaign_running(session, campaign_id)
-        claim = jobs.claim_jobs(
+        claim = claim_with(
             session,
             job_ids,
             worker=res.hostname,

@@ -13,19 +13,21 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import repeat
+from typing import Any, cast
 
 import numpy as np
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contentfab.campaign import LoadedCampaign
 from contentfab.errors import ModelError, TransientError
 from db import jobs
+from db.bulk import JobRow, complete_rows, copy_rows
 from db.models import (
     Campaign,
     ContentKind,
@@ -36,16 +38,16 @@ from db.models import (
 )
 from db.session import transaction
 from tasks.app import RECS_TASK
-from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, database, release
+from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_rows, database, release
 from tasks.resources import WorkerResources
 from workers.recommender import (
     Catalog,
+    HistoryIndex,
     Interactions,
     Recommendation,
     Rules,
     Subject,
     event_strength,
-    group_histories,
     popularity_prior,
     product_text,
     recommend,
@@ -60,27 +62,30 @@ _CACHED_CAMPAIGNS = 4  # catalog matrices kept per worker process (20k products:
 def store_recommendation_jobs(
     session: Session, campaign: Campaign, products: Sequence[Product], loaded: LoadedCampaign
 ) -> None:
-    """Interactions as rows, and one job per user and per segment (bulk inserts)."""
+    """Interactions as rows, and one job per user and per segment (bulk inserts).
+
+    The interactions go in through the driver (COPY on PostgreSQL, one ``executemany`` on
+    SQLite): a file has millions of rows and the ORM's bulk insert costs ~10 µs a row.
+    """
     request = loaded.spec.recommendations
     assert request is not None
     product_id = {p.sku: p.id for p in products}
     log = loaded.interactions
     if log is not None:
-        rows = [
-            {
-                "campaign_id": campaign.id,
-                "user_id": user,
-                "product_id": product_id[sku],
-                "event": event,
-                "occurred_at": ts,
-                "weight": weight,
-            }
-            for user, sku, event, ts, weight in zip(
-                log.users, log.skus, log.events, log.timestamps, log.weights, strict=True
-            )
-        ]
-        for start in range(0, len(rows), _INSERT_BATCH):
-            session.execute(insert(Interaction), rows[start : start + _INSERT_BATCH])
+        session.flush()
+        copy_rows(
+            session,
+            cast(Table, Interaction.__table__),
+            ("campaign_id", "user_id", "product_id", "event", "occurred_at", "weight"),
+            zip(
+                repeat(campaign.id),
+                log.users,
+                map(product_id.__getitem__, log.skus),
+                log.events,
+                log.timestamps,
+                log.weights,
+            ),
+        )
     job_rows: list[dict[str, Any]] = []
 
     def job(channel: str, subject: str, params: dict[str, Any]) -> None:
@@ -103,8 +108,9 @@ def store_recommendation_jobs(
     elif request.users != "none":
         for entry in request.users:
             job("user", entry.id, {"segment": entry.segment} if entry.segment else {})
+    # Core, not ORM: no identity map or unit of work for 100,000 rows nobody reads back here.
     for start in range(0, len(job_rows), _INSERT_BATCH):
-        session.execute(insert(Job), job_rows[start : start + _INSERT_BATCH])
+        session.connection().execute(insert(Job), job_rows[start : start + _INSERT_BATCH])
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ class CampaignCatalog:
     model: dict[str, Any]  # provenance of the embedding model
     device: str
     segment_vectors: dict[str, np.ndarray]
+    histories: HistoryIndex  # every user's interactions, read once per worker and campaign
 
 
 def rules_from(request: dict[str, Any]) -> Rules:
@@ -135,56 +142,57 @@ def rules_from(request: dict[str, Any]) -> Rules:
 
 @shared_task(name=RECS_TASK, **CHUNK_TASK_OPTIONS)
 def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
-    with claimed_chunk(self, campaign_id, job_ids) as chunk:
+    with claimed_rows(self, campaign_id, job_ids) as chunk:
         settings, res, claim = chunk.settings, chunk.resources, chunk.claim
         request: dict[str, Any] = chunk.spec.get("recommendations") or {}
-        slots = [(j.id, j.channel, j.subject or "", dict(j.params)) for j in claim.ready]
+    slots = claim.ready
+    by_id = {job.id: job for job in slots}
     outcomes: dict[int, tuple[Recommendation | None, str | None]] = {}
     shared: CampaignCatalog | None = None
     if slots:
         try:
             shared = _campaign_catalog(res, campaign_id, request)
-            lists = _recommend(res, shared, campaign_id, request, slots)
+            lists = _recommend(shared, request, slots)
             outcomes = {rec.key: (rec, None) for rec in lists}
         except TransientError:
-            release(res, [key for key, *_ in slots])
+            release(res, list(by_id))
             raise
         except ModelError as exc:
-            outcomes = {key: (None, str(exc)) for key, *_ in slots}
+            outcomes = {key: (None, str(exc)) for key in by_id}
         except SoftTimeLimitExceeded:
             reason = f"time limit: took over {settings.task_soft_time_limit}s"
-            outcomes = {key: (None, reason) for key, *_ in slots}
+            outcomes = {key: (None, reason) for key in by_id}
 
     params = {k: v for k, v in request.items() if k not in ("segments", "users")}
+    failed: list[tuple[int, str]] = []
+    results = []
+    for key, (rec, error) in outcomes.items():
+        if rec is None or shared is None:
+            failed.append((key, error or "unknown error"))
+            continue
+        items = [item.as_dict() for item in rec.items]
+        text = json.dumps([item["sku"] for item in items])
+        meta = {
+            "items": items,
+            "strategy": rec.strategy,
+            "short": rec.short,
+            "model": shared.model,
+            "device": shared.device,
+            "params": params,
+            "worker": res.hostname,
+            "task_id": self.request.id,
+        }
+        digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
+        results.append((by_id[key], text, digest, meta))
     with database(), transaction(res.sessions) as session:
-        by_id = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(outcomes)))}
-        failed = 0
-        results = []
-        for key, (rec, error) in outcomes.items():
-            job = by_id[key]
-            if rec is None or shared is None:
-                jobs.fail_job(session, job, error or "unknown error")
-                failed += 1
-                continue
-            items = [item.as_dict() for item in rec.items]
-            text = json.dumps([item["sku"] for item in items])
-            meta = {
-                "items": items,
-                "strategy": rec.strategy,
-                "short": rec.short,
-                "model": shared.model,
-                "device": shared.device,
-                "params": params,
-                "worker": res.hostname,
-                "task_id": self.request.id,
-            }
-            digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
-            results.append((job, text, digest, meta))
-        jobs.complete_jobs(session, results)
+        if failed:
+            for job in session.scalars(select(Job).where(Job.id.in_([k for k, _ in failed]))):
+                jobs.fail_job(session, job, dict(failed)[job.id])
+        complete_rows(session, campaign_id, ContentKind.RECOMMENDATION, results)
         jobs.finish_campaign_if_done(session, campaign_id)
     return {
         "done": len(results),
-        "failed": failed + len(claim.given_up),
+        "failed": len(failed) + len(claim.given_up),
         "skipped": claim.already_finished,
     }
 
@@ -222,19 +230,24 @@ def _campaign_catalog(
                 known[digest] = np.frombuffer(blob, dtype="<f4")
         events = session.execute(
             select(
+                Interaction.user_id,
                 Interaction.product_id,
                 Interaction.event,
                 Interaction.occurred_at,
                 Interaction.weight,
             ).where(Interaction.campaign_id == campaign_id)
-        ).all()
+        ).tuples()
+        row_of = {p.id: i for i, p in enumerate(products)}
+        inter = Interactions.from_records(
+            (user, row_of[product], event, at, weight)
+            for user, product, event, at, weight in events
+        )
         categories = [p.category for p in products]
         prices = [None if p.price is None else float(p.price) for p in products]
         in_stock = [_in_stock(p.attributes) for p in products]
     vectors, fresh = embed_with_cache(embedder, [text for *_, text, _ in facts], known)
     if fresh:
         _store_embeddings(res, embedder.model_sha256, fresh)
-    row_of = {pid: i for i, (pid, *_rest) in enumerate(facts)}
     catalog = Catalog.build(
         [sku for _, sku, *_ in facts],
         [title for _, _, title, *_ in facts],
@@ -243,12 +256,9 @@ def _campaign_catalog(
         prices=prices,
         in_stock=in_stock,
     )
-    now = max((e.occurred_at for e in events), default=0.0)
-    if events:
-        inter = Interactions.from_records(
-            ("", row_of[e.product_id], e.event, e.occurred_at, e.weight) for e in events
-        )
-        strength = event_strength(inter, now=now, half_life_days=request["half_life_days"])
+    now = float(inter.timestamps.max()) if len(inter) else 0.0
+    strength = event_strength(inter, now=now, half_life_days=request["half_life_days"])
+    if len(inter):
         catalog = catalog.with_popularity(popularity_prior(inter.items, strength, len(catalog)))
     segments = request.get("segments") or []
     segment_vectors = {}
@@ -256,7 +266,13 @@ def _campaign_catalog(
         embedded = embedder.embed([s["description"] for s in segments])
         segment_vectors = {s["name"]: embedded[i] for i, s in enumerate(segments)}
     shared = CampaignCatalog(
-        catalog, row_of, now, embedder.provenance, embedder.provider, segment_vectors
+        catalog,
+        row_of,
+        now,
+        embedder.provenance,
+        embedder.provider,
+        segment_vectors,
+        HistoryIndex.build(inter, strength),
     )
     while len(res.recs_cache) >= _CACHED_CAMPAIGNS:  # a long-lived worker serves many campaigns
         res.recs_cache.pop(next(iter(res.recs_cache)))
@@ -265,49 +281,23 @@ def _campaign_catalog(
 
 
 def _recommend(
-    res: WorkerResources,
-    shared: CampaignCatalog,
-    campaign_id: int,
-    request: dict[str, Any],
-    slots: list[tuple[int, str, str, dict[str, Any]]],
+    shared: CampaignCatalog, request: dict[str, Any], slots: list[JobRow]
 ) -> list[Recommendation]:
-    users = [subject for _, channel, subject, _ in slots if channel == "user"]
-    records: list[Any] = []
-    with database(), transaction(res.sessions) as session:
-        for start in range(0, len(users), _IN_BATCH):
-            records.extend(
-                session.execute(
-                    select(
-                        Interaction.user_id,
-                        Interaction.product_id,
-                        Interaction.event,
-                        Interaction.occurred_at,
-                        Interaction.weight,
-                    ).where(
-                        Interaction.campaign_id == campaign_id,
-                        Interaction.user_id.in_(users[start : start + _IN_BATCH]),
-                    )
-                ).all()
-            )
-    inter = Interactions.from_records(
-        (r.user_id, shared.row_of[r.product_id], r.event, r.occurred_at, r.weight) for r in records
-    )
-    strength = event_strength(inter, now=shared.now, half_life_days=request["half_life_days"])
-    histories = group_histories(inter, strength, users)
     subjects = []
-    for key, channel, name, params in slots:
-        if channel == "segment":
+    for job in slots:
+        name = job.subject or ""
+        if job.channel == "segment":
             subjects.append(
-                Subject(key, "segment", name, segment_vector=shared.segment_vectors[name])
+                Subject(job.id, "segment", name, segment_vector=shared.segment_vectors[name])
             )
         else:
-            segment = params.get("segment")
+            segment = job.params.get("segment")
             subjects.append(
                 Subject(
-                    key,
+                    job.id,
                     "user",
                     name,
-                    history=histories[name],
+                    history=shared.histories.history(name),
                     segment_vector=shared.segment_vectors.get(segment) if segment else None,
                     segment_name=segment,
                 )

@@ -207,6 +207,45 @@ def group_histories(
 
 
 @dataclass(frozen=True)
+class HistoryIndex:
+    """Every user's history in one set of arrays sorted by user: built once per campaign, then
+    any user's :class:`History` is a slice (chunks of a campaign read no interactions again).
+    """
+
+    position: Mapping[str, int]  # user id → index into bounds
+    bounds: IntArray  # (users + 1,): user i's events are rows bounds[i]:bounds[i + 1]
+    items: IntArray
+    events: IntArray
+    strength: FloatArray
+
+    @classmethod
+    def build(cls, interactions: Interactions, strength: FloatArray) -> HistoryIndex:
+        position: dict[str, int] = {}
+        codes = np.fromiter(
+            (position.setdefault(user, len(position)) for user in interactions.users),
+            dtype=np.int64,
+            count=len(interactions),
+        )
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(position) + 1)).astype(np.int64)
+        return cls(
+            position,
+            bounds,
+            interactions.items[order],
+            interactions.events[order],
+            strength[order],
+        )
+
+    def history(self, user: str) -> History:
+        """The user's events in the order of the file (empty for a user without any)."""
+        i = self.position.get(user)
+        if i is None:
+            return History(self.items[:0], self.events[:0], self.strength[:0])
+        rows = slice(int(self.bounds[i]), int(self.bounds[i + 1]))
+        return History(self.items[rows], self.events[rows], self.strength[rows])
+
+
+@dataclass(frozen=True)
 class Rules:
     k: int = 10
     exclude_purchased: bool = True

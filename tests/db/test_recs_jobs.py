@@ -59,3 +59,101 @@ def test_bulk_completion_writes_each_slot_once(sessions):
         statuses = session.scalars(select(Job.status)).all()
         assert statuses == [JobStatus.DONE, JobStatus.DONE]
         assert session.scalar(select(func.count()).select_from(Asset)) == 2
+
+
+def _rows_claim(sessions, ids, **kw):
+    from db.bulk import claim_rows
+
+    with transaction(sessions) as session:
+        return claim_rows(session, ids, worker="w:1", max_deliveries=3, **kw)
+
+
+def test_claiming_rows_follows_the_rules_of_claim_jobs(sessions):
+    with transaction(sessions) as session:
+        campaign = _recs_campaign(session, users=("done", "queued", "lost", "lost-twice"))
+        by_subject = {job.subject: job for job in campaign.jobs}
+        by_subject["done"].status = JobStatus.DONE
+        by_subject["lost"].status = JobStatus.RUNNING
+        by_subject["lost-twice"].status = JobStatus.RUNNING
+        by_subject["lost-twice"].deliveries = 2
+        ids = {subject: job.id for subject, job in by_subject.items()}
+    claim = _rows_claim(sessions, list(ids.values()))
+    assert [job.subject for job in claim.ready] == ["queued", "lost"]
+    assert [job.subject for job in claim.given_up] == ["lost-twice"]
+    assert claim.already_finished == 1
+    with sessions() as session:
+        rows = {job.subject: job for job in session.scalars(select(Job))}
+    assert rows["queued"].status == JobStatus.RUNNING and rows["queued"].attempts == 1
+    assert rows["queued"].worker == "w:1" and rows["queued"].started_at is not None
+    assert rows["lost"].deliveries == 1 and rows["lost"].status == JobStatus.RUNNING
+    assert rows["lost-twice"].status == JobStatus.FAILED
+    assert "3 lost deliveries" in rows["lost-twice"].last_error
+    assert rows["done"].attempts == 0
+    # A task's own retry after a transient error is no lost delivery.
+    again = _rows_claim(sessions, [ids["queued"]], count_lost=False)
+    assert [job.subject for job in again.ready] == ["queued"]
+    with sessions() as session:
+        job = session.get(Job, ids["queued"])
+        assert job.deliveries == 0 and job.attempts == 2
+
+
+def test_completing_rows_writes_each_slot_once(sessions):
+    from db.bulk import complete_rows
+
+    with transaction(sessions) as session:
+        campaign_id = _recs_campaign(session, users=("u1", "u2", "u3")).id
+    claim = _rows_claim(sessions, [1, 2, 3])
+    first, rest = claim.ready[:1], claim.ready[1:]
+    with transaction(sessions) as session:  # an earlier delivery stored u1's list and died
+        complete_rows(session, campaign_id, ContentKind.RECOMMENDATION, [
+            (job, '["a"]', "a" * 64, {"items": ["a"]}) for job in first
+        ])  # fmt: skip
+    with transaction(sessions) as session:
+        complete_rows(session, campaign_id, ContentKind.RECOMMENDATION, [
+            (job, '["b"]', "b" * 64, {"items": ["b"]}) for job in first + rest
+        ])  # fmt: skip
+    with sessions() as session:
+        assets = {a.subject: a for a in session.scalars(select(Asset))}
+        assert {s: a.text for s, a in assets.items()} == {
+            "u1": '["a"]',
+            "u2": '["b"]',
+            "u3": '["b"]',
+        }
+        assert assets["u2"].meta == {"items": ["b"]} and assets["u2"].created_at is not None
+        assert all(a.kind == ContentKind.RECOMMENDATION for a in assets.values())
+        assert set(session.scalars(select(Job.status))) == {JobStatus.DONE}
+
+
+def test_rows_are_loaded_through_the_driver(sessions):
+    from typing import cast
+
+    from sqlalchemy import Table
+
+    from db.bulk import copy_rows
+    from db.models import Interaction, Product
+
+    with transaction(sessions) as session:
+        campaign = _recs_campaign(session)
+        product = Product(campaign=campaign, row=2, sku="p1", title="P", attributes={})
+        session.add(product)
+        session.flush()
+        events = [("u1", product.id, "view", 1.5e9 + i, 1.0 + i) for i in range(2500)]
+        copy_rows(
+            session,
+            cast(Table, Interaction.__table__),
+            ("campaign_id", "user_id", "product_id", "event", "occurred_at", "weight"),
+            ((campaign.id, *event) for event in events),
+        )
+        with pytest.raises(ValueError, match="no column"):
+            copy_rows(session, cast(Table, Interaction.__table__), ("nope",), [])
+    with sessions() as session:
+        stored = session.execute(
+            select(
+                Interaction.user_id,
+                Interaction.product_id,
+                Interaction.event,
+                Interaction.occurred_at,
+                Interaction.weight,
+            ).order_by(Interaction.id)
+        ).all()
+    assert [tuple(row) for row in stored] == events

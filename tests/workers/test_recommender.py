@@ -9,6 +9,7 @@ from workers.embeddings import embed_with_cache, text_sha256
 from workers.recommender import (
     Catalog,
     History,
+    HistoryIndex,
     Interactions,
     Rules,
     Subject,
@@ -82,6 +83,25 @@ def test_group_histories_gives_every_asked_user_an_entry():
     groups = group_histories(inter, np.ones(3, np.float32), ["a", "c"])
     assert groups["a"].items.tolist() == [0, 2] and groups["a"].events.tolist() == [0, 1]
     assert groups["c"].empty and "b" not in groups
+
+
+def test_the_history_index_slices_what_group_histories_splits():
+    rng = np.random.default_rng(3)
+    users = [f"u{i}" for i in rng.integers(0, 40, 500)]
+    inter = Interactions.from_records(
+        (u, int(rng.integers(0, 6)), ["view", "cart", "purchase"][int(rng.integers(0, 3))],
+         float(rng.integers(0, 10**6)), 1.0) for u in users
+    )  # fmt: skip
+    strength = event_strength(inter, now=1e6)
+    index = HistoryIndex.build(inter, strength)
+    asked = [*sorted(set(users)), "nobody"]
+    grouped = group_histories(inter, strength, asked)
+    for user in asked:
+        got, want = index.history(user), grouped[user]
+        assert got.items.tolist() == want.items.tolist()
+        assert got.events.tolist() == want.events.tolist()
+        assert got.strength.tolist() == want.strength.tolist()
+    assert index.history("nobody").empty
 
 
 def test_a_user_gets_products_like_their_history_first():
