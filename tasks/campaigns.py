@@ -89,31 +89,34 @@ def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings)
     request = spec.copy_request
     if request is not None:
         model = request.model or settings.copy_model
+        slots = request.slots()  # bundles (an RSA, an email) expand to one slot per field
         for product in products:
-            for channel in request.channels:
-                variant = 0
-                for tone in request.tones:
-                    for _ in range(request.variants):
-                        session.add(
-                            Job(
-                                campaign=campaign,
-                                product=product,
-                                kind=ContentKind.COPY,
-                                channel=channel,
-                                variant=variant,
-                                params={
-                                    "tone": tone,
-                                    "model": model,
-                                    "seed": variant_seed(product.sku, channel, tone, variant),
-                                    "temperature": request.temperature,
-                                    "top_p": request.top_p,
-                                    "repetition_penalty": request.repetition_penalty,
-                                    "max_new_tokens": request.max_new_tokens,
-                                    "candidates": request.candidates,
-                                },
-                            )
-                        )
-                        variant += 1
+            variants: dict[str, int] = {}
+            for slot in slots:
+                channel, tone = slot.channel, slot.tone
+                variant = variants[channel] = variants.get(channel, -1) + 1
+                params = {
+                    "tone": tone,
+                    "model": model,
+                    "seed": variant_seed(product.sku, channel, tone, variant),
+                    "temperature": request.temperature,
+                    "top_p": request.top_p,
+                    "repetition_penalty": request.repetition_penalty,
+                    "max_new_tokens": request.max_new_tokens,
+                    "candidates": request.candidates,
+                }
+                if slot.bundle is not None:
+                    params["bundle"] = slot.bundle
+                session.add(
+                    Job(
+                        campaign=campaign,
+                        product=product,
+                        kind=ContentKind.COPY,
+                        channel=channel,
+                        variant=variant,
+                        params=params,
+                    )
+                )
     session.flush()
     if spec.recommendations is not None:
         from tasks.recs import store_recommendation_jobs
