@@ -638,6 +638,14 @@ def _run(
         )
         try:
             summary = _watch(_sessions(settings), result.campaign_id, proc, timeout)
+        except KeyboardInterrupt:
+            _stop(proc)  # warm shutdown: the running chunk finishes, the rest stays queued
+            err.print(
+                f"interrupted: campaign {result.campaign_id} is kept as it is. Run the same "
+                "`contentfab run` command again to resume it.",
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
         except BaseException:
             _stop(proc)
             tail = log_path.read_text(errors="replace").splitlines()[-15:]

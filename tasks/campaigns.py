@@ -41,9 +41,10 @@ class DuplicateCampaign(InputError):
         self.existing_id = existing_id
         super().__init__(
             f"this campaign file and catalog were already enqueued as campaign {existing_id}. "
-            f"Check it with `contentfab status {existing_id}`, re-run its failed jobs with "
-            "`contentfab retry "
-            f"{existing_id}`, or pass --allow-duplicate to produce everything again."
+            f"Check it with `contentfab status {existing_id}`, send its unfinished jobs again "
+            f"(after a killed worker, say) with `contentfab retry {existing_id}` and its failed "
+            f"ones with `contentfab retry {existing_id} --failed`, or pass --allow-duplicate to "
+            "produce everything again."
         )
 
 
