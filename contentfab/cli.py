@@ -520,6 +520,56 @@ def _csv_safe(value: Any) -> Any:
 
 @app.command()
 @user_errors
+def gc(
+    delete: Annotated[
+        bool, typer.Option("--delete", help="Remove the files (default: only list them).")
+    ] = False,
+    min_age: Annotated[
+        float,
+        typer.Option(
+            help="Only files at least this many seconds old: a younger one may belong to a "
+            "worker that is about to commit its row."
+        ),
+    ] = 3600,
+) -> None:
+    """List files under the asset directory that no asset row references; --delete removes them.
+
+    Such files are left by a worker killed between writing a file and committing its row, or
+    while writing it (.partial-* files).
+    """
+    from sqlalchemy import select
+
+    from contentfab.orphans import find_orphans, referenced_paths, remove
+    from db.models import Asset
+
+    settings = _settings()
+    _upgrade(settings)
+    with _sessions(settings)() as session:
+        referenced = referenced_paths(
+            session.scalars(select(Asset.uri).where(Asset.uri.is_not(None)))
+        )
+    orphans = find_orphans(settings.asset_dir, referenced, min_age=min_age)
+    for orphan in orphans:
+        note = " (partial write)" if orphan.partial else ""
+        console.print(
+            f"{orphan.path}\t{orphan.size} bytes\t{orphan.age_seconds / 3600:.1f} h old{note}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    size = sum(orphan.size for orphan in orphans)
+    summary = (
+        f"{len(orphans)} files ({size / 1e6:.1f} MB) under {settings.asset_dir} that no asset "
+        f"row references (older than {min_age:g}s)"
+    )
+    if delete:
+        console.print(f"removed {remove(orphans, settings.asset_dir)} of {summary}", soft_wrap=True)
+    else:
+        console.print(f"{summary}; nothing removed: pass --delete to remove them", soft_wrap=True)
+
+
+@app.command()
+@user_errors
 def retry(
     campaign_id: Annotated[int, typer.Argument()],
     failed: Annotated[bool, typer.Option(help="Also re-run the jobs that failed.")] = False,
