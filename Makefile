@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test test-fast bench bench-recs lint
+.PHONY: setup demo test test-fast bench bench-recs bench-load lint
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ bench: setup
 bench-recs: setup
 	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.recs_eval --out bench/results-recs-eval.json
 	$(PY) -m bench.recs_scale --out bench/results-recs-scale.json
+
+# Queue and database machinery at scale: 10,000 image cards, Redis + PostgreSQL, 2 workers.
+bench-load: setup
+	$(PY) -m bench.load --products 10000 --workers 2 --out bench/results-load.json
 
 lint: setup
 	$(VENV)/bin/ruff check .
