@@ -12,7 +12,8 @@
         pipeline: sd-turbo-onnx   # text_to_image: a folder (relative to the campaign file)
                                   # or a model-store name; default: settings
         steps: 1                  # text_to_image: 1-4 Turbo sampling steps
-      headline_from_channel: search_headline       # the product's copy of this channel, if any
+      headline_from_channel: search_headline       # the product's copy of this channel, if any;
+                                                    # image jobs wait for that copy to finish
       price: true
       output: png              # png | jpeg | webp
       matte_model: models/u2net.onnx               # optional U²-Net/ISNet/BiRefNet-style file

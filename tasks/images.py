@@ -22,14 +22,19 @@ from sqlalchemy.orm import Session
 
 from contentfab.errors import ModelError, TransientError
 from db import jobs
-from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, Product
+from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, JobStatus, Product
 from db.session import transaction
-from tasks.app import IMAGES_TASK
+from tasks.app import IMAGES_TASK, settings_of
 from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, database, release
 from tasks.copy import _plain_decimal
+from tasks.resources import resources
 
 logger = get_task_logger(__name__)
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
+#: An image job whose headline comes from its product's copy waits for that copy this long at
+#: most (seconds, counted in countdowns), then is made with whatever copy exists by then.
+COPY_WAIT_LIMIT = 6 * 3600
+COPY_WAIT_MAX_COUNTDOWN = 60
 
 
 def image_seed(sku: str, fmt: str, variant: int) -> int:
@@ -178,8 +183,72 @@ def _path(value: str | None) -> Path | None:
     return None if value is None else Path(value)
 
 
+def waiting_for_copy(session: Session, campaign_id: int, job_ids: list[int]) -> list[int]:
+    """The image jobs among ``job_ids`` whose headline comes from copy still being written.
+
+    An image job waits while its product has an unfinished copy job in the campaign's
+    ``headline_from_channel``; copy that failed or finished lets it go (with or without one).
+    """
+    images = session.execute(
+        select(Job.id, Job.product_id, Job.params).where(
+            Job.id.in_(job_ids), Job.status.not_in(JobStatus.terminal())
+        )
+    ).all()
+    channels = {params.get("headline_from_channel") for _, _, params in images} - {None}
+    if not channels:
+        return []
+    busy = set(
+        session.scalars(
+            select(Job.product_id)
+            .where(
+                Job.campaign_id == campaign_id,
+                Job.kind == ContentKind.COPY,
+                Job.channel.in_(channels),
+                Job.status.not_in(JobStatus.terminal()),
+                Job.product_id.in_({product for _, product, _ in images}),
+            )
+            .distinct()
+        )
+    )
+    return [
+        job_id
+        for job_id, product, params in images
+        if product in busy and params.get("headline_from_channel") in channels
+    ]
+
+
+def copy_wait_countdown(waited: int) -> int:
+    """Seconds until a deferred chunk looks again: 2 s at first, backing off to a minute."""
+    return min(COPY_WAIT_MAX_COUNTDOWN, max(2, waited // 4))
+
+
 @shared_task(name=IMAGES_TASK, **CHUNK_TASK_OPTIONS)
-def generate_images(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
+def generate_images(
+    self: Task, campaign_id: int, job_ids: list[int], waited: int = 0
+) -> dict[str, int]:
+    settings = settings_of(self.app)
+    if waited < COPY_WAIT_LIMIT:
+        with database(), transaction(resources(settings).sessions) as session:
+            waiting = waiting_for_copy(session, campaign_id, job_ids)
+        if waiting:
+            # Nothing was written: the deferred jobs stay queued and travel in a new message
+            # that looks again later (a bounded countdown, never a chord).
+            countdown = copy_wait_countdown(waited)
+            logger.info(
+                "campaign %s: image jobs %s wait for their product's copy (%ss so far)",
+                campaign_id,
+                waiting,
+                waited,
+            )
+            self.apply_async(
+                args=[campaign_id, waiting],
+                kwargs={"waited": waited + countdown},
+                countdown=countdown,
+                queue="images",
+            )
+            job_ids = [job_id for job_id in job_ids if job_id not in set(waiting)]
+            if not job_ids:
+                return {"done": 0, "failed": 0, "skipped": 0, "deferred": len(waiting)}
     with claimed_chunk(self, campaign_id, job_ids) as chunk:
         settings, res, claim, session = chunk.settings, chunk.resources, chunk.claim, chunk.session
         spec = chunk.spec

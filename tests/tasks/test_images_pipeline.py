@@ -6,6 +6,9 @@ Runs on the embedded default (SQLite + kombu's SQLAlchemy transport) and on Redi
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -16,9 +19,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from contentfab.cli import app
-from db.models import Asset, Campaign, CampaignStatus, Job, JobStatus
+from db.models import Asset, Campaign, CampaignStatus, ContentKind, Job, JobStatus
 from db.session import configure
 from exporters import ModelStore, build_model
+from tests.pipeline import stop_worker, wait_for
 from workers.images.packshots import packshot
 
 runner = CliRunner()
@@ -157,4 +161,76 @@ def test_text_to_image_backgrounds_through_a_worker(tmp_path, cppn_store):
             assert asset.meta["background"]["mode"] == "text_to_image"
             path = Path(url2pathname(urlparse(asset.uri).path))
             assert Image.open(path).size == (1200, 628)
+    sessions.kw["bind"].dispose()
+
+
+def _worker(env: dict, queues: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "-Q", queues, "-c", "1",
+         "-l", "INFO", "-n", f"{queues}-{os.getpid()}@%h"],
+        env={**os.environ, **env},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_image_jobs_wait_for_their_products_copy(tmp_path, smollm2_store):
+    """Images whose headline comes from copy wait (in SQL, by countdown) until it is written."""
+    build_model("cppn-backgrounds", smollm2_store)
+    campaign = write_image_campaign(tmp_path)
+    campaign.write_text(
+        campaign.read_text()
+        .replace("[square, '9:16']", "[square]")
+        .replace("variants: 2", "variants: 1")
+        + "  headline_from_channel: search_headline\n"
+        "copy:\n  channels: [search_headline]\n  tones: [energetic]\n  variants: 1\n"
+        "  model: smollm2-135m-instruct\n  max_new_tokens: 40\n  candidates: 1\n"
+    )
+    db_url = f"sqlite:///{tmp_path / 'data' / 'contentfab.db'}"
+    broker = f"sqla+sqlite:///{tmp_path / 'data' / 'broker.db'}"
+    env = environment(tmp_path, smollm2_store.root, db_url, broker)
+    enqueued = runner.invoke(app, ["enqueue", str(campaign)], env=env)
+    assert enqueued.exit_code == 0, enqueued.output
+
+    # Only an image worker at first: it must defer the jobs, not make them without headlines.
+    images_log, copy_log = tmp_path / "images.log", tmp_path / "copy.log"
+    image_worker = _worker(env, "images", images_log)
+    copy_worker = None
+    sessions = configure(db_url)
+    try:
+        wait_for(lambda: "wait for their product's copy" in images_log.read_text(), 90,
+                 "the image worker to defer")  # fmt: skip
+        with sessions() as session:
+            assert not session.scalars(select(Asset)).all()
+        copy_worker = _worker(env, "copy", copy_log)
+
+        def finished() -> bool:
+            with sessions() as session:
+                return session.get(Campaign, 1).status in (
+                    CampaignStatus.DONE,
+                    CampaignStatus.FAILED,
+                )
+
+        wait_for(finished, 400, "the campaign to finish", interval=1)
+    finally:
+        for worker in (image_worker, copy_worker):
+            if worker is not None:
+                stop_worker(worker)
+    with sessions() as session:
+        images = session.scalars(select(Asset).where(Asset.kind == ContentKind.IMAGE)).all()
+        copy = {
+            a.product_id: a.text
+            for a in session.scalars(select(Asset).where(Asset.kind == ContentKind.COPY))
+        }
+        assert len(images) == 3 and copy, images_log.read_text()[-3000:]
+        for image in images:
+            assert image.meta["headline"] == copy.get(image.product_id)
+            if image.product_id in copy:
+                created = session.scalars(
+                    select(Asset.created_at).where(
+                        Asset.kind == ContentKind.COPY, Asset.product_id == image.product_id
+                    )
+                ).one()
+                assert image.created_at >= created
     sessions.kw["bind"].dispose()
