@@ -1,9 +1,12 @@
 """Copy quality per channel on the shipped 200-product catalog (issue #3's numbers).
 
 For each channel: share of slots filled, share of sampled candidates failing each gate, and
-generated tokens per second, with best-of-N as the pipeline runs it.
+generated tokens per second, with best-of-N as the pipeline runs it. Every delivered text is
+checked again (channel limit and every gate) and the share that passes is reported; ``--variants
+2`` writes two variants per product so the ``duplicate`` gate is exercised.
 
-    python -m bench.copy_quality [--products 24] [--candidates 4] [--out bench/results-copy-quality.json]
+    python -m bench.copy_quality [--products 24] [--candidates 4] [--variants 1] [--rounds 2]
+        [--channels search_headline,sms] [--out bench/results-copy-quality.json]
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,7 +23,7 @@ from typing import Any
 from contentfab.channels import CHANNELS, fits
 from contentfab.settings import Settings
 from exporters import ModelStore, build_model
-from workers.copywriter import CopySlot, ProductFacts, write_copy
+from workers.copywriter import CopySlot, ProductFacts, check, write_copy
 from workers.textgen import SamplingParams, TextGenerator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +51,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=24)
     parser.add_argument("--candidates", type=int, default=4)
+    parser.add_argument("--variants", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--channels", default=",".join(CHANNELS))
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -58,13 +64,17 @@ def main() -> None:
     report: dict[str, Any] = {
         "products": len(catalog),
         "candidates": args.candidates,
+        "variants": args.variants,
+        "rounds": args.rounds,
         "model": generator.version,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
         "channels": {},
     }
     for channel in args.channels.split(","):
         slots = [
             CopySlot(
-                key=i,
+                key=i * args.variants + v,
                 product=p,
                 channel=channel,
                 tone="energetic",
@@ -73,25 +83,34 @@ def main() -> None:
                     top_p=0.95,
                     repetition_penalty=1.1,
                     max_new_tokens=240,
-                    seed=1000 + i,
+                    seed=1000 + i * args.variants + v,
                 ),
                 candidates=args.candidates,
             )
             for i, p in enumerate(catalog)
+            for v in range(args.variants)
         ]
         started = time.perf_counter()
-        outcomes = write_copy(generator, slots)
+        outcomes = write_copy(generator, slots, max_rounds=args.rounds)
         seconds = time.perf_counter() - started
         sampled = sum(o.meta["candidates_sampled"] for o in outcomes)
         gates: Counter[str] = Counter()
         for o in outcomes:
             gates.update(o.meta["gate_failures"])
         delivered = [o.text for o in outcomes if o.text is not None]
+        passing = [
+            o.text
+            for o, slot in zip(outcomes, slots, strict=True)
+            if o.text is not None
+            and fits(CHANNELS[channel], o.text)
+            and not check(o.text, CHANNELS[channel], slot.product)
+        ]
         tokens = sum(o.meta.get("tokens", 0) for o in outcomes)
         report["channels"][channel] = {
             "slots": len(slots),
             "filled": round(len(delivered) / len(slots), 3),
             "delivered_within_limits": all(fits(CHANNELS[channel], t) for t in delivered),
+            "delivered_passing_all_gates": round(len(passing) / max(1, len(delivered)), 3),
             "candidates_sampled": sampled,
             "rejected_by_gate": {g: round(n / sampled, 3) for g, n in gates.most_common()},
             "seconds": round(seconds, 1),

@@ -319,15 +319,20 @@ def build_messages(slot: CopySlot) -> list[dict[str, str]]:
         "Use only the facts given: never invent prices, discounts, numbers or guarantees."
         + (f" {rules}" if rules else "")
     )
+    example_facts = f"{_facts_block(EXAMPLE_PRODUCT)}\nCall it: {short_name(EXAMPLE_PRODUCT)}"
+    facts = f"{_facts_block(slot.product)}\nCall it: {short_name(slot.product)}"
     return [
         {"role": "system", "content": system},
-        {"role": "user", "content": f"{_facts_block(EXAMPLE_PRODUCT)}\n\n{instruction}"},
+        {"role": "user", "content": f"{example_facts}\n\n{instruction}"},
         {"role": "assistant", "content": example},
-        {
-            "role": "user",
-            "content": f"{_facts_block(slot.product)}\nTone: {slot.tone}\n\n{instruction}",
-        },
+        {"role": "user", "content": f"{facts}\nTone: {slot.tone}\n\n{instruction}"},
     ]
+
+
+def short_name(product: ProductFacts) -> str:
+    """The shortest name the copy may use for the product (the prompt asks for it, so that a
+    small model does not make one up and a short headline still has room to say something)."""
+    return min(product.names(), key=len)
 
 
 def clean(text: str, channel: Channel) -> str:
@@ -496,7 +501,8 @@ def options(generation: Generation, channel: Channel) -> list[str]:
 
     The whole text, unless the token budget cut it off mid-sentence; then, because a small model
     often writes a good opening clause and keeps going, each complete leading clause (single-line
-    channels) or the complete leading sentences (multi-line channels).
+    channels) or the complete leading sentences (multi-line channels). A single-line text that
+    opens with a label ("A Must-Have: The Harbor Tent") also offers what follows the label.
     """
     raw = generation.text.strip()
     text = clean(raw, channel)
@@ -508,7 +514,15 @@ def options(generation: Generation, channel: Channel) -> list[str]:
         prefix = clean(text[: match.start() + (1 if keep else 0)], channel)
         if len(prefix.split()) >= 2 and prefix not in found:
             found.append(prefix)
+    label = None if channel.multiline or cut_off else _LABEL_END.search(text)
+    if label is not None:
+        rest = clean(text[label.end() :], channel)
+        if len(rest.split()) >= 2 and rest not in found:
+            found.append(rest)
     return sorted(found, key=len, reverse=True)
+
+
+_LABEL_END = re.compile(r"[:–—](?=\s)\s*|\s-\s+")
 
 
 def _first_publishable(

@@ -270,3 +270,15 @@ def test_brand_rules_reach_the_prompt_and_the_gates():
         "emoji": 3,
         "title_case": 3,
     }
+
+
+def test_a_labelled_headline_also_offers_what_follows_the_label():
+    headline = CHANNELS["search_headline"]
+    found = options(_gen("A Must-Have Product: The Harbor Tent"), headline)
+    assert found == [
+        "A Must-Have Product: The Harbor Tent",
+        "A Must-Have Product",
+        "The Harbor Tent",
+    ]
+    # not from a cut-off text, whose end is missing
+    assert "The Harbor" not in options(_gen("Must-Have: The Harbor", finish="length"), headline)
