@@ -398,9 +398,16 @@ def find_term(term: str, text: str) -> list[str]:
     if not folded_term:
         return []
     pattern = r"\s+".join(re.escape(part) for part in folded_term)
+    # Scripts written without spaces (CJK) have no word boundaries to require.
+    before = "" if _unspaced(folded_term[0][0]) else r"(?<!\w)"
+    after = "" if _unspaced(folded_term[-1][-1]) else r"(?!\w)"
     folded = _fold(text)
     # casefold can change lengths (ß -> ss), so report the folded occurrences.
-    return [m.group() for m in re.finditer(rf"(?<!\w){pattern}(?!\w)", folded)]
+    return [m.group() for m in re.finditer(f"{before}{pattern}{after}", folded)]
+
+
+def _unspaced(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
 
 
 def unsupported_claims(text: str, product: ProductFacts, brand: BrandRules) -> str:

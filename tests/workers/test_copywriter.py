@@ -127,6 +127,7 @@ def test_banned_terms_match_whole_words_in_any_case_and_unicode_form():
     assert find_term("Café", "Northwind Cafe\u0301 mugs") == ["café"]  # decomposed é
     assert find_term("Café", "Northwind Cafés and Cafeterias") == []  # inside other words
     assert find_term("limited time", "a LIMITED   time deal") == ["limited   time"]
+    assert find_term("テント", "山のテントです") == ["テント"]  # no spaces between CJK words
     assert _gates("Insulated Steel Bottle by Northwind: CHEAP") == ["banned_term"]
     assert _gates("Insulated Steel Bottle by Northwind, cheaper") == []
 
