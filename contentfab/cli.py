@@ -221,6 +221,12 @@ def _check_models(settings: Settings, loaded: Any) -> None:
                 f"{loaded.source_path}: field '{field}': model {name!r} is not in the model "
                 f"store at {settings.model_store}. Build it with `contentfab models build {name}`."
             )
+    if loaded.spec.images is not None:
+        from contentfab.creatives import missing_models
+
+        base = loaded.source_path.parent.resolve()
+        for field, reason in missing_models(loaded.spec.images, base, settings):
+            raise InputError(f"{loaded.source_path}: field '{field}': {reason}")
 
 
 def _models_of(settings: Settings, loaded: Any) -> list[tuple[str, str]]:

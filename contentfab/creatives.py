@@ -27,13 +27,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from contentfab.channels import CHANNELS
 from contentfab.errors import Problem
 
+if TYPE_CHECKING:
+    from contentfab.settings import Settings
+
+TEST_PIPELINE = "tiny-sd-turbo"  # exporters.text_to_image.TINY_SD_NAME
 STYLES = ("studio", "soft", "waves", "marble", "bold")  # exporters.background.STYLES
 DEFAULT_PALETTE = ["#1c2a3a", "#f1ede6", "#c8553d"]
 DEFAULT_GENERATOR = "cppn-backgrounds"
@@ -118,6 +122,63 @@ def check_files(request: ImageRequest, base: Path, file: str, row: int | None) -
             Problem(file, "images.background.prompt", "required for mode 'text_to_image'", row)
         )
     return problems
+
+
+def resolve_pipeline(reference: str | None, settings: Settings) -> Path | None:
+    """A pipeline reference (folder, or store name; None: the settings') as a folder."""
+    from exporters.store import ModelStore
+
+    reference = reference or settings.text_to_image_pipeline
+    if reference is None:
+        return None
+    folder = Path(reference).expanduser()
+    if folder.is_absolute() or folder.is_dir():
+        return folder
+    return ModelStore(settings.model_store).model_dir(reference)
+
+
+def missing_models(request: ImageRequest, base: Path, settings: Settings) -> list[tuple[str, str]]:
+    """(field, reason) for each model the section needs that is not there, naming the fix."""
+    from exporters.store import ModelStore
+    from workers.images.text_to_image import missing_files
+
+    store = ModelStore(settings.model_store)
+    mode = request.background.mode
+    if mode == "generated" and not store.is_valid(request.generator):
+        return [
+            (
+                "images.generator",
+                f"model {request.generator!r} is not in the model store at "
+                f"{settings.model_store}. Build it with `contentfab models build "
+                f"{request.generator}`.",
+            )
+        ]
+    if mode != "text_to_image":
+        return []
+    field = "images.background.pipeline"
+    reference = pipeline_reference(request, base) or settings.text_to_image_pipeline
+    how = (
+        "Point it at your own Stable-Diffusion-Turbo ONNX export (`optimum-cli export onnx "
+        "--model stabilityai/sd-turbo DIR`), or build the tiny random-weight test pipeline "
+        f"with `contentfab models build {TEST_PIPELINE}`."
+    )
+    if reference is None:
+        message = (
+            "mode text_to_image needs a pipeline here or in CONTENTFAB_TEXT_TO_IMAGE_PIPELINE."
+        )
+        return [(field, f"{message} {how}")]
+    folder = resolve_pipeline(reference, settings)
+    assert folder is not None  # a reference always resolves
+    if folder.is_relative_to(store.root) and not store.is_valid(folder.name):
+        message = f"pipeline {reference!r} is not in the model store at {settings.model_store}."
+        return [(field, f"{message} {how}")]
+    missing = missing_files(folder)
+    if missing:
+        message = (
+            f"{str(folder)[:120]!r} is not a complete pipeline (missing {', '.join(missing)})."
+        )
+        return [(field, f"{message} {how}")]
+    return []
 
 
 def pipeline_reference(request: ImageRequest, base: Path) -> str | None:

@@ -123,19 +123,6 @@ def _headline(session: Session, job: Job, channel: str | None) -> str | None:
     return text
 
 
-def pipeline_folder(reference: str | None, settings: Any) -> Path | None:
-    """A campaign's pipeline reference (folder or store name; None: the settings') as a folder."""
-    from exporters.store import ModelStore
-
-    reference = reference or settings.text_to_image_pipeline
-    if reference is None:
-        return None
-    folder = Path(reference).expanduser()
-    if folder.is_absolute() or folder.is_dir():
-        return folder
-    return ModelStore(settings.model_store).model_dir(reference)
-
-
 def _prompt(template: str | None, product: Product) -> str | None:
     if template is None:
         return None
@@ -143,6 +130,7 @@ def _prompt(template: str | None, product: Product) -> str | None:
 
 
 def _creative_job(job: Job, spec: dict[str, Any], headline: str | None, settings: Any) -> Any:
+    from contentfab.creatives import resolve_pipeline
     from workers.images.background import parse_colour
     from workers.images.compose import CreativeText, format_price
     from workers.images.creative import CreativeJob
@@ -166,7 +154,7 @@ def _creative_job(job: Job, spec: dict[str, Any], headline: str | None, settings
         style=params["style"],
         prompt=_prompt(params.get("prompt"), product),
         pipeline=(
-            pipeline_folder(params.get("pipeline"), settings)
+            resolve_pipeline(params.get("pipeline"), settings)
             if params["background"] == "text_to_image"
             else None
         ),

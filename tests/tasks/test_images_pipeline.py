@@ -234,3 +234,52 @@ def test_image_jobs_wait_for_their_products_copy(tmp_path, smollm2_store):
                 ).one()
                 assert image.created_at >= created
     sessions.kw["bind"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("background", "expected"),
+    [
+        ("{mode: generated, style: soft}", "contentfab models build cppn-backgrounds"),
+        (
+            "{mode: text_to_image, prompt: backdrop, pipeline: tiny-sd-turbo}",
+            "contentfab models build tiny-sd-turbo",
+        ),
+        ("{mode: text_to_image, prompt: backdrop}", "CONTENTFAB_TEXT_TO_IMAGE_PIPELINE"),
+        (
+            "{mode: text_to_image, prompt: backdrop, pipeline: photos}",
+            "not a complete pipeline (missing text_encoder/model.onnx",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["enqueue", "run"])
+def test_missing_image_models_are_refused_before_anything_is_stored(
+    tmp_path, background, expected, command
+):
+    campaign = write_image_campaign(tmp_path)
+    text = campaign.read_text()
+    start = text.index("  background:")
+    campaign.write_text(text[:start] + f"  background: {background}\n" + "  output: webp\n")
+    db_file, broker_file = tmp_path / "cf.db", tmp_path / "broker.db"
+    env = environment(tmp_path, tmp_path / "empty-store", f"sqlite:///{db_file}",
+                      f"sqla+sqlite:///{broker_file}")  # fmt: skip
+    result = runner.invoke(app, [command, str(campaign)], env=env)
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split())
+    assert "images." in result.output  # names the field
+    assert (
+        _rows(db_file, "campaign") == _rows(db_file, "job") == 0
+        and _rows(broker_file, "kombu_message") == 0
+    )
+
+
+def _rows(path: Path, table: str) -> int:
+    """Rows in ``table`` of a SQLite file (0 when the file or table was never created)."""
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as connection:
+        found = connection.execute(
+            "select count(*) from sqlite_master where type = 'table' and name = ?", (table,)
+        ).fetchone()[0]
+        return connection.execute(f"select count(*) from {table}").fetchone()[0] if found else 0
