@@ -5,7 +5,7 @@ generated tokens per second, with best-of-N as the pipeline runs it. Every deliv
 checked again (channel limit and every gate) and the share that passes is reported; ``--variants
 2`` writes two variants per product so the ``duplicate`` gate is exercised.
 
-    python -m bench.copy_quality [--products 24] [--candidates 4] [--variants 1] [--rounds 2]
+    python -m bench.copy_quality [--products 24] [--candidates 4] [--variants 1] [--rounds 3]
         [--channels search_headline,sms] [--out bench/results-copy-quality.json]
 """
 
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=24)
     parser.add_argument("--candidates", type=int, default=4)
     parser.add_argument("--variants", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--channels", default=",".join(CHANNELS))
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()

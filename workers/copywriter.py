@@ -607,7 +607,7 @@ def write_copy(
     slots: Sequence[CopySlot],
     *,
     batch_size: int = 16,
-    max_rounds: int = 2,
+    max_rounds: int = 3,
 ) -> list[CopyOutcome]:
     """Best-of-N copy for every slot; one outcome per slot, in order.
 
