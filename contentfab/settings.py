@@ -12,9 +12,21 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def is_local(location: str) -> bool:
+    """A plain path or a file:// URL (anything else is for fsspec)."""
+    return urlparse(location).scheme in ("", "file")
+
+
+def local_path(location: str) -> Path:
+    parsed = urlparse(location)
+    return Path(url2pathname(parsed.path)) if parsed.scheme == "file" else Path(location)
 
 
 def _xdg(variable: str, fallback: str, *parts: str) -> Path:
@@ -83,6 +95,13 @@ class Settings(BaseSettings):
         "healthy slow task run twice; fault tests set it low.",
     )
 
+    asset_url: str | None = Field(
+        default=None,
+        description="Where image files go: a folder or an fsspec URL (file:///srv/assets, "
+        "s3://bucket/prefix with s3fs installed, ...). Default: data_dir/assets. The review "
+        "API serves files only from a local one.",
+    )
+
     # Review API and gallery (`contentfab serve`)
     api_key: str | None = Field(
         default=None,
@@ -103,7 +122,15 @@ class Settings(BaseSettings):
 
     @property
     def asset_dir(self) -> Path:
+        """The local asset folder (``asset_url`` when that is a path or file:// URL)."""
+        if self.asset_url and is_local(self.asset_url):
+            return local_path(self.asset_url)
         return self.data_dir / "assets"
+
+    @property
+    def asset_root(self) -> str:
+        """Where image files are written: a local folder or any fsspec URL."""
+        return self.asset_url if self.asset_url else str(self.asset_dir)
 
     @property
     def visibility_timeout(self) -> int:

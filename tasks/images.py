@@ -1,9 +1,10 @@
 """The image task: a chunk of job IDs in, creatives on disk and asset rows out.
 
 Jobs are one per product × format × variant (``channel`` is the format name). The files are
-content-addressed — ``<asset_dir>/images/ab/cd/<sha256>.<ext>``, written to a temporary name
-and renamed, so a redelivered job rewrites the same bytes to the same name — and only the
-path travels in SQL, never the bytes through the broker.
+content-addressed — ``<asset root>/images/ab/cd/<sha256>.<ext>``, the root a folder or an
+fsspec URL (``CONTENTFAB_ASSET_URL``), written atomically (:func:`write_content_addressed`),
+so a redelivered job rewrites the same bytes to the same name — and only the URI travels in
+SQL, never the bytes through the broker.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 #: An image job whose headline comes from its product's copy waits for that copy this long at
 #: most (seconds, counted in countdowns), then is made with whatever copy exists by then.
 COPY_WAIT_LIMIT = 6 * 3600
+#: fsspec protocols whose writes become visible whole (no temporary name needed).
+OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"}
 COPY_WAIT_MAX_COUNTDOWN = 60
 
 
@@ -85,10 +89,37 @@ def store_image_jobs(
                 )
 
 
-def write_content_addressed(root: Path, data: bytes, extension: str) -> tuple[str, str]:
-    """Store ``data`` under its sha256; returns (uri, sha256). Atomic: temp file + rename."""
+def write_content_addressed(root: str | Path, data: bytes, extension: str) -> tuple[str, str]:
+    """Store ``data`` under its sha256 below ``root``; returns (uri, sha256).
+
+    ``root`` is a folder, a file:// URL or any fsspec URL. Object stores (s3, gcs, azure,
+    memory) make one PUT visible whole, so the object is written in one call; everywhere else
+    the bytes go to a temporary name that is then renamed, so a reader never sees half a file.
+    An existing file of that name already holds these bytes and is left alone.
+    """
+    from contentfab.settings import is_local, local_path
+
     digest = hashlib.sha256(data).hexdigest()
-    target = root / "images" / digest[:2] / digest[2:4] / f"{digest}.{extension}"
+    relative = f"images/{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
+    if is_local(str(root)):
+        return _write_local(local_path(str(root)) / relative, data), digest
+    import fsspec
+
+    fs, base = fsspec.core.url_to_fs(str(root))
+    target = f"{base.rstrip('/')}/{relative}"
+    if not fs.exists(target):
+        protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+        if protocols & OBJECT_STORES:
+            fs.pipe_file(target, data)
+        else:
+            temporary = f"{target.rsplit('/', 1)[0]}/.partial-{uuid.uuid4().hex}"
+            fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+            fs.pipe_file(temporary, data)
+            fs.mv(temporary, target)
+    return str(fs.unstrip_protocol(target)), digest
+
+
+def _write_local(target: Path, data: bytes) -> str:
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".partial-", dir=target.parent)
@@ -102,7 +133,7 @@ def write_content_addressed(root: Path, data: bytes, extension: str) -> tuple[st
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-    return target.as_uri(), digest
+    return target.as_uri()
 
 
 def _headline(session: Session, job: Job, channel: str | None) -> str | None:
@@ -267,7 +298,7 @@ def generate_images(
     for key, (data, _, _) in outcomes.items():
         if data is not None:
             stored[key] = write_content_addressed(
-                settings.asset_dir, data, EXTENSIONS[encodings[key]]
+                settings.asset_root, data, EXTENSIONS[encodings[key]]
             )
 
     with database(), transaction(res.sessions) as session:

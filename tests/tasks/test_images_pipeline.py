@@ -283,3 +283,40 @@ def _rows(path: Path, table: str) -> int:
             "select count(*) from sqlite_master where type = 'table' and name = ?", (table,)
         ).fetchone()[0]
         return connection.execute(f"select count(*) from {table}").fetchone()[0] if found else 0
+
+
+def test_assets_at_a_file_url_through_a_worker_and_the_api(tmp_path, cppn_store):
+    """CONTENTFAB_ASSET_URL elsewhere: the worker writes there, the API still serves the file."""
+    from fastapi.testclient import TestClient
+
+    from contentfab.api import create_api
+    from contentfab.settings import Settings
+
+    campaign = write_image_campaign(tmp_path)
+    campaign.write_text(
+        campaign.read_text()
+        .replace("[square, '9:16']", "['1.91:1']")
+        .replace("variants: 2", "variants: 1")
+        .replace("{mode: generated, style: soft,", "{mode: flat,")
+    )
+    cdn = tmp_path / "cdn"
+    db_url = f"sqlite:///{tmp_path / 'data' / 'contentfab.db'}"
+    broker = f"sqla+sqlite:///{tmp_path / 'data' / 'broker.db'}"
+    env = {**environment(tmp_path, cppn_store.root, db_url, broker),
+           "CONTENTFAB_ASSET_URL": cdn.as_uri()}  # fmt: skip
+    result = runner.invoke(app, ["run", str(campaign), "--timeout", "240"], env=env)
+    assert result.exit_code == 0, result.output
+
+    sessions = configure(db_url)
+    with sessions() as session:
+        assets = session.scalars(select(Asset)).all()
+        assert len(assets) == 3
+        files = {a.id: Path(url2pathname(urlparse(a.uri).path)) for a in assets}
+    assert all(path.is_relative_to(cdn / "images") for path in files.values())
+    assert not (tmp_path / "data" / "assets").exists()
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url, asset_url=cdn.as_uri())
+    with TestClient(create_api(settings, sessions)) as client:
+        for asset_id, path in files.items():
+            response = client.get(f"/api/assets/{asset_id}/file")
+            assert response.status_code == 200 and response.content == path.read_bytes()
+    sessions.kw["bind"].dispose()
