@@ -330,7 +330,7 @@ def status(
         _print_summary(summary)
 
 
-def _summary(sessions: Any, campaign_id: int) -> Any:
+def _summary(sessions: Any, campaign_id: int, *, details: bool = True) -> Any:
     from contentfab.errors import NotFoundError
     from db.queries import campaign_summary, get_campaign
 
@@ -340,7 +340,7 @@ def _summary(sessions: Any, campaign_id: int) -> Any:
             raise NotFoundError(
                 f"there is no campaign {campaign_id}; `contentfab status` lists them"
             )
-        return campaign_summary(session, campaign)
+        return campaign_summary(session, campaign, details=details)
 
 
 def _summary_dict(summary: Any) -> dict[str, Any]:
@@ -405,7 +405,7 @@ def _watch(
             f"campaign {campaign_id}", total=summary.total_jobs, done=0, failed=0
         )
         while True:
-            summary = _summary(sessions, campaign_id)
+            summary = _summary(sessions, campaign_id, details=False)
             done, failed = summary.count_status("done"), summary.count_status("failed")
             progress.update(bar, completed=done + failed, done=done, failed=failed)
             if summary.finished:
@@ -418,7 +418,7 @@ def _watch(
             if timeout is not None and time.monotonic() - started > timeout:
                 raise ContentfabError(f"campaign {campaign_id} did not finish in {timeout:.0f}s")
             time.sleep(0.5)
-    return summary
+    return _summary(sessions, campaign_id)
 
 
 @app.command()

@@ -41,6 +41,7 @@ from tasks.app import RECS_TASK
 from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_rows, database, release
 from tasks.resources import WorkerResources
 from workers.recommender import (
+    CandidateIndex,
     Catalog,
     HistoryIndex,
     Interactions,
@@ -124,6 +125,7 @@ class CampaignCatalog:
     device: str
     segment_vectors: dict[str, np.ndarray]
     histories: HistoryIndex  # every user's interactions, read once per worker and campaign
+    index: CandidateIndex | None  # FAISS, for catalogs where it pays off (and faiss installed)
 
 
 def rules_from(request: dict[str, Any]) -> Rules:
@@ -273,6 +275,7 @@ def _campaign_catalog(
         embedder.provider,
         segment_vectors,
         HistoryIndex.build(inter, strength),
+        CandidateIndex.build(catalog, rules_from(request)),
     )
     while len(res.recs_cache) >= _CACHED_CAMPAIGNS:  # a long-lived worker serves many campaigns
         res.recs_cache.pop(next(iter(res.recs_cache)))
@@ -302,7 +305,7 @@ def _recommend(
                     segment_name=segment,
                 )
             )
-    return recommend(shared.catalog, subjects, rules_from(request))
+    return recommend(shared.catalog, subjects, rules_from(request), index=shared.index)
 
 
 def _in_stock(attributes: dict[str, Any]) -> bool:

@@ -312,16 +312,76 @@ def allowed_products(catalog: Catalog, rules: Rules) -> BoolArray:
 
 
 def recommend(
-    catalog: Catalog, subjects: Sequence[Subject], rules: Rules, batch_size: int = 512
+    catalog: Catalog,
+    subjects: Sequence[Subject],
+    rules: Rules,
+    batch_size: int = 512,
+    index: CandidateIndex | None = None,
 ) -> list[Recommendation]:
-    """One ranked list per subject, in the order given; batched matrix products inside."""
+    """One ranked list per subject, in the order given; batched matrix products inside.
+
+    With an ``index`` (built for the same catalog and rules) the candidates of users with a
+    history and of segments come from it instead of a product with every catalog row.
+    """
     allowed = allowed_products(catalog, rules)
     results: list[Recommendation] = []
     for start in range(0, len(subjects), batch_size):
-        results.extend(
-            _recommend_batch(catalog, subjects[start : start + batch_size], rules, allowed)
-        )
+        batch = subjects[start : start + batch_size]
+        results.extend(_recommend_batch(catalog, batch, rules, allowed, index))
     return results
+
+
+#: From this many products that pass the stock and price rules up, candidates come from a
+#: FAISS index when faiss is installed. Measured on this machine (``bench/recs_faiss.py``,
+#: BENCHMARKS.md): an exact ``IndexFlatIP`` was 2× faster than numpy's product and
+#: ``argpartition`` at 5,000 products and 4× at 20,000; HNSW and IVF were slower or lost
+#: too many of the exact candidates (the popularity dimension defeats their partitioning).
+ANN_MIN_PRODUCTS = 5_000
+
+
+@dataclass(frozen=True)
+class CandidateIndex:
+    """An exact FAISS inner-product index over the allowed products, popularity folded in.
+
+    Each product is stored as ``[vector, prior]`` and each query as ``[vector, w]``, so the
+    inner product is the relevance the numpy path computes (cosine + w × prior) and the
+    index returns the same candidates, faster: FAISS keeps a running top-m per query instead
+    of materialising and partitioning a (users × products) score matrix.
+    """
+
+    rows: IntArray  # index position → catalog row
+    index: Any
+    popularity_weight: float
+
+    @classmethod
+    def build(
+        cls, catalog: Catalog, rules: Rules, *, min_products: int = ANN_MIN_PRODUCTS
+    ) -> CandidateIndex | None:
+        """The index, or None below ``min_products`` or when faiss is not installed."""
+        rows = np.flatnonzero(allowed_products(catalog, rules))
+        if len(rows) < max(min_products, 1):
+            return None
+        try:
+            import faiss
+        except ImportError:
+            return None
+        prior = catalog.popularity if catalog.popularity.size else np.zeros(len(catalog))
+        data = np.hstack([catalog.vectors[rows], prior[rows, None]]).astype(np.float32)
+        index = faiss.IndexFlatIP(data.shape[1])
+        index.add(data)
+        return cls(rows.astype(np.int64), index, rules.popularity_weight)
+
+    def search(self, vectors: FloatArray, m: int) -> tuple[IntArray, FloatArray]:
+        """Per row of unit ``vectors``: up to ``m`` catalog rows, best first, and relevance
+        (``-inf`` where the index had fewer)."""
+        m = min(m, len(self.rows))
+        queries = np.hstack(
+            [vectors, np.full((len(vectors), 1), self.popularity_weight, np.float32)]
+        ).astype(np.float32)
+        scores, positions = self.index.search(queries, m)
+        found = positions >= 0
+        rows: IntArray = self.rows[np.where(found, positions, 0)]
+        return rows, np.where(found, scores, NEG).astype(np.float32)
 
 
 def subject_vectors(catalog: Catalog, subjects: Sequence[Subject]) -> tuple[FloatArray, list[str]]:
@@ -358,9 +418,70 @@ def subject_vectors(catalog: Catalog, subjects: Sequence[Subject]) -> tuple[Floa
 
 
 def _recommend_batch(
-    catalog: Catalog, subjects: Sequence[Subject], rules: Rules, allowed: BoolArray
+    catalog: Catalog,
+    subjects: Sequence[Subject],
+    rules: Rules,
+    allowed: BoolArray,
+    index: CandidateIndex | None = None,
 ) -> list[Recommendation]:
     vectors, strategies = subject_vectors(catalog, subjects)
+    m = min(max(rules.candidates, rules.k), len(catalog))
+    warm = np.array([s in ("history", "segment") for s in strategies], dtype=bool)
+    if index is not None and warm.any():
+        # The index answers the users with a vector; the few cold ones take the exact path.
+        top = np.zeros((len(subjects), m), np.int64)
+        cand_scores = np.full((len(subjects), m), NEG, np.float32)
+        warm_rows = np.flatnonzero(warm)
+        top[warm_rows], cand_scores[warm_rows] = _indexed_candidates(
+            index, vectors[warm_rows], [subjects[i] for i in warm_rows.tolist()], rules, m
+        )
+        cold_rows = np.flatnonzero(~warm)
+        if cold_rows.size:
+            cold = [subjects[i] for i in cold_rows.tolist()]
+            scores = _exact_scores(
+                catalog,
+                cold,
+                [strategies[i] for i in cold_rows.tolist()],
+                vectors[cold_rows],
+                rules,
+            )
+            scores[:, ~allowed] = NEG
+            top[cold_rows], cand_scores[cold_rows] = top_candidates(scores, m)
+    else:
+        scores = _exact_scores(catalog, subjects, strategies, vectors, rules)
+        scores[:, ~allowed] = NEG
+        for i, subject in enumerate(subjects):
+            scores[i, _excluded(subject, rules)] = NEG
+        top, cand_scores = top_candidates(scores, m)
+    chosen, chosen_scores = choose(catalog, top, cand_scores, rules)
+    return [
+        _explain(catalog, subject, strategy, rows, values, rules)
+        for subject, strategy, rows, values in zip(
+            subjects, strategies, chosen, chosen_scores, strict=True
+        )
+    ]
+
+
+def _excluded(subject: Subject, rules: Rules) -> IntArray:
+    """Catalog rows this subject's list may not contain (what they bought, or saw)."""
+    history = subject.history
+    if history is None or history.empty:
+        return np.zeros(0, np.int64)
+    if rules.exclude_seen:
+        return history.items
+    if rules.exclude_purchased:
+        bought: IntArray = history.items[history.events == PURCHASE]
+        return bought
+    return np.zeros(0, np.int64)
+
+
+def _exact_scores(
+    catalog: Catalog,
+    subjects: Sequence[Subject],
+    strategies: Sequence[str],
+    vectors: FloatArray,
+    rules: Rules,
+) -> FloatArray:
     prior = catalog.popularity if catalog.popularity.size else np.zeros(len(catalog), np.float32)
     scores = vectors @ catalog.vectors.T
     scores += np.float32(rules.popularity_weight) * prior[None, :]
@@ -375,31 +496,35 @@ def _recommend_batch(
             # Popularity first; closeness only breaks ties among equally popular products.
             row[pool] = prior[pool] + 1e-3 * closeness[pool]
             scores[i] = row
-    scores[:, ~allowed] = NEG
-    for i, subject in enumerate(subjects):
-        history = subject.history
-        if history is None or history.empty:
-            continue
-        if rules.exclude_seen:
-            scores[i, history.items] = NEG
-        elif rules.exclude_purchased:
-            scores[i, history.items[history.events == PURCHASE]] = NEG
-
-    chosen, chosen_scores = select(catalog, scores, rules)
-    return [
-        _explain(catalog, subject, strategy, rows, values, rules)
-        for subject, strategy, rows, values in zip(
-            subjects, strategies, chosen, chosen_scores, strict=True
-        )
-    ]
+    return scores
 
 
-def select(
-    catalog: Catalog, scores: FloatArray, rules: Rules
-) -> tuple[list[IntArray], list[FloatArray]]:
-    """Per row: top candidates, then MMR and category quotas; -inf scores are never chosen."""
+def _indexed_candidates(
+    index: CandidateIndex,
+    vectors: FloatArray,
+    subjects: Sequence[Subject],
+    rules: Rules,
+    m: int,
+) -> tuple[IntArray, FloatArray]:
+    excluded = [_excluded(subject, rules) for subject in subjects]
+    # Ask for enough that m remain after each row's exclusions are dropped.
+    rows, scores = index.search(vectors, m + max((len(x) for x in excluded), default=0))
+    for i, drop in enumerate(excluded):
+        if drop.size:
+            scores[i, np.isin(rows[i], drop)] = NEG
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :m]
+    top = np.take_along_axis(rows, order, axis=1)
+    cand_scores = np.take_along_axis(scores, order, axis=1)
+    if top.shape[1] < m:  # a catalog with fewer allowed products than m
+        pad = m - top.shape[1]
+        top = np.pad(top, ((0, 0), (0, pad)))
+        cand_scores = np.pad(cand_scores, ((0, 0), (0, pad)), constant_values=NEG)
+    return top, cand_scores
+
+
+def top_candidates(scores: FloatArray, m: int) -> tuple[IntArray, FloatArray]:
+    """Per row, the ``m`` best columns and their scores, best first."""
     n_rows, n_items = scores.shape
-    m = min(max(rules.candidates, rules.k), n_items)
     top = (
         np.argpartition(-scores, m - 1, axis=1)[:, :m]
         if m < n_items
@@ -407,8 +532,21 @@ def select(
     )
     cand_scores = np.take_along_axis(scores, top, axis=1)
     order = np.argsort(-cand_scores, axis=1, kind="stable")
-    top = np.take_along_axis(top, order, axis=1)
-    cand_scores = np.take_along_axis(cand_scores, order, axis=1)
+    return np.take_along_axis(top, order, axis=1), np.take_along_axis(cand_scores, order, axis=1)
+
+
+def select(
+    catalog: Catalog, scores: FloatArray, rules: Rules
+) -> tuple[list[IntArray], list[FloatArray]]:
+    """Per row: top candidates, then MMR and category quotas; -inf scores are never chosen."""
+    m = min(max(rules.candidates, rules.k), scores.shape[1])
+    return choose(catalog, *top_candidates(scores, m), rules)
+
+
+def choose(
+    catalog: Catalog, top: IntArray, cand_scores: FloatArray, rules: Rules
+) -> tuple[list[IntArray], list[FloatArray]]:
+    """From each row's candidates (best first): the first k, or MMR with category quotas."""
     if rules.diversity == 0.0 and rules.category_quota is None:
         picks = [
             (row[np.isfinite(vals)][: rules.k], vals[np.isfinite(vals)][: rules.k])

@@ -7,6 +7,7 @@ import pytest
 
 from workers.embeddings import embed_with_cache, text_sha256
 from workers.recommender import (
+    CandidateIndex,
     Catalog,
     History,
     HistoryIndex,
@@ -195,6 +196,54 @@ def test_lists_do_not_depend_on_batching():
     assert [skus(r) for r in one] == [skus(r) for r in many]
     for rec in many:
         assert len(rec.items) == 5 and len({s for s in skus(rec)}) == 5
+
+
+def shop_catalog(n: int, seed: int = 0) -> Catalog:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((8, 16)).astype(np.float32)
+    vectors = centres[rng.integers(0, 8, n)] + 0.4 * rng.standard_normal((n, 16))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    shop = Catalog.build(
+        [f"P{i}" for i in range(n)],
+        [f"Product {i}" for i in range(n)],
+        vectors,
+        categories=[f"C{i % 7}" for i in range(n)],
+        prices=[float(rng.integers(1, 300)) for _ in range(n)],
+        in_stock=(rng.random(n) > 0.1).tolist(),
+    )
+    return shop.with_popularity(rng.random(n).astype(np.float32))
+
+
+def shoppers(shop: Catalog, n: int, seed: int = 1) -> list[Subject]:
+    rng = np.random.default_rng(seed)
+    people = []
+    for i in range(n):
+        size = int(rng.integers(0, 12))  # some users are cold
+        events = rng.integers(0, 3, size)
+        people.append(
+            Subject(i, "user", f"u{i}", history(rng.integers(0, len(shop), size), events))
+        )
+    people.append(Subject(n, "segment", "s", segment_vector=shop.vectors[0]))
+    return people
+
+
+@pytest.mark.parametrize("rules", [
+    Rules(k=10, diversity=0.3, category_quota=3, price_band=(10, 250)),
+    Rules(k=5, exclude_seen=True, popularity_weight=0.5),
+])  # fmt: skip
+def test_an_exact_index_gives_the_lists_of_the_exact_path(rules):
+    pytest.importorskip("faiss")
+    shop = shop_catalog(3000)
+    people = shoppers(shop, 300)
+    index = CandidateIndex.build(shop, rules, min_products=0)
+    assert index is not None and len(index.rows) < len(shop)  # out of stock / price band
+    assert CandidateIndex.build(shop, rules, min_products=len(shop)) is None
+    exact = recommend(shop, people, rules)
+    indexed = recommend(shop, people, rules, index=index)
+    assert {r.strategy for r in indexed} == {"history", "popular", "segment"}
+    for a, b in zip(exact, indexed, strict=True):
+        assert skus(a) == skus(b) and a.strategy == b.strategy
+        assert [i.score for i in a.items] == pytest.approx([i.score for i in b.items], abs=1e-5)
 
 
 def test_rules_refuse_nonsense():
