@@ -34,10 +34,11 @@ CPPN_NAME = "cppn-backgrounds"
 EXPORTER_VERSION = "1"
 LATENT, HIDDEN, LAYERS, COLOURS = 8, 32, 3, 4
 SEED = 20260501
+LIGHT_RADIUS = 1.2
 PIXELS = "pixels"
 RECIPE = {"builder": "exporters.background", "family": "cppn", "seed": SEED,
           "latent": LATENT, "hidden": HIDDEN, "layers": LAYERS, "colours": COLOURS,
-          "recipe_version": 1}  # fmt: skip
+          "light_radius": LIGHT_RADIUS, "recipe_version": 2}  # fmt: skip
 
 #: Named styles: (frequency, sine mix, palette sharpness, studio light).
 STYLES: dict[str, list[float]] = {
@@ -90,7 +91,10 @@ def build_cppn_module() -> Any:
                 h = h @ layer
             weights = torch.softmax(torch.tanh(h @ self.out) * sharpness, dim=-1)
             colour = weights @ palette  # [batch, pixels, 3]
-            radius = coords[:, 2].reshape(1, -1, 1)
+            # The light falls off smoothly toward LIGHT_RADIUS and no further, so the far ends
+            # of tall and wide canvases stay a backdrop instead of going dark.
+            r = coords[:, 2]
+            radius = (r / torch.sqrt(1 + (r / LIGHT_RADIUS) ** 2)).reshape(1, -1, 1)
             lift = 1.0 + light * (0.12 - 0.22 * radius * radius)
             return torch.clamp(colour * lift, 0.0, 1.0)
 

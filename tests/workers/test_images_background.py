@@ -9,6 +9,7 @@ from PIL import Image
 from exporters import ModelStore, build_model
 from exporters.background import CPPN_NAME, STYLES
 from workers.images import background as bg
+from workers.images.text import contrast_ratio
 
 PALETTE = [(28, 52, 84), (235, 226, 210), (214, 99, 64)]
 
@@ -93,3 +94,43 @@ def test_the_campaign_file_knows_the_same_styles_as_the_exporter():
     from contentfab import creatives
 
     assert set(creatives.STYLES) == set(STYLES)
+
+
+@pytest.mark.parametrize("style", ["soft", "waves", "marble", "bold"])
+def test_pattern_styles_are_calm_enough_to_post_on(generator, style):
+    """Only large soft shapes, and dark brand ink reads on every pixel without a scrim."""
+    for seed in range(3):
+        request = bg.BackgroundRequest(seed, style, bg.backdrop_palette(style, PALETTE), 1080, 1350)
+        pixels = np.asarray(generator.render([request])[0], dtype=float)
+        ink = min(PALETTE, key=sum)
+        assert contrast_ratio(np.array(ink), pixels.reshape(-1, 3)).min() >= 4.5
+        # At a tenth of the size, neighbouring pixels (10 px apart in the canvas) differ by
+        # a few levels at most: no edges, no camouflage (the raw CPPN patterns reach 30-90).
+        reduced = np.asarray(Image.fromarray(pixels.astype(np.uint8)).resize((108, 135)), float)
+        assert np.abs(np.diff(reduced, axis=0)).max() <= 6
+        assert np.abs(np.diff(reduced, axis=1)).max() <= 6
+
+
+def test_pattern_creatives_set_their_text_without_scrims(generator, tmp_path):
+    from workers.images.compose import CreativeText
+    from workers.images.creative import CreativeJob, make_creatives
+    from workers.images.formats import FORMATS
+
+    jobs = [
+        CreativeJob(
+            key=i,
+            fmt=fmt,
+            text=CreativeText("Ceramic Pour-Over Set", "Slow mornings, better coffee", "$49.90"),
+            palette=PALETTE,
+            seed=i,
+            background="generated",
+            style=style,
+        )
+        for i, (fmt, style) in enumerate(
+            zip(FORMATS.values(), ["soft", "waves", "marble", "bold"], strict=False)
+        )
+    ]
+    outcomes = make_creatives(jobs, generator)
+    for outcome in outcomes:
+        texts = [v for v in outcome.meta["layout"].values() if isinstance(v, dict) and "scrim" in v]
+        assert texts and not any(v["scrim"] for v in texts), outcome.meta["layout"]

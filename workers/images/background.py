@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 
 RGB = tuple[int, int, int]
 RENDER_SCALE = 0.25
+#: Pattern styles are made calm enough to post on (see :func:`calm`): how much of the pattern
+#: survives over the brand's light base colour at the canvas edges (0 = none, 1 = all).
+CALM_STRENGTH = {"soft": 0.5, "waves": 0.45, "marble": 0.4, "bold": 0.6}
+#: Pattern styles are evaluated on a grid of this short side and blurred: only large shapes.
+CALM_GRID = 48
 
 
 def parse_colour(text: str) -> RGB:
@@ -43,6 +48,21 @@ def studio_palette(palette: Sequence[RGB]) -> list[RGB]:
     light = np.asarray(max(palette, key=lambda c: sum(c)), dtype=np.float64)
     tints = [light + (255.0 - light) * amount for amount in (0.0, 0.35, 0.6, 0.2)]
     return [(round(t[0]), round(t[1]), round(t[2])) for t in tints]
+
+
+def backdrop_palette(style: str, palette: Sequence[RGB]) -> list[RGB]:
+    """The colours the generator mixes for ``style``.
+
+    studio: tints of the lightest brand colour. Pattern styles: the brand colours without the
+    darkest one when there are three or more, since the darkest is the ink the text is set in
+    (and mixed into the pattern it only greys it).
+    """
+    if style == "studio":
+        return studio_palette(palette)
+    if len(palette) >= 3:
+        darkest = min(palette, key=sum)
+        return [colour for colour in palette if colour != darkest]
+    return list(palette)
 
 
 def flat(size: tuple[int, int], colour: RGB) -> Image.Image:
@@ -122,10 +142,9 @@ class BackgroundGenerator:
         if unknown:
             raise ValueError(f"unknown style {unknown[0]!r}; styles: {', '.join(self.styles)}")
         results: list[Image.Image | None] = [None] * len(requests)
-        sizes = sorted({(r.width, r.height) for r in requests})
-        for width, height in sizes:
-            indices = [i for i, r in enumerate(requests) if (r.width, r.height) == (width, height)]
-            low = (max(2, round(width * scale)), max(2, round(height * scale)))
+        grids = [_grid(r, scale) for r in requests]
+        for low, width, height in sorted(set(grids)):
+            indices = [i for i, g in enumerate(grids) if g == (low, width, height)]
             batch = [requests[i] for i in indices]
             (pixels,) = self.session.run(
                 None,
@@ -138,6 +157,8 @@ class BackgroundGenerator:
             )
             for index, request, flat_pixels in zip(indices, batch, pixels, strict=True):
                 small = np.asarray(flat_pixels).reshape(low[1], low[0], 3)
+                if request.style in CALM_STRENGTH:
+                    small = calm(small, request.palette, CALM_STRENGTH[request.style])
                 results[index] = _finish(small, (width, height), request.seed)
         return [image for image in results if image is not None]
 
@@ -149,6 +170,42 @@ class BackgroundGenerator:
             raise ValueError("a palette needs at least one colour")
         repeated = [colours[i % len(colours)] for i in range(self.palette_size)]
         return np.asarray(repeated, dtype=np.float32) / 255.0
+
+
+def _grid(request: BackgroundRequest, scale: float) -> tuple[tuple[int, int], int, int]:
+    width, height = request.width, request.height
+    if request.style in CALM_STRENGTH:
+        factor = CALM_GRID / min(width, height)
+        return (max(2, round(width * factor)), max(2, round(height * factor))), width, height
+    return (max(2, round(width * scale)), max(2, round(height * scale))), width, height
+
+
+def calm(
+    small: npt.NDArray[np.float32], palette: Sequence[RGB], strength: float
+) -> npt.NDArray[np.float32]:
+    """A pattern toned down to a backdrop a creative can carry text and a product on.
+
+    Three things make a CPPN pattern postable: only large shapes (a Gaussian blur over a
+    tenth of the short side), muted toward the brand's lightest colour (the pattern keeps
+    ``strength`` of its distance from it), and a clear middle where the product and the text
+    sit (the pattern fades in toward the edges only). Every output colour is still a mix of
+    brand colours.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    height, width = small.shape[:2]
+    sigma = 0.1 * min(width, height)
+    blurred = np.stack(
+        [gaussian_filter(small[..., c], sigma, mode="reflect") for c in range(3)], axis=2
+    )
+    base = np.asarray(max(palette, key=sum), dtype=np.float32) / 255.0
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    x = (xs + 0.5) / width * 2 - 1
+    y = (ys + 0.5) / height * 2 - 1
+    edge = np.clip((np.hypot(x, y) - 0.55) / 0.75, 0.0, 1.0)
+    keep = strength * (0.2 + 0.8 * edge * edge * (3 - 2 * edge))  # smoothstep
+    result: npt.NDArray[np.float32] = (base + (blurred - base) * keep[..., None]).astype(np.float32)
+    return result
 
 
 def coordinates(width: int, height: int) -> npt.NDArray[np.float32]:

@@ -94,7 +94,7 @@ def make_creatives(
                 bg.BackgroundRequest(
                     job.seed,
                     job.style,
-                    bg.studio_palette(job.palette) if job.style == "studio" else job.palette,
+                    bg.backdrop_palette(job.style, job.palette),
                     job.fmt.width,
                     job.fmt.height,
                 )
