@@ -11,9 +11,10 @@ database on 127.0.0.1:5432 (dropped afterwards) and a private redis-server on a 
 
 ``--workers`` worker processes are started, each ``-c 1`` (one pool process each), so two
 workers means two cards rendered at a time. While they run it samples, every half second, the
-Redis queue length (LLEN of the queue plus the messages handed out and not yet acked) and
+Redis queue length (LLEN of the queue and, apart, the messages handed out and not yet acked) and
 each worker's resident memory (main process and pool child, from /proc); it reports throughput,
-the largest queue, RSS when the first asset is stored and at the end (a leak shows as growth),
+the largest queue, RSS when the first asset is stored, when a tenth of the jobs are done (every
+pool process has worked by then) and at the end (a leak shows as growth from the tenth),
 and checks that every job is done with exactly one asset per slot.
 """
 
@@ -192,6 +193,7 @@ def run(
     workers_started = time.monotonic()
     samples: list[dict[str, Any]] = []
     rss_start: list[dict[str, int]] | None = None
+    rss_warm: list[dict[str, int]] | None = None
     first_asset_at = None
     try:
         while True:
@@ -214,6 +216,8 @@ def run(
             samples.append(sample)
             if rss_start is None and sample["finished_jobs"] > 0:
                 rss_start, first_asset_at = rss, now
+            if rss_warm is None and sample["finished_jobs"] >= products // 10:
+                rss_warm = rss  # every pool process has worked by now: the leak baseline
             if finished:
                 break
             if any(proc.poll() is not None for proc in procs):
@@ -236,9 +240,10 @@ def run(
         client.close()
 
     with sessions() as session:
-        by_status = dict(
-            session.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all()
-        )
+        by_status = {
+            status: n
+            for status, n in session.execute(select(Job.status, func.count()).group_by(Job.status))
+        }
         assets = session.scalar(select(func.count()).select_from(Asset))
         slots = session.scalar(
             select(func.count()).select_from(
@@ -271,6 +276,7 @@ def run(
         "max_queue_length": max(s["queue"] for s in samples),
         "max_unacked": max(s["unacked"] for s in samples),
         "rss_kib_at_first_asset": rss_start,
+        "rss_kib_at_10_percent": rss_warm,
         "rss_kib_at_end": rss_end,
         "seconds_to_first_asset": round((first_asset_at or finished_at) - workers_started, 2),
         "loadavg_before": [round(x, 2) for x in load_before],
@@ -304,12 +310,13 @@ def main() -> None:
                 broker_url=broker_url,
                 workdir=workdir,
             )
+            text = json.dumps(results, indent=2)
+            print(text, flush=True)
+            if args.out:
+                args.out.write_text(text + "\n", encoding="utf-8")
     finally:
+        # Thousands of content-addressed folders: removing them can take a while.
         shutil.rmtree(workdir, ignore_errors=True)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
