@@ -15,7 +15,12 @@ Methods:
   factors / regularisation / alpha chosen on validation;
 * ``embedding`` — ``workers.recommender.recommend`` exactly as the workers run it: product
   vectors from the exported ONNX MiniLM, user vectors from weighted, decayed histories, plus
-  the popularity prior; weight and half-life chosen on validation.
+  the popularity prior; weight and half-life chosen on validation;
+* ``two_tower`` — :mod:`exporters.two_tower` trained in torch on the training events only
+  (once on the validation split's, once on the test split's), exported to ONNX with its parity
+  check, and ranked through ``recommend`` with the ONNX Runtime user vectors
+  (:mod:`workers.two_tower`); popularity weight chosen on validation, half-life the
+  embedding method's.
 
     python -m bench.recs_eval [--users 20000] [--products 5000] [--model minilm-l6-v2]
                               [--out bench/results-recs-eval.json]
@@ -148,6 +153,65 @@ def rank_embedding(
     return [np.array([index[item.sku] for item in rec.items]) for rec in lists]
 
 
+def train_two_tower(
+    text_vectors: np.ndarray, train: Interactions, half_life: float, store_root: Path, name: str
+) -> tuple[Any, dict[str, Any]]:
+    """Train on ``train`` only, export through exporters/, load back on ONNX Runtime."""
+    from exporters import ModelStore
+    from exporters.two_tower import MIN_EVENTS, export, pad_histories, train, training_examples
+    from workers.two_tower import TwoTower
+
+    if len(train) < MIN_EVENTS:
+        raise SystemExit(f"{len(train):,} events: too few to train a two-tower model")
+    now = float(train.timestamps.max())
+    strength = event_strength(train, now=now, half_life_days=half_life)
+    _, codes = np.unique(np.asarray(train.users), return_inverse=True)
+    examples, targets = training_examples(
+        codes.astype(np.int64), train.items, train.timestamps, strength
+    )
+    trained = train(text_vectors, examples, targets)
+    parity = pad_histories([(examples.items[i][examples.weights[i] > 0], examples.weights[i][
+        examples.weights[i] > 0]) for i in range(64)])  # fmt: skip
+    store = ModelStore(store_root)
+    manifest = export(
+        trained,
+        store,
+        name,
+        parity_histories=parity,
+        source={"trained_on": f"{len(train)} events", "examples": len(targets)},
+    )
+    return TwoTower.load(store.model_dir(name), manifest), manifest
+
+
+def rank_two_tower(
+    model: Any,
+    catalog: Catalog,
+    train: Interactions,
+    users: list[str],
+    *,
+    popularity_weight: float,
+    half_life: float,
+) -> list[np.ndarray]:
+    """The worker's ranking with the two-tower vectors in place of the text embeddings."""
+    now = float(train.timestamps.max())
+    strength = event_strength(train, now=now, half_life_days=half_life)
+    prior = popularity_prior(train.items, strength, len(catalog))
+    histories = group_histories(train, strength, users)
+    vectors = model.user_vectors([histories[u] for u in users])
+    towers = Catalog.build(catalog.skus, catalog.titles, model.item_vectors)
+    subjects = [Subject(i, "user", u, histories[u], vector=vectors[i]) for i, u in enumerate(users)]
+    rules = Rules(
+        k=K,
+        exclude_seen=True,
+        in_stock_only=False,
+        popularity_weight=popularity_weight,
+        candidates=K,
+    )
+    lists = recommend(towers.with_popularity(prior), subjects, rules)
+    index = {sku: i for i, sku in enumerate(catalog.skus)}
+    return [np.array([index[item.sku] for item in rec.items]) for rec in lists]
+
+
 def rank_als(
     train: Interactions,
     users: list[str],
@@ -272,6 +336,8 @@ def main() -> None:
         {"popularity_weight": w, "half_life": h}
         for w in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
         for h in (3.0, 7.0, 30.0, 1e6)
+    ] + [  # session emphasis: the last hours of a user's history outweigh the rest
+        {"popularity_weight": w, "half_life": h} for w in (0.5, 1.0, 1.5) for h in (0.25, 1.0)
     ]
     tuned["embedding"], grids["embedding"] = tune(
         "embedding",
@@ -279,6 +345,26 @@ def main() -> None:
         lambda **p: rank_embedding(catalog, valid.train, valid.users, **p),
         valid.held_out,
     )
+
+    import tempfile
+
+    store_root = Path(tempfile.mkdtemp(prefix="two-tower-"))
+    tower_half_life = float(tuned["embedding"]["half_life"])
+    started_tower = time.perf_counter()
+    valid_tower, _ = train_two_tower(vectors, valid.train, tower_half_life, store_root, "tt-valid")
+    tuned["two_tower"], grids["two_tower"] = tune(
+        "two_tower",
+        [
+            {"popularity_weight": w, "half_life": tower_half_life}
+            for w in (0.0, 0.1, 0.25, 0.5, 1.0)
+        ],
+        lambda **p: rank_two_tower(valid_tower, catalog, valid.train, valid.users, **p),
+        valid.held_out,
+    )
+    test_tower, tower_manifest = train_two_tower(
+        vectors, test.train, tower_half_life, store_root, "tt-test"
+    )
+    tower_seconds = time.perf_counter() - started_tower
 
     print("test:", flush=True)
     results = {
@@ -288,6 +374,10 @@ def main() -> None:
         "als": metrics(rank_als(test.train, test.users, n_items, **tuned["als"]), test.held_out),
         "embedding": metrics(
             rank_embedding(catalog, test.train, test.users, **tuned["embedding"]), test.held_out
+        ),
+        "two_tower": metrics(
+            rank_two_tower(test_tower, catalog, test.train, test.users, **tuned["two_tower"]),
+            test.held_out,
         ),
     }
     for name, result in results.items():
@@ -305,6 +395,13 @@ def main() -> None:
         },
         "model": args.model,
         "embed_seconds": round(embed_seconds, 1),
+        "two_tower": {
+            "train_and_export_seconds_both_splits": round(tower_seconds, 1),
+            "test_model": {
+                k: tower_manifest[k]
+                for k in ("dim", "max_history", "train_seconds", "final_loss", "parity", "source")
+            },
+        },
         "test": results,
         "chosen_on_validation": tuned,
         "validation_grid": grids,
@@ -313,6 +410,8 @@ def main() -> None:
             >= results["als"]["recall@10"],
             "embedding >= 2 x popularity recall@10": results["embedding"]["recall@10"]
             >= 2 * results["popularity"]["recall@10"],
+            "two_tower >= als recall@10": results["two_tower"]["recall@10"]
+            >= results["als"]["recall@10"],
         },
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -278,6 +278,7 @@ class Subject:
     history: History | None = None
     segment_vector: FloatArray | None = None  # the segment's, or a cold user's segment
     segment_name: str | None = None
+    vector: FloatArray | None = None  # a user vector made elsewhere (the two-tower model)
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,9 @@ def subject_vectors(catalog: Catalog, subjects: Sequence[Subject]) -> tuple[Floa
                 raise ValueError(f"segment {subject.name!r} has no vector")
             vectors[i] = subject.segment_vector
             strategies.append("segment")
+        elif subject.vector is not None and history is not None and not history.empty:
+            vectors[i] = subject.vector
+            strategies.append("history")
         elif history is not None and not history.empty:
             owners.append(i)
             items.append(history.items)
