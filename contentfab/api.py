@@ -348,10 +348,17 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
         created_from: datetime | None = None,
         created_to: datetime | None = None,
         q: Annotated[
-            Text | None, Query(max_length=200, description="Words that must all be in the text.")
+            Text | None,
+            Query(
+                max_length=200,
+                description="Full-text search on the copy. PostgreSQL: web-search syntax "
+                '(words, "phrases", -word, or) with English stemming. SQLite: every word must '
+                "occur in the text (no stemming).",
+            ),
         ] = None,
         sort: Annotated[
             Literal[
+                "relevance",
                 "id",
                 "-id",
                 "created_at",
@@ -362,9 +369,10 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
                 "-status",
                 "kind",
                 "-kind",
-            ],
-            Query(),
-        ] = "id",
+            ]
+            | None,
+            Query(description="Default: relevance when `q` is given, else id."),
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[Text | None, Query(max_length=1000)] = None,
     ) -> AssetPageOut:
@@ -380,6 +388,8 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
             created_to=created_to,
             text=q,
         )
+        if sort is None:
+            sort = "relevance" if q and q.split() else "id"
         page = review.find_assets(session, where, sort=sort, limit=limit, cursor=cursor)
         return AssetPageOut(items=[_asset_out(a) for a in page.items], next_cursor=page.next_cursor)
 

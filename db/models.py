@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -168,6 +169,12 @@ class Asset(Base):
         UniqueConstraint("campaign_id", "kind", "channel", "subject", name="uq_asset_subject"),
         Index("ix_asset_campaign_kind", "campaign_id", "kind"),
         Index("ix_asset_campaign_status", "campaign_id", "status"),
+        # Full-text search on copy (db/review.py); PostgreSQL only, SQLite searches without it.
+        Index(
+            "ix_asset_text_search",
+            text("to_tsvector('english', coalesce(text, ''))"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

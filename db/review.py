@@ -3,6 +3,19 @@
 The HTTP API and the web gallery are thin layers over these functions; nothing here knows
 about HTTP. Every review action writes an :class:`~db.models.AssetReview` row, so who did what
 and when survives later changes, and an edit keeps the generated text in ``original_text``.
+
+Text search (``AssetFilter.text``, ``sort="relevance"``) depends on the database:
+
+* PostgreSQL: ``websearch_to_tsquery('english', q)`` against ``to_tsvector('english', text)``,
+  the expression the GIN index ``ix_asset_text_search`` (migration 0004) is built on. English
+  stemming ("running" finds "run"), stop words ignored, ``"quoted phrases"``, ``-excluded``
+  words and ``or``; relevance is ``ts_rank``.
+* SQLite: a fallback without an index. Every whitespace-separated word must occur in the text,
+  case-insensitively (ASCII case only), as a substring: no stemming ("running" does not find
+  "run", though "run" finds "running"), no phrase or ``-``/``or`` syntax; relevance is how many
+  times the words occur. FTS5 was not used because its index is kept in step by triggers on
+  ``asset``, and SQLite drops a table's triggers whenever Alembic's batch mode rebuilds that
+  table, so any later migration touching ``asset`` would silently stop indexing new copy.
 """
 
 from __future__ import annotations
@@ -16,8 +29,23 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Double,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from contentfab.errors import InputError, NotFoundError
 from db.models import (
@@ -84,9 +112,85 @@ class AssetFilter:
             where.append(Asset.created_at >= _utc(self.created_from))
         if self.created_to is not None:
             where.append(Asset.created_at < _utc(self.created_to))
-        for word in (self.text or "").split():
-            where.append(Asset.text.ilike(f"%{_escape_like(word)}%", escape="\\"))
+        if self.text is not None and self.text.split():
+            where.append(TextMatch(self.text))
         return where
+
+
+# --------------------------------------------------------------------------- text search
+# Two SQL constructs compiled per database (see the module docstring). Each carries every
+# value either database needs as bound parameters, so SQLAlchemy's statement cache stays right.
+
+
+class _TextSearch(FunctionElement[Any]):
+    inherit_cache = True
+
+    def __init__(self, query: str) -> None:
+        words = query.split()
+        super().__init__(
+            Asset.text,
+            literal(query),
+            *(literal(word.lower()) for word in words),
+            *(literal(f"%{_escape_like(word)}%") for word in words),
+        )
+
+    def parts(self, compiler: SQLCompiler, **kw: Any) -> tuple[str, str, list[str], list[str]]:
+        text, query, *rest = (compiler.process(c, **kw) for c in self.clauses)
+        half = len(rest) // 2
+        return text, query, rest[:half], rest[half:]
+
+
+class TextMatch(_TextSearch):
+    """Whether an asset's text matches a search query."""
+
+    type = Boolean()
+    name = "text_match"
+    inherit_cache = True
+
+
+class TextRank(_TextSearch):
+    """How well an asset's text matches a search query: higher is better."""
+
+    type = Double()
+    name = "text_rank"
+    inherit_cache = True
+
+
+def _tsvector(text: str) -> str:
+    # Exactly the indexed expression of migration 0004.
+    return f"to_tsvector('english', coalesce({text}, ''))"
+
+
+@compiles(TextMatch, "postgresql")
+def _match_postgresql(element: TextMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    text, query, _, _ = element.parts(compiler, **kw)
+    return f"{_tsvector(text)} @@ websearch_to_tsquery('english', {query})"
+
+
+@compiles(TextRank, "postgresql")
+def _rank_postgresql(element: TextRank, compiler: SQLCompiler, **kw: Any) -> str:
+    text, query, _, _ = element.parts(compiler, **kw)
+    # As double precision: a real would come back rounded to text and never equal itself in
+    # the next page's cursor condition.
+    return f"ts_rank({_tsvector(text)}, websearch_to_tsquery('english', {query}))::float8"
+
+
+@compiles(TextMatch, "sqlite")
+def _match_sqlite(element: TextMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    text, _, _, patterns = element.parts(compiler, **kw)
+    return " AND ".join(f"lower({text}) LIKE lower({p}) ESCAPE '\\'" for p in patterns) or "1 = 1"
+
+
+@compiles(TextRank, "sqlite")
+def _rank_sqlite(element: TextRank, compiler: SQLCompiler, **kw: Any) -> str:
+    text, _, words, _ = element.parts(compiler, **kw)
+    # Occurrences of each word: how much shorter the text gets without it, in word lengths.
+    counts = [
+        f"(length(coalesce({text}, '')) - length(replace(lower(coalesce({text}, '')), {w}, '')))"
+        f" * 1.0 / length({w})"
+        for w in words
+    ]
+    return " + ".join(counts) or "0.0"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -123,9 +227,17 @@ def find_assets(
     """One page of assets, keyset-paginated: a cursor stays valid while rows are added."""
     descending = sort.startswith("-")
     key = sort.removeprefix("-")
-    if key not in SORTS:
-        raise InputError(f"sort must be one of {', '.join(SORTS)} (with - for descending)")
-    column = SORTS[key]
+    column: ColumnElement[Any] | InstrumentedAttribute[Any]
+    if key == "relevance":
+        if where.text is None or not where.text.split():
+            raise InputError("sort=relevance needs a text query (q)")
+        column, descending = TextRank(where.text), not descending
+    elif key in SORTS:
+        column = SORTS[key]
+    else:
+        raise InputError(
+            f"sort must be one of {', '.join(SORTS)}, relevance (with - for descending)"
+        )
     query = _assets_query(where)
     if cursor is not None:
         value, last_id = _decode_cursor(cursor, key)
@@ -137,12 +249,12 @@ def find_assets(
         query = query.order_by(column.desc(), Asset.id.desc())
     else:
         query = query.order_by(column.asc(), Asset.id.asc())
-    rows = list(session.scalars(query.limit(limit + 1)).unique())
+    result = session.execute(query.add_columns(column).limit(limit + 1)).unique().all()
+    rows = [row[0] for row in result]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = _encode_cursor(key, getattr(last, key), last.id)
+        next_cursor = _encode_cursor(key, result[limit - 1][1], rows[-1].id)
     return AssetPage(rows, next_cursor)
 
 
@@ -175,12 +287,20 @@ def _decode_cursor(cursor: str, key: str) -> tuple[Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_key, value, asset_id = json.loads(raw)
-        if cursor_key != key or not isinstance(asset_id, int) or not isinstance(value, str | int):
+        if (
+            cursor_key != key
+            or not isinstance(asset_id, int)
+            or not isinstance(value, str | int | float)
+        ):
             raise ValueError("cursor does not fit this sort")
         if key == "created_at":
             value = datetime.fromisoformat(str(value))
         elif key == "id" and not isinstance(value, int):
             raise ValueError("id cursor needs an integer")
+        elif key == "relevance" and not isinstance(value, int | float):
+            raise ValueError("relevance cursor needs a number")
+        elif key != "relevance" and isinstance(value, float):
+            raise ValueError("only a relevance cursor holds a fraction")
         return value, asset_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InputError(
