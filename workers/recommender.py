@@ -334,10 +334,11 @@ def recommend(
 
 #: From this many products that pass the stock and price rules up, candidates come from a
 #: FAISS index when faiss is installed. Measured on this machine (``bench/recs_faiss.py``,
-#: BENCHMARKS.md): an exact ``IndexFlatIP`` was 2× faster than numpy's product and
-#: ``argpartition`` at 5,000 products and 4× at 20,000; HNSW and IVF were slower or lost
-#: too many of the exact candidates (the popularity dimension defeats their partitioning).
-ANN_MIN_PRODUCTS = 5_000
+#: BENCHMARKS.md), 10,000 users: an exact ``IndexFlatIP`` took 0.68× numpy's product and
+#: ``argpartition`` at 1,000 products, 0.50× at 5,000, 0.26× at 20,000 and 0.29× at 100,000;
+#: HNSW and IVF were slower or lost too many of the exact candidates (the popularity
+#: dimension defeats their partitioning). Below 1,000 (not measured) numpy stays.
+ANN_MIN_PRODUCTS = 1_000
 
 
 @dataclass(frozen=True)
