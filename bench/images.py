@@ -1,13 +1,13 @@
 """Image benchmark: matte IoU on synthetic packshots, throughput per format, a contact sheet.
 
-    python -m bench.images [--packshots 60] [--creatives 8] [--out bench/out]
+    python -m bench.images [--packshots 60] [--products 8] [--variants 2] [--out bench/out]
 
 * IoU of the default studio matte against the packshots' known masks (mean, median, worst,
   by shape), and — for a look only — the matte of scikit-image's bundled photos on the sheet.
-* Throughput per format: ``make_creatives`` in chunks, as the image task calls it (matte once
-  per photo, one batched CPPN call per size) against a raw loop in the same process that
-  mattes, renders one background, composes and encodes each creative on its own. This is the
-  worker's function, not a run through Celery and the database.
+* Throughput per format through the pipeline (enqueue → SQLite → broker → one real Celery
+  worker → files + asset rows) against a raw loop in this process that mattes, renders one
+  background, composes and encodes each of the same creatives on its own
+  (:func:`pipeline_throughput`), with the machine's load average before and after.
 * A contact sheet PNG of creatives in every format, written to ``--out``.
 """
 
@@ -16,18 +16,24 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
+from sqlalchemy import func, select
 
 from exporters import ModelStore, build_model
 from workers.images import background as bg
-from workers.images.compose import CreativeText, Cutout, compose, encode
+from workers.images.compose import CreativeText
 from workers.images.creative import CreativeJob, make_creatives
 from workers.images.formats import FORMATS
 from workers.images.matte import iou, studio_matte
@@ -65,45 +71,123 @@ def matte_quality(count: int) -> dict[str, object]:
     }
 
 
-def throughput(
-    generator: bg.BackgroundGenerator, photos: list[Path], creatives: int
+def pipeline_throughput(
+    store: ModelStore, photos: list[Path], products: int, variants: int, work: Path
 ) -> dict[str, object]:
-    results = {}
-    for name, fmt in FORMATS.items():
-        jobs = [
-            CreativeJob(
-                key=i,
-                fmt=fmt,
-                text=CreativeText(TITLES[i % 4], HEADLINES[i % 4], "$49.90", "Northwind"),
-                palette=PALETTE,
-                seed=i,
-                background="generated",
-                style="soft",
-                photo=photos[(i // 2) % len(photos)],  # two variants per photo, as campaigns do
-            )
-            for i in range(creatives)
-        ]
-        started = time.perf_counter()
-        for start in range(0, len(jobs), 4):  # the default chunk is 8 IDs; 4 keeps sizes mixed
-            outcomes = make_creatives(jobs[start : start + 4], generator)
-            assert all(o.data for o in outcomes), [o.error for o in outcomes]
-        pipeline = time.perf_counter() - started
+    """Creatives/s through the pipeline against the raw per-creative loop, per format.
 
-        started = time.perf_counter()
-        for job in jobs:
-            assert job.photo is not None
-            rgb = np.asarray(Image.open(job.photo).convert("RGB"))
-            cutout = Cutout(rgb, studio_matte(rgb).alpha)
-            request = bg.BackgroundRequest(job.seed, job.style, PALETTE, fmt.width, fmt.height)
-            backdrop = generator.render([request])[0]
-            encode(compose(backdrop, cutout, job.text, fmt, palette=PALETTE).image, "png")
-        raw = time.perf_counter() - started
-        results[name] = {
-            "pipeline_images_per_s": round(creatives / pipeline, 2),
-            "raw_loop_images_per_s": round(creatives / raw, 2),
-            "ratio": round(raw / pipeline, 3),
-        }
+    Pipeline: per format a campaign of ``products`` × ``variants`` creatives, enqueued with
+    the CLI's own function (SQLite database, SQLite broker) and made by one real Celery worker
+    process (``-c 1``, warmed up by a one-product campaign first), timed from enqueue until
+    the campaign's row says it finished — claims, files written content-addressed, asset rows
+    and all. Raw: the same creatives (the very ``CreativeJob``s the task built: same seeds,
+    texts, photos) made one at a time in this process by ``make_creatives([job])`` (matte,
+    background, compose, encode each), nothing written.
+    """
+    from contentfab.campaign import load_campaign
+    from contentfab.settings import Settings
+    from db.migrate import upgrade
+    from db.models import Asset, Campaign, Job
+    from db.session import configure
+    from tasks.app import create_app
+    from tasks.campaigns import enqueue
+    from tasks.images import _creative_job
+
+    settings = Settings(
+        data_dir=work / "data", model_store=store.root, intra_op_threads=1, chunk_size=8
+    )
+    settings.ensure_dirs()
+    upgrade(settings.database_url)
+    sessions = configure(settings.database_url)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "-Q", "images",
+         "-c", "1", "-l", "WARNING", "-n", f"bench-images-{os.getpid()}@%h"],
+        env={**os.environ, **settings.to_env()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    generator = bg.BackgroundGenerator.load(store.model_dir("cppn-backgrounds"), intra_op_threads=1)
+    results: dict[str, object] = {"load_before": os.getloadavg()}
+    try:
+        for name in FORMATS:
+            campaign = _image_campaign(work / name, photos, products, variants, name)
+            loaded = load_campaign(campaign)
+            warm = type(loaded)(
+                loaded.spec, loaded.products[:1], loaded.source_path, loaded.content_sha256 + "-w"
+            )
+            app = create_app(settings)
+            first = enqueue(warm, settings=settings, sessions=sessions, app=app,
+                            allow_duplicate=True)  # fmt: skip
+            _wait(sessions, first.campaign_id, worker)
+            started = time.perf_counter()
+            result = enqueue(loaded, settings=settings, sessions=sessions, app=app,
+                             allow_duplicate=True)  # fmt: skip
+            _wait(sessions, result.campaign_id, worker)
+            pipeline = time.perf_counter() - started
+            with sessions() as session:
+                spec = session.get(Campaign, result.campaign_id).spec
+                jobs = session.scalars(
+                    select(Job).where(Job.campaign_id == result.campaign_id).order_by(Job.id)
+                ).all()
+                made = session.scalar(
+                    select(func.count())
+                    .select_from(Asset)
+                    .where(Asset.campaign_id == result.campaign_id)
+                )
+                items = [_creative_job(job, spec, None, settings) for job in jobs]
+            started = time.perf_counter()
+            for item in items:
+                (outcome,) = make_creatives([item], generator)
+                assert outcome.data, outcome.error
+            raw = time.perf_counter() - started
+            results[name] = {
+                "creatives": len(items),
+                "pipeline_assets": made,
+                "pipeline_images_per_s": round(len(items) / pipeline, 2),
+                "raw_loop_images_per_s": round(len(items) / raw, 2),
+                "ratio": round(raw / pipeline, 3),
+            }
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        sessions.kw["bind"].dispose()
+    results["load_after"] = os.getloadavg()
     return results
+
+
+def _image_campaign(
+    directory: Path, photos: list[Path], products: int, variants: int, fmt: str
+) -> Path:
+    (directory / "photos").mkdir(parents=True)
+    rows = ["id,title,price,currency,image"]
+    for i in range(products):
+        title = TITLES[i % len(TITLES)]
+        photo = photos[i % len(photos)]
+        shutil.copy(photo, directory / "photos" / photo.name)
+        rows.append(f"B-{i},{title} {i},{19 + i}.90,USD,photos/{photo.name}")
+    (directory / "catalog.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = directory / "campaign.yaml"
+    path.write_text(
+        f"name: Image benchmark {fmt}\ncatalog: catalog.csv\nbrand: {{name: Northwind}}\n"
+        f"images:\n  formats: [{fmt}]\n  variants: {variants}\n"
+        "  background: {mode: generated, style: soft, palette: ['#1c3454', '#ebe2d2', "
+        "'#d66340']}\n  output: png\n"
+    )
+    return path
+
+
+def _wait(sessions: Any, campaign_id: int, worker: subprocess.Popen[bytes]) -> None:
+    from db.models import Campaign
+
+    deadline = time.monotonic() + 3600
+    while time.monotonic() < deadline:
+        with sessions() as session:
+            if session.get(Campaign, campaign_id).finished_at is not None:
+                return
+        if worker.poll() is not None:
+            raise RuntimeError("the worker exited")
+        time.sleep(0.05)
+    raise TimeoutError(f"campaign {campaign_id}")
 
 
 def contact_sheet(generator: bg.BackgroundGenerator, photos: list[Path], out: Path) -> Path:
@@ -165,7 +249,9 @@ def _skimage_mattes() -> list[Image.Image]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--packshots", type=int, default=60)
-    parser.add_argument("--creatives", type=int, default=8)
+    parser.add_argument("--products", type=int, default=8, help="per format, for throughput")
+    parser.add_argument("--variants", type=int, default=2)
+    parser.add_argument("--skip-sheet", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -180,8 +266,12 @@ def main() -> None:
             photos.append(path)
         report = {
             "matte": matte_quality(args.packshots),
-            "throughput": throughput(generator, photos, args.creatives),
-            "contact_sheet": str(contact_sheet(generator, photos, args.out)),
+            "throughput": pipeline_throughput(
+                store, photos, args.products, args.variants, Path(scratch) / "pipeline"
+            ),
+            "contact_sheet": None
+            if args.skip_sheet
+            else str(contact_sheet(generator, photos, args.out)),
         }
     print(json.dumps(report, indent=2))
     (args.out / "images.json").write_text(json.dumps(report, indent=2) + "\n")
