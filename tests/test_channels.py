@@ -105,3 +105,43 @@ def test_counting_normalises_to_nfc() -> None:
     assert measure(SUBJECT, decomposed) == 4
     assert sms_encoding(decomposed) == "gsm7"  # é is in the GSM-7 alphabet once composed
     assert measure(SMS, decomposed) == 4
+
+
+def test_meta_and_email_field_presets_and_bundles() -> None:
+    from contentfab.channels import BUNDLES
+
+    limits = {
+        "meta_primary_text": 125,
+        "meta_headline": 40,
+        "meta_description": 30,
+        "email_preheader": 100,
+    }
+    assert {name: CHANNELS[name].max_chars for name in limits} == limits
+    body = CHANNELS["email_body"]
+    assert body.multiline and body.requires_name and (body.min_words, body.max_words) == (30, 150)
+    rsa = BUNDLES["google_rsa"]
+    assert [(f.channel, f.min_count, f.max_count) for f in rsa.fields] == [
+        ("search_headline", 3, 15),
+        ("search_description", 2, 4),
+    ]
+    assert [f.channel for f in BUNDLES["email"].fields] == [
+        "email_subject",
+        "email_preheader",
+        "email_body",
+    ]
+    assert [f.channel for f in BUNDLES["meta_ad"].fields] == [
+        "meta_primary_text",
+        "meta_headline",
+        "meta_description",
+    ]
+
+
+def test_emoji_detection_covers_sequences_but_not_plain_symbols() -> None:
+    from contentfab.channels import contains_emoji
+
+    assert contains_emoji("Warm tents 🔥")
+    assert contains_emoji("family 👨‍👩‍👧")
+    assert contains_emoji("Japan 🇯🇵")
+    assert contains_emoji("Love ❤️")
+    assert not contains_emoji("Northwind® Tent™ — 2 doors, café")
+    assert not contains_emoji("山のテント")
