@@ -8,10 +8,12 @@ only translates HTTP to those calls and back.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import io
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -26,15 +28,20 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from contentfab import delivery
-from contentfab.errors import InputError, NotFoundError
+from contentfab.errors import DoesNotFitError, InputError, NotFoundError
 from contentfab.settings import Settings
 from db import review
 from db.models import Asset, AssetReview, AssetStatus, Campaign, ContentKind
 from db.queries import campaign_summary
 
 WEB = Path(__file__).with_name("web")
+EVENT_INTERVAL = 1.0
+"""Seconds between two looks at the database for a campaign's live feed."""
+HEARTBEAT_SECONDS = 15.0
+FEED_BATCH = 200
 MAX_ASSET_ID = 2**63 - 1
 MAX_CAMPAIGN_ID = 2**31 - 1
 
@@ -149,6 +156,32 @@ class CampaignOut(BaseModel):
     failures: list[dict[str, Any]]
 
 
+class Progress(BaseModel):
+    """One ``progress`` event of a campaign's live feed."""
+
+    status: str
+    finished: bool
+    total_jobs: int
+    done_jobs: int
+    failed_jobs: int
+    running_jobs: int
+    queued_jobs: int
+    assets: dict[str, dict[str, int]] = Field(description="kind → review status → count")
+
+
+class FitOut(BaseModel):
+    """How a text measures on its channel, counted the way that channel counts."""
+
+    channel: str
+    label: str
+    length: int
+    limit: int
+    words: int
+    encoding: str | None = Field(description="SMS only: gsm7 or ucs2.")
+    fits: bool
+    problem: str | None = Field(description="Why it cannot be published there.")
+
+
 class Approval(BaseModel):
     reviewer: Reviewer
 
@@ -248,11 +281,16 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
     templates.env.filters["pageparams"] = _page_params
     app.state.settings = settings
     app.state.sessions = factory
+    app.state.event_interval = EVENT_INTERVAL
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 
     @app.exception_handler(NotFoundError)
     def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(DoesNotFitError)
+    def _does_not_fit(_: Request, exc: DoesNotFitError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(InputError)
     def _bad_input(_: Request, exc: InputError) -> JSONResponse:
@@ -276,6 +314,56 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
     def get_campaign(session: Reader, campaign_id: CampaignId) -> CampaignOut:
         """One campaign's progress and review counts (the gallery polls this while it runs)."""
         return _campaign_out(session, _campaign(session, campaign_id))
+
+    @app.get(
+        "/api/campaigns/{campaign_id}/events",
+        response_class=StreamingResponse,
+        responses={
+            **ERRORS,
+            200: {
+                "description": "Server-sent events: `progress` (a Progress object) whenever "
+                "the counts change, `asset` (an Asset) for each new asset, `done` (the last "
+                "Progress) when the campaign has finished, then the stream ends.",
+                "content": {
+                    "text/event-stream": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "event": {"enum": ["progress", "asset", "done"]},
+                                "data": {"type": "string", "description": "JSON"},
+                                "id": {"type": "string", "description": "asset id"},
+                            },
+                            "required": ["event", "data"],
+                        }
+                    }
+                },
+            },
+        },
+        tags=["campaigns"],
+    )
+    async def campaign_events(
+        request: Request,
+        campaign_id: CampaignId,
+        after: Annotated[
+            int | None,
+            Query(
+                ge=0,
+                le=MAX_ASSET_ID,
+                description="Send assets with a larger id (default: only assets made after "
+                "connecting). A reconnecting EventSource's Last-Event-ID takes precedence.",
+            ),
+        ] = None,
+    ) -> StreamingResponse:
+        """A running campaign's live progress and new assets, as server-sent events."""
+        last_event = request.headers.get("last-event-id", "")
+        if last_event.isdigit():
+            after = min(int(last_event), MAX_ASSET_ID)
+        start = await run_in_threadpool(_feed_start, factory, campaign_id, after)
+        return StreamingResponse(
+            _campaign_feed(request, factory, campaign_id, start, app.state.event_interval),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     @app.get(
         "/api/campaigns/{campaign_id}/export",
@@ -446,10 +534,29 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
     def reject(session: Writer, asset_id: AssetId, body: Rejection) -> AssetOut:
         return _asset_out(review.reject(session, asset_id, actor=body.reviewer, reason=body.reason))
 
+    @app.get(
+        "/api/channels/{channel}/fit",
+        response_model=FitOut,
+        responses=ERRORS,
+        tags=["review"],
+    )
+    def channel_fit(
+        channel: Annotated[Text, PathParam(max_length=60)],
+        text: Annotated[Text, Query(max_length=5000)] = "",
+    ) -> FitOut:
+        """Measure a text as a channel counts it (the gallery's editor shows this live)."""
+        fit = review.check_fit(channel, text)
+        if fit is None:
+            raise NotFoundError(f"there is no channel preset {channel!r}")
+        return FitOut(**vars(fit), fits=fit.problem is None)
+
     @app.put(
         "/api/assets/{asset_id}/text",
         response_model=AssetOut,
-        responses=WRITE_ERRORS,
+        responses={
+            **WRITE_ERRORS,
+            422: {"model": Problem, "description": "The text does not fit its channel"},
+        },
         tags=["review"],
     )
     def edit(session: Writer, asset_id: AssetId, body: Edit) -> AssetOut:
@@ -521,11 +628,77 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
                 "kinds": list(ContentKind),
                 "statuses": list(AssetStatus),
                 "channels": channels,
+                "last_asset": review.last_asset_id(session, campaign_id),
                 "read_only": settings.read_only,
             },
         )
 
     return app
+
+
+# --------------------------------------------------------------------------- live feed
+
+
+def _feed_start(sessions: sessionmaker[Session], campaign_id: int, after: int | None) -> int:
+    with sessions() as session:
+        _campaign(session, campaign_id)
+        return review.last_asset_id(session, campaign_id) if after is None else after
+
+
+def _feed_snapshot(
+    sessions: sessionmaker[Session], campaign_id: int, after: int
+) -> tuple[Progress, list[AssetOut]]:
+    # A fresh session each time: each look sees what the workers committed since.
+    with sessions() as session:
+        campaign = _campaign(session, campaign_id)
+        summary = campaign_summary(session, campaign)
+        progress = Progress(
+            status=summary.status,
+            finished=summary.finished,
+            total_jobs=summary.total_jobs,
+            done_jobs=summary.count_status("done"),
+            failed_jobs=summary.count_status("failed"),
+            running_jobs=summary.count_status("running"),
+            queued_jobs=summary.count_status("queued"),
+            assets=review.review_counts(session, campaign_id),
+        )
+        assets = review.assets_after(session, campaign_id, after, FEED_BATCH)
+        return progress, [_asset_out(a) for a in assets]
+
+
+def _event(name: str, data: str, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {data}\n\n"
+
+
+async def _campaign_feed(
+    request: Request,
+    sessions: sessionmaker[Session],
+    campaign_id: int,
+    after: int,
+    interval: float,
+) -> AsyncIterator[str]:
+    sent: Progress | None = None
+    quiet_since = time.monotonic()
+    # Tell EventSource how soon to reconnect if the connection drops.
+    yield f"retry: {int(interval * 2000)}\n\n"
+    while not await request.is_disconnected():
+        progress, assets = await run_in_threadpool(_feed_snapshot, sessions, campaign_id, after)
+        for asset in assets:
+            yield _event("asset", asset.model_dump_json(), asset.id)
+            after = asset.id
+        if progress != sent:
+            yield _event("progress", progress.model_dump_json())
+            sent, quiet_since = progress, time.monotonic()
+        if len(assets) == FEED_BATCH:
+            continue  # more waiting: send them before sleeping
+        if progress.finished:
+            yield _event("done", progress.model_dump_json())
+            return
+        if time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
+            yield ": still running\n\n"  # keeps proxies from closing an idle stream
+            quiet_since = time.monotonic()
+        await asyncio.sleep(interval)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -4,7 +4,8 @@
     ├── InputError                 bad user input; the CLI prints it as a clean message, exit 2
     │   ├── CampaignFileError      a campaign or catalog file is wrong (file, row, field, reason)
     │   ├── NotImplementedKindError  a campaign asks for something this build does not make yet
-    │   └── NotFoundError          a campaign, asset or model the user named does not exist
+    │   ├── NotFoundError          a campaign, asset or model the user named does not exist
+    │   └── DoesNotFitError        edited copy breaks its channel's limits (the API says 422)
     ├── ModelError                 a model in the store is missing, invalid or fails to load
     │   └── ExportError            exporting or validating a model failed
     ├── GenerationError            a model step failed for one item (the job fails, not the chunk)
@@ -64,6 +65,11 @@ class NotImplementedKindError(InputError):
 
 class NotFoundError(InputError):
     """A campaign, asset or model named by the user does not exist."""
+
+
+class DoesNotFitError(InputError):
+    """A text does not fit its channel: too long as that channel counts, a line break, too few
+    or too many words."""
 
 
 class ModelError(ContentfabError):

@@ -47,7 +47,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from contentfab.errors import InputError, NotFoundError
+from contentfab.errors import DoesNotFitError, InputError, NotFoundError
 from db.models import (
     Asset,
     AssetReview,
@@ -308,6 +308,24 @@ def _decode_cursor(cursor: str, key: str) -> tuple[Any, int]:
         ) from None
 
 
+def assets_after(session: Session, campaign_id: int, after_id: int, limit: int) -> list[Asset]:
+    """A campaign's assets with an id above ``after_id``, oldest first (the live feed)."""
+    return list(
+        session.scalars(
+            _assets_query(AssetFilter(campaign_id=campaign_id))
+            .where(Asset.id > after_id)
+            .order_by(Asset.id)
+            .limit(limit)
+        ).unique()
+    )
+
+
+def last_asset_id(session: Session, campaign_id: int) -> int:
+    return int(
+        session.scalar(select(func.max(Asset.id)).where(Asset.campaign_id == campaign_id)) or 0
+    )
+
+
 def get_asset(session: Session, asset_id: int) -> Asset:
     asset = session.get(Asset, asset_id, options=[joinedload(Asset.product), joinedload(Asset.job)])
     if asset is None:
@@ -368,20 +386,15 @@ def _set_review(
 def edit_text(session: Session, asset_id: int, *, actor: str, text: str) -> Asset:
     """Replace a copy asset's text. The generated text is kept in ``original_text`` (once);
     the asset goes back to review, because what was approved or rejected is no longer there."""
-    from contentfab.channels import CHANNELS, fits, limit
-
     asset = get_asset(session, asset_id)
     if asset.kind != ContentKind.COPY:
         raise InputError(f"asset {asset_id} is {asset.kind.value}; only copy can be edited")
     text = text.strip()
     if not text:
         raise InputError("the new text is empty")
-    channel = CHANNELS.get(asset.channel)
-    if channel is not None and not fits(channel, text):
-        raise InputError(
-            f"the text does not fit {channel.label}: at most {limit(channel, text)} characters "
-            "as that channel counts them, on one line unless the channel allows more"
-        )
+    fit = check_fit(asset.channel, text)
+    if fit is not None and fit.problem is not None:
+        raise DoesNotFitError(fit.problem)
     if text == asset.text:
         return asset
     now = utcnow()
@@ -405,6 +418,47 @@ def edit_text(session: Session, asset_id: int, *, actor: str, text: str) -> Asse
     asset.reviewed_by = asset.reviewed_at = asset.reject_reason = None
     session.flush()
     return asset
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a text measures on a channel, as that channel counts (contentfab.channels)."""
+
+    channel: str
+    label: str
+    length: int
+    limit: int
+    words: int
+    encoding: str | None  # SMS only: gsm7 or ucs2
+    problem: str | None  # why it cannot be published there, or None
+
+
+def check_fit(channel_name: str, text: str) -> Fit | None:
+    """Measure ``text`` for a channel; None for a channel without limits (not a preset)."""
+    from contentfab.channels import CHANNELS, fits, limit, measure, sms_encoding, word_count
+
+    channel = CHANNELS.get(channel_name)
+    if channel is None:
+        return None
+    length, most, words = measure(channel, text), limit(channel, text), word_count(text)
+    encoding = sms_encoding(text) if channel.count == "gsm7" else None
+    problem = None
+    if not fits(channel, text):
+        if not text.strip():
+            problem = "the text is empty"
+        elif not channel.multiline and ("\n" in text or "\r" in text):
+            problem = f"{channel.label} must be one line"
+        elif length > most:
+            problem = (
+                f"{channel.label} allows {most} characters as it counts them; this is {length}"
+            )
+            if encoding == "ucs2":
+                problem += " (a character outside the GSM alphabet makes it a 70-character SMS)"
+        elif channel.min_words is not None and words < channel.min_words:
+            problem = f"{channel.label} needs at least {channel.min_words} words; this has {words}"
+        else:
+            problem = f"{channel.label} allows at most {channel.max_words} words; this has {words}"
+    return Fit(channel.name, channel.label, length, most, words, encoding, problem)
 
 
 def bulk_approve(session: Session, where: AssetFilter, *, actor: str) -> int:

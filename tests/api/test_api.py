@@ -149,7 +149,7 @@ def test_editing_copy_keeps_the_original_and_sends_it_back_to_review(client, see
         json={"reviewer": "cy", "text": "x" * 31},
         headers=WRITE,
     )
-    assert too_long.status_code == 400 and "Search ad headline" in too_long.json()["detail"]
+    assert too_long.status_code == 422 and "Search ad headline" in too_long.json()["detail"]
     image = client.put(
         f"/api/assets/{seeded.image_ids[0]}/text",
         json={"reviewer": "cy", "text": "x"},

@@ -130,6 +130,32 @@ def test_review_two_assets_in_the_gallery(browser, app_and_sessions, tmp_path):
         assert third.locator(".reason").inner_text() == "reads like spam"
         assert page.locator('[data-count="approved"]').inner_text() == "2"
 
+        # Edit inline: the editor counts as the channel does (Google Ads: wide characters are 2).
+        headline = page.locator(f'.asset[data-id="{seeded.copy_ids[7]}"]')
+        headline.focus()
+        page.keyboard.press("e")
+        editor = headline.locator("form.editor")
+        editor.locator("textarea").fill("Thermos 保温 for every trail!!")
+        page.wait_for_function(
+            "el => el.querySelector('[data-role=length]').textContent === '30'",
+            arg=editor.element_handle(),
+        )
+        assert editor.locator("[data-role=limit]").inner_text() == "30"
+        assert not editor.evaluate("el => el.classList.contains('over')")
+        editor.locator("textarea").fill("Thermos 保温保温 for every trail")
+        editor.locator(".problem").wait_for()
+        assert "allows 30 characters" in editor.locator(".problem").inner_text()
+        editor.locator('button[type="submit"]').click()  # the server refuses it too (422)
+        page.wait_for_function(
+            "el => el.querySelector('.problem').textContent.includes('this is 32')",
+            arg=editor.element_handle(),
+        )
+        editor.locator("textarea").fill("Thermos 保温 for every trail!!")
+        page.keyboard.press("Control+Enter")
+        editor.wait_for(state="detached")
+        assert headline.locator(".text").inner_text() == "Thermos 保温 for every trail!!"
+        assert headline.locator(".original").inner_text().startswith("was: ")
+
         page.evaluate(
             "document.activeElement.blur(); document.querySelector('#toast').hidden = true"
         )
@@ -160,7 +186,14 @@ def test_review_two_assets_in_the_gallery(browser, app_and_sessions, tmp_path):
         (seeded.copy_ids[2], AssetStatus.REJECTED, "dana"),
     ]
     assert reviewed[2].reject_reason == "reads like spam"
-    assert errors == []
+    with sessions() as session:
+        edited = session.get(Asset, seeded.copy_ids[7])
+        assert edited.text == "Thermos 保温 for every trail!!"
+        assert edited.original_text is not None and edited.original_text != edited.text
+        assert edited.edited_by == "dana"
+    # The one refused save is logged by the browser as a failed request; nothing else went wrong.
+    assert [e for e in errors if "status of 422" not in e] == []
+    assert len(errors) == 1
 
 
 def test_a_running_campaign_shows_live_progress(browser, app_and_sessions, tmp_path):
@@ -184,30 +217,40 @@ def test_a_running_campaign_shows_live_progress(browser, app_and_sessions, tmp_p
         context, page = _page(browser, LAPTOP, errors)
         page.goto(f"{base}/campaigns/{seeded.campaign_id}")
         assert page.locator("#progress-text").inner_text().startswith("29 / 30")
-        assert page.locator("#news").is_hidden()
+        # The live feed (server-sent events) is open and has said where things stand.
+        page.wait_for_function(
+            "document.querySelector('#progress-text').textContent.includes('1 queued')"
+        )
+        page.locator(f'.asset[data-id="{seeded.copy_ids[0]}"]').focus()
         with transaction(sessions) as session:
             job = session.get(Job, job_id)
             job.status = JobStatus.DONE
-            session.add(
-                Asset(
-                    job_id=job.id,
-                    campaign_id=job.campaign_id,
-                    product_id=job.product_id,
-                    kind=job.kind,
-                    channel=job.channel,
-                    variant=0,
-                    text="Trail Thermos: hot coffee at the summit. 20% off today.",
-                    sha256="0" * 64,
-                    meta={},
-                )
+            asset = Asset(
+                job_id=job.id,
+                campaign_id=job.campaign_id,
+                product_id=job.product_id,
+                kind=job.kind,
+                channel=job.channel,
+                variant=0,
+                text="Trail Thermos: hot coffee at the summit. 20% off today.",
+                sha256="0" * 64,
+                meta={},
             )
+            session.add(asset)
             campaign = session.get(Campaign, seeded.campaign_id)
             campaign.status = CampaignStatus.DONE
             campaign.finished_at = campaign.started_at
+            session.flush()
+            new_id = asset.id
         page.wait_for_function(
             "document.querySelector('#progress-text').textContent.startsWith('30 / 30')"
         )
-        page.locator("#news").wait_for(state="visible")
+        # The new asset appears without a reload, and the reviewer keeps their place.
+        new_tile = page.locator(f'.asset[data-id="{new_id}"]')
+        new_tile.wait_for()
+        assert "hot coffee at the summit" in new_tile.inner_text()
+        assert page.evaluate("document.activeElement.dataset.id") == str(seeded.copy_ids[0])
         assert page.locator("#campaign-status").inner_text() == "done"
+        assert page.locator('[data-count="generated"]').inner_text() == "30"
         context.close()
     assert errors == []

@@ -52,6 +52,81 @@
     $("[data-role=reason]", tile).textContent = asset.reject_reason || "";
     const text = $("[data-role=text]", tile);
     if (text && asset.text !== null) text.textContent = asset.text;
+    if (asset.original_text) {
+      let was = $(".original", tile);
+      if (!was) {
+        was = document.createElement("p");
+        was.className = "original";
+        was.title = "generated text";
+        text.after(was);
+      }
+      was.textContent = `was: ${asset.original_text}`;
+    }
+  }
+
+  // Inline editor for copy: a textarea with the channel's limit and a live count, measured by
+  // the server exactly as the channel counts (contentfab/channels.py), e.g. SMS septets.
+  function openEditor(tile) {
+    const open = $(".editor", tile);
+    if (open) { $("textarea", open).focus(); return; }
+    const id = tile.dataset.id;
+    const textEl = $("[data-role=text]", tile);
+    const form = document.createElement("form");
+    form.className = "editor";
+    form.innerHTML = `
+      <label><span class="sr-only">New text</span><textarea rows="3" maxlength="5000"></textarea></label>
+      <p class="fit" aria-live="polite"><span data-role="length">…</span> / <span data-role="limit">…</span>
+        <span data-role="label"></span></p>
+      <p class="problem" data-role="problem" hidden></p>
+      <div class="editor-actions"><button type="submit">Save</button>
+        <button type="button" data-role="cancel">Cancel</button>
+        <span class="hint">the generated text is kept · Esc cancels · Ctrl+Enter saves</span></div>`;
+    const area = $("textarea", form);
+    const problem = $("[data-role=problem]", form);
+    area.value = textEl.textContent;
+    textEl.hidden = true;
+    textEl.after(form);
+    let timer, asked = 0;
+    const measure = async () => {
+      const ticket = ++asked;
+      try {
+        const response = await fetch(`/api/channels/${encodeURIComponent(tile.dataset.channel)}/fit?` +
+          new URLSearchParams({ text: area.value }));
+        if (!response.ok || ticket !== asked) return;
+        const fit = await response.json();
+        $("[data-role=length]", form).textContent = String(fit.length);
+        $("[data-role=limit]", form).textContent = String(fit.limit);
+        $("[data-role=label]", form).textContent =
+          `· ${fit.label}${fit.encoding ? ` (${fit.encoding})` : ""}${fit.words ? ` · ${fit.words} words` : ""}`;
+        form.classList.toggle("over", !fit.fits);
+        problem.textContent = fit.problem || "";
+        problem.hidden = !fit.problem;
+      } catch (error) { /* the count is a help; saving still checks */ }
+    };
+    const close = () => { form.remove(); textEl.hidden = false; tile.focus(); };
+    area.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(measure, 120); });
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { event.preventDefault(); close(); }
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
+    });
+    $("[data-role=cancel]", form).addEventListener("click", close);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const before = tile.dataset.status;
+      try {
+        const asset = await call("PUT", `/api/assets/${id}/text`, { text: area.value });
+        close();
+        show(tile, asset);
+        bump(before, asset.status);
+        say(`edited: asset ${id}`);
+      } catch (error) {
+        problem.textContent = error.message;
+        problem.hidden = false;
+        form.classList.add("over");
+      }
+    });
+    measure();
+    area.focus();
   }
 
   async function act(tile, action) {
@@ -67,10 +142,8 @@
         if (!reason) return;
         asset = await call("POST", `/api/assets/${id}/reject`, { reason });
       } else if (action === "edit") {
-        if (tile.dataset.kind !== "copy") return;
-        const text = prompt("New text (the generated one is kept):", $("[data-role=text]", tile).textContent);
-        if (text === null || !text.trim()) return;
-        asset = await call("PUT", `/api/assets/${id}/text`, { text });
+        if (tile.dataset.kind === "copy") openEditor(tile);
+        return;
       } else {
         return;
       }
@@ -120,33 +193,61 @@
     }
   });
 
-  // Live progress while the campaign runs: poll its summary until it is finished.
-  const summary = $("#summary");
-  if (summary && summary.dataset.finished === "false") {
-    const id = summary.dataset.campaign;
-    const seen = Number(summary.dataset.assets);
-    const poll = async () => {
+  // Live progress while the campaign runs: the campaign's server-sent events update the bar
+  // and counts; new assets are fetched into the page (a fresh render of the same view).
+  function showProgress(p) {
+    const finished = p.done_jobs + p.failed_jobs;
+    const pct = p.total_jobs ? (100 * finished) / p.total_jobs : 0;
+    $("#progress-bar").style.width = `${pct.toFixed(1)}%`;
+    $(".progress").setAttribute("aria-valuenow", String(finished));
+    $("#progress-text").textContent = `${finished} / ${p.total_jobs} jobs finished` +
+      (p.failed_jobs ? `, ${p.failed_jobs} failed` : "") +
+      (p.running_jobs ? ` · ${p.running_jobs} running` : "") +
+      (p.queued_jobs ? ` · ${p.queued_jobs} queued` : "");
+    const status = $("#campaign-status");
+    status.textContent = p.status;
+    status.className = `badge ${p.status}`;
+    for (const el of $$("[data-count]")) {
+      el.textContent = String(Object.values(p.assets).reduce((n, byStatus) => n + (byStatus[el.dataset.count] || 0), 0));
+    }
+  }
+
+  let refreshing = null, again = false;
+  async function refresh() {
+    if (refreshing) { again = true; return; }
+    refreshing = (async () => {
       try {
-        const response = await fetch(`/api/campaigns/${id}`);
+        const response = await fetch(location.href, { headers: { Accept: "text/html" } });
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const c = await response.json();
-        const pct = c.total_jobs ? (100 * c.finished_jobs) / c.total_jobs : 0;
-        $("#progress-bar").style.width = `${pct.toFixed(1)}%`;
-        $(".progress").setAttribute("aria-valuenow", String(c.finished_jobs));
-        $("#progress-text").textContent =
-          `${c.finished_jobs} / ${c.total_jobs} jobs finished` + (c.failed_jobs ? `, ${c.failed_jobs} failed` : "");
-        const status = $("#campaign-status");
-        status.textContent = c.status;
-        status.className = `badge ${c.status}`;
-        const total = Object.values(c.assets).reduce(
-          (sum, byStatus) => sum + Object.values(byStatus).reduce((a, b) => a + b, 0), 0);
-        if (total > seen) $("#news").hidden = false;
-        if (c.finished_at) return;
+        const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+        const results = $("#results");
+        // Keep what the reviewer is doing: an open editor's tile stays as it is.
+        if ($(".editor", results)) { again = true; return; }
+        const focused = document.activeElement && document.activeElement.closest
+          ? document.activeElement.closest(".asset") : null;
+        results.replaceChildren(...$("#results", fresh).childNodes);
+        if (focused) { const tile = $(`.asset[data-id="${focused.dataset.id}"]`); if (tile) tile.focus({ preventScroll: true }); }
       } catch (error) {
-        say(`progress: ${error.message}`, true);
+        say(`could not load new assets: ${error.message}`, true);
       }
-      setTimeout(poll, 2000);
-    };
-    setTimeout(poll, 2000);
+    })();
+    await refreshing;
+    refreshing = null;
+    if (again) { again = false; setTimeout(refresh, 1000); }
+  }
+
+  const summary = $("#summary");
+  if (summary && summary.dataset.finished === "false" && window.EventSource) {
+    const feed = new EventSource(`/api/campaigns/${summary.dataset.campaign}/events?after=${summary.dataset.lastAsset}`);
+    let pending;
+    feed.addEventListener("progress", (event) => showProgress(JSON.parse(event.data)));
+    feed.addEventListener("asset", () => { clearTimeout(pending); pending = setTimeout(refresh, 300); });
+    feed.addEventListener("done", (event) => {
+      feed.close();  // the server ended the stream; without this EventSource would reconnect
+      showProgress(JSON.parse(event.data));
+      summary.dataset.finished = "true";
+      clearTimeout(pending);
+      refresh();
+    });
   }
 })();
