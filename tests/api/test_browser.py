@@ -8,6 +8,7 @@ locally when it is missing; fails under ``CI=true`` (.ci/run installs it).
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,8 @@ def test_review_two_assets_in_the_gallery(browser, app_and_sessions, tmp_path):
             "el => el.querySelector('.problem').textContent.includes('this is 32')",
             arg=editor.element_handle(),
         )
+        for directory in _shots(tmp_path):
+            headline.screenshot(path=directory / "gallery-editor.png")
         editor.locator("textarea").fill("Thermos 保温 for every trail!!")
         page.keyboard.press("Control+Enter")
         editor.wait_for(state="detached")
@@ -254,3 +257,99 @@ def test_a_running_campaign_shows_live_progress(browser, app_and_sessions, tmp_p
         assert page.locator('[data-count="generated"]').inner_text() == "30"
         context.close()
     assert errors == []
+
+
+@pytest.mark.slow
+def test_review_a_model_generated_campaign(browser, tmp_path, smollm2_store):
+    """The whole way: `contentfab enqueue` → a real Celery worker writing copy with SmolLM2 →
+    the gallery, open while it runs (live progress and new assets over server-sent events) →
+    approve two, reject one with a reason, edit one → the database says so."""
+    from typer.testing import CliRunner
+
+    from contentfab.api import create_api
+    from contentfab.cli import app as cli
+    from db.session import configure
+    from tests.pipeline import MODEL, environment, start_worker, stop_worker, write_campaign
+
+    db_url = f"sqlite:///{tmp_path / 'data' / 'contentfab.db'}"
+    broker = f"sqla+sqlite:///{tmp_path / 'data' / 'broker.db'}"
+    campaign = write_campaign(
+        tmp_path, channels=["email_subject", "search_headline"], variants=1, model=MODEL, products=4
+    )
+    env = environment(tmp_path, smollm2_store.root, db_url, broker, model=MODEL)
+    enqueued = CliRunner().invoke(cli, ["enqueue", str(campaign)], env=env)
+    assert enqueued.exit_code == 0, enqueued.output
+    sessions = configure(db_url)
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url, api_key=API_KEY)
+    errors: list[str] = []
+    with running(create_api(settings, sessions)) as base:
+        context, page = _page(browser, LAPTOP, errors)
+        page.goto(f"{base}/campaigns/1#key={API_KEY}")
+        assert page.locator(".asset").count() == 0  # nothing generated yet
+        started = time.monotonic()
+        worker = start_worker(env)
+        try:
+            # Copy arrives in the open page, without a reload, while the campaign runs.
+            page.locator(".asset").first.wait_for(timeout=300_000)
+            page.wait_for_function(
+                "document.querySelector('#campaign-status').textContent !== 'queued' && "
+                "document.querySelector('#summary').dataset.finished === 'true'",
+                timeout=300_000,
+            )
+        finally:
+            stop_worker(worker)
+        generated = time.monotonic()
+        assert page.locator("#progress-text").inner_text().startswith("8 / 8 jobs finished")
+        page.wait_for_function("document.querySelectorAll('.asset').length >= 4")
+        tiles = page.locator(".asset")
+        count = tiles.count()
+        ids = [int(tiles.nth(i).get_attribute("data-id") or 0) for i in range(count)]
+        with sessions() as session:
+            stored = session.scalars(select(Asset.id).where(Asset.campaign_id == 1)).all()
+        assert sorted(ids) == sorted(stored)  # every generated asset is on the page
+
+        tiles.nth(0).locator('button[data-action="approve"]').click()
+        tiles.nth(0).locator(".badge.approved").wait_for()
+        tiles.nth(1).focus()
+        page.keyboard.press("a")
+        tiles.nth(1).locator(".badge.approved").wait_for()
+        page.once("dialog", lambda dialog: dialog.accept("off brand"))
+        tiles.nth(2).locator('button[data-action="reject"]').click()
+        tiles.nth(2).locator(".badge.rejected").wait_for()
+        tiles.nth(3).locator('button[data-action="edit"]').click()
+        editor = tiles.nth(3).locator("form.editor")
+        editor.locator("textarea").fill("Fresh gear for your next trip")
+        page.wait_for_function(
+            "el => el.querySelector('[data-role=length]').textContent === '29'",
+            arg=editor.element_handle(),
+        )
+        editor.locator('button[type="submit"]').click()
+        editor.wait_for(state="detached")
+        assert page.locator('[data-count="approved"]').inner_text() == "2"
+        page.evaluate(
+            "document.activeElement.blur(); document.querySelector('#toast').hidden = true;"
+            "window.scrollTo(0, 0)"
+        )
+        for directory in _shots(tmp_path):
+            page.screenshot(path=directory / "model-campaign-laptop.png")
+        context.close()
+
+        context, phone = _page(browser, PHONE, errors)
+        phone.goto(f"{base}/campaigns/1")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        for directory in _shots(tmp_path):
+            phone.screenshot(path=directory / "model-campaign-phone.png")
+        context.close()
+
+    with sessions() as session:
+        reviewed = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids[:4])))}
+    sessions.kw["bind"].dispose()
+    first, second, third, fourth = (reviewed[i] for i in ids[:4])
+    assert first.status == second.status == AssetStatus.APPROVED
+    assert first.reviewed_by == second.reviewed_by == "reviewer"
+    assert (third.status, third.reject_reason) == (AssetStatus.REJECTED, "off brand")
+    assert fourth.text == "Fresh gear for your next trip"
+    assert fourth.original_text and fourth.original_text != fourth.text
+    assert fourth.meta["model"]["name"] == MODEL  # provenance still names the model
+    assert errors == []
+    print(f"model run {generated - started:.1f} s, review {time.monotonic() - generated:.1f} s")
