@@ -1,5 +1,6 @@
 """`contentfab serve` as a real subprocess on a free loopback port: it becomes ready, serves the
-API and the gallery, hands out a key for review actions, and stops cleanly on Ctrl+C."""
+API and the gallery, hands out a key for review actions, and stops cleanly on Ctrl+C, even with
+a live feed open."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def test_contentfab_serve(tmp_path):
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     upgrade(url)
     sessions = configure(url)
-    seeded = seed_campaign(sessions, Settings(data_dir=data).asset_dir)
+    seeded = seed_campaign(sessions, Settings(data_dir=data).asset_dir, finished=False)
     sessions.kw["bind"].dispose()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -69,8 +70,11 @@ def test_contentfab_serve(tmp_path):
                 approve, json={"reviewer": "ops"}, headers={"X-API-Key": match[1]}
             )
             assert approved.status_code == 200 and approved.json()["status"] == "approved"
-        server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=15)
+            # A gallery tab on a running campaign holds its live feed open: Ctrl+C still stops.
+            with client.stream("GET", f"/api/campaigns/{seeded.campaign_id}/events") as feed:
+                assert next(feed.iter_lines()).startswith("retry:")
+                server.send_signal(signal.SIGINT)
+                output, _ = server.communicate(timeout=15)
     finally:
         if server.poll() is None:
             server.kill()
