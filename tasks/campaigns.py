@@ -17,7 +17,7 @@ from pathlib import Path
 from celery import Celery
 from kombu.exceptions import KombuError
 from kombu.utils.url import maybe_sanitize_url
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contentfab.campaign import LoadedCampaign
@@ -252,6 +252,55 @@ def worker_is_dead(worker: str | None) -> bool:
             return False
         return False
     return stat.rpartition(")")[2].split()[:1] == ["Z"]  # a zombie runs nothing
+
+
+def recover_lost_jobs(
+    *, settings: Settings, sessions: sessionmaker[Session], app: Celery
+) -> list[Enqueued]:
+    """Requeue and send again the lost running jobs of every unfinished campaign (only those:
+    queued jobs still have their messages). What a worker does when it starts on the embedded
+    broker, whose messages die with the worker that took them (see :func:`resend`).
+    """
+    with sessions() as session:
+        campaign_ids = list(
+            session.scalars(
+                select(Campaign.id)
+                .where(Campaign.finished_at.is_(None))
+                .where(
+                    exists().where(Job.campaign_id == Campaign.id, Job.status == JobStatus.RUNNING)
+                )
+            )
+        )
+    recovered = []
+    for campaign_id in campaign_ids:
+        with transaction(sessions) as session:
+            lost = job_rows.requeue_lost_jobs(
+                session,
+                campaign_id,
+                started_before=utcnow() - timedelta(seconds=settings.visibility_timeout),
+                worker_is_dead=worker_is_dead,
+                max_deliveries=settings.max_deliveries,
+            )
+            if lost.given_up:
+                job_rows.finish_campaign_if_done(session, campaign_id)
+            by_kind: dict[ContentKind, list[int]] = {}
+            for job in lost.ready:
+                by_kind.setdefault(job.kind, []).append(job.id)
+            chunks: list[tuple[ContentKind, list[int]]] = []
+            for kind, ids in by_kind.items():
+                size = settings.chunk_size
+                if kind == ContentKind.RECOMMENDATION and settings.recs_chunk_size is not None:
+                    size = settings.recs_chunk_size
+                chunks.extend((kind, ids[i : i + size]) for i in range(0, len(ids), size))
+            name = session.get_one(Campaign, campaign_id).name
+        if lost.ready or lost.given_up:
+            messages = send_chunks(app, campaign_id, name, chunks) if chunks else 0
+            recovered.append(
+                Enqueued(
+                    campaign_id, len(lost.ready), messages, len(lost.ready), len(lost.given_up)
+                )
+            )
+    return recovered
 
 
 def find_campaign(sessions: sessionmaker[Session], content_sha256: str) -> Campaign | None:

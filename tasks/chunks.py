@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from celery import Task
+from celery.signals import worker_ready
 from celery.utils.log import get_task_logger
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -110,3 +111,38 @@ def release(res: WorkerResources, job_ids: list[int]) -> None:
             jobs.release_jobs(session, job_ids)
     except Exception:  # the database may be what failed; the next claim copes either way
         logger.warning("could not release jobs %s before retrying", job_ids, exc_info=True)
+
+
+@worker_ready.connect
+def _recover_lost_jobs(sender: Any, **_: object) -> None:
+    """On the embedded broker, send again the jobs of dead workers when a worker starts.
+
+    kombu's SQLAlchemy transport has no redelivery: a message taken by a worker that is then
+    killed is gone, and its jobs would stay running for ever. Redis hands such a message out
+    again by itself after the visibility timeout, so there this is left to the broker (and to
+    `contentfab retry`). Runs in the worker's main process, after the pool has forked.
+    """
+    app = sender.app
+    settings = settings_of(app)
+    if not settings.broker_url.startswith("sqla+"):
+        return
+    from db.session import configure
+    from tasks.campaigns import recover_lost_jobs
+
+    sessions = configure(settings.database_url)
+    try:
+        for result in recover_lost_jobs(settings=settings, sessions=sessions, app=app):
+            logger.warning(
+                "campaign %s: requeued %s running jobs of a dead worker and sent them again "
+                "in %s messages; %s failed after too many lost deliveries",
+                result.campaign_id,
+                result.requeued,
+                result.messages,
+                result.given_up,
+            )
+    except Exception:  # a worker must start even if this cannot run (no schema yet, say)
+        logger.warning("could not look for jobs of dead workers", exc_info=True)
+    finally:
+        bind = sessions.kw.get("bind")
+        if bind is not None:
+            bind.dispose()
