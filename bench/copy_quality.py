@@ -115,6 +115,9 @@ def main() -> None:
             "rejected_by_gate": {g: round(n / sampled, 3) for g, n in gates.most_common()},
             "seconds": round(seconds, 1),
             "chosen_tokens_per_s": round(tokens / seconds, 1),
+            "sampled_tokens_per_s": round(
+                sum(o.meta["tokens_sampled"] for o in outcomes) / seconds, 1
+            ),
             "examples": delivered[:3],
         }
         print(channel, json.dumps(report["channels"][channel], ensure_ascii=False), flush=True)

@@ -625,6 +625,7 @@ def write_copy(
     for slot in slots:
         taken.setdefault(slot.group_key, list(slot.delivered))
     sampled: Counter[int] = Counter()
+    tokens_sampled: Counter[int] = Counter()
     errors: dict[int, str] = {}
     started = time.perf_counter()
     pending = list(slots)
@@ -642,6 +643,7 @@ def write_copy(
                 if generation is None:
                     continue
                 sampled[slot.key] += 1
+                tokens_sampled[slot.key] += len(generation.token_ids)
                 text, failed = _first_publishable(generation, slot.spec, slot.product, slot.brand)
                 gate_counts[slot.key].update(reason.split(":")[0] for reason in failed)
                 if text is not None:
@@ -678,6 +680,7 @@ def write_copy(
             },
             "candidates_per_round": slot.candidates,
             "candidates_sampled": sampled[slot.key],
+            "tokens_sampled": tokens_sampled[slot.key],
             "gate_failures": {k: v for k, v in gate_counts[slot.key].items() if v},
             "batch_seconds": round(elapsed, 3),
         }

@@ -254,6 +254,7 @@ def test_a_duplicate_of_delivered_copy_fails_the_slot_with_its_gate():
     [outcome] = write_copy(generator, _subject_slots(1, delivered=(text,)), max_rounds=2)
     assert outcome.text is None
     assert outcome.meta["candidates_sampled"] == 6  # two rounds of three
+    assert outcome.meta["tokens_sampled"] == 6 * 4
     assert outcome.error.startswith("no candidate passed") and "duplicate ×6" in outcome.error
 
 
