@@ -10,7 +10,7 @@ import sys
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from db import jobs
 from db.models import Campaign, ContentKind, Job, JobStatus, Product, utcnow
@@ -75,3 +75,46 @@ def test_lost_running_jobs_are_requeued_counted_and_given_up(sessions):
         assert status[ids[2]].status == JobStatus.RUNNING  # elsewhere and recent: left alone
         assert status[ids[3]].status == JobStatus.FAILED
         assert "gave up after 3 lost deliveries" in (status[ids[3]].last_error or "")
+
+
+def test_retry_requeues_the_jobs_of_a_dead_worker_and_sends_them(tmp_path):
+    """`contentfab retry` by hand, on the embedded broker (no worker needed to check it)."""
+    import sqlite3
+
+    from contentfab.cli import app
+    from db.session import configure
+    from tests.faults.cards import card_environment, embedded_urls, write_card_campaign
+    from tests.pipeline import runner
+
+    db_url, broker = embedded_urls(tmp_path)
+    env = card_environment(tmp_path, db_url, broker)
+    campaign = write_card_campaign(tmp_path, products=6)
+    assert runner.invoke(app, ["enqueue", str(campaign)], env=env).exit_code == 0
+    broker_file = tmp_path / "data" / "broker.db"
+    with sqlite3.connect(broker_file) as connection:  # as if a worker had taken them all
+        connection.execute("update kombu_message set visible = 0")
+    sessions = configure(db_url)
+    dead, alive = f"{HOST}:{_exited_pid()}", f"{HOST}:{os.getpid()}"
+    with transaction(sessions) as session:
+        session.execute(
+            update(Job).values(
+                status=JobStatus.RUNNING, worker=dead, attempts=1, started_at=utcnow()
+            )
+        )
+        session.execute(update(Job).where(Job.id == 1).values(worker=alive))
+
+    result = runner.invoke(app, ["retry", "1"], env=env)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert (
+        "sent 5 jobs in 2 messages (5 running jobs had lost their worker and were requeued)" in said
+    )
+    with sessions() as session:
+        assert session.get(Job, 1).status == JobStatus.RUNNING
+        assert {j.status for j in session.scalars(select(Job).where(Job.id > 1))} == {
+            JobStatus.QUEUED
+        }
+    with sqlite3.connect(broker_file) as connection:
+        visible = connection.execute("select count(*) from kombu_message where visible = 1")
+        assert visible.fetchone()[0] == 2
+    sessions.kw["bind"].dispose()
