@@ -147,10 +147,14 @@ class TextToImagePipeline:
         vae = _read_json(directory / "vae_decoder" / "config.json", required=False)
         self.vae_scale = 2 ** (len(vae.get("block_out_channels", [0, 0, 0, 0])) - 1)
         self.scaling_factor = float(vae.get("scaling_factor", 0.18215))
-        unet = sessions["unet"].get_inputs()
-        self.latent_channels = _static(unet[0].shape[1] if len(unet[0].shape) > 1 else None, 4)
+        sample = next((i for i in sessions["unet"].get_inputs() if i.name == "sample"), None)
+        shape = list(sample.shape) if sample is not None else []
+        self.latent_channels = _static(shape[1] if len(shape) > 1 else None, 4)
+        # Exporters disagree on these dtypes (int32/int64 ids and timesteps; fp16 exports).
         self.timestep_dtype = _input_dtype(sessions["unet"], "timestep", np.int64)
         self.ids_dtype = _input_dtype(sessions["text_encoder"], "input_ids", np.int32)
+        self.unet_dtype = _input_dtype(sessions["unet"], "sample", np.float32)
+        self.vae_dtype = _input_dtype(sessions["vae_decoder"], "latent_sample", np.float32)
         self.pad_id, self.eos_id, self.bos_id = self._special_ids(config)
 
     @classmethod
@@ -191,8 +195,8 @@ class TextToImagePipeline:
             ids = self.tokenizer.encode(prompt, add_special_tokens=False).ids
             ids = [self.bos_id, *ids[: self.max_length - 2], self.eos_id]
             rows.append(ids + [self.pad_id] * (self.max_length - len(ids)))
-        (hidden, *_) = self.sessions["text_encoder"].run(
-            None, {"input_ids": np.asarray(rows, dtype=self.ids_dtype)}
+        (hidden,) = self.sessions["text_encoder"].run(
+            ["last_hidden_state"], {"input_ids": np.asarray(rows, dtype=self.ids_dtype)}
         )
         return np.asarray(hidden, dtype=np.float32)
 
@@ -224,18 +228,18 @@ class TextToImagePipeline:
         latents = noise * self.schedule.init_noise_sigma(sigmas)
         for index, timestep in enumerate(timesteps):
             sigma, sigma_next = float(sigmas[index]), float(sigmas[index + 1])
-            model_input = (latents / (sigma**2 + 1) ** 0.5).astype(np.float32)
+            model_input = (latents / (sigma**2 + 1) ** 0.5).astype(self.unet_dtype)
             (predicted,) = self.sessions["unet"].run(
-                None,
+                ["out_sample"],
                 {
                     "sample": model_input,
                     "timestep": np.full(len(prompts), timestep, dtype=self.timestep_dtype),
-                    "encoder_hidden_states": context,
+                    "encoder_hidden_states": context.astype(self.unet_dtype),
                 },
             )
             latents = self.step(np.asarray(predicted, np.float32), latents, sigma, sigma_next, rngs)
         (decoded,) = self.sessions["vae_decoder"].run(
-            None, {"latent_sample": (latents / self.scaling_factor).astype(np.float32)}
+            ["sample"], {"latent_sample": (latents / self.scaling_factor).astype(self.vae_dtype)}
         )
         pixels = np.clip(np.asarray(decoded, np.float32) / 2 + 0.5, 0.0, 1.0)
         return [
