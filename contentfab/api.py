@@ -214,6 +214,10 @@ class Problem(BaseModel):
     detail: str
 
 
+class Unprocessable(BaseModel):
+    detail: str | list[dict[str, Any]]
+
+
 class ExportFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
@@ -555,7 +559,11 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
         response_model=AssetOut,
         responses={
             **WRITE_ERRORS,
-            422: {"model": Problem, "description": "The text does not fit its channel"},
+            422: {
+                "model": Unprocessable,
+                "description": "The text does not fit its channel (detail says why), or the "
+                "request is malformed (detail lists the validation errors)",
+            },
         },
         tags=["review"],
     )
