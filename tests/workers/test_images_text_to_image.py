@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,3 +124,28 @@ def test_creatives_use_the_pipeline_as_their_background(tiny_sd):
     assert ok.meta["generator"]["prompt"] == "soft studio backdrop"
     assert ok.meta["generator"]["steps"] == 2
     assert broken.data is None and "not a text-to-image pipeline folder" in (broken.error or "")
+
+
+def test_a_pipeline_is_named_by_folder_store_name_or_the_settings(tmp_path):
+    from contentfab.creatives import ImageRequest, pipeline_reference, resolve_pipeline
+    from contentfab.settings import Settings
+
+    (tmp_path / "campaigns" / "sd-export").mkdir(parents=True)
+    settings = Settings(data_dir=tmp_path, model_store=tmp_path / "store")
+    from_settings = Settings(
+        data_dir=tmp_path, model_store=tmp_path / "store", text_to_image_pipeline="/srv/sd-turbo"
+    )
+
+    def request(pipeline: str | None) -> ImageRequest:
+        background = {"mode": "text_to_image", "prompt": "calm", "pipeline": pipeline}
+        return ImageRequest(formats=["square"], background=background)
+
+    base = tmp_path / "campaigns"
+    folder = pipeline_reference(request("sd-export"), base)
+    assert folder == str(base / "sd-export")  # relative to the campaign file, made absolute
+    assert resolve_pipeline(folder, settings) == base / "sd-export"
+    assert pipeline_reference(request("tiny-sd-turbo"), base) == "tiny-sd-turbo"
+    assert resolve_pipeline("tiny-sd-turbo", settings) == tmp_path / "store" / "tiny-sd-turbo"
+    assert pipeline_reference(request(None), base) is None
+    assert resolve_pipeline(None, settings) is None
+    assert resolve_pipeline(None, from_settings) == Path("/srv/sd-turbo")
