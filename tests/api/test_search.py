@@ -5,11 +5,13 @@ substrings and ranks by how often they occur)."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 from sqlalchemy import text
 
 from db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
 from db.session import transaction
+from tests.api.conftest import WRITE
 
 TEXTS = {
     "run": "Made for the long run: the Trail Thermos keeps coffee hot.",
@@ -128,3 +130,21 @@ def test_web_search_syntax_on_postgresql_and_the_index(client, seeded, sessions,
             )
         )
     assert "ix_asset_text_search" in plan
+
+
+def test_the_gallery_and_bulk_approval_search_the_same_way(client, seeded, sessions, database_url):
+    ids = add_copy(sessions, seeded.campaign_id)
+    page = client.get(f"/campaigns/{seeded.campaign_id}", params={"q": "running"})
+    assert page.status_code == 200
+    shown = {int(i) for i in re.findall(r'data-id="(\d+)"', page.text)}
+    postgres = database_url.startswith("postgresql")
+    expected = {"run", "runs", "running"} if postgres else {"running"}
+    assert shown == {ids[k] for k in expected}
+
+    approved = client.post(
+        "/api/assets/approve",
+        json={"reviewer": "bo", "campaign_id": seeded.campaign_id, "q": "gift card"},
+        headers=WRITE,
+    )
+    assert approved.json() == {"approved": 1}
+    assert client.get(f"/api/assets/{ids['other']}").json()["status"] == "approved"
