@@ -29,10 +29,12 @@ test-fast: setup
 bench: setup
 	$(PY) -m bench.copy_pipeline
 
-# Recommendations: offline evaluation against popularity and ALS, then the 100k × 20k scale run.
+# Recommendations: offline evaluation against popularity and ALS, the 100k × 20k scale run,
+# then numpy against FAISS over catalog sizes.
 bench-recs: setup
 	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.recs_eval --out bench/results-recs-eval.json
-	$(PY) -m bench.recs_scale --out bench/results-recs-scale.json
+	$(PY) -m bench.recs_scale --concurrency 1 2 --out bench/results-recs-scale.json
+	$(PY) -m bench.recs_faiss --out bench/results-recs-faiss.json
 
 # Queue and database machinery at scale: 10,000 image cards, Redis + PostgreSQL, 2 workers.
 bench-load: setup
