@@ -54,6 +54,8 @@ from db.models import (
     AssetStatus,
     Campaign,
     ContentKind,
+    Job,
+    JobStatus,
     Product,
     utcnow,
 )
@@ -504,6 +506,7 @@ class ProductCard:
     copy: dict[str, list[Asset]] = field(default_factory=dict)  # channel -> variants
     images: dict[str, list[Asset]] = field(default_factory=dict)  # format -> variants
     recommended_in: int = 0  # how many recommendation lists contain the product
+    failed: list[Job] = field(default_factory=list)  # its jobs that gave up, with the reason
 
 
 @dataclass
@@ -552,6 +555,16 @@ def gallery_page(
             card = cards[asset.product_id]  # type: ignore[index]
             group = card.images if asset.kind == ContentKind.IMAGE else card.copy
             group.setdefault(asset.channel, []).append(asset)
+    if cards and where.status is None and where.text is None:
+        # A slot with no asset says why, so a reviewer does not wonder where it went.
+        for job in session.scalars(
+            select(Job)
+            .where(Job.product_id.in_(cards), Job.status == JobStatus.FAILED)
+            .where(*([Job.kind == where.kind] if where.kind is not None else []))
+            .where(*([Job.channel == where.channel] if where.channel is not None else []))
+            .order_by(Job.kind, Job.channel, Job.variant)
+        ):
+            cards[job.product_id].failed.append(job)  # type: ignore[index]
     recommendations: list[Asset] = []
     if where.kind in (None, ContentKind.RECOMMENDATION):
         recommendations = list(

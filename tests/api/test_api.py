@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from db.models import Asset, AssetReview, AssetStatus
+from db.models import Asset, AssetReview, AssetStatus, ContentKind, Job, JobStatus
+from db.session import transaction
 from tests.api.conftest import WRITE
 
 
@@ -307,3 +308,27 @@ def test_gallery_pages_render(client, seeded):
     assert images.text.count('class="asset ') == 6
     assert client.get("/campaigns/999").status_code == 404
     assert client.get("/static/gallery.js").status_code == 200
+
+
+def test_the_gallery_says_why_a_slot_is_empty(client, seeded, sessions):
+    with transaction(sessions) as session:
+        product = session.get(Asset, seeded.copy_ids[0]).product
+        session.add(
+            Job(
+                campaign_id=seeded.campaign_id,
+                product=product,
+                kind=ContentKind.COPY,
+                channel="sms",
+                variant=0,
+                params={},
+                status=JobStatus.FAILED,
+                last_error="no candidate passed the gates: too_long ×4",
+            )
+        )
+    page = client.get(f"/campaigns/{seeded.campaign_id}").text
+    assert "sms v0: no candidate passed the gates: too_long ×4" in page
+    assert page.count('class="failed-job"') == 1
+    # Filtered to what exists (approved, images, a search), failures are not listed.
+    for params in ({"status": "approved"}, {"kind": "image"}, {"q": "thermos"}):
+        filtered = client.get(f"/campaigns/{seeded.campaign_id}", params=params).text
+        assert 'class="failed-job"' not in filtered, params
