@@ -180,13 +180,13 @@ PROMPTS: dict[str, tuple[str, str, int]] = {
     ),
     "email_preheader": (
         "Write one email preheader: a single sentence of at most 14 words.",
-        "Hot coffee at the summit, hours after you fill it.",
+        "Your thermos keeps coffee hot all the way to the summit.",
         36,
     ),
     "email_body": (
         "Write a short marketing email body of 40 to 120 words that names the product.",
         "Early start, cold morning? The Alpine Trail Thermos keeps your coffee hot for 12 hours, "
-        "so the first sip at the summit tastes like the first sip at home. Its double-walled "
+        "so the cup you pour at the summit tastes like the first one at home. Its double-walled "
         "stainless steel body holds 750 ml and slips into a pack's side pocket. Fill it before "
         "sunrise and enjoy it at the top.",
         200,
@@ -202,8 +202,8 @@ PROMPTS: dict[str, tuple[str, str, int]] = {
         16,
     ),
     "meta_description": (
-        "Write one ad link description of two to four words.",
-        "Hot drinks all day",
+        "Write one ad link description of two to four words about the product.",
+        "The trail thermos",
         12,
     ),
     "product_description": (

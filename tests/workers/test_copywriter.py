@@ -284,3 +284,10 @@ def test_a_labelled_headline_also_offers_what_follows_the_label():
     ]
     # not from a cut-off text, whose end is missing
     assert "The Harbor" not in options(_gen("Must-Have: The Harbor", finish="length"), headline)
+
+
+def test_every_built_in_example_passes_the_gates_it_teaches():
+    from workers.copywriter import EXAMPLE_PRODUCT, PROMPTS
+
+    for name, (_, example, _) in PROMPTS.items():
+        assert check(example, CHANNELS[name], EXAMPLE_PRODUCT) == [], name
