@@ -156,7 +156,7 @@ PROMPTS: dict[str, tuple[str, str, int]] = {
     "search_headline": (
         "Write one search ad headline of two to five words that names the product.",
         "Alpine Trail Thermos",
-        16,
+        24,
     ),
     "search_description": (
         "Write one search ad description: a single sentence of at most 14 words.",
@@ -199,12 +199,12 @@ PROMPTS: dict[str, tuple[str, str, int]] = {
     "meta_headline": (
         "Write one ad headline of two to five words that names the product.",
         "Meet the Alpine Trail Thermos",
-        16,
+        24,
     ),
     "meta_description": (
         "Write one ad link description of two to four words about the product.",
         "The trail thermos",
-        12,
+        20,
     ),
     "product_description": (
         "Write a product description of 50 to 150 words.",
