@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     )
     intra_op_threads: int = Field(default=0, ge=0, description="0 lets ONNX Runtime decide.")
     copy_model: str = Field(default="smollm2-135m-instruct", description="Default copy model.")
+    copy_embedding_model: str = Field(
+        default="minilm-l6-v2",
+        description="Sentence encoder that dedupes copy by embedding similarity and ranks it by "
+        "relevance to the product; when it is not in the model store (or empty), copy is "
+        "deduped by its text alone and ranked by likelihood.",
+    )
     text_to_image_pipeline: str | None = Field(
         default=None,
         description="Text-to-image pipeline for image backgrounds of mode text_to_image when "

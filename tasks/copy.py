@@ -167,6 +167,7 @@ def _write(
     from workers.copywriter import write_copy
 
     outcomes: dict[int, tuple[str | None, str | None, dict[str, Any]]] = {}
+    embedder = res.copy_embedder()
     for model_name in sorted(set(models.values())):
         group = [s for s in slots if models[s.key] == model_name]
         try:
@@ -174,6 +175,6 @@ def _write(
         except ModelError as exc:
             outcomes.update({s.key: (None, str(exc), {}) for s in group})
             continue
-        for outcome in write_copy(generator, group):
+        for outcome in write_copy(generator, group, embedder=embedder):
             outcomes[outcome.key] = (outcome.text, outcome.error, outcome.meta)
     return outcomes

@@ -20,6 +20,7 @@ from db.session import configure
 if TYPE_CHECKING:
     from workers.embeddings import TextEmbedder
     from workers.textgen import TextGenerator
+    from workers.two_tower import TwoTower
 
 
 class WorkerResources:
@@ -30,6 +31,7 @@ class WorkerResources:
         self.sessions: sessionmaker[Session] = configure(settings.database_url)
         self._generators: dict[str, TextGenerator] = {}
         self._embedders: dict[str, TextEmbedder] = {}
+        self._two_towers: dict[str, tuple[TwoTower, dict[str, Any]]] = {}
         #: Per-campaign data the recommendation task reuses across chunks (catalog matrix).
         self.recs_cache: dict[tuple[int, str], object] = {}
 
@@ -85,8 +87,43 @@ class WorkerResources:
                 providers=self.settings.providers,
                 intra_op_threads=self.settings.intra_op_threads,
             )
+            manifest = embedder.manifest
+            self._register(
+                manifest["name"], str(manifest.get("version")), embedder.model_sha256, manifest
+            )
             self._embedders[model_name] = embedder
         return embedder
+
+    def copy_embedder(self) -> TextEmbedder | None:
+        """The sentence encoder copy dedupe and ranking use (``copy_embedding_model``), or None
+        when it is not in the model store: copy is then deduped by its text alone."""
+        from exporters.store import MANIFEST_NAME, ModelStore
+
+        name = self.settings.copy_embedding_model
+        if not name or name in self._embedders:
+            return self._embedders.get(name) if name else None
+        if not (ModelStore(self.settings.model_store).model_dir(name) / MANIFEST_NAME).exists():
+            return None
+        return self.text_embedder(name)
+
+    def two_tower(self, model_name: str) -> tuple[TwoTower, dict[str, Any]]:
+        """The two-tower recommender ``model_name`` on ONNX Runtime, and its manifest."""
+        loaded = self._two_towers.get(model_name)
+        if loaded is None:
+            from exporters.store import ModelStore
+            from workers.two_tower import TwoTower
+
+            store = ModelStore(self.settings.model_store)
+            manifest = store.manifest(model_name)  # raises ModelError if missing
+            if manifest.get("family") != "two-tower":
+                from contentfab.errors import ModelError
+
+                raise ModelError(f"model {model_name!r} is not a two-tower model")
+            tower = TwoTower.load(
+                store.model_dir(model_name), manifest, threads=self.settings.intra_op_threads
+            )
+            loaded = self._two_towers[model_name] = (tower, manifest)
+        return loaded
 
     def close(self) -> None:
         bind = self.sessions.kw.get("bind")
@@ -94,6 +131,7 @@ class WorkerResources:
             bind.dispose()
         self._generators.clear()
         self._embedders.clear()
+        self._two_towers.clear()
         self.recs_cache.clear()
 
 

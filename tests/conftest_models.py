@@ -47,3 +47,11 @@ def smollm2_store() -> ModelStore:
 @pytest.fixture(scope="session")
 def smollm2_generator(smollm2_store: ModelStore) -> TextGenerator:
     return TextGenerator.load(smollm2_store.model_dir("smollm2-135m-instruct"))
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
+    """The random-weight sentence encoder (``tiny-bert``): seconds to build."""
+    store = ModelStore(tmp_path_factory.mktemp("bert-store"))
+    build_model("tiny-bert", store)
+    return store

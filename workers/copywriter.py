@@ -12,12 +12,18 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from contentfab.channels import CHANNELS, Channel, contains_emoji, limit, measure, word_count
 from contentfab.errors import GenerationError
 from workers.factcheck import FactSheet, unsupported_numbers
+from workers.recommender import product_text as _shopper_text
 from workers.textgen import Generation, SamplingParams, TextGenerator
+
+if TYPE_CHECKING:
+    from workers.embeddings import FloatArray, TextEmbedder
 
 #: Gate names as they appear in ``meta.gate_failures`` and in a failed job's error.
 GATES = (
@@ -76,6 +82,12 @@ class ProductFacts:
         return tuple(unique)
 
 
+def product_text(product: ProductFacts) -> str:
+    """What a candidate's relevance is measured against: the text the recommender embeds a
+    product from (title, category, description)."""
+    return _shopper_text(product.title, product.description, product.category)
+
+
 _TRAILING_SPEC = re.compile(r"(?:\s+(?:\d+(?:[.,]\d+)?\s*[a-zA-Z%]{0,3}|[IVX]+))+$")
 
 
@@ -130,10 +142,18 @@ class Candidate:
     generation: Generation
     seed: int
     failed_gates: list[str]
+    relevance: float | None = None
+    """Cosine between the text's and the product text's embeddings; None without an embedder."""
+
+    @property
+    def logprob_per_token(self) -> float:
+        return self.generation.logprob_sum / max(1, len(self.generation.token_ids))
 
     @property
     def score(self) -> float:
-        return self.generation.logprob_sum / max(1, len(self.generation.token_ids))
+        if self.relevance is None:
+            return self.logprob_per_token
+        return self.logprob_per_token + RELEVANCE_WEIGHT * self.relevance
 
 
 @dataclass
@@ -584,6 +604,12 @@ def _jaccard(a: set[Any], b: set[Any]) -> float:
 #: Above either similarity two texts are the same copy said twice.
 DUPLICATE_WORD_JACCARD = 0.8
 DUPLICATE_CHAR_JACCARD = 0.7
+#: At or above this cosine of their sentence embeddings two texts of one slot group are the same
+#: copy reworded (chosen on SmolLM2 candidates with bench/copy_dedupe.py, see BENCHMARKS.md).
+DUPLICATE_COSINE = 0.9
+#: How much the relevance to the product text (a cosine, -1..1) counts next to the per-token
+#: log-likelihood when ranking (chosen with bench/copy_dedupe.py, see BENCHMARKS.md).
+RELEVANCE_WEIGHT = 1.0
 
 
 def near_duplicate(text: str, others: Iterable[str]) -> str | None:
@@ -602,10 +628,49 @@ def near_duplicate(text: str, others: Iterable[str]) -> str | None:
     return None
 
 
+class _Embeddings:
+    """Sentence embeddings of the texts one :func:`write_copy` call compares, each computed once."""
+
+    def __init__(self, embedder: TextEmbedder) -> None:
+        self.embedder = embedder
+        self.vectors: dict[str, FloatArray] = {}
+
+    def add(self, texts: Iterable[str]) -> None:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if missing:
+            self.vectors.update(zip(missing, self.embedder.embed(missing), strict=True))
+
+    def cosine(self, text: str, other: str) -> float:
+        return float(self.vectors[text] @ self.vectors[other])
+
+    def twin(self, text: str, others: Sequence[str]) -> str | None:
+        """The first of ``others`` whose embedding is within :data:`DUPLICATE_COSINE` of
+        ``text``'s, or None."""
+        if not others:
+            return None
+        cosines = np.stack([self.vectors[o] for o in others]) @ self.vectors[text]
+        hits = np.flatnonzero(cosines >= DUPLICATE_COSINE)
+        return others[int(hits[0])] if hits.size else None
+
+
+def _dedupe_meta(embeddings: _Embeddings | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "methods": ["normalised_text", "word_jaccard", "char_trigram_jaccard"],
+        "word_jaccard": DUPLICATE_WORD_JACCARD,
+        "char_trigram_jaccard": DUPLICATE_CHAR_JACCARD,
+    }
+    if embeddings is not None:
+        meta["methods"].append("embedding_cosine")
+        meta["embedding_cosine"] = DUPLICATE_COSINE
+        meta["embedding_model"] = embeddings.embedder.provenance
+    return meta
+
+
 def write_copy(
     generator: TextGenerator,
     slots: Sequence[CopySlot],
     *,
+    embedder: TextEmbedder | None = None,
     batch_size: int = 16,
     max_rounds: int = 3,
 ) -> list[CopyOutcome]:
@@ -617,6 +682,11 @@ def write_copy(
     earlier or taken by a slot before it). A slot left without one is sampled again with new
     seeds, up to ``max_rounds``; after that it reports every gate reason instead of delivering
     weak copy.
+
+    The score is the length-normalised log-likelihood. With a sentence ``embedder`` it also
+    counts the candidate's relevance (cosine to the product text, times
+    :data:`RELEVANCE_WEIGHT`), and a candidate whose embedding is within
+    :data:`DUPLICATE_COSINE` of a text its group has is a duplicate too.
     """
     prompts = {slot.key: generator.chat_prompt(build_messages(slot)) for slot in slots}
     best: dict[int, Candidate | None] = {slot.key: None for slot in slots}
@@ -624,6 +694,10 @@ def write_copy(
     taken: dict[str, list[str]] = {}
     for slot in slots:
         taken.setdefault(slot.group_key, list(slot.delivered))
+    embeddings = None if embedder is None else _Embeddings(embedder)
+    if embeddings is not None:
+        embeddings.add(product_text(slot.product) for slot in slots)
+        embeddings.add(text for slot in slots for text in slot.delivered)
     sampled: Counter[int] = Counter()
     tokens_sampled: Counter[int] = Counter()
     errors: dict[int, str] = {}
@@ -648,10 +722,21 @@ def write_copy(
                 gate_counts[slot.key].update(reason.split(":")[0] for reason in failed)
                 if text is not None:
                     passed[slot.key].append(Candidate(text, generation, params.seed, []))
+        if embeddings is not None:
+            embeddings.add(c.text for found in passed.values() for c in found)
+            for slot in pending:
+                about = product_text(slot.product)
+                for c in passed[slot.key]:
+                    c.relevance = embeddings.cosine(c.text, about)
         for slot in pending:
             group = taken[slot.group_key]
             ranked = sorted(passed[slot.key], key=lambda c: c.score, reverse=True)
-            fresh = [c for c in ranked if near_duplicate(c.text, group) is None]
+            fresh = [
+                c
+                for c in ranked
+                if near_duplicate(c.text, group) is None
+                and (embeddings is None or embeddings.twin(c.text, group) is None)
+            ]
             gate_counts[slot.key]["duplicate"] += len(ranked) - len(fresh)
             if fresh:
                 best[slot.key] = fresh[0]
@@ -682,12 +767,18 @@ def write_copy(
             "candidates_sampled": sampled[slot.key],
             "tokens_sampled": tokens_sampled[slot.key],
             "gate_failures": {k: v for k, v in gate_counts[slot.key].items() if v},
+            "dedupe": _dedupe_meta(embeddings),
             "batch_seconds": round(elapsed, 3),
         }
         if chosen is not None:
             meta.update(
                 seed=chosen.seed,
                 score=round(chosen.score, 4),
+                score_details={
+                    "logprob_per_token": round(chosen.logprob_per_token, 4),
+                    "relevance": None if chosen.relevance is None else round(chosen.relevance, 4),
+                    "relevance_weight": None if chosen.relevance is None else RELEVANCE_WEIGHT,
+                },
                 tokens=len(chosen.generation.token_ids),
                 finish_reason=chosen.generation.finish_reason,
                 gates_passed=list(GATES[1:]),

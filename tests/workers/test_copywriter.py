@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+import workers.copywriter as copywriter
 from contentfab.channels import CHANNELS
 from workers.copywriter import (
     BrandRules,
@@ -17,9 +20,11 @@ from workers.copywriter import (
     near_duplicate,
     normalised,
     options,
+    product_text,
     token_budget,
     write_copy,
 )
+from workers.embeddings import TextEmbedder
 from workers.textgen import Generation, SamplingParams
 
 BOTTLE = ProductFacts(
@@ -291,3 +296,88 @@ def test_every_built_in_example_passes_the_gates_it_teaches():
 
     for name, (_, example, _) in PROMPTS.items():
         assert check(example, CHANNELS[name], EXAMPLE_PRODUCT) == [], name
+
+
+# --- embedding dedupe and relevance ranking (random-weight tiny-bert) ------------------------
+# The random encoder puts every text near every other, so each test sets the threshold between
+# cosines it measures first with the same encoder.
+
+
+@pytest.fixture(scope="module")
+def tiny_embedder(tiny_bert_store):
+    return TextEmbedder.load(tiny_bert_store.model_dir("tiny-bert"))
+
+
+def _cosine(embedder, a, b):
+    u, v = embedder.embed([a, b])
+    return float(u @ v)
+
+
+BEST = "Insulated Steel Bottle: cold all day"
+REWORDED = "Insulated Steel Bottle: cool the whole day"
+OTHER = "Insulated Steel Bottle for the summit"
+
+
+@pytest.fixture
+def twin_threshold(tiny_embedder, monkeypatch):
+    """A threshold that makes REWORDED a twin of BEST and OTHER not."""
+    twin, apart = _cosine(tiny_embedder, BEST, REWORDED), _cosine(tiny_embedder, BEST, OTHER)
+    assert twin > apart  # the test's premise, on this encoder
+    assert near_duplicate(REWORDED, [BEST]) is None  # not a duplicate by text
+    monkeypatch.setattr(copywriter, "DUPLICATE_COSINE", (twin + apart) / 2)
+
+
+def test_a_reworded_variant_is_a_duplicate_by_embedding(tiny_embedder, twin_threshold):
+    script = [(BEST, -1.0), (REWORDED, -2.0), (OTHER, -3.0)]
+    lexical = write_copy(ScriptedGenerator(script), _subject_slots(2), max_rounds=1)
+    assert [o.text for o in lexical] == [BEST, REWORDED]
+    assert lexical[1].meta["dedupe"]["methods"] == [
+        "normalised_text",
+        "word_jaccard",
+        "char_trigram_jaccard",
+    ]
+    outcomes = write_copy(
+        ScriptedGenerator(script), _subject_slots(2), embedder=tiny_embedder, max_rounds=1
+    )
+    assert [o.text for o in outcomes] == [BEST, OTHER]
+    assert outcomes[1].meta["gate_failures"] == {"duplicate": 2}  # BEST by text, REWORDED by vector
+    dedupe = outcomes[1].meta["dedupe"]
+    assert dedupe["methods"][-1] == "embedding_cosine"
+    assert dedupe["embedding_cosine"] == copywriter.DUPLICATE_COSINE
+    assert dedupe["embedding_model"]["name"] == "tiny-bert"
+
+
+def test_a_rewording_of_delivered_copy_is_not_delivered_again(tiny_embedder, twin_threshold):
+    generator = ScriptedGenerator([(REWORDED, -1.0)])
+    slots = _subject_slots(1, delivered=(BEST,))
+    [outcome] = write_copy(generator, slots, embedder=tiny_embedder, max_rounds=1)
+    assert outcome.text is None and "duplicate ×3" in outcome.error
+    [lexical] = write_copy(ScriptedGenerator([(REWORDED, -1.0)]), slots, max_rounds=1)
+    assert lexical.text == REWORDED
+
+
+def test_relevance_to_the_product_outranks_a_slightly_likelier_text(tiny_embedder):
+    about = product_text(BOTTLE)
+    a, b = "Insulated Steel Bottle hydration: cold for 24 hours", "Insulated Steel Bottle tonight"
+    relevant, other = sorted([a, b], key=lambda t: _cosine(tiny_embedder, t, about), reverse=True)
+    gap = _cosine(tiny_embedder, relevant, about) - _cosine(tiny_embedder, other, about)
+    assert gap > 0
+    # per token (4 tokens) the other text is likelier by half of what relevance adds
+    per_token = -0.5
+    script = [
+        (relevant, 4 * (per_token - copywriter.RELEVANCE_WEIGHT * gap / 2)),
+        (other, 4 * per_token),
+    ]
+    [plain] = write_copy(ScriptedGenerator(script), _subject_slots(1), max_rounds=1)
+    assert plain.text == other
+    assert plain.meta["score_details"]["relevance"] is None
+    [ranked] = write_copy(
+        ScriptedGenerator(script), _subject_slots(1), embedder=tiny_embedder, max_rounds=1
+    )
+    assert ranked.text == relevant
+    details = ranked.meta["score_details"]
+    assert details["relevance"] == pytest.approx(_cosine(tiny_embedder, relevant, about), abs=1e-4)
+    assert details["relevance_weight"] == copywriter.RELEVANCE_WEIGHT
+    assert ranked.meta["score"] == pytest.approx(
+        details["logprob_per_token"] + details["relevance_weight"] * details["relevance"], abs=2e-4
+    )
