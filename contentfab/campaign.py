@@ -420,6 +420,11 @@ class RecommendationsRequest(_Section):
 
     ``users: all`` means every user in the interactions file; a list names users (a user
     without interactions is cold-start: popular products, within their segment if given).
+
+    ``method``: ``embedding`` (default) ranks by the text embeddings of ``model``;
+    ``two_tower`` ranks users with history by the two-tower model ``model`` names (built with
+    ``contentfab models build two-tower``), while segments and cold users keep the text
+    embeddings of the model the two-tower was trained from.
     """
 
     interactions: Path | None = None
@@ -436,6 +441,7 @@ class RecommendationsRequest(_Section):
     popularity_weight: float = Field(default=1.0, ge=0, le=5)
     half_life_days: float = Field(default=7.0, gt=0, le=3650)
     model: Annotated[str, AfterValidator(_model_name)] = DEFAULT_RECS_MODEL
+    method: Literal["embedding", "two_tower"] = "embedding"
 
     @field_validator("interactions", mode="before")
     @classmethod
@@ -469,6 +475,11 @@ class RecommendationsRequest(_Section):
             raise ValueError("users: all needs an interactions file; list users or use 'none'")
         if self.users == "none" and not self.segments:
             raise ValueError("nothing to recommend for: list users or segments")
+        if self.method == "two_tower" and "model" not in self.model_fields_set:
+            raise ValueError(
+                "method: two_tower needs 'model:' naming a two-tower model built with "
+                "`contentfab models build two-tower`"
+            )
         return self
 
 

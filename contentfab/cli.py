@@ -124,9 +124,37 @@ def models_build(
         bool,
         typer.Option("--all", help="Build every default model: copy, embeddings, backgrounds."),
     ] = False,
+    interactions: Annotated[
+        Path | None, typer.Option(help="two-tower: the interactions file to train on.")
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option(help="two-tower: the catalog the interactions refer to.")
+    ] = None,
+    store_name: Annotated[
+        str, typer.Option("--name", help="two-tower: the name in the model store.")
+    ] = "two-tower",
+    text_model: Annotated[
+        str, typer.Option(help="two-tower: the text-embedding model its item tower starts from.")
+    ] = DEFAULT_SUPPORT_MODELS[0],
 ) -> None:
-    """Export a model to ONNX into the model store (idempotent)."""
+    """Export a model to ONNX into the model store (idempotent).
+
+    `models build two-tower --interactions FILE --catalog FILE [--name NAME]` trains the
+    two-tower recommender (torch) on that data instead, and exports it.
+    """
     settings = _settings()
+    if name == "two-tower" or interactions is not None or catalog is not None:
+        if name != "two-tower" or interactions is None or catalog is None:
+            raise InputError("usage: models build two-tower --interactions FILE --catalog FILE")
+        manifest = _build_two_tower(settings, interactions, catalog, store_name, text_model)
+        training = manifest["source"]["training"]
+        console.print(
+            f"[green]ok[/] {manifest['name']} {manifest['version']} → "
+            f"{settings.model_store / manifest['name']}: {training['examples']:,} examples, "
+            f"{manifest['train_seconds']} s, final loss {manifest['final_loss']}, "
+            f"{len(manifest['product_ids']):,} products"
+        )
+        return
     if all_models and (name or from_hf):
         raise InputError("--all builds the default models; give no name or --from-hf with it")
     names: list[str | None] = [None, *DEFAULT_SUPPORT_MODELS] if all_models else [name]
@@ -156,6 +184,20 @@ def _build_model(
         if from_hf is not None:
             return build_from_hf(from_hf, target, store, force=force, quantize=quantize)
         return build_model(target, store, force=force, quantize=quantize)
+
+
+def _build_two_tower(
+    settings: Settings, interactions: Path, catalog: Path, name: str, text_model: str
+) -> dict[str, Any]:
+    from exporters import ModelStore, two_tower
+    from workers.embeddings import TextEmbedder
+
+    store = ModelStore(settings.model_store)
+    if not store.is_valid(text_model):
+        _build_model(settings, text_model)
+    embedder = TextEmbedder.load(store.model_dir(text_model))
+    with console.status(f"training the two-tower model {name} (torch) and exporting it…"):
+        return two_tower.build_from_files(interactions, catalog, store, name, embedder)
 
 
 @models_app.command("list")
@@ -221,6 +263,9 @@ def _check_models(settings: Settings, loaded: Any) -> None:
                 f"{loaded.source_path}: field '{field}': model {name!r} is not in the model "
                 f"store at {settings.model_store}. Build it with `contentfab models build {name}`."
             )
+    recs = loaded.spec.recommendations
+    if recs is not None and recs.method == "two_tower":
+        _check_two_tower(store, loaded)
     if loaded.spec.images is not None:
         from contentfab.creatives import missing_models
 
@@ -229,13 +274,45 @@ def _check_models(settings: Settings, loaded: Any) -> None:
             raise InputError(f"{loaded.source_path}: field '{field}': {reason}")
 
 
+def _check_two_tower(store: Any, loaded: Any) -> None:
+    from workers.two_tower import MAX_UNKNOWN_SHARE, unknown_products
+
+    name = loaded.spec.recommendations.model
+    where = f"{loaded.source_path}: field 'recommendations.model'"
+    manifest = store.manifest(name)  # present: checked by _models_of's loop
+    if manifest.get("family") != "two-tower":
+        raise InputError(
+            f"{where}: model {name!r} is a {manifest.get('family')!r} model; method: two_tower "
+            "needs one built with `contentfab models build two-tower`"
+        )
+    skus = [p.sku for p in loaded.products]
+    unknown = unknown_products(manifest, skus)
+    if len(unknown) > MAX_UNKNOWN_SHARE * len(skus):
+        raise InputError(
+            f"{where}: the two-tower model {name!r} does not know {len(unknown):,} of the "
+            f"campaign's {len(skus):,} products (first: {', '.join(unknown[:3])}); at most "
+            f"{MAX_UNKNOWN_SHARE:.0%} may be unknown. Train it on this catalog with `contentfab "
+            "models build two-tower`, or use method: embedding."
+        )
+
+
 def _models_of(settings: Settings, loaded: Any) -> list[tuple[str, str]]:
     """(campaign field, model name) for every model the campaign needs."""
     models = []
     if loaded.spec.copy_request is not None:
         models.append(("copy.model", loaded.spec.copy_request.model or settings.copy_model))
-    if loaded.spec.recommendations is not None:
-        models.append(("recommendations.model", loaded.spec.recommendations.model))
+    recs = loaded.spec.recommendations
+    if recs is not None:
+        models.append(("recommendations.model", recs.model))
+        if recs.method == "two_tower":
+            from exporters import ModelStore
+
+            store = ModelStore(settings.model_store)
+            if store.is_valid(recs.model):  # segments use the text model it was trained from
+                source = store.manifest(recs.model).get("source")
+                text = source.get("text_model") if isinstance(source, dict) else None
+                if isinstance(text, dict) and text.get("name"):
+                    models.append(("recommendations.model (its text model)", text["name"]))
     return models
 
 
@@ -668,8 +745,11 @@ def _run(
     from contentfab.campaign import load_campaign
 
     loaded = load_campaign(path)  # validate first: bad input must not trigger a model build
+    recs = loaded.spec.recommendations
+    trained = recs.model if recs is not None and recs.method == "two_tower" else None
     for _, model in _models_of(settings, loaded):
-        _build_model(settings, model)
+        if model != trained:  # a two-tower model is trained on data, not built by name
+            _build_model(settings, model)
     _upgrade(settings)
     started = time.monotonic()
     result = None if allow_duplicate else _resume(settings, loaded)

@@ -5,6 +5,11 @@ are embedded only when the ``product_embedding`` table has no vector for that te
 so a catalog is embedded once whatever the number of chunks, workers or campaigns. A chunk
 then reads only its own users' interactions and makes all its lists with one batched call of
 :func:`workers.recommender.recommend`.
+
+With ``method: two_tower`` the two-tower model (:mod:`workers.two_tower`) is loaded once per
+worker process and makes the vectors of users with history; segments and cold users keep the
+text-embedding path (of the text model the two-tower was trained from), since the user tower
+reads histories, not text. Every asset records the method that made it and that model.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import repeat
 from typing import Any, cast
 
@@ -53,6 +58,7 @@ from workers.recommender import (
     product_text,
     recommend,
 )
+from workers.two_tower import TwoTower
 
 logger = get_task_logger(__name__)
 _INSERT_BATCH = 10_000
@@ -126,6 +132,18 @@ class CampaignCatalog:
     segment_vectors: dict[str, np.ndarray]
     histories: HistoryIndex  # every user's interactions, read once per worker and campaign
     index: CandidateIndex | None  # FAISS, for catalogs where it pays off (and faiss installed)
+    tower: TowerCatalog | None = None  # method: two_tower
+
+
+@dataclass(frozen=True)
+class TowerCatalog:
+    """The two-tower model's view of a campaign's catalog (same rows, the model's vectors)."""
+
+    model: TwoTower
+    catalog: Catalog
+    model_rows: np.ndarray  # campaign catalog row → model row, -1 for unknown products
+    provenance: dict[str, Any]
+    index: CandidateIndex | None
 
 
 def rules_from(request: dict[str, Any]) -> Rules:
@@ -150,11 +168,12 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
     slots = claim.ready
     by_id = {job.id: job for job in slots}
     outcomes: dict[int, tuple[Recommendation | None, str | None]] = {}
+    methods: dict[int, str] = {}
     shared: CampaignCatalog | None = None
     if slots:
         try:
             shared = _campaign_catalog(res, campaign_id, request)
-            lists = _recommend(shared, request, slots)
+            lists, methods = _recommend(shared, request, slots)
             outcomes = {rec.key: (rec, None) for rec in lists}
         except TransientError:
             release(res, list(by_id))
@@ -173,12 +192,18 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
             failed.append((key, error or "unknown error"))
             continue
         items = [item.as_dict() for item in rec.items]
+        method = methods.get(key, "embedding")
+        if request.get("method") == "two_tower" and method == "embedding":
+            for item in items:  # say why this list is not the two-tower model's
+                item["reason"] += " (text embedding: the two-tower model ranks users with history)"
         text = json.dumps([item["sku"] for item in items])
+        towered = method == "two_tower" and shared.tower is not None
         meta = {
             "items": items,
             "strategy": rec.strategy,
             "short": rec.short,
-            "model": shared.model,
+            "method": method,
+            "model": shared.tower.provenance if towered and shared.tower else shared.model,
             "device": shared.device,
             "params": params,
             "worker": res.hostname,
@@ -209,6 +234,10 @@ def _campaign_catalog(
         return cached
     from workers.embeddings import embed_with_cache, text_sha256
 
+    tower_manifest: dict[str, Any] | None = None
+    if request.get("method") == "two_tower":
+        tower, tower_manifest = res.two_tower(model_name)
+        model_name = tower_manifest["source"]["text_model"]["name"]
     embedder = res.text_embedder(model_name)
     with database(), transaction(res.sessions) as session:
         products = list(
@@ -267,6 +296,33 @@ def _campaign_catalog(
     if segments:
         embedded = embedder.embed([s["description"] for s in segments])
         segment_vectors = {s["name"]: embedded[i] for i, s in enumerate(segments)}
+    towers = None
+    if tower_manifest is not None:
+        vectors, model_rows = tower.for_catalog(catalog.skus)
+        tower_catalog = Catalog.build(
+            catalog.skus,
+            catalog.titles,
+            vectors,
+            categories=categories,
+            prices=prices,
+            in_stock=in_stock,
+        )
+        if len(inter):
+            tower_catalog = tower_catalog.with_popularity(catalog.popularity)
+        towers = TowerCatalog(
+            tower,
+            tower_catalog,
+            model_rows,
+            {
+                "name": tower_manifest["name"],
+                "version": tower_manifest.get("version"),
+                "sha256": tower_manifest["files"]["user_tower.onnx"],
+                "item_vectors_sha256": tower_manifest["files"]["item_vectors.npy"],
+                "text_model": embedder.provenance,
+                "unknown_products": int((model_rows < 0).sum()),
+            },
+            CandidateIndex.build(tower_catalog, rules_from(request)),
+        )
     shared = CampaignCatalog(
         catalog,
         row_of,
@@ -276,6 +332,7 @@ def _campaign_catalog(
         segment_vectors,
         HistoryIndex.build(inter, strength),
         CandidateIndex.build(catalog, rules_from(request)),
+        towers,
     )
     while len(res.recs_cache) >= _CACHED_CAMPAIGNS:  # a long-lived worker serves many campaigns
         res.recs_cache.pop(next(iter(res.recs_cache)))
@@ -285,7 +342,8 @@ def _campaign_catalog(
 
 def _recommend(
     shared: CampaignCatalog, request: dict[str, Any], slots: list[JobRow]
-) -> list[Recommendation]:
+) -> tuple[list[Recommendation], dict[int, str]]:
+    """The chunk's lists, and the method that made each (by job ID)."""
     subjects = []
     for job in slots:
         name = job.subject or ""
@@ -305,7 +363,23 @@ def _recommend(
                     segment_name=segment,
                 )
             )
-    return recommend(shared.catalog, subjects, rules_from(request), index=shared.index)
+    rules = rules_from(request)
+    tower = shared.tower
+    if tower is None:
+        lists = recommend(shared.catalog, subjects, rules, index=shared.index)
+        return lists, {rec.key: "embedding" for rec in lists}
+    users = [s for s in subjects if s.kind == "user" and s.history and not s.history.empty]
+    vectors = tower.model.campaign_user_vectors(
+        [s.history for s in users if s.history is not None], tower.model_rows
+    )
+    # A user whose history is only products the model does not know has no two-tower vector.
+    towered = {s.key: v for s, v in zip(users, vectors, strict=True) if v.any()}
+    by_tower = [replace(s, vector=towered[s.key]) for s in subjects if s.key in towered]
+    by_text = [s for s in subjects if s.key not in towered]
+    lists = recommend(tower.catalog, by_tower, rules, index=tower.index) if by_tower else []
+    if by_text:
+        lists += recommend(shared.catalog, by_text, rules, index=shared.index)
+    return lists, {rec.key: "two_tower" if rec.key in towered else "embedding" for rec in lists}
 
 
 def _in_stock(attributes: dict[str, Any]) -> bool:

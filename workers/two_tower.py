@@ -5,10 +5,19 @@ unit user vectors out) and ``item_vectors.npy`` (one unit row per catalog produc
 catalog's order). The recommender then ranks with these vectors exactly as with text
 embeddings: pass the item vectors as the catalog's and each user's vector as
 :attr:`workers.recommender.Subject.vector`.
+
+A campaign's catalog need not be the one the model was trained on: :meth:`TwoTower.for_catalog`
+lays the item vectors out in the campaign's product order. A product the model does not know
+gets a zero vector, so in a two-tower list it ranks on the popularity prior alone (it can still
+appear, never as "similar to" something); events on such products are left out of the user's
+history. A campaign where more than :data:`MAX_UNKNOWN_SHARE` of the products are unknown is
+refused before anything is stored (see :func:`unknown_products`): its lists would be mostly
+popularity under the two-tower name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +27,13 @@ import numpy as np
 from workers.recommender import FloatArray, History, IntArray
 
 MAX_HISTORY = 50  # the exporter's, recorded in the manifest and checked on load
+MAX_UNKNOWN_SHARE = 0.5
+
+
+def unknown_products(manifest: dict[str, Any], skus: Sequence[str]) -> list[str]:
+    """The campaign's product ids that the two-tower model in ``manifest`` was not trained on."""
+    known = set(manifest.get("product_ids") or ())
+    return [sku for sku in skus if sku not in known]
 
 
 @dataclass(frozen=True)
@@ -25,6 +41,7 @@ class TwoTower:
     item_vectors: FloatArray  # (products, dim), unit rows
     session: Any  # onnxruntime.InferenceSession of the user tower
     max_history: int
+    product_ids: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, directory: Path, manifest: dict[str, Any], threads: int = 0) -> TwoTower:
@@ -38,7 +55,30 @@ class TwoTower:
         items = np.load(directory / "item_vectors.npy").astype(np.float32)
         if items.shape != (manifest["products"], manifest["dim"]):
             raise ValueError(f"item_vectors.npy is {items.shape}, the manifest says otherwise")
-        return cls(items, session, int(manifest["max_history"]))
+        ids = tuple(manifest.get("product_ids") or ())
+        if ids and len(ids) != len(items):
+            raise ValueError(f"the manifest lists {len(ids)} product ids for {len(items)} vectors")
+        return cls(items, session, int(manifest["max_history"]), ids)
+
+    def for_catalog(self, skus: Sequence[str]) -> tuple[FloatArray, IntArray]:
+        """Item vectors in the order of ``skus`` (zero rows for unknown products), and each
+        product's row in the model (-1 where unknown)."""
+        row = {sku: i for i, sku in enumerate(self.product_ids)}
+        model_rows: IntArray = np.array([row.get(sku, -1) for sku in skus], np.int64)
+        vectors: FloatArray = np.zeros((len(skus), self.item_vectors.shape[1]), np.float32)
+        known = model_rows >= 0
+        vectors[known] = self.item_vectors[model_rows[known]]
+        return vectors, model_rows
+
+    def campaign_user_vectors(self, histories: list[History], model_rows: IntArray) -> FloatArray:
+        """User vectors from histories over a campaign's catalog rows (see :meth:`for_catalog`);
+        events on products the model does not know are left out (zeros when none is left)."""
+        translated = []
+        for history in histories:
+            rows = model_rows[history.items]
+            keep = rows >= 0
+            translated.append(History(rows[keep], history.events[keep], history.strength[keep]))
+        return self.user_vectors(translated)
 
     def user_vectors(self, histories: list[History], batch_size: int = 4096) -> FloatArray:
         """One unit vector per history (zeros for an empty one: a cold user)."""
