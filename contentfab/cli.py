@@ -227,6 +227,8 @@ def _parity_text(parity: dict[str, Any]) -> str:
         return "-"
     if "min_cosine" in parity:  # sentence encoders
         return f"cosine {parity['min_cosine']:.6f}"
+    if "max_abs_diff" in parity:  # the two-tower user tower
+        return f"max abs diff {parity['max_abs_diff']:.1e}"
     verdict = "exact" if parity.get("all_match") else "approx"
     return f"{verdict}, top-1 {parity.get('top1_agreement', 0):.3f}"
 

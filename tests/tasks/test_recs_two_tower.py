@@ -88,6 +88,8 @@ def test_build_records_the_data_and_refuses_too_little(shop_store, tmp_path):
     assert manifest["source"]["text_model"]["name"] == "tiny-bert"
     assert manifest["source"]["training"]["epochs"] == 4 and manifest["family"] == "two-tower"
     assert manifest["parity"]["max_abs_diff"] <= 1e-4 and store.is_valid("tt")
+    listed = runner.invoke(app, ["models", "list"], env={"CONTENTFAB_MODEL_STORE": str(store.root)})
+    assert "max abs diff" in " ".join(listed.output.split()), listed.output
 
     small = tmp_path / "small"
     write_shop(make_shop(200, 40, seed=3), small)
@@ -103,11 +105,17 @@ def test_build_records_the_data_and_refuses_too_little(shop_store, tmp_path):
     assert not store.model_dir("tt-small").exists()
 
 
-def test_two_tower_lists_through_a_real_worker(shop_store, tmp_path):
+@pytest.mark.parametrize(
+    "backend", ["embedded", pytest.param("redis+pg", marks=pytest.mark.services)]
+)
+def test_two_tower_lists_through_a_real_worker(shop_store, tmp_path, backend, request):
     store, data = shop_store
     for name in ("catalog.csv", "interactions.csv"):
         (tmp_path / name).write_bytes((data / name).read_bytes())
     env = env_for(tmp_path, store)
+    if backend == "redis+pg":
+        env["CONTENTFAB_DATABASE_URL"] = request.getfixturevalue("pg_url")
+        env["CONTENTFAB_BROKER_URL"] = request.getfixturevalue("redis_url")
     for method, model in (("two_tower", "tt"), ("embedding", "tiny-bert")):
         result = runner.invoke(
             app, ["run", str(campaign(tmp_path, method, model)), "--timeout", "240"], env=env
