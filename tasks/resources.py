@@ -122,6 +122,12 @@ class WorkerResources:
             tower = TwoTower.load(
                 store.model_dir(model_name), manifest, threads=self.settings.intra_op_threads
             )
+            self._register(
+                model_name,
+                str(manifest.get("version")),
+                str(manifest["files"]["user_tower.onnx"]),
+                manifest,
+            )
             loaded = self._two_towers[model_name] = (tower, manifest)
         return loaded
 

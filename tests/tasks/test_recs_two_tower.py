@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from bench.recs_data import make_shop, write_shop
 from contentfab.cli import app
-from db.models import Asset, Campaign
+from db.models import Asset, Campaign, ModelRecord
 from db.session import configure
 from exporters import ModelStore, build_model
 from exporters.two_tower import MIN_EVENTS, MIN_USERS
@@ -127,6 +127,8 @@ def test_two_tower_lists_through_a_real_worker(shop_store, tmp_path, backend, re
         lists: dict[int, dict[tuple[str, str], Asset]] = {1: {}, 2: {}}
         for asset in session.scalars(select(Asset)):
             lists[asset.campaign_id][(asset.channel, asset.subject)] = asset
+        registered = session.scalars(select(ModelRecord).where(ModelRecord.name == "tt")).all()
+        assert [r.sha256 for r in registered] == [manifest["files"]["user_tower.onnx"]]
     sessions.kw["bind"].dispose()
     assert lists[1].keys() == lists[2].keys() and len(lists[1]) == 12 + 1 + 1
     for (channel, subject), asset in lists[1].items():
