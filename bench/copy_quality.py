@@ -6,7 +6,8 @@ checked again (channel limit and every gate) and the share that passes is report
 2`` writes two variants per product so the ``duplicate`` gate is exercised.
 
     python -m bench.copy_quality [--products 24] [--candidates 4] [--variants 1] [--rounds 3]
-        [--channels search_headline,sms] [--out bench/results-copy-quality.json]
+        [--channels search_headline,sms] [--embedder minilm-l6-v2]
+        [--out bench/results-copy-quality.json]
 """
 
 from __future__ import annotations
@@ -54,12 +55,19 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--channels", default=",".join(CHANNELS))
+    parser.add_argument("--embedder", default=None, help="sentence encoder for dedupe/ranking")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     settings = Settings()
     store = ModelStore(settings.model_store)
     build_model(MODEL, store)
     generator = TextGenerator.load(store.model_dir(MODEL), intra_op_threads=0)
+    embedder = None
+    if args.embedder:
+        from workers.embeddings import TextEmbedder
+
+        build_model(args.embedder, store)
+        embedder = TextEmbedder.load(store.model_dir(args.embedder))
     catalog = products(args.products)
     report: dict[str, Any] = {
         "products": len(catalog),
@@ -67,6 +75,7 @@ def main() -> None:
         "variants": args.variants,
         "rounds": args.rounds,
         "model": generator.version,
+        "embedder": None if embedder is None else embedder.provenance["version"],
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
         "channels": {},
@@ -91,7 +100,7 @@ def main() -> None:
             for v in range(args.variants)
         ]
         started = time.perf_counter()
-        outcomes = write_copy(generator, slots, max_rounds=args.rounds)
+        outcomes = write_copy(generator, slots, embedder=embedder, max_rounds=args.rounds)
         seconds = time.perf_counter() - started
         sampled = sum(o.meta["candidates_sampled"] for o in outcomes)
         gates: Counter[str] = Counter()

@@ -604,12 +604,14 @@ def _jaccard(a: set[Any], b: set[Any]) -> float:
 #: Above either similarity two texts are the same copy said twice.
 DUPLICATE_WORD_JACCARD = 0.8
 DUPLICATE_CHAR_JACCARD = 0.7
-#: At or above this cosine of their sentence embeddings two texts of one slot group are the same
-#: copy reworded (chosen on SmolLM2 candidates with bench/copy_dedupe.py, see BENCHMARKS.md).
+#: At or above this cosine of their MiniLM embeddings two texts of one slot group are the same
+#: copy reworded: on SmolLM2's candidates, pairs above it were paraphrases, pairs just below it
+#: mostly different angles (bench/copy_dedupe.py, see BENCHMARKS.md).
 DUPLICATE_COSINE = 0.9
-#: How much the relevance to the product text (a cosine, -1..1) counts next to the per-token
-#: log-likelihood when ranking (chosen with bench/copy_dedupe.py, see BENCHMARKS.md).
-RELEVANCE_WEIGHT = 1.0
+#: How much the relevance to the product text (a cosine) counts next to the per-token
+#: log-likelihood when ranking: among one slot's passing SmolLM2 candidates the log-likelihood
+#: spreads about 3.4 times as widely as the cosine, so at 3 both parts count about equally.
+RELEVANCE_WEIGHT = 3.0
 
 
 def near_duplicate(text: str, others: Iterable[str]) -> str | None:
