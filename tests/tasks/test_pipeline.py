@@ -82,6 +82,9 @@ def check_assets(
 @pytest.mark.slow
 def test_run_on_the_embedded_default(tmp_path, smollm2_store):
     """`contentfab run`: SQLite file, SQLite broker, a real worker process, a progress bar."""
+    from exporters import build_model
+
+    build_model("minilm-l6-v2", smollm2_store)  # copy dedupe and ranking use it when present
     campaign = write_campaign(
         tmp_path, channels=["email_subject", "search_headline"], variants=1, model=MODEL
     )
@@ -91,7 +94,9 @@ def test_run_on_the_embedded_default(tmp_path, smollm2_store):
     result = runner.invoke(app, ["run", str(campaign), "--timeout", "600"], env=env)
     assert result.exit_code == 0, result.output
     assert "query: contentfab assets --campaign 1" in result.output
-    check_assets(db_url, 1, expected_jobs=8 * 2)
+    for asset in check_assets(db_url, 1, expected_jobs=8 * 2):
+        assert asset.meta["dedupe"]["embedding_model"]["name"] == "minilm-l6-v2"
+        assert -1.0 <= asset.meta["score_details"]["relevance"] <= 1.0
 
     as_json = runner.invoke(app, ["assets", "--campaign", "1", "--format", "json"], env=env)
     rows = [json.loads(line) for line in as_json.stdout.splitlines()]
