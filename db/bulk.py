@@ -18,6 +18,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db.jobs import gave_up_reason
 from db.models import Asset, ContentKind, Job, JobStatus, utcnow
 
 
@@ -125,9 +126,7 @@ def claim_rows(
                         status=JobStatus.FAILED,
                         deliveries=deliveries,
                         finished_at=now,
-                        last_error=f"gave up after {deliveries} lost deliveries: the worker "
-                        "running this job died or lost its database each time (last worker: "
-                        f"{row.worker})",
+                        last_error=gave_up_reason(deliveries, row.worker),
                     )
                     .execution_options(synchronize_session=False)
                 )

@@ -60,17 +60,10 @@ def claim_jobs(
         if job.status in JobStatus.terminal():
             finished += 1
             continue
-        if job.status == JobStatus.RUNNING and count_lost:
-            job.deliveries += 1
-            if job.deliveries >= max_deliveries:
-                job.status = JobStatus.FAILED
-                job.finished_at = now
-                job.last_error = (
-                    f"gave up after {job.deliveries} lost deliveries: the worker running this job "
-                    f"died or lost its database each time (last worker: {job.worker})"
-                )
-                given_up.append(job)
-                continue
+        lost = job.status == JobStatus.RUNNING and count_lost
+        if lost and _lost_delivery(job, max_deliveries, now):
+            given_up.append(job)
+            continue
         job.status = JobStatus.RUNNING
         job.attempts += 1
         job.worker = worker
@@ -268,20 +261,31 @@ def requeue_lost_jobs(
             started = started.replace(tzinfo=UTC)
         if not (worker_is_dead(job.worker) or started is None or started < started_before):
             continue
-        job.deliveries += 1
-        if job.deliveries >= max_deliveries:
-            job.status = JobStatus.FAILED
-            job.finished_at = now
-            job.last_error = (
-                f"gave up after {job.deliveries} lost deliveries: the worker running this job "
-                f"died or lost its database each time (last worker: {job.worker})"
-            )
+        if _lost_delivery(job, max_deliveries, now):
             given_up.append(job)
         else:
             job.status = JobStatus.QUEUED
             requeued.append(job)
     session.flush()
     return Claim(ready=requeued, given_up=given_up, already_finished=0)
+
+
+def gave_up_reason(deliveries: int, worker: str | None) -> str:
+    return (
+        f"gave up after {deliveries} lost deliveries: the worker running this job "
+        f"died or lost its database each time (last worker: {worker})"
+    )
+
+
+def _lost_delivery(job: Job, max_deliveries: int, now: datetime) -> bool:
+    """Count one lost delivery of ``job``; fail it when that was one too many (True then)."""
+    job.deliveries += 1
+    if job.deliveries < max_deliveries:
+        return False
+    job.status = JobStatus.FAILED
+    job.finished_at = now
+    job.last_error = gave_up_reason(job.deliveries, job.worker)
+    return True
 
 
 def count_jobs(session: Session, campaign_id: int) -> dict[str, int]:
