@@ -210,23 +210,13 @@ def write_tiny_pipeline(directory: Path) -> None:
 
 def write_tokenizer(directory: Path) -> int:
     """A CLIP-style byte-level BPE with ``</w>`` word ends, trained on a few words; vocab size."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import models, pre_tokenizers, trainers
 
-    from workers.images.text_to_image import CLIP_PATTERN
+    from workers.images.text_to_image import clip_tokenizer
 
     directory.mkdir(parents=True, exist_ok=True)
     bpe = models.BPE(unk_token="<|endoftext|>", end_of_word_suffix="</w>")  # noqa: S106 - a token
-    tokenizer = Tokenizer(bpe)
-    tokenizer.normalizer = normalizers.Sequence(
-        [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
-    )
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split(Regex(CLIP_PATTERN), behavior="removed", invert=True),
-            pre_tokenizers.ByteLevel(add_prefix_space=False),
-        ]
-    )
-    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer = clip_tokenizer(bpe)
     trainer = trainers.BpeTrainer(
         vocab_size=700,
         special_tokens=["<|startoftext|>", "<|endoftext|>"],

@@ -289,7 +289,7 @@ class TextToImagePipeline:
 
 def load_tokenizer(directory: Path) -> Tokenizer:
     """tokenizer.json if the export has one, else CLIP's BPE rebuilt from vocab + merges."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from tokenizers import Tokenizer, models
 
     if (directory / "tokenizer.json").is_file():
         return Tokenizer.from_file(str(directory / "tokenizer.json"))
@@ -299,6 +299,14 @@ def load_tokenizer(directory: Path) -> Tokenizer:
         unk_token="<|endoftext|>",  # noqa: S106 - a token, not a secret
         end_of_word_suffix="</w>",
     )
+    return clip_tokenizer(bpe)
+
+
+def clip_tokenizer(bpe: Any) -> Tokenizer:
+    """CLIP's text pipeline around a BPE model: NFC, collapsed spaces, lower case, CLIP's word
+    pattern, byte-level pieces (shared with the exporter that trains the tiny test vocabulary)."""
+    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers
+
     tokenizer = Tokenizer(bpe)
     tokenizer.normalizer = normalizers.Sequence(
         [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
