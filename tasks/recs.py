@@ -197,13 +197,14 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
             for item in items:  # say why this list is not the two-tower model's
                 item["reason"] += " (text embedding: the two-tower model ranks users with history)"
         text = json.dumps([item["sku"] for item in items])
-        towered = method == "two_tower" and shared.tower is not None
         meta = {
             "items": items,
             "strategy": rec.strategy,
             "short": rec.short,
             "method": method,
-            "model": shared.tower.provenance if towered and shared.tower else shared.model,
+            "model": shared.tower.provenance
+            if method == "two_tower" and shared.tower
+            else shared.model,
             "device": shared.device,
             "params": params,
             "worker": res.hostname,
@@ -368,7 +369,7 @@ def _recommend(
     if tower is None:
         lists = recommend(shared.catalog, subjects, rules, index=shared.index)
         return lists, {rec.key: "embedding" for rec in lists}
-    users = [s for s in subjects if s.kind == "user" and s.history and not s.history.empty]
+    users = [s for s in subjects if s.history is not None and not s.history.empty]
     vectors = tower.model.campaign_user_vectors(
         [s.history for s in users if s.history is not None], tower.model_rows
     )
