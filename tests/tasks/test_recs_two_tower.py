@@ -103,6 +103,10 @@ def test_build_records_the_data_and_refuses_too_little(shop_store, tmp_path):
     assert result.exit_code == 2, result.output
     assert f"needs at least {MIN_EVENTS:,} events by {MIN_USERS:,} users" in result.output
     assert not store.model_dir("tt-small").exists()
+    no_data = runner.invoke(
+        app, ["models", "build", "two-tower"], env={"CONTENTFAB_MODEL_STORE": str(store.root)}
+    )
+    assert no_data.exit_code == 2 and "--interactions FILE --catalog FILE" in no_data.output
 
 
 @pytest.mark.parametrize(
