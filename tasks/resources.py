@@ -7,6 +7,7 @@ fork. Nothing heavy happens in ``worker_process_init`` (Celery kills slow init h
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contentfab.settings import Settings
 from db.session import configure
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from workers.embeddings import TextEmbedder
@@ -96,7 +99,9 @@ class WorkerResources:
 
     def copy_embedder(self) -> TextEmbedder | None:
         """The sentence encoder copy dedupe and ranking use (``copy_embedding_model``), or None
-        when it is not in the model store: copy is then deduped by its text alone."""
+        when it is not in the model store or not a sentence encoder: copy is then deduped by its
+        text alone (each asset's ``meta.dedupe`` says so)."""
+        from contentfab.errors import ModelError
         from exporters.store import MANIFEST_NAME, ModelStore
 
         name = self.settings.copy_embedding_model
@@ -104,7 +109,11 @@ class WorkerResources:
             return self._embedders.get(name) if name else None
         if not (ModelStore(self.settings.model_store).model_dir(name) / MANIFEST_NAME).exists():
             return None
-        return self.text_embedder(name)
+        try:
+            return self.text_embedder(name)
+        except ModelError as exc:
+            logger.warning("copy is deduped by its text alone: %s", exc)
+            return None
 
     def two_tower(self, model_name: str) -> tuple[TwoTower, dict[str, Any]]:
         """The two-tower recommender ``model_name`` on ONNX Runtime, and its manifest."""

@@ -47,3 +47,20 @@ def test_without_the_model_in_the_store_copy_has_no_embedder(tmp_path, sessions)
             assert res.copy_embedder() is None
         finally:
             res.close()
+
+
+def test_a_model_that_is_no_sentence_encoder_leaves_copy_without_one(
+    tmp_path, tiny_model_store, sessions
+):
+    url = str(sessions.kw["bind"].url.render_as_string(hide_password=False))
+    settings = Settings(
+        data_dir=tmp_path,
+        model_store=tiny_model_store.root,
+        database_url=url,
+        copy_embedding_model="tiny-llama",  # in the store, but a text generator
+    )
+    res = WorkerResources(settings)
+    try:
+        assert res.copy_embedder() is None
+    finally:
+        res.close()
