@@ -4,7 +4,7 @@ A recommendation campaign has millions of interaction rows and one job per user,
 of thousands; at that size the ORM's per-object bookkeeping (~10 µs a row) costs more than
 the scoring. :func:`copy_rows` loads tuples through the driver (COPY on PostgreSQL, one
 ``executemany`` on SQLite); :func:`claim_rows` and :func:`complete_rows` are
-:func:`db.jobs.claim_jobs` and :func:`db.jobs.complete_jobs` as one statement per chunk,
+:func:`db.jobs.claim_jobs` and :func:`db.jobs.complete_job` as one statement per chunk,
 with the same rules: finished jobs are skipped, lost deliveries counted, one asset per slot.
 """
 
@@ -159,7 +159,7 @@ def complete_rows(
     kind: ContentKind,
     results: Sequence[tuple[JobRow, str | None, str, dict[str, Any]]],
 ) -> None:
-    """:func:`db.jobs.complete_jobs` for :class:`JobRow` s ``(job, text, sha256, meta)``: one
+    """Complete a chunk of :class:`JobRow` s ``(job, text, sha256, meta)``: one
     INSERT of the assets (Core, no ORM bookkeeping) and one UPDATE of the jobs. A slot that
     already has an asset (an earlier or concurrent delivery wrote it) keeps that asset.
     """

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, case, exists, func, insert, select, update
+from sqlalchemy import CursorResult, and_, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -117,50 +117,6 @@ def complete_job(
     job.finished_at = utcnow()
     job.last_error = None
     return asset
-
-
-def complete_jobs(
-    session: Session, results: Sequence[tuple[Job, str | None, str, dict[str, Any]]]
-) -> None:
-    """:func:`complete_job` for many ``(job, text, sha256, meta)`` at once: one INSERT of the
-    assets and one UPDATE of the jobs instead of a savepoint per job (recommendation chunks
-    hold a thousand jobs). If a concurrent delivery already wrote one of the slots, the whole
-    batch falls back to :func:`complete_job`, which keeps the asset that is there.
-    """
-    if not results:
-        return
-    ids = [job.id for job, *_ in results]
-    existing = set(session.scalars(select(Asset.job_id).where(Asset.job_id.in_(ids))))
-    rows = [
-        {
-            "job_id": job.id,
-            "campaign_id": job.campaign_id,
-            "product_id": job.product_id,
-            "subject": job.subject,
-            "kind": job.kind,
-            "channel": job.channel,
-            "variant": job.variant,
-            "text": text,
-            "uri": None,
-            "sha256": sha256,
-            "meta": meta,
-        }
-        for job, text, sha256, meta in results
-        if job.id not in existing
-    ]
-    try:
-        with session.begin_nested():
-            if rows:
-                session.execute(insert(Asset), rows)
-    except IntegrityError:
-        for job, text, sha256, meta in results:
-            complete_job(session, job, text=text, uri=None, sha256=sha256, meta=meta)
-        return
-    session.execute(
-        update(Job)
-        .where(Job.id.in_(ids))
-        .values(status=JobStatus.DONE, finished_at=utcnow(), last_error=None)
-    )
 
 
 def fail_job(session: Session, job: Job, reason: str) -> None:

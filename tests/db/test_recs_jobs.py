@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from db import jobs
 from db.models import Asset, Campaign, ContentKind, Job, JobStatus
 from db.session import transaction
 
@@ -41,24 +40,6 @@ def test_a_subject_holds_one_job(sessions):
                 subject="u1",
             )
         )
-
-
-def test_bulk_completion_writes_each_slot_once(sessions):
-    with transaction(sessions) as session:
-        campaign = _recs_campaign(session)
-        results = [(job, '["a"]', "f" * 64, {"items": []}) for job in campaign.jobs]
-        jobs.complete_jobs(session, results)
-    with transaction(sessions) as session:
-        again = [(job, '["b"]', "e" * 64, {}) for job in session.scalars(select(Job))]
-        jobs.complete_jobs(session, again)  # a redelivery: the first assets stay
-    with sessions() as session:
-        assets = session.scalars(select(Asset)).all()
-        assert len(assets) == 2 and {a.text for a in assets} == {'["a"]'}
-        assert {a.subject for a in assets} == {"u1", "u2"}
-        assert all(a.product_id is None for a in assets)
-        statuses = session.scalars(select(Job.status)).all()
-        assert statuses == [JobStatus.DONE, JobStatus.DONE]
-        assert session.scalar(select(func.count()).select_from(Asset)) == 2
 
 
 def _rows_claim(sessions, ids, **kw):
