@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
             "onnxruntime": ort.__version__,
             "providers": providers,
         },
-        "args": vars(args) | {"out": str(args.out) if args.out else None},
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "results": {},
     }
     for provider in providers:
