@@ -40,13 +40,14 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 QUEUE = "images"
 
 
-def write_campaign(directory: Path, products: int, size: str) -> Path:
+def write_campaign(directory: Path, products: int, size: str, name: str | None = None) -> Path:
+    """A catalog of ``products`` and a campaign of one typographic card each (no model needed)."""
     rows = ["id,title,price,currency"]
     rows += [f"L-{i:06d},Load product number {i},{10 + i % 90}.90,USD" for i in range(products)]
     (directory / "catalog.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     path = directory / "campaign.yaml"
     path.write_text(
-        f"name: Load {products}\n"
+        f"name: {name or f'Load {products}'}\n"
         "catalog: catalog.csv\n"
         "images:\n"
         f"  formats: ['{size}']\n"

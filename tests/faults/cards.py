@@ -18,27 +18,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.load import write_campaign
 from db.models import Asset, Campaign, Job, JobStatus
 
 
 def write_card_campaign(
     directory: Path, *, products: int, size: str = "320x320", name: str = "Cards"
 ) -> Path:
-    rows = ["id,title,price,currency"]
-    rows += [f"C-{i:05d},Card product number {i},{10 + i % 50}.90,USD" for i in range(products)]
-    (directory / "catalog.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    path = directory / "campaign.yaml"
-    path.write_text(
-        f"name: {name}\n"
-        "catalog: catalog.csv\n"
-        "images:\n"
-        f"  formats: ['{size}']\n"
-        "  variants: 1\n"
-        "  background: {mode: flat, palette: ['#1c3454', '#ebe2d2']}\n"
-        "  output: png\n",
-        encoding="utf-8",
-    )
-    return path
+    return write_campaign(directory, products, size, name=name)
 
 
 def embedded_urls(tmp_path: Path) -> tuple[str, str]:
