@@ -5,7 +5,9 @@ manifest: ``input_ids``/``attention_mask``/``position_ids`` plus a flat key/valu
 last-position ``logits`` plus the grown cache out. Prompts are left-padded into one batch;
 each row samples with its own seeded generator, so a row's text does not depend on which other
 rows share its batch. Rows that finish are dropped from the batch (and their slice of the
-cache), which keeps late steps as cheap as the rows still running.
+cache), which keeps late steps as cheap as the rows still running. The prompt step runs each
+distinct prompt once and the leading tokens that all of them share once (kept for the next call
+too), since best-of-N repeats prompts and one channel's prompts share their instructions.
 
 Two ways to run a step share that loop. On the CPU, numpy arrays go in and out of
 ``session.run``. On an accelerator (CUDA), the key/value cache is bound with ONNX Runtime's
@@ -122,6 +124,10 @@ class TextGenerator:
         self._cache_dtype = np.dtype(
             np.float16 if past_types.get(self._past_names[0]) == "tensor(float16)" else np.float32
         )
+        #: Run a prompt that several rows of a batch share only once (see :meth:`_prefill`).
+        self.share_prompts = True
+        # The last shared prompt head this generator ran, and its cache (batch of one).
+        self._head: tuple[tuple[int, ...], list[Any]] = ((), [])
         if io_binding is None:
             io_binding = provider != runtime.CPU
         self._device = _bound_device(provider) if io_binding else None
@@ -210,11 +216,8 @@ class TextGenerator:
         # batch[j] is the row at batch position j; on the bound path finished rows may stay in
         # the batch (fed padding, their logits ignored) until enough have finished to compact.
         batch = list(range(len(rows)))
-        input_ids, mask = self._left_pad(prompt_ids)
-        position_ids = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
-        past = self._empty_cache(len(rows))
+        logits, past, mask = self._prefill(prompt_ids)
         while True:
-            logits, past = self._run(input_ids, mask, position_ids, past)
             for j, index in enumerate(batch):
                 row = rows[index]
                 if row.finish_reason:
@@ -247,6 +250,7 @@ class TextGenerator:
             )
             mask = np.concatenate([mask, np.ones((len(batch), 1), dtype=np.int64)], axis=1)
             position_ids = mask.sum(axis=1, keepdims=True) - 1
+            logits, past = self._run(input_ids, mask, position_ids, past)
         return [
             Generation(
                 text=self.decode([t for t in row.tokens if t not in self.eos_token_ids]),
@@ -257,6 +261,56 @@ class TextGenerator:
             )
             for row in rows
         ]
+
+    def _prefill(self, prompt_ids: list[list[int]]) -> tuple[FloatArray, list[Any], IntArray]:
+        """Run the prompts; return the first step's logits, the cache and the mask, one row per
+        prompt.
+
+        The prompt step is most of the work for short copy, and a batch's prompts repeat
+        themselves: best-of-N sends each prompt N times, and prompts of one channel share their
+        system message and worked example. So a prompt that several rows share is run once and
+        its logits and cache are copied to each of its rows, and the leading tokens that all
+        distinct prompts share are run once, as a cache the rest of each prompt then extends
+        (the padding between the two is masked out). Each row samples with its own generator
+        afterwards, so what a row writes does not change.
+        """
+        if not self.share_prompts:
+            unique, source = prompt_ids, list(range(len(prompt_ids)))
+        else:
+            first: dict[tuple[int, ...], int] = {}
+            source = [first.setdefault(tuple(ids), len(first)) for ids in prompt_ids]
+            unique = [list(ids) for ids in first]
+        shared = _common_prefix(unique) if self.share_prompts and len(unique) > 1 else 0
+        # Every prompt keeps at least one token of its own after the shared part.
+        shared = min(shared, min(len(ids) for ids in unique) - 1)
+        if shared >= _MIN_SHARED_PREFIX:
+            head_ids, head_past = self._head
+            if not (
+                _MIN_SHARED_PREFIX <= len(head_ids) <= shared
+                and tuple(unique[0][: len(head_ids)]) == head_ids
+            ):
+                head_ids = tuple(unique[0][:shared])
+                head = np.asarray([head_ids], dtype=np.int64)
+                _, head_past = self._run(
+                    head, np.ones_like(head), np.arange(shared)[None, :], self._empty_cache(1)
+                )
+                self._head = (head_ids, head_past)
+            # The cached head of an earlier call (the same system message and example) may be
+            # shorter than what this batch shares; the rest goes with each row's own tokens.
+            shared = len(head_ids)
+            past = self._take(head_past, [0] * len(unique))
+            input_ids, tail_mask = self._left_pad([ids[shared:] for ids in unique])
+            mask = np.concatenate([np.ones((len(unique), shared), dtype=np.int64), tail_mask], 1)
+            position_ids = (np.cumsum(mask, axis=1) - 1)[:, shared:]
+        else:
+            input_ids, mask = self._left_pad(unique)
+            position_ids = np.cumsum(mask, axis=1) - 1
+            past = self._empty_cache(len(unique))
+        logits, past = self._run(input_ids, mask, np.clip(position_ids, 0, None), past)
+        if len(unique) < len(prompt_ids):
+            rows = np.asarray(source)
+            logits, mask, past = logits[rows], mask[rows], self._take(past, source)
+        return logits, past, mask
 
     def forced_logits(
         self, prompt_ids: list[list[int]], continuations: list[list[int]]
@@ -390,6 +444,21 @@ def _bound_device(provider: str) -> tuple[str, int]:
     if provider == "CUDAExecutionProvider":
         return "cuda", 0  # CUDA_VISIBLE_DEVICES picks the card; a session sees it as device 0
     return "cpu", 0
+
+
+#: Fewer shared leading tokens than this are not worth a separate model call.
+_MIN_SHARED_PREFIX = 16
+
+
+def _common_prefix(prompts: list[list[int]]) -> int:
+    """How many leading tokens all ``prompts`` have in common."""
+    shortest = min(len(ids) for ids in prompts)
+    first = np.asarray(prompts[0][:shortest])
+    same = np.ones(shortest, dtype=np.bool_)
+    for ids in prompts[1:]:
+        same &= np.asarray(ids[:shortest]) == first
+    differ = np.flatnonzero(~same)
+    return int(differ[0]) if differ.size else shortest
 
 
 def _choose(logits: FloatArray, row: _Row) -> tuple[int, float]:

@@ -253,3 +253,64 @@ def test_io_bound_forced_logits_match(endless: TextGenerator) -> None:
     got = bound(endless).forced_logits(ids, continuations)
     for a, b in zip(got, plain, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def _chat_batch(generator: TextGenerator) -> tuple[list[str], list[SamplingParams]]:
+    """Best-of-3 for three requests whose prompts share a long system message and example."""
+    head = [
+        {"role": "system", "content": "You write short, factual marketing copy. " * 6},
+        {"role": "user", "content": "Product: Alpine Trail Thermos\nWrite a headline."},
+        {"role": "assistant", "content": "Alpine Trail Thermos"},
+    ]
+    asks = ["Product: Harbor Tent", "Product: Ridge Lamp 300 lm, rechargeable", "Product: Mug"]
+    prompts = [
+        generator.chat_prompt([*head, {"role": "user", "content": f"{ask}\nWrite a headline."}])
+        for ask in asks
+        for _ in range(3)
+    ]
+    params = [
+        SamplingParams(
+            temperature=0.9, top_p=0.95, repetition_penalty=1.1, max_new_tokens=2 + i, seed=i
+        )
+        for i in range(len(prompts))
+    ]
+    return prompts, params
+
+
+@pytest.mark.parametrize("io_binding", [False, True])
+def test_shared_prompts_and_heads_are_run_once_and_change_nothing(
+    endless: TextGenerator, io_binding: bool
+) -> None:
+    prompts, params = _chat_batch(endless)
+    separate = bound(endless, eos_token_ids=[-1]) if io_binding else with_manifest(endless)
+    separate.share_prompts = False
+    expected = separate.generate(prompts, params)
+    shared = bound(endless, eos_token_ids=[-1]) if io_binding else with_manifest(endless)
+    calls: list[int] = []
+    run = shared._run
+
+    def counting(input_ids: np.ndarray, *rest: object) -> object:
+        calls.append(input_ids.shape[0])
+        return run(input_ids, *rest)  # type: ignore[arg-type]
+
+    shared._run = counting  # type: ignore[method-assign]
+    got = shared.generate(prompts, params)
+    assert [g.token_ids for g in got] == [g.token_ids for g in expected]
+    for a, b in zip(got, expected, strict=True):
+        assert a.logprob_sum == pytest.approx(b.logprob_sum, abs=1e-4)
+        assert a.finish_reason == b.finish_reason
+    # The shared head once (a batch of one), then the three distinct prompts' own tokens.
+    assert calls[:2] == [1, 3]
+    head = shared._head[0]
+    assert len(head) >= 16 and all(shared.encode(p)[: len(head)] == list(head) for p in prompts)
+
+    # A later batch that shares the head reuses it; one that does not share it runs whole.
+    calls.clear()
+    later = shared.generate(prompts[3:], params[3:])
+    assert calls[0] == 2  # no head run this time
+    assert [g.token_ids for g in later] == [g.token_ids for g in expected[3:]]
+    calls.clear()
+    unrelated = shared.generate(PROMPTS, [SamplingParams(max_new_tokens=4)] * 3)
+    alone = [separate.generate([p], [SamplingParams(max_new_tokens=4)])[0] for p in PROMPTS]
+    assert [g.token_ids for g in unrelated] == [g.token_ids for g in alone]
+    assert calls[0] == 3
