@@ -253,6 +253,27 @@ class Interaction(Base):
     weight: Mapped[float] = mapped_column(Double, default=1.0)
 
 
+class CampaignInteractions(Base):
+    """A campaign's whole interactions file, checked, as one columnar blob (see
+    :mod:`db.interaction_log`): written once when the campaign is stored, read in one go by
+    each worker process. Millions of events as rows cost seconds to insert and to read back
+    and nobody queried them by row. Campaigns stored before this table keep their
+    :class:`Interaction` rows.
+    """
+
+    __tablename__ = "campaign_interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), unique=True
+    )
+    format: Mapped[str] = mapped_column(String(20))
+    events: Mapped[int] = mapped_column(Integer)
+    users: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ProductEmbedding(Base):
     """A cached text embedding: the same text and model give the same vector in any campaign."""
 

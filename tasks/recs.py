@@ -2,9 +2,9 @@
 
 The campaign's catalog matrix is built once per worker process and campaign: product texts
 are embedded only when the ``product_embedding`` table has no vector for that text and model,
-so a catalog is embedded once whatever the number of chunks, workers or campaigns. A chunk
-then reads only its own users' interactions and makes all its lists with one batched call of
-:func:`workers.recommender.recommend`.
+so a catalog is embedded once whatever the number of chunks, workers or campaigns; the
+campaign's interactions (one blob, :mod:`db.interaction_log`) are read then too. A chunk makes
+all its lists with one batched call of :func:`workers.recommender.recommend`.
 
 With ``method: two_tower`` the two-tower model (:mod:`workers.two_tower`) is loaded once per
 worker process and makes the vectors of users with history; segments and cold users keep the
@@ -18,21 +18,21 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import repeat
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contentfab.campaign import LoadedCampaign
 from contentfab.errors import ModelError, TransientError
 from db import jobs
-from db.bulk import JobRow, complete_rows, copy_rows
+from db.bulk import JobRow, complete_rows
+from db.interaction_log import load_interactions, store_interactions
 from db.models import (
     Campaign,
     ContentKind,
@@ -46,6 +46,7 @@ from tasks.app import RECS_TASK
 from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_rows, database, release
 from tasks.resources import WorkerResources
 from workers.recommender import (
+    EVENTS,
     CandidateIndex,
     Catalog,
     HistoryIndex,
@@ -69,29 +70,25 @@ _CACHED_CAMPAIGNS = 4  # catalog matrices kept per worker process (20k products:
 def store_recommendation_jobs(
     session: Session, campaign: Campaign, products: Sequence[Product], loaded: LoadedCampaign
 ) -> None:
-    """Interactions as rows, and one job per user and per segment (bulk inserts).
+    """The interactions as one columnar blob, and one job per user and per segment.
 
-    The interactions go in through the driver (COPY on PostgreSQL, one ``executemany`` on
-    SQLite): a file has millions of rows and the ORM's bulk insert costs ~10 µs a row.
+    A file has millions of events: as rows they cost seconds to insert and every worker
+    process read them all back anyway, so they are stored once (:mod:`db.interaction_log`).
     """
     request = loaded.spec.recommendations
     assert request is not None
-    product_id = {p.sku: p.id for p in products}
     log = loaded.interactions
     if log is not None:
         session.flush()
-        copy_rows(
+        product_id = {p.sku: p.id for p in products}
+        store_interactions(
             session,
-            cast(Table, Interaction.__table__),
-            ("campaign_id", "user_id", "product_id", "event", "occurred_at", "weight"),
-            zip(
-                repeat(campaign.id),
-                log.users,
-                map(product_id.__getitem__, log.skus),
-                log.events,
-                log.timestamps,
-                log.weights,
-            ),
+            campaign.id,
+            log.users,
+            map(product_id.__getitem__, log.skus),
+            log.events,
+            log.timestamps,
+            log.weights,
         )
     job_rows: list[dict[str, Any]] = []
 
@@ -260,20 +257,8 @@ def _campaign_catalog(
                 )
             ):
                 known[digest] = np.frombuffer(blob, dtype="<f4")
-        events = session.execute(
-            select(
-                Interaction.user_id,
-                Interaction.product_id,
-                Interaction.event,
-                Interaction.occurred_at,
-                Interaction.weight,
-            ).where(Interaction.campaign_id == campaign_id)
-        ).tuples()
         row_of = {p.id: i for i, p in enumerate(products)}
-        inter = Interactions.from_records(
-            (user, row_of[product], event, at, weight)
-            for user, product, event, at, weight in events
-        )
+        inter = _interactions(session, campaign_id, row_of)
         categories = [p.category for p in products]
         prices = [None if p.price is None else float(p.price) for p in products]
         in_stock = [_in_stock(p.attributes) for p in products]
@@ -339,6 +324,43 @@ def _campaign_catalog(
         res.recs_cache.pop(next(iter(res.recs_cache)))
     res.recs_cache[key] = shared
     return shared
+
+
+def _interactions(session: Session, campaign_id: int, row_of: dict[int, int]) -> Interactions:
+    """The campaign's events with catalog rows for product IDs, from its blob or, for a
+    campaign stored before there were blobs, from its ``interaction`` rows."""
+    stored = load_interactions(session, campaign_id)
+    if stored is None:
+        events = session.execute(
+            select(
+                Interaction.user_id,
+                Interaction.product_id,
+                Interaction.event,
+                Interaction.occurred_at,
+                Interaction.weight,
+            ).where(Interaction.campaign_id == campaign_id)
+        )
+        return Interactions.from_records(
+            (user, row_of[product], event, at, weight)
+            for user, product, event, at, weight in events
+        )
+    ids = np.fromiter(row_of, dtype=np.int64, count=len(row_of))
+    rows = np.fromiter(row_of.values(), dtype=np.int64, count=len(row_of))
+    order = np.argsort(ids)
+    at = np.searchsorted(ids[order], stored.product_id)
+    if len(stored) and (
+        at.max() >= len(ids) or not np.array_equal(ids[order][at], stored.product_id)
+    ):
+        raise ValueError(f"campaign {campaign_id}: interactions name products it does not have")
+    event_code = np.array([EVENTS.index(name) for name in stored.event_names], dtype=np.int64)
+    user_ids = np.array(stored.user_ids, dtype=object)
+    return Interactions(
+        users=user_ids[stored.user].tolist(),
+        items=rows[order][at],
+        events=event_code[stored.event] if len(stored) else np.zeros(0, np.int64),
+        timestamps=stored.timestamp,
+        weights=stored.weight.astype(np.float32),
+    )
 
 
 def _recommend(
