@@ -13,14 +13,16 @@ checked again (channel limit and every gate) and the share that passes is report
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from contentfab.campaign import load_campaign
 from contentfab.channels import CHANNELS, fits
 from contentfab.settings import Settings
 from exporters import ModelStore, build_model
@@ -32,19 +34,25 @@ MODEL = "smollm2-135m-instruct"
 
 
 def products(n: int) -> list[ProductFacts]:
-    with (ROOT / "tests" / "data" / "catalog_200.csv").open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    step = max(1, len(rows) // n)  # spread over the catalog: unicode, long names, no price
+    """``n`` products spread over the catalog (unicode, long names, no price), read by the
+    campaign loader as ``contentfab run`` reads them (attributes included)."""
+    with tempfile.TemporaryDirectory() as folder:
+        campaign = Path(folder) / "campaign.yaml"
+        shutil.copy(ROOT / "tests" / "data" / "catalog_200.csv", Path(folder) / "catalog.csv")
+        campaign.write_text("name: bench\ncatalog: catalog.csv\ncopy: {channels: [sms]}\n")
+        records = load_campaign(campaign).products
+    step = max(1, len(records) // n)
     return [
         ProductFacts(
-            sku=r["id"],
-            title=r["title"],
-            description=r["description"] or "",
-            category=r["category"] or None,
-            price=r["price"] or None,
-            currency=r["currency"] or None,
+            sku=r.sku,
+            title=r.title,
+            description=r.description,
+            category=r.category,
+            price=None if r.price is None else format(r.price.normalize(), "f"),
+            currency=r.currency,
+            attributes=r.attributes,
         )
-        for r in rows[::step][:n]
+        for r in records[::step][:n]
     ]
 
 

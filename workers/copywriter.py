@@ -142,12 +142,21 @@ class Candidate:
     generation: Generation
     seed: int
     failed_gates: list[str]
+    prefix: str = ""
+    """What the answer was made to start with (:func:`response_prefixes`)."""
+    prefix_logprob: tuple[float, int] = (0.0, 0)
+    """The model's log-probability of the prefix, and its number of tokens."""
     relevance: float | None = None
     """Cosine between the text's and the product text's embeddings; None without an embedder."""
 
     @property
     def logprob_per_token(self) -> float:
-        return self.generation.logprob_sum / max(1, len(self.generation.token_ids))
+        """Over the whole answer: a prefix counts as if the model had written it, so that an
+        answer made to start with the product's name ranks like one that chose to."""
+        total, tokens = self.prefix_logprob
+        return (self.generation.logprob_sum + total) / max(
+            1, len(self.generation.token_ids) + tokens
+        )
 
     @property
     def score(self) -> float:
@@ -579,6 +588,28 @@ def _mentions_product(words: list[str], product: ProductFacts) -> bool:
     )
 
 
+def response_prefixes(slot: CopySlot, round_: int) -> list[str]:
+    """What each candidate's answer starts with, written into the prompt for the model to go on
+    from ("" = the model starts the answer itself).
+
+    A small model often renames the product ("Ångström Ultralight Tarp" -> "Ångström Elite
+    Sport Tarp") or opens a short field with filler that leaves no room to say what it is about,
+    so for the fields that must name the product, and the short single-line ones, some
+    candidates start with the product's shortest allowed name. Half of them in the first round,
+    three in four in later rounds (which only slots without a passing candidate reach); the
+    others stay free, so the ranking still sees the model's own openings.
+    """
+    channel = slot.spec
+    if not (channel.requires_name or (not channel.multiline and channel.max_chars <= 40)):
+        return [""] * slot.candidates
+    name = short_name(slot.product)
+    if channel.count != "words" and len(name) > channel.max_chars:
+        return [""] * slot.candidates
+    return [
+        name if (i % 2 == 1 if round_ == 0 else i % 4 != 0) else "" for i in range(slot.candidates)
+    ]
+
+
 def _candidate_params(slot: CopySlot, round_: int) -> list[SamplingParams]:
     base = replace(slot.sampling, max_new_tokens=token_budget(slot))
     return [
@@ -709,21 +740,37 @@ def write_copy(
         if not pending:
             break
         passed: dict[int, list[Candidate]] = {slot.key: [] for slot in pending}
-        rows = [(slot, p) for slot in pending for p in _candidate_params(slot, round_)]
-        rows.sort(key=lambda row: len(prompts[row[0].key]))
+        rows = [
+            _Request(slot, params, prompts[slot.key] + prefix, prefix)
+            for slot in pending
+            for params, prefix in zip(
+                _candidate_params(slot, round_), response_prefixes(slot, round_), strict=True
+            )
+        ]
+        # Prompts of similar length side by side (a slot's candidates stay together).
+        rows.sort(key=lambda row: len(prompts[row.slot.key]))
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            for (slot, params), generation in zip(
-                batch, _generate_isolating_failures(generator, prompts, batch, errors), strict=True
+            for row, generation in zip(
+                batch, _generate_isolating_failures(generator, batch, errors), strict=True
             ):
                 if generation is None:
                     continue
+                slot = row.slot
                 sampled[slot.key] += 1
                 tokens_sampled[slot.key] += len(generation.token_ids)
+                if row.prefix:
+                    if _glued(row.prefix, generation.text):
+                        gate_counts[slot.key]["truncated"] += 1
+                        continue
+                    generation = replace(generation, text=row.prefix + generation.text)
                 text, failed = _first_publishable(generation, slot.spec, slot.product, slot.brand)
                 gate_counts[slot.key].update(reason.split(":")[0] for reason in failed)
                 if text is not None:
-                    passed[slot.key].append(Candidate(text, generation, params.seed, []))
+                    passed[slot.key].append(
+                        Candidate(text, generation, row.params.seed, [], row.prefix)
+                    )
+        _score_prefixes(generator, prompts, passed)
         if embeddings is not None:
             embeddings.add(c.text for found in passed.values() for c in found)
             for slot in pending:
@@ -782,6 +829,7 @@ def write_copy(
                     "relevance_weight": None if chosen.relevance is None else RELEVANCE_WEIGHT,
                 },
                 tokens=len(chosen.generation.token_ids),
+                response_prefix=chosen.prefix,
                 finish_reason=chosen.generation.finish_reason,
                 gates_passed=list(GATES[1:]),
             )
@@ -801,30 +849,61 @@ def write_copy(
     return outcomes
 
 
+def _glued(prefix: str, continuation: str) -> bool:
+    """Whether the model ran the prefix's last word on into a new one ("Camp ChairSourcing")."""
+    return bool(continuation) and prefix[-1].isalnum() and continuation[0].isalnum()
+
+
+def _score_prefixes(
+    generator: TextGenerator, prompts: dict[int, str], passed: dict[int, list[Candidate]]
+) -> None:
+    """Give each passing candidate that started from a prefix the model's log-probability of
+    that prefix (one teacher-forced pass per distinct prompt and prefix)."""
+    pairs = sorted({(key, c.prefix) for key, found in passed.items() for c in found if c.prefix})
+    if not pairs:
+        return
+    try:
+        scores = generator.prefix_logprobs([prompts[k] for k, _ in pairs], [p for _, p in pairs])
+    except GenerationError:  # scored without it: the candidates are still publishable
+        return
+    by_pair = dict(zip(pairs, scores, strict=True))
+    for key, found in passed.items():
+        for candidate in found:
+            if candidate.prefix:
+                candidate.prefix_logprob = by_pair[(key, candidate.prefix)]
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One candidate to sample: its slot, sampling parameters, prompt and answer prefix."""
+
+    slot: CopySlot
+    params: SamplingParams
+    prompt: str
+    prefix: str
+
+
 def _generate_isolating_failures(
-    generator: TextGenerator,
-    prompts: dict[int, str],
-    batch: list[tuple[CopySlot, SamplingParams]],
-    errors: dict[int, str],
+    generator: TextGenerator, batch: list[_Request], errors: dict[int, str]
 ) -> list[Generation | None]:
     """Generate a batch; if it fails, retry row by row so one poison item fails alone."""
     try:
         generated: list[Generation | None] = list(
-            generator.generate([prompts[s.key] for s, _ in batch], [p for _, p in batch])
+            generator.generate([r.prompt for r in batch], [r.params for r in batch])
         )
         return generated
     except GenerationError as exc:
         if len(batch) == 1:
-            errors[batch[0][0].key] = f"generation failed: {exc}"
+            errors[batch[0].slot.key] = f"generation failed: {exc}"
             return [None]
     results: list[Generation | None] = []
-    for slot, params in batch:
-        if slot.key in errors:
+    for request in batch:
+        if request.slot.key in errors:
             results.append(None)
             continue
         try:
-            results.extend(generator.generate([prompts[slot.key]], [params]))
+            results.extend(generator.generate([request.prompt], [request.params]))
         except GenerationError as exc:
-            errors[slot.key] = f"generation failed: {exc}"
+            errors[request.slot.key] = f"generation failed: {exc}"
             results.append(None)
     return results

@@ -312,6 +312,31 @@ class TextGenerator:
             logits, mask, past = logits[rows], mask[rows], self._take(past, source)
         return logits, past, mask
 
+    def prefix_logprobs(self, prompts: list[str], prefixes: list[str]) -> list[tuple[float, int]]:
+        """For each prompt, the log-probability the model gives its answer starting with the
+        prefix (summed over the prefix's tokens) and how many tokens that is, so that a
+        candidate made to start with a prefix is scored like one that wrote it itself."""
+        prompt_ids, continuations = [], []
+        for prompt, prefix in zip(prompts, prefixes, strict=True):
+            head, whole = self.encode(prompt), self.encode(prompt + prefix)
+            if whole[: len(head)] != head:  # the tokens merge across the seam: score from there
+                head = whole[: _common_prefix([head, whole])]
+            prompt_ids.append(head)
+            continuations.append(whole[len(head) :])
+        scores = []
+        for logits, tokens in zip(
+            self.forced_logits(prompt_ids, continuations), continuations, strict=True
+        ):
+            if not tokens:
+                scores.append((0.0, 0))
+                continue
+            raw = logits.astype(np.float64)
+            top = raw.max(axis=1, keepdims=True)
+            log_norm = top[:, 0] + np.log(np.exp(raw - top).sum(axis=1))
+            chosen = raw[np.arange(len(tokens)), tokens]
+            scores.append((float((chosen - log_norm).sum()), len(tokens)))
+        return scores
+
     def forced_logits(
         self, prompt_ids: list[list[int]], continuations: list[list[int]]
     ) -> list[FloatArray]:

@@ -21,6 +21,7 @@ from workers.copywriter import (
     normalised,
     options,
     product_text,
+    response_prefixes,
     token_budget,
     write_copy,
 )
@@ -204,15 +205,27 @@ class ScriptedGenerator:
     def __init__(self, script):
         self.script = list(script)
         self.calls = 0
+        self.chats = set()
 
     def chat_prompt(self, messages):
+        self.chats.add(messages[-1]["content"])
         return messages[-1]["content"]
+
+    prefix_score = (0.0, 0)  # what prefix_logprobs answers for every prefix
+
+    def prefix_logprobs(self, prompts, prefixes):
+        return [self.prefix_score] * len(prompts)
 
     def generate(self, prompts, params):
         out = []
-        for _ in prompts:
+        for prompt in prompts:
             text, logprob = self.script[self.calls % len(self.script)]
             self.calls += 1
+            # A prompt that ends with the start of the answer gets the rest of the scripted text.
+            chat = max((c for c in self.chats if prompt.startswith(c)), key=len, default=prompt)
+            prefix = prompt[len(chat) :]
+            if prefix and text.startswith(prefix):
+                text = text[len(prefix) :]
             out.append(
                 Generation(
                     text=text,
@@ -381,3 +394,53 @@ def test_relevance_to_the_product_outranks_a_slightly_likelier_text(tiny_embedde
     assert ranked.meta["score"] == pytest.approx(
         details["logprob_per_token"] + details["relevance_weight"] * details["relevance"], abs=2e-4
     )
+
+
+def _slot(channel, product=BOTTLE, candidates=4):
+    return CopySlot(
+        key=0,
+        product=product,
+        channel=channel,
+        tone="neutral",
+        sampling=SamplingParams(seed=0),
+        candidates=candidates,
+    )
+
+
+def test_short_and_name_bearing_fields_start_some_candidates_with_the_name():
+    name = "Insulated Steel Bottle"  # the title without its size
+    assert response_prefixes(_slot("search_headline"), 0) == ["", name, "", name]
+    assert response_prefixes(_slot("search_headline"), 1) == ["", name, name, name]
+    assert response_prefixes(_slot("product_description"), 0) == ["", name, "", name]
+    assert response_prefixes(_slot("meta_description"), 0) == ["", name, "", name]
+    # A long single-line field that need not name the product is left to the model.
+    assert response_prefixes(_slot("social_post"), 0) == [""] * 4
+    # A name longer than the field's limit could not start any text that fits.
+    long_name = replace(BOTTLE, title="Insulated Stainless Steel Trail Bottle 750 ml")
+    assert response_prefixes(_slot("meta_description", long_name), 0) == [""] * 4
+
+
+def test_a_prefixed_candidate_is_the_prefix_and_what_the_model_wrote_after_it():
+    generator = ScriptedGenerator([(": cold for 24 hours", -1.0)])
+    [outcome] = write_copy(generator, [_slot("email_subject", candidates=2)], max_rounds=1)
+    # The free candidate does not name the product; the one made to start with it does.
+    assert outcome.text == "Insulated Steel Bottle: cold for 24 hours"
+    assert outcome.meta["response_prefix"] == "Insulated Steel Bottle"
+    assert outcome.meta["gate_failures"] == {"product_name": 1, "relevance": 1}
+
+
+def test_a_prefix_counts_in_the_score_as_if_the_model_had_written_it():
+    generator = ScriptedGenerator([("Insulated Steel Bottle: cold all day", -1.0)])
+    generator.prefix_score = (-50.0, 5)  # the model would hardly have started this way
+    [outcome] = write_copy(generator, [_slot("email_subject", candidates=2)], max_rounds=1)
+    # Same text both ways; the free candidate's -1.0 over 4 tokens beats (-1 - 50) / (4 + 5).
+    assert outcome.meta["response_prefix"] == ""
+    assert outcome.meta["score_details"]["logprob_per_token"] == -0.25
+
+
+def test_a_continuation_that_runs_into_the_name_is_rejected():
+    generator = ScriptedGenerator([("Sourcing", -1.0)])
+    [outcome] = write_copy(generator, [_slot("meta_description", candidates=2)], max_rounds=1)
+    # "Insulated Steel BottleSourcing" is never delivered; the free "Sourcing" names nothing.
+    assert outcome.text is None
+    assert outcome.meta["gate_failures"] == {"truncated": 1, "relevance": 1}

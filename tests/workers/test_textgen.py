@@ -314,3 +314,14 @@ def test_shared_prompts_and_heads_are_run_once_and_change_nothing(
     alone = [separate.generate([p], [SamplingParams(max_new_tokens=4)])[0] for p in PROMPTS]
     assert [g.token_ids for g in unrelated] == [g.token_ids for g in alone]
     assert calls[0] == 3
+
+
+def test_prefix_logprobs_score_the_prefix_as_generating_it_would(endless: TextGenerator) -> None:
+    prompt = PROMPTS[1]  # its greedy tokens decode to text that encodes back to them
+    [free] = endless.generate([prompt], [SamplingParams(max_new_tokens=3)])
+    # The three greedy tokens, written into the prompt as the start of the answer.
+    assert endless.encode(prompt + free.text) == endless.encode(prompt) + free.token_ids
+    [(logprob, tokens)] = endless.prefix_logprobs([prompt], [free.text])
+    assert tokens == 3
+    assert logprob == pytest.approx(free.logprob_sum, abs=1e-4)
+    assert endless.prefix_logprobs([prompt], [""]) == [(0.0, 0)]
