@@ -12,7 +12,9 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import groupby
 from pathlib import Path
+from typing import Protocol
 
 from celery import Celery
 from kombu.exceptions import KombuError
@@ -131,26 +133,71 @@ def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings)
     return campaign
 
 
-def queued_chunks(
-    session: Session, campaign_id: int, chunk_size: int, recs_chunk_size: int | None = None
+class ChunkedJob(Protocol):
+    """What chunking reads of a job (a ``Job`` or a row of its columns)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> ContentKind: ...
+    @property
+    def product_id(self) -> int | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def variant(self) -> int: ...
+
+
+def chunk_jobs(
+    jobs: Sequence[ChunkedJob], chunk_size: int, recs_chunk_size: int | None = None
 ) -> list[tuple[ContentKind, list[int]]]:
-    """The campaign's queued jobs, per kind, in chunks of IDs (one task message each)."""
+    """Jobs, per kind, in chunks of IDs (one task message each), ordered by channel, product
+    and variant.
+
+    A copy chunk never splits a product × channel group: its variants are deduplicated against
+    each other inside one ``write_copy`` call, and against committed copy only when a chunk
+    starts, so two chunks holding variants of one group and running at once on two workers
+    could both deliver near-duplicates. Groups are packed whole into chunks of at most
+    ``chunk_size`` jobs; a group larger than ``chunk_size`` is one chunk of its own, over size.
+    """
     chunks: list[tuple[ContentKind, list[int]]] = []
     for kind in ROUTES:
         size = chunk_size
         if kind == ContentKind.RECOMMENDATION and recs_chunk_size is not None:
             size = recs_chunk_size
-        ids = list(
-            session.scalars(
-                select(Job.id)
-                .where(
-                    Job.campaign_id == campaign_id, Job.kind == kind, Job.status == JobStatus.QUEUED
-                )
-                .order_by(Job.channel, Job.product_id, Job.variant, Job.id)
-            )
+        ordered = sorted(
+            (job for job in jobs if job.kind == kind),
+            key=lambda j: (j.channel, j.product_id is None, j.product_id or 0, j.variant, j.id),
         )
-        chunks.extend((kind, ids[i : i + size]) for i in range(0, len(ids), size))
+        if kind != ContentKind.COPY:
+            ids = [job.id for job in ordered]
+            chunks.extend((kind, ids[i : i + size]) for i in range(0, len(ids), size))
+            continue
+        chunk: list[int] = []
+        for _, group in groupby(ordered, key=lambda j: (j.channel, j.product_id)):
+            ids = [job.id for job in group]
+            if chunk and len(chunk) + len(ids) > size:
+                chunks.append((kind, chunk))
+                chunk = []
+            chunk.extend(ids)
+            if len(chunk) >= size:
+                chunks.append((kind, chunk))
+                chunk = []
+        if chunk:
+            chunks.append((kind, chunk))
     return chunks
+
+
+def queued_chunks(
+    session: Session, campaign_id: int, chunk_size: int, recs_chunk_size: int | None = None
+) -> list[tuple[ContentKind, list[int]]]:
+    """The campaign's queued jobs in chunks of IDs, as :func:`chunk_jobs` cuts them."""
+    queued = session.execute(
+        select(Job.id, Job.kind, Job.product_id, Job.channel, Job.variant).where(
+            Job.campaign_id == campaign_id, Job.status == JobStatus.QUEUED
+        )
+    ).all()
+    return chunk_jobs(queued, chunk_size, recs_chunk_size)
 
 
 def send_chunks(
@@ -283,15 +330,7 @@ def recover_lost_jobs(
             )
             if lost.given_up:
                 job_rows.finish_campaign_if_done(session, campaign_id)
-            by_kind: dict[ContentKind, list[int]] = {}
-            for job in lost.ready:
-                by_kind.setdefault(job.kind, []).append(job.id)
-            chunks: list[tuple[ContentKind, list[int]]] = []
-            for kind, ids in by_kind.items():
-                size = settings.chunk_size
-                if kind == ContentKind.RECOMMENDATION and settings.recs_chunk_size is not None:
-                    size = settings.recs_chunk_size
-                chunks.extend((kind, ids[i : i + size]) for i in range(0, len(ids), size))
+            chunks = chunk_jobs(lost.ready, settings.chunk_size, settings.recs_chunk_size)
             name = session.get_one(Campaign, campaign_id).name
         if lost.ready or lost.given_up:
             messages = send_chunks(app, campaign_id, name, chunks) if chunks else 0
