@@ -13,7 +13,7 @@ import hmac
 import io
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from contentfab import delivery
-from contentfab.errors import DoesNotFitError, InputError, NotFoundError
+from contentfab.errors import DoesNotFitError, GatesFailedError, InputError, NotFoundError
 from contentfab.settings import Settings
 from db import review
 from db.models import Asset, AssetReview, AssetStatus, Campaign, ContentKind
@@ -128,6 +128,9 @@ class ReviewOut(BaseModel):
     reason: str | None
     text_before: str | None
     text_after: str | None
+    overridden_gates: list[str] | None = Field(
+        None, description="A forced edit's failing gates, published anyway (reason says why)."
+    )
 
 
 class AssetDetail(AssetOut):
@@ -194,6 +197,35 @@ class Rejection(BaseModel):
 class Edit(BaseModel):
     reviewer: Reviewer
     text: Annotated[Text, Field(min_length=1, max_length=5000)]
+    force: bool = Field(
+        False,
+        description="Publish even though gates fail (never over the channel's limits); "
+        "needs a reason. The review history records the overridden gates, who and why.",
+    )
+    reason: Annotated[Text, Field(max_length=2000)] | None = Field(
+        None, description="Why a forced edit may break its gates."
+    )
+
+
+class GateFailure(BaseModel):
+    gate: str = Field(description="The gate's name (workers.copywriter.GATES).")
+    why: str
+
+
+def _gate_failures(failures: Sequence[str]) -> list[GateFailure]:
+    out = []
+    for reason in failures:
+        gate, _, why = reason.partition(":")
+        out.append(GateFailure(gate=gate, why=why.strip() or gate))
+    return out
+
+
+class GatesOut(BaseModel):
+    """What the copy gates say about a text as an asset's new text."""
+
+    checked: list[str]
+    passed: bool
+    failures: list[GateFailure]
 
 
 class BulkApproval(BaseModel):
@@ -216,6 +248,9 @@ class Problem(BaseModel):
 
 class Unprocessable(BaseModel):
     detail: str | list[dict[str, Any]]
+    gates: list[GateFailure] | None = Field(
+        None, description="An edit refused by the copy gates: each failing gate and why."
+    )
 
 
 class ExportFormat(StrEnum):
@@ -295,6 +330,11 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
     @app.exception_handler(DoesNotFitError)
     def _does_not_fit(_: Request, exc: DoesNotFitError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(GatesFailedError)
+    def _gates_failed(_: Request, exc: GatesFailedError) -> JSONResponse:
+        gates = [g.model_dump() for g in _gate_failures(exc.failures)]
+        return JSONResponse({"detail": str(exc), "gates": gates}, status_code=422)
 
     @app.exception_handler(InputError)
     def _bad_input(_: Request, exc: InputError) -> JSONResponse:
@@ -561,16 +601,49 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
             **WRITE_ERRORS,
             422: {
                 "model": Unprocessable,
-                "description": "The text does not fit its channel (detail says why), or the "
-                "request is malformed (detail lists the validation errors)",
+                "description": "The text does not fit its channel, or fails the copy gates "
+                "(detail says why; gates lists each failing gate), or the request is malformed "
+                "(detail lists the validation errors)",
             },
         },
         tags=["review"],
     )
     def edit(session: Writer, asset_id: AssetId, body: Edit) -> AssetOut:
         """Replace a copy asset's text; the generated text is kept and the asset goes back to
-        review. The text must fit its channel's limits."""
-        return _asset_out(review.edit_text(session, asset_id, actor=body.reviewer, text=body.text))
+        review. The text must fit its channel's limits and pass the gates generated copy
+        passed (facts and claims against the product record, the brand kit, the product's
+        name, repetition, near-duplicates of its other variants); ``force`` with a ``reason``
+        publishes it over failing gates, and the review history records that."""
+        return _asset_out(
+            review.edit_text(
+                session,
+                asset_id,
+                actor=body.reviewer,
+                text=body.text,
+                force=body.force,
+                reason=body.reason,
+            )
+        )
+
+    @app.get(
+        "/api/assets/{asset_id}/gates",
+        response_model=GatesOut,
+        responses={**ERRORS, 422: {"model": Unprocessable, "description": "Does not fit"}},
+        tags=["review"],
+    )
+    def edit_gates(
+        session: Reader,
+        asset_id: AssetId,
+        text: Annotated[Text, Query(min_length=1, max_length=5000)],
+    ) -> GatesOut:
+        """Run the copy gates on a text as this asset's new text, storing nothing (the
+        gallery's editor shows this live, beside the channel's count)."""
+        result = review.check_edit(session, asset_id, text)
+        return GatesOut(
+            checked=list(result.checked),
+            passed=not result.failures,
+            failures=_gate_failures(result.failures),
+        )
 
     @app.post(
         "/api/assets/approve",

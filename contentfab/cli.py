@@ -850,6 +850,45 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @app.command()
 @user_errors
+def edit(
+    asset_id: Annotated[int, typer.Argument(help="The copy asset's ID (see `assets`).")],
+    text: Annotated[str, typer.Argument(help="The new text.")],
+    reviewer: Annotated[str, typer.Option(help="Who is editing (recorded).")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Publish even though gates fail (never over the channel's limits); "
+            "needs --reason. The review history records the overridden gates.",
+        ),
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why a forced edit may fail gates.")] = None,
+) -> None:
+    """Replace a copy asset's text after checking it against every copy gate.
+
+    The text must fit the channel and pass the gates generated copy passed (facts and claims
+    against the product record, the brand kit, the product's name, repetition, near-duplicates);
+    a failing gate refuses the edit (exit 2) and changes nothing. The generated text is kept
+    and the asset goes back to review.
+    """
+    from db import review
+    from db.session import transaction
+
+    settings = _settings()
+    _upgrade(settings)
+    with transaction(_sessions(settings)) as session:
+        asset = review.edit_text(
+            session, asset_id, actor=reviewer, text=text, force=force, reason=reason
+        )
+        overridden = (asset.meta or {}).get("gates_overridden") if force else None
+        console.print(f"edited asset {asset.id}: {escape(asset.text or '')}", highlight=False)
+        if overridden:
+            gates = ", ".join(f.split(":")[0] for f in overridden["failures"])
+            console.print(f"[yellow]published over failing gates:[/] {gates}", highlight=False)
+
+
+@app.command()
+@user_errors
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,

@@ -5,7 +5,8 @@
     │   ├── CampaignFileError      a campaign or catalog file is wrong (file, row, field, reason)
     │   ├── NotImplementedKindError  a campaign asks for something this build does not make yet
     │   ├── NotFoundError          a campaign, asset or model the user named does not exist
-    │   └── DoesNotFitError        edited copy breaks its channel's limits (the API says 422)
+    │   ├── DoesNotFitError        edited copy breaks its channel's limits (the API says 422)
+    │   └── GatesFailedError       edited copy fails the copy gates (422; a forced edit may pass)
     ├── ModelError                 a model in the store is missing, invalid or fails to load
     │   └── ExportError            exporting or validating a model failed
     ├── GenerationError            a model step failed for one item (the job fails, not the chunk)
@@ -70,6 +71,20 @@ class NotFoundError(InputError):
 class DoesNotFitError(InputError):
     """A text does not fit its channel: too long as that channel counts, a line break, too few
     or too many words."""
+
+
+class GatesFailedError(InputError):
+    """A reviewer's edit fails gates that generated copy must pass (an invented price, a banned
+    term, a claim the product data does not back…). ``failures`` holds one reason per failing
+    gate, each starting with the gate's name; an edit forced with a reason publishes anyway."""
+
+    def __init__(self, failures: list[str]) -> None:
+        self.failures = failures
+        super().__init__(
+            f"the edit fails {len(failures)} gate(s), nothing was changed: "
+            + "; ".join(failures)
+            + ". To publish it anyway, force the edit and say why."
+        )
 
 
 class ModelError(ContentfabError):

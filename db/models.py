@@ -221,6 +221,9 @@ class AssetReview(Base):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     text_before: Mapped[str | None] = mapped_column(Text, default=None)
     text_after: Mapped[str | None] = mapped_column(Text, default=None)
+    overridden_gates: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    """A forced edit's gate failures ("fact: not in the product data: $9.99"), published anyway
+    by ``actor`` for ``reason``; None when nothing was overridden."""
 
 
 class ModelRecord(Base):

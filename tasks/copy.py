@@ -21,34 +21,6 @@ from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, database, release
 logger = get_task_logger(__name__)
 
 
-def _brand_rules(campaign_spec: dict[str, Any]) -> Any:
-    from workers.copywriter import BrandRules
-
-    brand = campaign_spec.get("brand") or {}
-    style = brand.get("style") or {}
-    return BrandRules(
-        name=brand.get("name"),
-        voice=brand.get("voice"),
-        required_terms=tuple(brand.get("required_terms") or ()),
-        banned_terms=tuple(brand.get("banned_terms") or ()),
-        claims=tuple(brand.get("claims") or ()),
-        emoji=style.get("emoji", True),
-        max_exclamations=style.get("max_exclamations"),
-        title_case_headlines=style.get("title_case_headlines", False),
-    )
-
-
-def _custom_channel(campaign_spec: dict[str, Any], name: str) -> Any:
-    """The campaign's own definition of channel ``name``, or None for a preset."""
-    from contentfab.campaign import CopyRequest
-
-    custom = (campaign_spec.get("copy") or {}).get("custom_channels") or {}
-    if name not in custom:
-        return None
-    request = CopyRequest.model_validate({"custom_channels": custom, "channels": [name]})
-    return request.channel(name)
-
-
 def _delivered(session: Session, jobs_: list[Job]) -> dict[tuple[int | None, str], tuple[str, ...]]:
     """Copy already delivered (by earlier chunks) for each product and channel of these jobs."""
     if not jobs_:
@@ -74,27 +46,17 @@ def _slot(
     campaign_spec: dict[str, Any],
     delivered: dict[tuple[int | None, str], tuple[str, ...]] | None = None,
 ) -> Any:
-    from workers.copywriter import CopySlot, ProductFacts
+    from workers.copy_records import brand_rules, custom_channel, product_facts
+    from workers.copywriter import CopySlot
     from workers.textgen import SamplingParams
 
     product = job.product
     if product is None:  # only recommendation jobs have no product
         raise ValueError(f"copy job {job.id} has no product")
     params = job.params
-    brand = campaign_spec.get("brand") or {}
-    short_names = tuple((brand.get("short_names") or {}).get(product.sku) or ())
     return CopySlot(
         key=job.id,
-        product=ProductFacts(
-            sku=product.sku,
-            title=product.title,
-            description=product.description,
-            category=product.category,
-            price=None if product.price is None else _plain_decimal(product.price),
-            currency=product.currency,
-            attributes=product.attributes,
-            short_names=short_names,
-        ),
+        product=product_facts(product, campaign_spec),
         channel=job.channel,
         tone=params["tone"],
         sampling=SamplingParams(
@@ -105,15 +67,16 @@ def _slot(
             seed=params["seed"],
         ),
         candidates=params["candidates"],
-        brand=_brand_rules(campaign_spec),
-        channel_spec=_custom_channel(campaign_spec, job.channel),
+        brand=brand_rules(campaign_spec),
+        channel_spec=custom_channel(campaign_spec, job.channel),
         delivered=(delivered or {}).get((product.id, job.channel), ()),
     )
 
 
 def _plain_decimal(value: Any) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    from workers.copy_records import plain_decimal
+
+    return plain_decimal(value)
 
 
 @shared_task(name=COPY_TASK, **CHUNK_TASK_OPTIONS)

@@ -15,7 +15,16 @@ import pytest
 from sqlalchemy import select
 
 from contentfab.settings import Settings
-from db.models import Asset, AssetStatus, Campaign, CampaignStatus, ContentKind, Job, JobStatus
+from db.models import (
+    Asset,
+    AssetReview,
+    AssetStatus,
+    Campaign,
+    CampaignStatus,
+    ContentKind,
+    Job,
+    JobStatus,
+)
 from db.session import transaction
 from tests.api.conftest import API_KEY
 from tests.api.seed import seed_campaign
@@ -32,6 +41,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 LAPTOP = {"width": 1366, "height": 768}
+INVENTED_PRICE = "Canvas Weekender Bag, now €19"  # the seeded catalog says 129 EUR
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
 
@@ -131,32 +141,52 @@ def test_review_two_assets_in_the_gallery(browser, app_and_sessions, tmp_path):
         assert third.locator(".reason").inner_text() == "reads like spam"
         assert page.locator('[data-count="approved"]').inner_text() == "2"
 
-        # Edit inline: the editor counts as the channel does (Google Ads: wide characters are 2).
+        # Edit inline: the editor counts as the channel does (Google Ads: wide characters are 2)
+        # and runs the copy gates live: the Canvas Weekender Bag costs 129 EUR, not 19.
         headline = page.locator(f'.asset[data-id="{seeded.copy_ids[7]}"]')
         headline.focus()
         page.keyboard.press("e")
         editor = headline.locator("form.editor")
-        editor.locator("textarea").fill("Thermos 保温 for every trail!!")
+        gates = editor.locator("[data-role=gates]")
+        editor.locator("textarea").fill(INVENTED_PRICE)
+        # (The generated text, shown first, fails product_name: wait for the new text's check.)
+        gates.filter(has_text="fact:").wait_for()
+        assert gates.inner_text() == "gates: fact: not in the product data: €19"
+        assert editor.locator("[data-role=override]").is_visible()
+        editor.locator("textarea").fill("Canvas Weekender Bag 旅行 Trip")
+        gates.wait_for(state="hidden")
         page.wait_for_function(
             "el => el.querySelector('[data-role=length]').textContent === '30'",
             arg=editor.element_handle(),
         )
         assert editor.locator("[data-role=limit]").inner_text() == "30"
         assert not editor.evaluate("el => el.classList.contains('over')")
-        editor.locator("textarea").fill("Thermos 保温保温 for every trail")
-        editor.locator(".problem").wait_for()
-        assert "allows 30 characters" in editor.locator(".problem").inner_text()
+        editor.locator("textarea").fill("Canvas Weekender Bag 旅行 Trip!!")
+        editor.locator("[data-role=problem]").wait_for()
+        assert "allows 30 characters" in editor.locator("[data-role=problem]").inner_text()
         editor.locator('button[type="submit"]').click()  # the server refuses it too (422)
         page.wait_for_function(
-            "el => el.querySelector('.problem').textContent.includes('this is 32')",
+            "el => el.querySelector('[data-role=problem]').textContent.includes('this is 32')",
             arg=editor.element_handle(),
         )
         for directory in _shots(tmp_path):
             headline.screenshot(path=directory / "gallery-editor.png")
-        editor.locator("textarea").fill("Thermos 保温 for every trail!!")
-        page.keyboard.press("Control+Enter")
+        # Saving a text the gates refuse shows why (422) and changes nothing; publishing it
+        # anyway takes the box ticked and a reason.
+        editor.locator("textarea").fill(INVENTED_PRICE)
+        gates.filter(has_text="fact:").wait_for()
+        editor.locator('button[type="submit"]').click()
+        page.wait_for_function(
+            "el => el.querySelector('.problem[data-role=problem]').hidden",
+            arg=editor.element_handle(),
+        )
+        assert "fact: not in the product data: €19" in gates.inner_text()
+        assert headline.locator(".text").inner_text() != INVENTED_PRICE
+        editor.locator("[data-role=force]").check()
+        editor.locator("[data-role=reason]").fill("agreed flash price")
+        editor.locator("textarea").press("Control+Enter")
         editor.wait_for(state="detached")
-        assert headline.locator(".text").inner_text() == "Thermos 保温 for every trail!!"
+        assert headline.locator(".text").inner_text() == INVENTED_PRICE
         assert headline.locator(".original").inner_text().startswith("was: ")
 
         page.evaluate(
@@ -191,12 +221,16 @@ def test_review_two_assets_in_the_gallery(browser, app_and_sessions, tmp_path):
     assert reviewed[2].reject_reason == "reads like spam"
     with sessions() as session:
         edited = session.get(Asset, seeded.copy_ids[7])
-        assert edited.text == "Thermos 保温 for every trail!!"
+        assert edited.text == INVENTED_PRICE
         assert edited.original_text is not None and edited.original_text != edited.text
         assert edited.edited_by == "dana"
-    # The one refused save is logged by the browser as a failed request; nothing else went wrong.
+        review = session.scalars(select(AssetReview).where(AssetReview.asset_id == edited.id)).one()
+        assert (review.actor, review.reason) == ("dana", "agreed flash price")
+        assert review.overridden_gates == ["fact: not in the product data: €19"]
+    # The two refused saves are logged by the browser as failed requests; nothing else went
+    # wrong.
     assert [e for e in errors if "status of 422" not in e] == []
-    assert len(errors) == 1
+    assert len(errors) == 2
 
 
 def test_a_running_campaign_shows_live_progress(browser, app_and_sessions, tmp_path):
@@ -324,6 +358,10 @@ def test_review_a_model_generated_campaign(browser, tmp_path, smollm2_store):
             "el => el.querySelector('[data-role=length]').textContent === '29'",
             arg=editor.element_handle(),
         )
+        # Both channels must name the product: the gates say so, and the reviewer overrides.
+        editor.locator("[data-role=gates]").filter(has_text="product_name").wait_for()
+        editor.locator("[data-role=force]").check()
+        editor.locator("[data-role=reason]").fill("brand awareness line")
         editor.locator('button[type="submit"]').click()
         editor.wait_for(state="detached")
         assert page.locator('[data-count="approved"]').inner_text() == "2"
@@ -350,6 +388,8 @@ def test_review_a_model_generated_campaign(browser, tmp_path, smollm2_store):
     assert first.reviewed_by == second.reviewed_by == "reviewer"
     assert (third.status, third.reject_reason) == (AssetStatus.REJECTED, "off brand")
     assert fourth.text == "Fresh gear for your next trip"
+    assert "product_name" not in fourth.meta["gates_passed"]
+    assert fourth.meta["gates_overridden"]["reason"] == "brand awareness line"
     assert fourth.original_text and fourth.original_text != fourth.text
     assert fourth.meta["model"]["name"] == MODEL  # provenance still names the model
     assert errors == []

@@ -1,9 +1,18 @@
-"""Editing copy against its channel's limits, counted the way the channel counts, on SQLite and
-PostgreSQL: the measuring endpoint the gallery's editor uses, and the 422 an edit gets."""
+"""Editing copy against its channel's limits, counted the way the channel counts, and against
+the gates generated copy passed (facts, claims, brand kit, product name, near-duplicates), on
+SQLite and PostgreSQL: the endpoints the gallery's editor uses, the 422 an edit gets, and a
+forced edit with its recorded override."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from db.models import Asset, AssetReview, Campaign
+from db.session import transaction
 from tests.api.conftest import WRITE
+
+INVENTED_PRICE = "Trail Thermos, now $9.99"  # the catalog says 49.90 USD
+VALID = "Trail Thermos for the Summit"
 
 
 def test_the_fit_endpoint_counts_like_the_channel(client):
@@ -40,11 +49,114 @@ def test_an_edit_must_fit_its_channel(client, seeded):
 
     edited = client.put(
         f"/api/assets/{asset_id}/text",
-        json={"reviewer": "sam", "text": "Go further"},
+        json={"reviewer": "sam", "text": VALID},
         headers=WRITE,
     ).json()
-    assert (edited["text"], edited["original_text"], edited["edited_by"]) == (
-        "Go further",
-        before,
-        "sam",
+    assert (edited["text"], edited["original_text"], edited["edited_by"]) == (VALID, before, "sam")
+
+
+def _state(sessions, asset_id):
+    """Everything an edit may change: the asset's text, status, meta and its review rows."""
+    with sessions() as session:
+        asset = session.get_one(Asset, asset_id)
+        reviews = session.scalars(select(AssetReview).where(AssetReview.asset_id == asset_id))
+        return (
+            asset.text,
+            asset.sha256,
+            asset.status,
+            asset.original_text,
+            asset.meta,
+            [(r.action, r.text_after) for r in reviews],
+        )
+
+
+def _put(client, asset_id, text, **extra):
+    return client.put(
+        f"/api/assets/{asset_id}/text",
+        json={"reviewer": "sam", "text": text, **extra},
+        headers=WRITE,
     )
+
+
+def test_an_invented_price_is_refused_naming_the_gate(client, seeded, sessions):
+    asset_id = seeded.copy_ids[0]  # Trail Thermos 750 ml, 49.90 USD, a search headline
+    before = _state(sessions, asset_id)
+    refused = _put(client, asset_id, INVENTED_PRICE)
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["gates"] == [{"gate": "fact", "why": "not in the product data: $9.99"}]
+    assert "fact: not in the product data: $9.99" in body["detail"]
+    assert _state(sessions, asset_id) == before  # nothing changed, nothing recorded
+    # The editor's live check says the same and stores nothing.
+    live = client.get(f"/api/assets/{asset_id}/gates", params={"text": INVENTED_PRICE}).json()
+    assert (live["passed"], live["failures"]) == (False, body["gates"])
+    assert "fact" in live["checked"] and "truncated" not in live["checked"]
+    assert _state(sessions, asset_id) == before
+
+
+def test_a_forced_edit_records_the_override(client, seeded, sessions):
+    asset_id = seeded.copy_ids[0]
+    before = _state(sessions, asset_id)
+    no_reason = _put(client, asset_id, INVENTED_PRICE, force=True)
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()["detail"]
+    assert _state(sessions, asset_id) == before
+    forced = _put(client, asset_id, INVENTED_PRICE, force=True, reason="agreed flash price")
+    assert forced.status_code == 200, forced.text
+    assert forced.json()["text"] == INVENTED_PRICE
+    with sessions() as session:
+        asset = session.get_one(Asset, asset_id)
+        review = session.scalars(select(AssetReview).where(AssetReview.asset_id == asset_id)).one()
+    failure = "fact: not in the product data: $9.99"
+    assert (review.action, review.actor, review.reason, review.overridden_gates) == (
+        "edit",
+        "sam",
+        "agreed flash price",
+        [failure],
+    )
+    # The asset never claims a gate it did not pass.
+    assert "fact" not in asset.meta["gates_passed"] and "claim" in asset.meta["gates_passed"]
+    assert asset.meta["gates_overridden"] == {
+        "failures": [failure],
+        "by": "sam",
+        "reason": "agreed flash price",
+    }
+    assert asset.meta["model"]["name"]  # the generation provenance stays
+    history = client.get(f"/api/assets/{asset_id}").json()["reviews"]
+    assert history[-1]["overridden_gates"] == [failure]
+
+    # A later edit that passes every gate drops the override from the asset's meta.
+    assert _put(client, asset_id, VALID).status_code == 200
+    with sessions() as session:
+        asset = session.get_one(Asset, asset_id)
+        reviews = session.scalars(select(AssetReview).where(AssetReview.asset_id == asset_id))
+        assert "gates_overridden" not in asset.meta and "fact" in asset.meta["gates_passed"]
+        assert [(r.reason, r.overridden_gates) for r in reviews][-1] == (None, None)
+
+
+def test_a_forced_edit_never_breaks_the_channel_limit(client, seeded, sessions):
+    asset_id = seeded.copy_ids[0]
+    before = _state(sessions, asset_id)
+    over = _put(client, asset_id, "Trail Thermos " + "x" * 30, force=True, reason="please")
+    assert over.status_code == 422 and "Search ad headline allows 30" in over.json()["detail"]
+    assert _state(sessions, asset_id) == before
+
+
+def test_the_brand_kit_and_the_other_variants_are_gates(client, seeded, sessions):
+    with transaction(sessions) as session:
+        campaign = session.get_one(Campaign, seeded.campaign_id)
+        campaign.spec = {
+            "brand": {"banned_terms": ["cheap"], "claims": ["free shipping"]},
+        }
+    asset_id = seeded.copy_ids[1]  # "Shop the Thermos"; its sibling: "Thermos for Every Trip"
+    before = _state(sessions, asset_id)
+    banned = _put(client, asset_id, "CHEAP Trail Thermos")
+    assert banned.status_code == 422
+    assert banned.json()["gates"] == [{"gate": "banned_term", "why": "cheap"}]
+    twin = _put(client, asset_id, "Trail Thermos for Every Trip")
+    assert twin.status_code == 422 and [g["gate"] for g in twin.json()["gates"]] == ["duplicate"]
+    guaranteed = _put(client, asset_id, "Trail Thermos, Guaranteed Hot")
+    assert [g["gate"] for g in guaranteed.json()["gates"]] == ["claim"]
+    assert _state(sessions, asset_id) == before
+    # A claim the brand kit stands behind passes.
+    ok = _put(client, asset_id, "Trail Thermos: Free Shipping")
+    assert ok.status_code == 200, ok.text

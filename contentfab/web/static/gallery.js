@@ -37,7 +37,9 @@
     if (!response.ok) {
       if (response.status === 401 || response.status === 403) $("details.who").open = true;
       const detail = Array.isArray(data.detail) ? data.detail.map((d) => d.msg).join("; ") : data.detail;
-      throw new Error(detail || `HTTP ${response.status}`);
+      const error = new Error(detail || `HTTP ${response.status}`);
+      error.gates = data.gates || null; // an edit the copy gates refused: each gate and why
+      throw error;
     }
     return data;
   }
@@ -65,7 +67,10 @@
   }
 
   // Inline editor for copy: a textarea with the channel's limit and a live count, measured by
-  // the server exactly as the channel counts (contentfab/channels.py), e.g. SMS septets.
+  // the server exactly as the channel counts (contentfab/channels.py), e.g. SMS septets, and the
+  // copy gates (facts, claims, brand kit, product name, duplicates) run live on the text. An
+  // edit the gates refuse can be published anyway only with a reason, which the history keeps.
+  const gateList = (gates) => gates.map((g) => `${g.gate}: ${g.why}`).join("; ");
   function openEditor(tile) {
     const open = $(".editor", tile);
     if (open) { $("textarea", open).focus(); return; }
@@ -78,11 +83,23 @@
       <p class="fit" aria-live="polite"><span data-role="length">…</span> / <span data-role="limit">…</span>
         <span data-role="label"></span></p>
       <p class="problem" data-role="problem" hidden></p>
+      <p class="problem" data-role="gates" hidden></p>
+      <p class="override" data-role="override" hidden>
+        <label><input type="checkbox" data-role="force"> publish anyway</label>
+        <label><span class="sr-only">Why publish over the gates</span>
+          <input type="text" data-role="reason" maxlength="2000" placeholder="why (recorded)"></label></p>
       <div class="editor-actions"><button type="submit">Save</button>
         <button type="button" data-role="cancel">Cancel</button>
         <span class="hint">the generated text is kept · Esc cancels · Ctrl+Enter saves</span></div>`;
     const area = $("textarea", form);
     const problem = $("[data-role=problem]", form);
+    const gatesEl = $("[data-role=gates]", form);
+    const override = $("[data-role=override]", form);
+    const showGates = (gates) => {
+      gatesEl.textContent = gates && gates.length ? `gates: ${gateList(gates)}` : "";
+      gatesEl.hidden = !gatesEl.textContent;
+      override.hidden = gatesEl.hidden;
+    };
     area.value = textEl.textContent;
     textEl.hidden = true;
     textEl.after(form);
@@ -101,6 +118,10 @@
         form.classList.toggle("over", !fit.fits);
         problem.textContent = fit.problem || "";
         problem.hidden = !fit.problem;
+        if (!fit.fits || !area.value.trim()) { showGates(null); return; }
+        const checked = await fetch(`/api/assets/${id}/gates?` + new URLSearchParams({ text: area.value }));
+        if (!checked.ok || ticket !== asked) return;
+        showGates((await checked.json()).failures);
       } catch (error) { /* the count is a help; saving still checks */ }
     };
     const close = () => { form.remove(); textEl.hidden = false; tile.focus(); };
@@ -114,14 +135,22 @@
       event.preventDefault();
       const before = tile.dataset.status;
       try {
-        const asset = await call("PUT", `/api/assets/${id}/text`, { text: area.value });
+        const force = !override.hidden && $("[data-role=force]", form).checked;
+        const edit = { text: area.value };
+        if (force) Object.assign(edit, { force: true, reason: $("[data-role=reason]", form).value });
+        const asset = await call("PUT", `/api/assets/${id}/text`, edit);
         close();
         show(tile, asset);
         bump(before, asset.status);
         say(`edited: asset ${id}`);
       } catch (error) {
-        problem.textContent = error.message;
-        problem.hidden = false;
+        if (error.gates) {
+          showGates(error.gates);
+          problem.hidden = true;
+        } else {
+          problem.textContent = error.message;
+          problem.hidden = false;
+        }
         form.classList.add("over");
       }
     });
