@@ -160,3 +160,23 @@ def test_the_brand_kit_and_the_other_variants_are_gates(client, seeded, sessions
     # A claim the brand kit stands behind passes.
     ok = _put(client, asset_id, "Trail Thermos: Free Shipping")
     assert ok.status_code == 200, ok.text
+
+
+def test_a_campaign_channel_sets_the_limits_and_gates_of_an_edit(client, seeded, sessions):
+    """Copy for one of the campaign's own channels is checked as that channel defines it (the
+    fit endpoint knows only presets)."""
+    asset_id = seeded.copy_ids[0]
+    with transaction(sessions) as session:
+        campaign = session.get_one(Campaign, seeded.campaign_id)
+        campaign.spec = {
+            "copy": {"custom_channels": {"push_title": {"max": 24, "requires_name": True}}}
+        }
+        session.get_one(Asset, asset_id).channel = "push_title"
+    before = _state(sessions, asset_id)
+    over = _put(client, asset_id, "Trail Thermos, hot all day")  # 26 characters
+    assert over.status_code == 422
+    assert over.json()["detail"] == "Push title allows 24 characters as it counts them; this is 26"
+    unnamed = _put(client, asset_id, "Hot coffee, every trail")  # names no product
+    assert [g["gate"] for g in unnamed.json()["gates"]] == ["product_name"]
+    assert _state(sessions, asset_id) == before
+    assert _put(client, asset_id, "Trail Thermos, all day").status_code == 200
