@@ -226,6 +226,10 @@ class GatesOut(BaseModel):
     checked: list[str]
     passed: bool
     failures: list[GateFailure]
+    problem: str | None = Field(
+        default=None,
+        description="Why no edit, forced or not, can publish it: the channel's limits.",
+    )
 
 
 class BulkApproval(BaseModel):
@@ -628,7 +632,7 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
     @app.get(
         "/api/assets/{asset_id}/gates",
         response_model=GatesOut,
-        responses={**ERRORS, 422: {"model": Unprocessable, "description": "Does not fit"}},
+        responses=ERRORS,
         tags=["review"],
     )
     def edit_gates(
@@ -638,7 +642,10 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
     ) -> GatesOut:
         """Run the copy gates on a text as this asset's new text, storing nothing (the
         gallery's editor shows this live, beside the channel's count)."""
-        result = review.check_edit(session, asset_id, text)
+        try:
+            result = review.check_edit(session, asset_id, text)
+        except DoesNotFitError as exc:
+            return GatesOut(checked=[], passed=False, failures=[], problem=str(exc))
         return GatesOut(
             checked=list(result.checked),
             passed=not result.failures,

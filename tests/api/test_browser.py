@@ -233,6 +233,43 @@ def test_review_two_assets_in_the_gallery(browser, app_and_sessions, tmp_path):
     assert len(errors) == 2
 
 
+def test_the_editor_checks_a_campaign_channel(browser, app_and_sessions):
+    """Copy for one of the campaign's own channels: the fit endpoint knows only presets, so the
+    live gate check says when the text is over that channel's limit, and which gates fail."""
+    app, sessions, settings = app_and_sessions
+    seeded = seed_campaign(sessions, settings.asset_dir)
+    asset_id = seeded.copy_ids[0]  # Trail Thermos 750 ml
+    with transaction(sessions) as session:
+        campaign = session.get_one(Campaign, seeded.campaign_id)
+        campaign.spec = {
+            "copy": {"custom_channels": {"push_title": {"max": 24, "requires_name": True}}}
+        }
+        session.get_one(Asset, asset_id).channel = "push_title"
+    errors: list[str] = []
+    with running(app) as base:
+        context, page = _page(browser, LAPTOP, errors)
+        page.goto(f"{base}/campaigns/{seeded.campaign_id}#key={API_KEY}")
+        tile = page.locator(f'.asset[data-id="{asset_id}"]')
+        tile.focus()
+        page.keyboard.press("e")
+        editor = tile.locator("form.editor")
+        editor.locator("textarea").fill("Trail Thermos, hot all day")
+        editor.locator("[data-role=problem]").filter(has_text="this is 26").wait_for()
+        assert "Push title allows 24" in editor.locator("[data-role=problem]").inner_text()
+        assert editor.locator("[data-role=override]").is_hidden()
+        editor.locator("textarea").fill("Hot coffee, every trail")
+        editor.locator("[data-role=gates]").filter(has_text="product_name").wait_for()
+        assert editor.locator("[data-role=problem]").is_hidden()
+        editor.locator("textarea").fill("Trail Thermos, all day")
+        editor.locator("[data-role=gates]").wait_for(state="hidden")
+        editor.locator('button[type="submit"]').click()
+        editor.wait_for(state="detached")
+        assert tile.locator(".text").inner_text() == "Trail Thermos, all day"
+        context.close()
+    # The channel has no preset, so the editor's count request is a 404; nothing else failed.
+    assert [e for e in errors if "status of 404" not in e] == []
+
+
 def test_a_running_campaign_shows_live_progress(browser, app_and_sessions, tmp_path):
     app, sessions, settings = app_and_sessions
     seeded = seed_campaign(sessions, settings.asset_dir, finished=False)

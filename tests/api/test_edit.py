@@ -176,6 +176,11 @@ def test_a_campaign_channel_sets_the_limits_and_gates_of_an_edit(client, seeded,
     over = _put(client, asset_id, "Trail Thermos, hot all day")  # 26 characters
     assert over.status_code == 422
     assert over.json()["detail"] == "Push title allows 24 characters as it counts them; this is 26"
+    live = client.get(
+        f"/api/assets/{asset_id}/gates", params={"text": "Trail Thermos, hot all day"}
+    )
+    assert (live.status_code, live.json()["passed"]) == (200, False)
+    assert live.json()["problem"] == over.json()["detail"]
     unnamed = _put(client, asset_id, "Hot coffee, every trail")  # names no product
     assert [g["gate"] for g in unnamed.json()["gates"]] == ["product_name"]
     assert _state(sessions, asset_id) == before

@@ -109,19 +109,28 @@
       try {
         const response = await fetch(`/api/channels/${encodeURIComponent(tile.dataset.channel)}/fit?` +
           new URLSearchParams({ text: area.value }));
-        if (!response.ok || ticket !== asked) return;
-        const fit = await response.json();
-        $("[data-role=length]", form).textContent = String(fit.length);
-        $("[data-role=limit]", form).textContent = String(fit.limit);
-        $("[data-role=label]", form).textContent =
-          `· ${fit.label}${fit.encoding ? ` (${fit.encoding})` : ""}${fit.words ? ` · ${fit.words} words` : ""}`;
-        form.classList.toggle("over", !fit.fits);
-        problem.textContent = fit.problem || "";
-        problem.hidden = !fit.problem;
-        if (!fit.fits || !area.value.trim()) { showGates(null); return; }
+        if (ticket !== asked) return;
+        if (response.ok) { // a preset: count it here (a campaign's own channel: the gates do)
+          const fit = await response.json();
+          $("[data-role=length]", form).textContent = String(fit.length);
+          $("[data-role=limit]", form).textContent = String(fit.limit);
+          $("[data-role=label]", form).textContent =
+            `· ${fit.label}${fit.encoding ? ` (${fit.encoding})` : ""}${fit.words ? ` · ${fit.words} words` : ""}`;
+          form.classList.toggle("over", !fit.fits);
+          problem.textContent = fit.problem || "";
+          problem.hidden = !fit.problem;
+          if (!fit.fits) { showGates(null); return; }
+        }
+        if (!area.value.trim()) { showGates(null); return; }
         const checked = await fetch(`/api/assets/${id}/gates?` + new URLSearchParams({ text: area.value }));
         if (!checked.ok || ticket !== asked) return;
-        showGates((await checked.json()).failures);
+        const result = await checked.json();
+        if (!response.ok) { // over a campaign channel's limit: no override publishes that
+          form.classList.toggle("over", Boolean(result.problem));
+          problem.textContent = result.problem || "";
+          problem.hidden = !result.problem;
+        }
+        showGates(result.failures);
       } catch (error) { /* the count is a help; saving still checks */ }
     };
     const close = () => { form.remove(); textEl.hidden = false; tile.focus(); };
