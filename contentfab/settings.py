@@ -77,11 +77,13 @@ class Settings(BaseSettings):
     # Queueing
     chunk_size: int = Field(default=8, ge=1, le=512, description="Job IDs per task message.")
     recs_chunk_size: int = Field(
-        default=1000,
+        default=5000,
         ge=1,
         le=20_000,
         description="Recommendation job IDs per task message: a list is a row of one matrix "
-        "product, so large chunks keep the worker in numpy instead of in bookkeeping.",
+        "product, so large chunks keep the worker in numpy instead of in bookkeeping (each "
+        "chunk also costs a claim, a commit and a broker round trip: ~0.2 s on a busy 2-core "
+        "machine, 20 s over 100,000 users in chunks of 1,000).",
     )
     task_soft_time_limit: int = Field(default=900, ge=10, description="Seconds.")
     task_time_limit: int = Field(default=960, ge=10, description="Seconds; hard kill.")

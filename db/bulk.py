@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.jobs import gave_up_reason
 from db.models import Asset, ContentKind, Job, JobStatus, utcnow
+from db.session import EncodedJSON
 
 
 def copy_rows(
@@ -157,11 +158,12 @@ def complete_rows(
     session: Session,
     campaign_id: int,
     kind: ContentKind,
-    results: Sequence[tuple[JobRow, str | None, str, dict[str, Any]]],
+    results: Sequence[tuple[JobRow, str | None, str, dict[str, Any] | EncodedJSON]],
 ) -> None:
     """Complete a chunk of :class:`JobRow` s ``(job, text, sha256, meta)``: one
     INSERT of the assets (Core, no ORM bookkeeping) and one UPDATE of the jobs. A slot that
     already has an asset (an earlier or concurrent delivery wrote it) keeps that asset.
+    ``meta`` may come serialised already (:class:`db.session.EncodedJSON`).
     """
     if not results:
         return

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+
+class EncodedJSON(str):
+    """A JSON document already serialised, for a JSON column: stored as it is.
+
+    For writers of many documents that share most of their text (a chunk of 5,000
+    recommendation lists with one model description): they encode the shared parts once.
+    """
+
+
+def _json_serializer(value: Any) -> str:
+    return value if isinstance(value, EncodedJSON) else json.dumps(value)
 
 
 def _sqlite_pragmas(foreign_keys: bool) -> Any:
@@ -29,6 +42,7 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) ->
     by copying it and dropping the old one, and with foreign keys on, that DROP would cascade
     and delete every row that references the table.
     """
+    kwargs.setdefault("json_serializer", _json_serializer)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_foreign_keys))

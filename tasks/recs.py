@@ -41,7 +41,7 @@ from db.models import (
     Product,
     ProductEmbedding,
 )
-from db.session import transaction
+from db.session import EncodedJSON, transaction
 from tasks.app import RECS_TASK
 from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_rows, database, release
 from tasks.resources import WorkerResources
@@ -184,6 +184,7 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
     params = {k: v for k, v in request.items() if k not in ("segments", "users")}
     failed: list[tuple[int, str]] = []
     results = []
+    tails: dict[str, str] = {}  # per method: the meta every list of the chunk shares
     for key, (rec, error) in outcomes.items():
         if rec is None or shared is None:
             failed.append((key, error or "unknown error"))
@@ -194,19 +195,20 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
             for item in items:  # say why this list is not the two-tower model's
                 item["reason"] += " (text embedding: the two-tower model ranks users with history)"
         text = json.dumps([item["sku"] for item in items])
-        meta = {
-            "items": items,
-            "strategy": rec.strategy,
-            "short": rec.short,
-            "method": method,
-            "model": shared.tower.provenance
-            if method == "two_tower" and shared.tower
-            else shared.model,
-            "device": shared.device,
-            "params": params,
-            "worker": res.hostname,
-            "task_id": self.request.id,
-        }
+        tail = tails.get(method)
+        if tail is None:
+            tail = tails[method] = shared_meta(
+                {
+                    "model": shared.tower.provenance
+                    if method == "two_tower" and shared.tower
+                    else shared.model,
+                    "device": shared.device,
+                    "params": params,
+                    "worker": res.hostname,
+                    "task_id": self.request.id,
+                }
+            )
+        meta = list_meta(items, rec.strategy, rec.short, method, tail)
         digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
         results.append((by_id[key], text, digest, meta))
     with database(), transaction(res.sessions) as session:
@@ -220,6 +222,20 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
         "failed": len(failed) + len(claim.given_up),
         "skipped": claim.already_finished,
     }
+
+
+def shared_meta(shared: dict[str, Any]) -> str:
+    """The end of every list's meta document that carries ``shared`` (encoded once a chunk)."""
+    return ", " + json.dumps(shared)[1:] if shared else "}"
+
+
+def list_meta(
+    items: list[dict[str, Any]], strategy: str, short: bool, method: str, tail: str
+) -> EncodedJSON:
+    """One list's asset meta as JSON text: ``{"items", "strategy", "short", "method"}`` and
+    the chunk's shared part (:func:`shared_meta`), without encoding that part per list."""
+    own = json.dumps({"items": items, "strategy": strategy, "short": short, "method": method})
+    return EncodedJSON(own[:-1] + tail)
 
 
 def _campaign_catalog(

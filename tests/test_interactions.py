@@ -93,6 +93,7 @@ column_cells = {
             st.sampled_from([header, [c for c in header if c != "weight"]]),
             st.lists(st.fixed_dictionaries(column_cells), min_size=1, max_size=4),
             st.sampled_from([0, 0, 0, -1, 1]),  # now and then a short or long row
+            st.sampled_from(["\n", "\r\n"]),
         )
     )
 )
@@ -104,9 +105,9 @@ def test_the_columnar_path_accepts_exactly_what_the_row_check_accepts(file):
 
     from contentfab.interactions import _plain_csv_columns
 
-    header, records, ragged = file
+    header, records, ragged, line_end = file
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator=line_end)
     writer.writerow(header)
     for i, record in enumerate(records):
         cells = [record[column] for column in header]
@@ -117,7 +118,7 @@ def test_the_columnar_path_accepts_exactly_what_the_row_check_accepts(file):
     columnar = _plain_csv_columns(text, SKUS)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "i.csv"
-        path.write_text(text)
+        path.write_bytes(text.encode())
         problems: list[Problem] = []
         _, by_rows = load_interactions(path, SKUS, problems)
     if columnar is not None:  # it may decline a valid file (the row check then takes it)
@@ -132,4 +133,5 @@ def test_the_columnar_path_takes_a_plain_file():
     assert log == InteractionLog(
         ["u1", "u2"], ["p1", "p2"], ["view", "purchase"], [1.7e9, 1.7e9], [1.0, 1.0]
     )
+    assert _plain_csv_columns(text.replace("\n", "\r\n"), SKUS) == log  # csv.writer's default
     assert _plain_csv_columns(text.replace("view", "View"), SKUS) is None  # row by row
