@@ -3,6 +3,8 @@
 The HTTP API and the web gallery are thin layers over these functions; nothing here knows
 about HTTP. Every review action writes an :class:`~db.models.AssetReview` row, so who did what
 and when survives later changes, and an edit keeps the generated text in ``original_text``.
+An edit meets the gates generated copy met (:func:`check_edit`, the gate functions of
+``workers.copywriter``); one forced over them says so in its review row and the asset's meta.
 
 Text search (``AssetFilter.text``, ``sort="relevance"``) depends on the database:
 
