@@ -97,12 +97,12 @@ def raw(directory: Path, vectors: np.ndarray) -> dict[str, Any]:
         prices=[float(r["price"]) for r in rows],
         in_stock=[json.loads(r["attributes"])["in_stock"] for r in rows],
     )
-    index = {sku: i for i, sku in enumerate(catalog.skus)}
+    row_of = {sku: i for i, sku in enumerate(catalog.skus)}
     with (directory / "interactions.csv").open(encoding="utf-8") as f:
         reader = csv.reader(f)
         next(reader)
         inter = Interactions.from_records(
-            (user, index[sku], event, float(ts), 1.0) for user, sku, event, ts in reader
+            (user, row_of[sku], event, float(ts), 1.0) for user, sku, event, ts in reader
         )
     now = float(inter.timestamps.max())
     strength = event_strength(inter, now=now, half_life_days=HALF_LIFE)
@@ -114,7 +114,7 @@ def raw(directory: Path, vectors: np.ndarray) -> dict[str, Any]:
     rules = Rules(**RULES)
     # The same candidate path as the worker: FAISS above its threshold when installed.
     index = CandidateIndex.build(catalog, rules)
-    lists = recommend(catalog, subjects, rules, batch_size=1000, index=index)
+    lists = recommend(catalog, subjects, rules, batch_size=1000, index=index)  # as the worker
     assets = [[item.as_dict() for item in rec.items] for rec in lists]
     finished = time.perf_counter()
     return {
@@ -124,6 +124,43 @@ def raw(directory: Path, vectors: np.ndarray) -> dict[str, Any]:
         "lists": len(assets),
         "candidates": "faiss IndexFlatIP" if index is not None else "numpy",
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # Every 97th user's list, to compare with the pipeline's (not part of the timing).
+        "sample": {users[i]: assets[i] for i in range(0, len(users), 97)},
+    }
+
+
+def compare_lists(db_url: str, sample: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """How many of the raw loop's sampled lists the pipeline stored exactly (skus, scores and
+    reasons, in order), and the first that differs."""
+    from sqlalchemy import select
+
+    from db.models import Asset
+    from db.session import configure
+
+    sessions = configure(db_url)
+    with sessions() as session:
+        stored: dict[str | None, dict[str, Any]] = {
+            subject: meta
+            for subject, meta in session.execute(
+                select(Asset.subject, Asset.meta).where(
+                    Asset.channel == "user", Asset.subject.in_(list(sample))
+                )
+            )
+        }
+    sessions.kw["bind"].dispose()
+    differing = [
+        user for user, items in sample.items() if stored.get(user, {}).get("items") != items
+    ]
+    return {
+        "lists_compared": len(sample),
+        "lists_equal": len(sample) - len(differing),
+        "first_difference": None
+        if not differing
+        else {
+            "user": differing[0],
+            "raw": sample[differing[0]],
+            "pipeline": stored.get(differing[0], {}).get("items"),
+        },
     }
 
 
@@ -133,6 +170,7 @@ def pipeline(
     model_sha256: str,
     store_root: Path,
     work: Path,
+    sample: dict[str, list[dict[str, Any]]],
     concurrency: int = 1,
 ) -> dict[str, Any]:
     from sqlalchemy import insert
@@ -209,6 +247,7 @@ def pipeline(
         "worker_processes": concurrency,
         "peak_rss_mib": round(peak / 1024),  # largest single process of the tree, sampled
         "output_tail": stdout.strip().splitlines()[-4:],
+        "same_lists_as_raw": compare_lists(db_url, sample),
     }
 
 
@@ -278,13 +317,19 @@ def main() -> None:
     print(f"catalog embedding: {embed_seconds:.0f}s (cached after the first run)", flush=True)
     load_before = list(os.getloadavg())  # other work on the machine inflates both runs
     raw_result = raw(directory, vectors)
-    print(f"raw: {raw_result}", flush=True)
+    print(f"raw: { {k: v for k, v in raw_result.items() if k != 'sample'} }", flush=True)
     runs = []
     for concurrency in args.concurrency:
         work = Path(tempfile.mkdtemp(prefix="recs-scale-"))
         try:
             pipe = pipeline(
-                directory, vectors, model_sha256, settings.model_store, work, concurrency
+                directory,
+                vectors,
+                model_sha256,
+                settings.model_store,
+                work,
+                raw_result["sample"],
+                concurrency,
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -299,7 +344,7 @@ def main() -> None:
         "rules": RULES,
         "model": MODEL,
         "catalog_embedding_seconds": round(embed_seconds, 1),
-        "raw": raw_result,
+        "raw": {k: v for k, v in raw_result.items() if k != "sample"},
         "load_average_before": load_before,
         "load_average_after": list(os.getloadavg()),
         "pipeline": runs,

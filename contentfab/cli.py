@@ -468,6 +468,11 @@ def _watch(
     worker_proc: subprocess.Popen[bytes] | None = None,
     timeout: float | None = None,
 ) -> Any:
+    """Show progress until the campaign finishes; then its summary with the details.
+
+    With ``worker_proc`` (``run``), the worker's warm shutdown is started as soon as the
+    campaign has finished, so that its seconds pass while the details are read.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     summary = _summary(sessions, campaign_id)
@@ -484,10 +489,14 @@ def _watch(
             f"campaign {campaign_id}", total=summary.total_jobs, done=0, failed=0
         )
         while True:
+            polled = time.monotonic()
             summary = _summary(sessions, campaign_id, details=False)
+            polling = time.monotonic() - polled
             done, failed = summary.count_status("done"), summary.count_status("failed")
             progress.update(bar, completed=done + failed, done=done, failed=failed)
             if summary.finished:
+                if worker_proc is not None and worker_proc.poll() is None:
+                    worker_proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown
                 break
             if worker_proc is not None and worker_proc.poll() is not None:
                 raise ContentfabError(
@@ -496,7 +505,9 @@ def _watch(
                 )
             if timeout is not None and time.monotonic() - started > timeout:
                 raise ContentfabError(f"campaign {campaign_id} did not finish in {timeout:.0f}s")
-            time.sleep(0.5)
+            # Counting 100,000 jobs and assets takes ~0.1 s: poll at most a tenth of the time,
+            # so the watcher does not take a CPU from the workers it watches.
+            time.sleep(max(0.5, 10 * polling))
     return _summary(sessions, campaign_id)
 
 
@@ -840,7 +851,7 @@ def _resume(settings: Settings, loaded: Any) -> Any:
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is not None:
         return
-    proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown
+    proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown (again, if _watch began it)
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:

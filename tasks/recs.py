@@ -65,6 +65,9 @@ logger = get_task_logger(__name__)
 _INSERT_BATCH = 10_000
 _IN_BATCH = 5_000  # bound parameters per IN (...) list, well under SQLite's limit
 _CACHED_CAMPAIGNS = 4  # catalog matrices kept per worker process (20k products: ~30 MiB each)
+# Lists per call of recommend(): FAISS answers 1,000 queries faster per query than 512
+# (6,000 users x 20,000 products: 4.9-6.0 s against 6.5 s, load 3.5).
+_RECOMMEND_BATCH = 1000
 
 
 def store_recommendation_jobs(
@@ -254,11 +257,20 @@ def _campaign_catalog(
         model_name = tower_manifest["source"]["text_model"]["name"]
     embedder = res.text_embedder(model_name)
     with database(), transaction(res.sessions) as session:
-        products = list(
-            session.scalars(
-                select(Product).where(Product.campaign_id == campaign_id).order_by(Product.id)
+        # Columns, not ORM objects: 20,000 products as objects took ~1 s per worker process.
+        products = session.execute(
+            select(
+                Product.id,
+                Product.sku,
+                Product.title,
+                Product.description,
+                Product.category,
+                Product.price,
+                Product.attributes,
             )
-        )
+            .where(Product.campaign_id == campaign_id)
+            .order_by(Product.id)
+        ).all()
         facts = [
             (p.id, p.sku, p.title, product_text(p.title, p.description, p.category), p)
             for p in products
@@ -405,7 +417,9 @@ def _recommend(
     rules = rules_from(request)
     tower = shared.tower
     if tower is None:
-        lists = recommend(shared.catalog, subjects, rules, index=shared.index)
+        lists = recommend(
+            shared.catalog, subjects, rules, batch_size=_RECOMMEND_BATCH, index=shared.index
+        )
         return lists, {rec.key: "embedding" for rec in lists}
     users = [s for s in subjects if s.history is not None and not s.history.empty]
     vectors = tower.model.campaign_user_vectors(
