@@ -135,9 +135,30 @@ def main() -> None:
             "sampled_tokens_per_s": round(
                 sum(o.meta["tokens_sampled"] for o in outcomes) / seconds, 1
             ),
+            # How much of what was delivered the model wrote from the product's name on, and
+            # how much is the bare name (a fair headline, but no copywriting).
+            "delivered_starting_from_name": round(
+                sum(bool(o.meta.get("response_prefix")) for o in outcomes if o.text is not None)
+                / max(1, len(delivered)),
+                3,
+            ),
+            "delivered_name_only": round(
+                sum(
+                    o.text is not None and o.text in slot.product.names()
+                    for o, slot in zip(outcomes, slots, strict=True)
+                )
+                / max(1, len(delivered)),
+                3,
+            ),
             "examples": delivered[:3],
+            "delivered": [
+                {"sku": slot.product.sku, "text": o.text}
+                for o, slot in zip(outcomes, slots, strict=True)
+                if o.text is not None
+            ],
         }
-        print(channel, json.dumps(report["channels"][channel], ensure_ascii=False), flush=True)
+        shown = {k: v for k, v in report["channels"][channel].items() if k != "delivered"}
+        print(channel, json.dumps(shown, ensure_ascii=False), flush=True)
     if args.out:
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
 

@@ -770,7 +770,7 @@ def write_copy(
                     passed[slot.key].append(
                         Candidate(text, generation, row.params.seed, [], row.prefix)
                     )
-        _score_prefixes(generator, prompts, passed)
+        _score_prefixes(generator, prompts, passed, batch_size)
         if embeddings is not None:
             embeddings.add(c.text for found in passed.values() for c in found)
             for slot in pending:
@@ -855,18 +855,24 @@ def _glued(prefix: str, continuation: str) -> bool:
 
 
 def _score_prefixes(
-    generator: TextGenerator, prompts: dict[int, str], passed: dict[int, list[Candidate]]
+    generator: TextGenerator,
+    prompts: dict[int, str],
+    passed: dict[int, list[Candidate]],
+    batch_size: int,
 ) -> None:
     """Give each passing candidate that started from a prefix the model's log-probability of
     that prefix (one teacher-forced pass per distinct prompt and prefix)."""
     pairs = sorted({(key, c.prefix) for key, found in passed.items() for c in found if c.prefix})
-    if not pairs:
-        return
-    try:
-        scores = generator.prefix_logprobs([prompts[k] for k, _ in pairs], [p for _, p in pairs])
-    except GenerationError:  # scored without it: the candidates are still publishable
-        return
-    by_pair = dict(zip(pairs, scores, strict=True))
+    by_pair: dict[tuple[int, str], tuple[float, int]] = {}
+    for start in range(0, len(pairs), batch_size):
+        batch = pairs[start : start + batch_size]
+        try:
+            scores = generator.prefix_logprobs(
+                [prompts[k] for k, _ in batch], [p for _, p in batch]
+            )
+        except GenerationError:  # scored without it: the candidates are still publishable
+            scores = [(0.0, 0)] * len(batch)
+        by_pair.update(zip(batch, scores, strict=True))
     for key, found in passed.items():
         for candidate in found:
             if candidate.prefix:

@@ -344,17 +344,17 @@ class TextGenerator:
         forcing): row ``i`` gets an array ``[len(continuations[i]), vocab]``."""
         self._check_prompts(prompt_ids)
         steps = max((len(c) for c in continuations), default=0)
-        input_ids, mask = self._left_pad(prompt_ids)
-        position_ids = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
-        past = self._empty_cache(len(prompt_ids))
         collected: list[FloatArray] = []
-        for step in range(steps):
-            logits, past = self._run(input_ids, mask, position_ids, past)
+        if steps:
+            logits, past, mask = self._prefill(prompt_ids)
             collected.append(logits)
+        for step in range(steps - 1):
             fed = [c[step] if step < len(c) else self.pad_token_id for c in continuations]
             input_ids = np.asarray(fed, dtype=np.int64)[:, None]
             mask = np.concatenate([mask, np.ones((len(fed), 1), dtype=np.int64)], axis=1)
             position_ids = mask.sum(axis=1, keepdims=True) - 1
+            logits, past = self._run(input_ids, mask, position_ids, past)
+            collected.append(logits)
         stacked = np.stack(collected, axis=1) if collected else np.zeros((len(prompt_ids), 0, 0))
         return [stacked[i, : len(c)].astype(np.float32) for i, c in enumerate(continuations)]
 
