@@ -26,6 +26,7 @@ from contentfab.campaign import load_campaign
 from contentfab.channels import CHANNELS, fits
 from contentfab.settings import Settings
 from exporters import ModelStore, build_model
+from workers.copy_records import product_facts
 from workers.copywriter import CopySlot, ProductFacts, check, write_copy
 from workers.textgen import SamplingParams, TextGenerator
 
@@ -42,18 +43,7 @@ def products(n: int) -> list[ProductFacts]:
         campaign.write_text("name: bench\ncatalog: catalog.csv\ncopy: {channels: [sms]}\n")
         records = load_campaign(campaign).products
     step = max(1, len(records) // n)
-    return [
-        ProductFacts(
-            sku=r.sku,
-            title=r.title,
-            description=r.description,
-            category=r.category,
-            price=None if r.price is None else format(r.price.normalize(), "f"),
-            currency=r.currency,
-            attributes=r.attributes,
-        )
-        for r in records[::step][:n]
-    ]
+    return [product_facts(r, {}) for r in records[::step][:n]]
 
 
 def main() -> None:

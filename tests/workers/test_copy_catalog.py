@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from contentfab.campaign import ProductRecord, load_campaign
+from contentfab.campaign import load_campaign
 from contentfab.channels import CHANNELS, fits
-from workers.copywriter import CopySlot, ProductFacts, check, write_copy
+from workers.copy_records import product_facts
+from workers.copywriter import CopySlot, check, write_copy
 from workers.factcheck import FactSheet, unsupported_numbers
 from workers.textgen import SamplingParams, TextGenerator
 
@@ -41,21 +42,6 @@ SHORT = [
 LONG = ["email_body", "product_description"]
 LONG_PRODUCTS = 3  # per long channel
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-def _facts(record: ProductRecord) -> ProductFacts:
-    price = None
-    if record.price is not None:
-        price = format(record.price.normalize(), "f")
-    return ProductFacts(
-        sku=record.sku,
-        title=record.title,
-        description=record.description,
-        category=record.category,
-        price=price,
-        currency=record.currency,
-        attributes=record.attributes,
-    )
 
 
 def _numbers(text: str) -> set[Decimal]:
@@ -83,14 +69,16 @@ def test_whole_catalog_delivers_only_copy_within_limits_and_facts(
         temperature=0.6, top_p=0.95, repetition_penalty=1.1, max_new_tokens=256, seed=11
     )
     slots = [
-        CopySlot(i, _facts(r), SHORT[i % len(SHORT)], "energetic", sampling)
+        CopySlot(i, product_facts(r, {}), SHORT[i % len(SHORT)], "energetic", sampling)
         for i, r in enumerate(records)
     ]
     for j, channel in enumerate(LONG):
         step = len(records) // LONG_PRODUCTS
         for k in range(LONG_PRODUCTS):
             record = records[(j + k * step) % len(records)]
-            slots.append(CopySlot(len(slots), _facts(record), channel, "energetic", sampling))
+            slots.append(
+                CopySlot(len(slots), product_facts(record, {}), channel, "energetic", sampling)
+            )
 
     outcomes = write_copy(smollm2_generator, slots)
 
