@@ -731,6 +731,7 @@ def write_copy(
     if embeddings is not None:
         embeddings.add(product_text(slot.product) for slot in slots)
         embeddings.add(text for slot in slots for text in slot.delivered)
+    fallback: dict[int, Candidate] = {}
     sampled: Counter[int] = Counter()
     tokens_sampled: Counter[int] = Counter()
     errors: dict[int, str] = {}
@@ -787,10 +788,27 @@ def write_copy(
                 and (embeddings is None or embeddings.twin(c.text, group) is None)
             ]
             gate_counts[slot.key]["duplicate"] += len(ranked) - len(fresh)
-            if fresh:
-                best[slot.key] = fresh[0]
-                group.append(fresh[0].text)
+            saying_more = [c for c in fresh if not name_only(c.text, slot.product)]
+            if saying_more or (fresh and round_ == max_rounds - 1):
+                choice = (saying_more or fresh)[0]
+                best[slot.key] = choice
+                group.append(choice.text)
+            elif fresh:
+                # Only the bare name passed: publishable, but no copy. Try another round and
+                # keep the name in case that finds nothing better.
+                fallback.setdefault(slot.key, fresh[0])
         pending = [s for s in pending if best[s.key] is None and s.key not in errors]
+    for slot in slots:
+        kept = fallback.get(slot.key)
+        if best[slot.key] is None and kept is not None:
+            group = taken[slot.group_key]
+            if near_duplicate(kept.text, group) is None and (
+                embeddings is None or embeddings.twin(kept.text, group) is None
+            ):
+                best[slot.key] = kept
+                group.append(kept.text)
+            else:
+                gate_counts[slot.key]["duplicate"] += 1
     elapsed = time.perf_counter() - started
 
     outcomes = []
@@ -830,6 +848,7 @@ def write_copy(
                 },
                 tokens=len(chosen.generation.token_ids),
                 response_prefix=chosen.prefix,
+                name_only=name_only(chosen.text, slot.product),
                 finish_reason=chosen.generation.finish_reason,
                 gates_passed=list(GATES[1:]),
             )
@@ -847,6 +866,11 @@ def write_copy(
                 )
             )
     return outcomes
+
+
+def name_only(text: str, product: ProductFacts) -> bool:
+    """Whether ``text`` is nothing but one of the product's names."""
+    return normalised(text) in {normalised(name) for name in product.names()}
 
 
 def _glued(prefix: str, continuation: str) -> bool:

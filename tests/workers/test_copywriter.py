@@ -444,3 +444,19 @@ def test_a_continuation_that_runs_into_the_name_is_rejected():
     # "Insulated Steel BottleSourcing" is never delivered; the free "Sourcing" names nothing.
     assert outcome.text is None
     assert outcome.meta["gate_failures"] == {"truncated": 1, "relevance": 1}
+
+
+def test_a_bare_name_is_delivered_only_when_no_round_finds_more():
+    bare, more = ("Insulated Steel Bottle", -0.1), ("Insulated Steel Bottle: cold all day", -2.0)
+    generator = ScriptedGenerator([bare, bare, more, more])
+    [outcome] = write_copy(generator, [_slot("email_subject", candidates=2)], max_rounds=2)
+    # Round one found only the name (the likelier text); round two found copy.
+    assert outcome.text == more[0]
+    assert outcome.meta["candidates_sampled"] == 4
+    assert outcome.meta["name_only"] is False
+
+    generator = ScriptedGenerator([bare])
+    [outcome] = write_copy(generator, [_slot("email_subject", candidates=2)], max_rounds=3)
+    assert outcome.text == "Insulated Steel Bottle"
+    assert outcome.meta["candidates_sampled"] == 6
+    assert outcome.meta["name_only"] is True
