@@ -35,6 +35,7 @@ GATES = (
     "product_name",
     "fact",
     "claim",
+    "capitals",
     "banned_term",
     "required_term",
     "emoji",
@@ -405,14 +406,42 @@ def check(
         failed.append("relevance: names nothing from the product's title or category")
     if channel.requires_name and not any(find_term(name, text) for name in product.names()):
         failed.append(f"product_name: {channel.name} must name the product")
-    invented = unsupported_numbers(text, product.fact_sheet())
+    capitals, notes = invented_terms(text, product, brand)
+    invented = unsupported_numbers(text, product.fact_sheet()) + notes
     if invented:
         failed.append(f"fact: not in the product data: {', '.join(invented[:3])}")
+    if capitals:
+        failed.append(f"capitals: words in capitals the product data does not write: {capitals}")
     unsupported = unsupported_claims(text, product, brand)
     if unsupported:
         failed.append(f"claim: not backed by the product data or brand kit: {unsupported}")
     failed.extend(brand_failures(text, channel, brand))
     return failed
+
+
+_CAPS_WORD = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]+(?:[-'][A-Z0-9]+)*(?![\w-])")
+_PARENTHETICAL = re.compile(r"\(([^()]*)\)")
+
+
+def invented_terms(text: str, product: ProductFacts, brand: BrandRules) -> tuple[str, list[str]]:
+    """Words in capitals that the product data and brand kit do not hold ("CHEFBARKER",
+    "FINESIGHT": a small model invents model names and product lines; "CHEAP": shouting, which
+    ad platforms refuse as gimmicky capitalisation), and bracketed notes ("(A)", "(brand)")
+    that say nothing from the product data. Capitals the data writes ("LED", "USB-C") and its
+    words written in capitals pass."""
+    known = set(_WORD.findall(_fold(" ".join([product.corpus(), *product.short_names]))))
+    known |= set(_WORD.findall(_fold(" ".join([brand.name or "", *brand.required_terms]))))
+    known |= set(_WORD.findall(_fold(" ".join(brand.claims))))
+    capitals = [
+        word for word in _CAPS_WORD.findall(text) if not set(_WORD.findall(_fold(word))) <= known
+    ]
+    notes = []
+    for note in _PARENTHETICAL.findall(text):
+        words = set(_WORD.findall(_fold(note)))
+        saying = {w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
+        if not saying or not words <= known:
+            notes.append(f"({note})")
+    return ", ".join(dict.fromkeys(capitals)), list(dict.fromkeys(notes))
 
 
 def _fold(text: str) -> str:

@@ -149,7 +149,7 @@ def test_the_brand_kit_and_the_other_variants_are_gates(client, seeded, sessions
         }
     asset_id = seeded.copy_ids[1]  # "Shop the Thermos"; its sibling: "Thermos for Every Trip"
     before = _state(sessions, asset_id)
-    banned = _put(client, asset_id, "CHEAP Trail Thermos")
+    banned = _put(client, asset_id, "Cheap Trail Thermos")
     assert banned.status_code == 422
     assert banned.json()["gates"] == [{"gate": "banned_term", "why": "cheap"}]
     twin = _put(client, asset_id, "Trail Thermos for Every Trip")

@@ -134,7 +134,9 @@ def test_banned_terms_match_whole_words_in_any_case_and_unicode_form():
     assert find_term("Café", "Northwind Cafés and Cafeterias") == []  # inside other words
     assert find_term("limited time", "a LIMITED   time deal") == ["limited   time"]
     assert find_term("テント", "山のテントです") == ["テント"]  # no spaces between CJK words
-    assert _gates("Insulated Steel Bottle by Northwind: CHEAP") == ["banned_term"]
+    assert _gates("Insulated Steel Bottle by Northwind: Cheap") == ["banned_term"]
+    # In capitals it is shouting as well (and no word of the product data).
+    assert _gates("Insulated Steel Bottle by Northwind: CHEAP") == ["capitals", "banned_term"]
     assert _gates("Insulated Steel Bottle by Northwind, cheaper") == []
 
 
@@ -256,7 +258,7 @@ def _subject_slots(n, delivered=()):
 def test_variants_of_one_slot_group_never_repeat_each_other():
     best, again, other = (
         "Insulated Steel Bottle: cold all day",
-        "Insulated Steel Bottle - COLD ALL DAY",
+        "Insulated Steel Bottle - Cold All Day",
         "Insulated Steel Bottle for the summit",
     )
     generator = ScriptedGenerator([(best, -1.0), (again, -2.0), (other, -3.0)])
@@ -460,3 +462,20 @@ def test_a_bare_name_is_delivered_only_when_no_round_finds_more():
     assert outcome.text == "Insulated Steel Bottle"
     assert outcome.meta["candidates_sampled"] == 6
     assert outcome.meta["name_only"] is True
+
+
+def test_invented_codes_and_empty_brackets_are_refused():
+    lamp = ProductFacts(
+        sku="l1",
+        title="Canyon Headlamp 300",
+        description="A LED headlamp with USB-C charging, 300 lm.",
+        category="Lighting",
+    )
+    rules = BrandRules()
+    assert _gates("Canyon Headlamp CHEFBARKER", HEADLINE, lamp, rules) == ["capitals"]
+    assert _gates("Canyon Headlamp (A)", HEADLINE, lamp, rules) == ["fact"]
+    assert _gates("Canyon Headlamp (brand)", HEADLINE, lamp, rules) == ["fact"]
+    # What the data writes in capitals, or holds in any case, passes; so do its numbers.
+    assert _gates("LED Canyon Headlamp", HEADLINE, lamp, rules) == []
+    assert _gates("USB-C Canyon Headlamp", HEADLINE, lamp, rules) == []
+    assert _gates("CANYON HEADLAMP (300 lm)", HEADLINE, lamp, rules) == []
