@@ -810,12 +810,7 @@ def write_copy(
         for slot in pending:
             group = taken[slot.group_key]
             ranked = sorted(passed[slot.key], key=lambda c: c.score, reverse=True)
-            fresh = [
-                c
-                for c in ranked
-                if near_duplicate(c.text, group) is None
-                and (embeddings is None or embeddings.twin(c.text, group) is None)
-            ]
+            fresh = [c for c in ranked if _is_new(c.text, group, embeddings)]
             gate_counts[slot.key]["duplicate"] += len(ranked) - len(fresh)
             saying_more = [c for c in fresh if not name_only(c.text, slot.product)]
             if saying_more or (fresh and round_ == max_rounds - 1):
@@ -831,9 +826,7 @@ def write_copy(
         kept = fallback.get(slot.key)
         if best[slot.key] is None and kept is not None:
             group = taken[slot.group_key]
-            if near_duplicate(kept.text, group) is None and (
-                embeddings is None or embeddings.twin(kept.text, group) is None
-            ):
+            if _is_new(kept.text, group, embeddings):
                 best[slot.key] = kept
                 group.append(kept.text)
             else:
@@ -895,6 +888,13 @@ def write_copy(
                 )
             )
     return outcomes
+
+
+def _is_new(text: str, group: Sequence[str], embeddings: _Embeddings | None) -> bool:
+    """Whether ``text`` is no near-duplicate of a text its slot group already has."""
+    return near_duplicate(text, group) is None and (
+        embeddings is None or embeddings.twin(text, group) is None
+    )
 
 
 def name_only(text: str, product: ProductFacts) -> bool:

@@ -22,7 +22,7 @@ from contentfab.campaign import load_campaign
 from contentfab.channels import CHANNELS, fits
 from workers.copy_records import product_facts
 from workers.copywriter import CopySlot, check, write_copy
-from workers.factcheck import FactSheet, unsupported_numbers
+from workers.factcheck import unsupported_numbers
 from workers.textgen import SamplingParams, TextGenerator
 
 pytestmark = pytest.mark.slow
@@ -98,15 +98,7 @@ def test_whole_catalog_delivers_only_copy_within_limits_and_facts(
             " ".join(map(str, product.attributes.values()))
         )
         for number in _numbers(text) - record_numbers:
-            assert not unsupported_numbers(
-                text,
-                FactSheet.of(
-                    [product.title, product.description, product.category or ""],
-                    product.attributes,
-                    product.price,
-                    product.currency,
-                ),
-            ), (slot.channel, text)
+            assert not unsupported_numbers(text, product.fact_sheet()), (slot.channel, text)
             converted.append((product.sku, number, text))
     rates = {c: f"{sum(v)}/{len(v)}" for c, v in filled.items()}
     print(f"filled per channel: {rates}; numbers by unit conversion: {converted}")
