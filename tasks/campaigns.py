@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from itertools import groupby
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from celery import Celery
 from kombu.exceptions import KombuError
@@ -26,6 +26,7 @@ from contentfab.campaign import LoadedCampaign
 from contentfab.errors import BrokerUnavailable, InputError, NotFoundError
 from contentfab.settings import Settings
 from db import jobs as job_rows
+from db.bulk import ProductRow, insert_rows
 from db.models import Campaign, ContentKind, Job, JobStatus, Product, utcnow
 from db.session import transaction
 from tasks.app import COPY_TASK, IMAGES_TASK, RECS_TASK
@@ -73,26 +74,13 @@ def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings)
         spec=spec.model_dump(mode="json", by_alias=True),
     )
     session.add(campaign)
-    products = []
-    for record in loaded.products:
-        product = Product(
-            campaign=campaign,
-            row=record.row,
-            sku=record.sku,
-            title=record.title,
-            description=record.description,
-            category=record.category,
-            price=record.price,
-            currency=record.currency,
-            attributes=dict(record.attributes),
-            image_path=None if record.image is None else str(record.image),
-        )
-        products.append(product)
-    session.add_all(products)
+    session.flush()
+    products = _store_products(session, campaign.id, loaded)
     request = spec.copy_request
     if request is not None:
         model = request.model or settings.copy_model
         slots = request.slots()  # bundles (an RSA, an email) expand to one slot per field
+        copy_jobs: list[dict[str, Any]] = []
         for product in products:
             variants: dict[str, int] = {}
             for slot in slots:
@@ -110,17 +98,18 @@ def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings)
                 }
                 if slot.bundle is not None:
                     params["bundle"] = slot.bundle
-                session.add(
-                    Job(
-                        campaign=campaign,
-                        product=product,
-                        kind=ContentKind.COPY,
-                        channel=channel,
-                        variant=variant,
-                        params=params,
-                    )
+                copy_jobs.append(
+                    {
+                        "campaign_id": campaign.id,
+                        "product_id": product.id,
+                        "subject": None,
+                        "kind": ContentKind.COPY,
+                        "channel": channel,
+                        "variant": variant,
+                        "params": params,
+                    }
                 )
-    session.flush()
+        insert_rows(session, Job, copy_jobs)
     if spec.recommendations is not None:
         from tasks.recs import store_recommendation_jobs
 
@@ -129,8 +118,35 @@ def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings)
         from tasks.images import store_image_jobs
 
         store_image_jobs(session, campaign, products, loaded)
-        session.flush()
+    session.flush()  # the interactions blob, the one ORM object left pending
     return campaign
+
+
+def _store_products(session: Session, campaign_id: int, loaded: LoadedCampaign) -> list[ProductRow]:
+    """The catalog's rows, inserted by Core (20,000 ORM objects took ~5 s), in catalog order."""
+    rows = [
+        {
+            "campaign_id": campaign_id,
+            "row": record.row,
+            "sku": record.sku,
+            "title": record.title,
+            "description": record.description,
+            "category": record.category,
+            "price": record.price,
+            "currency": record.currency,
+            "attributes": dict(record.attributes),
+            "image_path": None if record.image is None else str(record.image),
+        }
+        for record in loaded.products
+    ]
+    insert_rows(session, Product, rows)
+    # SKUs are unique within a campaign (uq_product_campaign_sku).
+    id_of = dict(
+        session.execute(select(Product.sku, Product.id).where(Product.campaign_id == campaign_id))
+        .tuples()
+        .all()
+    )
+    return [ProductRow(id_of[record.sku], record.sku) for record in loaded.products]
 
 
 class ChunkedJob(Protocol):
@@ -191,13 +207,37 @@ def chunk_jobs(
 def queued_chunks(
     session: Session, campaign_id: int, chunk_size: int, recs_chunk_size: int | None = None
 ) -> list[tuple[ContentKind, list[int]]]:
-    """The campaign's queued jobs in chunks of IDs, as :func:`chunk_jobs` cuts them."""
-    queued = session.execute(
+    """The campaign's queued jobs in chunks of IDs, as :func:`chunk_jobs` cuts them.
+
+    Only copy jobs are read as rows (their groups must stay whole). The other kinds are cut
+    from their IDs alone, which SQL orders per channel as :func:`chunk_jobs` does: reading and
+    sorting 100,000 recommendation jobs as rows took ~1.5 s of every `run`.
+    """
+    queued = (Job.campaign_id == campaign_id, Job.status == JobStatus.QUEUED)
+    copy_jobs = session.execute(
         select(Job.id, Job.kind, Job.product_id, Job.channel, Job.variant).where(
-            Job.campaign_id == campaign_id, Job.status == JobStatus.QUEUED
+            *queued, Job.kind == ContentKind.COPY
         )
     ).all()
-    return chunk_jobs(queued, chunk_size, recs_chunk_size)
+    chunks = chunk_jobs(copy_jobs, chunk_size, recs_chunk_size)
+    for kind in ROUTES:
+        if kind == ContentKind.COPY:
+            continue
+        size = chunk_size
+        if kind == ContentKind.RECOMMENDATION and recs_chunk_size is not None:
+            size = recs_chunk_size
+        of_kind = (*queued, Job.kind == kind)
+        # Channels sorted in Python, as chunk_jobs sorts them: SQL collations differ.
+        channels = sorted(session.scalars(select(Job.channel).where(*of_kind).distinct()))
+        ids: list[int] = []
+        for channel in channels:
+            ids += session.scalars(
+                select(Job.id)
+                .where(*of_kind, Job.channel == channel)
+                .order_by(Job.product_id.is_(None), Job.product_id, Job.variant, Job.id)
+            )
+        chunks.extend((kind, ids[i : i + size]) for i in range(0, len(ids), size))
+    return chunks
 
 
 def send_chunks(

@@ -13,6 +13,7 @@ import hashlib
 import os
 import tempfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from contentfab.errors import ModelError, TransientError
 from db import jobs
+from db.bulk import ProductRow, insert_rows
 from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, JobStatus, Product
 from db.session import transaction
 from tasks.app import IMAGES_TASK, settings_of
@@ -47,7 +49,7 @@ def image_seed(sku: str, fmt: str, variant: int) -> int:
 
 
 def store_image_jobs(
-    session: Session, campaign: Campaign, products: list[Product], loaded: Any
+    session: Session, campaign: Campaign, products: Sequence[ProductRow], loaded: Any
 ) -> None:
     """One job per product × format × variant; paths resolved against the campaign file."""
     request = loaded.spec.images
@@ -73,20 +75,24 @@ def store_image_jobs(
         "output": request.output,
         "generator": request.generator,
     }
-    for product in products:
-        for fmt in request.formats:
-            for variant in range(request.variants):
-                params = {**shared, "seed": image_seed(product.sku, fmt, variant)}
-                session.add(
-                    Job(
-                        campaign=campaign,
-                        product=product,
-                        kind=ContentKind.IMAGE,
-                        channel=fmt,
-                        variant=variant,
-                        params=params,
-                    )
-                )
+    insert_rows(
+        session,
+        Job,
+        [
+            {
+                "campaign_id": campaign.id,
+                "product_id": product.id,
+                "subject": None,
+                "kind": ContentKind.IMAGE,
+                "channel": fmt,
+                "variant": variant,
+                "params": {**shared, "seed": image_seed(product.sku, fmt, variant)},
+            }
+            for product in products
+            for fmt in request.formats
+            for variant in range(request.variants)
+        ],
+    )
 
 
 def write_content_addressed(root: str | Path, data: bytes, extension: str) -> tuple[str, str]:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from contentfab.campaign import LoadedCampaign
 from contentfab.errors import ModelError, TransientError
 from db import jobs
-from db.bulk import JobRow, complete_rows
+from db.bulk import JobRow, ProductRow, complete_rows, insert_rows
 from db.interaction_log import load_interactions, store_interactions
 from db.models import (
     Campaign,
@@ -71,7 +71,7 @@ _RECOMMEND_BATCH = 1000
 
 
 def store_recommendation_jobs(
-    session: Session, campaign: Campaign, products: Sequence[Product], loaded: LoadedCampaign
+    session: Session, campaign: Campaign, products: Sequence[ProductRow], loaded: LoadedCampaign
 ) -> None:
     """The interactions as one columnar blob, and one job per user and per segment.
 
@@ -82,7 +82,6 @@ def store_recommendation_jobs(
     assert request is not None
     log = loaded.interactions
     if log is not None:
-        session.flush()
         product_id = {p.sku: p.id for p in products}
         store_interactions(
             session,
@@ -115,9 +114,7 @@ def store_recommendation_jobs(
     elif request.users != "none":
         for entry in request.users:
             job("user", entry.id, {"segment": entry.segment} if entry.segment else {})
-    # Core, not ORM: no identity map or unit of work for 100,000 rows nobody reads back here.
-    for start in range(0, len(job_rows), _INSERT_BATCH):
-        session.connection().execute(insert(Job), job_rows[start : start + _INSERT_BATCH])
+    insert_rows(session, Job, job_rows)
 
 
 @dataclass(frozen=True)

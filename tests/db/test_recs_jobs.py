@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from db.models import Asset, Campaign, ContentKind, Job, JobStatus
+from db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
 from db.session import transaction
 
 
@@ -111,7 +114,7 @@ def test_rows_are_loaded_through_the_driver(sessions):
     from sqlalchemy import Table
 
     from db.bulk import copy_rows
-    from db.models import Interaction, Product
+    from db.models import Interaction
 
     with transaction(sessions) as session:
         campaign = _recs_campaign(session)
@@ -138,3 +141,47 @@ def test_rows_are_loaded_through_the_driver(sessions):
             ).order_by(Interaction.id)
         ).all()
     assert [tuple(row) for row in stored] == events
+
+
+def test_rows_inserted_through_the_driver_read_back_like_orm_rows(sessions):
+    """insert_rows converts values as a Core insert would (enums, JSON, decimals, times) and
+    fills the columns left out with their defaults."""
+    from db.bulk import insert_rows
+
+    product = {
+        "title": "Tent ☂",
+        "description": "",
+        "category": None,
+        "price": Decimal("249.5"),
+        "currency": "EUR",
+        "attributes": {"in_stock": False, "size": "2P"},
+        "image_path": None,
+    }
+    job = {
+        "kind": ContentKind.RECOMMENDATION,
+        "channel": "user",
+        "variant": 0,
+        "params": {"segment": "s"},
+    }
+    with transaction(sessions) as session:
+        campaign = _recs_campaign(session, users=())
+        session.add(Product(campaign=campaign, row=2, sku="orm", **product))
+        session.add(Job(campaign=campaign, subject="orm", **job))
+        session.flush()
+        insert_rows(
+            session, Product, [{"campaign_id": campaign.id, "row": 3, "sku": "core", **product}]
+        )
+        insert_rows(session, Job, [{"campaign_id": campaign.id, "subject": "core", **job}])
+
+    def columns(row, skip=("id", "row", "sku", "subject", "created_at")):
+        return {c.key: getattr(row, c.key) for c in row.__table__.c if c.key not in skip}
+
+    with sessions() as session:
+        products = {p.sku: p for p in session.scalars(select(Product))}
+        jobs = {j.subject: j for j in session.scalars(select(Job))}
+    assert columns(products["core"]) == columns(products["orm"])
+    assert products["core"].price == Decimal("249.5")
+    assert columns(jobs["core"]) == columns(jobs["orm"])
+    assert jobs["core"].status == JobStatus.QUEUED and jobs["core"].attempts == 0
+    created = [j.created_at.replace(tzinfo=None) for j in jobs.values()]
+    assert abs(created[0] - created[1]) < timedelta(minutes=5)  # the same clock and zone

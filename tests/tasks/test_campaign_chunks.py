@@ -3,12 +3,15 @@ that must not repeat each other are always written by one ``write_copy`` call.""
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from db.models import Campaign, ContentKind, Job, Product
 from db.session import transaction
-from tasks.campaigns import queued_chunks
+from tasks.campaigns import chunk_jobs, queued_chunks
 
 CHANNELS = ("email_subject", "search_headline")
 
@@ -70,3 +73,50 @@ def test_a_group_larger_than_a_chunk_stays_whole(sessions):
         chunks = [ids for _, ids in queued_chunks(session, campaign_id, chunk_size=4)]
     assert [len(chunk) for chunk in chunks] == [5] * 4
     assert _groups_split(chunks, group_of) == set()
+
+
+def test_other_kinds_are_cut_from_ids_in_the_order_of_chunk_jobs(sessions):
+    """Recommendation and image jobs are chunked from SQL-ordered IDs (no rows read): the
+    chunks must be the ones chunk_jobs cuts from the rows, whatever order jobs were stored in."""
+    with transaction(sessions) as session:
+        campaign = Campaign(name="c", source_path="c.yaml", content_sha256="0" * 64, spec={})
+        session.add(campaign)
+        session.add_all(
+            Product(campaign=campaign, row=i + 2, sku=f"sku-{i}", title=f"P{i}", attributes={})
+            for i in range(4)
+        )
+        session.flush()
+        campaign_id = campaign.id
+        product_ids = [p.id for p in campaign.products]
+    slots = [
+        (ContentKind.IMAGE, product, fmt, v, None)
+        for product in product_ids
+        for fmt in ("story", "Square", "banner")  # Python and SQL collations order these apart
+        for v in range(2)
+    ]
+    slots += [
+        (ContentKind.RECOMMENDATION, None, channel, 0, f"{channel}-{i}")
+        for channel in ("user", "segment")
+        for i in range(7)
+    ]
+    slots += [
+        (ContentKind.COPY, product, "email_subject", v, None)
+        for product in product_ids
+        for v in range(2)
+    ]
+    random.Random(4).shuffle(slots)
+    with transaction(sessions) as session:
+        for kind, product, channel, variant, subject in slots:  # IDs in the shuffled order
+            session.add(
+                Job(campaign_id=campaign_id, product_id=product, kind=kind, channel=channel,
+                    variant=variant, subject=subject)
+            )  # fmt: skip
+            session.flush()
+    with sessions() as session:
+        rows = session.execute(
+            select(Job.id, Job.kind, Job.product_id, Job.channel, Job.variant)
+        ).all()
+        for size, recs_size in ((4, None), (5, 3), (100, 100)):
+            expected = chunk_jobs(rows, size, recs_size)
+            assert queued_chunks(session, campaign_id, size, recs_size) == expected
+    assert {kind for kind, _ in expected} == set(ContentKind)
