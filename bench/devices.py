@@ -123,7 +123,6 @@ def backgrounds(store: Any, provider: str, images: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     import onnxruntime as ort
 
-    from contentfab.settings import Settings
     from exporters import ModelStore
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -133,10 +132,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--images", type=int, default=32)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--store", type=Path, default=None, help="Model store (default: settings).")
+    parser.add_argument(
+        "--providers", nargs="+", default=None, help="Only these providers (default: all here)."
+    )
     args = parser.parse_args(argv)
 
-    store = ModelStore(args.store or Settings().model_store)
-    providers = [p for p in (CUDA, CPU) if p in ort.get_available_providers()]
+    if args.store is None:
+        # Settings needs pydantic; a GPU machine with only the worker's packages passes --store.
+        from contentfab.settings import Settings
+
+        args.store = Settings().model_store
+    store = ModelStore(args.store)
+    providers = [
+        p
+        for p in (CUDA, CPU)
+        if p in ort.get_available_providers() and (args.providers is None or p in args.providers)
+    ]
     report: dict[str, Any] = {
         "machine": {
             "platform": platform.platform(),
@@ -158,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         report["results"][provider] = row
         print(json.dumps(row, indent=2), flush=True)
-    if CUDA in report["results"]:
+    if CUDA in report["results"] and CPU in report["results"]:
         gpu, cpu = report["results"][CUDA], report["results"][CPU]
         report["gpu_over_cpu"] = {
             "tokens_per_s": round(

@@ -62,8 +62,17 @@ def test_decoder_logits_match_the_cpu(tiny_model_store: ModelStore, accelerator:
     for on_cpu, on_device in zip(
         cpu.forced_logits(ids, forced), device.forced_logits(ids, forced), strict=True
     ):
-        scale = float(np.abs(on_cpu).max())
-        assert float(np.abs(on_cpu - on_device).max()) <= 1e-3 * max(scale, 1.0)
+        # ONNX Runtime's CUDA provider runs float32 matrix products in TF32 on Ampere and newer
+        # (its use_tf32 option, on by default): 10-bit mantissas. On an H100 the largest logit
+        # difference was 2.2e-3 of the largest logit; a wrong cache position or mask is off by
+        # the order of the logits themselves.
+        scale = max(float(np.abs(on_cpu).max()), 1.0)
+        tolerance = 5e-3 * scale
+        assert float(np.abs(on_cpu - on_device).max()) <= tolerance
+        # Where the CPU's choice is clear of that tolerance, the device makes the same choice.
+        top2 = np.sort(on_cpu, axis=-1)[:, -2:]
+        clear = (top2[:, 1] - top2[:, 0]) > 2 * tolerance
+        assert np.array_equal(on_cpu.argmax(-1)[clear], on_device.argmax(-1)[clear])
 
 
 @pytest.mark.slow

@@ -63,3 +63,15 @@ def test_workers_import_neither_torch_nor_onnxruntime() -> None:
         "assert 'onnxruntime' not in sys.modules, 'onnxruntime'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_a_provider_that_does_not_start_is_logged(
+    monkeypatch: pytest.MonkeyPatch, onnx_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As on a GPU host whose CUDA libraries are missing: the build lists CUDA, the session
+    # cannot start it, and ONNX Runtime runs the model on the CPU without raising.
+    monkeypatch.setattr(runtime, "available_providers", lambda: [CUDA, CPU])
+    with caplog.at_level("WARNING", logger="workers.runtime"):
+        session, provider = runtime.create_session(onnx_path, [CUDA, CPU], 1)
+    assert provider == CPU == session.get_providers()[0]
+    assert any(f"{CUDA} did not start" in r.getMessage() for r in caplog.records)
