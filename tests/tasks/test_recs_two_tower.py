@@ -202,6 +202,16 @@ def test_a_two_tower_campaign_is_refused_before_anything_is_stored(shop_store, t
             assert session.scalar(select(func.count()).select_from(Campaign)) == 0
         sessions.kw["bind"].dispose()
     assert not (tmp_path / "data" / "broker.db").exists()
+    # `run` starts its worker while the campaign is stored; a refusal there stops it again
+    # and leaves no worker log of a campaign that does not exist.
+    result = runner.invoke(app, ["run", str(cases[2][0]), "--timeout", "60"], env=env)
+    assert result.exit_code == 2, result.output
+    assert cases[2][1] in " ".join(result.output.split()), result.output
+    sessions = configure(env["CONTENTFAB_DATABASE_URL"])
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Campaign)) == 0
+    sessions.kw["bind"].dispose()
+    assert not list((tmp_path / "data" / "logs").glob("worker-*.log"))
 
 
 def test_unknown_products_rank_on_popularity_alone(shop_store):
