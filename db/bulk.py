@@ -58,6 +58,9 @@ def copy_rows(
     session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
+_NOTHING = object()
+
+
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``model``'s table through the driver
     (:func:`copy_rows`), in the session's transaction.
@@ -93,11 +96,20 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
         constants.append(value if processor is None else processor(value))
     tail = tuple(constants)
 
+    # The last value each column converted, and what it became: rows that share one object
+    # (a kind, an empty params dict) have it converted once, not once a row.
+    last: list[tuple[object, Any]] = [(_NOTHING, None)] * len(given)
+
     def stored(row: dict[str, Any]) -> tuple[Any, ...]:
         values = [row[name] for name in given]
         for i, processor in enumerate(processors):
             if processor is not None:
-                values[i] = processor(values[i])
+                value = values[i]
+                seen, converted = last[i]
+                if value is not seen:
+                    converted = processor(value)
+                    last[i] = (value, converted)
+                values[i] = converted
         return (*values, *tail)
 
     copy_rows(session, table, [*given, *defaulted], map(stored, rows))
@@ -222,7 +234,7 @@ def complete_rows(
     results: Sequence[tuple[JobRow, str | None, str, dict[str, Any] | EncodedJSON]],
 ) -> None:
     """Complete a chunk of :class:`JobRow` s ``(job, text, sha256, meta)``: one
-    INSERT of the assets (Core, no ORM bookkeeping) and one UPDATE of the jobs. A slot that
+    insert of the assets (:func:`insert_rows`) and one UPDATE of the jobs. A slot that
     already has an asset (an earlier or concurrent delivery wrote it) keeps that asset.
     ``meta`` may come serialised already (:class:`db.session.EncodedJSON`).
     """
@@ -247,18 +259,19 @@ def complete_rows(
         for job, text, sha256, meta in results
         if job.id not in existing
     ]
-    asset_table = cast(Table, Asset.__table__)
+    # Through the driver (COPY on PostgreSQL): the Core insert's per-row bookkeeping cost
+    # ~0.1 s per 5,000 lists. Its errors come from the driver, not wrapped by SQLAlchemy.
+    duplicate = (IntegrityError, session.connection().dialect.loaded_dbapi.IntegrityError)
     try:
         with session.begin_nested():
-            if rows:
-                session.execute(asset_table.insert(), rows)
-    except IntegrityError:
+            insert_rows(session, Asset, rows)
+    except duplicate:
         # A concurrent delivery won the race for some slots: store the others one by one.
         for row in rows:
             try:
                 with session.begin_nested():
-                    session.execute(asset_table.insert(), [row])
-            except IntegrityError:
+                    insert_rows(session, Asset, [row])
+            except duplicate:
                 continue
     session.execute(
         update(Job)

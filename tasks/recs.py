@@ -92,28 +92,29 @@ def store_recommendation_jobs(
             log.timestamps,
             log.weights,
         )
-    job_rows: list[dict[str, Any]] = []
-
-    def job(channel: str, subject: str, params: dict[str, Any]) -> None:
-        job_rows.append(
-            {
-                "campaign_id": campaign.id,
-                "kind": ContentKind.RECOMMENDATION,
-                "channel": channel,
-                "variant": 0,
-                "subject": subject,
-                "params": params,
-            }
-        )
-
-    for segment in request.segments:
-        job("segment", segment.name, {"description": segment.description})
+    subjects = [
+        ("segment", segment.name, {"description": segment.description})
+        for segment in request.segments
+    ]
     if request.users == "all":
-        for user in log.user_ids() if log is not None else []:
-            job("user", user, {})
+        no_params: dict[str, Any] = {}  # one object: insert_rows encodes it once
+        subjects += [("user", user, no_params) for user in (log.user_ids() if log else [])]
     elif request.users != "none":
-        for entry in request.users:
-            job("user", entry.id, {"segment": entry.segment} if entry.segment else {})
+        subjects += [
+            ("user", entry.id, {"segment": entry.segment} if entry.segment else {})
+            for entry in request.users
+        ]
+    job_rows = [
+        {
+            "campaign_id": campaign.id,
+            "kind": ContentKind.RECOMMENDATION,
+            "channel": channel,
+            "variant": 0,
+            "subject": subject,
+            "params": params,
+        }
+        for channel, subject, params in subjects
+    ]
     insert_rows(session, Job, job_rows)
 
 
@@ -283,7 +284,7 @@ def _campaign_catalog(
             ):
                 known[digest] = np.frombuffer(blob, dtype="<f4")
         row_of = {p.id: i for i, p in enumerate(products)}
-        inter = _interactions(session, campaign_id, row_of)
+        inter, user_codes = _interactions(session, campaign_id, row_of)
         categories = [p.category for p in products]
         prices = [None if p.price is None else float(p.price) for p in products]
         in_stock = [_in_stock(p.attributes) for p in products]
@@ -341,7 +342,7 @@ def _campaign_catalog(
         embedder.provenance,
         embedder.provider,
         segment_vectors,
-        HistoryIndex.build(inter, strength),
+        HistoryIndex.build(inter, strength, user_codes),
         CandidateIndex.build(catalog, rules_from(request)),
         towers,
     )
@@ -351,9 +352,12 @@ def _campaign_catalog(
     return shared
 
 
-def _interactions(session: Session, campaign_id: int, row_of: dict[int, int]) -> Interactions:
+def _interactions(
+    session: Session, campaign_id: int, row_of: dict[int, int]
+) -> tuple[Interactions, tuple[list[str], np.ndarray] | None]:
     """The campaign's events with catalog rows for product IDs, from its blob or, for a
-    campaign stored before there were blobs, from its ``interaction`` rows."""
+    campaign stored before there were blobs, from its ``interaction`` rows; and with a blob,
+    its users and each event's index into them (for :meth:`HistoryIndex.build`)."""
     stored = load_interactions(session, campaign_id)
     if stored is None:
         events = session.execute(
@@ -368,7 +372,7 @@ def _interactions(session: Session, campaign_id: int, row_of: dict[int, int]) ->
         return Interactions.from_records(
             (user, row_of[product], event, at, weight)
             for user, product, event, at, weight in events
-        )
+        ), None
     ids = np.fromiter(row_of, dtype=np.int64, count=len(row_of))
     rows = np.fromiter(row_of.values(), dtype=np.int64, count=len(row_of))
     order = np.argsort(ids)
@@ -385,7 +389,7 @@ def _interactions(session: Session, campaign_id: int, row_of: dict[int, int]) ->
         events=event_code[stored.event] if len(stored) else np.zeros(0, np.int64),
         timestamps=stored.timestamp,
         weights=stored.weight.astype(np.float32),
-    )
+    ), (stored.user_ids, stored.user)
 
 
 def _recommend(

@@ -219,13 +219,26 @@ class HistoryIndex:
     strength: FloatArray
 
     @classmethod
-    def build(cls, interactions: Interactions, strength: FloatArray) -> HistoryIndex:
+    def build(
+        cls,
+        interactions: Interactions,
+        strength: FloatArray,
+        user_codes: tuple[Sequence[str], npt.NDArray[np.integer[Any]]] | None = None,
+    ) -> HistoryIndex:
+        """``user_codes``, when the caller has them (a stored interactions blob does): the
+        distinct users and each event's index into them, which saves coding every event's
+        user ID again (1.65 M events: ~0.6 s)."""
         position: dict[str, int] = {}
-        codes = np.fromiter(
-            (position.setdefault(user, len(position)) for user in interactions.users),
-            dtype=np.int64,
-            count=len(interactions),
-        )
+        if user_codes is None:
+            codes = np.fromiter(
+                (position.setdefault(user, len(position)) for user in interactions.users),
+                dtype=np.int64,
+                count=len(interactions),
+            )
+        else:
+            names, given = user_codes
+            position = {user: i for i, user in enumerate(names)}
+            codes = np.asarray(given, dtype=np.int64)
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(position) + 1)).astype(np.int64)
         return cls(

@@ -185,3 +185,31 @@ def test_rows_inserted_through_the_driver_read_back_like_orm_rows(sessions):
     assert jobs["core"].status == JobStatus.QUEUED and jobs["core"].attempts == 0
     created = [j.created_at.replace(tzinfo=None) for j in jobs.values()]
     assert abs(created[0] - created[1]) < timedelta(minutes=5)  # the same clock and zone
+
+
+def test_a_slot_taken_by_a_concurrent_delivery_keeps_its_asset(sessions):
+    """The bulk insert fails on a slot another delivery filled after the check for existing
+    assets (here: an asset already holding u2's subject under another job); the other slots
+    are stored one by one and the job is done."""
+    from db.bulk import complete_rows
+
+    with transaction(sessions) as session:
+        campaign = _recs_campaign(session, users=("u1", "u2", "u3"))
+        other = Job(campaign=campaign, kind=ContentKind.RECOMMENDATION, channel="segment",
+                    variant=0, subject="elsewhere")  # fmt: skip
+        session.add(other)
+        session.flush()
+        session.add(Asset(job_id=other.id, campaign_id=campaign.id, subject="u2",
+                          kind=ContentKind.RECOMMENDATION, channel="user", variant=0,
+                          text='["won"]', sha256="w" * 64))  # fmt: skip
+        campaign_id = campaign.id
+    claim = _rows_claim(sessions, [1, 2, 3])
+    with transaction(sessions) as session:
+        complete_rows(session, campaign_id, ContentKind.RECOMMENDATION, [
+            (job, '["b"]', "b" * 64, {"items": ["b"]}) for job in claim.ready
+        ])  # fmt: skip
+    with sessions() as session:
+        texts = {a.subject: a.text for a in session.scalars(select(Asset))}
+        statuses = {j.subject: j.status for j in session.scalars(select(Job))}
+    assert texts == {"u1": '["b"]', "u2": '["won"]', "u3": '["b"]'}
+    assert statuses["u1"] == statuses["u2"] == statuses["u3"] == JobStatus.DONE

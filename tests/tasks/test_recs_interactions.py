@@ -51,11 +51,13 @@ def test_blob_and_rows_give_the_same_events(sessions):
                     session, campaign.id, columns[0], ids, columns[2], columns[3], columns[4]
                 )
             row_of = {p.id: i for i, p in enumerate(sorted(products, key=lambda p: -p.id))}
-            read.append((_interactions(session, campaign.id, row_of), row_of, ids, campaign.id))
-    (rows, *_), (blob, row_of, ids, blob_campaign) = read
+            read.append((*_interactions(session, campaign.id, row_of), row_of, ids, campaign.id))
+    (rows, no_codes, *_), (blob, codes, row_of, ids, blob_campaign) = read
     # The blob keeps the file's order; the rows come back in index order, each user's events
     # still in file order, which is the order a history needs.
     assert list(blob.users) == [user for user, *_ in events]
+    assert no_codes is None  # the blob's user codes come along for HistoryIndex.build
+    assert codes is not None and [codes[0][c] for c in codes[1]] == list(blob.users)
     assert blob.items.tolist() == [row_of[i] for i in ids]
     assert blob.weights.dtype == rows.weights.dtype
 

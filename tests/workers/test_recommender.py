@@ -103,6 +103,14 @@ def test_the_history_index_slices_what_group_histories_splits():
         assert got.events.tolist() == want.events.tolist()
         assert got.strength.tolist() == want.strength.tolist()
     assert index.history("nobody").empty
+    # Users given as codes (as a stored blob has them) slice the same histories.
+    names = sorted(set(users), reverse=True)
+    codes = np.array([names.index(u) for u in users], dtype=np.int32)
+    coded = HistoryIndex.build(inter, strength, (names, codes))
+    for user in asked:
+        got, want = coded.history(user), grouped[user]
+        assert got.items.tolist() == want.items.tolist()
+        assert got.strength.tolist() == want.strength.tolist()
 
 
 def test_a_user_gets_products_like_their_history_first():
