@@ -237,21 +237,30 @@ def _parity_text(parity: dict[str, Any]) -> str:
 
 
 def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any = None) -> Any:
+    import gc as garbage_collector  # `gc` in this module is the command
+
     from contentfab.campaign import load_campaign
     from tasks.app import create_app
     from tasks.campaigns import enqueue
 
     if loaded is None:  # `run` has loaded it already: a large interactions file takes seconds
         loaded = load_campaign(path)
-    _check_models(settings, loaded)
-    _upgrade(settings)
-    return enqueue(
-        loaded,
-        settings=settings,
-        sessions=_sessions(settings),
-        app=create_app(settings),
-        allow_duplicate=allow_duplicate,
-    )
+    # While the campaign is stored, the garbage collector need not walk the checked campaign's
+    # objects at each collection (100,000 users x 20,000 products: storing 2.7-3.0 s ->
+    # 1.9-2.0 s); they return to it afterwards.
+    garbage_collector.freeze()
+    try:
+        _check_models(settings, loaded)
+        _upgrade(settings)
+        return enqueue(
+            loaded,
+            settings=settings,
+            sessions=_sessions(settings),
+            app=create_app(settings),
+            allow_duplicate=allow_duplicate,
+        )
+    finally:
+        garbage_collector.unfreeze()
 
 
 def _check_models(settings: Settings, loaded: Any) -> None:
