@@ -363,16 +363,19 @@ def worker(
 
 
 def _worker_env(settings: Settings, concurrency: int) -> dict[str, str]:
-    """The worker's environment: the settings, and (unless set already) OpenMP threads for
-    each of its ``concurrency`` processes' share of the CPUs.
+    """The worker's environment: the settings, and with several pool processes, OpenMP
+    threads that sleep when idle (unless ``OMP_WAIT_POLICY`` is set).
 
-    FAISS and OpenBLAS start a thread per CPU in every pool process; N processes then run N
-    threads per CPU, and OpenMP's spinning threads wait on each other: 100,000 lists with two
-    processes on two CPUs took 35 s of worker time at two threads each, 25 s at one.
+    FAISS and its OpenBLAS run an OpenMP thread per CPU in every pool process, and by default
+    an idle OpenMP thread spins: N processes on N CPUs then wait on each other's spinning
+    threads. 100,000 lists with two processes on two CPUs took 34.7 s of worker time, 28.7 s
+    with passive threads. Fewer threads were faster still (26.6 s at one each), but
+    OpenBLAS's sums depend on its thread count: a score's last digit changed in ~3 % of the
+    lists, and the lists must not depend on the worker's concurrency.
     """
     env = {**os.environ, **settings.to_env()}
     if concurrency > 1:
-        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // concurrency)))
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     return env
 
 
