@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import IO, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -488,16 +488,41 @@ def _print_summary(summary: Any) -> None:
         console.print(f"[red]failed ×{n}[/]: {reason}")
 
 
+class _RunWorker:
+    """``run``'s own Celery worker process: started (again) with the same command and log."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log: IO[bytes]) -> None:
+        self.argv, self.env, self.log = argv, env, log
+        self.proc = self.start()
+
+    def start(self) -> subprocess.Popen[bytes]:
+        self.draining = False
+        self.saw_queued = False  # drain only once the work this process was started for is taken
+        self.proc = subprocess.Popen(
+            self.argv, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        return self.proc
+
+    def drain(self) -> None:
+        """Celery's warm shutdown: the running tasks finish, nothing new is taken."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        self.draining = True
+
+
 def _watch(
     sessions: Any,
     campaign_id: int,
-    worker_proc: subprocess.Popen[bytes] | None = None,
+    worker: _RunWorker | None = None,
     timeout: float | None = None,
 ) -> Any:
     """Show progress until the campaign finishes; then its summary with the details.
 
-    With ``worker_proc`` (``run``), the worker's warm shutdown is started as soon as the
-    campaign has finished, so that its seconds pass while the details are read.
+    With ``worker`` (``run``), the worker's warm shutdown starts as soon as no job of the
+    campaign is waiting any more (the last chunks are running): its seconds (Celery's pool
+    shutdown, ~2 s) then pass while those chunks finish, not after them. Should work come
+    back after that (a chunk released for a retry after a database outage), the worker is
+    started again once it has exited.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -521,14 +546,25 @@ def _watch(
             done, failed = summary.count_status("done"), summary.count_status("failed")
             progress.update(bar, completed=done + failed, done=done, failed=failed)
             if summary.finished:
-                if worker_proc is not None and worker_proc.poll() is None:
-                    worker_proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown
+                if worker is not None:
+                    worker.drain()
                 break
-            if worker_proc is not None and worker_proc.poll() is not None:
-                raise ContentfabError(
-                    f"the worker exited with code {worker_proc.returncode} before campaign "
-                    f"{campaign_id} finished; see its log above"
-                )
+            if worker is not None:
+                if worker.proc.poll() is not None:
+                    if not worker.draining:
+                        raise ContentfabError(
+                            f"the worker exited with code {worker.proc.returncode} before "
+                            f"campaign {campaign_id} finished; see its log above"
+                        )
+                    # It finished what it was running; look again before starting another.
+                    if not _summary(sessions, campaign_id, details=False).finished:
+                        worker.start()
+                    continue
+                if not worker.draining:
+                    if summary.count_status("queued"):
+                        worker.saw_queued = True
+                    elif worker.saw_queued:
+                        worker.drain()
             if timeout is not None and time.monotonic() - started > timeout:
                 raise ContentfabError(f"campaign {campaign_id} did not finish in {timeout:.0f}s")
             # Counting 100,000 jobs and assets takes ~0.1 s: poll at most a tenth of the time,
@@ -808,9 +844,7 @@ def _run(
         settings, QUEUES, concurrency, "prefork", "INFO", name=f"run-{os.getpid()}@%h"
     )
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            argv, env=_worker_env(settings, concurrency), stdout=log, stderr=subprocess.STDOUT
-        )
+        worker = _RunWorker(argv, _worker_env(settings, concurrency), log)
         try:
             if result is None:
                 result = _enqueue(settings, path, allow_duplicate, loaded)
@@ -819,9 +853,9 @@ def _run(
                 )
                 named = logs / f"worker-campaign-{result.campaign_id}.log"
                 log_path = log_path.replace(named)
-            summary = _watch(_sessions(settings), result.campaign_id, proc, timeout)
+            summary = _watch(_sessions(settings), result.campaign_id, worker, timeout)
         except KeyboardInterrupt:
-            _stop(proc)  # warm shutdown: the running chunk finishes, the rest stays queued
+            _stop(worker.proc)  # warm shutdown: the running chunk finishes, the rest stays queued
             if result is None:  # while storing: a stored campaign is resumed by the next run
                 log_path.unlink(missing_ok=True)
                 raise
@@ -832,14 +866,14 @@ def _run(
             )
             raise typer.Exit(130) from None
         except BaseException:
-            _stop(proc)
+            _stop(worker.proc)
             if result is None:  # refused before anything was stored: the worker had no part
                 log_path.unlink(missing_ok=True)
                 raise
             tail = log_path.read_text(errors="replace").splitlines()[-15:]
             err.print("\n".join(tail), markup=False, highlight=False)
             raise
-        _stop(proc)
+        _stop(worker.proc)
     elapsed = time.monotonic() - started
     _print_summary(summary)
     produced = sum(summary.assets.values())
