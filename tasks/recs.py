@@ -209,8 +209,9 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
                     "task_id": self.request.id,
                 }
             )
-        meta = list_meta(items, rec.strategy, rec.short, method, tail)
-        digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
+        items_text = json.dumps(items, sort_keys=True)  # once, for the meta and the digest
+        meta = list_meta(items_text, rec.strategy, rec.short, method, tail)
+        digest = hashlib.sha256(items_text.encode()).hexdigest()
         results.append((by_id[key], text, digest, meta))
     with database(), transaction(res.sessions) as session:
         if failed:
@@ -230,13 +231,15 @@ def shared_meta(shared: dict[str, Any]) -> str:
     return ", " + json.dumps(shared)[1:] if shared else "}"
 
 
-def list_meta(
-    items: list[dict[str, Any]], strategy: str, short: bool, method: str, tail: str
-) -> EncodedJSON:
+def list_meta(items_text: str, strategy: str, short: bool, method: str, tail: str) -> EncodedJSON:
     """One list's asset meta as JSON text: ``{"items", "strategy", "short", "method"}`` and
-    the chunk's shared part (:func:`shared_meta`), without encoding that part per list."""
-    own = json.dumps({"items": items, "strategy": strategy, "short": short, "method": method})
-    return EncodedJSON(own[:-1] + tail)
+    the chunk's shared part (:func:`shared_meta`), without encoding that part per list.
+
+    ``items_text`` is the items already encoded as JSON (with sorted keys: the text the
+    asset's digest is taken of), so a list's items are encoded once, not twice.
+    """
+    own = json.dumps({"strategy": strategy, "short": short, "method": method})
+    return EncodedJSON('{"items": ' + items_text + ", " + own[1:-1] + tail)
 
 
 def _campaign_catalog(

@@ -18,9 +18,11 @@ def test_meta_text_decodes_to_the_whole_document():
         "task_id": None,
     }
     whole = {"items": items, "strategy": "history", "short": True, "method": "embedding"}
-    text = list_meta(items, "history", True, "embedding", shared_meta(shared))
+    text = list_meta(
+        json.dumps(items, sort_keys=True), "history", True, "embedding", shared_meta(shared)
+    )
     assert json.loads(text) == {**whole, **shared}
     assert list(json.loads(text)) == [*whole, *shared]  # same key order as before
-    assert json.loads(list_meta([], "popular", False, "x", shared_meta({}))) == {
+    assert json.loads(list_meta("[]", "popular", False, "x", shared_meta({}))) == {
         "items": [], "strategy": "popular", "short": False, "method": "x"
     }  # fmt: skip
