@@ -50,6 +50,10 @@ def test_an_interrupted_run_resumes_the_same_campaign(tmp_path, sig):
             stdout=stream,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, like a terminal's foreground job
+            # and Ctrl-C handled as in a terminal, also when this suite runs in the background
+            # (a non-interactive shell starts background jobs with SIGINT ignored, and Python
+            # then keeps ignoring it instead of raising KeyboardInterrupt)
+            preexec_fn=_default_sigint,
         )
     try:
         sessions = wait_for(lambda: _sessions_when_ready(db_url), 120, "the campaign rows")
@@ -94,6 +98,10 @@ def test_an_interrupted_run_resumes_the_same_campaign(tmp_path, sig):
     assert "already run from this file and catalog and finished" in third.stdout
     assert slot_counts(sessions) == (48, 48, 48)
     sessions.kw["bind"].dispose()
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _mid_chunk(counts: dict[JobStatus, int]) -> bool:
