@@ -87,7 +87,13 @@ class Settings(BaseSettings):
     )
     task_soft_time_limit: int = Field(default=900, ge=10, description="Seconds.")
     task_time_limit: int = Field(default=960, ge=10, description="Seconds; hard kill.")
-    max_retries: int = Field(default=5, ge=0, description="Retries of transient errors per task.")
+    max_retries: int = Field(
+        default=10,
+        ge=0,
+        description="Retries of a task after a transient error (database or broker outage). "
+        "The n-th waits 1-2 s doubling up to 60-120 s, so the default rides out an outage of "
+        "at least 5 minutes.",
+    )
     max_deliveries: int = Field(
         default=3,
         ge=1,

@@ -7,6 +7,7 @@ another, so an outage between the two only costs a retry.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -29,16 +30,60 @@ from tasks.resources import WorkerResources, counts_lost_deliveries, resources
 
 logger = get_task_logger(__name__)
 
+#: Retry delays of transient errors: the n-th retry waits between half and all of
+#: min(RETRY_BACKOFF_MAX, RETRY_BACKOFF * 2**n) seconds.
+RETRY_BACKOFF = 2
+RETRY_BACKOFF_MAX = 120
+
+
+def retry_countdown(retries: int, rng: random.Random | None = None) -> float:
+    """Seconds before retry number ``retries`` (0-based) of a transient error.
+
+    "Equal jitter": half of the exponential step is fixed, half random. Celery's own
+    ``retry_jitter`` draws from the whole step, so a retry can come at once: five retries then
+    spent themselves within 15 s one time in fourteen and a short database restart failed the
+    chunk. With a floor the default ten retries span at least 303 s (at most 606 s), and workers
+    that failed together still come back spread out.
+    """
+    step = min(RETRY_BACKOFF_MAX, RETRY_BACKOFF * 2**retries)
+    return float(step / 2 + (rng or random).uniform(0, step / 2))
+
+
+class ChunkTask(Task):  # type: ignore[misc]  # celery ships no type hints
+    """Base of the chunk tasks: transient errors retry on :func:`retry_countdown`'s schedule."""
+
+    def retry(self, *args: Any, exc: BaseException | None = None, **kwargs: Any) -> Any:
+        if isinstance(exc, TransientError) and kwargs.get("countdown") is None:
+            kwargs["countdown"] = retry_countdown(self.request.retries)
+        return super().retry(*args, exc=exc, **kwargs)
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        if isinstance(exc, TransientError) and len(args) >= 2:
+            campaign_id, job_ids = args[0], args[1]
+            logger.error(
+                "campaign %s: gave up on jobs %s after %s retries of a transient error (%s); "
+                "those the database could not be told about still read running: once it is "
+                "back, `contentfab retry %s` sends them again after the visibility timeout "
+                "(at once with --lost-after 0 if no worker is busy with the campaign)",
+                campaign_id,
+                job_ids,
+                self.request.retries,
+                exc,
+                campaign_id,
+            )
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+
+
 #: The decorator policy of every chunk task (warehouse-style: policy lives in the decorator).
 CHUNK_TASK_OPTIONS: dict[str, Any] = {
     "bind": True,
+    "base": ChunkTask,
     "acks_late": True,  # a message is acked only after its outcomes are stored
     "reject_on_worker_lost": True,  # ... and requeued if the process running it dies
-    "autoretry_for": (TransientError,),
-    "retry_backoff": 2,
-    "retry_backoff_max": 120,
-    "retry_jitter": True,
-    "max_retries": 5,  # overridden from settings by the app's task_annotations
+    "autoretry_for": (TransientError,),  # countdown: ChunkTask.retry
+    "max_retries": 10,  # overridden from settings by the app's task_annotations
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,28 +56,45 @@ def environment(
 
 
 def start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tasks.worker",
-            "worker",
-            "-Q",
-            "copy,images,recs",
-            "-c",
-            "1",
-            "-l",
-            "WARNING",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    """A real Celery worker; its output goes to a file (:func:`worker_log`), never to a pipe
+    that nobody reads: a worker logging retries while the database is down could fill one and
+    block on its next write."""
+    log = Path(tempfile.mkstemp(prefix="contentfab-worker-", suffix=".log")[1])
+    with log.open("ab") as stream:
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tasks.worker",
+                "worker",
+                "-Q",
+                "copy,images,recs",
+                "-c",
+                "1",
+                "-l",
+                "WARNING",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
+            env={**os.environ, **env},
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+    _worker_logs[worker.pid] = log
+    return worker
+
+
+_worker_logs: dict[int, Path] = {}
+
+
+def worker_log(worker: subprocess.Popen, tail: int = 8000) -> str:
+    """The last ``tail`` characters a worker from :func:`start_worker` printed."""
+    log = _worker_logs.get(worker.pid)
+    if log is None or not log.exists():
+        return ""
+    return log.read_text(encoding="utf-8", errors="replace")[-tail:]
 
 
 def stop_worker(worker: subprocess.Popen) -> None:
@@ -86,6 +104,9 @@ def stop_worker(worker: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         worker.kill()
         worker.wait()
+    log = _worker_logs.pop(worker.pid, None)
+    if log is not None:
+        log.unlink(missing_ok=True)
 
 
 def worker_children(worker: subprocess.Popen) -> list[int]:

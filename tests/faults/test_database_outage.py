@@ -28,6 +28,7 @@ from tests.pipeline import (
     start_worker,
     stop_worker,
     wait_for,
+    worker_log,
     write_campaign,
 )
 
@@ -127,12 +128,20 @@ def test_a_database_restart_mid_campaign_is_ridden_out(
         private_pg.stop()  # drops every connection, mid-generation
         time.sleep(15)  # longer than a chunk takes: the worker meets the dead database
         private_pg.start()
-        wait_for(
-            lambda: query(lambda s: s.get(Campaign, 1).finished_at is not None),
-            300,
-            "the campaign to finish after the outage",
-        )
-        assert worker.poll() is None
+        try:
+            wait_for(
+                lambda: query(lambda s: s.get(Campaign, 1).finished_at is not None),
+                300,
+                "the campaign to finish after the outage",
+            )
+        except AssertionError as exc:
+            states = query(
+                lambda s: [(j.id, j.status.value, j.attempts) for j in s.scalars(select(Job))]
+            )
+            raise AssertionError(
+                f"{exc}; jobs: {states}; worker said:\n{worker_log(worker)}"
+            ) from exc
+        assert worker.poll() is None, worker_log(worker)
     finally:
         stop_worker(worker)
     with sessions() as session:

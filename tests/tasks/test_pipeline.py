@@ -27,6 +27,7 @@ from tests.pipeline import (
     start_worker,
     stop_worker,
     wait_for,
+    worker_log,
     write_campaign,
 )
 
@@ -128,7 +129,7 @@ def test_step_by_step_on_redis_and_postgresql(tmp_path, smollm2_store, pg_url, r
             status = runner.invoke(app, ["status", "1", "--json"], env=env)
             if json.loads(status.stdout)["status"] in ("done", "failed"):
                 break
-            assert worker.poll() is None, worker.stdout.read()
+            assert worker.poll() is None, worker_log(worker)
             time.sleep(0.5)
         else:
             pytest.fail("campaign did not finish")
