@@ -448,6 +448,23 @@ def _summary(sessions: Any, campaign_id: int, *, details: bool = True) -> Any:
         return campaign_summary(session, campaign, details=details)
 
 
+def _finished_or_queued(sessions: Any, campaign_id: int) -> tuple[bool, bool]:
+    """Whether the campaign has finished, and whether any of its jobs waits in the queue:
+    two indexed lookups, cheap enough to ask every fraction of a second."""
+    from sqlalchemy import exists, select
+
+    from db.models import Campaign, Job, JobStatus
+
+    with sessions() as session:
+        finished_at, queued = session.execute(
+            select(
+                Campaign.finished_at,
+                exists().where(Job.campaign_id == campaign_id, Job.status == JobStatus.QUEUED),
+            ).where(Campaign.id == campaign_id)
+        ).one()
+    return finished_at is not None, bool(queued)
+
+
 def _summary_dict(summary: Any) -> dict[str, Any]:
     return {
         "id": summary.id,
@@ -539,13 +556,23 @@ def _watch(
         bar = progress.add_task(
             f"campaign {campaign_id}", total=summary.total_jobs, done=0, failed=0
         )
+        counted_at = -1.0
+        pause = 0.0
         while True:
-            polled = time.monotonic()
-            summary = _summary(sessions, campaign_id, details=False)
-            polling = time.monotonic() - polled
-            done, failed = summary.count_status("done"), summary.count_status("failed")
-            progress.update(bar, completed=done + failed, done=done, failed=failed)
-            if summary.finished:
+            # Counting 100,000 jobs and assets takes ~0.1 s: count at most a tenth of the
+            # time, so the watcher does not take a CPU from the workers it watches; in
+            # between, two indexed lookups (finished? anything queued?) every 0.2 s notice
+            # the end without waiting for the next count.
+            if time.monotonic() - counted_at >= pause:
+                counted_at = time.monotonic()
+                summary = _summary(sessions, campaign_id, details=False)
+                pause = max(1.0, 10 * (time.monotonic() - counted_at))
+                done, failed = summary.count_status("done"), summary.count_status("failed")
+                progress.update(bar, completed=done + failed, done=done, failed=failed)
+                finished, queued = summary.finished, summary.count_status("queued") > 0
+            else:
+                finished, queued = _finished_or_queued(sessions, campaign_id)
+            if finished:
                 if worker is not None:
                     worker.drain()
                 break
@@ -561,16 +588,17 @@ def _watch(
                         worker.start()
                     continue
                 if not worker.draining:
-                    if summary.count_status("queued"):
+                    if queued:
                         worker.saw_queued = True
                     elif worker.saw_queued:
                         worker.drain()
             if timeout is not None and time.monotonic() - started > timeout:
                 raise ContentfabError(f"campaign {campaign_id} did not finish in {timeout:.0f}s")
-            # Counting 100,000 jobs and assets takes ~0.1 s: poll at most a tenth of the time,
-            # so the watcher does not take a CPU from the workers it watches.
-            time.sleep(max(0.5, 10 * polling))
-    return _summary(sessions, campaign_id)
+            time.sleep(0.2)
+        summary = _summary(sessions, campaign_id)  # the finished counts, with the details
+        done, failed = summary.count_status("done"), summary.count_status("failed")
+        progress.update(bar, completed=done + failed, done=done, failed=failed)
+    return summary
 
 
 @app.command()

@@ -53,9 +53,16 @@ class InteractionLog:
     def __len__(self) -> int:
         return len(self.users)
 
+    _user_ids: list[str] | None = field(default=None, repr=False, compare=False)
+    _counted: int = field(default=0, repr=False, compare=False)
+
     def user_ids(self) -> list[str]:
-        """Every user in the file, in order of first appearance."""
-        return list(dict.fromkeys(self.users))
+        """Every user in the file, in order of first appearance (worked out once: a file has
+        millions of rows and validation, job creation and storing all ask)."""
+        if self._user_ids is None or len(self.users) != self._counted:
+            self._user_ids = list(dict.fromkeys(self.users))
+            self._counted = len(self.users)
+        return self._user_ids
 
 
 def interactions_reference(value: object) -> Path:
@@ -211,7 +218,8 @@ def _plain_csv_columns(text: str, skus: set[str]) -> InteractionLog | None:
     users, products, events = named["user_id"], named["product_id"], named["event"]
     if not users or len(users) > MAX_INTERACTIONS:
         return None
-    for user in set(users):
+    user_ids = list(dict.fromkeys(users))  # distinct, in order of first appearance
+    for user in user_ids:
         if not user or user != user.strip() or len(user) > 200 or not user.isprintable():
             return None
     if not set(events) <= _EVENT_SET:
@@ -236,7 +244,9 @@ def _plain_csv_columns(text: str, skus: set[str]) -> InteractionLog | None:
         or not ((sizes > 0) & (sizes <= MAX_WEIGHT)).all()
     ):
         return None
-    return InteractionLog(users, products, events, timestamps, weights)
+    return InteractionLog(
+        users, products, events, timestamps, weights, _user_ids=user_ids, _counted=len(users)
+    )
 
 
 def _check_row(

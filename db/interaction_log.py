@@ -46,16 +46,19 @@ def encode(
     events: Sequence[str],
     timestamps: Sequence[float],
     weights: Sequence[float],
+    user_ids: Sequence[str] | None = None,
 ) -> tuple[bytes, int]:
-    """The blob of these columns (one entry per event), and the number of distinct users."""
-    codes: dict[str, int] = {}
-    user = np.fromiter(
-        (codes.setdefault(u, len(codes)) for u in users), dtype=np.int32, count=len(users)
-    )
-    names: dict[str, int] = {}
-    event = np.fromiter(
-        (names.setdefault(e, len(names)) for e in events), dtype=np.int8, count=len(events)
-    )
+    """The blob of these columns (one entry per event), and the number of distinct users.
+
+    ``user_ids``: the distinct users in order of first appearance, when the caller has them.
+    """
+    # Codes through dict lookups mapped in C: a generator with setdefault per event took
+    # ~0.5 s of 1.65 M events.
+    order = dict.fromkeys(users) if user_ids is None else user_ids
+    codes = {name: code for code, name in enumerate(order)}
+    user = np.fromiter(map(codes.__getitem__, users), dtype=np.int32, count=len(users))
+    names = {name: code for code, name in enumerate(dict.fromkeys(events))}
+    event = np.fromiter(map(names.__getitem__, events), dtype=np.int8, count=len(events))
     for name in (*codes, *names):
         if "\n" in name:
             raise ValueError(f"{name[:40]!r}: a newline cannot be stored in a vocabulary")
@@ -96,9 +99,10 @@ def store_interactions(
     events: Sequence[str],
     timestamps: Sequence[float],
     weights: Sequence[float],
+    user_ids: Sequence[str] | None = None,
 ) -> None:
     """Add the campaign's interactions (columns of equal length) to the session."""
-    data, n_users = encode(users, product_ids, events, timestamps, weights)
+    data, n_users = encode(users, product_ids, events, timestamps, weights, user_ids)
     session.add(
         CampaignInteractions(
             campaign_id=campaign_id, format=FORMAT, events=len(users), users=n_users, data=data

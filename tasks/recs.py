@@ -91,6 +91,7 @@ def store_recommendation_jobs(
             log.events,
             log.timestamps,
             log.weights,
+            log.user_ids(),
         )
     subjects = [
         ("segment", segment.name, {"description": segment.description})

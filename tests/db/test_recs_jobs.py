@@ -213,3 +213,43 @@ def test_a_slot_taken_by_a_concurrent_delivery_keeps_its_asset(sessions):
         statuses = {j.subject: j.status for j in session.scalars(select(Job))}
     assert texts == {"u1": '["b"]', "u2": '["won"]', "u3": '["b"]'}
     assert statuses["u1"] == statuses["u2"] == statuses["u3"] == JobStatus.DONE
+
+
+def test_id_ranges_match_exactly_the_ids_of_an_in_list(sessions):
+    """`id_in` (BETWEEN for runs of consecutive IDs) selects what `IN (...)` selects."""
+    import random
+
+    from sqlalchemy import Column, Integer, MetaData, Table, insert
+
+    from db.bulk import _MAX_RANGES, id_in
+
+    probe = Table("id_probe", MetaData(), Column("id", Integer, primary_key=True))
+    engine = sessions.kw["bind"]
+    probe.create(engine)
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(probe), [{"id": i} for i in range(1, 3001)])
+        rng = random.Random(3)
+        cases = [
+            [],
+            [5],
+            list(range(1, 3001)),  # one chunk of consecutive jobs: one BETWEEN
+            list(range(10, 20)) + list(range(21, 24)) + [2999, 3000, 4000],  # runs and strays
+            [i for i in range(1, 3001) if i % 11],  # 273 runs of 10: more than _MAX_RANGES
+            [7, 7, 8, 9, 10, 11, 12, 13, 14, 15, 99999],  # duplicates, an unknown ID
+        ]
+        cases += [rng.sample(range(1, 3100), rng.randint(1, 2000)) for _ in range(20)]
+        cases += [sorted(rng.sample(range(1, 3100), 2500)) for _ in range(5)]
+        with engine.connect() as connection:
+            for ids in cases:
+                wanted = set(connection.scalars(select(probe.c.id).where(probe.c.id.in_(ids))))
+                got = list(connection.scalars(select(probe.c.id).where(id_in(probe.c.id, ids))))
+                assert sorted(got) == sorted(wanted), ids[:20]
+        condition = id_in(probe.c.id, range(1, 3001))
+        assert "BETWEEN" in str(condition) and "IN" not in str(condition)
+        assert (
+            str(id_in(probe.c.id, [i for i in range(1, 3001) if i % 11])).count("BETWEEN")
+            == _MAX_RANGES
+        )
+    finally:
+        probe.drop(engine)
