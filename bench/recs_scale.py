@@ -86,7 +86,11 @@ def product_vectors(directory: Path, store_root: Path) -> tuple[np.ndarray, str,
     return vectors, embedder.model_sha256, seconds
 
 
-def raw(directory: Path, vectors: np.ndarray) -> dict[str, Any]:
+def raw(directory: Path, vectors: np.ndarray, freeze: bool = False) -> dict[str, Any]:
+    """The raw loop; ``freeze``: with the data's objects frozen out of the garbage collector
+    before scoring, as the worker does with a campaign's (``--raw-gc-freeze``)."""
+    import gc
+
     started = time.perf_counter()
     rows = list(csv.DictReader((directory / "catalog.csv").open(encoding="utf-8")))
     catalog = Catalog.build(
@@ -110,6 +114,8 @@ def raw(directory: Path, vectors: np.ndarray) -> dict[str, Any]:
     users = list(dict.fromkeys(inter.users))
     histories = group_histories(inter, strength, users)
     subjects = [Subject(i, "user", u, histories[u]) for i, u in enumerate(users)]
+    if freeze:
+        gc.freeze()
     loaded = time.perf_counter()
     rules = Rules(**RULES)
     # The same candidate path as the worker: FAISS above its threshold when installed.
@@ -117,6 +123,8 @@ def raw(directory: Path, vectors: np.ndarray) -> dict[str, Any]:
     lists = recommend(catalog, subjects, rules, batch_size=1000, index=index)  # as the worker
     assets = [[item.as_dict() for item in rec.items] for rec in lists]
     finished = time.perf_counter()
+    if freeze:
+        gc.unfreeze()
     return {
         "seconds": round(finished - started, 1),
         "load_seconds": round(loaded - started, 1),
@@ -305,6 +313,13 @@ def main() -> None:
         default=[1],
         help="worker processes for the pipeline run(s); one run per value",
     )
+    parser.add_argument(
+        "--raw-gc-freeze",
+        action="store_true",
+        help="also time the raw loop with its data frozen out of the garbage collector, as "
+        "the worker freezes a campaign's (reported beside the plain raw loop, which stays the "
+        "baseline of the ratio)",
+    )
     parser.add_argument("--cache", type=Path, default=None, help="where generated data is kept")
     parser.add_argument("--out", type=Path, default=Path("bench/results-recs-scale.json"))
     args = parser.parse_args()
@@ -318,6 +333,9 @@ def main() -> None:
     load_before = list(os.getloadavg())  # other work on the machine inflates both runs
     raw_result = raw(directory, vectors)
     print(f"raw: { {k: v for k, v in raw_result.items() if k != 'sample'} }", flush=True)
+    frozen = raw(directory, vectors, freeze=True) if args.raw_gc_freeze else None
+    if frozen is not None:
+        print(f"raw, gc.freeze: { {k: v for k, v in frozen.items() if k != 'sample'} }", flush=True)
     runs = []
     for concurrency in args.concurrency:
         work = Path(tempfile.mkdtemp(prefix="recs-scale-"))
@@ -345,10 +363,16 @@ def main() -> None:
         "model": MODEL,
         "catalog_embedding_seconds": round(embed_seconds, 1),
         "raw": {k: v for k, v in raw_result.items() if k != "sample"},
+        "raw_gc_freeze": None
+        if frozen is None
+        else {k: v for k, v in frozen.items() if k != "sample"},
         "load_average_before": load_before,
         "load_average_after": list(os.getloadavg()),
         "pipeline": runs,
         "ratio_raw_over_pipeline": [round(raw_result["seconds"] / p["seconds"], 3) for p in runs],
+        "ratio_raw_gc_freeze_over_pipeline": None
+        if frozen is None
+        else [round(frozen["seconds"] / p["seconds"], 3) for p in runs],
         "goal": ">= 0.90",
     }
     args.out.write_text(json.dumps(report, indent=2) + "\n")

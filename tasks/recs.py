@@ -14,6 +14,7 @@ reads histories, not text. Every asset records the method that made it and that 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Sequence
@@ -352,7 +353,12 @@ def _campaign_catalog(
     )
     while len(res.recs_cache) >= _CACHED_CAMPAIGNS:  # a long-lived worker serves many campaigns
         res.recs_cache.pop(next(iter(res.recs_cache)))
+        gc.unfreeze()  # what the evicted campaign leaves is the collector's again
     res.recs_cache[key] = shared
+    # The campaign's objects (a user ID string per event, arrays per user: ~330,000 objects
+    # for 100,000 users) live as long as the cache holds them, yet every full collection
+    # walked them again: ~0.4 s per chunk of 5,000 lists, 0.1 s once frozen out of it.
+    gc.freeze()
     return shared
 
 
