@@ -33,7 +33,7 @@ bench: setup
 # then numpy against FAISS over catalog sizes.
 bench-recs: setup
 	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.recs_eval --out bench/results-recs-eval.json
-	$(PY) -m bench.recs_scale --concurrency 1 2 --out bench/results-recs-scale.json
+	$(PY) -m bench.recs_scale --concurrency 1 2 --repeat 3 --raw-gc-freeze --out bench/results-recs-scale.json
 	$(PY) -m bench.recs_faiss --out bench/results-recs-faiss.json
 
 # Queue and database machinery at scale: 10,000 image cards, Redis + PostgreSQL, 2 workers.
