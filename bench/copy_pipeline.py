@@ -58,6 +58,7 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
     from sqlalchemy import select
 
     from contentfab.campaign import load_campaign
+    from contentfab.cli import worker_argv
     from db.migrate import upgrade
     from db.models import Campaign, Job
     from db.session import configure
@@ -73,22 +74,7 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
     sessions = configure(settings.database_url)
     env = {**os.environ, **settings.to_env()}
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tasks.worker",
-            "worker",
-            "-Q",
-            "copy",
-            "-c",
-            "1",
-            "-l",
-            "WARNING",
-            "-n",
-            f"bench-{os.getpid()}@%h",
-        ],
+        worker_argv("copy", 1, loglevel="WARNING", name=f"bench-{os.getpid()}@%h"),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -356,9 +356,7 @@ def worker(
     """Run a Celery worker (same as `celery -A tasks.worker worker`)."""
     settings = _settings()
     _upgrade(settings)
-    argv = _worker_argv(
-        settings, queues, concurrency or settings.worker_concurrency, pool, loglevel, hostname
-    )
+    argv = worker_argv(queues, concurrency or settings.worker_concurrency, pool, loglevel, hostname)
     os.execvpe(argv[0], argv, _worker_env(settings, concurrency or settings.worker_concurrency))
 
 
@@ -379,9 +377,10 @@ def _worker_env(settings: Settings, concurrency: int) -> dict[str, str]:
     return env
 
 
-def _worker_argv(
-    settings: Settings, queues: str, concurrency: int, pool: str, loglevel: str, name: str = ""
+def worker_argv(
+    queues: str, concurrency: int, pool: str = "prefork", loglevel: str = "INFO", name: str = ""
 ) -> list[str]:
+    """The command line of a Celery worker process (for `worker`, `run`, tests and benches)."""
     argv = [
         sys.executable,
         "-m",
@@ -449,20 +448,10 @@ def _summary(sessions: Any, campaign_id: int, *, details: bool = True) -> Any:
 
 
 def _finished_or_queued(sessions: Any, campaign_id: int) -> tuple[bool, bool]:
-    """Whether the campaign has finished, and whether any of its jobs waits in the queue:
-    two indexed lookups, cheap enough to ask every fraction of a second."""
-    from sqlalchemy import exists, select
-
-    from db.models import Campaign, Job, JobStatus
+    from db.queries import finished_or_queued
 
     with sessions() as session:
-        finished_at, queued = session.execute(
-            select(
-                Campaign.finished_at,
-                exists().where(Job.campaign_id == campaign_id, Job.status == JobStatus.QUEUED),
-            ).where(Campaign.id == campaign_id)
-        ).one()
-    return finished_at is not None, bool(queued)
+        return finished_or_queued(session, campaign_id)
 
 
 def _summary_dict(summary: Any) -> dict[str, Any]:
@@ -556,6 +545,11 @@ def _watch(
         bar = progress.add_task(
             f"campaign {campaign_id}", total=summary.total_jobs, done=0, failed=0
         )
+
+        def show(summary: Any) -> None:
+            done, failed = summary.count_status("done"), summary.count_status("failed")
+            progress.update(bar, completed=done + failed, done=done, failed=failed)
+
         counted_at = -1.0
         pause = 0.0
         while True:
@@ -567,8 +561,7 @@ def _watch(
                 counted_at = time.monotonic()
                 summary = _summary(sessions, campaign_id, details=False)
                 pause = max(1.0, 10 * (time.monotonic() - counted_at))
-                done, failed = summary.count_status("done"), summary.count_status("failed")
-                progress.update(bar, completed=done + failed, done=done, failed=failed)
+                show(summary)
                 finished, queued = summary.finished, summary.count_status("queued") > 0
             else:
                 finished, queued = _finished_or_queued(sessions, campaign_id)
@@ -596,8 +589,7 @@ def _watch(
                 raise ContentfabError(f"campaign {campaign_id} did not finish in {timeout:.0f}s")
             time.sleep(0.2)
         summary = _summary(sessions, campaign_id)  # the finished counts, with the details
-        done, failed = summary.count_status("done"), summary.count_status("failed")
-        progress.update(bar, completed=done + failed, done=done, failed=failed)
+        show(summary)
     return summary
 
 
@@ -868,9 +860,7 @@ def _run(
         if result is None
         else f"worker-campaign-{result.campaign_id}.log"
     )
-    argv = _worker_argv(
-        settings, QUEUES, concurrency, "prefork", "INFO", name=f"run-{os.getpid()}@%h"
-    )
+    argv = worker_argv(QUEUES, concurrency, name=f"run-{os.getpid()}@%h")
     with log_path.open("wb") as log:
         worker = _RunWorker(argv, _worker_env(settings, concurrency), log)
         try:

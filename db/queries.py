@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
@@ -45,6 +45,19 @@ class CampaignSummary:
 
 def get_campaign(session: Session, campaign_id: int) -> Campaign | None:
     return session.get(Campaign, campaign_id)
+
+
+def finished_or_queued(session: Session, campaign_id: int) -> tuple[bool, bool]:
+    """Whether the campaign has finished, and whether any of its jobs waits in the queue:
+    two indexed lookups, cheap enough to ask every fraction of a second (a full
+    :func:`campaign_summary` counts every job and asset)."""
+    finished_at, queued = session.execute(
+        select(
+            Campaign.finished_at,
+            exists().where(Job.campaign_id == campaign_id, Job.status == JobStatus.QUEUED),
+        ).where(Campaign.id == campaign_id)
+    ).one()
+    return finished_at is not None, bool(queued)
 
 
 def list_campaigns(session: Session, limit: int = 50) -> list[Campaign]:

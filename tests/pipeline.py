@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from typer.testing import CliRunner
+
+from contentfab.cli import worker_argv
 
 MODEL = "smollm2-135m-instruct"
 EXAMPLE_CATALOG = Path(__file__).parents[1] / "contentfab" / "examples" / "catalog.csv"
@@ -62,22 +63,7 @@ def start_worker(env: dict) -> subprocess.Popen:
     log = Path(tempfile.mkstemp(prefix="contentfab-worker-", suffix=".log")[1])
     with log.open("ab") as stream:
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tasks.worker",
-                "worker",
-                "-Q",
-                "copy,images,recs",
-                "-c",
-                "1",
-                "-l",
-                "WARNING",
-                "-n",
-                f"test-{os.getpid()}@%h",
-            ],
+            worker_argv("copy,images,recs", 1, loglevel="WARNING", name=f"test-{os.getpid()}@%h"),
             env={**os.environ, **env},
             stdout=stream,
             stderr=subprocess.STDOUT,
