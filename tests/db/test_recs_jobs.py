@@ -253,3 +253,29 @@ def test_id_ranges_match_exactly_the_ids_of_an_in_list(sessions):
         )
     finally:
         probe.drop(engine)
+
+
+def test_progress_counts_jobs_by_status_as_the_summary_does(sessions):
+    from db.models import utcnow
+    from db.queries import campaign_progress, campaign_summary
+
+    with transaction(sessions) as session:
+        campaign = _recs_campaign(session, users=("a", "b", "c", "d", "e"))
+        statuses = [JobStatus.DONE, JobStatus.DONE, JobStatus.FAILED, JobStatus.RUNNING]
+        for job, status in zip(campaign.jobs, statuses, strict=False):
+            job.status = status
+        other = _recs_campaign(session, users=("x",))  # another campaign's job is not counted
+        campaign_id, other_id = campaign.id, other.id
+    with sessions() as session:
+        progress = campaign_progress(session, campaign_id)
+        summary = campaign_summary(session, session.get(Campaign, campaign_id))
+        assert progress.jobs == {"done": 2, "failed": 1, "running": 1, "queued": 1}
+        assert progress.total_jobs == summary.total_jobs == 5
+        for status in ("done", "failed", "running", "queued"):
+            assert progress.count_status(status) == summary.count_status(status)
+        assert not progress.finished
+        assert campaign_progress(session, other_id).jobs == {"queued": 1}
+    with transaction(sessions) as session:
+        session.get(Campaign, campaign_id).finished_at = utcnow()
+    with sessions() as session:
+        assert campaign_progress(session, campaign_id).finished
