@@ -12,9 +12,12 @@ diversity 0.3, category quota 3, in-stock only), written once to a cache folder.
 
 Both start from the same product vectors: the catalog embedding (reported separately, the same
 for both) is taken from the embedding cache, as it is for any catalog embedded before. The
-ratio is raw seconds / pipeline seconds (goal ≥ 0.90). Peak memory is the largest resident
-set of any one process: ru_maxrss for the raw loop, /proc sampled every 0.25 s for the
-pipeline's process tree (a child's ru_maxrss would start from the bench process's own).
+ratio is raw seconds / pipeline seconds (goal ≥ 0.90), within each round; the
+bracketed ratio takes the mean of the raw loop before the round's pipeline runs and after them
+(the next round's, or a closing run), since this machine's speed drifts between minutes.
+Peak memory is the largest resident set of any one process: ru_maxrss for the raw loop, /proc
+sampled every 0.25 s for the pipeline's process tree (a child's ru_maxrss would start from the
+bench process's own).
 
     python -m bench.recs_scale [--users 100000] [--products 20000] [--concurrency 1 2]
         [--repeat 3] [--raw-gc-freeze] [--out FILE]
@@ -364,6 +367,7 @@ def main() -> None:
         rounds.append(
             {
                 "raw": _shown(raw_result),
+                "raw_seconds": raw_result["seconds"],
                 "raw_gc_freeze": None if frozen is None else _shown(frozen),
                 "pipeline": runs,
                 "ratio_raw_over_pipeline": [
@@ -375,6 +379,20 @@ def main() -> None:
                 "load_average_after": list(os.getloadavg()),
             }
         )
+    # The raw loop once more after the last round: each round's pipeline runs then have a raw
+    # time from before them and one from after them (the next round's), and the bracketed
+    # ratio divides their mean by the pipeline's time, so a drift of the machine's speed
+    # during a round weighs on both sides alike.
+    closing = raw(directory, vectors) if rounds else None
+    if closing is not None:
+        print(f"closing raw: {_shown(closing)}", flush=True)
+        after = [r["raw_seconds"] for r in rounds[1:]] + [closing["seconds"]]
+        for entry, later in zip(rounds, after, strict=True):
+            baseline = (entry["raw_seconds"] + later) / 2
+            entry["raw_seconds_after"] = later
+            entry["ratio_bracketed"] = [
+                round(baseline / p["seconds"], 3) for p in entry["pipeline"]
+            ]
     events = sum(1 for _ in (directory / "interactions.csv").open()) - 1
     report = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
@@ -391,10 +409,22 @@ def main() -> None:
             round(float(np.median([r["ratio_raw_over_pipeline"][i] for r in rounds])), 3)
             for i in range(len(args.concurrency))
         ],
+        "median_ratio_bracketed": None
+        if closing is None
+        else [
+            round(float(np.median([r["ratio_bracketed"][i] for r in rounds])), 3)
+            for i in range(len(args.concurrency))
+        ],
+        "closing_raw": None if closing is None else _shown(closing),
         "goal": ">= 0.90",
     }
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    shown = ("worker_processes", "median_ratio_raw_over_pipeline", "goal")
+    shown = (
+        "worker_processes",
+        "median_ratio_raw_over_pipeline",
+        "median_ratio_bracketed",
+        "goal",
+    )
     print(json.dumps({k: report[k] for k in shown}), "→", args.out)
 
 
