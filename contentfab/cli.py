@@ -449,14 +449,13 @@ def _summary(sessions: Any, campaign_id: int) -> Any:
 
 def _progress(sessions: Any, campaign_id: int) -> Any:
     from contentfab.errors import NotFoundError
-    from db.queries import campaign_progress, get_campaign
+    from db.queries import campaign_progress
 
     with sessions() as session:
-        if get_campaign(session, campaign_id) is None:
-            raise NotFoundError(
-                f"there is no campaign {campaign_id}; `contentfab status` lists them"
-            )
-        return campaign_progress(session, campaign_id)
+        progress = campaign_progress(session, campaign_id)
+    if progress is None:
+        raise NotFoundError(f"there is no campaign {campaign_id}; `contentfab status` lists them")
+    return progress
 
 
 def _finished_or_queued(sessions: Any, campaign_id: int) -> tuple[bool, bool]:

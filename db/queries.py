@@ -75,10 +75,16 @@ class CampaignProgress:
         return self.jobs.get(status, 0)
 
 
-def campaign_progress(session: Session, campaign_id: int) -> CampaignProgress:
-    """Jobs by status from the ``(campaign_id, status)`` index alone: ~8 ms for 100,000 jobs
-    on SQLite, against ~60 ms for :func:`campaign_summary` without details (jobs by kind and
-    status read every job row; assets counted too), so a watcher can ask every second."""
+def campaign_progress(session: Session, campaign_id: int) -> CampaignProgress | None:
+    """Jobs by status from the ``(campaign_id, status)`` index alone, or None when there is
+    no such campaign: ~8 ms for 100,000 jobs on SQLite, where counting them by kind and status
+    as :func:`campaign_summary` does reads every job row (~50 ms), so a watcher can ask every
+    second."""
+    found = session.execute(
+        select(Campaign.finished_at).where(Campaign.id == campaign_id)
+    ).one_or_none()
+    if found is None:
+        return None
     jobs = {
         str(status): int(n)
         for status, n in session.execute(
@@ -87,8 +93,7 @@ def campaign_progress(session: Session, campaign_id: int) -> CampaignProgress:
             .group_by(Job.status)
         )
     }
-    finished_at = session.scalar(select(Campaign.finished_at).where(Campaign.id == campaign_id))
-    return CampaignProgress(jobs, finished_at is not None)
+    return CampaignProgress(jobs, found.finished_at is not None)
 
 
 def list_campaigns(session: Session, limit: int = 50) -> list[Campaign]:

@@ -279,3 +279,4 @@ def test_progress_counts_jobs_by_status_as_the_summary_does(sessions):
         session.get(Campaign, campaign_id).finished_at = utcnow()
     with sessions() as session:
         assert campaign_progress(session, campaign_id).finished
+        assert campaign_progress(session, other_id + 1000) is None
