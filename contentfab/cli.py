@@ -434,27 +434,29 @@ def status(
         _print_summary(summary)
 
 
-def _summary(sessions: Any, campaign_id: int) -> Any:
+def _no_campaign(campaign_id: int) -> Exception:
     from contentfab.errors import NotFoundError
+
+    return NotFoundError(f"there is no campaign {campaign_id}; `contentfab status` lists them")
+
+
+def _summary(sessions: Any, campaign_id: int) -> Any:
     from db.queries import campaign_summary, get_campaign
 
     with sessions() as session:
         campaign = get_campaign(session, campaign_id)
         if campaign is None:
-            raise NotFoundError(
-                f"there is no campaign {campaign_id}; `contentfab status` lists them"
-            )
+            raise _no_campaign(campaign_id)
         return campaign_summary(session, campaign)
 
 
 def _progress(sessions: Any, campaign_id: int) -> Any:
-    from contentfab.errors import NotFoundError
     from db.queries import campaign_progress
 
     with sessions() as session:
         progress = campaign_progress(session, campaign_id)
     if progress is None:
-        raise NotFoundError(f"there is no campaign {campaign_id}; `contentfab status` lists them")
+        raise _no_campaign(campaign_id)
     return progress
 
 
