@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.models import CampaignInteractions
@@ -59,21 +59,53 @@ def encode(
     user = np.fromiter(map(codes.__getitem__, users), dtype=np.int32, count=len(users))
     names = {name: code for code, name in enumerate(dict.fromkeys(events))}
     event = np.fromiter(map(names.__getitem__, events), dtype=np.int8, count=len(events))
-    for name in (*codes, *names):
+    columns = InteractionColumns(
+        user_ids=list(codes),
+        user=user,
+        product_id=np.fromiter(product_ids, dtype=np.int64, count=len(users)),
+        event_names=list(names),
+        event=event,
+        timestamp=np.asarray(timestamps, dtype=np.float64),
+        weight=np.asarray(weights, dtype=np.float64),
+    )
+    return _write(columns), len(codes)
+
+
+def _write(columns: InteractionColumns) -> bytes:
+    for name in (*columns.user_ids, *columns.event_names):
         if "\n" in name:
             raise ValueError(f"{name[:40]!r}: a newline cannot be stored in a vocabulary")
     buffer = io.BytesIO()
     np.savez(
         buffer,
-        user_ids=np.frombuffer("\n".join(codes).encode(), dtype=np.uint8),
-        user=user,
-        product_id=np.fromiter(product_ids, dtype=np.int64, count=len(users)),
-        event_names=np.frombuffer("\n".join(names).encode(), dtype=np.uint8),
-        event=event,
-        timestamp=np.asarray(timestamps, dtype=np.float64),
-        weight=np.asarray(weights, dtype=np.float64),
+        user_ids=np.frombuffer("\n".join(columns.user_ids).encode(), dtype=np.uint8),
+        user=columns.user,
+        product_id=columns.product_id,
+        event_names=np.frombuffer("\n".join(columns.event_names).encode(), dtype=np.uint8),
+        event=columns.event,
+        timestamp=columns.timestamp,
+        weight=columns.weight,
     )
-    return buffer.getvalue(), len(codes)
+    return buffer.getvalue()
+
+
+def keep_events(columns: InteractionColumns, keep: npt.NDArray[np.bool_]) -> InteractionColumns:
+    """The events where ``keep`` is true; a user left without events leaves the vocabulary
+    too (the others keep their order of first appearance)."""
+    user = columns.user[keep]
+    present, first = np.unique(user, return_index=True)
+    order = present[np.argsort(first)]  # old codes, in order of first appearance
+    recode = np.zeros(len(columns.user_ids), dtype=np.int32)
+    recode[order] = np.arange(len(order), dtype=np.int32)
+    return InteractionColumns(
+        user_ids=[columns.user_ids[code] for code in order.tolist()],
+        user=recode[user],
+        product_id=columns.product_id[keep],
+        event_names=columns.event_names,
+        event=columns.event[keep],
+        timestamp=columns.timestamp[keep],
+        weight=columns.weight[keep],
+    )
 
 
 def decode(data: bytes) -> InteractionColumns:
@@ -107,6 +139,15 @@ def store_interactions(
         CampaignInteractions(
             campaign_id=campaign_id, format=FORMAT, events=len(users), users=n_users, data=data
         )
+    )
+
+
+def replace_interactions(session: Session, campaign_id: int, columns: InteractionColumns) -> None:
+    """Overwrite the campaign's blob with ``columns`` (fewer events: an erasure, a purge)."""
+    session.execute(
+        update(CampaignInteractions)
+        .where(CampaignInteractions.campaign_id == campaign_id)
+        .values(data=_write(columns), events=len(columns), users=len(columns.user_ids))
     )
 
 

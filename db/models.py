@@ -291,3 +291,22 @@ class ProductEmbedding(Base):
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PrivacyAudit(Base):
+    """One erasure (`contentfab forget`) or retention purge (`contentfab gc --delete`): when
+    and how much was removed, never whose data it was."""
+
+    __tablename__ = "privacy_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))  # forget, retention
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested: Mapped[int | None] = mapped_column(Integer, default=None)
+    """forget: how many IDs were asked for (found or not)."""
+    before: Mapped[float | None] = mapped_column(Double, default=None)
+    """retention: events older than this (seconds since the epoch) were purged."""
+    campaigns: Mapped[int] = mapped_column(Integer, default=0)  # campaigns that held any
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    lists: Mapped[int] = mapped_column(Integer, default=0)  # recommendation lists (assets)
+    reviews: Mapped[int] = mapped_column(Integer, default=0)  # review actions on those lists
