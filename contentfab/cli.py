@@ -724,7 +724,8 @@ def gc(
         ),
     ] = 3600,
 ) -> None:
-    """List files under the asset directory that no asset row references; --delete removes them.
+    """List files under the asset directory that no asset row references, and interaction
+    events older than CONTENTFAB_INTERACTION_RETENTION_DAYS; --delete removes them.
 
     Such files are left by a worker killed between writing a file and committing its row, or
     while writing it (.partial-* files).
@@ -758,6 +759,95 @@ def gc(
         console.print(f"removed {remove(orphans, settings.asset_dir)} of {summary}", soft_wrap=True)
     else:
         console.print(f"{summary}; nothing removed: pass --delete to remove them", soft_wrap=True)
+    _purge_old_interactions(settings, delete)
+
+
+def _purge_old_interactions(settings: Settings, delete: bool) -> None:
+    from db.privacy import checkpoint, purge_interactions
+    from db.session import transaction
+
+    days = settings.interaction_retention_days
+    if days is None:
+        console.print(
+            "interactions: no retention period set (CONTENTFAB_INTERACTION_RETENTION_DAYS); "
+            "all are kept",
+            soft_wrap=True,
+        )
+        return
+    before = time.time() - days * 86400
+    sessions = _sessions(settings)
+    with transaction(sessions) as session:
+        found = purge_interactions(session, before, apply=delete)
+    if delete:
+        with sessions() as session:
+            checkpoint(session)
+    for entry in found:
+        console.print(
+            f"campaign {entry.campaign_id} ({entry.campaign_name}): {entry.events} events, "
+            f"{entry.users} shoppers left without any",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    summary = (
+        f"{sum(e.events for e in found)} interaction events older than {days:g} days in "
+        f"{len(found)} campaigns"
+    )
+    if delete:
+        console.print(f"purged {summary}", soft_wrap=True)
+    else:
+        console.print(f"{summary}; nothing removed: pass --delete to purge them", soft_wrap=True)
+
+
+@app.command()
+@user_errors
+def forget(
+    user_ids: Annotated[
+        list[str] | None, typer.Argument(help="Shoppers' user IDs, as in interactions files.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A file of user IDs, one a line.")
+    ] = None,
+) -> None:
+    """Erase shoppers from every campaign: their interaction events, recommendation lists
+    and those lists' review history. Running it again changes nothing. An audit row records
+    when and how much was removed, not whose data it was."""
+    from db.privacy import checkpoint, forget_users
+    from db.session import transaction
+
+    wanted = [user.strip() for user in user_ids or [] if user.strip()]
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {file}: {exc}") from exc
+        wanted += [line.strip() for line in text.splitlines() if line.strip()]
+    if not wanted:
+        raise InputError("name the user IDs to forget, or a --file of them (one a line)")
+    settings = _settings()
+    _upgrade(settings)
+    sessions = _sessions(settings)
+    started = time.perf_counter()
+    with transaction(sessions) as session:
+        found = forget_users(session, wanted)
+    with sessions() as session:
+        checkpoint(session)
+    for entry in found:
+        listed = f", {entry.listed} entries of its users list" if entry.listed else ""
+        console.print(
+            f"campaign {entry.campaign_id} ({entry.campaign_name}): {entry.users} shoppers, "
+            f"{entry.events} events, {entry.lists} recommendation lists, {entry.reviews} "
+            f"review actions{listed}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    unique = len(set(wanted))
+    where = f"{len(found)} campaigns" if found else "no campaign: nothing was stored for them"
+    console.print(
+        f"forgot {unique} user IDs in {time.perf_counter() - started:.1f}s; found in {where}",
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -116,6 +116,15 @@ class Settings(BaseSettings):
         "API serves files only from a local one.",
     )
 
+    # Privacy
+    interaction_retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="How long shoppers' interaction events are kept, in days from their "
+        "timestamp; `contentfab gc --delete` purges older ones. Unset: kept until the campaign "
+        "or the shopper (`contentfab forget`) is removed.",
+    )
+
     # Review API and gallery (`contentfab serve`)
     api_key: str | None = Field(
         default=None,
