@@ -658,6 +658,7 @@ def assets(
             "text",
             "uri",
             "sha256",
+            "ai_generated",
             "model",
             "device",
             "created_at",
@@ -682,8 +683,10 @@ def assets(
 
 
 def _asset_row(asset: Any) -> dict[str, Any]:
+    from contentfab.delivery import generation  # the export's label, not its other columns
+
     meta = asset.meta or {}
-    model = meta.get("model") or {}
+    ai_generated, model = generation(asset)
     return {
         "id": asset.id,
         "campaign": asset.campaign_id,
@@ -696,6 +699,7 @@ def _asset_row(asset: Any) -> dict[str, Any]:
         "text": asset.text,
         "uri": asset.uri,
         "sha256": asset.sha256,
+        "ai_generated": ai_generated,
         "model": f"{model.get('name', '')}@{model.get('version', '')}",
         "device": meta.get("device", ""),
         "created_at": asset.created_at.isoformat(),

@@ -2,6 +2,10 @@
 
 Every CSV cell a spreadsheet could run as a formula is defused (OWASP "CSV injection"), and
 image files are read only from inside the asset directory, whatever a row's URI says.
+
+Every row of CSV, JSON lines and the zip's manifests says whether a model made the asset
+(``ai_generated``) and which model (``model``, ``model_version``), for the transparency rules
+on AI-generated content; the Google Ads sheet keeps Google's own columns.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ COLUMNS = [
     "original_text",
     "file",
     "sha256",
+    "ai_generated",
     "model",
     "model_version",
     "model_sha256",
@@ -82,9 +87,31 @@ def asset_file(uri: str | None, asset_dir: Path) -> Path:
     return path
 
 
-def row(asset: Asset) -> dict[str, Any]:
+def generation(asset: Asset) -> tuple[bool, dict[str, Any]]:
+    """Whether a model made this asset or part of it, and that model's provenance.
+
+    Copy is written by a language model and a recommendation list ranked by an embedding or
+    two-tower model, both always. An image is composed by plain code around a product photo;
+    it counts as generated when a model drew its background (``generator``), cut the product
+    out (an ``onnx:`` matte), or wrote its headline (generated copy). A reviewer's edit keeps
+    the label: ``edited_by`` says a person changed it after.
+    """
     meta = asset.meta or {}
     model = meta.get("model") or meta.get("generator") or {}
+    if asset.kind != ContentKind.IMAGE:
+        return True, model
+    matte = meta.get("matte") or {}
+    by_model = bool(
+        meta.get("generator")
+        or str(matte.get("method", "")).startswith("onnx:")
+        or meta.get("headline")
+    )
+    return by_model, model
+
+
+def row(asset: Asset) -> dict[str, Any]:
+    meta = asset.meta or {}
+    ai_generated, model = generation(asset)
     return {
         "id": asset.id,
         "campaign_id": asset.campaign_id,
@@ -99,6 +126,7 @@ def row(asset: Asset) -> dict[str, Any]:
         "original_text": asset.original_text,
         "file": file_name(asset) if asset.uri else None,
         "sha256": asset.sha256,
+        "ai_generated": ai_generated,
         "model": model.get("name"),
         "model_version": model.get("version"),
         "model_sha256": model.get("sha256"),
