@@ -3,11 +3,16 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from typer.testing import CliRunner
 
+from contentfab import delivery
 from contentfab.cli import app as cli
-from db.models import Interaction, PrivacyAudit
+from db.models import Asset, Interaction, PrivacyAudit
 from tests.db.privacy_seed import FORGOTTEN, places_holding, seed, user_lists
 
 run = CliRunner().invoke
@@ -21,11 +26,25 @@ def _env(tmp_path, database_url, **more):
     }
 
 
+def _exports(sessions, tmp_path) -> str:
+    """Every asset as CSV, JSON lines and the zip's manifests, as one text."""
+    with sessions() as session:
+        assets = session.scalars(select(Asset).options(joinedload(Asset.product))).all()
+        csv_text, jsonl_text, packed = io.StringIO(), io.StringIO(), io.BytesIO()
+        delivery.write_csv(assets, csv_text)
+        delivery.write_jsonl(assets, jsonl_text)
+        delivery.write_zip(assets, packed, tmp_path)
+    with zipfile.ZipFile(packed) as archive:
+        manifests = [archive.read(name).decode() for name in archive.namelist()]
+    return "\n".join([csv_text.getvalue(), jsonl_text.getvalue(), *manifests])
+
+
 def test_forget_by_argument_and_file_reports_per_campaign_and_is_idempotent(
     tmp_path, database_url, sessions
 ):
     seeded = seed(sessions, tmp_path)
     before = user_lists(sessions)
+    assert FORGOTTEN in _exports(sessions, tmp_path)
     ids = tmp_path / "erase.txt"
     ids.write_text(f"\n  {FORGOTTEN}  \nC-1003\n\n")
     env = _env(tmp_path, database_url)
@@ -42,6 +61,8 @@ def test_forget_by_argument_and_file_reports_per_campaign_and_is_idempotent(
     assert "forgot 3 user IDs" in lines[-1] and "found in 3 campaigns" in lines[-1]
     assert places_holding(sessions, FORGOTTEN) == []
     assert places_holding(sessions, "C-1003") == []
+    exported = _exports(sessions, tmp_path)
+    assert FORGOTTEN not in exported and "C-1003" not in exported and "bob@example.com" in exported
     kept = {key: value for key, value in before.items() if key[2] not in (FORGOTTEN, "C-1003")}
     assert user_lists(sessions) == kept
 
