@@ -196,6 +196,9 @@ class BrandKit(_Section):
     banned by "Café"; "cafés" and "Cafeteria" are not). ``claims`` are phrases the brand
     stands behind, so their claim words ("free" in "free shipping") are not rejected as
     unsupported. ``short_names`` maps a product ``id`` to other names the copy may use for it.
+    ``vocabulary`` adds words to the lexicon of non-factual words every copy may use (the
+    brand's own calls to action, say): copy is otherwise held to the words of the product data,
+    the brand kit and that lexicon (grounded copy).
     """
 
     name: Annotated[SingleLine, Field(min_length=1, max_length=200)]
@@ -203,6 +206,7 @@ class BrandKit(_Section):
     required_terms: TermList = []
     banned_terms: TermList = []
     claims: TermList = []
+    vocabulary: TermList = []
     short_names: dict[
         Annotated[str, Field(min_length=1, max_length=200)],
         Annotated[

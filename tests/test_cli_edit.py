@@ -36,7 +36,7 @@ def test_edit_refuses_a_failing_gate_and_records_a_forced_one(tmp_path, database
         assert review.overridden_gates == ["fact: not in the product data: $9.99"]
 
     valid = run(
-        cli, ["edit", str(asset_id), "Trail Thermos for the Summit", "--reviewer", "sam"], env=env
+        cli, ["edit", str(asset_id), "Trail Thermos for the Outdoors", "--reviewer", "sam"], env=env
     )
     assert valid.exit_code == 0, valid.output
     assert "published over" not in valid.output

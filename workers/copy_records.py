@@ -59,6 +59,7 @@ def brand_rules(campaign_spec: dict[str, Any]) -> BrandRules:
         required_terms=tuple(brand.get("required_terms") or ()),
         banned_terms=tuple(brand.get("banned_terms") or ()),
         claims=tuple(brand.get("claims") or ()),
+        vocabulary=tuple(brand.get("vocabulary") or ()),
         emoji=style.get("emoji", True),
         max_exclamations=style.get("max_exclamations"),
         title_case_headlines=style.get("title_case_headlines", False),

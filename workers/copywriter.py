@@ -18,12 +18,16 @@ import numpy as np
 
 from contentfab.channels import CHANNELS, Channel, contains_emoji, limit, measure, word_count
 from contentfab.errors import GenerationError
+from workers.copy_prompts import example_for, instruction
+from workers.copy_text import compose, fragment, head_name, selling_points
 from workers.factcheck import FactSheet, unsupported_numbers
+from workers.grounding import Vocabulary
 from workers.recommender import product_text as _shopper_text
 from workers.textgen import Generation, SamplingParams, TextGenerator
 
 if TYPE_CHECKING:
     from workers.embeddings import FloatArray, TextEmbedder
+    from workers.grounding import WordConstraint
 
 #: Gate names as they appear in ``meta.gate_failures`` and in a failed job's error.
 GATES = (
@@ -33,6 +37,9 @@ GATES = (
     "repetition",
     "relevance",
     "product_name",
+    "fragment",
+    "prompt_label",
+    "grounding",
     "fact",
     "claim",
     "capitals",
@@ -41,6 +48,7 @@ GATES = (
     "emoji",
     "exclamation",
     "title_case",
+    "fluency",
     "duplicate",
 )
 
@@ -65,6 +73,19 @@ class ProductFacts:
         parts.extend(f"{key} {value}" for key, value in self.attributes.items())
         return " ".join(parts).lower()
 
+    def record_texts(self) -> list[str]:
+        """The product record's texts as the vocabulary reads them."""
+        texts = [self.title, self.description, self.category or "", self.currency or ""]
+        for key, value in self.attributes.items():
+            texts.append(str(key))
+            texts.extend(str(v) for v in (value if isinstance(value, list) else [value]))
+        return texts
+
+    def vocabulary(self, brand: BrandRules | None = None) -> Vocabulary:
+        """The words copy about this product may use (:mod:`workers.grounding`)."""
+        brand = brand or BrandRules()
+        return _vocabulary(self, brand)
+
     def fact_sheet(self) -> FactSheet:
         texts = [self.title, self.description, self.category or ""]
         return FactSheet.of(texts, self.attributes, self.price, self.currency)
@@ -76,6 +97,10 @@ class ProductFacts:
         base = re.split(r"\s+[-–—|:]\s+|[,(]", self.title, maxsplit=1)[0].strip()
         found.append(base)
         found.append(_TRAILING_SPEC.sub("", base).strip())
+        if not self.short_names:
+            head = head_name(self.title)
+            if head is not None:
+                found.append(head)
         unique: list[str] = []
         for name in found:
             if len(name) >= 3 and name not in unique:
@@ -108,6 +133,31 @@ class BrandRules:
     claims: tuple[str, ...] = ()
     """Claims the brand stands behind ("free shipping", "lifetime warranty"): their claim words
     are allowed inside these phrases."""
+    vocabulary: tuple[str, ...] = ()
+    """Words the brand kit adds to the lexicon of non-factual words (its own calls to action,
+    say)."""
+
+
+_VOCABULARIES: dict[tuple[str, str], Vocabulary] = {}
+
+
+def _vocabulary(product: ProductFacts, brand: BrandRules) -> Vocabulary:
+    key = (repr(product), repr(brand))  # a product's attributes dict makes it unhashable
+    found = _VOCABULARIES.get(key)
+    if found is None:
+        if len(_VOCABULARIES) > 1024:
+            _VOCABULARIES.clear()
+        brand_texts = [
+            brand.name or "",
+            *brand.required_terms,
+            *brand.claims,
+            *brand.vocabulary,
+            *product.short_names,
+        ]
+        found = _VOCABULARIES[key] = Vocabulary.of(
+            product.record_texts(), brand_texts, price=product.price, currency=product.currency
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -145,6 +195,9 @@ class Candidate:
     failed_gates: list[str]
     prefix: str = ""
     """What the answer was made to start with (:func:`response_prefixes`)."""
+    composed: bool = False
+    """Composed from the product's name and a selling point (:func:`composed_candidates`), not
+    sampled; scored by the model's likelihood of it all the same."""
     prefix_logprob: tuple[float, int] = (0.0, 0)
     """The model's log-probability of the prefix, and its number of tokens."""
     relevance: float | None = None
@@ -173,79 +226,6 @@ class CopyOutcome:
     error: str | None
     meta: dict[str, Any]
 
-
-EXAMPLE_PRODUCT = ProductFacts(
-    sku="example",
-    title="Alpine Trail Thermos 750 ml",
-    description="Double-walled stainless steel bottle that keeps drinks hot for 12 hours.",
-)
-
-#: Per channel: the instruction a small model follows best (words, not characters — it cannot
-#: count characters), a one-shot example answer, and a token budget that fits the limit.
-PROMPTS: dict[str, tuple[str, str, int]] = {
-    "search_headline": (
-        "Write one search ad headline of two to five words that names the product.",
-        "Alpine Trail Thermos",
-        24,
-    ),
-    "search_description": (
-        "Write one search ad description: a single sentence of at most 14 words.",
-        "Steel thermos that keeps drinks hot for 12 hours. Ready for the trail.",
-        40,
-    ),
-    "email_subject": (
-        "Write one short email subject line about this product.",
-        "Your Alpine Trail Thermos: hot coffee at the summit",
-        24,
-    ),
-    "social_post": (
-        "Write one short social media post of one or two sentences.",
-        "Cold summit, hot coffee: the Alpine Trail Thermos keeps drinks hot for 12 hours.",
-        80,
-    ),
-    "sms": (
-        "Write one short SMS marketing message of one sentence.",
-        "Alpine Trail Thermos: your coffee stays hot for 12 hours on any trail.",
-        56,
-    ),
-    "email_preheader": (
-        "Write one email preheader: a single sentence of at most 14 words.",
-        "Your thermos keeps coffee hot all the way to the summit.",
-        36,
-    ),
-    "email_body": (
-        "Write a short marketing email body of 40 to 120 words that names the product.",
-        "Early start, cold morning? The Alpine Trail Thermos keeps your coffee hot for 12 hours, "
-        "so the cup you pour at the summit tastes like the first one at home. Its double-walled "
-        "stainless steel body holds 750 ml and slips into a pack's side pocket. Fill it before "
-        "sunrise and enjoy it at the top.",
-        200,
-    ),
-    "meta_primary_text": (
-        "Write the primary text of a social media ad: one short sentence.",
-        "Cold summit, hot coffee: the Alpine Trail Thermos keeps drinks hot for 12 hours.",
-        40,
-    ),
-    "meta_headline": (
-        "Write one ad headline of two to five words that names the product.",
-        "Meet the Alpine Trail Thermos",
-        24,
-    ),
-    "meta_description": (
-        "Write one ad link description of two to four words about the product.",
-        "The trail thermos",
-        20,
-    ),
-    "product_description": (
-        "Write a product description of 50 to 150 words.",
-        "Take your favourite hot drink further. The Alpine Trail Thermos holds 750 ml in a "
-        "double-walled stainless steel body that keeps coffee or tea hot for 12 hours, from the "
-        "first switchback to the summit. Its slim shape fits a pack's side pocket, and the sealed "
-        "lid keeps your bag dry. A simple, sturdy companion for early starts and long days "
-        "outside.",
-        240,
-    ),
-}
 
 CLAIM_WORDS = ("free", "guaranteed", "guarantee", "#1", "best", "cheapest", "lifetime", "sale")
 STOPWORDS = frozenset(
@@ -299,27 +279,9 @@ def _facts_block(product: ProductFacts) -> str:
     return "\n".join(lines)
 
 
-def _instruction(channel: Channel) -> tuple[str, str, int | None]:
-    if channel.name in PROMPTS and CHANNELS.get(channel.name) == channel:
-        return PROMPTS[channel.name]
-    # A custom channel: its own instruction, the example of the preset closest in size, and a
-    # budget of about one token per three characters (or two per word) of its limit.
-    if channel.count == "words":
-        budget = 2 * channel.max_chars + 8
-        example = PROMPTS["product_description"][1]
-    else:
-        budget = channel.max_chars // 3 + 8
-        sizes = {name: CHANNELS[name].max_chars for name in PROMPTS if name in CHANNELS}
-        nearest = min(sizes, key=lambda name: abs(sizes[name] - channel.max_chars))
-        example = PROMPTS[nearest][1]
-    if channel.max_words is not None:
-        budget = max(budget, 2 * channel.max_words + 8)
-    return channel.instruction, example, budget
-
-
 def token_budget(slot: CopySlot) -> int:
     """The campaign's max_new_tokens, capped by what the channel can hold."""
-    cap = _instruction(slot.spec)[2]
+    cap = instruction(slot.spec)[2]
     return slot.sampling.max_new_tokens if cap is None else min(cap, slot.sampling.max_new_tokens)
 
 
@@ -339,24 +301,42 @@ def _brand_rules_text(brand: BrandRules, channel: Channel) -> str:
 
 
 def build_messages(slot: CopySlot) -> list[dict[str, str]]:
+    """The chat for one slot: a system message, one worked example (a product of another
+    category, :func:`workers.copy_prompts.example_for`) and the product's own facts."""
     channel = slot.spec
-    instruction, example, _ = _instruction(channel)
+    text, preset, _ = instruction(channel)
+    example = example_for(slot.product)
+    answer = example.answers[preset or "product_description"]
     brand = f" for {slot.brand.name}" if slot.brand.name else ""
     voice = f" Brand voice: {slot.brand.voice}." if slot.brand.voice else ""
     rules = _brand_rules_text(slot.brand, channel)
     system = (
-        f"You are a marketing copywriter{brand}.{voice} You reply with the requested copy only. "
-        "Use only the facts given: never invent prices, discounts, numbers or guarantees."
+        f"You are a marketing copywriter{brand}.{voice} Write in a {slot.tone} tone. "
+        "You reply with the requested copy only. "
+        "Use only the facts given and the product's own words: never invent features, "
+        "materials, places, people, prices, discounts, numbers or guarantees."
         + (f" {rules}" if rules else "")
     )
-    example_facts = f"{_facts_block(EXAMPLE_PRODUCT)}\nCall it: {short_name(EXAMPLE_PRODUCT)}"
-    facts = f"{_facts_block(slot.product)}\nCall it: {short_name(slot.product)}"
+    example_product = ProductFacts(
+        sku=example.sku,
+        title=example.title,
+        description=example.description,
+        category=example.category,
+    )
     return [
         {"role": "system", "content": system},
-        {"role": "user", "content": f"{example_facts}\n\n{instruction}"},
-        {"role": "assistant", "content": example},
-        {"role": "user", "content": f"{facts}\nTone: {slot.tone}\n\n{instruction}"},
+        {"role": "user", "content": f"{_prompt_facts(example_product, channel)}\n\n{text}"},
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": f"{_prompt_facts(slot.product, channel)}\n\n{text}"},
     ]
+
+
+def _prompt_facts(product: ProductFacts, channel: Channel) -> str:
+    facts = _facts_block(product)
+    points = selling_points(product.title, product.description, product.attributes)
+    if points and not channel.multiline:
+        facts += f"\nSelling points: {'; '.join(points[:4])}"
+    return f"{facts}\nCall it: {short_name(product)}"
 
 
 def short_name(product: ProductFacts) -> str:
@@ -406,6 +386,17 @@ def check(
         failed.append("relevance: names nothing from the product's title or category")
     if channel.requires_name and not any(find_term(name, text) for name in product.names()):
         failed.append(f"product_name: {channel.name} must name the product")
+    cut = fragment(text, sentences=writes_sentences(channel))
+    if cut is not None:
+        failed.append(f"fragment: {cut}")
+    labels = _PROMPT_LABEL.findall(text)
+    if labels:
+        failed.append(f"prompt_label: a field label of the prompt: {', '.join(labels)}")
+    ungrounded = product.vocabulary(brand).unsupported(text)
+    if ungrounded:
+        failed.append(
+            "grounding: not in the product data, brand kit or lexicon: " + ", ".join(ungrounded[:8])
+        )
     capitals, notes = invented_terms(text, product, brand)
     invented = unsupported_numbers(text, product.fact_sheet()) + notes
     if invented:
@@ -419,6 +410,10 @@ def check(
     return failed
 
 
+#: The prompt's field labels (``_facts_block``): copy that writes one is echoing the prompt.
+_PROMPT_LABEL = re.compile(
+    r"\b(Product|Category|Price|Details|Attributes|Selling points|Call it|Tone)\s*:"
+)
 _CAPS_WORD = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]+(?:[-'][A-Z0-9]+)*(?![\w-])")
 _PARENTHETICAL = re.compile(r"\(([^()]*)\)")
 
@@ -442,6 +437,11 @@ def invented_terms(text: str, product: ProductFacts, brand: BrandRules) -> tuple
         if not saying or not words <= known:
             notes.append(f"({note})")
     return ", ".join(dict.fromkeys(capitals)), list(dict.fromkeys(notes))
+
+
+def writes_sentences(channel: Channel) -> bool:
+    """Whether the channel's copy is sentences (ending with . ! ?), not a headline-like line."""
+    return channel.multiline or (channel.count != "words" and channel.max_chars >= 90)
 
 
 def _fold(text: str) -> str:
@@ -557,7 +557,9 @@ def is_title_case(text: str) -> bool:
     return True
 
 
-_CLAUSE_END = re.compile(r"[.!?](?=\s|$)|[:;,–—](?=\s)|\s-\s")
+# Where a single-line text may be cut short: a sentence end, or the end of a label ("Trail
+# Thermos: …"); never a comma, which leaves the tail of a list or a clause behind.
+_CLAUSE_END = re.compile(r"[.!?](?=\s|$)|[:–—](?=\s)|\s-\s")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 
@@ -668,6 +670,11 @@ DUPLICATE_CHAR_JACCARD = 0.7
 #: copy reworded: on SmolLM2's candidates, pairs above it were paraphrases, pairs just below it
 #: mostly different angles (bench/copy_dedupe.py, see BENCHMARKS.md).
 DUPLICATE_COSINE = 0.9
+#: Below this mean log-likelihood per token (the model's own, unmasked) a candidate reads as
+#: forced: grounded decoding steered the model through words it found unlikely, and the text
+#: comes out as word salad ("Loungeres Loungers: a low-to-the-routine" at -4.8). Fluent
+#: grounded copy from SmolLM2 scores above -2 (demo catalog, read by hand).
+FLUENCY_FLOOR = -2.5
 #: How much the relevance to the product text (a cosine) counts next to the per-token
 #: log-likelihood when ranking: among one slot's passing SmolLM2 candidates the log-likelihood
 #: spreads about 3.4 times as widely as the cosine, so at 3 both parts count about equally.
@@ -735,6 +742,8 @@ def write_copy(
     embedder: TextEmbedder | None = None,
     batch_size: int = 16,
     max_rounds: int = 3,
+    grounded: bool = True,
+    compose_short: bool = True,
 ) -> list[CopyOutcome]:
     """Best-of-N copy for every slot; one outcome per slot, in order.
 
@@ -749,6 +758,11 @@ def write_copy(
     counts the candidate's relevance (cosine to the product text, times
     :data:`RELEVANCE_WEIGHT`), and a candidate whose embedding is within
     :data:`DUPLICATE_COSINE` of a text its group has is a duplicate too.
+
+    ``grounded``: every sampled word must be one the product's vocabulary allows
+    (:mod:`workers.grounding`, enforced while decoding). ``compose_short``: short single-line
+    channels also rank candidates composed of the product's name and a selling point from its
+    data (:func:`composed_candidates`).
     """
     prompts = {slot.key: generator.chat_prompt(build_messages(slot)) for slot in slots}
     best: dict[int, Candidate | None] = {slot.key: None for slot in slots}
@@ -766,12 +780,34 @@ def write_copy(
     errors: dict[int, str] = {}
     started = time.perf_counter()
     pending = list(slots)
+    grounding = getattr(generator, "grounding", None) if grounded else None
     for round_ in range(max_rounds):
         if not pending:
             break
         passed: dict[int, list[Candidate]] = {slot.key: [] for slot in pending}
+        if round_ == 0 and compose_short:
+            for slot in pending:
+                for line in composed_candidates(slot):
+                    passed[slot.key].append(
+                        Candidate(
+                            line,
+                            Generation(line, [], "stop", 0.0, 0),
+                            slot.sampling.seed,
+                            [],
+                            prefix=line,
+                            composed=True,
+                        )
+                    )
         rows = [
-            _Request(slot, params, prompts[slot.key] + prefix, prefix)
+            _Request(
+                slot,
+                params,
+                prompts[slot.key] + prefix,
+                prefix,
+                None
+                if grounding is None
+                else grounding.constraint(slot.product.vocabulary(slot.brand), written=prefix),
+            )
             for slot in pending
             for params, prefix in zip(
                 _candidate_params(slot, round_), response_prefixes(slot, round_), strict=True
@@ -810,6 +846,9 @@ def write_copy(
         for slot in pending:
             group = taken[slot.group_key]
             ranked = sorted(passed[slot.key], key=lambda c: c.score, reverse=True)
+            fluent = [c for c in ranked if c.logprob_per_token >= FLUENCY_FLOOR]
+            gate_counts[slot.key]["fluency"] += len(ranked) - len(fluent)
+            ranked = fluent
             fresh = [c for c in ranked if _is_new(c.text, group, embeddings)]
             gate_counts[slot.key]["duplicate"] += len(ranked) - len(fresh)
             saying_more = [c for c in fresh if not name_only(c.text, slot.product)]
@@ -857,6 +896,11 @@ def write_copy(
             "tokens_sampled": tokens_sampled[slot.key],
             "gate_failures": {k: v for k, v in gate_counts[slot.key].items() if v},
             "dedupe": _dedupe_meta(embeddings),
+            "grounding": {
+                "decoding": grounding is not None,
+                "lexicon": "workers/lexicon.txt",
+                "vocabulary_words": len(slot.product.vocabulary(slot.brand).words),
+            },
             "batch_seconds": round(elapsed, 3),
         }
         if chosen is not None:
@@ -869,7 +913,9 @@ def write_copy(
                     "relevance_weight": None if chosen.relevance is None else RELEVANCE_WEIGHT,
                 },
                 tokens=len(chosen.generation.token_ids),
-                response_prefix=chosen.prefix,
+                response_prefix="" if chosen.composed else chosen.prefix,
+                source="composed" if chosen.composed else "model",
+                name_used=_name_used(chosen.text, slot.product),
                 name_only=name_only(chosen.text, slot.product),
                 finish_reason=chosen.generation.finish_reason,
                 gates_passed=list(GATES[1:]),
@@ -934,12 +980,53 @@ def _score_prefixes(
 
 @dataclass(frozen=True)
 class _Request:
-    """One candidate to sample: its slot, sampling parameters, prompt and answer prefix."""
+    """One candidate to sample: its slot, sampling parameters, prompt, answer prefix and its
+    grounded-decoding constraint (None: free)."""
 
     slot: CopySlot
     params: SamplingParams
     prompt: str
     prefix: str
+    constraint: WordConstraint | None = None
+
+
+def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
+    """For short single-line channels: the product's shortest name and a selling point from
+    its own data ("Trail Thermos: Keeps drinks hot for 12 hours"), the combinations that fit
+    the channel and pass every gate, at most ``limit``. They are ranked with the sampled
+    candidates by the same score, so the model's likelihood decides which reads best."""
+    channel = slot.spec
+    if channel.multiline or channel.count == "words" or channel.max_chars > 60:
+        return []
+    names = sorted(slot.product.names(), key=len)[:2]
+    points = selling_points(slot.product.title, slot.product.description, slot.product.attributes)
+    found: list[str] = []
+    for point in points:
+        for name in names:
+            for text in compose(name, point):
+                if channel.headline and slot.brand.title_case_headlines:
+                    text = _title_case(text)
+                if not check(text, channel, slot.product, slot.brand):
+                    found.append(text)
+                    break
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def _title_case(text: str) -> str:
+    words = text.split(" ")
+    return " ".join(
+        w if (i and w.lower() in _MINOR_WORDS) or not w[:1].isalpha() else w[:1].upper() + w[1:]
+        for i, w in enumerate(words)
+    )
+
+
+def _name_used(text: str, product: ProductFacts) -> str | None:
+    """The longest of the product's names the text writes (the title, a short name, or the
+    head noun phrase derived from a long title)."""
+    found = [name for name in product.names() if find_term(name, text)]
+    return max(found, key=len) if found else None
 
 
 def _generate_isolating_failures(
@@ -947,9 +1034,7 @@ def _generate_isolating_failures(
 ) -> list[Generation | None]:
     """Generate a batch; if it fails, retry row by row so one poison item fails alone."""
     try:
-        generated: list[Generation | None] = list(
-            generator.generate([r.prompt for r in batch], [r.params for r in batch])
-        )
+        generated: list[Generation | None] = list(_generate(generator, batch))
         return generated
     except GenerationError as exc:
         if len(batch) == 1:
@@ -961,8 +1046,15 @@ def _generate_isolating_failures(
             results.append(None)
             continue
         try:
-            results.extend(generator.generate([request.prompt], [request.params]))
+            results.extend(_generate(generator, [request]))
         except GenerationError as exc:
             errors[request.slot.key] = f"generation failed: {exc}"
             results.append(None)
     return results
+
+
+def _generate(generator: TextGenerator, batch: list[_Request]) -> list[Generation]:
+    prompts, params = [r.prompt for r in batch], [r.params for r in batch]
+    if all(r.constraint is None for r in batch):
+        return generator.generate(prompts, params)
+    return generator.generate(prompts, params, [r.constraint for r in batch])

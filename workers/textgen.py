@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     import onnxruntime
     from tokenizers import Tokenizer
 
+    from workers.grounding import Grounding, WordConstraint
+
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
@@ -74,6 +76,7 @@ class _Row:
     params: SamplingParams
     rng: np.random.Generator
     seen: npt.NDArray[np.bool_] | None
+    constraint: WordConstraint | None = None
     tokens: list[int] = field(default_factory=list)
     logprob_sum: float = 0.0
     finish_reason: str = ""
@@ -128,6 +131,7 @@ class TextGenerator:
         self.share_prompts = True
         # The last shared prompt head this generator ran, and its cache (batch of one).
         self._head: tuple[tuple[int, ...], list[Any]] = ((), [])
+        self._grounding: Grounding | None = None
         if io_binding is None:
             io_binding = provider != runtime.CPU
         self._device = _bound_device(provider) if io_binding else None
@@ -193,14 +197,38 @@ class TextGenerator:
 
     # -- generation ---------------------------------------------------------------------------
 
-    def generate(self, prompts: list[str], params: Sequence[SamplingParams]) -> list[Generation]:
-        return self.generate_ids([self.encode(p) for p in prompts], params)
+    @property
+    def grounding(self) -> Grounding:
+        """Word masks over this model's tokens (the token table is built on first use)."""
+        if self._grounding is None:
+            from workers.grounding import Grounding
+
+            self._grounding = Grounding(self.tokenizer, self.vocab_size, self.eos_token_ids)
+        return self._grounding
+
+    def generate(
+        self,
+        prompts: list[str],
+        params: Sequence[SamplingParams],
+        constraints: Sequence[WordConstraint | None] | None = None,
+    ) -> list[Generation]:
+        return self.generate_ids([self.encode(p) for p in prompts], params, constraints)
 
     def generate_ids(
-        self, prompt_ids: list[list[int]], params: Sequence[SamplingParams]
+        self,
+        prompt_ids: list[list[int]],
+        params: Sequence[SamplingParams],
+        constraints: Sequence[WordConstraint | None] | None = None,
     ) -> list[Generation]:
+        """Generate a continuation of each prompt. A row's ``constraint`` (grounded decoding,
+        :mod:`workers.grounding`) masks the tokens it may write at each step; its
+        log-likelihood is still the model's own, so the ranking sees how natural the text is."""
         if len(prompt_ids) != len(params):
             raise ValueError(f"{len(prompt_ids)} prompts but {len(params)} sampling params")
+        if constraints is None:
+            constraints = [None] * len(params)
+        if len(constraints) != len(params):
+            raise ValueError(f"{len(constraints)} constraints but {len(params)} sampling params")
         if not prompt_ids:
             return []
         self._check_prompts(prompt_ids)
@@ -210,8 +238,9 @@ class TextGenerator:
                 params=p,
                 rng=np.random.default_rng(p.seed),
                 seen=self._seen(ids) if p.repetition_penalty != 1.0 else None,
+                constraint=c,
             )
-            for ids, p in zip(prompt_ids, params, strict=True)
+            for ids, p, c in zip(prompt_ids, params, constraints, strict=True)
         ]
         # batch[j] is the row at batch position j; on the bound path finished rows may stay in
         # the batch (fed padding, their logits ignored) until enough have finished to compact.
@@ -227,6 +256,8 @@ class TextGenerator:
                 row.logprob_sum += logprob
                 if row.seen is not None:
                     row.seen[token] = True
+                if row.constraint is not None:
+                    row.constraint.update(token)
                 if token in self.eos_token_ids:
                     row.finish_reason = "stop"
                 elif (
@@ -491,9 +522,13 @@ def _choose(logits: FloatArray, row: _Row) -> tuple[int, float]:
     raw = logits.astype(np.float64)
     params = row.params
     scores = raw
+    if row.constraint is not None:
+        allowed = row.constraint.allowed()
+        if allowed.any():
+            scores = np.where(allowed[: raw.size], raw, -np.inf)
     if row.seen is not None:
         # CTRL / Hugging Face repetition penalty: push seen tokens' logits towards less likely.
-        scores = raw.copy()
+        scores = raw.copy() if scores is raw else scores
         seen = np.flatnonzero(row.seen)
         values = scores[seen]
         scores[seen] = np.where(

@@ -12,7 +12,7 @@ from db.session import transaction
 from tests.api.conftest import WRITE
 
 INVENTED_PRICE = "Trail Thermos, now $9.99"  # the catalog says 49.90 USD
-VALID = "Trail Thermos for the Summit"
+VALID = "Trail Thermos for the Outdoors"  # every word from the product data or lexicon
 
 
 def test_the_fit_endpoint_counts_like_the_channel(client):
@@ -151,11 +151,20 @@ def test_the_brand_kit_and_the_other_variants_are_gates(client, seeded, sessions
     before = _state(sessions, asset_id)
     banned = _put(client, asset_id, "Cheap Trail Thermos")
     assert banned.status_code == 422
-    assert banned.json()["gates"] == [{"gate": "banned_term", "why": "cheap"}]
+    assert banned.json()["gates"] == [
+        {"gate": "grounding", "why": "not in the product data, brand kit or lexicon: Cheap"},
+        {"gate": "banned_term", "why": "cheap"},
+    ]
     twin = _put(client, asset_id, "Trail Thermos for Every Trip")
-    assert twin.status_code == 422 and [g["gate"] for g in twin.json()["gates"]] == ["duplicate"]
+    assert twin.status_code == 422
+    assert [g["gate"] for g in twin.json()["gates"]] == ["grounding", "duplicate"]
     guaranteed = _put(client, asset_id, "Trail Thermos, Guaranteed Hot")
-    assert [g["gate"] for g in guaranteed.json()["gates"]] == ["claim"]
+    assert [g["gate"] for g in guaranteed.json()["gates"]] == ["grounding", "claim"]
+    # Every reviewer edit is held to the product's words like generated copy (issue #15).
+    invented = _put(client, asset_id, "Trail Thermos from Bordeaux")
+    assert invented.json()["gates"] == [
+        {"gate": "grounding", "why": "not in the product data, brand kit or lexicon: Bordeaux"}
+    ]
     assert _state(sessions, asset_id) == before
     # A claim the brand kit stands behind passes.
     ok = _put(client, asset_id, "Trail Thermos: Free Shipping")
@@ -182,6 +191,6 @@ def test_a_campaign_channel_sets_the_limits_and_gates_of_an_edit(client, seeded,
     assert (live.status_code, live.json()["passed"]) == (200, False)
     assert live.json()["problem"] == over.json()["detail"]
     unnamed = _put(client, asset_id, "Hot coffee, every trail")  # names no product
-    assert [g["gate"] for g in unnamed.json()["gates"]] == ["product_name"]
+    assert [g["gate"] for g in unnamed.json()["gates"]] == ["product_name", "grounding"]
     assert _state(sessions, asset_id) == before
     assert _put(client, asset_id, "Trail Thermos, all day").status_code == 200

@@ -66,8 +66,11 @@ def test_gates_reject_what_a_marketer_could_not_publish():
 
 def test_a_truncated_text_offers_only_its_complete_clauses():
     headline = CHANNELS["search_headline"]
+    found = options(_gen("Steel Bottle: cold for a day. Hot for", finish="length"), headline)
+    assert found == ["Steel Bottle: cold for a day.", "Steel Bottle"]
+    # Never cut at a comma: what is left is the head of a list or clause ("…provides a warm").
     found = options(_gen("Steel Bottle: cold for a day, hot for", finish="length"), headline)
-    assert found == ["Steel Bottle: cold for a day", "Steel Bottle"]
+    assert found == ["Steel Bottle"]
     assert options(_gen("Cold for a whole day"), headline) == ["Cold for a whole day"]
 
 
@@ -80,8 +83,8 @@ def test_prompts_and_budgets_follow_the_channel():
         sampling=SamplingParams(max_new_tokens=200),
     )
     messages = build_messages(slot)
-    assert messages[-1]["content"].endswith("names the product.")
-    assert "Tone: playful" in messages[-1]["content"]
+    assert messages[-1]["content"].endswith("one thing from its details.")
+    assert "playful tone" in messages[0]["content"]
     assert token_budget(slot) == 24  # a 30-character headline never needs 200 tokens
 
 
@@ -134,10 +137,17 @@ def test_banned_terms_match_whole_words_in_any_case_and_unicode_form():
     assert find_term("Café", "Northwind Cafés and Cafeterias") == []  # inside other words
     assert find_term("limited time", "a LIMITED   time deal") == ["limited   time"]
     assert find_term("テント", "山のテントです") == ["テント"]  # no spaces between CJK words
-    assert _gates("Insulated Steel Bottle by Northwind: Cheap") == ["banned_term"]
-    # In capitals it is shouting as well (and no word of the product data).
-    assert _gates("Insulated Steel Bottle by Northwind: CHEAP") == ["capitals", "banned_term"]
-    assert _gates("Insulated Steel Bottle by Northwind, cheaper") == []
+    # "cheap" is no word of the product data either (grounding).
+    assert _gates("Insulated Steel Bottle by Northwind: Cheap") == ["grounding", "banned_term"]
+    # In capitals it is shouting as well.
+    assert _gates("Insulated Steel Bottle by Northwind: CHEAP") == [
+        "grounding",
+        "capitals",
+        "banned_term",
+    ]
+    assert _gates("Insulated Steel Bottle by Northwind, cheaper") == ["grounding"]
+    cheap = replace(BOTTLE, description="Cheaper than it looks: keeps drinks cold.")
+    assert _gates("Insulated Steel Bottle by Northwind, cheaper", product=cheap) == []
 
 
 def test_required_terms_must_appear():
@@ -154,38 +164,46 @@ def test_style_rules_emoji_exclamations_title_case():
     assert _gates("Northwind Trail Bottle", HEADLINE, short) == []
     assert _gates("Northwind trail bottle", HEADLINE, short) == ["title_case"]
     assert _gates("The Trail Bottle of Northwind", HEADLINE, short) == []  # minor word "of"
-    assert _gates("Northwind trail bottle", SUBJECT, short, BrandRules()) == []
+    assert _gates("Northwind trail bottle", SUBJECT, short, BrandRules(name="Northwind")) == []
     assert is_title_case("山のテント Is Here")  # scripts without case pass
 
 
 def test_claim_words_need_the_product_data_or_the_brand_kit():
     assert _gates("Insulated Steel Bottle by Northwind, free shipping") == []
-    assert _gates("Insulated Steel Bottle by Northwind, free gift") == ["claim"]
+    assert _gates("Insulated Steel Bottle by Northwind, free gift") == ["grounding", "claim"]
     assert _gates(
         "Insulated Steel Bottle by Northwind, free shipping",
         brand=BrandRules(required_terms=("Northwind",)),
-    ) == ["claim"]
+    ) == ["grounding", "claim"]
     bpa = replace(BOTTLE, description="BPA-free steel. Keeps drinks cold for 24 hours.")
     assert _gates("BPA-free Insulated Steel Bottle by Northwind", product=bpa) == []
-    assert _gates("Insulated Steel Bottle by Northwind: free returns", product=bpa) == ["claim"]
+    assert _gates("Insulated Steel Bottle by Northwind: free returns", product=bpa) == [
+        "grounding",
+        "claim",
+    ]
     assert _gates("The #1 Insulated Steel Bottle by Northwind") == ["fact", "claim"]
 
 
 def test_facts_with_units_and_prices_are_checked():
     assert _gates("Insulated Steel Bottle by Northwind, $34.95") == []
     assert _gates("Insulated Steel Bottle by Northwind, €34.95") == ["fact"]
-    assert _gates("Insulated Steel Bottle by Northwind holds 750 l") == ["fact"]
+    assert _gates("Insulated Steel Bottle by Northwind holds 750 l") == ["grounding", "fact"]
 
 
 def test_the_product_name_is_required_where_the_channel_says():
     assert HEADLINE.requires_name and SUBJECT.requires_name
     assert CHANNELS["product_description"].requires_name
     assert not CHANNELS["sms"].requires_name
-    assert BOTTLE.names() == ("Insulated Steel Bottle 750 ml", "Insulated Steel Bottle")
-    assert _gates("Steel bottle by Northwind, cold all day") == ["product_name"]
+    # A long title also gives its head noun phrase as a short name (issue #15).
+    assert BOTTLE.names() == (
+        "Insulated Steel Bottle 750 ml",
+        "Insulated Steel Bottle",
+        "Steel Bottle",
+    )
+    assert _gates("Bottle by Northwind, cold all day") == ["product_name"]
     nicknamed = replace(BOTTLE, short_names=("The Icebox",))
     assert _gates("The Icebox by Northwind: Steel, Cold", product=nicknamed) == []
-    assert _gates("Steel bottle by Northwind", CHANNELS["sms"], BOTTLE) == []
+    assert _gates("Steel bottle by Northwind.", CHANNELS["sms"], BOTTLE) == []
 
 
 # --- dedupe ----------------------------------------------------------------------------------
@@ -240,11 +258,21 @@ class ScriptedGenerator:
         return out
 
 
+def _write(generator, slots, **options):
+    """The sampled candidates alone: no composed ones (tested on their own below)."""
+    return write_copy(generator, slots, compose_short=False, **options)
+
+
+#: The bottle with its title-without-size as a brand-kit short name, so no shorter head-noun
+#: name is derived and scripted answers start with the name the candidates are prefixed with.
+NAMED_BOTTLE = replace(BOTTLE, short_names=("Insulated Steel Bottle",))
+
+
 def _subject_slots(n, delivered=()):
     return [
         CopySlot(
             key=i,
-            product=BOTTLE,
+            product=NAMED_BOTTLE,
             channel="email_subject",
             tone="neutral",
             sampling=SamplingParams(seed=i),
@@ -259,10 +287,10 @@ def test_variants_of_one_slot_group_never_repeat_each_other():
     best, again, other = (
         "Insulated Steel Bottle: cold all day",
         "Insulated Steel Bottle - Cold All Day",
-        "Insulated Steel Bottle for the summit",
+        "Insulated Steel Bottle, cold for 24 hours",
     )
     generator = ScriptedGenerator([(best, -1.0), (again, -2.0), (other, -3.0)])
-    outcomes = write_copy(generator, _subject_slots(2), max_rounds=1)
+    outcomes = _write(generator, _subject_slots(2), max_rounds=1)
     assert [o.text for o in outcomes] == [best, other]
     assert outcomes[1].meta["gate_failures"] == {"duplicate": 2}
     assert "duplicate" not in outcomes[0].meta["gate_failures"]
@@ -271,7 +299,7 @@ def test_variants_of_one_slot_group_never_repeat_each_other():
 def test_a_duplicate_of_delivered_copy_fails_the_slot_with_its_gate():
     text = "Insulated Steel Bottle: cold all day"
     generator = ScriptedGenerator([(text, -1.0)])
-    [outcome] = write_copy(generator, _subject_slots(1, delivered=(text,)), max_rounds=2)
+    [outcome] = _write(generator, _subject_slots(1, delivered=(text,)), max_rounds=2)
     assert outcome.text is None
     assert outcome.meta["candidates_sampled"] == 6  # two rounds of three
     assert outcome.meta["tokens_sampled"] == 6 * 4
@@ -284,9 +312,10 @@ def test_brand_rules_reach_the_prompt_and_the_gates():
     assert "Northwind" in system and "Never use the words: Café" in system
     assert "No emoji." in system and "Title Case" in system
     generator = ScriptedGenerator([("Insulated Steel Bottle: cheap and cold 🧊", -1.0)])
-    [outcome] = write_copy(generator, [slot], max_rounds=1)
+    [outcome] = _write(generator, [slot], max_rounds=1)
     assert outcome.text is None
     assert outcome.meta["gate_failures"] == {
+        "grounding": 3,  # "cheap" is no word of the product data
         "banned_term": 3,
         "required_term": 3,
         "emoji": 3,
@@ -307,10 +336,19 @@ def test_a_labelled_headline_also_offers_what_follows_the_label():
 
 
 def test_every_built_in_example_passes_the_gates_it_teaches():
-    from workers.copywriter import EXAMPLE_PRODUCT, PROMPTS
+    from workers.copy_prompts import EXAMPLES
+    from workers.copywriter import ProductFacts
 
-    for name, (_, example, _) in PROMPTS.items():
-        assert check(example, CHANNELS[name], EXAMPLE_PRODUCT) == [], name
+    for example in EXAMPLES:
+        product = ProductFacts(
+            sku=example.sku,
+            title=example.title,
+            description=example.description,
+            category=example.category,
+        )
+        assert set(example.answers) == {n for n in CHANNELS if n in example.answers}
+        for name, answer in example.answers.items():
+            assert check(answer, CHANNELS[name], product) == [], (example.sku, name)
 
 
 # --- embedding dedupe and relevance ranking (random-weight tiny-bert) ------------------------
@@ -329,8 +367,8 @@ def _cosine(embedder, a, b):
 
 
 BEST = "Insulated Steel Bottle: cold all day"
-REWORDED = "Insulated Steel Bottle: cool the whole day"
-OTHER = "Insulated Steel Bottle for the summit"
+REWORDED = "Insulated Steel Bottle keeps drinks cold"
+OTHER = "Insulated Steel Bottle for hydration"
 
 
 @pytest.fixture
@@ -344,14 +382,14 @@ def twin_threshold(tiny_embedder, monkeypatch):
 
 def test_a_reworded_variant_is_a_duplicate_by_embedding(tiny_embedder, twin_threshold):
     script = [(BEST, -1.0), (REWORDED, -2.0), (OTHER, -3.0)]
-    lexical = write_copy(ScriptedGenerator(script), _subject_slots(2), max_rounds=1)
+    lexical = _write(ScriptedGenerator(script), _subject_slots(2), max_rounds=1)
     assert [o.text for o in lexical] == [BEST, REWORDED]
     assert lexical[1].meta["dedupe"]["methods"] == [
         "normalised_text",
         "word_jaccard",
         "char_trigram_jaccard",
     ]
-    outcomes = write_copy(
+    outcomes = _write(
         ScriptedGenerator(script), _subject_slots(2), embedder=tiny_embedder, max_rounds=1
     )
     assert [o.text for o in outcomes] == [BEST, OTHER]
@@ -365,15 +403,15 @@ def test_a_reworded_variant_is_a_duplicate_by_embedding(tiny_embedder, twin_thre
 def test_a_rewording_of_delivered_copy_is_not_delivered_again(tiny_embedder, twin_threshold):
     generator = ScriptedGenerator([(REWORDED, -1.0)])
     slots = _subject_slots(1, delivered=(BEST,))
-    [outcome] = write_copy(generator, slots, embedder=tiny_embedder, max_rounds=1)
+    [outcome] = _write(generator, slots, embedder=tiny_embedder, max_rounds=1)
     assert outcome.text is None and "duplicate ×3" in outcome.error
-    [lexical] = write_copy(ScriptedGenerator([(REWORDED, -1.0)]), slots, max_rounds=1)
+    [lexical] = _write(ScriptedGenerator([(REWORDED, -1.0)]), slots, max_rounds=1)
     assert lexical.text == REWORDED
 
 
 def test_relevance_to_the_product_outranks_a_slightly_likelier_text(tiny_embedder):
     about = product_text(BOTTLE)
-    a, b = "Insulated Steel Bottle hydration: cold for 24 hours", "Insulated Steel Bottle tonight"
+    a, b = "Insulated Steel Bottle hydration: cold for 24 hours", "Insulated Steel Bottle for you"
     relevant, other = sorted([a, b], key=lambda t: _cosine(tiny_embedder, t, about), reverse=True)
     gap = _cosine(tiny_embedder, relevant, about) - _cosine(tiny_embedder, other, about)
     assert gap > 0
@@ -383,10 +421,10 @@ def test_relevance_to_the_product_outranks_a_slightly_likelier_text(tiny_embedde
         (relevant, 4 * (per_token - copywriter.RELEVANCE_WEIGHT * gap / 2)),
         (other, 4 * per_token),
     ]
-    [plain] = write_copy(ScriptedGenerator(script), _subject_slots(1), max_rounds=1)
+    [plain] = _write(ScriptedGenerator(script), _subject_slots(1), max_rounds=1)
     assert plain.text == other
     assert plain.meta["score_details"]["relevance"] is None
-    [ranked] = write_copy(
+    [ranked] = _write(
         ScriptedGenerator(script), _subject_slots(1), embedder=tiny_embedder, max_rounds=1
     )
     assert ranked.text == relevant
@@ -410,7 +448,7 @@ def _slot(channel, product=BOTTLE, candidates=4):
 
 
 def test_short_and_name_bearing_fields_start_some_candidates_with_the_name():
-    name = "Insulated Steel Bottle"  # the title without its size
+    name = "Steel Bottle"  # the head noun phrase of the title
     assert response_prefixes(_slot("search_headline"), 0) == ["", name, "", name]
     assert response_prefixes(_slot("search_headline"), 1) == ["", name, name, name]
     assert response_prefixes(_slot("product_description"), 0) == ["", name, "", name]
@@ -418,23 +456,28 @@ def test_short_and_name_bearing_fields_start_some_candidates_with_the_name():
     # A long single-line field that need not name the product is left to the model.
     assert response_prefixes(_slot("social_post"), 0) == [""] * 4
     # A name longer than the field's limit could not start any text that fits.
-    long_name = replace(BOTTLE, title="Insulated Stainless Steel Trail Bottle 750 ml")
+    long_name = replace(
+        BOTTLE,
+        title="Insulated Stainless Steel Trail Bottle 750 ml",
+        short_names=("Insulated Stainless Steel Trail Bottle",),  # no derived head name then
+    )
     assert response_prefixes(_slot("meta_description", long_name), 0) == [""] * 4
 
 
 def test_a_prefixed_candidate_is_the_prefix_and_what_the_model_wrote_after_it():
     generator = ScriptedGenerator([(": cold for 24 hours", -1.0)])
-    [outcome] = write_copy(generator, [_slot("email_subject", candidates=2)], max_rounds=1)
+    [outcome] = _write(generator, [_slot("email_subject", candidates=2)], max_rounds=1)
     # The free candidate does not name the product; the one made to start with it does.
-    assert outcome.text == "Insulated Steel Bottle: cold for 24 hours"
-    assert outcome.meta["response_prefix"] == "Insulated Steel Bottle"
+    assert outcome.text == "Steel Bottle: cold for 24 hours"
+    assert outcome.meta["response_prefix"] == "Steel Bottle"
+    assert outcome.meta["name_used"] == "Steel Bottle"
     assert outcome.meta["gate_failures"] == {"product_name": 1, "relevance": 1}
 
 
 def test_a_prefix_counts_in_the_score_as_if_the_model_had_written_it():
     generator = ScriptedGenerator([("Insulated Steel Bottle: cold all day", -1.0)])
     generator.prefix_score = (-50.0, 5)  # the model would hardly have started this way
-    [outcome] = write_copy(generator, [_slot("email_subject", candidates=2)], max_rounds=1)
+    [outcome] = _write(generator, [_slot("email_subject", candidates=2)], max_rounds=1)
     # Same text both ways; the free candidate's -1.0 over 4 tokens beats (-1 - 50) / (4 + 5).
     assert outcome.meta["response_prefix"] == ""
     assert outcome.meta["score_details"]["logprob_per_token"] == -0.25
@@ -442,23 +485,24 @@ def test_a_prefix_counts_in_the_score_as_if_the_model_had_written_it():
 
 def test_a_continuation_that_runs_into_the_name_is_rejected():
     generator = ScriptedGenerator([("Sourcing", -1.0)])
-    [outcome] = write_copy(generator, [_slot("meta_description", candidates=2)], max_rounds=1)
-    # "Insulated Steel BottleSourcing" is never delivered; the free "Sourcing" names nothing.
+    [outcome] = _write(generator, [_slot("meta_description", candidates=2)], max_rounds=1)
+    # "Steel BottleSourcing" is never delivered; the free "Sourcing" names nothing (and is no
+    # word of the product data).
     assert outcome.text is None
-    assert outcome.meta["gate_failures"] == {"truncated": 1, "relevance": 1}
+    assert outcome.meta["gate_failures"] == {"truncated": 1, "relevance": 1, "grounding": 1}
 
 
 def test_a_bare_name_is_delivered_only_when_no_round_finds_more():
     bare, more = ("Insulated Steel Bottle", -0.1), ("Insulated Steel Bottle: cold all day", -2.0)
     generator = ScriptedGenerator([bare, bare, more, more])
-    [outcome] = write_copy(generator, [_slot("email_subject", candidates=2)], max_rounds=2)
+    [outcome] = _write(generator, [_slot("email_subject", candidates=2)], max_rounds=2)
     # Round one found only the name (the likelier text); round two found copy.
     assert outcome.text == more[0]
     assert outcome.meta["candidates_sampled"] == 4
     assert outcome.meta["name_only"] is False
 
     generator = ScriptedGenerator([bare])
-    [outcome] = write_copy(generator, [_slot("email_subject", candidates=2)], max_rounds=3)
+    [outcome] = _write(generator, [_slot("email_subject", candidates=2)], max_rounds=3)
     assert outcome.text == "Insulated Steel Bottle"
     assert outcome.meta["candidates_sampled"] == 6
     assert outcome.meta["name_only"] is True
@@ -472,9 +516,12 @@ def test_invented_codes_and_empty_brackets_are_refused():
         category="Lighting",
     )
     rules = BrandRules()
-    assert _gates("Canyon Headlamp CHEFBARKER", HEADLINE, lamp, rules) == ["capitals"]
-    assert _gates("Canyon Headlamp (A)", HEADLINE, lamp, rules) == ["fact"]
-    assert _gates("Canyon Headlamp (brand)", HEADLINE, lamp, rules) == ["fact"]
+    assert _gates("Canyon Headlamp CHEFBARKER", HEADLINE, lamp, rules) == [
+        "grounding",
+        "capitals",
+    ]
+    assert _gates("Canyon Headlamp (A)", HEADLINE, lamp, rules) == ["fragment", "fact"]
+    assert _gates("Canyon Headlamp (brand)", HEADLINE, lamp, rules) == ["grounding", "fact"]
     # What the data writes in capitals, or holds in any case, passes; so do its numbers.
     assert _gates("LED Canyon Headlamp", HEADLINE, lamp, rules) == []
     assert _gates("USB-C Canyon Headlamp", HEADLINE, lamp, rules) == []

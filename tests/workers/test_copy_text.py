@@ -1,0 +1,103 @@
+"""Copy read as text: complete endings, short names from long titles, selling points."""
+
+from __future__ import annotations
+
+import pytest
+
+from contentfab.channels import CHANNELS
+from workers.copy_text import fragment, head_name, selling_points
+from workers.copywriter import CopySlot, ProductFacts, check, composed_candidates
+from workers.textgen import SamplingParams
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The issue's delivered fragments.
+        "Keeps you cosy and provides a warm",
+        "In your Yoga Mat Pro",
+        "Excellent. Unlimited",
+        # Trailing function words and punctuation, unclosed brackets and quotes.
+        "Trail Thermos for the",
+        "Trail Thermos: hot and",
+        "Trail Thermos, hot,",
+        "Trail Thermos (750 ml",
+        'Trail Thermos: "hot all day',
+        "and keeps drinks hot",
+    ],
+)
+def test_cut_off_texts_are_fragments(text):
+    assert fragment(text, sentences=False) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Trail Thermos: Hot 12 Hours",
+        "Meet the Alpine Trail Thermos",
+        "Steel Bottle, cold for 24 hours",
+        "Hot drinks, 12 hours later with the Trail Thermos!",
+        "Insulated Steel Bottle by Northwind, $34.95",
+    ],
+)
+def test_complete_headlines_and_lines_are_not(text):
+    assert fragment(text, sentences=False) is None
+
+
+def test_sentence_channels_end_every_line_with_a_full_stop():
+    assert fragment("Keeps drinks hot for 12 hours.", sentences=True) is None
+    assert fragment("Keeps drinks hot for 12 hours", sentences=True) is not None
+    listed = "Keeps drinks hot.\nCapacity: 750 ml\nA thermos for the trail."
+    assert "line ends unfinished" in (fragment(listed, sentences=True) or "")
+    # A sentence channel's gate, through check().
+    bottle = ProductFacts(sku="b", title="Trail Thermos", description="Keeps drinks hot.")
+    assert any(
+        r.startswith("fragment")
+        for r in check("The Trail Thermos keeps drinks hot and", CHANNELS["sms"], bottle)
+    )
+
+
+def test_a_long_title_gives_its_head_noun_phrase_as_a_short_name():
+    long = "The Extremely Long-Named Professional Chef's Knife Set With Wooden Block"
+    assert head_name(long) == "Chef's Knife Set"
+    assert head_name("Alpine Down Sleeping Bag 0 °C") == "Down Sleeping Bag"  # size and unit go
+    assert head_name("Bamboo Cutting Board Set of 3") == "Cutting Board Set"
+    assert head_name("Trail Thermos") is None  # short already
+    product = ProductFacts(sku="k", title=long)
+    assert "Chef's Knife Set" in product.names()
+    # A brand kit's short names take precedence: no derived name then.
+    named = ProductFacts(sku="k", title=long, short_names=("Pro Knives",))
+    assert "Chef's Knife Set" not in named.names()
+
+
+def test_selling_points_come_from_the_products_own_words():
+    points = selling_points(
+        "Trailhead 2-Person Tent",
+        "Freestanding dome tent with two doors. Packs down to 1.9 kg, pitches in under five "
+        "minutes, and keeps rain out with a 3000 mm polyester fly.",
+        {"fabric": "ripstop nylon", "size": "92x60x8 cm", "stock": 4},
+    )
+    assert "pitches in under five minutes" in points
+    assert "ripstop nylon" in points
+    assert not any("92x60x8" in p for p in points)  # a measure is not a phrase
+    assert all(fragment(p, sentences=False) is None for p in points)
+
+
+def test_short_channels_get_composed_candidates_that_pass_every_gate():
+    tent = ProductFacts(
+        sku="t",
+        title="Trailhead 2-Person Backpacking Tent",
+        description="Freestanding dome tent. Pitches in under five minutes.",
+        category="Camping",
+    )
+    slot = CopySlot(
+        key=0, product=tent, channel="search_headline", tone="calm", sampling=SamplingParams()
+    )
+    found = composed_candidates(slot)
+    assert found and all(not check(t, slot.spec, tent) for t in found)
+    assert all(len(t) <= 30 for t in found)
+    assert any("Backpacking Tent" in t for t in found)  # the head noun phrase fits, the title not
+    long_channel = CopySlot(
+        key=0, product=tent, channel="product_description", tone="calm", sampling=SamplingParams()
+    )
+    assert composed_candidates(long_channel) == []  # the model writes the long copy

@@ -1,0 +1,207 @@
+"""Reading copy as text: whether it ends complete, and the phrases a product's data offers.
+
+* :func:`fragment` — a delivered text ends where a sentence or a complete phrase ends: no
+  trailing article, preposition, conjunction or auxiliary, no dangling punctuation, no
+  unclosed bracket or quote, no one-word sentence after another sentence.
+* :func:`head_name` — a short name from a long title's head noun phrase
+  ("The Extremely Long-Named Professional Chef's Knife Set With Wooden Block" ->
+  "Chef's Knife Set"), for short channels the full title cannot fit.
+* :func:`selling_points` — short phrases taken from the product's own description and
+  attributes ("odour resistant", "pitches in under five minutes", "IP67"): material the
+  copy for short channels may use.
+
+Pure functions over strings; English function-word lists; no model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+#: Words a complete text does not end with.
+DANGLING = _wordset(
+    """a an the and or but nor so yet if than that which who whose whom when while because
+    since until although though whether of for with to in on at by from into onto over under
+    about around through across along between without within via as like per your our their
+    its my his her this these those is are was were be been being am has have had do does did
+    can could will would shall should may might must very more most such each every any some
+    no not just also even only both either neither plus versus vs"""
+)
+#: Words a complete text does not start with (it would be the tail of a sentence).
+TAIL_OPENERS = _wordset("and or but nor because which whose whom whereas")
+
+_SENTENCE = re.compile(r".+?(?:[.!?]+(?=\s|$)|$)", re.DOTALL)
+_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_DANGLING_PUNCTUATION = tuple(",:;-–—(&+/")
+_DETERMINERS = _wordset("a an the your its our their this that these those my")
+_PREPOSITIONS = _wordset("in on at with by from into onto of to")
+_ADJECTIVE_ENDINGS = ("ful", "ous", "ive", "able", "ible", "al", "ic", "less", "ish", "est")
+_ADJECTIVES = _wordset(
+    "warm soft great good perfect new easy simple light cool hot cold dry big small quick "
+    "smooth strong gentle fresh bright quiet clean"
+)
+
+
+def _adjective_like(word: str) -> bool:
+    return word in _ADJECTIVES or (len(word) > 4 and word.endswith(_ADJECTIVE_ENDINGS))
+
+
+_CLOSERS = "\"'”’)]»"
+_FULL_STOP = (".", "!", "?", "…")
+
+
+def fragment(text: str, *, sentences: bool) -> str | None:
+    """Why ``text`` reads cut off, or None when it ends complete. ``sentences``: the channel
+    writes sentences (not a headline or a subject line), each line ending with . ! ? or …"""
+    stripped = text.strip()
+    if not stripped:
+        return "empty"
+    words = _WORDS.findall(stripped)
+    if not words:
+        return None
+    if stripped.rstrip(_CLOSERS).endswith(_DANGLING_PUNCTUATION):
+        return f"ends with {stripped.rstrip(_CLOSERS)[-1]!r}"
+    last = words[-1].casefold()
+    if last in DANGLING and not stripped.rstrip(_CLOSERS).endswith(("!", "?")):
+        return f"ends with {words[-1]!r}"
+    if (
+        len(words) >= 2
+        and words[-2].casefold() in _DETERMINERS
+        and _adjective_like(last)
+        and not stripped.rstrip(_CLOSERS).endswith(_FULL_STOP)
+    ):
+        return f"ends with a modifier ({words[-2]} {words[-1]!r})"
+    if (
+        words[0].casefold() in _PREPOSITIONS
+        and len(words) < 6
+        and not re.search(r"[:,;–—!?.]", stripped)
+    ):
+        return f"a phrase starting with {words[0]!r} and nothing else"
+    if words[0].casefold() in TAIL_OPENERS:
+        return f"starts with {words[0]!r}"
+    if stripped.count("(") != stripped.count(")"):
+        return "an unclosed bracket"
+    if stripped.count('"') % 2 or stripped.count("“") != stripped.count("”"):
+        return "an unclosed quote"
+    if sentences and not stripped.rstrip(_CLOSERS).endswith(_FULL_STOP):
+        return "the last sentence is unfinished"
+    if sentences:
+        for line in stripped.splitlines():
+            if _WORDS.search(line) and not line.strip().rstrip(_CLOSERS).endswith(_FULL_STOP):
+                return f"a line ends unfinished ({line.strip()[-30:]!r})"
+    parts = [p.strip() for p in _SENTENCE.findall(stripped) if _WORDS.search(p)]
+    if len(parts) > 1 and len(_WORDS.findall(parts[-1])) < 2:
+        return f"a one-word sentence at the end ({parts[-1]!r})"
+    return None
+
+
+_TITLE_CUT = re.compile(
+    r"\s+(?:with|for|in|featuring|incl\.?|including)\s+|\s+[-–—|:/]\s+|[,(\[]", re.IGNORECASE
+)
+_SPEC = re.compile(r"^(?:\d[\w.,/×x-]*|[IVX]+|\d+\s*%)$")
+_LEADING = _wordset("the a an new")
+
+
+def head_name(title: str, *, max_chars: int = 18) -> str | None:
+    """A short name for ``title`` from its head noun phrase: the part before a "with", "for",
+    dash or bracket, without sizes, units and model numbers, its last two or more words up to
+    ``max_chars``. None when the title is already that short, or no such phrase fits."""
+    if len(title) <= max_chars:
+        return None
+    base = _TITLE_CUT.split(title, maxsplit=1)[0].strip()
+    words: list[str] = []
+    after_number = False
+    for word in base.split():
+        if _SPEC.match(word):
+            after_number = True
+            continue
+        if after_number and (len(word) <= 3 or not word[0].isalnum()):
+            continue  # the unit of a size ("750 ml", "0 °C")
+        after_number = False
+        words.append(word)
+    while words and words[0].casefold() in _LEADING:
+        words = words[1:]
+    while words and words[-1].casefold() in DANGLING:
+        words = words[:-1]  # "Cutting Board Set of 3" -> "... Set"
+    for start in range(len(words) - 1):
+        name = " ".join(words[start:])
+        if len(name) <= max_chars:
+            return name
+    return None
+
+
+_CLAUSE = re.compile(r"[.;!?]\s+|,\s+(?:and\s+)?|\s+and\s+(?=[a-z])|\s+[-–—]\s+")
+_RELATIVE = re.compile(r"^(?:.*?\b(?:that|which|who)\s+)", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:a|an|the|it|its|this|our)\s+", re.IGNORECASE)
+
+
+def selling_points(
+    title: str, description: str, attributes: Mapping[str, Any], *, max_words: int = 7
+) -> list[str]:
+    """Short phrases of the product's own data worth saying beside its name, best first:
+    clauses of the description ("keeps drinks hot for 12 hours", "pitches in under five
+    minutes") and attribute values that read as phrases ("merino wool", "IP67"). Each ends
+    complete (:func:`fragment`) and repeats nothing the title says."""
+    found: list[str] = []
+    title_words = {w.casefold() for w in _WORDS.findall(title)}
+    for sentence in _SENTENCE.findall(description):
+        for clause in _CLAUSE.split(sentence.strip()):
+            phrase = _ARTICLE.sub("", _RELATIVE.sub("", clause.strip(" .!?"))).strip()
+            words = _WORDS.findall(phrase)
+            if not 2 <= len(words) <= max_words or fragment(phrase, sentences=False):
+                continue
+            if {w.casefold() for w in words} <= title_words:
+                continue
+            found.append(phrase[0].lower() + phrase[1:] if _lower_ok(phrase) else phrase)
+    # Shorter pieces of those clauses for the shortest channels: their endings of two to four
+    # words ("dome tent", "under five minutes"), and a clause's first word where it describes
+    # ("Freestanding").
+    pieces: list[str] = []
+    for phrase in list(found):
+        words = phrase.split()
+        for size in range(min(4, len(words) - 1), 1, -1):
+            piece = " ".join(words[len(words) - size :])
+            content = [w for w in _WORDS.findall(piece) if w.casefold() not in DANGLING]
+            if not content or {w.casefold() for w in content} <= title_words:
+                continue
+            if fragment(piece, sentences=False) is None and not _starts_dangling(piece):
+                pieces.append(piece)
+        first = words[0].strip(",;:")
+        describes = _adjective_like(first.casefold()) or first.casefold().endswith("ing")
+        if len(words) > 1 and first.isalpha() and len(first) >= 6 and describes:
+            pieces.append(first)
+    found.extend(sorted(dict.fromkeys(pieces), key=len, reverse=True))
+    for value in attributes.values():
+        words = _WORDS.findall(value) if isinstance(value, str) else []
+        if not 2 <= len(words) <= 4 or {w.casefold() for w in words} <= title_words:
+            continue
+        # A phrase of words ("merino wool", "USB-C rechargeable"), not a measure ("92x60x8").
+        if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
+            found.append(value)
+    return list(dict.fromkeys(p for p in found if p))
+
+
+def _starts_dangling(piece: str) -> bool:
+    first = _WORDS.findall(piece)[:1]
+    return bool(first) and first[0].casefold() in DANGLING
+
+
+def _lower_ok(phrase: str) -> bool:
+    first = phrase.split()[0]
+    return first[:1].isupper() and first[1:].islower()
+
+
+_MEASURE = re.compile(r"\d\s*[x×]\s*\d")
+
+
+def compose(name: str, point: str) -> Iterable[str]:
+    """Ways to put a name and a selling point together in a short line."""
+    yield f"{name}: {point[0].upper()}{point[1:]}"
+    yield f"{name} – {point}"
+    yield f"{name}, {point}"
