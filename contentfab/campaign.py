@@ -446,6 +446,8 @@ class RecommendationsRequest(_Section):
     half_life_days: float = Field(default=7.0, gt=0, le=3650)
     model: Annotated[str, AfterValidator(_model_name)] = DEFAULT_RECS_MODEL
     method: Literal["embedding", "two_tower"] = "embedding"
+    # Store user IDs as keyed hashes (contentfab.pseudonyms); the key is a setting.
+    pseudonymize: bool = False
 
     @field_validator("interactions", mode="before")
     @classmethod

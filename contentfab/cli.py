@@ -240,11 +240,13 @@ def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any 
     import gc as garbage_collector  # `gc` in this module is the command
 
     from contentfab.campaign import load_campaign
+    from contentfab.pseudonyms import campaign_key
     from tasks.app import create_app
     from tasks.campaigns import enqueue
 
     if loaded is None:  # `run` has loaded it already: a large interactions file takes seconds
         loaded = load_campaign(path)
+    campaign_key(loaded, settings)  # before models are checked: the user's to fix first
     # While the campaign is stored, the garbage collector need not walk the checked campaign's
     # objects at each collection (100,000 users x 20,000 products: storing 2.7-3.0 s ->
     # 1.9-2.0 s); they return to it afterwards.
@@ -372,6 +374,7 @@ def _worker_env(settings: Settings, concurrency: int) -> dict[str, str]:
     lists, and the lists must not depend on the worker's concurrency.
     """
     env = {**os.environ, **settings.to_env()}
+    env.pop("CONTENTFAB_PSEUDONYM_KEY", None)  # workers see pseudonyms only
     if concurrency > 1:
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     return env
@@ -616,6 +619,15 @@ def assets(
     product: Annotated[str | None, typer.Option(help="Product ID (SKU) from the catalog.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+    users: Annotated[
+        Path | None,
+        typer.Option(
+            "--users",
+            help="A file of user IDs, one a line: lists stored under their pseudonyms "
+            "(recommendations.pseudonymize) show these IDs instead. Needs "
+            "CONTENTFAB_PSEUDONYM_KEY.",
+        ),
+    ] = None,
 ) -> None:
     """Query generated assets."""
     from db.models import ContentKind
@@ -643,6 +655,8 @@ def assets(
                 limit=limit,
             )
         ]
+    if users is not None:
+        _map_back(settings, rows, _user_ids(None, users, f"{users} names no user IDs"))
     if fmt == "json":
         for row in rows:
             sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
@@ -651,6 +665,7 @@ def assets(
             "id",
             "campaign",
             "product",
+            "subject",
             "kind",
             "channel",
             "variant",
@@ -680,6 +695,18 @@ def assets(
                 row["device"],
             )
         console.print(table)
+
+
+def _map_back(settings: Settings, rows: list[dict[str, Any]], user_ids: list[str]) -> None:
+    """Put each user's own ID in place of its pseudonym, for the users the caller names: a
+    keyed hash cannot be reversed, only recomputed."""
+    from contentfab.pseudonyms import key_of, pseudonyms
+
+    key = key_of(settings, "--users")
+    original = {hashed: user for user, hashed in pseudonyms(key, user_ids).items()}
+    for row in rows:
+        if row["channel"] == "user" and row["subject"] in original:
+            row["subject"] = original[row["subject"]]
 
 
 def _asset_row(asset: Any) -> dict[str, Any]:
@@ -815,25 +842,34 @@ def forget(
 ) -> None:
     """Erase shoppers from every campaign: their interaction events, recommendation lists
     and those lists' review history. Running it again changes nothing. An audit row records
-    when and how much was removed, not whose data it was."""
-    from db.privacy import checkpoint, forget_users
+    when and how much was removed, not whose data it was.
+
+    Campaigns that pseudonymise user IDs are searched for the IDs' pseudonyms, which needs
+    CONTENTFAB_PSEUDONYM_KEY (or pass the pseudonyms, p:..., themselves)."""
+    from contentfab.pseudonyms import PREFIX, key_of, pseudonyms
+    from db.privacy import checkpoint, forget_users, pseudonymised_campaigns
     from db.session import transaction
 
-    wanted = [user.strip() for user in user_ids or [] if user.strip()]
-    if file is not None:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read {file}: {exc}") from exc
-        wanted += [line.strip() for line in text.splitlines() if line.strip()]
-    if not wanted:
-        raise InputError("name the user IDs to forget, or a --file of them (one a line)")
+    wanted = _user_ids(user_ids, file, "name the user IDs to forget")
     settings = _settings()
     _upgrade(settings)
     sessions = _sessions(settings)
     started = time.perf_counter()
+    aliases: list[str] = []
+    if settings.pseudonym_key is not None:
+        aliases = list(pseudonyms(key_of(settings, "forget"), wanted).values())
+    elif any(not user.startswith(PREFIX) for user in wanted):
+        with sessions() as session:
+            hashed = pseudonymised_campaigns(session)
+        if hashed:  # a partial erasure that reports success would be worse than none
+            numbers = ", ".join(map(str, hashed))
+            key_of(
+                settings,
+                f"campaigns {numbers} store pseudonyms, so nothing was removed: forgetting "
+                "their shoppers by ID",
+            )
     with transaction(sessions) as session:
-        found = forget_users(session, wanted)
+        found = forget_users(session, wanted, aliases)
     with sessions() as session:
         checkpoint(session)
     for entry in found:
@@ -852,6 +888,43 @@ def forget(
         f"forgot {unique} user IDs in {time.perf_counter() - started:.1f}s; found in {where}",
         soft_wrap=True,
     )
+
+
+def _user_ids(arguments: list[str] | None, file: Path | None, missing: str) -> list[str]:
+    """User IDs from the command line and a --file of them (one a line, blanks skipped)."""
+    wanted = [user.strip() for user in arguments or [] if user.strip()]
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {file}: {exc}") from exc
+        wanted += [line.strip() for line in text.splitlines() if line.strip()]
+    if not wanted:
+        raise InputError(f"{missing}, or a --file of them (one a line)")
+    return wanted
+
+
+@app.command()
+@user_errors
+def pseudonym(
+    user_ids: Annotated[
+        list[str] | None, typer.Argument(help="Shoppers' user IDs, as in interactions files.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A file of user IDs, one a line.")
+    ] = None,
+) -> None:
+    """Print user_id,pseudonym as CSV: what a campaign with recommendations.pseudonymize
+    stores for each ID (keyed with CONTENTFAB_PSEUDONYM_KEY), to join its lists back to your
+    own IDs."""
+    from contentfab.pseudonyms import key_of, pseudonyms
+
+    wanted = _user_ids(user_ids, file, "name the user IDs to hash")
+    key = key_of(_settings(), "contentfab pseudonym")
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["user_id", "pseudonym"])
+    for user, hashed in pseudonyms(key, wanted).items():
+        writer.writerow([_csv_safe(user), hashed])
 
 
 @app.command()
@@ -946,8 +1019,10 @@ def _run(
     settings: Settings, path: Path, *, concurrency: int, allow_duplicate: bool, timeout: float
 ) -> None:
     from contentfab.campaign import load_campaign
+    from contentfab.pseudonyms import campaign_key
 
     loaded = load_campaign(path)  # validate first: bad input must not trigger a model build
+    campaign_key(loaded, settings)  # nor a missing pseudonym key
     recs = loaded.spec.recommendations
     trained = recs.model if recs is not None and recs.method == "two_tower" else None
     for _, model in _models_of(settings, loaded):

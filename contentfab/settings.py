@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -124,6 +124,14 @@ class Settings(BaseSettings):
         "timestamp; `contentfab gc --delete` purges older ones. Unset: kept until the campaign "
         "or the shopper (`contentfab forget`) is removed.",
     )
+    pseudonym_key: SecretStr | None = Field(
+        default=None,  # its length is checked where it is used: an error here would echo it
+        description="The secret key of the keyed hash (HMAC-SHA256) that a campaign with "
+        "`recommendations.pseudonymize: true` stores in place of each user ID; never stored "
+        "by contentfab. Needed to enqueue such a campaign, to forget its shoppers by their "
+        "own IDs and to map its lists back (`contentfab pseudonym`, `assets --users`). "
+        "At least 32 characters: `openssl rand -hex 32`.",
+    )
 
     # Review API and gallery (`contentfab serve`)
     api_key: str | None = Field(
@@ -169,7 +177,9 @@ class Settings(BaseSettings):
     def to_env(self) -> dict[str, str]:
         """These settings as CONTENTFAB_* variables, for a worker process started by the CLI."""
         env = {}
-        for name, value in self.model_dump(mode="json").items():
+        # A worker never needs the pseudonym key (it sees stored pseudonyms only), and a
+        # dump would write it as a mask.
+        for name, value in self.model_dump(mode="json", exclude={"pseudonym_key"}).items():
             if value is None:
                 continue
             text = json.dumps(value) if isinstance(value, list | dict) else str(value)

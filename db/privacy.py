@@ -1,7 +1,7 @@
 """Erasure and retention of shoppers' data: the queries behind `contentfab forget` and `gc`.
 
 What the database holds of one shopper, by the user ID the interactions file gave (or its
-keyed hash, for a pseudonymised campaign):
+keyed hash, :mod:`contentfab.pseudonyms`, for a pseudonymised campaign):
 
 * their interaction events: in the campaign's columnar blob (:mod:`db.interaction_log`), or
   as ``interaction`` rows for a campaign stored before there were blobs;
@@ -56,10 +56,15 @@ class Removed:
         return bool(self.events or self.users or self.lists or self.reviews or self.listed)
 
 
-def forget_users(session: Session, user_ids: Collection[str]) -> list[Removed]:
+def forget_users(
+    session: Session, user_ids: Collection[str], aliases: Collection[str] = ()
+) -> list[Removed]:
     """Remove every trace of these shoppers from every campaign, in the session's transaction;
-    the campaigns that held any, with what went. Running it again removes nothing."""
-    wanted = set(user_ids)
+    the campaigns that held any, with what went. Running it again removes nothing.
+
+    ``aliases`` are the same shoppers' other stored form (their pseudonyms): removed too, not
+    counted as IDs asked for."""
+    wanted = set(user_ids) | set(aliases)
     removed: dict[int, Removed] = {}
     names = dict(session.execute(select(Campaign.id, Campaign.name)).all())
 
@@ -126,8 +131,18 @@ def forget_users(session: Session, user_ids: Collection[str]) -> list[Removed]:
         if listed:
             of(campaign.id).listed += listed
     found = sorted(removed.values(), key=lambda r: r.campaign_id)
-    _audit(session, "forget", found, requested=len(wanted))
+    _audit(session, "forget", found, requested=len(set(user_ids)))
     return found
+
+
+def pseudonymised_campaigns(session: Session) -> list[int]:
+    """The campaigns whose stored user IDs are pseudonyms (``recommendations.pseudonymize``)."""
+    return [
+        campaign_id
+        for campaign_id, spec in session.execute(select(Campaign.id, Campaign.spec))
+        if isinstance((spec or {}).get("recommendations"), dict)
+        and spec["recommendations"].get("pseudonymize") is True
+    ]
 
 
 def purge_interactions(session: Session, before: float, *, apply: bool) -> list[Removed]:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contentfab.campaign import LoadedCampaign
 from contentfab.errors import BrokerUnavailable, InputError, NotFoundError
+from contentfab.pseudonyms import campaign_key, pseudonymize
 from contentfab.settings import Settings
 from db import jobs as job_rows
 from db.bulk import ProductRow, insert_rows
@@ -66,6 +67,9 @@ def variant_seed(sku: str, channel: str, tone: str, variant: int) -> int:
 
 
 def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings) -> Campaign:
+    key = campaign_key(loaded, settings)
+    if key is not None:  # from here on, nothing sees the user IDs as the file gave them
+        loaded = pseudonymize(loaded, key)
     spec = loaded.spec
     campaign = Campaign(
         name=spec.name,
@@ -299,6 +303,7 @@ def enqueue(
     """Store ``loaded`` and send its messages; on any error before commit nothing is stored."""
     if preflight is not None:
         preflight(loaded)
+    campaign_key(loaded, settings)  # a missing key is the user's to fix, before the broker's
     check_broker(app)
     with transaction(sessions) as session:
         if not allow_duplicate:

@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import inspect, select, text
 
 from contentfab.campaign import load_campaign
+from contentfab.pseudonyms import pseudonym
 from contentfab.settings import Settings
 from db.models import (
     Asset,
@@ -36,6 +37,7 @@ SKUS = [f"SKU-{i}" for i in range(1, 7)]
 DAY = 86400.0
 OLD = 1_500_000_000.0  # 2017: older than any retention period
 NOW = time.time()
+KEY = "5e1f0c3a9b7d2e4f" * 4  # CONTENTFAB_PSEUDONYM_KEY of the pseudonymised seed
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,12 @@ class Seeded:
     legacy: int  # interactions as rows, stored before there were blobs
 
 
-def write_files(directory: Path) -> None:
+def stored_id(user: str, pseudonymize: bool) -> str:
+    """What a campaign of the seed stores for ``user``."""
+    return pseudonym(KEY.encode(), user) if pseudonymize else user
+
+
+def write_files(directory: Path, pseudonymize: bool = False) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     lines = ["id,title,description,category,price,currency,attributes"]
     for i, sku in enumerate(SKUS):
@@ -59,28 +66,33 @@ def write_files(directory: Path) -> None:
                 f"{user},{SKUS[(u + j) % len(SKUS)]},{('view', 'cart', 'purchase')[j]},{stamp}"
             )
     (directory / "interactions.csv").write_text("\n".join(rows) + "\n")
+    option = "  pseudonymize: true\n" if pseudonymize else ""
     (directory / "all.yaml").write_text(
         "name: Everyone\ncatalog: catalog.csv\n"
-        "recommendations:\n  interactions: interactions.csv\n  users: all\n"
+        f"recommendations:\n  interactions: interactions.csv\n  users: all\n{option}"
     )
     (directory / "listed.yaml").write_text(
         "name: Listed\ncatalog: catalog.csv\n"
         "recommendations:\n"
         "  interactions: interactions.csv\n"
+        f"{option}"
         "  segments: [{name: campers, description: people who camp a lot}]\n"
         f"  users: [{{id: {FORGOTTEN}, segment: campers}}, C-1003, new-shopper-9]\n"
     )
 
 
-def seed(sessions: Any, directory: Path) -> Seeded:
-    write_files(directory)
-    settings = Settings(data_dir=directory / "data", database_url="sqlite://")
+def seed(sessions: Any, directory: Path, pseudonymize: bool = False) -> Seeded:
+    """Two campaigns stored from files (with ``pseudonymize``: pseudonymised under
+    :data:`KEY`) and a legacy one written as rows (holding what such a campaign would)."""
+    write_files(directory, pseudonymize)
+    settings = Settings(data_dir=directory / "data", database_url="sqlite://", pseudonym_key=KEY)
     ids = []
     for name in ("all.yaml", "listed.yaml"):
         with transaction(sessions) as session:
             ids.append(store_campaign(session, load_campaign(directory / name), settings).id)
     with transaction(sessions) as session:
-        legacy = Campaign(name="Legacy", source_path="old.yaml", content_sha256="0" * 64, spec={})
+        spec = {"recommendations": {"pseudonymize": True}} if pseudonymize else {}
+        legacy = Campaign(name="Legacy", source_path="old.yaml", content_sha256="0" * 64, spec=spec)
         products = [
             Product(campaign=legacy, row=2 + i, sku=sku, title=sku, attributes={})
             for i, sku in enumerate(SKUS)
@@ -92,7 +104,7 @@ def seed(sessions: Any, directory: Path) -> Seeded:
                 session.add(
                     Interaction(
                         campaign_id=legacy.id,
-                        user_id=user,
+                        user_id=stored_id(user, pseudonymize),
                         product_id=products[u + j].id,
                         event="view",
                         occurred_at=stamp,
@@ -104,7 +116,7 @@ def seed(sessions: Any, directory: Path) -> Seeded:
                     kind=ContentKind.RECOMMENDATION,
                     channel="user",
                     variant=0,
-                    subject=user,
+                    subject=stored_id(user, pseudonymize),
                 )
             )
         ids.append(legacy.id)
