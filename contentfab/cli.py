@@ -244,7 +244,7 @@ def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any 
     from tasks.campaigns import enqueue
 
     if loaded is None:  # `run` has loaded it already: a large interactions file takes seconds
-        loaded = load_campaign(path)
+        loaded = load_campaign(path, settings.extra_file_roots)
     # While the campaign is stored, the garbage collector need not walk the checked campaign's
     # objects at each collection (100,000 users x 20,000 products: storing 2.7-3.0 s ->
     # 1.9-2.0 s); they return to it afterwards.
@@ -853,7 +853,8 @@ def _run(
 ) -> None:
     from contentfab.campaign import load_campaign
 
-    loaded = load_campaign(path)  # validate first: bad input must not trigger a model build
+    # Validate first: bad input must not trigger a model build.
+    loaded = load_campaign(path, settings.extra_file_roots)
     recs = loaded.spec.recommendations
     trained = recs.model if recs is not None and recs.method == "two_tower" else None
     for _, model in _models_of(settings, loaded):

@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         "export) or a model-store name.",
     )
 
+    extra_file_roots: list[Path] = Field(
+        default=[],
+        description="Folders outside a campaign's own folder whose files a campaign may name "
+        "(a shared model folder for matte models and text-to-image pipelines), as a JSON "
+        'list: ["/srv/models"]. Every other path a campaign names must stay in its folder.',
+    )
+
     # Queueing
     chunk_size: int = Field(default=8, ge=1, le=512, description="Job IDs per task message.")
     recs_chunk_size: int = Field(
