@@ -41,6 +41,7 @@ console = Console()
 err = Console(stderr=True)
 EXAMPLE_CAMPAIGN = Path(__file__).with_name("examples") / "campaign.yaml"
 QUEUES = "copy,images,recs"
+SHOWN_FAILURES = 10  # failure reasons `status` prints; `status --json` gives them all
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -503,8 +504,14 @@ def _print_summary(summary: Any) -> None:
         console.print(f"elapsed {elapsed:.1f}s · {done / elapsed:.2f} assets/s")
     for model, n in summary.models:
         console.print(f"model {model}: {n} assets")
-    for reason, n in summary.failures:
-        console.print(f"[red]failed ×{n}[/]: {reason}")
+    for reason, n in summary.failures[:SHOWN_FAILURES]:
+        console.print(f"[red]failed ×{n}[/]: {escape(str(reason))}")
+    if len(summary.failures) > SHOWN_FAILURES:
+        more = summary.failures[SHOWN_FAILURES:]
+        console.print(
+            f"… and {len(more)} more failure reasons ({sum(n for _, n in more)} jobs); "
+            "`contentfab status --json` lists every one"
+        )
 
 
 class _RunWorker:

@@ -50,6 +50,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from contentfab.channels import Channel
+from contentfab.characters import forbidden_character
 from contentfab.errors import DoesNotFitError, GatesFailedError, InputError, NotFoundError
 from db.models import (
     Asset,
@@ -426,6 +427,11 @@ def check_edit(session: Session, asset_id: int, text: str) -> EditCheck:
     campaign = session.get_one(Campaign, asset.campaign_id)
     spec = campaign.spec or {}
     target = channel(spec, asset.channel)
+    # Control and invisible characters would reach exports and terminals as they are; like a
+    # channel's limits, no override publishes them.
+    problem = forbidden_character(text, newlines=target is None or target.multiline)
+    if problem is not None:
+        raise DoesNotFitError(f"the new text {problem}")
     skipped = {"truncated"}
     if target is not None:
         fit = _fit(target, text)
