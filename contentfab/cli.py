@@ -1020,7 +1020,7 @@ def serve(
         bool, typer.Option("--read-only", help="Refuse every review action.")
     ] = False,
 ) -> None:
-    """Serve the review API and the web gallery (http://HOST:PORT/, API docs at /docs)."""
+    """Serve the review API and the web gallery (http://HOST:PORT/, OpenAPI at /openapi.json)."""
     import secrets
 
     import uvicorn
@@ -1038,8 +1038,8 @@ def serve(
         settings = settings.model_copy(update={"api_key": secrets.token_urlsafe(18)})
         link += f"#key={settings.api_key}"
     mode = "read-only" if settings.read_only else "review actions need X-API-Key"
-    console.print(f"gallery: {link}\nAPI docs: http://{host}:{port}/docs ({mode})")
-    uvicorn.run(create_api(settings), host=host, port=port, log_level="warning")
+    console.print(f"gallery: {link}\nOpenAPI: http://{host}:{port}/openapi.json ({mode})")
+    uvicorn.run(create_api(settings, hosts=[host]), host=host, port=port, log_level="warning")
 
 
 def main() -> None:

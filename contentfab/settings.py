@@ -130,6 +130,12 @@ class Settings(BaseSettings):
         "refused. `contentfab serve` makes a one-off key when none is set.",
     )
     read_only: bool = Field(default=False, description="Refuse every review action.")
+    allowed_hosts: list[str] = Field(
+        default=[],
+        description="Host names the review API answers to besides localhost, 127.0.0.1, ::1 "
+        'and the address `serve` binds (a JSON list: ["review.example.com"]; "*" for any). '
+        "A request naming another Host gets 400.",
+    )
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
