@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi import Path as PathParam
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from contentfab import delivery
+from contentfab.api_guard import RequestGuard
 from contentfab.errors import DoesNotFitError, GatesFailedError, InputError, NotFoundError
 from contentfab.settings import Settings
 from db import review
@@ -308,8 +309,13 @@ Writer = Annotated[Session, Depends(_writer, scope="function")]
 # --------------------------------------------------------------------------- the app
 
 
-def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None) -> FastAPI:
-    """The API under /api, the gallery under /, static files under /static."""
+def create_api(
+    settings: Settings, sessions: sessionmaker[Session] | None = None, hosts: Sequence[str] = ()
+) -> FastAPI:
+    """The API under /api, the gallery under /, static files under /static; ``hosts`` are
+    names the server answers to besides localhost and ``settings.allowed_hosts``
+    (:mod:`contentfab.api_guard`). The OpenAPI spec is at /openapi.json; there is no /docs
+    page, whose scripts would come from a CDN."""
     if sessions is None:
         from db.session import configure
 
@@ -319,6 +325,11 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
         title="contentfab review API",
         version="1",
         description="Query generated assets, review them, export the approved ones.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(
+        RequestGuard, settings=settings, hosts=[*settings.allowed_hosts, *hosts]
     )
     templates = Jinja2Templates(directory=WEB / "templates")
     templates.env.filters["pageparams"] = _page_params
@@ -403,9 +414,9 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
         ] = None,
     ) -> StreamingResponse:
         """A running campaign's live progress and new assets, as server-sent events."""
-        last_event = request.headers.get("last-event-id", "")
-        if last_event.isdigit():
-            after = min(int(last_event), MAX_ASSET_ID)
+        last_event = request.headers.get("last-event-id", "").strip()
+        if last_event.isascii() and last_event.isdigit():  # else: not one of our ids, ignored
+            after = min(int(last_event[:20]), MAX_ASSET_ID)
         start = await run_in_threadpool(_feed_start, factory, campaign_id, after)
         return StreamingResponse(
             _campaign_feed(request, factory, campaign_id, start, app.state.event_interval),
@@ -461,7 +472,9 @@ def create_api(settings: Settings, sessions: sessionmaker[Session] | None = None
                 assets, text, campaign_name=campaign.name, final_url=final_url
             )
             if skipped:
-                headers["X-Skipped-Products"] = ",".join(skipped)[:4000]
+                # Percent-encoded UTF-8: a header holds Latin-1 only, a SKU may hold anything.
+                encoded = ",".join(quote(sku, safe="") for sku in skipped)
+                headers["X-Skipped-Products"] = encoded[:4000]
             media, name = "text/csv", f"{stem}-google-ads-rsa.csv"
         else:
             delivery.write_csv(assets, text)

@@ -29,7 +29,7 @@ import io
 import json
 import re
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path, PurePath
@@ -48,10 +48,13 @@ from pydantic import (
     model_validator,
 )
 
+from contentfab import campaign_yaml
 from contentfab.channels import BUNDLES, CHANNELS, Channel, CountRule
+from contentfab.characters import forbidden_character
 from contentfab.creatives import ImageRequest
 from contentfab.creatives import check_files as check_image_files
 from contentfab.errors import CampaignFileError, NotImplementedKindError, Problem
+from contentfab.files import confine
 
 if typing.TYPE_CHECKING:
     from contentfab.interactions import InteractionLog
@@ -100,6 +103,7 @@ MAX_COPY_VARIANTS = 1_000_000
 MAX_PRICE = Decimal(10) ** 10  # fits the products.price column, Numeric(14, 4)
 MAX_PRICE_DECIMALS = 4
 MAX_ATTRIBUTES = 100
+MAX_ATTRIBUTE_INT = 2**63 - 1  # JSON columns and the recommender read numbers as int64/float64
 
 AttributeValue = str | int | float | bool
 
@@ -123,21 +127,20 @@ MAX_RECOMMENDATION_SUBJECTS = 200_000
 """Users plus segments one campaign may ask lists for (one job each)."""
 DEFAULT_RECS_MODEL = "minilm-l6-v2"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 _PRICE_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 def _single_line(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must be one line without control characters (tab, newline, NUL)")
+    if (problem := forbidden_character(value, newlines=False)) is not None:
+        raise ValueError(problem)
     return value
 
 
 def _plain_text(value: str) -> str:
-    if _CONTROL_BUT_LAYOUT.search(value):
-        raise ValueError("must not contain control characters other than tab and newline")
+    if (problem := forbidden_character(value, newlines=True)) is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -672,7 +675,12 @@ def _parse_attributes(value: object) -> dict[str, AttributeValue]:
         text = value.strip()
         if text.startswith("{"):
             try:
-                value = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+                value = json.loads(
+                    text,
+                    parse_float=Decimal,
+                    parse_constant=_refuse_constant,
+                    object_pairs_hook=_attribute_pairs,
+                )
             except (ValueError, RecursionError) as exc:
                 raise ValueError(f"is not a valid JSON object: {exc}") from None
         else:
@@ -684,16 +692,19 @@ def _parse_attributes(value: object) -> dict[str, AttributeValue]:
     attributes: dict[str, AttributeValue] = {}
     for raw_key, raw_item in value.items():
         key = str(raw_key).strip()
-        if not key or len(key) > 100 or _CONTROL.search(key):
-            raise ValueError(f"attribute name {key[:40]!r} must be 1 to 100 characters of text")
+        if not key or len(key) > 100 or forbidden_character(key, newlines=False):
+            raise ValueError(
+                f"attribute name {key[:40]!r} must be 1 to 100 characters of visible text on one "
+                "line"
+            )
         if key in attributes:
             raise ValueError(f"attribute {key!r} is given twice")
         attributes[key] = _attribute_value(key, raw_item)
     return attributes
 
 
-def _parse_key_values(text: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
+def _parse_key_values(text: str) -> dict[str, AttributeValue]:
+    pairs: dict[str, AttributeValue] = {}
     for part in text.split(";"):
         if not part.strip():
             continue
@@ -705,12 +716,41 @@ def _parse_key_values(text: str) -> dict[str, str]:
             )
         if key.strip() in pairs:
             raise ValueError(f"attribute {key.strip()!r} is given twice")
-        pairs[key.strip()] = item.strip()
+        pairs[key.strip()] = _as_json_would(item.strip())
     return pairs
 
 
+def _as_json_would(text: str) -> AttributeValue:
+    """A key=value value as the same value written in JSON means it: ``stock=0`` is the number
+    0 and ``in_stock=false`` the boolean, so every rule reads both forms alike; anything that
+    is not a JSON number or true/false stays text (``zip=01234`` too: JSON has no such
+    number)."""
+    if text in ("true", "false"):
+        return text == "true"
+    if _JSON_NUMBER.fullmatch(text):
+        try:
+            number = json.loads(text, parse_float=Decimal)
+        except ValueError:  # more digits than int() reads
+            return text
+        return number if isinstance(number, int) else float(number)
+    return text
+
+
+def _attribute_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise ValueError(f"attribute {key!r} is given twice")
+        mapping[key] = value
+    return mapping
+
+
 def _attribute_value(key: str, item: object) -> AttributeValue:
-    if isinstance(item, bool | int):
+    if isinstance(item, bool):
+        return item
+    if isinstance(item, int):
+        if not -MAX_ATTRIBUTE_INT <= item <= MAX_ATTRIBUTE_INT:
+            raise ValueError(f"attribute {key!r} is a number too large to store (over 64 bits)")
         return item
     if isinstance(item, Decimal | float):
         number = float(item)
@@ -719,8 +759,10 @@ def _attribute_value(key: str, item: object) -> AttributeValue:
         return number
     if isinstance(item, str):
         text = item.strip()
-        if len(text) > 1000 or _CONTROL.search(text):
+        if len(text) > 1000:
             raise ValueError(f"attribute {key!r} must be one line of at most 1000 characters")
+        if (problem := forbidden_character(text, newlines=False)) is not None:
+            raise ValueError(f"attribute {key!r} {problem}")
         return text
     raise ValueError(f"attribute {key!r} must be text, a number or true/false")
 
@@ -772,8 +814,11 @@ class LoadedCampaign:
         return self.source_path.parent / self.spec.catalog
 
 
-def load_campaign(path: Path) -> LoadedCampaign:
+def load_campaign(path: Path, extra_roots: Sequence[Path] = ()) -> LoadedCampaign:
     """Read and check a campaign file and its catalog (row numbers: see the module docstring).
+
+    Every file the campaign names must be inside its folder or one of ``extra_roots``
+    (:func:`contentfab.files.confine`).
 
     Raises :class:`CampaignFileError` with every problem found, or
     :class:`NotImplementedKindError` for a section this build does not produce.
@@ -805,16 +850,22 @@ def load_campaign(path: Path) -> LoadedCampaign:
     catalog_bytes = b""
     products: list[ProductRecord] = []
     try:
-        catalog = path.parent / _catalog_reference(raw.get("catalog"))
+        reference = _catalog_reference(raw.get("catalog"))
     except ValueError:
         pass  # reported by the spec above
     else:
+        catalog = path.parent / reference
         try:
-            catalog_bytes = _read(catalog, MAX_CATALOG_BYTES)
-        except CampaignFileError as exc:
-            problems += exc.problems
+            confine(reference, path.parent, extra_roots, must_exist=False)
+        except ValueError as exc:
+            problems.append(Problem(file, "catalog", str(exc), line_of(("catalog",))))
         else:
-            products = _load_catalog(catalog_bytes, catalog, problems)
+            try:
+                catalog_bytes = _read(catalog, MAX_CATALOG_BYTES)
+            except CampaignFileError as exc:
+                problems += exc.problems
+            else:
+                products = _load_catalog(catalog_bytes, catalog, problems)
 
     copy_request = spec.copy_request if spec is not None else None
     if copy_request is not None and products:
@@ -849,13 +900,21 @@ def load_campaign(path: Path) -> LoadedCampaign:
         from contentfab.interactions import check_subjects, load_interactions
 
         if recs.interactions is not None:
-            interactions_bytes, interactions = load_interactions(
-                path.parent / recs.interactions, {p.sku for p in products}, problems
-            )
-            parts.append(interactions_bytes)
+            try:
+                confine(recs.interactions, path.parent, extra_roots, must_exist=False)
+            except ValueError as exc:
+                where = line_of(("recommendations", "interactions"))
+                problems.append(Problem(file, "recommendations.interactions", str(exc), where))
+            else:
+                interactions_bytes, interactions = load_interactions(
+                    path.parent / recs.interactions, {p.sku for p in products}, problems
+                )
+                parts.append(interactions_bytes)
         check_subjects(recs, interactions, file, line_of(("recommendations",)), problems)
     if spec is not None and spec.images is not None:
-        problems += check_image_files(spec.images, path.parent, file, line_of(("images",)))
+        problems += check_image_files(
+            spec.images, path.parent, file, line_of(("images",)), extra_roots
+        )
     if problems or spec is None:
         raise CampaignFileError(problems[:MAX_PROBLEMS] + _cap_note(problems, file))
 
@@ -926,14 +985,17 @@ def _parse_campaign(
     """Parse YAML or JSON into plain data, and a function from a key path to its line."""
     if is_json:
         return _parse_json_campaign(text, file, problems), lambda loc: None
-    loader: yaml.SafeLoader | None = None
+    loader = None
     try:
-        loader = yaml.SafeLoader(text)
-        node = loader.get_single_node()
+        node, loader = campaign_yaml.compose(text)
         if node is None:
             return None, lambda loc: None
         problems += _duplicate_keys(node, file, ())
-        return loader.construct_document(node), lambda loc: _yaml_line(node, loc)
+        return campaign_yaml.construct(loader, node), lambda loc: _yaml_line(node, loc)
+    except campaign_yaml.AliasBombError as exc:
+        problems.append(Problem(file, "(syntax)", str(exc), exc.line))
+    except campaign_yaml.YamlValueError as exc:
+        problems.append(Problem(file, ".".join(exc.loc) or "(syntax)", str(exc), exc.line))
     except yaml.reader.ReaderError as exc:
         # Raised for characters YAML forbids (most control characters), before any mark.
         character = exc.character
@@ -1099,8 +1161,11 @@ def _jsonl_rows(
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
+        twice = _KeysGivenTwice()
         try:
-            record = json.loads(line, parse_float=Decimal, parse_constant=_refuse_constant)
+            record = json.loads(
+                line, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=twice
+            )
         except json.JSONDecodeError as exc:
             problems.append(Problem(file, "(syntax)", f"not valid JSON: {exc.msg}", number))
             continue
@@ -1110,7 +1175,34 @@ def _jsonl_rows(
         if not isinstance(record, dict):
             problems.append(Problem(file, "(syntax)", "each line must be a JSON object", number))
             continue
+        if twice.found:
+            problems += [Problem(file, field, reason, number) for field, reason in twice.found]
+            continue
         yield number, record
+
+
+class _KeysGivenTwice:
+    """A ``json.loads`` object hook that notes keys given twice in a record or in an object
+    inside it (the record is the last object the decoder closes)."""
+
+    def __init__(self) -> None:
+        self.objects = 0
+        self.nested: list[str] = []
+        self.found: list[tuple[str, str]] = []
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        self.objects += 1
+        mapping: dict[str, Any] = {}
+        twice = []
+        for key, value in pairs:
+            if key in mapping:
+                twice.append(key)
+            mapping[key] = value
+        # Until a later object closes, this one may be the record itself.
+        self.found = [(key, "given twice") for key in twice]
+        self.found += [("attributes", f"{key!r} is given twice") for key in self.nested]
+        self.nested += twice
+        return mapping
 
 
 def _csv_rows(

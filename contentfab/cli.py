@@ -41,6 +41,7 @@ console = Console()
 err = Console(stderr=True)
 EXAMPLE_CAMPAIGN = Path(__file__).with_name("examples") / "campaign.yaml"
 QUEUES = "copy,images,recs"
+SHOWN_FAILURES = 10  # failure reasons `status` prints; `status --json` gives them all
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -245,7 +246,7 @@ def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any 
     from tasks.campaigns import enqueue
 
     if loaded is None:  # `run` has loaded it already: a large interactions file takes seconds
-        loaded = load_campaign(path)
+        loaded = load_campaign(path, settings.extra_file_roots)
     campaign_key(loaded, settings)  # before models are checked: the user's to fix first
     # While the campaign is stored, the garbage collector need not walk the checked campaign's
     # objects at each collection (100,000 users x 20,000 products: storing 2.7-3.0 s ->
@@ -506,8 +507,14 @@ def _print_summary(summary: Any) -> None:
         console.print(f"elapsed {elapsed:.1f}s · {done / elapsed:.2f} assets/s")
     for model, n in summary.models:
         console.print(f"model {model}: {n} assets")
-    for reason, n in summary.failures:
-        console.print(f"[red]failed ×{n}[/]: {reason}")
+    for reason, n in summary.failures[:SHOWN_FAILURES]:
+        console.print(f"[red]failed ×{n}[/]: {escape(str(reason))}")
+    if len(summary.failures) > SHOWN_FAILURES:
+        more = summary.failures[SHOWN_FAILURES:]
+        console.print(
+            f"… and {len(more)} more failure reasons ({sum(n for _, n in more)} jobs); "
+            "`contentfab status --json` lists every one"
+        )
 
 
 class _RunWorker:
@@ -1021,8 +1028,9 @@ def _run(
     from contentfab.campaign import load_campaign
     from contentfab.pseudonyms import campaign_key
 
-    loaded = load_campaign(path)  # validate first: bad input must not trigger a model build
-    campaign_key(loaded, settings)  # nor a missing pseudonym key
+    # Validate first: bad input must not trigger a model build, nor a missing pseudonym key.
+    loaded = load_campaign(path, settings.extra_file_roots)
+    campaign_key(loaded, settings)
     recs = loaded.spec.recommendations
     trained = recs.model if recs is not None and recs.method == "two_tower" else None
     for _, model in _models_of(settings, loaded):
@@ -1181,7 +1189,7 @@ def serve(
         bool, typer.Option("--read-only", help="Refuse every review action.")
     ] = False,
 ) -> None:
-    """Serve the review API and the web gallery (http://HOST:PORT/, API docs at /docs)."""
+    """Serve the review API and the web gallery (http://HOST:PORT/, OpenAPI at /openapi.json)."""
     import secrets
 
     import uvicorn
@@ -1199,8 +1207,8 @@ def serve(
         settings = settings.model_copy(update={"api_key": secrets.token_urlsafe(18)})
         link += f"#key={settings.api_key}"
     mode = "read-only" if settings.read_only else "review actions need X-API-Key"
-    console.print(f"gallery: {link}\nAPI docs: http://{host}:{port}/docs ({mode})")
-    uvicorn.run(create_api(settings), host=host, port=port, log_level="warning")
+    console.print(f"gallery: {link}\nOpenAPI: http://{host}:{port}/openapi.json ({mode})")
+    uvicorn.run(create_api(settings, hosts=[host]), host=host, port=port, log_level="warning")
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ that do not as problems with the field name, like every other campaign error.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -33,6 +34,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from contentfab.channels import CHANNELS
 from contentfab.errors import Problem
+from contentfab.files import confine
 
 if TYPE_CHECKING:
     from contentfab.settings import Settings
@@ -43,6 +45,7 @@ DEFAULT_PALETTE = ["#1c2a3a", "#f1ede6", "#c8553d"]
 DEFAULT_GENERATOR = "cppn-backgrounds"
 MAX_IMAGE_VARIANTS = 8
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+_STORE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")  # campaign._MODEL_NAME
 
 
 def _format(value: str) -> str:
@@ -104,8 +107,15 @@ class ImageRequest(_Section):
         return len(self.formats) * self.variants
 
 
-def check_files(request: ImageRequest, base: Path, file: str, row: int | None) -> list[Problem]:
-    """Problems with the files the section names (relative to the campaign file's folder)."""
+def check_files(
+    request: ImageRequest,
+    base: Path,
+    file: str,
+    row: int | None,
+    extra_roots: Sequence[Path] = (),
+) -> list[Problem]:
+    """Problems with the files the section names: each must exist inside the campaign file's
+    folder or an extra root (:func:`contentfab.files.confine`)."""
     problems = []
     named = {
         "images.matte_model": request.matte_model,
@@ -113,8 +123,17 @@ def check_files(request: ImageRequest, base: Path, file: str, row: int | None) -
         "images.background.image": request.background.image,
     }
     for field, path in named.items():
-        if path is not None and not (base / path).is_file():
-            problems.append(Problem(file, field, f"{str(path)[:80]!r}: no such file", row))
+        if path is not None:
+            try:
+                confine(path, base, extra_roots)
+            except ValueError as exc:
+                problems.append(Problem(file, field, str(exc), row))
+    pipeline = request.background.pipeline
+    if pipeline is not None and not _is_store_name(pipeline, base):
+        try:
+            confine(pipeline, base, extra_roots, folder=True)
+        except ValueError as exc:
+            problems.append(Problem(file, "images.background.pipeline", str(exc), row))
     if request.background.mode == "image" and request.background.image is None:
         problems.append(Problem(file, "images.background.image", "required for mode 'image'", row))
     if request.background.mode == "text_to_image" and request.background.prompt is None:
@@ -124,6 +143,16 @@ def check_files(request: ImageRequest, base: Path, file: str, row: int | None) -
     return problems
 
 
+def _is_store_name(reference: str, base: Path) -> bool:
+    """A model-store name (such as sd-turbo-onnx) that is not also a folder next to the file."""
+    if not _STORE_NAME.fullmatch(reference):
+        return False
+    try:
+        return not (base / reference).exists()
+    except OSError:
+        return False
+
+
 def resolve_pipeline(reference: str | None, settings: Settings) -> Path | None:
     """A pipeline reference (folder, or store name; None: the settings') as a folder."""
     from exporters.store import ModelStore
@@ -131,7 +160,10 @@ def resolve_pipeline(reference: str | None, settings: Settings) -> Path | None:
     reference = reference or settings.text_to_image_pipeline
     if reference is None:
         return None
-    folder = Path(reference).expanduser()
+    try:
+        folder = Path(reference).expanduser()
+    except RuntimeError:  # ~user of a user this machine does not know: a name like any other
+        folder = Path(reference)
     if folder.is_absolute() or folder.is_dir():
         return folder
     return ModelStore(settings.model_store).model_dir(reference)

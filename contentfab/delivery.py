@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 from urllib.request import url2pathname
 
 from contentfab.errors import NotFoundError
@@ -228,7 +228,7 @@ def write_google_ads_rsa(
             "Campaign": campaign_name,
             "Ad group": title,
             "Ad type": "Responsive search ad",
-            "Final URL": final_url.replace("{sku}", sku) if final_url else "",
+            "Final URL": final_url.replace("{sku}", quote(sku, safe="")) if final_url else "",
             "Path 1": "",
             "Path 2": "",
         }

@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         "export) or a model-store name.",
     )
 
+    extra_file_roots: list[Path] = Field(
+        default=[],
+        description="Folders outside a campaign's own folder whose files a campaign may name "
+        "(a shared model folder for matte models and text-to-image pipelines), as a JSON "
+        'list: ["/srv/models"]. Every other path a campaign names must stay in its folder.',
+    )
+
     # Queueing
     chunk_size: int = Field(default=8, ge=1, le=512, description="Job IDs per task message.")
     recs_chunk_size: int = Field(
@@ -140,6 +147,12 @@ class Settings(BaseSettings):
         "refused. `contentfab serve` makes a one-off key when none is set.",
     )
     read_only: bool = Field(default=False, description="Refuse every review action.")
+    allowed_hosts: list[str] = Field(
+        default=[],
+        description="Host names the review API answers to besides localhost, 127.0.0.1, ::1 "
+        'and the address `serve` binds (a JSON list: ["review.example.com"]; "*" for any). '
+        "A request naming another Host gets 400.",
+    )
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -144,8 +144,7 @@ def campaign_summary(session: Session, campaign: Campaign) -> CampaignSummary:
             select(Job.last_error, func.count())
             .where(Job.campaign_id == campaign.id, Job.status == JobStatus.FAILED)
             .group_by(Job.last_error)
-            .order_by(func.count().desc())
-            .limit(10)
+            .order_by(func.count().desc(), Job.last_error)
         )
     ]
     return summary

@@ -26,6 +26,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from contentfab.channels import Channel
+from contentfab.characters import forbidden_character
 from contentfab.errors import DoesNotFitError, GatesFailedError, InputError, NotFoundError
 from db.models import (
     Asset,
@@ -289,28 +291,35 @@ def _encode_cursor(key: str, value: Any, asset_id: int) -> str:
 
 
 def _decode_cursor(cursor: str, key: str) -> tuple[Any, int]:
+    """The (value, id) a cursor holds, of the type its sort key's column compares with: a
+    cursor is client input, and a value of another type or beyond 64 bits would otherwise
+    reach the database and fail there (a 500)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_key, value, asset_id = json.loads(raw)
-        if (
-            cursor_key != key
-            or not isinstance(asset_id, int)
-            or not isinstance(value, str | int | float)
-        ):
+        if cursor_key != key or not _is_int64(asset_id) or asset_id < 0:
             raise ValueError("cursor does not fit this sort")
-        if key == "created_at":
-            value = datetime.fromisoformat(str(value))
-        elif key == "id" and not isinstance(value, int):
-            raise ValueError("id cursor needs an integer")
-        elif key == "relevance" and not isinstance(value, int | float):
-            raise ValueError("relevance cursor needs a number")
-        elif key != "relevance" and isinstance(value, float):
-            raise ValueError("only a relevance cursor holds a fraction")
+        if key == "id":
+            if not _is_int64(value):
+                raise ValueError("id cursor needs an integer")
+        elif key == "relevance":
+            if not (_is_int64(value) or (isinstance(value, float) and math.isfinite(value))):
+                raise ValueError("relevance cursor needs a number")
+        elif not isinstance(value, str) or "\x00" in value:
+            raise ValueError("this sort's cursor holds text")
+        elif key == "created_at":
+            value = _utc(datetime.fromisoformat(value))
+        elif key in ("status", "kind"):  # an enum column binds only its own values
+            value = (AssetStatus if key == "status" else ContentKind)(value)
         return value, asset_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, InputError):
         raise InputError(
             "invalid cursor: pass next_cursor from the previous page, with the same sort"
         ) from None
+
+
+def _is_int64(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 
 
 def assets_after(session: Session, campaign_id: int, after_id: int, limit: int) -> list[Asset]:
@@ -426,6 +435,11 @@ def check_edit(session: Session, asset_id: int, text: str) -> EditCheck:
     campaign = session.get_one(Campaign, asset.campaign_id)
     spec = campaign.spec or {}
     target = channel(spec, asset.channel)
+    # Control and invisible characters would reach exports and terminals as they are; like a
+    # channel's limits, no override publishes them.
+    problem = forbidden_character(text, newlines=target is None or target.multiline)
+    if problem is not None:
+        raise DoesNotFitError(f"the new text {problem}")
     skipped = {"truncated"}
     if target is not None:
         fit = _fit(target, text)

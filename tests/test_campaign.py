@@ -112,7 +112,7 @@ def test_csv_values_are_parsed_and_stripped(tmp_path: Path) -> None:
     assert first.attributes == {"w": 1.5, "ok": True, "n": 3}
     assert first.description == "" and first.category is None and first.image is None
     assert second.title == "=SUM(A1)"  # formula-like text is kept as text here
-    assert second.attributes == {"a": "1", "b": "two"}
+    assert second.attributes == {"a": 1, "b": "two"}  # key=value means what JSON would
 
 
 def test_semicolon_csv_and_byte_order_mark_are_accepted(tmp_path: Path) -> None:

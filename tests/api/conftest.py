@@ -27,5 +27,5 @@ def client(settings, sessions):
 
     from contentfab.api import create_api
 
-    with TestClient(create_api(settings, sessions)) as test_client:
+    with TestClient(create_api(settings, sessions), base_url="http://localhost") as test_client:
         yield test_client

@@ -202,7 +202,7 @@ def test_read_only_and_keyless_servers_refuse_writes_but_serve_reads(settings, s
 
     for changed in ({"read_only": True}, {"api_key": None}):
         app = create_api(settings.model_copy(update=changed), sessions)
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://localhost") as client:
             response = client.post(
                 f"/api/assets/{seeded.copy_ids[0]}/approve", json={"reviewer": "x"}, headers=WRITE
             )

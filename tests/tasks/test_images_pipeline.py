@@ -315,7 +315,7 @@ def test_assets_at_a_file_url_through_a_worker_and_the_api(tmp_path, cppn_store)
     assert all(path.is_relative_to(cdn / "images") for path in files.values())
     assert not (tmp_path / "data" / "assets").exists()
     settings = Settings(data_dir=tmp_path / "data", database_url=db_url, asset_url=cdn.as_uri())
-    with TestClient(create_api(settings, sessions)) as client:
+    with TestClient(create_api(settings, sessions), base_url="http://localhost") as client:
         for asset_id, path in files.items():
             response = client.get(f"/api/assets/{asset_id}/file")
             assert response.status_code == 200 and response.content == path.read_bytes()
