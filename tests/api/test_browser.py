@@ -129,7 +129,7 @@ def test_review_two_assets_in_the_gallery(browser, app_and_sessions, tmp_path):
 
         # Keyboard: j moves to the next asset, a approves it, r rejects (with a reason).
         page.keyboard.press("j")
-        second_id = page.evaluate("document.activeElement.dataset.id")
+        second_id = page.evaluate("() => document.activeElement.dataset.id")
         assert int(second_id) == seeded.copy_ids[1]
         page.keyboard.press("a")
         page.locator(f'.asset[data-id="{second_id}"] .badge.approved').wait_for()
@@ -154,7 +154,10 @@ def test_review_two_assets_in_the_gallery(browser, app_and_sessions, tmp_path):
         assert gates.inner_text() == "gates: fact: not in the product data: €19"
         assert editor.locator("[data-role=override]").is_visible()
         editor.locator("textarea").fill("Canvas Weekender Bag 旅行 Trip")
-        gates.wait_for(state="hidden")
+        # Words the product data does not write are named (grounded copy, issue #15) ...
+        gates.filter(has_text="旅行").wait_for()
+        assert gates.inner_text().startswith("gates: grounding: ")
+        # ... and the counter counts CJK double, as the channel does.
         page.wait_for_function(
             "el => el.querySelector('[data-role=length]').textContent === '30'",
             arg=editor.element_handle(),
@@ -293,7 +296,7 @@ def test_a_running_campaign_shows_live_progress(browser, app_and_sessions, tmp_p
         assert page.locator("#progress-text").inner_text().startswith("29 / 30")
         # The live feed (server-sent events) is open and has said where things stand.
         page.wait_for_function(
-            "document.querySelector('#progress-text').textContent.includes('1 queued')"
+            "() => document.querySelector('#progress-text').textContent.includes('1 queued')"
         )
         page.locator(f'.asset[data-id="{seeded.copy_ids[0]}"]').focus()
         with transaction(sessions) as session:
@@ -317,13 +320,13 @@ def test_a_running_campaign_shows_live_progress(browser, app_and_sessions, tmp_p
             session.flush()
             new_id = asset.id
         page.wait_for_function(
-            "document.querySelector('#progress-text').textContent.startsWith('30 / 30')"
+            "() => document.querySelector('#progress-text').textContent.startsWith('30 / 30')"
         )
         # The new asset appears without a reload, and the reviewer keeps their place.
         new_tile = page.locator(f'.asset[data-id="{new_id}"]')
         new_tile.wait_for()
         assert "hot coffee at the summit" in new_tile.inner_text()
-        assert page.evaluate("document.activeElement.dataset.id") == str(seeded.copy_ids[0])
+        assert page.evaluate("() => document.activeElement.dataset.id") == str(seeded.copy_ids[0])
         assert page.locator("#campaign-status").inner_text() == "done"
         assert page.locator('[data-count="generated"]').inner_text() == "30"
         context.close()
@@ -363,7 +366,7 @@ def test_review_a_model_generated_campaign(browser, tmp_path, smollm2_store):
             # Copy arrives in the open page, without a reload, while the campaign runs.
             page.locator(".asset").first.wait_for(timeout=300_000)
             page.wait_for_function(
-                "document.querySelector('#campaign-status').textContent !== 'queued' && "
+                "() => document.querySelector('#campaign-status').textContent !== 'queued' && "
                 "document.querySelector('#summary').dataset.finished === 'true'",
                 timeout=300_000,
             )
@@ -375,7 +378,7 @@ def test_review_a_model_generated_campaign(browser, tmp_path, smollm2_store):
             stored = session.scalars(select(Asset.id).where(Asset.campaign_id == 1)).all()
         assert len(stored) >= 4, "SmolLM2 delivered too little copy to review"
         # Every generated asset reaches the open page (the last ones may still be loading).
-        page.wait_for_function(f"document.querySelectorAll('.asset').length === {len(stored)}")
+        page.wait_for_function(f"() => document.querySelectorAll('.asset').length === {len(stored)}")
         tiles = page.locator(".asset")
         ids = [int(tiles.nth(i).get_attribute("data-id") or 0) for i in range(len(stored))]
         assert sorted(ids) == sorted(stored)
