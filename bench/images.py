@@ -24,10 +24,12 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -69,6 +71,141 @@ def matte_quality(count: int) -> dict[str, object]:
         "by_shape": {k: round(statistics.fmean(v), 4) for k, v in sorted(by_shape.items())},
         "ms_per_640px_photo": round(statistics.fmean(seconds) * 1000, 1),
     }
+
+
+def matte_methods(store: ModelStore) -> dict[str, Callable[[Any], npt.NDArray[np.float32]]]:
+    """Each way of cutting a photo out, as photo → alpha (the models those the store holds).
+
+    ``auto`` is the default pipeline's choice (studio on a clean backdrop, u2netp+guided
+    elsewhere); ``delivered`` is what a creative shows after the gate: the whole photo where the
+    gate rejected the cut-out.
+    """
+    from workers.images.matte import onnx_matte
+    from workers.images.matte_choice import cut_out, refine_alpha
+
+    methods: dict[str, Callable[[Any], npt.NDArray[np.float32]]] = {
+        "studio": lambda rgb: studio_matte(rgb).alpha
+    }
+    for name in ("u2netp", "u2net"):
+        if not store.is_valid(name):
+            continue
+        path = store.model_dir(name) / "model.onnx"
+
+        def raw(rgb: Any, path: Path = path) -> npt.NDArray[np.float32]:
+            return onnx_matte(rgb, path).alpha
+
+        def refined(rgb: Any, path: Path = path) -> npt.NDArray[np.float32]:
+            coarse = onnx_matte(rgb, path).coarse
+            assert coarse is not None
+            return refine_alpha(rgb, coarse)
+
+        methods[name] = raw
+        methods[f"{name}+guided"] = refined
+    if store.is_valid("u2netp"):
+        path = store.model_dir("u2netp") / "model.onnx"
+        methods["auto"] = lambda rgb: cut_out(rgb, path).alpha
+
+        def delivered(rgb: Any) -> npt.NDArray[np.float32]:
+            matte = cut_out(rgb, path)
+            return matte.alpha if matte.meta["gate"]["passed"] else np.ones_like(matte.alpha)
+
+        methods["delivered"] = delivered
+    return methods
+
+
+def matte_comparison(
+    store: ModelStore, opencv_examples: Path | None, packshots: int
+) -> dict[str, object]:
+    """IoU, boundary F-score and time per method on the real photos and the packshots."""
+    from bench.real_photos import boundary_f, real_photos
+    from workers.images.matte_choice import cut_out
+
+    methods = matte_methods(store)
+    photos = list(real_photos(opencv_examples))
+    report: dict[str, Any] = {"real_photos": len(photos), "packshots": packshots}
+    per_photo: dict[str, dict[str, object]] = {}
+    for label, items in (
+        ("real", [(p.name, p.rgb, p.mask, p.known) for p in photos]),
+        ("synthetic", [(f"packshot-{s}", *_packshot_truth(s)) for s in range(packshots)]),
+    ):
+        table: dict[str, Any] = {}
+        for method, run in methods.items():
+            scores, fscores, seconds = [], [], []
+            for name, rgb, truth, known in items:
+                run(rgb[:8, :8])  # the first call of a model loads its session
+                started = time.perf_counter()
+                alpha = run(rgb)
+                seconds.append(time.perf_counter() - started)
+                predicted = (alpha >= 0.5) & known
+                score = iou(predicted, truth & known)
+                tolerance = 0.01 * float(np.hypot(*truth.shape))
+                fscore = boundary_f(predicted, truth & known, tolerance)
+                scores.append(score)
+                fscores.append(fscore)
+                if label == "real":
+                    per_photo.setdefault(name, {})[method] = round(score, 3)
+            table[method] = {
+                "mean_iou": round(statistics.fmean(scores), 4),
+                "median_iou": round(statistics.median(scores), 4),
+                "worst_iou": round(min(scores), 4),
+                "mean_boundary_f": round(statistics.fmean(fscores), 4),
+                "ms_per_photo": round(statistics.fmean(seconds) * 1000, 1),
+            }
+        report[label] = table
+    choices = {}
+    for photo in photos:
+        matte = cut_out(photo.rgb, store.model_dir("u2netp") / "model.onnx")
+        choices[photo.name] = {
+            "method": matte.method,
+            "reason": matte.meta["choice"]["reason"],
+            "gate": matte.meta["gate"]["problems"] or "passed",
+        }
+        per_photo[photo.name]["auto_chose"] = matte.method
+    report["per_photo_iou"] = per_photo
+    report["auto_choices"] = choices
+    report["cpu_threads"] = os.cpu_count()
+    return report
+
+
+def _packshot_truth(seed: int) -> tuple[Any, Any, Any]:
+    shot = packshot(seed)
+    return shot.rgb, shot.mask, np.ones(shot.mask.shape, dtype=bool)
+
+
+def real_photo_sheet(store: ModelStore, opencv_examples: Path | None, out: Path) -> Path:
+    """Before/after of every real photo: the old default (studio) and what a creative now shows."""
+    from bench.real_photos import real_photos
+    from workers.images.matte_choice import cut_out
+
+    path = store.model_dir("u2netp") / "model.onnx"
+    tiles: list[Image.Image] = []
+    for photo in real_photos(opencv_examples):
+        matte = cut_out(photo.rgb, path)
+        after = matte.alpha if matte.meta["gate"]["passed"] else np.ones_like(matte.alpha)
+        caption = matte.method if matte.meta["gate"]["passed"] else "gate: whole photo"
+        for alpha, text in ((studio_matte(photo.rgb).alpha, "before: studio"), (after, caption)):
+            tiles.append(_checker_tile(photo.rgb, alpha, f"{photo.name} {text}"))
+    columns = 6
+    rows = (len(tiles) + columns - 1) // columns
+    sheet = Image.new("RGB", (260 * columns, 220 * rows), (60, 60, 60))
+    for i, tile in enumerate(tiles):
+        sheet.paste(tile, (260 * (i % columns), 220 * (i // columns)))
+    target = out / "images-real-photos.png"
+    sheet.save(target, optimize=True)
+    return target
+
+
+def _checker_tile(rgb: Any, alpha: Any, caption: str) -> Image.Image:
+    from PIL import ImageDraw
+
+    checks = ((np.indices(rgb.shape[:2]).sum(axis=0) // 16) % 2 * 60 + 150)[..., None]
+    shown = rgb * alpha[..., None] + checks * (1 - alpha[..., None])
+    image = Image.fromarray(shown.astype(np.uint8))
+    image.thumbnail((250, 196))
+    tile = Image.new("RGB", (260, 220), (90, 90, 90))
+    tile.paste(image, ((260 - image.width) // 2, 2))
+    ImageDraw.Draw(tile).text((6, 202), caption, fill=(255, 255, 255))
+    return tile
 
 
 def pipeline_throughput(
@@ -264,8 +401,35 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=2)
     parser.add_argument("--skip-sheet", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    parser.add_argument(
+        "--opencv-examples",
+        type=Path,
+        default=None,
+        help="opencv-doc's examples folder: the real photos beyond skimage's",
+    )
+    parser.add_argument(
+        "--matte-store",
+        type=Path,
+        default=None,
+        help="a model store holding u2netp (and u2net); default: build u2netp",
+    )
+    parser.add_argument(
+        "--matte-only",
+        action="store_true",
+        help="only the matte comparison and the real-photo sheet",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.matte_store is not None or args.matte_only:
+        matte_store = ModelStore(args.matte_store or Path(tempfile.mkdtemp()) / "store")
+        if not matte_store.is_valid("u2netp"):
+            build_model("u2netp", matte_store)
+        comparison = matte_comparison(matte_store, args.opencv_examples, args.packshots)
+        comparison["sheet"] = str(real_photo_sheet(matte_store, args.opencv_examples, args.out))
+        print(json.dumps(comparison, indent=2))
+        (args.out / "images-mattes.json").write_text(json.dumps(comparison, indent=2) + "\n")
+        if args.matte_only:
+            return
     with tempfile.TemporaryDirectory() as scratch:
         store = ModelStore(Path(scratch) / "store")
         build_model("cppn-backgrounds", store)

@@ -105,7 +105,7 @@ def db_upgrade() -> None:
 
 # Built by `models build --all` next to the copy model: what the recommendation and image
 # jobs of a campaign load by default.
-DEFAULT_SUPPORT_MODELS = ("minilm-l6-v2", "cppn-backgrounds")
+DEFAULT_SUPPORT_MODELS = ("minilm-l6-v2", "cppn-backgrounds", "u2netp")
 
 
 @models_app.command("build")
@@ -123,7 +123,9 @@ def models_build(
     ] = None,
     all_models: Annotated[
         bool,
-        typer.Option("--all", help="Build every default model: copy, embeddings, backgrounds."),
+        typer.Option(
+            "--all", help="Build every default model: copy, embeddings, backgrounds, matte."
+        ),
     ] = False,
     interactions: Annotated[
         Path | None, typer.Option(help="two-tower: the interactions file to train on.")

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         "relevance to the product; when it is not in the model store (or empty), copy is "
         "deduped by its text alone and ranked by likelihood.",
     )
+    matte_model: str = Field(
+        default="u2netp",
+        description="Salient-object model (a model-store name) that cuts product photos out where "
+        "their border is not a clean studio backdrop; a campaign's own images.matte_model file "
+        "runs on every photo instead. Not in the store (or empty): the studio matte everywhere.",
+    )
     text_to_image_pipeline: str | None = Field(
         default=None,
         description="Text-to-image pipeline for image backgrounds of mode text_to_image when "

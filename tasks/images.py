@@ -14,6 +14,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -331,11 +332,17 @@ def _make(
     from workers.images.background import BackgroundGenerator
     from workers.images.creative import make_creatives
 
+    store = ModelStore(settings.model_store)
+    matte_model = _default_matte_model(store, settings.matte_model)
+    if matte_model is not None:
+        items = [
+            replace(item, default_matte_model=matte_model) if item.photo is not None else item
+            for item in items
+        ]
     generator = None
     if generators:
         # One generator per campaign section; a chunk never mixes campaigns.
         (name,) = sorted(generators)[:1]
-        store = ModelStore(settings.model_store)
         try:
             store.manifest(name)
             generator = BackgroundGenerator.load(
@@ -349,3 +356,12 @@ def _make(
         outcome.key: (outcome.data, outcome.error, outcome.meta)
         for outcome in make_creatives(items, generator, providers=settings.providers)
     }
+
+
+def _default_matte_model(store: Any, name: str) -> Path | None:
+    """The store's matting model file, or None (studio matte only) when it is not built."""
+    if not name or not store.is_valid(name):
+        if name:
+            logger.info("matting model %s is not in the model store; studio matte only", name)
+        return None
+    return Path(store.model_dir(name)) / "model.onnx"

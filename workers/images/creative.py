@@ -2,7 +2,9 @@
 
 Each product photo is matted once per chunk however many formats and variants use it; all
 generated backgrounds of the chunk go through the CPPN in one batched call per canvas size.
-A job that fails (unreadable photo, bad model) reports its reason; the rest go on.
+A job that fails (unreadable photo, bad model) reports its reason; the rest go on. A photo
+whose matte fails the quality gate (:func:`workers.images.matte_choice.check_matte`) is shown
+whole instead of as a broken cut-out, and its meta says so.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from workers import runtime
 from workers.images import background as bg
 from workers.images.compose import CreativeText, Cutout, compose, encode
 from workers.images.formats import Format
-from workers.images.matte import Matte, onnx_matte, studio_matte
+from workers.images.matte import Matte
+from workers.images.matte_choice import AUTO, MODEL, cut_out
 
 MAX_PHOTO_PIXELS = 40_000_000
 
@@ -40,7 +43,9 @@ class CreativeJob:
     steps: int = 1
     photo: Path | None = None
     background_image: Path | None = None
-    matte_model: Path | None = None
+    matte_model: Path | None = None  # the campaign's own model: it runs on every photo
+    # The model-store default: it runs where a photo's border is not a clean backdrop.
+    default_matte_model: Path | None = None
     logo: Path | None = None
     encoding: str = "png"
 
@@ -66,20 +71,25 @@ def make_creatives(
     cutouts: dict[tuple[Path, Path | None], Cutout | str] = {}
     mattes: dict[tuple[Path, Path | None], Matte] = {}
     for job in jobs:
-        if job.photo is None or (job.photo, job.matte_model) in cutouts:
+        key = _matte_key(job)
+        if key is None or key in cutouts:
             continue
+        photo, model = key
         try:
-            rgb = _read_photo(job.photo)
-            matte = (
-                studio_matte(rgb)
-                if job.matte_model is None
-                else onnx_matte(rgb, job.matte_model, providers=providers)
+            rgb = _read_photo(photo)
+            matte = cut_out(
+                rgb, model, policy=MODEL if job.matte_model else AUTO, providers=providers
             )
         except Exception as error:  # a bad photo or matte model fails its jobs, not the chunk
-            cutouts[(job.photo, job.matte_model)] = f"cannot cut out {job.photo.name}: {error}"
+            cutouts[key] = f"cannot cut out {photo.name}: {error}"
             continue
-        cutouts[(job.photo, job.matte_model)] = Cutout(rgb, matte.alpha)
-        mattes[(job.photo, job.matte_model)] = matte
+        if matte.meta["gate"]["passed"]:
+            cutouts[key] = Cutout(rgb, matte.alpha)
+        else:
+            # A broken product is worse than none: the layout shows the whole photo instead.
+            cutouts[key] = Cutout(rgb, np.ones_like(matte.alpha))
+            matte.meta["fallback"] = "full-photo"
+        mattes[key] = matte
     matte_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -188,12 +198,13 @@ def _one(
         backdrop = bg.flat(size, max(job.palette, key=sum))
     cutout: Cutout | None = None
     matte_meta: dict[str, Any] | None = None
-    if job.photo is not None:
-        found = cutouts[(job.photo, job.matte_model)]
+    key = _matte_key(job)
+    if key is not None:
+        found = cutouts[key]
         if isinstance(found, str):
             return CreativeOutcome(job.key, None, found)
         cutout = found
-        matte = mattes[(job.photo, job.matte_model)]
+        matte = mattes[key]
         matte_meta = {"method": matte.method, **matte.meta}
     logo = None
     if job.logo is not None:
@@ -225,6 +236,13 @@ def _one(
         },
     }
     return CreativeOutcome(job.key, data, None, meta)
+
+
+def _matte_key(job: CreativeJob) -> tuple[Path, Path | None] | None:
+    """(photo, model that may cut it out): mattes are shared by the jobs with the same key."""
+    if job.photo is None:
+        return None
+    return job.photo, job.matte_model or job.default_matte_model
 
 
 def _read_photo(path: Path) -> np.ndarray[Any, np.dtype[np.uint8]]:

@@ -38,6 +38,7 @@ Mask = npt.NDArray[np.bool_]
 
 WORK_SIDE = 640
 STUDIO_METHOD = "studio-backdrop-v1"
+BORDER_TOLERANCE = 0.06  # colour distance in [0, 1] RGB: a backdrop pixel, noise and all
 CLOSING_RADIUS = 5  # working pixels; bridges breaks in an outline where its contrast dips
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -49,6 +50,9 @@ class Matte:
     alpha: FloatArray
     method: str
     meta: dict[str, Any] = field(default_factory=dict)
+    # A model's own map at its input resolution, before the resize to the photo (refinement
+    # starts from it); None for the studio matte.
+    coarse: FloatArray | None = None
 
     @property
     def mask(self) -> Mask:
@@ -70,7 +74,7 @@ def studio_matte(rgb: npt.NDArray[np.uint8]) -> Matte:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         work = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
     image = work.astype(np.float32) / 255.0
-    backdrop, noise = _fit_backdrop(image)
+    backdrop, noise, border_fit = _fit_backdrop(image)
     mask = _object_mask(image, backdrop, noise)
     alpha = mask.astype(np.float32)
     # Anti-alias: the working mask is binary; a half-pixel blur gives the edge a ramp.
@@ -86,6 +90,7 @@ def studio_matte(rgb: npt.NDArray[np.uint8]) -> Matte:
         STUDIO_METHOD,
         {
             "noise": round(float(noise), 5),
+            "border_fit": round(border_fit, 4),
             "coverage": round(coverage, 4),
             "work_scale": round(scale, 4),
             "ms": round((time.perf_counter() - started) * 1000, 1),
@@ -93,8 +98,9 @@ def studio_matte(rgb: npt.NDArray[np.uint8]) -> Matte:
     )
 
 
-def _fit_backdrop(image: FloatArray) -> tuple[FloatArray, float]:
-    """A quadratic colour surface fitted to the border, and the border's noise level."""
+def _fit_backdrop(image: FloatArray) -> tuple[FloatArray, float, float]:
+    """A quadratic colour surface fitted to the border, the border's noise level, and the share
+    of the border within a fixed tolerance (:data:`BORDER_TOLERANCE`) of that surface."""
     height, width = image.shape[:2]
     band = max(4, round(0.03 * min(height, width)))
     border = np.zeros((height, width), dtype=bool)
@@ -113,9 +119,12 @@ def _fit_backdrop(image: FloatArray) -> tuple[FloatArray, float]:
         spread = 1.4826 * float(np.median(residual[keep])) + 1e-4
         keep = residual <= max(3.0 * spread, 0.02)
     noise = max(1.4826 * float(np.median(np.abs(values[keep] - design[keep] @ coef))), 1.5 / 255)
+    # The adaptive cut above keeps most of a busy border too; a fixed one says how much of the
+    # border really is one smooth backdrop.
+    border_fit = float(np.mean(residual <= BORDER_TOLERANCE))
     grid_y, grid_x = np.mgrid[0:height, 0:width]
     full = _design(grid_x.ravel(), grid_y.ravel(), width, height) @ coef
-    return full.reshape(height, width, 3).astype(np.float32), noise
+    return full.reshape(height, width, 3).astype(np.float32), noise, border_fit
 
 
 def _design(
@@ -234,6 +243,7 @@ def onnx_matte(
     *,
     providers: list[str] | None = None,
     size: int | None = None,
+    name: str | None = None,
 ) -> Matte:
     """Alpha from a salient-object ONNX model with the U²-Net / ISNet / BiRefNet conventions.
 
@@ -242,7 +252,8 @@ def onnx_matte(
     normalised with ImageNet mean/std, and return one or more ``[1, 1, S, S]`` maps of which
     the first is the saliency (already through a sigmoid for U²-Net/ISNet, logits for
     BiRefNet). As rembg does, the first output is min-max normalised to [0, 1] and resized back
-    to the photo's size. S comes from the model's input shape when it is fixed.
+    to the photo's size. S comes from the model's input shape when it is fixed. The method is
+    ``onnx:<name>``, the file's name unless ``name`` (a model-store name) is given.
     """
     started = time.perf_counter()
     session, provider = runtime.get_session(model_path, providers or [runtime.CPU])
@@ -251,7 +262,7 @@ def onnx_matte(
     side = size or (shape[2] if isinstance(shape[2], int) else 320)
     height, width = rgb.shape[:2]
     resized = np.asarray(
-        Image.fromarray(rgb).resize((side, side), Image.Resampling.BILINEAR), dtype=np.float32
+        Image.fromarray(rgb).resize((side, side), Image.Resampling.LANCZOS), dtype=np.float32
     )
     resized = resized / max(float(resized.max()), 1e-6)
     mean = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -267,10 +278,11 @@ def onnx_matte(
     )
     return Matte(
         np.clip(alpha, 0.0, 1.0),
-        f"onnx:{Path(model_path).name}",
+        f"onnx:{name or Path(model_path).name}",
         {
             "input_side": side,
             "device": provider,
             "ms": round((time.perf_counter() - started) * 1000, 1),
         },
+        coarse=saliency,
     )
