@@ -96,8 +96,10 @@ def fragment(text: str, *, sentences: bool) -> str | None:
             if _WORDS.search(line) and not line.strip().rstrip(_CLOSERS).endswith(_FULL_STOP):
                 return f"a line ends unfinished ({line.strip()[-30:]!r})"
     parts = [p.strip() for p in _SENTENCE.findall(stripped) if _WORDS.search(p)]
-    if len(parts) > 1 and len(_WORDS.findall(parts[-1])) < 2:
-        return f"a one-word sentence at the end ({parts[-1]!r})"
+    if len(parts) > 1:
+        for part in parts:
+            if len(_WORDS.findall(part)) < 2:
+                return f"a one-word sentence ({part!r})"
     return None
 
 

@@ -944,8 +944,13 @@ def _is_new(text: str, group: Sequence[str], embeddings: _Embeddings | None) -> 
 
 
 def name_only(text: str, product: ProductFacts) -> bool:
-    """Whether ``text`` is nothing but one of the product's names."""
-    return normalised(text) in {normalised(name) for name in product.names()}
+    """Whether ``text`` says nothing but the product's names ("Camp Mug Set", "Enamel Camp Mug
+    Set: Camp Mug Set"): what is left without them is function words and punctuation."""
+    rest = normalised(text)
+    for name in sorted((normalised(n) for n in product.names()), key=len, reverse=True):
+        if name:
+            rest = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", rest)
+    return all(word in STOPWORDS for word in rest.split())
 
 
 def _glued(prefix: str, continuation: str) -> bool:

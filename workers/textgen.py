@@ -237,7 +237,9 @@ class TextGenerator:
                 prompt=ids,
                 params=p,
                 rng=np.random.default_rng(p.seed),
-                seen=self._seen(ids) if p.repetition_penalty != 1.0 else None,
+                seen=self._seen(ids, grounded=c is not None)
+                if p.repetition_penalty != 1.0
+                else None,
                 constraint=c,
             )
             for ids, p, c in zip(prompt_ids, params, constraints, strict=True)
@@ -407,9 +409,13 @@ class TextGenerator:
                     f"of {self.vocab_size}: {bad[:5]}"
                 )
 
-    def _seen(self, ids: list[int]) -> npt.NDArray[np.bool_]:
+    def _seen(self, ids: list[int], *, grounded: bool = False) -> npt.NDArray[np.bool_]:
+        """The tokens the repetition penalty pushes down: the prompt's and, as they come, the
+        row's own. A grounded row (:mod:`workers.grounding`) is meant to reuse the product
+        data's words, which its prompt holds, so only its own tokens count."""
         seen = np.zeros(self.vocab_size, dtype=np.bool_)
-        seen[ids] = True
+        if not grounded:
+            seen[ids] = True
         return seen
 
     def _left_pad(self, prompt_ids: list[list[int]]) -> tuple[IntArray, IntArray]:

@@ -411,7 +411,7 @@ def test_a_rewording_of_delivered_copy_is_not_delivered_again(tiny_embedder, twi
 
 def test_relevance_to_the_product_outranks_a_slightly_likelier_text(tiny_embedder):
     about = product_text(BOTTLE)
-    a, b = "Insulated Steel Bottle hydration: cold for 24 hours", "Insulated Steel Bottle for you"
+    a, b = "Insulated Steel Bottle hydration: cold for 24 hours", "Insulated Steel Bottle, ready"
     relevant, other = sorted([a, b], key=lambda t: _cosine(tiny_embedder, t, about), reverse=True)
     gap = _cosine(tiny_embedder, relevant, about) - _cosine(tiny_embedder, other, about)
     assert gap > 0
@@ -490,6 +490,13 @@ def test_a_continuation_that_runs_into_the_name_is_rejected():
     # word of the product data).
     assert outcome.text is None
     assert outcome.meta["gate_failures"] == {"truncated": 1, "relevance": 1, "grounding": 1}
+
+
+def test_a_text_of_names_alone_is_a_bare_name():
+    mugs = ProductFacts(sku="m", title="Enamel Camp Mug Set (4)")
+    assert copywriter.name_only("Enamel Camp Mug Set: Camp Mug Set", mugs)
+    assert copywriter.name_only("The Camp Mug Set", mugs)
+    assert not copywriter.name_only("Camp Mug Set: four enamel mugs", mugs)
 
 
 def test_a_bare_name_is_delivered_only_when_no_round_finds_more():

@@ -138,3 +138,11 @@ def test_a_prefix_written_into_the_prompt_sets_the_word_in_progress(tiny_generat
     constraint = tiny_generator.grounding.constraint(TINY_WORDS, written="Meet the la")
     assert constraint.state == b"la"
     assert tiny_generator.grounding.constraint(TINY_WORDS, written="the lamp ").state == b""
+
+
+def test_a_grounded_row_is_not_pushed_off_the_words_its_prompt_holds(tiny_generator):
+    """The repetition penalty counts a grounded row's own tokens only: the prompt holds the
+    product data, whose words grounded copy is meant to reuse."""
+    ids = tiny_generator.encode("the lamp is on")
+    assert tiny_generator._seen(ids)[ids].all()
+    assert not tiny_generator._seen(ids, grounded=True).any()
