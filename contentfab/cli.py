@@ -277,6 +277,13 @@ def _check_models(settings: Settings, loaded: Any) -> None:
                 f"{loaded.source_path}: field '{field}': model {name!r} is not in the model "
                 f"store at {settings.model_store}. Build it with `contentfab models build {name}`."
             )
+    for field, name, task in _model_tasks(settings, loaded):
+        found = store.manifest(name).get("task")
+        if found is not None and found != task:  # a manifest names its task since it was built
+            raise InputError(
+                f"{loaded.source_path}: field '{field}': model {name!r} is a {found!r} model; "
+                f"this field needs a {task!r} model"
+            )
     recs = loaded.spec.recommendations
     if recs is not None and recs.method == "two_tower":
         _check_two_tower(store, loaded)
@@ -308,6 +315,28 @@ def _check_two_tower(store: Any, loaded: Any) -> None:
             f"{MAX_UNKNOWN_SHARE:.0%} may be unknown. Train it on this catalog with `contentfab "
             "models build two-tower`, or use method: embedding."
         )
+
+
+#: The task (``task`` in a model's manifest) each campaign model field needs.
+MODEL_TASKS = {
+    "copy.model": "text-generation",
+    "recommendations.model": "sentence-embedding",
+    "recommendations.model (its text model)": "sentence-embedding",
+}
+
+
+def _model_tasks(settings: Settings, loaded: Any) -> list[tuple[str, str, str]]:
+    """(campaign field, model name, the task it needs) for every store model the campaign
+    names, so that a model of the wrong family (an image model as the copy model, a text
+    generator as the recommender's encoder) is refused at enqueue, not failed job by job."""
+    recs = loaded.spec.recommendations
+    two_tower = recs is not None and recs.method == "two_tower"
+    found = []
+    for field, name in _models_of(settings, loaded):
+        if field == "recommendations.model" and two_tower:
+            continue  # _check_two_tower names the build command of a two-tower model
+        found.append((field, name, MODEL_TASKS[field]))
+    return found
 
 
 def _models_of(settings: Settings, loaded: Any) -> list[tuple[str, str]]:
