@@ -1240,5 +1240,37 @@ def serve(
     uvicorn.run(create_api(settings, hosts=[host]), host=host, port=port, log_level="warning")
 
 
+FLOWER_AUTH = "FLOWER_BASIC_AUTH"
+
+
+@app.command()
+@user_errors
+def flower(
+    address: Annotated[
+        str, typer.Option(help="Interface to listen on; anything but loopback needs a firewall.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 5555,
+) -> None:
+    """Run Flower behind basic auth from FLOWER_BASIC_AUTH (user:password), on 127.0.0.1.
+
+    The credentials stay in the environment (Flower reads FLOWER_* variables itself), never on
+    the command line, where every user of the machine could read them with `ps`. Flower's
+    /metrics and /healthcheck answer without auth: keep the port off public networks.
+    """
+    import re
+
+    auth = os.environ.get(FLOWER_AUTH, "")
+    if not all(re.fullmatch(r"[^:\s]+:\S+", pair) for pair in auth.split(",")):
+        raise InputError(
+            f"set {FLOWER_AUTH} to user:password (several: a,b separated by commas) in the "
+            "environment; Flower never runs without auth, and credentials never go on the "
+            "command line"
+        )
+    argv = [sys.executable, "-m", "celery", "-A", "tasks.worker", "flower"]
+    argv += [f"--address={address}", f"--port={port}"]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)  # our own interpreter, fixed arguments
+
+
 def main() -> None:
     app()
