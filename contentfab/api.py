@@ -328,9 +328,7 @@ def create_api(
         docs_url=None,
         redoc_url=None,
     )
-    app.add_middleware(
-        RequestGuard, settings=settings, hosts=[*settings.allowed_hosts, *hosts]
-    )
+    app.add_middleware(RequestGuard, settings=settings, hosts=[*settings.allowed_hosts, *hosts])
     templates = Jinja2Templates(directory=WEB / "templates")
     templates.env.filters["pageparams"] = _page_params
     app.state.settings = settings

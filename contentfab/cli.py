@@ -279,6 +279,13 @@ def _check_models(settings: Settings, loaded: Any) -> None:
                 f"{loaded.source_path}: field '{field}': model {name!r} is not in the model "
                 f"store at {settings.model_store}. Build it with `contentfab models build {name}`."
             )
+    for field, name, task in _model_tasks(settings, loaded):
+        found = store.manifest(name).get("task")
+        if found is not None and found != task:  # a manifest names its task since it was built
+            raise InputError(
+                f"{loaded.source_path}: field '{field}': model {name!r} is a {found!r} model; "
+                f"this field needs a {task!r} model"
+            )
     recs = loaded.spec.recommendations
     if recs is not None and recs.method == "two_tower":
         _check_two_tower(store, loaded)
@@ -310,6 +317,28 @@ def _check_two_tower(store: Any, loaded: Any) -> None:
             f"{MAX_UNKNOWN_SHARE:.0%} may be unknown. Train it on this catalog with `contentfab "
             "models build two-tower`, or use method: embedding."
         )
+
+
+#: The task (``task`` in a model's manifest) each campaign model field needs.
+MODEL_TASKS = {
+    "copy.model": "text-generation",
+    "recommendations.model": "sentence-embedding",
+    "recommendations.model (its text model)": "sentence-embedding",
+}
+
+
+def _model_tasks(settings: Settings, loaded: Any) -> list[tuple[str, str, str]]:
+    """(campaign field, model name, the task it needs) for every store model the campaign
+    names, so that a model of the wrong family (an image model as the copy model, a text
+    generator as the recommender's encoder) is refused at enqueue, not failed job by job."""
+    recs = loaded.spec.recommendations
+    two_tower = recs is not None and recs.method == "two_tower"
+    found = []
+    for field, name in _models_of(settings, loaded):
+        if field == "recommendations.model" and two_tower:
+            continue  # _check_two_tower names the build command of a two-tower model
+        found.append((field, name, MODEL_TASKS[field]))
+    return found
 
 
 def _models_of(settings: Settings, loaded: Any) -> list[tuple[str, str]]:
@@ -1211,6 +1240,38 @@ def serve(
     mode = "read-only" if settings.read_only else "review actions need X-API-Key"
     console.print(f"gallery: {link}\nOpenAPI: http://{host}:{port}/openapi.json ({mode})")
     uvicorn.run(create_api(settings, hosts=[host]), host=host, port=port, log_level="warning")
+
+
+FLOWER_AUTH = "FLOWER_BASIC_AUTH"
+
+
+@app.command()
+@user_errors
+def flower(
+    address: Annotated[
+        str, typer.Option(help="Interface to listen on; anything but loopback needs a firewall.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 5555,
+) -> None:
+    """Run Flower behind basic auth from FLOWER_BASIC_AUTH (user:password), on 127.0.0.1.
+
+    The credentials stay in the environment (Flower reads FLOWER_* variables itself), never on
+    the command line, where every user of the machine could read them with `ps`. Flower's
+    /metrics and /healthcheck answer without auth: keep the port off public networks.
+    """
+    import re
+
+    auth = os.environ.get(FLOWER_AUTH, "")
+    if not all(re.fullmatch(r"[^:\s]+:\S+", pair) for pair in auth.split(",")):
+        raise InputError(
+            f"set {FLOWER_AUTH} to user:password (several: a,b separated by commas) in the "
+            "environment; Flower never runs without auth, and credentials never go on the "
+            "command line"
+        )
+    argv = [sys.executable, "-m", "celery", "-A", "tasks.worker", "flower"]
+    argv += [f"--address={address}", f"--port={port}"]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)  # our own interpreter, fixed arguments
 
 
 def main() -> None:

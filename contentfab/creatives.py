@@ -38,6 +38,7 @@ from contentfab.files import confine
 
 if TYPE_CHECKING:
     from contentfab.settings import Settings
+    from exporters.store import ModelStore
 
 TEST_PIPELINE = "tiny-sd-turbo"  # exporters.text_to_image.TINY_SD_NAME
 STYLES = ("studio", "soft", "waves", "marble", "bold")  # exporters.background.STYLES
@@ -170,9 +171,9 @@ def resolve_pipeline(reference: str | None, settings: Settings) -> Path | None:
 
 
 def missing_models(request: ImageRequest, base: Path, settings: Settings) -> list[tuple[str, str]]:
-    """(field, reason) for each model the section needs that is not there, naming the fix."""
+    """(field, reason) for each model the section needs that is not there, or is of the wrong
+    family (a text model as the generator, pipeline or matte model), naming the fix."""
     from exporters.store import ModelStore
-    from workers.images.text_to_image import missing_files
 
     store = ModelStore(settings.model_store)
     mode = request.background.mode
@@ -185,8 +186,78 @@ def missing_models(request: ImageRequest, base: Path, settings: Settings) -> lis
                 f"{request.generator}`.",
             )
         ]
-    if mode != "text_to_image":
-        return []
+    if mode == "generated":
+        task = store.manifest(request.generator).get("task")
+        if task is not None and task != GENERATOR_TASK:
+            return [
+                (
+                    "images.generator",
+                    f"model {request.generator!r} is a {task!r} model, not a background "
+                    f"generator ({GENERATOR_TASK!r}); use {DEFAULT_GENERATOR}.",
+                )
+            ]
+    if request.matte_model is not None:
+        reason = matte_model_problem(base / request.matte_model)
+        if reason is not None:
+            return [("images.matte_model", reason)]
+    return _pipeline_problems(request, base, settings, store) if mode == "text_to_image" else []
+
+
+#: The ``task`` in the manifest of a background generator and of a text-to-image pipeline.
+GENERATOR_TASK = "background-generation"
+PIPELINE_TASK = "text-to-image"
+
+
+def matte_model_problem(path: Path) -> str | None:
+    """Why the ONNX file at ``path`` cannot be a matte model, or None.
+
+    A matte model (U²-Net / ISNet / BiRefNet conventions, :func:`workers.images.matte.onnx_matte`)
+    takes one float image ``[1, 3, S, S]``. A text model's ``input_ids`` (int64, rank 2), or a
+    file that is no ONNX model at all, is refused here rather than failing every image job.
+    """
+    import onnx
+
+    try:
+        graph = onnx.load(str(path), load_external_data=False).graph
+    except Exception as exc:  # protobuf raises its own DecodeError; any failure: not a model
+        return f"{path.name!r} is not an ONNX model ({type(exc).__name__})"
+    initializers = {tensor.name for tensor in graph.initializer}
+    inputs = [value for value in graph.input if value.name not in initializers]
+    described = ", ".join(f"{v.name}: {_onnx_type(v)}" for v in inputs[:4]) or "none"
+    tensor = inputs[0].type.tensor_type if len(inputs) == 1 else None
+    if tensor is not None:
+        dims = tensor.shape.dim
+        float_types = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16}
+        channels = dims[1] if len(dims) == 4 else None
+        if (
+            tensor.elem_type in float_types
+            and channels is not None
+            and (not channels.HasField("dim_value") or channels.dim_value == 3)
+        ):
+            return None
+    return (
+        f"{path.name!r} is not a matte model: a matte model takes one float image "
+        f"[1, 3, S, S] (U²-Net, ISNet, BiRefNet); this one takes {described}"
+    )
+
+
+def _onnx_type(value: object) -> str:
+    import onnx
+
+    tensor = value.type.tensor_type  # type: ignore[attr-defined]
+    kind = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type) if tensor.elem_type else "?"
+    dims = [
+        d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in tensor.shape.dim
+    ]
+    return f"{kind}{dims}"
+
+
+def _pipeline_problems(
+    request: ImageRequest, base: Path, settings: Settings, store: ModelStore
+) -> list[tuple[str, str]]:
+    from exporters.store import MANIFEST_NAME
+    from workers.images.text_to_image import missing_files
+
     field = "images.background.pipeline"
     reference = pipeline_reference(request, base) or settings.text_to_image_pipeline
     how = (
@@ -204,6 +275,10 @@ def missing_models(request: ImageRequest, base: Path, settings: Settings) -> lis
     if folder.is_relative_to(store.root) and not store.is_valid(folder.name):
         message = f"pipeline {reference!r} is not in the model store at {settings.model_store}."
         return [(field, f"{message} {how}")]
+    task = _manifest_task(folder / MANIFEST_NAME)
+    if task is not None and task != PIPELINE_TASK:
+        message = f"{reference[:120]!r} is a {task!r} model, not a text-to-image pipeline."
+        return [(field, f"{message} {how}")]
     missing = missing_files(folder)
     if missing:
         message = (
@@ -211,6 +286,18 @@ def missing_models(request: ImageRequest, base: Path, settings: Settings) -> lis
         )
         return [(field, f"{message} {how}")]
     return []
+
+
+def _manifest_task(path: Path) -> str | None:
+    """The ``task`` of the model manifest at ``path`` (None: no manifest, or none named)."""
+    import json
+
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    task = manifest.get("task") if isinstance(manifest, dict) else None
+    return str(task) if task is not None else None
 
 
 def pipeline_reference(request: ImageRequest, base: Path) -> str | None:

@@ -125,6 +125,28 @@ def fail_job(session: Session, job: Job, reason: str) -> None:
     job.last_error = reason[:4000]
 
 
+def fail_unfinished_jobs(
+    session: Session, job_ids: Sequence[int], *, worker: str, reason: str
+) -> list[int]:
+    """Fail the jobs among ``job_ids`` that are queued, or running by ``worker``; their ids."""
+    rows = session.scalars(
+        select(Job)
+        .where(
+            Job.id.in_(job_ids),
+            (Job.status == JobStatus.QUEUED)
+            | ((Job.status == JobStatus.RUNNING) & (Job.worker == worker)),
+        )
+        .order_by(Job.id)
+        .with_for_update()
+    )
+    failed = []
+    for job in rows:
+        fail_job(session, job, reason)
+        failed.append(job.id)
+    session.flush()
+    return failed
+
+
 def release_jobs(session: Session, job_ids: Sequence[int]) -> None:
     """Put running jobs back to queued (before a transient-error retry)."""
     session.execute(

@@ -73,7 +73,36 @@ class ChunkTask(Task):  # type: ignore[misc]  # celery ships no type hints
                 exc,
                 campaign_id,
             )
+        elif len(args) >= 2:
+            _fail_chunk(self, args[0], getattr(self.request, "chunk_jobs", None) or args[1], exc)
         super().on_failure(exc, task_id, args, kwargs, einfo)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What a job failed by an exception of its task's code says: the exception's message."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def _fail_chunk(task: Task, campaign_id: int, job_ids: list[int], exc: BaseException) -> None:
+    """Fail the jobs a task's own code raised on, naming the exception.
+
+    Its message is acked (``task_acks_on_failure_or_timeout``) and no other delivery will
+    come: left as they were, its jobs would read running (claimed) or queued (the claim rolled
+    back with the exception) until `contentfab retry` counted them as lost deliveries and gave
+    up on "the worker died", which is not what happened. Only this delivery's jobs are failed:
+    those still queued and those running by this worker process, never another's.
+    """
+    try:
+        res = resources(settings_of(task.app))
+        reason = failure_reason(exc)
+        with transaction(res.sessions) as session:
+            failed = jobs.fail_unfinished_jobs(session, job_ids, worker=res.hostname, reason=reason)
+            if failed:
+                jobs.finish_campaign_if_done(session, campaign_id)
+        logger.error("campaign %s: failed jobs %s: %s", campaign_id, failed, reason)
+    except Exception:  # the database may be what failed; `contentfab retry` still copes
+        logger.warning("could not fail jobs %s after an error", job_ids, exc_info=True)
 
 
 #: The decorator policy of every chunk task (warehouse-style: policy lives in the decorator).

@@ -273,6 +273,7 @@ def generate_images(
                 queue="images",
             )
             job_ids = [job_id for job_id in job_ids if job_id not in set(waiting)]
+            self.request.chunk_jobs = job_ids  # an error now fails these, not the deferred
             if not job_ids:
                 return {"done": 0, "failed": 0, "skipped": 0, "deferred": len(waiting)}
     with claimed_chunk(self, campaign_id, job_ids) as chunk:

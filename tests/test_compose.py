@@ -44,7 +44,7 @@ def test_services_and_references_are_consistent(compose):
             source = volume.split(":")[0]
             assert source in volumes or source.startswith(("/", ".")), f"{name}: {volume}"
         for port in service.get("ports", []):
-            assert re.fullmatch(r"\d+:\d+", port), f"{name}: {port}"
+            assert re.fullmatch(r"(127\.0\.0\.1:)?\d+:\d+", port), f"{name}: {port}"
 
 
 def test_production_settings(compose):
@@ -53,8 +53,12 @@ def test_production_settings(compose):
     assert redis_cmd[redis_cmd.index("--appendonly") + 1] == "yes"
     assert redis_cmd[redis_cmd.index("--maxmemory-policy") + 1] == "noeviction"
     assert "healthcheck" in services["postgres"] and "healthcheck" in services["redis"]
-    flower = " ".join(services["flower"]["command"])
-    assert "--basic-auth=${FLOWER_BASIC_AUTH:?" in flower, "Flower must never run without auth"
+    flower = services["flower"]
+    assert flower["environment"]["FLOWER_BASIC_AUTH"].startswith("${FLOWER_BASIC_AUTH:?"), (
+        "Flower must never run without auth"
+    )
+    assert "auth" not in " ".join(flower["command"]), "credentials never on the command line"
+    assert flower["ports"] == ["127.0.0.1:5555:5555"], "Flower's /metrics has no auth"
     gpu = next(s for n, s in services.items() if n.startswith("worker-gpu"))
     assert gpu["environment"]["CUDA_VISIBLE_DEVICES"] == "0"
     device = gpu["deploy"]["resources"]["reservations"]["devices"][0]
@@ -118,12 +122,10 @@ def test_compose_commands_run_without_containers(compose, tmp_path, pg_url, redi
 
     port = _free_port()
     flower_cmd = [
-        part.replace(
-            "${FLOWER_BASIC_AUTH:?set FLOWER_BASIC_AUTH as user:password}", "ops:s3cret"
-        ).replace("--port=5555", f"--port={port}")
+        part.replace("--port=5555", f"--port={port}").replace("=0.0.0.0", "=127.0.0.1")
         for part in compose["services"]["flower"]["command"]
     ]
-    assert flower_cmd[:3] == ["celery", "-A", "tasks.worker"]
+    assert flower_cmd[:2] == ["contentfab", "flower"]
     worker_cmd = compose["services"]["worker-cpu"]["command"]
     worker = subprocess.Popen(
         contentfab + worker_cmd[1:] + ["-n", f"compose-{port}@%h"],
@@ -132,8 +134,8 @@ def test_compose_commands_run_without_containers(compose, tmp_path, pg_url, redi
         stderr=subprocess.DEVNULL,
     )
     flower = subprocess.Popen(
-        [sys.executable, "-m", *flower_cmd, "--address=127.0.0.1"],
-        env=env,
+        contentfab + flower_cmd[1:],
+        env={**env, "FLOWER_BASIC_AUTH": "ops:s3cret"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

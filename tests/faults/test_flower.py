@@ -1,0 +1,133 @@
+"""Flower (issue 16, item 14): credentials from the environment, never on the command line;
+loopback unless told otherwise; the compose file publishes it on loopback only, because
+Flower's /metrics and /healthcheck answer without auth."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from contentfab.cli import app
+from tests.pipeline import runner
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _get(url: str, auth: str | None = None) -> int:
+    request = urllib.request.Request(url)  # noqa: S310 - loopback only
+    if auth:
+        request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (urllib.error.URLError, ConnectionError):
+        return 0
+
+
+def _listening(port: int) -> set[str]:
+    """The local addresses (hex, as /proc/net/tcp writes them) listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+def test_the_compose_file_keeps_credentials_off_the_command_line_and_flower_off_the_network():
+    flower = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["flower"]
+    command = " ".join(flower["command"])
+    assert "auth" not in command and "FLOWER_BASIC_AUTH" not in command
+    assert flower["environment"]["FLOWER_BASIC_AUTH"].startswith("${FLOWER_BASIC_AUTH:?")
+    assert all(port.startswith("127.0.0.1:") for port in flower["ports"])
+
+
+def test_the_readme_documents_flower_without_credentials_in_its_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "flower --basic-auth" not in readme
+    assert "contentfab flower" in readme and "FLOWER_BASIC_AUTH" in readme
+    said = " ".join(readme.split())
+    assert "/metrics` and `/healthcheck` answer without auth" in said
+
+
+def test_flower_refuses_to_start_without_credentials_in_the_environment(monkeypatch):
+    for value in (None, "", "admin", "admin:", ":pw", "a b:pw"):
+        if value is None:
+            monkeypatch.delenv("FLOWER_BASIC_AUTH", raising=False)
+        else:
+            monkeypatch.setenv("FLOWER_BASIC_AUTH", value)
+        result = runner.invoke(app, ["flower"])
+        assert result.exit_code == 2, (value, result.output)
+        assert isinstance(result.exception, SystemExit)
+        assert "FLOWER_BASIC_AUTH" in result.output
+
+
+@pytest.mark.services
+def test_flower_binds_loopback_and_keeps_its_password_out_of_ps(tmp_path, redis_url):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "CONTENTFAB_BROKER_URL": redis_url,
+        "CONTENTFAB_DATA_DIR": str(tmp_path / "data"),
+        "FLOWER_BASIC_AUTH": "ops:s3cret-Pa55",
+    }
+    flower = subprocess.Popen(
+        [sys.executable, "-m", "contentfab", "flower", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while _get(f"{base}/healthcheck") != 200:  # no auth: documented
+            assert flower.poll() is None, "flower exited"
+            assert time.monotonic() < deadline, "flower did not start"
+            time.sleep(0.3)
+        assert _get(f"{base}/api/workers") == 401
+        assert _get(f"{base}/api/workers", auth="ops:wrong") == 401
+        assert _get(f"{base}/api/workers", auth="ops:s3cret-Pa55") == 200
+        assert _get(f"{base}/metrics") == 200  # no auth either: hence loopback only
+        cmdline = Path(f"/proc/{flower.pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        assert b"flower" in cmdline and b"s3cret" not in cmdline, cmdline
+        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        assert "s3cret" not in ps
+        assert _listening(port) == {"0100007F"}, _listening(port)  # 127.0.0.1 only
+    finally:
+        flower.terminate()
+        try:
+            flower.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            flower.kill()
+            flower.wait()
+
+
+def test_the_address_is_given_to_flower_only_when_asked(monkeypatch):
+    calls: list[list[str]] = []
+    monkeypatch.setenv("FLOWER_BASIC_AUTH", "ops:pw")
+    monkeypatch.setattr(os, "execv", lambda _path, argv: calls.append(list(argv)))
+    assert runner.invoke(app, ["flower"]).exit_code == 0
+    assert runner.invoke(app, ["flower", "--address", "0.0.0.0"]).exit_code == 0  # noqa: S104
+    assert "--address=127.0.0.1" in calls[0] and "--address=0.0.0.0" in calls[1]
+    assert not any(re.search("auth|pw", part) for call in calls for part in call)
