@@ -8,6 +8,9 @@ score); the labels live beside the results.
 
     python -m bench.copy_labelled generate --out bench/copy_eval/after.jsonl [--every 1]
         [--no-grounding] [--no-compose]
+    python -m bench.copy_labelled pool bench/copy_eval/before.jsonl bench/copy_eval/after.jsonl
+    (label bench/copy_eval/labelling/batch-N.jsonl into labels-N.jsonl by reading each text)
+    python -m bench.copy_labelled unpool
     python -m bench.copy_labelled report bench/copy_eval/after.jsonl \
         --labels bench/copy_eval/after-labels.jsonl [--json OUT]
 
@@ -186,6 +189,58 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def pool(args: argparse.Namespace) -> None:
+    """Every delivered text of several runs, shuffled together under neutral ids and cut into
+    batches for labelling, each item with its product record: a labeller cannot tell which run
+    (before or after a change) wrote a text. ``key.json`` maps the ids back."""
+    import csv
+    import random
+
+    records = {}
+    with (args.catalog).open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            records[row["id"]] = row
+    items, key = [], {}
+    for run in args.results:
+        for row in _read(run):
+            if row.get("summary") or not row["text"]:
+                continue
+            items.append((run.name, row))
+    random.Random(args.seed).shuffle(items)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    size = -(-len(items) // args.batches)
+    for batch in range(args.batches):
+        with (args.out_dir / f"batch-{batch + 1}.jsonl").open("w", encoding="utf-8") as out:
+            for uid, (run_name, row) in enumerate(items[batch * size : (batch + 1) * size]):
+                label_id = f"{batch + 1}-{uid + 1}"
+                key[label_id] = {"run": run_name, "asset_id": row["asset_id"]}
+                record = records[row["sku"]]
+                item = {
+                    "label_id": label_id,
+                    "channel": row["channel"],
+                    "text": row["text"],
+                    "product": {k: record[k] for k in record if record[k]},
+                }
+                out.write(json.dumps(item, ensure_ascii=False) + "\n")
+    (args.out_dir / "key.json").write_text(json.dumps(key, indent=1) + "\n")
+    print(f"{len(items)} texts in {args.batches} batches of up to {size}")
+
+
+def unpool(args: argparse.Namespace) -> None:
+    """Labels of the pooled batches back to one label file per run (by asset id)."""
+    key = json.loads((args.out_dir / "key.json").read_text())
+    by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for path in sorted(args.out_dir.glob("labels-*.jsonl")):
+        for label in _read(path):
+            where = key[label.pop("label_id")]
+            by_run[where["run"]].append({"asset_id": where["asset_id"], **label})
+    for run, labels in by_run.items():
+        target = args.out_dir.parent / run.replace(".jsonl", "-labels.jsonl")
+        labels.sort(key=lambda label: label["asset_id"])
+        target.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels))
+        print(f"{target}: {len(labels)} labels")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,11 +255,16 @@ def main() -> None:
     rep.add_argument("results", type=Path)
     rep.add_argument("--labels", type=Path, default=None)
     rep.add_argument("--json", type=Path, default=None)
+    pooled = commands.add_parser("pool")
+    pooled.add_argument("results", type=Path, nargs="+")
+    pooled.add_argument("--catalog", type=Path, default=CAMPAIGN.parent / "catalog.csv")
+    pooled.add_argument("--out-dir", type=Path, default=CAMPAIGN.parent / "labelling")
+    pooled.add_argument("--batches", type=int, default=4)
+    pooled.add_argument("--seed", type=int, default=15)
+    unpooled = commands.add_parser("unpool")
+    unpooled.add_argument("--out-dir", type=Path, default=CAMPAIGN.parent / "labelling")
     args = parser.parse_args()
-    if args.command == "generate":
-        generate(args)
-    else:
-        report(args)
+    {"generate": generate, "report": report, "pool": pool, "unpool": unpool}[args.command](args)
 
 
 if __name__ == "__main__":

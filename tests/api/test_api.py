@@ -136,13 +136,13 @@ def test_editing_copy_keeps_the_original_and_sends_it_back_to_review(client, see
     asset_id = seeded.copy_ids[0]  # a search headline: 30 wide characters at most
     original = client.get(f"/api/assets/{asset_id}").json()["text"]
     client.post(f"/api/assets/{asset_id}/approve", json={"reviewer": "ann"}, headers=WRITE)
-    for text in ("Trail Thermos for Every Summit", "Trail Thermos, Every Summit"):
+    for text in ("Trail Thermos for Every Day", "Trail Thermos, Every Day"):
         edited = client.put(
             f"/api/assets/{asset_id}/text", json={"reviewer": "cy", "text": text}, headers=WRITE
         )
         assert edited.status_code == 200, edited.text
     body = edited.json()
-    assert body["text"] == "Trail Thermos, Every Summit"
+    assert body["text"] == "Trail Thermos, Every Day"
     assert body["original_text"] == original  # the generated text, not the first edit
     assert body["edited_by"] == "cy" and body["status"] == "generated"
     too_long = client.put(

@@ -378,7 +378,9 @@ def test_review_a_model_generated_campaign(browser, tmp_path, smollm2_store):
             stored = session.scalars(select(Asset.id).where(Asset.campaign_id == 1)).all()
         assert len(stored) >= 4, "SmolLM2 delivered too little copy to review"
         # Every generated asset reaches the open page (the last ones may still be loading).
-        page.wait_for_function(f"() => document.querySelectorAll('.asset').length === {len(stored)}")
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.asset').length === {len(stored)}"
+        )
         tiles = page.locator(".asset")
         ids = [int(tiles.nth(i).get_attribute("data-id") or 0) for i in range(len(stored))]
         assert sorted(ids) == sorted(stored)
