@@ -10,7 +10,7 @@ score); the labels live beside the results.
         [--no-grounding] [--no-compose]
     python -m bench.copy_labelled pool bench/copy_eval/before.jsonl bench/copy_eval/after.jsonl
     (label bench/copy_eval/labelling/batch-N.jsonl into labels-N.jsonl by reading each text)
-    python -m bench.copy_labelled unpool
+    python -m bench.copy_labelled unpool bench/copy_eval/labelling
     python -m bench.copy_labelled report bench/copy_eval/after.jsonl \
         --labels bench/copy_eval/after-labels.jsonl [--json OUT]
 
@@ -148,6 +148,9 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
     rows = _read(args.results)
     summary = next((r for r in rows if r.get("summary")), {})
     slots = [r for r in rows if not r.get("summary")]
+    if args.same_products is not None:  # like for like with a run over fewer products
+        skus = {r["sku"] for r in _read(args.same_products) if not r.get("summary")}
+        slots = [s for s in slots if s["sku"] in skus]
     labels = {r["asset_id"]: r for r in _read(args.labels)} if args.labels else {}
     channels: dict[str, Any] = {}
     for channel in [*sorted({s["channel"] for s in slots}), "all"]:
@@ -182,7 +185,13 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
         if channel != "all":
             line["tokens_per_second"] = summary.get("tokens_per_second", {}).get(channel)
         channels[channel] = line
-    result = {"results": str(args.results), "seconds": summary.get("seconds"), "channels": channels}
+    result = {
+        "results": str(args.results),
+        "same_products_as": None if args.same_products is None else str(args.same_products),
+        "products": len({s["sku"] for s in slots}),
+        "seconds": summary.get("seconds"),
+        "channels": channels,
+    }
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -201,9 +210,12 @@ def pool(args: argparse.Namespace) -> None:
         for row in csv.DictReader(handle):
             records[row["id"]] = row
     items, key = [], {}
+    done = set()
+    for earlier in args.skip:  # texts an earlier round already pooled
+        done.update((w["run"], w["asset_id"]) for w in json.loads(earlier.read_text()).values())
     for run in args.results:
         for row in _read(run):
-            if row.get("summary") or not row["text"]:
+            if row.get("summary") or not row["text"] or (run.name, row["asset_id"]) in done:
                 continue
             items.append((run.name, row))
     random.Random(args.seed).shuffle(items)
@@ -212,7 +224,7 @@ def pool(args: argparse.Namespace) -> None:
     for batch in range(args.batches):
         with (args.out_dir / f"batch-{batch + 1}.jsonl").open("w", encoding="utf-8") as out:
             for uid, (run_name, row) in enumerate(items[batch * size : (batch + 1) * size]):
-                label_id = f"{batch + 1}-{uid + 1}"
+                label_id = f"{args.out_dir.name}-{batch + 1}-{uid + 1}"
                 key[label_id] = {"run": run_name, "asset_id": row["asset_id"]}
                 record = records[row["sku"]]
                 item = {
@@ -228,14 +240,16 @@ def pool(args: argparse.Namespace) -> None:
 
 def unpool(args: argparse.Namespace) -> None:
     """Labels of the pooled batches back to one label file per run (by asset id)."""
-    key = json.loads((args.out_dir / "key.json").read_text())
+    key: dict[str, Any] = {}
     by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for path in sorted(args.out_dir.glob("labels-*.jsonl")):
-        for label in _read(path):
-            where = key[label.pop("label_id")]
-            by_run[where["run"]].append({"asset_id": where["asset_id"], **label})
+    for folder in args.out_dir:
+        key.update(json.loads((folder / "key.json").read_text()))
+        for path in sorted(folder.glob("labels-*.jsonl")):
+            for label in _read(path):
+                where = key[label.pop("label_id")]
+                by_run[where["run"]].append({"asset_id": where["asset_id"], **label})
     for run, labels in by_run.items():
-        target = args.out_dir.parent / run.replace(".jsonl", "-labels.jsonl")
+        target = CAMPAIGN.parent / run.replace(".jsonl", "-labels.jsonl")
         labels.sort(key=lambda label: label["asset_id"])
         target.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels))
         print(f"{target}: {len(labels)} labels")
@@ -255,14 +269,18 @@ def main() -> None:
     rep.add_argument("results", type=Path)
     rep.add_argument("--labels", type=Path, default=None)
     rep.add_argument("--json", type=Path, default=None)
+    rep.add_argument(
+        "--same-products", type=Path, default=None, help="only the products of this run"
+    )
     pooled = commands.add_parser("pool")
     pooled.add_argument("results", type=Path, nargs="+")
     pooled.add_argument("--catalog", type=Path, default=CAMPAIGN.parent / "catalog.csv")
     pooled.add_argument("--out-dir", type=Path, default=CAMPAIGN.parent / "labelling")
+    pooled.add_argument("--skip", type=Path, nargs="*", default=[], help="earlier key.json")
     pooled.add_argument("--batches", type=int, default=4)
     pooled.add_argument("--seed", type=int, default=15)
     unpooled = commands.add_parser("unpool")
-    unpooled.add_argument("--out-dir", type=Path, default=CAMPAIGN.parent / "labelling")
+    unpooled.add_argument("out_dir", type=Path, nargs="+", help="the pooled folders")
     args = parser.parse_args()
     {"generate": generate, "report": report, "pool": pool, "unpool": unpool}[args.command](args)
 
