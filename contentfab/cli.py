@@ -868,15 +868,18 @@ def _purge_old_interactions(settings: Settings, delete: bool) -> None:
         console.print(f"{summary}; nothing removed: pass --delete to purge them", soft_wrap=True)
 
 
+#: The shoppers `forget` and `pseudonym` take: IDs as arguments and/or a file of them.
+UserIds = Annotated[
+    list[str] | None, typer.Argument(help="Shoppers' user IDs, as in interactions files.")
+]
+UserIdFile = Annotated[Path | None, typer.Option("--file", help="A file of user IDs, one a line.")]
+
+
 @app.command()
 @user_errors
 def forget(
-    user_ids: Annotated[
-        list[str] | None, typer.Argument(help="Shoppers' user IDs, as in interactions files.")
-    ] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", help="A file of user IDs, one a line.")
-    ] = None,
+    user_ids: UserIds = None,
+    file: UserIdFile = None,
 ) -> None:
     """Erase shoppers from every campaign: their interaction events, recommendation lists
     and those lists' review history. Running it again changes nothing. An audit row records
@@ -945,12 +948,8 @@ def _user_ids(arguments: list[str] | None, file: Path | None, missing: str) -> l
 @app.command()
 @user_errors
 def pseudonym(
-    user_ids: Annotated[
-        list[str] | None, typer.Argument(help="Shoppers' user IDs, as in interactions files.")
-    ] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", help="A file of user IDs, one a line.")
-    ] = None,
+    user_ids: UserIds = None,
+    file: UserIdFile = None,
 ) -> None:
     """Print user_id,pseudonym as CSV: what a campaign with recommendations.pseudonymize
     stores for each ID (keyed with CONTENTFAB_PSEUDONYM_KEY), to join its lists back to your

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from contentfab.campaign import ISO_4217
 
-__all__ = ["Quantity", "quantities", "unsupported_numbers"]
+__all__ = ["Quantity", "currency_signs", "quantities", "unsupported_numbers"]
 
 # unit -> (dimension, factor to the dimension's base unit)
 _UNITS: dict[str, tuple[str, float]] = {}
@@ -94,6 +94,12 @@ _CURRENCY_SIGNS: dict[str, frozenset[str]] = {
     "fr": frozenset({"CHF"}),
     "fr.": frozenset({"CHF"}),
 }
+
+
+def currency_signs(code: str) -> list[str]:
+    """The symbols and abbreviations that may stand for ISO 4217 ``code`` ("€" for EUR)."""
+    return [sign for sign, codes in _CURRENCY_SIGNS.items() if code.upper() in codes]
+
 
 _NUMBER = r"\d{1,3}(?:[,\u202f\u00a0]\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+,\d+|\d+(?:[.,]\d+)?"
 _SIGN = "|".join(

@@ -29,10 +29,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+from workers.factcheck import currency_signs
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -48,23 +50,6 @@ _GATE_WORD = re.compile(r"[^\W_]+")
 #: (see :func:`_runs`): allowed as "words" of their own, and inside the contractions.
 _UNICODE_PUNCTUATION = ("—", "–", "’", "‘", "“", "”", "…", "•", "·", "°", "™", "®")
 _CONTRACTIONS = ("s", "t", "re", "ve", "ll", "d", "m")
-
-_CURRENCY_SYMBOLS: dict[str, tuple[str, ...]] = {
-    "USD": ("$", "US$"),
-    "CAD": ("$", "CA$", "C$"),
-    "AUD": ("$", "A$"),
-    "NZD": ("$", "NZ$"),
-    "EUR": ("€",),
-    "GBP": ("£",),
-    "JPY": ("¥", "円"),
-    "CNY": ("¥", "元"),
-    "SEK": ("kr",),
-    "NOK": ("kr",),
-    "DKK": ("kr",),
-    "CHF": ("Fr",),
-    "INR": ("₹",),
-    "KRW": ("₩",),
-}
 
 
 @cache
@@ -162,8 +147,8 @@ class Vocabulary:
         surface.update(f"’{c}" for c in _CONTRACTIONS)
         if price is not None and currency is not None:
             whole = price.split(".")[0]
-            for symbol in _CURRENCY_SYMBOLS.get(currency.upper(), ()):
-                if not symbol.isascii():
+            for symbol in currency_signs(currency):
+                if not symbol.isascii():  # "$" and "kr" are punctuation or words already
                     surface.add(f"{symbol}{whole}")
                     surface.add(symbol)
         words.update(_fold(s) for s in _UNICODE_PUNCTUATION)
@@ -214,13 +199,14 @@ class TokenTable:
     stop: frozenset[int]
 
     @classmethod
-    def of(cls, tokenizer: Tokenizer, vocab_size: int, stop_ids: Iterable[int]) -> TokenTable:
+    def of(cls, token_bytes: Sequence[bytes], stop_ids: Iterable[int]) -> TokenTable:
+        """The table of every token's bytes (``b""`` for special tokens, never offered)."""
+        vocab_size = len(token_bytes)
         other = np.zeros(vocab_size, dtype=np.bool_)
         continuing: dict[bytes, list[int]] = {}
         starting: dict[bytes, list[int]] = {}
-        special = {int(i) for i in _special_ids(tokenizer)}
-        for token_id, raw in _token_bytes(tokenizer, vocab_size):
-            if token_id in special or not raw:
+        for token_id, raw in enumerate(token_bytes):
+            if not raw:
                 continue
             kinds = [_is_word_byte(b) for b in raw]
             if not any(kinds):
@@ -381,14 +367,14 @@ class Grounding:
     """Builds word masks for one tokenizer (its token table is made once)."""
 
     def __init__(self, tokenizer: Tokenizer, vocab_size: int, stop_ids: Iterable[int]) -> None:
-        self.table = TokenTable.of(tokenizer, vocab_size, stop_ids)
         raw: list[bytes] = [b""] * vocab_size
         for token_id, data in _token_bytes(tokenizer, vocab_size):
             raw[token_id] = data
         for token_id in _special_ids(tokenizer):
             if 0 <= token_id < vocab_size:
-                raw[token_id] = b""
+                raw[token_id] = b""  # special tokens write nothing and are never offered
         self.token_bytes: list[bytes] = raw
+        self.table = TokenTable.of(raw, stop_ids)
         self._masks: dict[frozenset[str], WordMask] = {}
 
     def mask(self, vocabulary: Vocabulary) -> WordMask:
@@ -407,8 +393,3 @@ class Grounding:
         if written:
             constraint.state = constraint.mask.advance(b"", written.encode("utf-8"))
         return constraint
-
-
-def describe(vocabulary: Vocabulary) -> dict[str, Any]:
-    """What an asset's provenance records of the vocabulary it was written in."""
-    return {"words": len(vocabulary.words), "lexicon": LEXICON_FILE.name}
