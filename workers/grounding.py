@@ -135,7 +135,9 @@ class Vocabulary:
             written.update(_GATE_WORD.findall(price))
         words: set[str] = set(lexicon) | set(_CONTRACTIONS)
         for word in written:
-            words.update(inflections(_fold(word)))
+            folded = _fold(word)
+            # A function word is no stem: "and" + "es" would allow "Andes" (a place).
+            words.update({folded} if folded in lexicon else inflections(folded))
         surface: set[str] = set()
         for word in words:
             surface.update({word, word[:1].upper() + word[1:]})

@@ -44,6 +44,8 @@ def test_the_gate_names_every_word_the_data_the_brand_and_the_lexicon_do_not_hol
     # The data's words in any case and simple inflections, the brand, the lexicon: all pass.
     assert PLUG.unsupported("Switch lamps from your phone with the Northwind smart plug!") == []
     assert PLUG.unsupported("HARBOR switching, schedules set, plugs") == []
+    # The data's function words are not inflected into new words ("and" -> "Andes").
+    assert PLUG.unsupported("From the Andes") == ["Andes"]
     # Numbers are the fact gate's business (units, prices), not this gate's.
     assert PLUG.unsupported("Set 12 schedules for 9.99") == []
 
