@@ -124,6 +124,15 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _log_tails(logs: Path, lines: int = 15) -> str:
+    """The last lines of each worker's log, for an error message."""
+    parts = []
+    for path in sorted(logs.glob("*.log")):
+        tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+        parts.append(f"--- {path.name} ---\n" + "\n".join(tail))
+    return "\n".join(parts)
+
+
 def worker_rss(worker: subprocess.Popen[bytes]) -> dict[str, int]:
     """Resident memory in KiB of a worker's main process and of its pool children together."""
     return {
@@ -142,7 +151,14 @@ def run(
     broker_url: str,
     workdir: Path,
     timeout: float = 3600,
+    stall_timeout: float | None = None,
 ) -> dict[str, Any]:
+    """Enqueue, run the workers until the campaign finishes, and report (see the module doc).
+
+    ``timeout`` bounds the whole run; ``stall_timeout`` (if given) gives up sooner when no job
+    has finished for that long. Both guard against a hang, neither is a speed requirement:
+    a slow machine finishes late, a stuck queue stops making progress.
+    """
     import redis
     from sqlalchemy import func, select
 
@@ -196,6 +212,7 @@ def run(
     rss_start: list[dict[str, int]] | None = None
     rss_warm: list[dict[str, int]] | None = None
     first_asset_at = None
+    progress_at, progress = time.monotonic(), -1
     try:
         while True:
             now = time.monotonic()
@@ -221,10 +238,21 @@ def run(
                 rss_warm = rss  # every pool process has worked by now: the leak baseline
             if finished:
                 break
+            if sample["finished_jobs"] != progress:
+                progress_at, progress = now, sample["finished_jobs"]
             if any(proc.poll() is not None for proc in procs):
-                raise RuntimeError(f"a worker exited; see {logs}")
-            if now - workers_started > timeout:
-                raise RuntimeError(f"not finished after {timeout:.0f}s")
+                raise RuntimeError(f"a worker exited; see {logs}\n{_log_tails(logs)}")
+            stalled = stall_timeout is not None and now - progress_at > stall_timeout
+            if stalled or now - workers_started > timeout:
+                why = (
+                    f"no job finished for {stall_timeout:.0f}s"
+                    if stalled
+                    else f"not finished after {timeout:.0f}s"
+                )
+                raise RuntimeError(
+                    f"{why}: {progress}/{products} jobs finished, last sample {sample}, "
+                    f"load average {os.getloadavg()}\n{_log_tails(logs)}"
+                )
             time.sleep(0.5)
         finished_at = time.monotonic()
         rss_end = [worker_rss(proc) for proc in procs]

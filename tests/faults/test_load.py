@@ -22,7 +22,8 @@ def test_500_products_on_two_workers_finish_with_one_asset_each(tmp_path, pg_url
         database_url=pg_url,
         broker_url=redis_url,
         workdir=tmp_path,
-        timeout=180,
+        timeout=1800,  # a hang guard, not a speed bound: a loaded CI machine is slow
+        stall_timeout=120,  # no job finished for two minutes: the queue is stuck
     )
     print(results)
     assert results["jobs"] == {"done": 500}
