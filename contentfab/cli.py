@@ -34,8 +34,13 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 models_app = typer.Typer(help="The local ONNX model store.", no_args_is_help=True)
+broker_app = typer.Typer(
+    help="The embedded broker (a Valkey server in the data dir, started on demand).",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
+app.add_typer(broker_app, name="broker")
 
 console = Console()
 err = Console(stderr=True)
@@ -77,6 +82,37 @@ def _sessions(settings: Settings) -> Any:
     return configure(settings.database_url)
 
 
+def _embedded_broker(settings: Settings) -> Any:
+    """The embedded broker of the data dir, or None when CONTENTFAB_BROKER_URL names another."""
+    from contentfab.embedded_broker import broker_for
+
+    socket = settings.embedded_broker
+    return None if socket is None else broker_for(settings.data_dir, socket)
+
+
+def _broker_up(settings: Settings) -> None:
+    """Start the embedded broker unless it runs (each command that sends or takes messages)."""
+    from contentfab.embedded_broker import ensure_running
+
+    broker = _embedded_broker(settings)
+    if broker is not None:
+        ensure_running(broker)
+
+
+def _broker_down_if_unused(settings: Settings) -> None:
+    """After `run` / `demo`: stop the embedded broker unless another process (a worker, Flower,
+    a command sending tasks) is connected to it. Its queued messages are kept on disk."""
+    from contentfab.embedded_broker import other_clients, stop
+
+    broker = _embedded_broker(settings)
+    if broker is None or other_clients(broker) > 0:
+        return
+    try:
+        stop(broker)
+    except ContentfabError as exc:  # never hides how the run itself ended
+        err.print(f"[yellow]warning:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+
+
 def _upgrade(settings: Settings) -> None:
     from sqlalchemy.exc import OperationalError
 
@@ -87,6 +123,47 @@ def _upgrade(settings: Settings) -> None:
         upgrade(settings.database_url)
     except OperationalError as exc:
         raise DatabaseUnavailable(f"cannot reach the database: {exc.orig}") from exc
+
+
+# --------------------------------------------------------------------------- embedded broker
+
+
+def _only_embedded(settings: Settings) -> Any:
+    broker = _embedded_broker(settings)
+    if broker is None:
+        raise InputError(
+            "CONTENTFAB_BROKER_URL names a broker of your own; `contentfab broker` manages only "
+            "the embedded one (unset CONTENTFAB_BROKER_URL to use it)"
+        )
+    return broker
+
+
+@broker_app.command("status")
+@user_errors
+def broker_status() -> None:
+    """Whether the embedded broker runs, where, and what waits in its queues."""
+    from contentfab.embedded_broker import answers, other_clients, queue_lengths
+
+    broker = _only_embedded(_settings())
+    if not answers(broker):
+        console.print(f"embedded broker: not running (data in {broker.directory})")
+        return
+    queued = ", ".join(f"{queue} {n}" for queue, n in queue_lengths(broker, QUEUES.split(",")))
+    console.print(
+        f"embedded broker: running on {broker.socket} · {other_clients(broker)} connections · "
+        f"queued messages: {queued}",
+        highlight=False,
+    )
+
+
+@broker_app.command("stop")
+@user_errors
+def broker_stop() -> None:
+    """Stop the embedded broker (queued messages stay on disk; the next command starts it)."""
+    from contentfab.embedded_broker import stop
+
+    broker = _only_embedded(_settings())
+    console.print("embedded broker stopped" if stop(broker) else "embedded broker was not running")
 
 
 # --------------------------------------------------------------------------- database / models
@@ -257,13 +334,15 @@ def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any 
     try:
         _check_models(settings, loaded)
         _upgrade(settings)
-        return enqueue(
-            loaded,
-            settings=settings,
-            sessions=_sessions(settings),
-            app=create_app(settings),
-            allow_duplicate=allow_duplicate,
-        )
+        _broker_up(settings)
+        with create_app(settings) as celery_app:  # closes its broker connections
+            return enqueue(
+                loaded,
+                settings=settings,
+                sessions=_sessions(settings),
+                app=celery_app,
+                allow_duplicate=allow_duplicate,
+            )
     finally:
         garbage_collector.unfreeze()
 
@@ -390,6 +469,7 @@ def worker(
     """Run a Celery worker (same as `celery -A tasks.worker worker`)."""
     settings = _settings()
     _upgrade(settings)
+    _broker_up(settings)
     argv = worker_argv(queues, concurrency or settings.worker_concurrency, pool, loglevel, hostname)
     os.execvpe(argv[0], argv, _worker_env(settings, concurrency or settings.worker_concurrency))
 
@@ -985,14 +1065,16 @@ def retry(
 
     settings = _settings()
     _upgrade(settings)
-    result = resend(
-        campaign_id,
-        settings=settings,
-        sessions=_sessions(settings),
-        app=create_app(settings),
-        failed=failed,
-        lost_after=lost_after,
-    )
+    _broker_up(settings)
+    with create_app(settings) as celery_app:
+        result = resend(
+            campaign_id,
+            settings=settings,
+            sessions=_sessions(settings),
+            app=celery_app,
+            failed=failed,
+            lost_after=lost_after,
+        )
     console.print(
         f"campaign {campaign_id}: sent {result.jobs} jobs in {result.messages} messages"
         + _lost_note(result)
@@ -1067,6 +1149,21 @@ def _run(
         if model != trained:  # a two-tower model is trained on data, not built by name
             _build_model(settings, model)
     _upgrade(settings)
+    _broker_up(settings)
+    try:
+        _run_loaded(settings, path, loaded, concurrency, allow_duplicate, timeout)
+    finally:
+        _broker_down_if_unused(settings)
+
+
+def _run_loaded(
+    settings: Settings,
+    path: Path,
+    loaded: Any,
+    concurrency: int,
+    allow_duplicate: bool,
+    timeout: float,
+) -> None:
     started = time.monotonic()
     result = None if allow_duplicate else _resume(settings, loaded)
     if result is not None and result.jobs == 0:  # finished before; _resume showed it
@@ -1152,7 +1249,8 @@ def _resume(settings: Settings, loaded: Any) -> Any:
         if summary.status == "failed":
             raise typer.Exit(1)
         return Enqueued(existing.id, jobs=0, messages=0)
-    result = resend(existing.id, settings=settings, sessions=sessions, app=create_app(settings))
+    with create_app(settings) as celery_app:
+        result = resend(existing.id, settings=settings, sessions=sessions, app=celery_app)
     console.print(
         f"resuming campaign [bold]{existing.id}[/] (an earlier run of this file did not "
         f"finish): {result.jobs} jobs left, sent again{_lost_note(result)}"
@@ -1267,6 +1365,7 @@ def flower(
             "environment; Flower never runs without auth, and credentials never go on the "
             "command line"
         )
+    _broker_up(_settings())
     argv = [sys.executable, "-m", "celery", "-A", "tasks.worker", "flower"]
     argv += [f"--address={address}", f"--port={port}"]
     sys.stdout.flush()

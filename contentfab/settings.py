@@ -1,16 +1,19 @@
 """One typed settings object, read from ``CONTENTFAB_*`` environment variables at the edge.
 
 The CLI and the worker boot build a :class:`Settings` once and pass it down; no other module
-reads the environment. Defaults give the embedded set-up: a SQLite database, kombu's SQLAlchemy
-transport on a SQLite file as the broker (no server needed), and a model store in the user's
-cache directory. Production points ``CONTENTFAB_DATABASE_URL`` at PostgreSQL and
-``CONTENTFAB_BROKER_URL`` at Redis.
+reads the environment. Defaults give the embedded set-up: a SQLite database, a Valkey server of
+contentfab's own on a unix socket in the data dir as the broker (started on demand; see
+:mod:`contentfab.embedded_broker`), and a model store in the user's cache directory.
+Production points ``CONTENTFAB_DATABASE_URL`` at PostgreSQL and ``CONTENTFAB_BROKER_URL`` at
+Redis.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -29,6 +32,22 @@ def local_path(location: str) -> Path:
     return Path(url2pathname(parsed.path)) if parsed.scheme == "file" else Path(location)
 
 
+#: The longest unix socket path every platform takes (sun_path: 108 bytes on Linux, 104 on macOS).
+MAX_SOCKET_PATH = 100
+
+
+def embedded_socket(data_dir: Path) -> Path:
+    """Where the embedded broker of ``data_dir`` listens: in the data dir, or where that path is
+    too long for a unix socket, in the temp dir under a name derived from the data dir (so every
+    process still finds it from the data dir alone)."""
+    data_dir = data_dir.resolve()
+    socket = data_dir / "broker" / "valkey.sock"
+    if len(os.fsencode(socket)) <= MAX_SOCKET_PATH:
+        return socket
+    digest = hashlib.sha256(os.fsencode(data_dir)).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"contentfab-{digest}.sock"
+
+
 def _xdg(variable: str, fallback: str, *parts: str) -> Path:
     return Path(os.environ.get(variable) or Path(fallback).expanduser()).joinpath(*parts)
 
@@ -38,7 +57,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_DATA_HOME", "~/.local/share", "contentfab"),
-        description="Where the embedded SQLite database, broker file and assets live.",
+        description="Where the embedded SQLite database, broker and assets live.",
     )
     model_store: Path = Field(
         default_factory=lambda: _xdg("XDG_CACHE_HOME", "~/.cache", "contentfab", "models"),
@@ -46,7 +65,9 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite in data_dir.")
     broker_url: str = Field(
-        default="", description="Celery broker; default sqla+sqlite in data_dir."
+        default="",
+        description="Celery broker; default: the embedded Valkey server of data_dir, on a unix "
+        "socket (redis+socket://…).",
     )
     result_backend: str | None = Field(
         default=None,
@@ -165,10 +186,17 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'contentfab.db'}"
         if not self.broker_url:
-            self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.db'}"
+            self.broker_url = f"redis+socket://{embedded_socket(self.data_dir)}"
         if self.task_time_limit <= self.task_soft_time_limit:
             raise ValueError("task_time_limit must be larger than task_soft_time_limit")
         return self
+
+    @property
+    def embedded_broker(self) -> Path | None:
+        """The embedded broker's socket when the broker is the default one (contentfab starts
+        it on demand); None for a broker of the user's own."""
+        socket = embedded_socket(self.data_dir)
+        return socket if self.broker_url == f"redis+socket://{socket}" else None
 
     @property
     def asset_dir(self) -> Path:

@@ -19,7 +19,7 @@ IMAGES_TASK = "contentfab.images.generate"
 
 
 def _transport_options(settings: Settings) -> dict[str, Any]:
-    if settings.broker_url.startswith(("redis://", "rediss://", "sentinel://")):
+    if settings.broker_url.startswith(("redis://", "rediss://", "redis+socket://", "sentinel://")):
         # Redis redelivers an unacked message after visibility_timeout; it must outlast the
         # longest task or a healthy slow task would run twice.
         # Workers look for such messages every unacked_restore_interval seconds (kombu's default

@@ -150,6 +150,21 @@ def redis_url(redis_server: RedisServer | None) -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def _stop_embedded_brokers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Stop the embedded broker a test's commands started in its tmp_path (it outlives them)."""
+    yield
+    tmp_path = request.node.funcargs.get("tmp_path")
+    if tmp_path is None:
+        return
+    from contentfab.embedded_broker import broker_for, stop
+    from contentfab.settings import embedded_socket
+
+    for pid_file in tmp_path.glob("**/broker/valkey.pid"):
+        data_dir = pid_file.parent.parent
+        stop(broker_for(data_dir, embedded_socket(data_dir)))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """An empty database migrated to head, on SQLite and on PostgreSQL."""

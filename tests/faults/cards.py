@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.load import write_campaign
+from contentfab.settings import Settings
 from db.models import Asset, Campaign, Job, JobStatus
 
 
@@ -29,6 +30,13 @@ def write_card_campaign(
 
 
 def embedded_urls(tmp_path: Path) -> tuple[str, str]:
+    """The embedded default: SQLite and the data dir's own Valkey server (the CLI starts it)."""
+    data = tmp_path / "data"
+    return f"sqlite:///{data / 'contentfab.db'}", Settings(data_dir=data).broker_url
+
+
+def sqla_urls(tmp_path: Path) -> tuple[str, str]:
+    """SQLite and kombu's SQLAlchemy transport, the broker contentfab can still be told to use."""
     data = tmp_path / "data"
     return f"sqlite:///{data / 'contentfab.db'}", f"sqla+sqlite:///{data / 'broker.db'}"
 

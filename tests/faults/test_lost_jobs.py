@@ -78,15 +78,16 @@ def test_lost_running_jobs_are_requeued_counted_and_given_up(sessions):
 
 
 def test_retry_requeues_the_jobs_of_a_dead_worker_and_sends_them(tmp_path):
-    """`contentfab retry` by hand, on the embedded broker (no worker needed to check it)."""
+    """`contentfab retry` by hand, on kombu's SQLAlchemy transport, whose taken messages die
+    with their worker (no worker needed to check it)."""
     import sqlite3
 
     from contentfab.cli import app
     from db.session import configure
-    from tests.faults.cards import card_environment, embedded_urls, write_card_campaign
+    from tests.faults.cards import card_environment, sqla_urls, write_card_campaign
     from tests.pipeline import runner
 
-    db_url, broker = embedded_urls(tmp_path)
+    db_url, broker = sqla_urls(tmp_path)
     env = card_environment(tmp_path, db_url, broker)
     campaign = write_card_campaign(tmp_path, products=6)
     assert runner.invoke(app, ["enqueue", str(campaign)], env=env).exit_code == 0

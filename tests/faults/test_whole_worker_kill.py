@@ -1,15 +1,13 @@
 """SIGKILL to a whole worker (main process and pool children) mid-campaign, then a new worker.
 
-What brings the lost chunk back differs by broker, and the test shows both:
-
-* Redis keeps a delivered message in its ``unacked`` set; a worker hands it out again once it
-  is older than the visibility timeout (made short here through
-  ``CONTENTFAB_BROKER_VISIBILITY_TIMEOUT``). The new worker finishes the campaign by itself.
-* kombu's SQLAlchemy transport (the embedded broker) marks a message invisible when a consumer
-  takes it and never shows it again: with the worker killed, that message is gone. A worker
-  starting on the embedded broker therefore looks for RUNNING jobs whose worker process is dead
-  (``tasks.chunks._recover_lost_jobs``), requeues them and sends them again. Without that the
-  campaign would stay open for ever; ``contentfab retry`` does the same by hand.
+On both setups, the embedded default (the data dir's own Valkey server) and Redis + PostgreSQL,
+the broker brings the lost chunk back by itself: Redis keeps a delivered message in its
+``unacked`` set, and a worker hands it out again once it is older than the visibility timeout
+(made short here through ``CONTENTFAB_BROKER_VISIBILITY_TIMEOUT``). The new worker finishes the
+campaign with no help from contentfab's own recovery, which runs on kombu's SQLAlchemy transport
+only: that transport marks a message invisible when a consumer takes it and never shows it
+again, so a worker starting on it requeues and sends again the RUNNING jobs whose worker process
+is dead (``tasks.chunks._recover_lost_jobs``; ``contentfab retry`` does the same by hand).
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from tests.faults.cards import (
     job_counts,
     kill_group,
     slot_counts,
+    sqla_urls,
     start_worker,
     stop,
     write_card_campaign,
@@ -46,11 +45,13 @@ def _running(sessions) -> dict[int, str]:
 
 
 @pytest.mark.parametrize(
-    "backend", ["embedded", pytest.param("redis+pg", marks=pytest.mark.services)]
+    "backend", ["embedded", "sqla", pytest.param("redis+pg", marks=pytest.mark.services)]
 )
 def test_killing_the_whole_worker_loses_and_doubles_nothing(tmp_path, backend, request):
     if backend == "embedded":
         db_url, broker = embedded_urls(tmp_path)
+    elif backend == "sqla":
+        db_url, broker = sqla_urls(tmp_path)
     else:
         db_url, broker = request.getfixturevalue("pg_url"), request.getfixturevalue("redis_url")
     (tmp_path / "data").mkdir()
@@ -86,8 +87,10 @@ def test_killing_the_whole_worker_loses_and_doubles_nothing(tmp_path, backend, r
         stop(second)
 
     print(f"{backend}: {len(killed)} killed jobs recovered in {recovered_in:.1f}s")
-    if backend == "embedded":  # the new worker sent them again as it started
+    if backend == "sqla":  # the new worker sent them again as it started
         assert f"requeued {len(killed)} running jobs of a dead worker" in log.read_text()
+    else:  # the broker handed them out again
+        assert "running jobs of a dead worker" not in log.read_text()
     with sessions() as session:
         assert session.get(Campaign, 1).status == CampaignStatus.DONE
         jobs = {j.id: j for j in session.scalars(select(Job))}
