@@ -321,7 +321,7 @@ def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any 
 
     from contentfab.campaign import load_campaign
     from contentfab.pseudonyms import campaign_key
-    from tasks.app import create_app
+    from tasks.app import sending_app
     from tasks.campaigns import enqueue
 
     if loaded is None:  # `run` has loaded it already: a large interactions file takes seconds
@@ -335,7 +335,7 @@ def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any 
         _check_models(settings, loaded)
         _upgrade(settings)
         _broker_up(settings)
-        with create_app(settings) as celery_app:  # closes its broker connections
+        with sending_app(settings) as celery_app:
             return enqueue(
                 loaded,
                 settings=settings,
@@ -1060,13 +1060,13 @@ def retry(
 ) -> None:
     """Send a campaign's unfinished jobs to the queue again (after a broker loss or a killed
     worker, say)."""
-    from tasks.app import create_app
+    from tasks.app import sending_app
     from tasks.campaigns import resend
 
     settings = _settings()
     _upgrade(settings)
     _broker_up(settings)
-    with create_app(settings) as celery_app:
+    with sending_app(settings) as celery_app:
         result = resend(
             campaign_id,
             settings=settings,
@@ -1231,7 +1231,7 @@ def _resume(settings: Settings, loaded: Any) -> Any:
 
     Returns None when there is none (enqueue a new one); a finished one is shown, not redone.
     """
-    from tasks.app import create_app
+    from tasks.app import sending_app
     from tasks.campaigns import Enqueued, find_campaign, resend
 
     sessions = _sessions(settings)
@@ -1249,7 +1249,7 @@ def _resume(settings: Settings, loaded: Any) -> Any:
         if summary.status == "failed":
             raise typer.Exit(1)
         return Enqueued(existing.id, jobs=0, messages=0)
-    with create_app(settings) as celery_app:
+    with sending_app(settings) as celery_app:
         result = resend(existing.id, settings=settings, sessions=sessions, app=celery_app)
     console.print(
         f"resuming campaign [bold]{existing.id}[/] (an earlier run of this file did not "

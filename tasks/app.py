@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery
+from kombu import pools
 from kombu.entity import Queue
 
 from contentfab.settings import Settings
@@ -78,3 +81,23 @@ def settings_of(app: Celery) -> Settings:
         settings = Settings()
         app.contentfab_settings = settings
     return settings
+
+
+@contextmanager
+def sending_app(settings: Settings) -> Iterator[Celery]:
+    """An app for a command that sends tasks, its broker connections closed afterwards.
+
+    Celery's ``app.close()`` only forgets its connection pool; the pooled connections stay
+    open until the process exits, and `run` must see no connection of its own when it asks
+    whether anyone else still uses the embedded broker. For commands, not for long-lived
+    processes that send tasks from several threads.
+    """
+    app = create_app(settings)
+    try:
+        yield app
+    finally:
+        app.pool.force_close_all()
+        app.close()
+        # Its producers come from kombu's pools, kept per broker URL for the whole process:
+        # closing one pool would hand the next app of the same URL a closed one.
+        pools.reset()

@@ -5,6 +5,7 @@ Flower's /metrics and /healthcheck answer without auth."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import socket
@@ -19,9 +20,25 @@ import pytest
 import yaml
 
 from contentfab.cli import app
-from tests.pipeline import runner
+from db.session import configure
+from tests.faults.cards import (
+    card_environment,
+    embedded_urls,
+    finished,
+    kill_group,
+    stop,
+    write_card_campaign,
+)
+from tests.pipeline import runner, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _get_json(url: str, auth: str) -> object:
+    request = urllib.request.Request(url)  # noqa: S310 - loopback only
+    request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read())
 
 
 def _get(url: str, auth: str | None = None) -> int:
@@ -123,9 +140,66 @@ def test_flower_binds_loopback_and_keeps_its_password_out_of_ps(tmp_path, redis_
             flower.wait()
 
 
-def test_the_address_is_given_to_flower_only_when_asked(monkeypatch):
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_flower_on_the_embedded_default_lists_the_worker_and_the_campaigns_tasks(tmp_path):
+    """No broker configured at all: Flower, a worker and enqueue share the data dir's own
+    Valkey server, and Flower sees the worker (remote control) and the tasks (events)."""
+    db_url, _ = embedded_urls(tmp_path)
+    env = card_environment(tmp_path, db_url, "", FLOWER_BASIC_AUTH="ops:s3cret-Pa55")
+    del env["CONTENTFAB_BROKER_URL"]  # the default, as on a fresh install
+    env = {**{k: v for k, v in os.environ.items() if k != "CONTENTFAB_BROKER_URL"}, **env}
+    port, auth = _free_port(), "ops:s3cret-Pa55"
+    base = f"http://127.0.0.1:{port}"
+    with (tmp_path / "logs.txt").open("wb") as log:
+        flower = subprocess.Popen(
+            [sys.executable, "-m", "contentfab", "flower", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        worker = None
+        try:
+            wait_for(lambda: _get(f"{base}/healthcheck") == 200, 60, "flower to answer", 0.3)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "contentfab", "worker", "-n", f"flowered-{os.getpid()}@%h"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            campaign = write_card_campaign(tmp_path, products=8, name="Flowered")
+            enqueued = runner.invoke(app, ["enqueue", str(campaign)], env=env)
+            assert enqueued.exit_code == 0, enqueued.output
+            sessions = configure(db_url)
+            wait_for(lambda: finished(sessions), 120, "the campaign to finish")
+            sessions.kw["bind"].dispose()
+
+            def tasks() -> list[dict]:
+                found = _get_json(f"{base}/api/tasks", auth)
+                assert isinstance(found, dict)
+                return [t for t in found.values() if t.get("state") == "SUCCESS"]
+
+            done = wait_for(lambda: len(tasks()) == 2 and tasks(), 30, "flower to see 2 tasks")
+            assert {t["name"] for t in done} == {"contentfab.images.generate"}
+            shown = sorted(t["args"] for t in done)
+            assert all(a.startswith("campaign=1 'Flowered' image jobs=") for a in shown), shown
+            assert shown[0].endswith("(4)") and shown[1].endswith("(4)")
+            workers = _get_json(f"{base}/api/workers?refresh=1", auth)
+            assert isinstance(workers, dict)
+            assert any(name.startswith(f"flowered-{os.getpid()}@") for name in workers), workers
+            assert all(t["worker"].startswith(f"flowered-{os.getpid()}@") for t in done)
+        finally:
+            for proc in (worker, flower):
+                if proc is not None:
+                    stop(proc)
+                    kill_group(proc)
+
+
+def test_the_address_is_given_to_flower_only_when_asked(monkeypatch, tmp_path):
     calls: list[list[str]] = []
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "ops:pw")
+    monkeypatch.setenv("CONTENTFAB_DATA_DIR", str(tmp_path / "data"))  # its embedded broker
     monkeypatch.setattr(os, "execv", lambda _path, argv: calls.append(list(argv)))
     assert runner.invoke(app, ["flower"]).exit_code == 0
     assert runner.invoke(app, ["flower", "--address", "0.0.0.0"]).exit_code == 0  # noqa: S104
