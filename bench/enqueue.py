@@ -1,0 +1,202 @@
+"""Enqueue at scale: a copy campaign of many products validated, stored and sent, end to end.
+
+    python -m bench.enqueue [--products 100000] [--setups embedded redis+pg] [--repeat 2]
+                            [--out bench/results-enqueue.json]
+
+Runs `contentfab enqueue` as a user does (a fresh process; the copy model must be in the model
+store: `contentfab models build`) on a campaign of one copy channel, one variant, over a catalog
+of ``--products`` rows, on each setup:
+
+* ``embedded``: the default of a fresh install: SQLite and the data dir's own Valkey server
+  (started before the timing, as a previous command would have; its start is reported apart);
+* ``redis+pg``: a fresh PostgreSQL database on 127.0.0.1:5432 and a private redis-server.
+
+Reports the command's wall time and the messages in the queue afterwards; then, on the stored
+campaign, the send alone (its chunks published again) as `send_chunks` does it (a Redis
+pipeline per batch) and as it did before (`send_task` one message at a time, two round trips a
+message: the task and its task-sent event), alternating, with their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.load import fresh_postgres, private_redis
+
+
+def write_campaign(directory: Path, products: int) -> Path:
+    rows = ["id,title,description,category,price,currency"]
+    rows += [
+        f"E-{i:06d},Trail product number {i},A sturdy product for the trail number {i}.,"
+        f"Camping,{10 + i % 90}.90,USD"
+        for i in range(products)
+    ]
+    (directory / "catalog.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = directory / "campaign.yaml"
+    path.write_text(
+        f"name: Enqueue {products}\n"
+        "catalog: catalog.csv\n"
+        "copy:\n"
+        "  channels: [email_subject]\n"
+        "  tones: [energetic]\n"
+        "  variants: 1\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _queued(broker_url: str) -> int:
+    import redis
+
+    if broker_url.startswith("redis+socket://"):
+        client = redis.Redis(unix_socket_path=broker_url[len("redis+socket://") :])
+    else:
+        client = redis.Redis.from_url(broker_url)
+    try:
+        return int(client.llen("copy"))
+    finally:
+        client.close()
+
+
+def enqueue_once(workdir: Path, campaign: Path, env: dict[str, str]) -> dict[str, Any]:
+    from contentfab.settings import Settings
+
+    settings = Settings(data_dir=Path(env["CONTENTFAB_DATA_DIR"]), **_broker_of(env))
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "contentfab", "enqueue", "--allow-duplicate", str(campaign)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"enqueue failed: {done.stdout}{done.stderr}")
+    return {"seconds": round(seconds, 2), "queued": _queued(settings.broker_url)}
+
+
+def _broker_of(env: dict[str, str]) -> dict[str, str]:
+    url = env.get("CONTENTFAB_BROKER_URL")
+    return {"broker_url": url} if url else {}
+
+
+def _send_unbatched(app: Any, campaign_id: int, chunks: list[Any]) -> None:
+    """The loop of `send_chunks` before publish batches: the baseline."""
+    from tasks.campaigns import ROUTES
+
+    with app.producer_or_acquire() as producer:
+        for kind, ids in chunks:
+            task_name, queue = ROUTES[kind]
+            app.send_task(
+                task_name,
+                args=[campaign_id, ids],
+                queue=queue,
+                producer=producer,
+                argsrepr=f"campaign={campaign_id} 'again' {kind.value} "
+                f"jobs={ids[0]}..{ids[-1]} ({len(ids)})",
+            )
+
+
+def send_seconds(env: dict[str, str], products: int, repeat: int) -> dict[str, Any]:
+    """The send alone, batched and unbatched in turn: the stored campaign's jobs cut into
+    chunks and published again."""
+    from contentfab.settings import Settings
+    from db.session import configure
+    from tasks.app import sending_app
+    from tasks.campaigns import queued_chunks, send_chunks
+
+    settings = Settings(
+        data_dir=Path(env["CONTENTFAB_DATA_DIR"]),
+        database_url=env["CONTENTFAB_DATABASE_URL"],
+        **_broker_of(env),
+    )
+    sessions = configure(settings.database_url)
+    with sessions() as session:
+        chunks = queued_chunks(session, 1, settings.chunk_size, settings.recs_chunk_size)
+    sessions.kw["bind"].dispose()
+    assert sum(len(ids) for _, ids in chunks) == products
+    batched, unbatched = [], []
+    with sending_app(settings) as app:
+        for _ in range(repeat):
+            started = time.monotonic()
+            send_chunks(app, 1, "again", chunks)
+            batched.append(round(time.monotonic() - started, 2))
+            started = time.monotonic()
+            _send_unbatched(app, 1, chunks)
+            unbatched.append(round(time.monotonic() - started, 2))
+    return {
+        "messages": len(chunks),
+        "send_batched_seconds": batched,
+        "send_unbatched_seconds": unbatched,
+        "send_speedup": round(min(unbatched) / min(batched), 2),
+    }
+
+
+def run_setup(setup: str, products: int, repeat: int, workdir: Path) -> dict[str, Any]:
+    from contextlib import ExitStack
+
+    from contentfab.embedded_broker import broker_for, ensure_running, stop
+    from contentfab.settings import embedded_socket
+
+    campaign = write_campaign(workdir, products)
+    runs = []
+    for attempt in range(repeat):
+        data = workdir / f"data-{setup}-{attempt}"
+        env = {"CONTENTFAB_DATA_DIR": str(data), "CONTENTFAB_INTRA_OP_THREADS": "1"}
+        with ExitStack() as stack:
+            broker = None
+            if setup == "embedded":
+                env["CONTENTFAB_DATABASE_URL"] = f"sqlite:///{data / 'contentfab.db'}"
+                broker = broker_for(data, embedded_socket(data))
+                started = time.monotonic()
+                ensure_running(broker)
+                start_s = round(time.monotonic() - started, 3)
+            else:
+                env["CONTENTFAB_DATABASE_URL"] = stack.enter_context(fresh_postgres())
+                data.mkdir(parents=True)
+                env["CONTENTFAB_BROKER_URL"] = stack.enter_context(private_redis(data))
+                start_s = None
+            try:
+                result = enqueue_once(workdir, campaign, env)
+                result.update(send_seconds(env, products, repeat=2))
+            finally:
+                if broker is not None:
+                    stop(broker)
+            result["broker_start_seconds"] = start_s
+            runs.append(result)
+            print(f"{setup} #{attempt + 1}: {result}", flush=True)
+    return {"setup": setup, "runs": runs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--setups", nargs="+", default=["embedded", "redis+pg"])
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-enqueue-") as tmp:
+        results = [run_setup(s, args.products, args.repeat, Path(tmp)) for s in args.setups]
+    report = {
+        "products": args.products,
+        "machine": f"{platform.node()} · {os.cpu_count()} CPUs",
+        "load_average": os.getloadavg(),
+        "results": results,
+    }
+    print(json.dumps(report, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
