@@ -158,9 +158,9 @@ CHANNELS: dict[str, Channel] = {
         Channel(
             name="product_description",
             label="Product description",
-            instruction="Write a product description of 50 to 150 words.",
+            instruction="Write a product description of 25 to 150 words.",
             max_chars=1000,
-            min_words=50,
+            min_words=25,
             max_words=150,
             multiline=True,
             requires_name=True,

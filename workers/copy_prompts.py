@@ -49,7 +49,7 @@ INSTRUCTIONS: dict[str, tuple[str, int]] = {
         20,
     ),
     "product_description": (
-        "Write a product description of 50 to 150 words. Use only the details given.",
+        "Write a product description of 25 to 150 words. Use only the details given.",
         240,
     ),
 }

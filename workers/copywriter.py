@@ -19,6 +19,7 @@ import numpy as np
 from contentfab.channels import CHANNELS, Channel, contains_emoji, limit, measure, word_count
 from contentfab.errors import GenerationError
 from workers.copy_prompts import example_for, instruction
+from workers.copy_sentences import is_planned, write_planned
 from workers.copy_text import compose, fragment, head_name, selling_points
 from workers.factcheck import FactSheet, unsupported_numbers
 from workers.grounding import Vocabulary
@@ -412,7 +413,7 @@ def check(
 
 #: The prompt's field labels (``_facts_block``): copy that writes one is echoing the prompt.
 _PROMPT_LABEL = re.compile(
-    r"\b(Product|Category|Price|Details|Attributes|Selling points|Call it|Tone)\s*:"
+    r"\b(Product|Category|Price|Details|Attributes|Selling points|Call it|Tone|Fact)\s*:"
 )
 _CAPS_WORD = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]+(?:[-'][A-Z0-9]+)*(?![\w-])")
 _PARENTHETICAL = re.compile(r"\(([^()]*)\)")
@@ -764,6 +765,22 @@ def write_copy(
     channels also rank candidates composed of the product's name and a selling point from its
     data (:func:`composed_candidates`).
     """
+    grounding = getattr(generator, "grounding", None) if grounded else None
+    # Sentence channels are written fact by fact (workers.copy_sentences) when decoding is
+    # grounded: each sentence held to one fact's words.
+    planned_slots = [s for s in slots if grounding is not None and is_planned(s)]
+    started = time.perf_counter()
+    planned = (
+        write_planned(
+            generator,
+            planned_slots,
+            batch_size=batch_size,
+            max_rounds=max_rounds,
+            variant_of=_variants(planned_slots),
+        )
+        if planned_slots
+        else {}
+    )
     prompts = {slot.key: generator.chat_prompt(build_messages(slot)) for slot in slots}
     best: dict[int, Candidate | None] = {slot.key: None for slot in slots}
     gate_counts: dict[int, Counter[str]] = {slot.key: Counter() for slot in slots}
@@ -778,9 +795,7 @@ def write_copy(
     sampled: Counter[int] = Counter()
     tokens_sampled: Counter[int] = Counter()
     errors: dict[int, str] = {}
-    started = time.perf_counter()
-    pending = list(slots)
-    grounding = getattr(generator, "grounding", None) if grounded else None
+    pending = [slot for slot in slots if slot.key not in planned]
     for round_ in range(max_rounds):
         if not pending:
             break
@@ -903,6 +918,18 @@ def write_copy(
             },
             "batch_seconds": round(elapsed, 3),
         }
+        if slot.key in planned:
+            text, error, details = planned[slot.key]
+            meta.update(details)
+            meta["gate_failures"] = details["gate_failures"]
+            if text is not None:
+                meta.update(
+                    name_used=_name_used(text, slot.product),
+                    name_only=name_only(text, slot.product),
+                    gates_passed=list(GATES[1:]),
+                )
+            outcomes.append(CopyOutcome(slot.key, text, error, meta))
+            continue
         if chosen is not None:
             meta.update(
                 seed=chosen.seed,
@@ -934,6 +961,16 @@ def write_copy(
                 )
             )
     return outcomes
+
+
+def _variants(slots: Sequence[CopySlot]) -> dict[int, int]:
+    """Each slot's variant number within its group (what the group delivered before counts)."""
+    seen: Counter[str] = Counter()
+    found = {}
+    for slot in slots:
+        found[slot.key] = len(slot.delivered) + seen[slot.group_key]
+        seen[slot.group_key] += 1
+    return found
 
 
 def _is_new(text: str, group: Sequence[str], embeddings: _Embeddings | None) -> bool:

@@ -1,0 +1,274 @@
+"""Long copy written fact by fact: the facts of a record, each sentence's gates, assembly."""
+
+from __future__ import annotations
+
+from contentfab.channels import CHANNELS
+from workers.copy_sentences import (
+    Fact,
+    Plan,
+    _assemble,
+    _consider,
+    attribute_phrase,
+    coverage,
+    facts,
+    is_planned,
+    sentence_failures,
+)
+from workers.copywriter import BrandRules, CopySlot, ProductFacts, check, write_copy
+from workers.textgen import Generation, SamplingParams
+
+TENT = ProductFacts(
+    sku="t1",
+    title="Trailhead 2-Person Backpacking Tent",
+    description="Freestanding dome tent with two doors. Packs down to 1.9 kg, pitches in "
+    "under five minutes, and keeps rain out with a 3000 mm polyester fly.",
+    category="Camping",
+    price="249",
+    currency="USD",
+    attributes={"capacity": 2, "max_load_kg": 40, "season": "3-season", "freestanding": True},
+)
+BOTTLE = ProductFacts(
+    sku="b1",
+    title="Insulated Steel Bottle 750 ml",
+    description="Keeps drinks cold for 24 hours. Leak-proof lid and powder-coated grip.",
+    category="Hydration",
+    price="34.95",
+    currency="USD",
+)
+SENTENCES = CHANNELS["product_description"]
+
+
+def test_a_record_is_its_description_clauses_then_unsaid_attributes_then_the_price():
+    found = facts(TENT)
+    assert [f.text for f in found] == [
+        "Freestanding dome tent with two doors.",
+        # a long sentence is split into its clauses, each saying one thing
+        "Packs down to 1.9 kg",
+        "pitches in under five minutes",
+        "keeps rain out with a 3000 mm polyester fly",
+        # capacity 2 is in the title ("2-Person"): not said twice; a flag is no phrase
+        "max load: 40 kg",
+        "season: 3-season",
+        "price: 249.00 USD",
+    ]
+    assert [f.kind for f in found][-2:] == ["attribute", "price"]
+
+
+def test_an_attribute_reads_as_words_with_its_unit_after_the_value():
+    assert attribute_phrase("max_load_kg", 40) == "max load: 40 kg"
+    assert attribute_phrase("colour", "Glacier Blue") == "colour: Glacier Blue"
+    assert attribute_phrase("runtime_h", "12.5") == "runtime: 12.5 h"
+
+
+def test_a_sentence_says_its_own_fact_and_nothing_else():
+    cold = Fact("Keeps drinks cold for 24 hours.", "description")
+    lid = Fact("Leak-proof lid and powder-coated grip.", "description")
+    ok = "The Steel Bottle keeps your drinks cold for 24 hours."
+    assert sentence_failures(ok, cold, BOTTLE, BrandRules(), SENTENCES) == []
+    # the words of another fact are not this fact's
+    other = sentence_failures(
+        "The Steel Bottle keeps drinks cold with a leak-proof lid.",
+        cold,
+        BOTTLE,
+        BrandRules(),
+        SENTENCES,
+    )
+    assert any(r.startswith("grounding") and "lid" in r for r in other)
+    # nor are the numbers of the title or another fact, nor a negation the fact does not write
+    assert any(
+        r.startswith("fact")
+        for r in sentence_failures(
+            "It keeps drinks cold for 12 hours.", cold, BOTTLE, BrandRules(), SENTENCES
+        )
+    )
+    assert any(
+        r.startswith("claim") and "negation" in r
+        for r in sentence_failures(
+            "Nothing keeps drinks cold for 24 hours.", cold, BOTTLE, BrandRules(), SENTENCES
+        )
+    )
+    # true words, false identity: the bottle is not a lid
+    wrong = sentence_failures(
+        "The Steel Bottle is a leak-proof lid.", lid, BOTTLE, BrandRules(), SENTENCES
+    )
+    assert any("calls the product a 'leak-proof lid'" in r for r in wrong)
+    assert (
+        sentence_failures(
+            "The Steel Bottle has a leak-proof lid.", lid, BOTTLE, BrandRules(), SENTENCES
+        )
+        == []
+    )
+
+
+def test_labels_glued_compounds_and_pronoun_openings_are_refused():
+    load = Fact("max load: 40 kg", "attribute", (("max_load_kg", 40),))
+    season = Fact("season: 3-season", "attribute", (("season", "3-season"),))
+    gates = {
+        "It has max load: 40 kg.": (load, False, "prompt_label"),
+        "It is a season-seasoned tent.": (season, False, "grounding"),
+        "It holds a max load of 40 kg.": (load, True, "product_name"),
+    }
+    for text, (fact, alone, gate) in gates.items():
+        failed = sentence_failures(text, fact, TENT, BrandRules(), SENTENCES, alone=alone)
+        assert any(r.startswith(gate) for r in failed), (text, failed)
+    assert (
+        sentence_failures(
+            "The Backpacking Tent holds a max load of 40 kg.",
+            load,
+            TENT,
+            BrandRules(),
+            SENTENCES,
+            alone=True,
+        )
+        == []
+    )
+
+
+def test_coverage_is_the_share_of_the_fact_a_sentence_says():
+    fly = Fact("keeps rain out with a 3000 mm polyester fly", "description")
+    assert coverage("It keeps rain out with a 3000 mm polyester fly.", fly, TENT) == 1.0
+    assert 0 < coverage("It keeps rain out.", fly, TENT) < 1.0
+    assert coverage("It is a great choice.", fly, TENT) == 0.0
+    # an attribute's key says nothing: "colour" alone is no coverage of "colour: Glacier Blue"
+    blue = Fact("colour: Glacier Blue", "attribute", (("colour", "Glacier Blue"),))
+    assert coverage("It has a colour.", blue, BOTTLE) == 0.0
+
+
+def _slot(channel: str, product: ProductFacts = BOTTLE) -> CopySlot:
+    return CopySlot(
+        key=1, product=product, channel=channel, tone="friendly", sampling=SamplingParams()
+    )
+
+
+def _generation(text: str, logprob: float = -4.0) -> Generation:
+    return Generation(text, [1] * 8, "stop", logprob, 10)
+
+
+def test_the_text_is_the_facts_best_sentences_in_the_records_order():
+    slot = _slot("product_description")
+    plan = Plan(slot, [*facts(BOTTLE), Fact("", "close")])
+    said = {
+        # fact 0 has a fluent sentence that says it, and a likelier one that says nothing
+        0: ["It keeps drinks cold for 24 hours.", "It is a great choice for your drinks."],
+        1: ["The Steel Bottle has a leak-proof lid and a powder-coated grip."],
+        2: ["The Steel Bottle is yours for 34.95 USD."],
+        3: ["Choose the Steel Bottle today.", "Fill it, pack it and take it with you today."],
+    }
+    for index, texts in said.items():
+        for text in texts:
+            _consider(plan, index, 0, _generation(text, -2.0 if "great" in text else -4.0))
+    text, error, meta = _assemble(plan)
+    assert error is None, error
+    # the first sentence naming the product opens; the rest follow in the record's order;
+    # "says nothing" lost to the sentence that says the fact; a description long enough
+    # without the closing call to action ends on the product
+    assert text == (
+        "The Steel Bottle has a leak-proof lid and a powder-coated grip. It keeps drinks cold "
+        "for 24 hours. The Steel Bottle is yours for 34.95 USD."
+    )
+    assert check(text, slot.spec, BOTTLE) == []
+    assert [s["fact"] for s in meta["sentences"]][-1] == "price: 34.95 USD"
+    # an e-mail body keeps its closing line: the likelier one would name the bottle a third
+    # time, so the next one closes
+    body = Plan(_slot("email_body"), plan.facts, passed=plan.passed)
+    assert _assemble(body)[0] == f"{text} Fill it, pack it and take it with you today."
+
+
+def test_a_sentence_that_repeats_an_earlier_ones_words_gives_way_to_the_next_candidate():
+    slot = _slot("product_description", TENT)
+    plan = Plan(slot, facts(TENT))
+    _consider(plan, 0, 0, _generation("The Backpacking Tent is a freestanding dome tent."))
+    likelier = "The Backpacking Tent is a tent that packs down to 1.9 kg."
+    _consider(plan, 1, 0, _generation(likelier, -1.0))
+    _consider(plan, 1, 1, _generation("It packs down to 1.9 kg.", -6.0))
+    _consider(plan, 2, 0, _generation("It pitches in under five minutes."))
+    _consider(plan, 3, 0, _generation("It keeps rain out with a 3000 mm polyester fly."))
+    _consider(plan, 3, 1, _generation("It keeps rain out with a polyester fly.", -1.0))
+    text, _error, _meta = _assemble(plan)
+    assert plan.passed[1][0].text == likelier  # the best by itself ...
+    # ... repeats "The Backpacking Tent is" of the opener; the fly sentence would open
+    # "It keeps" after "It pitches": fine, different words; but a second "It pitches" would not
+    assert text == (
+        "The Backpacking Tent is a freestanding dome tent. It packs down to 1.9 kg. "
+        "It pitches in under five minutes. It keeps rain out with a 3000 mm polyester fly."
+    )
+
+
+def test_too_little_to_say_fails_the_slot_with_its_reason():
+    slot = _slot("product_description")
+    plan = Plan(slot, facts(BOTTLE))
+    _consider(plan, 0, 0, _generation("The Steel Bottle keeps drinks cold for 24 hours."))
+    text, error, meta = _assemble(plan)
+    assert text is None
+    assert error is not None and "fewer than 25" in error
+    assert meta["rejected_text"] == "The Steel Bottle keeps drinks cold for 24 hours."
+
+
+def test_a_one_sentence_channel_takes_the_best_named_sentence_of_its_first_facts():
+    slot = _slot("sms")
+    plan = Plan(slot, facts(BOTTLE))
+    _consider(plan, 0, 0, _generation("It keeps drinks cold for 24 hours.", -1.0))  # pronoun
+    _consider(plan, 1, 0, _generation("The Steel Bottle has a leak-proof lid.", -3.0))
+    _consider(plan, 0, 1, _generation("The Steel Bottle keeps drinks cold for 24 hours.", -3.5))
+    text, error, _meta = _assemble(plan)
+    assert error is None
+    assert text == "The Steel Bottle keeps drinks cold for 24 hours."
+
+
+def test_sentence_channels_are_planned_and_custom_or_short_ones_are_not():
+    assert is_planned(_slot("product_description"))
+    assert is_planned(_slot("sms"))
+    assert not is_planned(_slot("search_headline"))
+    assert not is_planned(_slot("sms", ProductFacts(sku="x", title="Mystery Box")))
+
+
+def test_nothing_a_tiny_model_writes_is_delivered_unless_every_sentence_passed(tiny_generator):
+    slots = [
+        CopySlot(
+            key=key,
+            product=product,
+            channel=channel,
+            tone="friendly",
+            sampling=SamplingParams(temperature=0.8, top_p=0.95, max_new_tokens=32, seed=key),
+            candidates=2,
+        )
+        for key, (product, channel) in enumerate(
+            [(BOTTLE, "product_description"), (BOTTLE, "sms"), (TENT, "meta_primary_text")]
+        )
+    ]
+    outcomes = write_copy(tiny_generator, slots, max_rounds=1)
+    for slot, outcome in zip(slots, outcomes, strict=True):
+        assert outcome.meta["source"] == "sentences"
+        assert outcome.meta["facts"]
+        if outcome.text is None:
+            assert outcome.error and "sentence samples" in outcome.error
+            continue
+        assert check(outcome.text, slot.spec, slot.product) == []
+        planned = {f.text or "(closing line)": f for f in [*facts(slot.product), Fact("", "close")]}
+        for sentence in outcome.meta["sentences"]:
+            fact = planned[sentence["fact"]]
+            assert (
+                sentence_failures(sentence["text"], fact, slot.product, BrandRules(), slot.spec)
+                == []
+            )
+
+
+def test_a_price_sentence_says_the_price_once_and_a_weight_is_no_kind_of_product():
+    price = Fact("price: 34.95 USD", "price")
+    twice = "You can get 34.95 USD for a 34.95 USD Steel Bottle."
+    assert any(
+        "says the price once" in r
+        for r in sentence_failures(twice, price, BOTTLE, BrandRules(), SENTENCES)
+    )
+    for once in ("The Steel Bottle is priced at 34.95 USD.", "It is yours for $34.95."):
+        assert sentence_failures(once, price, BOTTLE, BrandRules(), SENTENCES) == [], once
+    garbled = "It's the price of a steel bottle, with 34.95 USD."
+    assert any(
+        "not said as a price" in r
+        for r in sentence_failures(garbled, price, BOTTLE, BrandRules(), SENTENCES)
+    )
+    packs = Fact("Packs down to 1.9 kg", "description")
+    wrong = sentence_failures(
+        "The Backpacking Tent is a 1.9 kg pack.", packs, TENT, BrandRules(), SENTENCES
+    )
+    assert any("calls the product a '1.9 kg pack'" in r for r in wrong), wrong
