@@ -23,7 +23,7 @@ def test_required_presets_exist_with_their_limits() -> None:
         "product_description": 1000,
     }
     assert {name: CHANNELS[name].max_chars for name in expected} == expected
-    assert (DESCRIPTION.min_words, DESCRIPTION.max_words) == (50, 150)
+    assert (DESCRIPTION.min_words, DESCRIPTION.max_words) == (25, 150)
     for name, channel in CHANNELS.items():
         assert channel.name == name
         assert channel.instruction.startswith("Write")
@@ -86,9 +86,9 @@ def test_sms_astral_emoji_take_two_utf16_units() -> None:
     assert fits(SMS, "🎉" * 35) and not fits(SMS, "🎉" * 36)
 
 
-def test_product_description_needs_50_to_150_words() -> None:
-    assert not fits(DESCRIPTION, "word " * 49)
-    assert fits(DESCRIPTION, "word " * 50)
+def test_product_description_needs_25_to_150_words() -> None:
+    assert not fits(DESCRIPTION, "word " * 24)
+    assert fits(DESCRIPTION, "word " * 25)
     assert fits(DESCRIPTION, "word " * 150)
     assert not fits(DESCRIPTION, "word " * 151)
     assert not fits(DESCRIPTION, "longword " * 120)  # 120 words, but over 1000 characters
