@@ -397,7 +397,8 @@ def contact_sheet(generator: bg.BackgroundGenerator, photos: list[Path], out: Pa
 
 
 def _skimage_mattes() -> list[Image.Image]:
-    """The default matte on scikit-image's bundled photos, over a checkerboard: a look only."""
+    """The studio matte on scikit-image's bundled photos, over a checkerboard: a look only (the
+    default matte, u2netp, is on the real-photo sheet of ``--matte-only``)."""
     try:
         from skimage import data
     except ImportError:
