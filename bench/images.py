@@ -7,7 +7,11 @@
 * Throughput per format through the pipeline (enqueue → SQLite → broker → one real Celery
   worker → files + asset rows) against a raw loop in this process that mattes, renders one
   background, composes and encodes each of the same creatives on its own
-  (:func:`pipeline_throughput`), with the machine's load average before and after.
+  (:func:`pipeline_throughput`), with the machine's load average before and after; once per
+  matte policy (``--matte-policies``: the studio matte, then u2netp on every photo, the default)
+  so the cost of the model per creative is a ratio measured in the same run.
+* ``--matte-only``: IoU, boundary F-score and time per matte method on 15 real photos with
+  hand-drawn references (:mod:`bench.real_photos`) and the packshots, and a before/after sheet.
 * A contact sheet PNG of creatives in every format, written to ``--out``.
 """
 
@@ -25,8 +29,9 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -76,9 +81,10 @@ def matte_quality(count: int) -> dict[str, object]:
 def matte_methods(store: ModelStore) -> dict[str, Callable[[Any], npt.NDArray[np.float32]]]:
     """Each way of cutting a photo out, as photo → alpha (the models those the store holds).
 
-    ``auto`` is the default pipeline's choice (studio on a clean backdrop, u2netp+guided
-    elsewhere); ``delivered`` is what a creative shows after the gate: the whole photo where the
-    gate rejected the cut-out.
+    ``default`` is the pipeline's default (u2netp+guided on every photo, the studio matte where
+    that fails the gate on a clean backdrop); ``auto`` the per-photo choice (studio on a clean
+    backdrop, u2netp+guided elsewhere); ``delivered`` is what a creative shows by default after
+    the gate: the whole photo where the gate rejected the cut-out.
     """
     from workers.images.matte import onnx_matte
     from workers.images.matte_choice import cut_out, refine_alpha
@@ -103,7 +109,8 @@ def matte_methods(store: ModelStore) -> dict[str, Callable[[Any], npt.NDArray[np
         methods[f"{name}+guided"] = refined
     if store.is_valid("u2netp"):
         path = store.model_dir("u2netp") / "model.onnx"
-        methods["auto"] = lambda rgb: cut_out(rgb, path).alpha
+        methods["default"] = lambda rgb: cut_out(rgb, path).alpha
+        methods["auto"] = lambda rgb: cut_out(rgb, path, policy="auto").alpha
 
         def delivered(rgb: Any) -> npt.NDArray[np.float32]:
             matte = cut_out(rgb, path)
@@ -160,9 +167,9 @@ def matte_comparison(
             "reason": matte.meta["choice"]["reason"],
             "gate": matte.meta["gate"]["problems"] or "passed",
         }
-        per_photo[photo.name]["auto_chose"] = matte.method
+        per_photo[photo.name]["default_ran"] = matte.method
     report["per_photo_iou"] = per_photo
-    report["auto_choices"] = choices
+    report["default_choices"] = choices
     report["cpu_threads"] = os.cpu_count()
     return report
 
@@ -209,7 +216,12 @@ def _checker_tile(rgb: Any, alpha: Any, caption: str) -> Image.Image:
 
 
 def pipeline_throughput(
-    store: ModelStore, photos: list[Path], products: int, variants: int, work: Path
+    store: ModelStore,
+    photos: list[Path],
+    products: int,
+    variants: int,
+    work: Path,
+    matte_policy: Literal["studio", "model", "auto"] = "studio",
 ) -> dict[str, object]:
     """Creatives/s through the pipeline against the raw per-creative loop, per format.
 
@@ -222,7 +234,8 @@ def pipeline_throughput(
     (matte, background, compose, encode each), nothing written. Then a second campaign of
     other SKUs (other seeds, new files) through the pipeline again: the pipeline time is the
     mean of the two runs around the raw loop, so a load that drifts during the measurement
-    weighs on both sides alike.
+    weighs on both sides alike. ``matte_policy`` is the setting both sides run (the store's
+    u2netp, when it holds one, is the model).
     """
     from contentfab.campaign import load_campaign
     from contentfab.settings import Settings
@@ -234,8 +247,13 @@ def pipeline_throughput(
     from tasks.images import _creative_job
 
     settings = Settings(
-        data_dir=work / "data", model_store=store.root, intra_op_threads=1, chunk_size=8
+        data_dir=work / "data",
+        model_store=store.root,
+        intra_op_threads=1,
+        chunk_size=8,
+        matte_policy=matte_policy,
     )
+    matte_model = store.model_dir("u2netp") / "model.onnx" if store.is_valid("u2netp") else None
     settings.ensure_dirs()
     upgrade(settings.database_url)
     sessions = configure(settings.database_url)
@@ -247,7 +265,7 @@ def pipeline_throughput(
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     generator = bg.BackgroundGenerator.load(store.model_dir("cppn-backgrounds"), intra_op_threads=1)
-    results: dict[str, object] = {"load_before": os.getloadavg()}
+    results: dict[str, object] = {"matte_policy": matte_policy, "load_before": os.getloadavg()}
     try:
         for name in FORMATS:
             app = create_app(settings)
@@ -278,7 +296,11 @@ def pipeline_throughput(
                         .where(Asset.campaign_id == result.campaign_id)
                     )
                     assert made == len(jobs), f"{made} of {len(jobs)} creatives made"
-                    items = [_creative_job(job, spec, None, settings) for job in jobs]
+                    items = [
+                        replace(_creative_job(job, spec, None, settings),
+                                default_matte_model=matte_model, matte_policy=matte_policy)
+                        for job in jobs
+                    ]  # fmt: skip
                 if run == 0:  # the raw loop runs between the two pipeline runs
                     started = time.perf_counter()
                     for item in items:
@@ -375,7 +397,8 @@ def contact_sheet(generator: bg.BackgroundGenerator, photos: list[Path], out: Pa
 
 
 def _skimage_mattes() -> list[Image.Image]:
-    """The default matte on scikit-image's bundled photos, over a checkerboard: a look only."""
+    """The studio matte on scikit-image's bundled photos, over a checkerboard: a look only (the
+    default matte, u2netp, is on the real-photo sheet of ``--matte-only``)."""
     try:
         from skimage import data
     except ImportError:
@@ -400,6 +423,13 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=8, help="per format, for throughput")
     parser.add_argument("--variants", type=int, default=2)
     parser.add_argument("--skip-sheet", action="store_true")
+    parser.add_argument(
+        "--matte-policies",
+        nargs="+",
+        default=["studio", "model"],
+        choices=["studio", "model", "auto"],
+        help="throughput per matte policy, in this order (model and auto build u2netp)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     parser.add_argument(
         "--opencv-examples",
@@ -439,11 +469,26 @@ def main() -> None:
             path = Path(scratch) / f"photo{seed}.png"
             Image.fromarray(packshot(100 + seed, size=(800, 800)).rgb).save(path)
             photos.append(path)
+        throughput = {}
+        for policy in args.matte_policies:
+            if policy != "studio" and not store.is_valid("u2netp"):
+                build_model("u2netp", store)
+            throughput[policy] = pipeline_throughput(
+                store, photos, args.products, args.variants, Path(scratch) / policy, policy
+            )
         report = {
             "matte": matte_quality(args.packshots),
-            "throughput": pipeline_throughput(
-                store, photos, args.products, args.variants, Path(scratch) / "pipeline"
-            ),
+            "throughput": throughput,
+            "model_over_studio": {
+                name: round(
+                    throughput["model"][name]["pipeline_images_per_s"]  # type: ignore[index]
+                    / throughput["studio"][name]["pipeline_images_per_s"],  # type: ignore[index]
+                    3,
+                )
+                for name in FORMATS
+            }
+            if {"model", "studio"} <= set(throughput)
+            else None,
             "contact_sheet": None
             if args.skip_sheet
             else str(contact_sheet(generator, photos, args.out)),

@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -90,9 +91,16 @@ class Settings(BaseSettings):
     )
     matte_model: str = Field(
         default="u2netp",
-        description="Salient-object model (a model-store name) that cuts product photos out where "
-        "their border is not a clean studio backdrop; a campaign's own images.matte_model file "
-        "runs on every photo instead. Not in the store (or empty): the studio matte everywhere.",
+        description="Salient-object model (a model-store name) that cuts product photos out, as "
+        "matte_policy says; a campaign's own images.matte_model file runs on every photo "
+        "instead. Not in the store (or empty): the studio matte everywhere.",
+    )
+    matte_policy: Literal["model", "auto", "studio"] = Field(
+        default="model",
+        description="How product photos are cut out when matte_model is in the store: 'model' "
+        "runs it on every photo (it measured better on real photos and packshots alike), "
+        "'auto' only where a photo's border is not a clean studio backdrop (the studio matte "
+        "keeps packshot pixels bit-exact and costs no model run), 'studio' never.",
     )
     text_to_image_pipeline: str | None = Field(
         default=None,

@@ -335,11 +335,12 @@ def _make(
 
     store = ModelStore(settings.model_store)
     matte_model = _default_matte_model(store, settings.matte_model)
-    if matte_model is not None:
-        items = [
-            replace(item, default_matte_model=matte_model) if item.photo is not None else item
-            for item in items
-        ]
+    items = [
+        replace(item, default_matte_model=matte_model, matte_policy=settings.matte_policy)
+        if item.photo is not None
+        else item
+        for item in items
+    ]
     generator = None
     if generators:
         # One generator per campaign section; a chunk never mixes campaigns.

@@ -67,6 +67,8 @@ def test_production_settings(compose):
     api = services["api"]
     assert api["environment"]["CONTENTFAB_API_KEY"].startswith("${CONTENTFAB_API_KEY:?")
     assert "healthcheck" in api
+    assert api["ports"] == ["127.0.0.1:8000:8000"], "the API is published on loopback only"
+    assert api["environment"]["CONTENTFAB_ALLOWED_HOSTS"].startswith("${CONTENTFAB_ALLOWED_HOSTS")
     assert services["models"]["command"][-1] == "--all", "models builds every default model"
     # Secrets come from the environment, never from the file.
     assert "secret" not in COMPOSE.read_text().lower().replace("postgres_password", "")

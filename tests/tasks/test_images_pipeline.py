@@ -109,8 +109,10 @@ def test_an_image_campaign_makes_every_creative(tmp_path, cppn_store, backend, r
             assert meta["background"]["seed"] >= 0 and meta["worker"] and meta["task_id"]
             if asset.product.sku == "P-3":
                 assert meta["card"] is True and meta["matte"] is None
-            else:
+            else:  # this store holds no matting model: the studio matte, and it says why
                 assert meta["matte"]["method"] == "studio-backdrop-v1"
+                assert meta["matte"]["choice"]["policy"] == "model"
+                assert "no matting model" in meta["matte"]["choice"]["reason"]
         seeds = {(a.product_id, a.channel, a.variant): a.meta["background"]["seed"] for a in assets}
         assert len(set(seeds.values())) == len(seeds)
     sessions.kw["bind"].dispose()

@@ -24,7 +24,7 @@ from workers.images import background as bg
 from workers.images.compose import CreativeText, Cutout, compose, encode
 from workers.images.formats import Format
 from workers.images.matte import Matte
-from workers.images.matte_choice import AUTO, MODEL, cut_out
+from workers.images.matte_choice import MODEL, cut_out
 
 MAX_PHOTO_PIXELS = 40_000_000
 
@@ -44,8 +44,10 @@ class CreativeJob:
     photo: Path | None = None
     background_image: Path | None = None
     matte_model: Path | None = None  # the campaign's own model: it runs on every photo
-    # The model-store default: it runs where a photo's border is not a clean backdrop.
+    # The model-store default, run as matte_policy says (matte_choice's docstring); without
+    # either model the studio matte runs.
     default_matte_model: Path | None = None
+    matte_policy: str = MODEL
     logo: Path | None = None
     encoding: str = "png"
 
@@ -77,8 +79,14 @@ def make_creatives(
         photo, model = key
         try:
             rgb = _read_photo(photo)
+            own = job.matte_model is not None
             matte = cut_out(
-                rgb, model, policy=MODEL if job.matte_model else AUTO, providers=providers
+                rgb,
+                model,
+                policy=MODEL if own else job.matte_policy,
+                providers=providers,
+                why_model="the campaign's own images.matte_model" if own else "the default",
+                studio_fallback=not own,
             )
         except Exception as error:  # a bad photo or matte model fails its jobs, not the chunk
             cutouts[key] = f"cannot cut out {photo.name}: {error}"
