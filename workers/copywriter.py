@@ -867,14 +867,23 @@ def write_copy(
             fresh = [c for c in ranked if _is_new(c.text, group, embeddings)]
             gate_counts[slot.key]["duplicate"] += len(ranked) - len(fresh)
             saying_more = [c for c in fresh if not name_only(c.text, slot.product)]
-            if saying_more or (fresh and round_ == max_rounds - 1):
-                choice = (saying_more or fresh)[0]
+            # A short line says a selling point from the data whenever one passed: beyond
+            # the name and the title's own words ("Steel Bottle 750 ml" says nothing new).
+            points = saying_more
+            if not writes_sentences(slot.spec):
+                points = [c for c in saying_more if says_a_point(c.text, slot.product)]
+            if points or (fresh and round_ == max_rounds - 1):
+                choice = (points or saying_more or fresh)[0]
                 best[slot.key] = choice
                 group.append(choice.text)
             elif fresh:
-                # Only the bare name passed: publishable, but no copy. Try another round and
-                # keep the name in case that finds nothing better.
-                fallback.setdefault(slot.key, fresh[0])
+                # Only the name or the title's words passed: publishable, but no copy. Try
+                # another round and keep the best so far in case that finds nothing better.
+                keep, kept = (saying_more or fresh)[0], fallback.get(slot.key)
+                if kept is None or (
+                    name_only(kept.text, slot.product) and not name_only(keep.text, slot.product)
+                ):
+                    fallback[slot.key] = keep
         pending = [s for s in pending if best[s.key] is None and s.key not in errors]
     for slot in slots:
         kept = fallback.get(slot.key)
@@ -988,6 +997,24 @@ def name_only(text: str, product: ProductFacts) -> bool:
         if name:
             rest = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", rest)
     return all(word in STOPWORDS for word in rest.split())
+
+
+def says_a_point(text: str, product: ProductFacts) -> bool:
+    """Whether a short line says something from the product's data beyond its names and its
+    title's words: a word of the description or of an attribute value that is no function or
+    lexicon word ("Backpacking Tent: Freestanding" does; "Steel Bottle 750 ml" and "Shop the
+    Backpacking Tent today" do not; the category alone does not either)."""
+    from workers.copy_text import DANGLING
+    from workers.grounding import gate_words, load_lexicon
+
+    plain = load_lexicon() | DANGLING | STOPWORDS
+    named = {w.casefold() for name in (product.title, *product.names()) for w in gate_words(name)}
+    record = " ".join(
+        [product.description, *(str(v) for v in product.attributes.values() if v is not True)]
+    )
+    data = {w.casefold() for w in gate_words(record)}
+    said = {w.casefold() for w in gate_words(text)} - plain - named
+    return any(w in data or w.rstrip("s") in data or f"{w}s" in data for w in said)
 
 
 def _glued(prefix: str, continuation: str) -> bool:
