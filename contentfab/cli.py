@@ -1340,6 +1340,7 @@ def serve(
 
 
 FLOWER_AUTH = "FLOWER_BASIC_AUTH"
+FLOWER_USER = "contentfab"  # the user of a password made for one run
 
 
 @app.command()
@@ -1350,22 +1351,38 @@ def flower(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 5555,
 ) -> None:
-    """Run Flower behind basic auth from FLOWER_BASIC_AUTH (user:password), on 127.0.0.1.
+    """Run Flower behind basic auth, on 127.0.0.1, against the current broker.
 
-    The credentials stay in the environment (Flower reads FLOWER_* variables itself), never on
-    the command line, where every user of the machine could read them with `ps`. Flower's
-    /metrics and /healthcheck answer without auth: keep the port off public networks.
+    The credentials are FLOWER_BASIC_AUTH (user:password) from the environment; without it,
+    a password is made for this run and printed once (user `contentfab`). They stay in the
+    environment (Flower reads FLOWER_* variables itself), never on the command line, where
+    every user of the machine could read them with `ps`. Flower's /metrics and /healthcheck
+    answer without auth: keep the port off public networks.
     """
     import re
+    import secrets
 
     auth = os.environ.get(FLOWER_AUTH, "")
-    if not all(re.fullmatch(r"[^:\s]+:\S+", pair) for pair in auth.split(",")):
+    if auth and not all(re.fullmatch(r"[^:\s]+:\S+", pair) for pair in auth.split(",")):
         raise InputError(
-            f"set {FLOWER_AUTH} to user:password (several: a,b separated by commas) in the "
-            "environment; Flower never runs without auth, and credentials never go on the "
-            "command line"
+            f"{FLOWER_AUTH} must be user:password (several: a,b separated by commas); unset "
+            "it to have a password made for this run. Credentials never go on the command line."
         )
     _broker_up(_settings())
+    url = f"http://{address}:{port}/"
+    if auth:
+        console.print(f"Flower: {url} (basic auth from {FLOWER_AUTH})", highlight=False)
+    else:
+        # Like `serve`'s key: made for this run, shown here only, handed to Flower through
+        # its environment.
+        password = secrets.token_urlsafe(12)
+        os.environ[FLOWER_AUTH] = f"{FLOWER_USER}:{password}"
+        console.print(
+            f"Flower: {url} user {FLOWER_USER} password {password} (made for this run; set "
+            f"{FLOWER_AUTH}=user:password to choose your own)",
+            highlight=False,
+            soft_wrap=True,
+        )
     argv = [sys.executable, "-m", "celery", "-A", "tasks.worker", "flower"]
     argv += [f"--address={address}", f"--port={port}"]
     sys.stdout.flush()
