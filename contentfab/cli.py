@@ -1128,15 +1128,52 @@ def run(
 def demo(
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
 ) -> None:
-    """Build the default model if needed and run the bundled example campaign end to end."""
+    """Run the bundled example campaign end to end: copy, creatives headlined with that copy,
+    and recommendations for the example's shoppers; build its models first if needed."""
     settings = _settings()
     console.print(f"[bold]contentfab demo[/] · data in {settings.data_dir}")
-    _run(settings, EXAMPLE_CAMPAIGN, concurrency=1, allow_duplicate=True, timeout=timeout)
+    # `run` refuses a campaign whose background generator is missing; the demo builds its own,
+    # an untrained CPPN with seeded weights (torch export, seconds, nothing downloaded).
+    _build_model(settings, DEMO_GENERATOR)
+    campaign_id = _run(
+        settings, EXAMPLE_CAMPAIGN, concurrency=1, allow_duplicate=True, timeout=timeout
+    )
+    if campaign_id is not None:
+        _where_to_look(settings, campaign_id)
+
+
+DEMO_GENERATOR = "cppn-backgrounds"  # images.generator of the example campaign (the default)
+
+
+def _where_to_look(settings: Settings, campaign_id: int) -> None:
+    table = Table(title="Where to look", title_justify="left", show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    table.add_column(overflow="fold")
+    table.add_row(
+        "assets",
+        f"contentfab assets --campaign {campaign_id} --kind image --format table",
+        "--kind copy, image or recommendation; --format table, json or csv",
+    )
+    table.add_row("files", f"{settings.asset_root}/images", "the creatives (PNG)")
+    table.add_row(
+        "gallery",
+        "contentfab serve",
+        "http://127.0.0.1:8000/ with the review key in the link it prints",
+    )
+    table.add_row(
+        "Flower",
+        "contentfab flower",
+        "http://127.0.0.1:5555/, user contentfab and a password it prints; start it before "
+        "`contentfab demo` (another terminal) to watch the worker and its tasks live",
+    )
+    console.print(table)
 
 
 def _run(
     settings: Settings, path: Path, *, concurrency: int, allow_duplicate: bool, timeout: float
-) -> None:
+) -> int | None:
+    """Run the campaign of ``path`` with a worker of its own; its ID (None: finished before)."""
     from contentfab.campaign import load_campaign
     from contentfab.pseudonyms import campaign_key
 
@@ -1151,7 +1188,7 @@ def _run(
     _upgrade(settings)
     _broker_up(settings)
     try:
-        _run_loaded(settings, path, loaded, concurrency, allow_duplicate, timeout)
+        return _run_loaded(settings, path, loaded, concurrency, allow_duplicate, timeout)
     finally:
         _broker_down_if_unused(settings)
 
@@ -1163,11 +1200,11 @@ def _run_loaded(
     concurrency: int,
     allow_duplicate: bool,
     timeout: float,
-) -> None:
+) -> int | None:
     started = time.monotonic()
     result = None if allow_duplicate else _resume(settings, loaded)
     if result is not None and result.jobs == 0:  # finished before; _resume showed it
-        return
+        return None
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     # A new campaign's worker starts before the campaign is stored, so that its boot (~2.4 s
@@ -1224,6 +1261,7 @@ def _run_loaded(
     if summary.status == "failed":
         err.print("[bold red]nothing could be delivered:[/] every job failed (reasons above)")
         raise typer.Exit(1)
+    return int(result.campaign_id)
 
 
 def _resume(settings: Settings, loaded: Any) -> Any:
