@@ -6,6 +6,7 @@ they never show a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import json
@@ -1094,6 +1095,17 @@ def _lost_note(result: Any) -> str:
 # --------------------------------------------------------------------------- end to end
 
 
+FlowerOption = Annotated[
+    bool,
+    typer.Option(
+        "--flower",
+        help="Also run Flower on 127.0.0.1 (basic auth as `contentfab flower`) and keep it up "
+        "after the run until Ctrl-C.",
+    ),
+]
+FlowerPort = Annotated[int, typer.Option(help="Flower's TCP port with --flower.")]
+
+
 @app.command()
 @user_errors
 def run(
@@ -1107,6 +1119,8 @@ def run(
         ),
     ] = False,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
+    flower: FlowerOption = False,
+    flower_port: FlowerPort = 5555,
 ) -> None:
     """Set up, enqueue a campaign, run a real Celery worker for it, and show progress.
 
@@ -1120,6 +1134,7 @@ def run(
         concurrency=concurrency,
         allow_duplicate=allow_duplicate,
         timeout=timeout,
+        flower_port=flower_port if flower else None,
     )
 
 
@@ -1127,6 +1142,8 @@ def run(
 @user_errors
 def demo(
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
+    flower: FlowerOption = False,
+    flower_port: FlowerPort = 5555,
 ) -> None:
     """Run the bundled example campaign end to end: copy, creatives headlined with that copy,
     and recommendations for the example's shoppers; build its models first if needed."""
@@ -1135,11 +1152,15 @@ def demo(
     # `run` refuses a campaign whose background generator is missing; the demo builds its own,
     # an untrained CPPN with seeded weights (torch export, seconds, nothing downloaded).
     _build_model(settings, DEMO_GENERATOR)
-    campaign_id = _run(
-        settings, EXAMPLE_CAMPAIGN, concurrency=1, allow_duplicate=True, timeout=timeout
+    _run(
+        settings,
+        EXAMPLE_CAMPAIGN,
+        concurrency=1,
+        allow_duplicate=True,
+        timeout=timeout,
+        flower_port=flower_port if flower else None,
+        then=functools.partial(_where_to_look, settings),
     )
-    if campaign_id is not None:
-        _where_to_look(settings, campaign_id)
 
 
 DEMO_GENERATOR = "cppn-backgrounds"  # images.generator of the example campaign (the default)
@@ -1164,16 +1185,25 @@ def _where_to_look(settings: Settings, campaign_id: int) -> None:
     table.add_row(
         "Flower",
         "contentfab flower",
-        "http://127.0.0.1:5555/, user contentfab and a password it prints; start it before "
-        "`contentfab demo` (another terminal) to watch the worker and its tasks live",
+        "http://127.0.0.1:5555/, user contentfab and a password it prints. It sees what runs "
+        "while it is up: start it before the run (another terminal), or run `contentfab demo "
+        "--flower`, to watch the worker and its tasks",
     )
     console.print(table)
 
 
 def _run(
-    settings: Settings, path: Path, *, concurrency: int, allow_duplicate: bool, timeout: float
-) -> int | None:
-    """Run the campaign of ``path`` with a worker of its own; its ID (None: finished before)."""
+    settings: Settings,
+    path: Path,
+    *,
+    concurrency: int,
+    allow_duplicate: bool,
+    timeout: float,
+    flower_port: int | None = None,
+    then: Callable[[int], None] | None = None,
+) -> None:
+    """Run the campaign of ``path`` with a worker of its own; ``then`` gets the ID of a campaign
+    that ran. With ``flower_port``, Flower runs beside it and stays up until Ctrl-C."""
     from contentfab.campaign import load_campaign
     from contentfab.pseudonyms import campaign_key
 
@@ -1187,10 +1217,59 @@ def _run(
             _build_model(settings, model)
     _upgrade(settings)
     _broker_up(settings)
+    flower = None
     try:
-        return _run_loaded(settings, path, loaded, concurrency, allow_duplicate, timeout)
+        if flower_port is not None:
+            flower = _start_flower(settings, flower_port)
+        campaign_id = _run_loaded(settings, path, loaded, concurrency, allow_duplicate, timeout)
+        if then is not None and campaign_id is not None:
+            then(campaign_id)
+        if flower is not None:
+            console.print(
+                f"Flower keeps running on http://127.0.0.1:{flower_port}/ with this run's "
+                "worker and tasks; Ctrl-C stops it.",
+                soft_wrap=True,
+            )
+            with contextlib.suppress(KeyboardInterrupt):
+                flower.wait()
     finally:
+        if flower is not None:
+            _stop(flower)
         _broker_down_if_unused(settings)
+
+
+def _start_flower(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+    """`contentfab flower` beside a run (it prints its URL and password), once it answers."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:  # another server there would answer the health check
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise InputError(
+                f"cannot run Flower on 127.0.0.1:{port} ({exc.strerror}); choose another port "
+                "with --flower-port"
+            ) from exc
+    log_path = settings.data_dir / "logs" / "flower.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "contentfab", "flower", "--port", str(port)]
+    with log_path.open("ab") as log:
+        # Its own session: Ctrl-C reaches only us, and we stop it after the run's summary.
+        flower = subprocess.Popen(argv, stderr=log, start_new_session=True)
+    health = f"http://127.0.0.1:{port}/healthcheck"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(health, timeout=2):  # our own loopback URL
+                return flower
+        except (urllib.error.URLError, OSError):
+            pass
+        if flower.poll() is not None or time.monotonic() > deadline:
+            _stop(flower)
+            raise InputError(f"Flower did not start on 127.0.0.1:{port}; its log: {log_path}")
+        time.sleep(0.3)
 
 
 def _run_loaded(

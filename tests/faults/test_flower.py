@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from tests.faults.cards import (
     card_environment,
     embedded_urls,
     finished,
+    job_counts,
     kill_group,
     stop,
     write_card_campaign,
@@ -279,3 +281,62 @@ def test_a_made_password_goes_to_flower_through_its_environment_only(monkeypatch
     assert user == "contentfab" and len(password) >= 16
     assert f"http://127.0.0.1:5599/ user contentfab password {password} " in result.output
     assert not any(password in part for part in argv)
+
+
+@pytest.mark.slow
+def test_run_with_flower_shows_the_runs_worker_and_tasks_until_ctrl_c(tmp_path):
+    """`contentfab run --flower` on the embedded default: Flower (with a password made for the
+    run) sees the run's own worker and tasks, stays up after the summary, and Ctrl-C stops it."""
+    db_url, _ = embedded_urls(tmp_path)
+    env = card_environment(tmp_path, db_url, "")
+    del env["CONTENTFAB_BROKER_URL"]  # the default, as on a fresh install
+    unset = ("CONTENTFAB_BROKER_URL", "FLOWER_BASIC_AUTH")
+    env = {**{k: v for k, v in os.environ.items() if k not in unset}, **env}
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    campaign = write_card_campaign(tmp_path, products=8, name="Flowered")
+    out = tmp_path / "run.out"
+    with out.open("wb") as log:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "contentfab", "run", str(campaign), "--flower",
+             "--flower-port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_for(lambda: "Ctrl-C stops it" in out.read_text(), 120, "the run's summary", 0.5)
+        said = out.read_text()
+        found = re.search(rf"Flower: {base}/ user contentfab password (\S+) ", said)
+        assert found, said
+        auth = f"contentfab:{found.group(1)}"
+        assert _get(f"{base}/api/tasks") == 401
+        tasks = _get_json(f"{base}/api/tasks", auth)
+        assert isinstance(tasks, dict)
+        done = [t for t in tasks.values() if t.get("state") == "SUCCESS"]
+        assert len(done) == 2, tasks
+        assert all(t["args"].startswith("campaign=1 'Flowered' image jobs=") for t in done)
+        assert all(t["worker"].startswith(f"run-{run.pid}@") for t in done), done
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=60) == 0, out.read_text()
+        assert _get(f"{base}/healthcheck") == 0  # Flower went with it
+    finally:
+        stop(run)
+
+
+def test_run_with_flower_on_a_taken_port_stops_before_storing_anything(tmp_path):
+    db_url, _ = embedded_urls(tmp_path)
+    env = card_environment(tmp_path, db_url, "")
+    env["CONTENTFAB_BROKER_URL"] = ""  # the embedded default
+    campaign = write_card_campaign(tmp_path, products=4, name="Taken")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(
+            app, ["run", str(campaign), "--flower", "--flower-port", str(port)], env=env
+        )
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert f"127.0.0.1:{port}" in result.output and "--flower-port" in result.output
+    sessions = configure(db_url)
+    assert not finished(sessions) and job_counts(sessions) == {}
+    sessions.kw["bind"].dispose()
