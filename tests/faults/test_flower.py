@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -72,7 +73,9 @@ def _listening(port: int) -> set[str]:
     return found
 
 
-def test_the_compose_file_keeps_credentials_off_the_command_line_and_flower_off_the_network():
+def test_the_compose_file_keeps_credentials_off_the_command_line_and_flower_off_the_network() -> (
+    None
+):
     flower = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["flower"]
     command = " ".join(flower["command"])
     assert "auth" not in command and "FLOWER_BASIC_AUTH" not in command
@@ -80,7 +83,7 @@ def test_the_compose_file_keeps_credentials_off_the_command_line_and_flower_off_
     assert all(port.startswith("127.0.0.1:") for port in flower["ports"])
 
 
-def test_the_readme_documents_flower_without_credentials_in_its_command():
+def test_the_readme_documents_flower_without_credentials_in_its_command() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "flower --basic-auth" not in readme
     assert "contentfab flower" in readme and "FLOWER_BASIC_AUTH" in readme
@@ -88,7 +91,9 @@ def test_the_readme_documents_flower_without_credentials_in_its_command():
     assert "/metrics` and `/healthcheck` answer without auth" in said
 
 
-def test_flower_refuses_malformed_credentials_in_the_environment(monkeypatch):
+def test_flower_refuses_malformed_credentials_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for value in ("admin", "admin:", ":pw", "a b:pw", "ops:pw,admin"):
         monkeypatch.setenv("FLOWER_BASIC_AUTH", value)
         result = runner.invoke(app, ["flower"])
@@ -124,8 +129,8 @@ def _wait_for_flower(flower: subprocess.Popen[bytes], base: str) -> None:
 
 @pytest.mark.services
 def test_without_credentials_flower_makes_a_password_for_the_run_and_requires_it(
-    tmp_path, redis_url
-):
+    tmp_path: Path, redis_url: str
+) -> None:
     """Issue 16's promise (no Flower without auth) kept the issue-17 way: instead of refusing,
     a password is made for the run, printed once, and Flower answers 401 without it."""
     port = _free_port()
@@ -159,7 +164,9 @@ def test_without_credentials_flower_makes_a_password_for_the_run_and_requires_it
 
 
 @pytest.mark.services
-def test_flower_binds_loopback_and_keeps_its_password_out_of_ps(tmp_path, redis_url):
+def test_flower_binds_loopback_and_keeps_its_password_out_of_ps(
+    tmp_path: Path, redis_url: str
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -207,7 +214,9 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_flower_on_the_embedded_default_lists_the_worker_and_the_campaigns_tasks(tmp_path):
+def test_flower_on_the_embedded_default_lists_the_worker_and_the_campaigns_tasks(
+    tmp_path: Path,
+) -> None:
     """No broker configured at all: Flower, a worker and enqueue share the data dir's own
     Valkey server, and Flower sees the worker (remote control) and the tasks (events)."""
     db_url, _ = embedded_urls(tmp_path)
@@ -235,7 +244,7 @@ def test_flower_on_the_embedded_default_lists_the_worker_and_the_campaigns_tasks
             wait_for(lambda: finished(sessions), 120, "the campaign to finish")
             sessions.kw["bind"].dispose()
 
-            def tasks() -> list[dict]:
+            def tasks() -> list[dict[str, Any]]:
                 found = _get_json(f"{base}/api/tasks", auth)
                 assert isinstance(found, dict)
                 return [t for t in found.values() if t.get("state") == "SUCCESS"]
@@ -256,7 +265,9 @@ def test_flower_on_the_embedded_default_lists_the_worker_and_the_campaigns_tasks
                     kill_group(proc)
 
 
-def test_the_address_is_given_to_flower_only_when_asked(monkeypatch, tmp_path):
+def test_the_address_is_given_to_flower_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     calls: list[list[str]] = []
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "ops:pw")
     monkeypatch.setenv("CONTENTFAB_DATA_DIR", str(tmp_path / "data"))  # its embedded broker
@@ -267,7 +278,9 @@ def test_the_address_is_given_to_flower_only_when_asked(monkeypatch, tmp_path):
     assert not any(re.search("auth|pw", part) for call in calls for part in call)
 
 
-def test_a_made_password_goes_to_flower_through_its_environment_only(monkeypatch, tmp_path):
+def test_a_made_password_goes_to_flower_through_its_environment_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     calls: list[tuple[list[str], str]] = []
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "")  # as good as unset; restored after the test
     monkeypatch.setenv("CONTENTFAB_DATA_DIR", str(tmp_path / "data"))
@@ -284,7 +297,7 @@ def test_a_made_password_goes_to_flower_through_its_environment_only(monkeypatch
 
 
 @pytest.mark.slow
-def test_run_with_flower_shows_the_runs_worker_and_tasks_until_ctrl_c(tmp_path):
+def test_run_with_flower_shows_the_runs_worker_and_tasks_until_ctrl_c(tmp_path: Path) -> None:
     """`contentfab run --flower` on the embedded default: Flower (with a password made for the
     run) sees the run's own worker and tasks, stays up after the summary, and Ctrl-C stops it."""
     db_url, _ = embedded_urls(tmp_path)
@@ -322,7 +335,7 @@ def test_run_with_flower_shows_the_runs_worker_and_tasks_until_ctrl_c(tmp_path):
         stop(run)
 
 
-def test_run_with_flower_on_a_taken_port_stops_before_storing_anything(tmp_path):
+def test_run_with_flower_on_a_taken_port_stops_before_storing_anything(tmp_path: Path) -> None:
     db_url, _ = embedded_urls(tmp_path)
     env = card_environment(tmp_path, db_url, "")
     env["CONTENTFAB_BROKER_URL"] = ""  # the embedded default
