@@ -6,6 +6,7 @@ they never show a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import json
@@ -1094,6 +1095,17 @@ def _lost_note(result: Any) -> str:
 # --------------------------------------------------------------------------- end to end
 
 
+FlowerOption = Annotated[
+    bool,
+    typer.Option(
+        "--flower",
+        help="Also run Flower on 127.0.0.1 (basic auth as `contentfab flower`) and keep it up "
+        "after the run until Ctrl-C.",
+    ),
+]
+FlowerPort = Annotated[int, typer.Option(help="Flower's TCP port with --flower.")]
+
+
 @app.command()
 @user_errors
 def run(
@@ -1107,6 +1119,8 @@ def run(
         ),
     ] = False,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
+    flower: FlowerOption = False,
+    flower_port: FlowerPort = 5555,
 ) -> None:
     """Set up, enqueue a campaign, run a real Celery worker for it, and show progress.
 
@@ -1120,6 +1134,7 @@ def run(
         concurrency=concurrency,
         allow_duplicate=allow_duplicate,
         timeout=timeout,
+        flower_port=flower_port if flower else None,
     )
 
 
@@ -1127,16 +1142,68 @@ def run(
 @user_errors
 def demo(
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
+    flower: FlowerOption = False,
+    flower_port: FlowerPort = 5555,
 ) -> None:
-    """Build the default model if needed and run the bundled example campaign end to end."""
+    """Run the bundled example campaign end to end: copy, creatives headlined with that copy,
+    and recommendations for the example's shoppers; build its models first if needed."""
     settings = _settings()
     console.print(f"[bold]contentfab demo[/] · data in {settings.data_dir}")
-    _run(settings, EXAMPLE_CAMPAIGN, concurrency=1, allow_duplicate=True, timeout=timeout)
+    # `run` refuses a campaign whose background generator is missing; the demo builds its own,
+    # an untrained CPPN with seeded weights (torch export, seconds, nothing downloaded).
+    _build_model(settings, DEMO_GENERATOR)
+    _run(
+        settings,
+        EXAMPLE_CAMPAIGN,
+        concurrency=1,
+        allow_duplicate=True,
+        timeout=timeout,
+        flower_port=flower_port if flower else None,
+        then=functools.partial(_where_to_look, settings),
+    )
+
+
+DEMO_GENERATOR = "cppn-backgrounds"  # images.generator of the example campaign (the default)
+
+
+def _where_to_look(settings: Settings, campaign_id: int) -> None:
+    table = Table(title="Where to look", title_justify="left", show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    table.add_column(overflow="fold")
+    table.add_row(
+        "assets",
+        f"contentfab assets --campaign {campaign_id} --kind image --format table",
+        "--kind copy, image or recommendation; --format table, json or csv",
+    )
+    table.add_row("files", f"{settings.asset_root}/images", "the creatives (PNG)")
+    table.add_row(
+        "gallery",
+        "contentfab serve",
+        "http://127.0.0.1:8000/ with the review key in the link it prints",
+    )
+    table.add_row(
+        "Flower",
+        "contentfab flower",
+        "http://127.0.0.1:5555/, user contentfab and a password it prints. It sees what runs "
+        "while it is up: start it before the run (another terminal), or run `contentfab demo "
+        "--flower`, to watch the worker and its tasks",
+    )
+    console.print(table)
 
 
 def _run(
-    settings: Settings, path: Path, *, concurrency: int, allow_duplicate: bool, timeout: float
+    settings: Settings,
+    path: Path,
+    *,
+    concurrency: int,
+    allow_duplicate: bool,
+    timeout: float,
+    flower_port: int | None = None,
+    then: Callable[[int], None] | None = None,
 ) -> None:
+    """Run the campaign of ``path`` with a worker of its own; ``then`` gets the ID of a campaign
+    that ran. With ``flower_port``, Flower runs beside it and stays up until Ctrl-C."""
     from contentfab.campaign import load_campaign
     from contentfab.pseudonyms import campaign_key
 
@@ -1150,10 +1217,59 @@ def _run(
             _build_model(settings, model)
     _upgrade(settings)
     _broker_up(settings)
+    flower = None
     try:
-        _run_loaded(settings, path, loaded, concurrency, allow_duplicate, timeout)
+        if flower_port is not None:
+            flower = _start_flower(settings, flower_port)
+        campaign_id = _run_loaded(settings, path, loaded, concurrency, allow_duplicate, timeout)
+        if then is not None and campaign_id is not None:
+            then(campaign_id)
+        if flower is not None:
+            console.print(
+                f"Flower keeps running on http://127.0.0.1:{flower_port}/ with this run's "
+                "worker and tasks; Ctrl-C stops it.",
+                soft_wrap=True,
+            )
+            with contextlib.suppress(KeyboardInterrupt):
+                flower.wait()
     finally:
+        if flower is not None:
+            _stop(flower)
         _broker_down_if_unused(settings)
+
+
+def _start_flower(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+    """`contentfab flower` beside a run (it prints its URL and password), once it answers."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:  # another server there would answer the health check
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise InputError(
+                f"cannot run Flower on 127.0.0.1:{port} ({exc.strerror}); choose another port "
+                "with --flower-port"
+            ) from exc
+    log_path = settings.data_dir / "logs" / "flower.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "contentfab", "flower", "--port", str(port)]
+    with log_path.open("ab") as log:
+        # Its own session: Ctrl-C reaches only us, and we stop it after the run's summary.
+        flower = subprocess.Popen(argv, stderr=log, start_new_session=True)
+    health = f"http://127.0.0.1:{port}/healthcheck"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(health, timeout=2):  # our own loopback URL
+                return flower
+        except (urllib.error.URLError, OSError):
+            pass
+        if flower.poll() is not None or time.monotonic() > deadline:
+            _stop(flower)
+            raise InputError(f"Flower did not start on 127.0.0.1:{port}; its log: {log_path}")
+        time.sleep(0.3)
 
 
 def _run_loaded(
@@ -1163,11 +1279,11 @@ def _run_loaded(
     concurrency: int,
     allow_duplicate: bool,
     timeout: float,
-) -> None:
+) -> int | None:
     started = time.monotonic()
     result = None if allow_duplicate else _resume(settings, loaded)
     if result is not None and result.jobs == 0:  # finished before; _resume showed it
-        return
+        return None
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     # A new campaign's worker starts before the campaign is stored, so that its boot (~2.4 s
@@ -1224,6 +1340,7 @@ def _run_loaded(
     if summary.status == "failed":
         err.print("[bold red]nothing could be delivered:[/] every job failed (reasons above)")
         raise typer.Exit(1)
+    return int(result.campaign_id)
 
 
 def _resume(settings: Settings, loaded: Any) -> Any:
@@ -1340,6 +1457,7 @@ def serve(
 
 
 FLOWER_AUTH = "FLOWER_BASIC_AUTH"
+FLOWER_USER = "contentfab"  # the user of a password made for one run
 
 
 @app.command()
@@ -1350,22 +1468,38 @@ def flower(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 5555,
 ) -> None:
-    """Run Flower behind basic auth from FLOWER_BASIC_AUTH (user:password), on 127.0.0.1.
+    """Run Flower behind basic auth, on 127.0.0.1, against the current broker.
 
-    The credentials stay in the environment (Flower reads FLOWER_* variables itself), never on
-    the command line, where every user of the machine could read them with `ps`. Flower's
-    /metrics and /healthcheck answer without auth: keep the port off public networks.
+    The credentials are FLOWER_BASIC_AUTH (user:password) from the environment; without it,
+    a password is made for this run and printed once (user `contentfab`). They stay in the
+    environment (Flower reads FLOWER_* variables itself), never on the command line, where
+    every user of the machine could read them with `ps`. Flower's /metrics and /healthcheck
+    answer without auth: keep the port off public networks.
     """
     import re
+    import secrets
 
     auth = os.environ.get(FLOWER_AUTH, "")
-    if not all(re.fullmatch(r"[^:\s]+:\S+", pair) for pair in auth.split(",")):
+    if auth and not all(re.fullmatch(r"[^:\s]+:\S+", pair) for pair in auth.split(",")):
         raise InputError(
-            f"set {FLOWER_AUTH} to user:password (several: a,b separated by commas) in the "
-            "environment; Flower never runs without auth, and credentials never go on the "
-            "command line"
+            f"{FLOWER_AUTH} must be user:password (several: a,b separated by commas); unset "
+            "it to have a password made for this run. Credentials never go on the command line."
         )
     _broker_up(_settings())
+    url = f"http://{address}:{port}/"
+    if auth:
+        console.print(f"Flower: {url} (basic auth from {FLOWER_AUTH})", highlight=False)
+    else:
+        # Like `serve`'s key: made for this run, shown here only, handed to Flower through
+        # its environment.
+        password = secrets.token_urlsafe(12)
+        os.environ[FLOWER_AUTH] = f"{FLOWER_USER}:{password}"
+        console.print(
+            f"Flower: {url} user {FLOWER_USER} password {password} (made for this run; set "
+            f"{FLOWER_AUTH}=user:password to choose your own)",
+            highlight=False,
+            soft_wrap=True,
+        )
     argv = [sys.executable, "-m", "celery", "-A", "tasks.worker", "flower"]
     argv += [f"--address={address}", f"--port={port}"]
     sys.stdout.flush()
