@@ -722,6 +722,14 @@ def _consider(plan: Plan, index: int, seed: int, generation: Generation) -> None
     )
     if not failed and candidate.logprob_per_token < FLUENCY_FLOOR:
         failed.append("fluency: below the floor")
+    if not failed and alone:
+        # A sentence that is the whole text passes the channel's gates now (an SMS that
+        # needs UCS-2 has 70 characters), so that a slot without one samples another round.
+        from workers.copywriter import check, near_duplicate
+
+        failed = check(text, slot.spec, slot.product, _brand(plan))
+        if near_duplicate(text, slot.delivered) is not None:
+            failed.append("duplicate: repeats a text the slot group has")
     if failed:
         for reason in failed:
             plan.fail(reason)

@@ -272,3 +272,25 @@ def test_a_price_sentence_says_the_price_once_and_a_weight_is_no_kind_of_product
         "The Backpacking Tent is a 1.9 kg pack.", packs, TENT, BrandRules(), SENTENCES
     )
     assert any("calls the product a '1.9 kg pack'" in r for r in wrong), wrong
+
+
+def test_a_lone_sentence_that_fails_its_channel_leaves_its_facts_open_for_another_round():
+    from workers.copy_sentences import _open_facts
+
+    bag = ProductFacts(
+        sku="s1",
+        title="Down Sleeping Bag",
+        description="Comfort rated to 0 °C, with a draft collar.",
+        category="Camping",
+    )
+    plan = Plan(_slot("sms", bag), facts(bag))
+    # "°" is no GSM-7 character: the SMS is UCS-2, 70 characters at most
+    too_long = (
+        "The Down Sleeping Bag is comfort rated to 0 °C, with a draft collar, so it is ready."
+    )
+    _consider(plan, 0, 0, _generation(too_long))
+    assert not plan.passed and plan.failures.get("length") == 1
+    assert _open_facts(plan, 0) == [0]  # the next round samples it again
+    _consider(plan, 0, 1, _generation("The Down Sleeping Bag is rated to 0 °C."))
+    assert _assemble(plan)[0] == "The Down Sleeping Bag is rated to 0 °C."
+    assert _open_facts(plan, 0) == []
