@@ -277,6 +277,9 @@ def sentence_failures(
     wrong = _misidentified(text, product)
     if wrong:
         failed.append(f"claim: calls the product a {wrong!r}")
+    stray = _stray_capitals(text, product, brand)
+    if stray:
+        failed.append(f"fragment: a sentence's opening pasted mid-sentence: {', '.join(stray)}")
     if fact.kind == "price" and product.price is not None:
         amount = fact.text.split(":", 1)[1].split()[0]
         said = [q for q in re.findall(r"\d+(?:[.,]\d+)?", text) if _same_amount(q, amount)]
@@ -300,8 +303,10 @@ def sentence_failures(
     return failed
 
 
+#: "is a …", "are the …", and "is 4 mm …" (a measure is no kind of product either).
 _IDENTITY = re.compile(
-    r"\b(?:is|are|'s)\s+(?:a|an|the|your|this)\s+((?:[^.,;:!?]|\.(?=\d))+)", re.IGNORECASE
+    r"\b(?:is|are|'s)\s+(?:(?:a|an|the|your|this)\s+|(?=\d))((?:[^.,;:!?]|\.(?=\d))+)",
+    re.IGNORECASE,
 )
 _PHRASE_END = frozenset(
     [
@@ -338,15 +343,22 @@ def _misidentified(text: str, product: ProductFacts) -> str | None:
     """The noun a sentence calls the product when the record never calls it that ("The Steel
     Bottle is a leak-proof lid", "It is a glacier blue"): after "is a", the noun phrase's last
     word must be a word of its names or category, or a generic noun of the lexicon ("choice")."""
-    from workers.copy_text import _adjective_like
+    from workers.copy_text import _TITLE_CUT, _adjective_like
 
-    allowed = {w.casefold() for name in product.names() for w in gate_words(name)}
+    # What the product is: its names up to a "with", "for", bracket or comma ("Garden Hose
+    # 15 m with Spray Gun" is a hose, not a spray gun), and its category.
+    kinds = [_TITLE_CUT.split(name, maxsplit=1)[0] for name in product.names()]
+    allowed = {w.casefold() for name in kinds for w in gate_words(name) if not w.isdigit()}
+    allowed -= _UNITS
     allowed |= {w.casefold() for w in gate_words(product.category or "")}
-    allowed |= _GENERIC_NOUNS | _UNITS
+    allowed |= _GENERIC_NOUNS
     for match in _IDENTITY.finditer(text):
         words: list[str] = []
         for word in _COMPOUND.findall(match.group(1)):
             folded = word.casefold()
+            if folded == "of" and words and words[-1] in _COLLECTIVES:
+                words = []  # "a pair of blackout curtains": the curtains are what it is
+                continue
             participle = words and folded.endswith(("ed", "ing")) and "-" not in folded
             if folded in _PHRASE_END or participle:
                 break
@@ -354,7 +366,7 @@ def _misidentified(text: str, product: ProductFacts) -> str | None:
         if not words:
             continue
         head = words[-1].rsplit("-", 1)[-1]
-        if _NUMBER.fullmatch(head) or head in allowed or head.rstrip("s") in allowed:
+        if head in allowed or head.rstrip("s") in allowed:
             continue
         if f"{head}s" in allowed or (len(words) == 1 and _adjective_like(head)):
             continue
@@ -363,7 +375,29 @@ def _misidentified(text: str, product: ProductFacts) -> str | None:
 
 
 _COMPOUND = re.compile(r"[^\W_]+(?:(?:[-'’]|\.(?=\d))[^\W_]+)*")
-_NUMBER = re.compile(r"[\d.,]+")
+
+
+def _stray_capitals(text: str, product: ProductFacts, brand: BrandRules) -> list[str]:
+    """Capitalised words inside a sentence that no name writes capitalised: the opening of a
+    record sentence pasted mid-sentence ("The Camp Pillow is in the Inflates in three
+    breaths", "is a Divided plate"). Names, the category, the brand and words the record
+    capitalises mid-sentence ("Shimano", "Wi-Fi") pass."""
+    proper = set(
+        _COMPOUND.findall(
+            " ".join(
+                [*product.names(), product.category or "", brand.name or "", *brand.vocabulary]
+            )
+        )
+    )
+    for sentence in _SENTENCE.findall(product.description):
+        proper.update(_COMPOUND.findall(sentence.strip())[1:])
+    for value in product.attributes.values():
+        proper.update(_COMPOUND.findall(str(value)))
+    found = []
+    for word in _COMPOUND.findall(text)[1:]:
+        if word[:1].isupper() and word[1:].islower() and word not in proper:
+            found.append(word)
+    return found
 
 
 def _new_compounds(text: str, product: ProductFacts, fact: Fact) -> list[str]:
@@ -382,6 +416,7 @@ def _new_compounds(text: str, product: ProductFacts, fact: Fact) -> list[str]:
     return found
 
 
+_COLLECTIVES = frozenset({"pair", "set", "pack", "kit", "box", "bundle", "duo", "trio"})
 _GENERIC_NOUNS = frozenset(
     [
         "choice",

@@ -172,11 +172,18 @@ def selling_points(
             content = [w for w in _WORDS.findall(piece) if w.casefold() not in DANGLING]
             if not content or {w.casefold() for w in content} <= title_words:
                 continue
+            if _measure_only(content):
+                continue  # "20 mm", "up to 6 months": a number that says of what is gone
             if fragment(piece, sentences=False) is None and not _starts_dangling(piece):
                 pieces.append(piece)
+        # Not a verb form alone: "Weighing", "Tasting" need what follows them.
         first = words[0].strip(",;:")
-        describes = _adjective_like(first.casefold()) or first.casefold().endswith("ing")
-        if len(words) > 1 and first.isalpha() and len(first) >= 6 and describes:
+        if (
+            len(words) > 1
+            and first.isalpha()
+            and len(first) >= 6
+            and _adjective_like(first.casefold())
+        ):
             pieces.append(first)
     found.extend(sorted(dict.fromkeys(pieces), key=len, reverse=True))
     for value in attributes.values():
@@ -187,6 +194,14 @@ def selling_points(
         if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
             found.append(value)
     return list(dict.fromkeys(p for p in found if p))
+
+
+def _measure_only(words: list[str]) -> bool:
+    """Whether a piece's words are only numbers and units ("2.4 kg", "6 months", "20 mm")."""
+    return all(w[:1].isdigit() or len(w) <= 3 or w.casefold() in _TIME_UNITS for w in words)
+
+
+_TIME_UNITS = _wordset("hours minutes seconds months years weeks days litres liters metres meters")
 
 
 def _starts_dangling(piece: str) -> bool:

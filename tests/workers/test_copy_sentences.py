@@ -8,6 +8,7 @@ from workers.copy_sentences import (
     Plan,
     _assemble,
     _consider,
+    _misidentified,
     attribute_phrase,
     coverage,
     facts,
@@ -294,3 +295,37 @@ def test_a_lone_sentence_that_fails_its_channel_leaves_its_facts_open_for_anothe
     _consider(plan, 0, 1, _generation("The Down Sleeping Bag is rated to 0 °C."))
     assert _assemble(plan)[0] == "The Down Sleeping Bag is rated to 0 °C."
     assert _open_facts(plan, 0) == []
+
+
+def test_a_part_a_measure_or_a_pasted_opening_is_not_what_the_product_is():
+    hose = ProductFacts(
+        sku="h1",
+        title="Expandable Garden Hose 15 m with 8-Pattern Spray Gun",
+        description="Expands to 15 m. Includes brass fittings.",
+        category="Garden",
+    )
+    spray = Fact("8-Pattern Spray Gun", "description")
+    for wrong in (
+        "The Garden Hose is a 8-pattern spray gun.",  # a part named in the title's "with"
+        "It is 15 m.",  # a measure
+    ):
+        failed = sentence_failures(wrong, spray, hose, BrandRules(), SENTENCES)
+        assert any("calls the product a" in r for r in failed), (wrong, failed)
+    right = "The Garden Hose is an expandable hose with a spray gun."
+    assert not any(
+        "calls the product" in r
+        for r in sentence_failures(right, spray, hose, BrandRules(), SENTENCES)
+    )
+    brass = Fact("Includes brass fittings.", "description")
+    pasted = "The Garden Hose is a hose, Includes brass fittings."
+    assert any(
+        "pasted mid-sentence: Includes" in r
+        for r in sentence_failures(pasted, brass, hose, BrandRules(), SENTENCES)
+    )
+
+
+def test_a_pair_of_curtains_is_curtains_and_a_pair_of_eyelets_is_not():
+    curtains = ProductFacts(sku="c1", title="Triple-Weave Blackout Curtains, Pair", category="Home")
+    said = "The Blackout Curtains are a pair of triple-weave blackout curtains."
+    assert _misidentified(said, curtains) is None
+    assert _misidentified("The Blackout Curtains are a pair of 8 eyelets.", curtains) == "8 eyelets"

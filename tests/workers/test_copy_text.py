@@ -101,3 +101,15 @@ def test_short_channels_get_composed_candidates_that_pass_every_gate():
         key=0, product=tent, channel="product_description", tone="calm", sampling=SamplingParams()
     )
     assert composed_candidates(long_channel) == []  # the model writes the long copy
+
+
+def test_a_selling_point_is_no_bare_measure_and_no_verb_form_alone():
+    points = selling_points(
+        "Cordless Hedge Trimmer 18V",
+        "Weighing 2.4 kg, it cuts branches up to 20 mm. The battery lasts 6 months.",
+        {},
+    )
+    assert "cuts branches up to 20 mm" in points
+    # "2.4 kg", "20 mm", "6 months" say a number but not of what; "Weighing" needs its object
+    for bare in ("2.4 kg", "20 mm", "up to 20 mm", "6 months", "Weighing", "weighing"):
+        assert bare not in points, bare
