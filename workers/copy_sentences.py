@@ -402,15 +402,12 @@ def _stray_capitals(text: str, product: ProductFacts, brand: BrandRules) -> list
 
 def _new_compounds(text: str, product: ProductFacts, fact: Fact) -> list[str]:
     """Hyphenated words the record does not write ("season-seasoned" from "3-season"): pieces
-    of allowed words glued into a new one. Compounds of lexicon words ("go-to") pass."""
+    of allowed words glued into a new one ("Like-Like"). "go-to" and "must-have" pass."""
     written = {w.casefold() for w in _COMPOUND.findall(f"{product.corpus()} {fact.text}")}
-    plain = load_lexicon()
     found = []
     for word in _COMPOUND.findall(text):
         folded = word.casefold()
         if "-" not in folded or folded in written or folded in _GENERIC_NOUNS:
-            continue
-        if all(part in plain for part in folded.split("-")):
             continue
         found.append(word)
     return found

@@ -329,3 +329,23 @@ def test_a_pair_of_curtains_is_curtains_and_a_pair_of_eyelets_is_not():
     said = "The Blackout Curtains are a pair of triple-weave blackout curtains."
     assert _misidentified(said, curtains) is None
     assert _misidentified("The Blackout Curtains are a pair of 8 eyelets.", curtains) == "8 eyelets"
+
+
+def test_allowed_words_glued_into_a_name_and_the_only_claim_are_refused():
+    fact = Fact("Keeps drinks cold for 24 hours.", "description")
+    glued = sentence_failures(
+        "The Like-Like Steel Bottle keeps drinks cold for 24 hours.",
+        fact,
+        BOTTLE,
+        BrandRules(),
+        SENTENCES,
+    )
+    assert any("compounds the record does not write: Like-Like" in r for r in glued)
+    only = sentence_failures(
+        "The only Steel Bottle that keeps drinks cold for 24 hours.",
+        fact,
+        BOTTLE,
+        BrandRules(),
+        SENTENCES,
+    )
+    assert any(r.startswith("grounding") and "only" in r for r in only)
