@@ -19,7 +19,7 @@ import numpy as np
 from contentfab.channels import CHANNELS, Channel, contains_emoji, limit, measure, word_count
 from contentfab.errors import GenerationError
 from workers.copy_prompts import example_for, instruction
-from workers.copy_sentences import is_planned, write_planned
+from workers.copy_sentences import PRICE_WORDS, is_planned, write_planned
 from workers.copy_text import compose, fragment, head_name, selling_points
 from workers.factcheck import FactSheet, unsupported_numbers
 from workers.grounding import Vocabulary
@@ -155,6 +155,10 @@ def _vocabulary(product: ProductFacts, brand: BrandRules) -> Vocabulary:
             *brand.vocabulary,
             *product.short_names,
         ]
+        if product.price is not None:
+            # Copy that says the price may say it is one ("priced at 79.00 EUR"): the same
+            # words a fact-by-fact price sentence may use (workers.copy_sentences).
+            brand_texts.extend(PRICE_WORDS)
         found = _VOCABULARIES[key] = Vocabulary.of(
             product.record_texts(), brand_texts, price=product.price, currency=product.currency
         )

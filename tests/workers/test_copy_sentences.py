@@ -349,3 +349,14 @@ def test_allowed_words_glued_into_a_name_and_the_only_claim_are_refused():
         SENTENCES,
     )
     assert any(r.startswith("grounding") and "only" in r for r in only)
+
+
+def test_a_priced_text_passes_the_gates_wherever_they_run_and_only_with_a_price():
+    said = (
+        "The Steel Bottle keeps drinks cold for 24 hours. It has a leak-proof lid and a "
+        "powder-coated grip. The Steel Bottle is priced at 34.95 USD."
+    )
+    # the reviewer's and the test's check, with the slot's own brand kit: no special words
+    assert check(said, SENTENCES, BOTTLE) == []
+    unpriced = ProductFacts(sku="u", title=BOTTLE.title, description=BOTTLE.description)
+    assert any(r.startswith("grounding") for r in check(said, SENTENCES, unpriced))
