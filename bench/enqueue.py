@@ -92,19 +92,10 @@ def _broker_of(env: dict[str, str]) -> dict[str, str]:
 
 def _send_unbatched(app: Any, campaign_id: int, chunks: list[Any]) -> None:
     """The loop of `send_chunks` before publish batches: the baseline."""
-    from tasks.campaigns import ROUTES
+    from tasks.campaigns import publish
 
     with app.producer_or_acquire() as producer:
-        for kind, ids in chunks:
-            task_name, queue = ROUTES[kind]
-            app.send_task(
-                task_name,
-                args=[campaign_id, ids],
-                queue=queue,
-                producer=producer,
-                argsrepr=f"campaign={campaign_id} 'again' {kind.value} "
-                f"jobs={ids[0]}..{ids[-1]} ({len(ids)})",
-            )
+        publish(app, producer, campaign_id, "again", chunks)
 
 
 def send_seconds(env: dict[str, str], products: int, repeat: int) -> dict[str, Any]:

@@ -248,6 +248,27 @@ def queued_chunks(
     return chunks
 
 
+def publish(
+    app: Celery,
+    producer: Any,
+    campaign_id: int,
+    campaign_name: str,
+    chunks: Sequence[tuple[ContentKind, list[int]]],
+) -> None:
+    """Send one task per chunk on ``producer`` (batched or not, as the caller opened it)."""
+    for kind, ids in chunks:
+        task_name, queue = ROUTES[kind]
+        app.send_task(
+            task_name,
+            args=[campaign_id, ids],
+            queue=queue,
+            producer=producer,
+            # What Flower shows for this task: which campaign and how much.
+            argsrepr=f"campaign={campaign_id} {campaign_name!r} {kind.value} "
+            f"jobs={ids[0]}..{ids[-1]} ({len(ids)})",
+        )
+
+
 def send_chunks(
     app: Celery,
     campaign_id: int,
@@ -261,17 +282,7 @@ def send_chunks(
             # On Redis, one pipeline (one round trip) per batch instead of two round trips a
             # message (its LPUSH and its task-sent event); other transports publish at once.
             with app.producer_or_acquire() as producer, producer.batch(PUBLISH_BATCH):
-                for kind, ids in chunks:
-                    task_name, queue = ROUTES[kind]
-                    app.send_task(
-                        task_name,
-                        args=[campaign_id, ids],
-                        queue=queue,
-                        producer=producer,
-                        # What Flower shows for this task: which campaign and how much.
-                        argsrepr=f"campaign={campaign_id} {campaign_name!r} {kind.value} "
-                        f"jobs={ids[0]}..{ids[-1]} ({len(ids)})",
-                    )
+                publish(app, producer, campaign_id, campaign_name, chunks)
         except broker_errors as exc:
             raise BrokerUnavailable(
                 f"could not send tasks to the broker at {_broker(app)}: {exc}. The "

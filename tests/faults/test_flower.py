@@ -199,12 +199,7 @@ def test_flower_binds_loopback_and_keeps_its_password_out_of_ps(
         assert "s3cret" not in ps
         assert _listening(port) == {"0100007F"}, _listening(port)  # 127.0.0.1 only
     finally:
-        flower.terminate()
-        try:
-            flower.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            flower.kill()
-            flower.wait()
+        _stop_flower(flower)
 
 
 def _free_port() -> int:
