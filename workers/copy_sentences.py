@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from contentfab.errors import GenerationError
 from workers.copy_text import DANGLING, fragment
 from workers.factcheck import FactSheet, unsupported_numbers
-from workers.grounding import Vocabulary, gate_words, load_lexicon
+from workers.grounding import Vocabulary, gate_words
 from workers.textgen import Generation, SamplingParams
 
 if TYPE_CHECKING:
@@ -63,12 +63,19 @@ PRICE_WORDS = ("price", "priced", "costs", "for")
 #: says, 0 to 1) counts beside its mean log-likelihood per token when ranking: a fluent
 #: sentence that says the fact beats a fluent one that says nothing ("a great choice").
 COVERAGE_WEIGHT = 1.5
+#: A sentence says its fact when it keeps at least this share of the fact's content words,
+#: in the fact's order: a sentence that takes two words of a fact and builds its own statement
+#: around them ("The Camp Table is great for carry bags" from "the table packs into a carry
+#: bag") is how true words became false claims in the labelled runs.
+FAITHFUL_SHARE = 0.7
 #: Where each one-sentence channel starts in the facts, so that an SMS and an ad's primary
 #: text for one product do not say the same sentence.
 CHANNEL_OFFSET = {"meta_primary_text": 1, "email_preheader": 1, "social_post": 2}
 #: A description sentence longer than this is split into its clauses (:func:`_clauses`).
 LONG_FACT_WORDS = 12
-_CLAUSE = re.compile(r"[;]\s+|,\s+(?:and\s+)?|\s+and\s+(?=[a-z])")
+#: Where a long sentence splits: semicolons, commas, and an "and" before an article or a verb
+#: ("… and a 5,200 mAh battery", "… and keeps rain out"), never inside "warm and cool white".
+_CLAUSE = re.compile(r"[;]\s+|,\s+(?:and\s+)?|\s+and\s+(?=(?:a|an|the|its)\s|[a-z]+s\b)")
 _SENTENCE = re.compile(r".+?(?:[.!?](?=\s|$)|$)", re.DOTALL)
 _UNITS = frozenset(
     [
@@ -168,11 +175,28 @@ def _clauses(sentence: str) -> list[str]:
     """A long sentence as its clauses ("Packs down to 1.9 kg, pitches in under five minutes,
     and keeps rain out" -> three), so that each sentence the model writes says one thing; a
     sentence stays whole when a piece would be under three words or not end complete."""
-    if len(gate_words(sentence)) <= LONG_FACT_WORDS:
+    if len(gate_words(sentence)) <= LONG_FACT_WORDS or _subject(sentence):
+        # A sentence about a part ("The cover is removable and machine washes at 40 °C")
+        # stays whole: its later clauses would lose what they are said of.
         return [sentence]
-    parts = [p.strip(" ,;.") for p in _CLAUSE.split(sentence) if p.strip(" ,;.")]
+    # A list's commas are no clause breaks ("for gas, electric and induction hobs").
+    kept = _LIST.sub(
+        lambda m: m.group().replace(",", _LIST_COMMA) if m.group(2) else m.group(), sentence
+    )
+    parts = [
+        p.strip(" ,;.").replace(_LIST_COMMA, ",")
+        for p in _CLAUSE.split(kept)
+        if p.strip(" ,;.")
+    ]
     if len(parts) < 2 or any(len(gate_words(p)) < 3 or fragment(p, sentences=False) for p in parts):
         return [sentence]
+    # "… lantern with warm and cool white modes and a 5,200 mAh battery …": the battery is
+    # something the lantern has, not what it is.
+    having = False
+    for k in range(len(parts)):
+        if having and re.match(r"(?:a|an)\s", parts[k], re.IGNORECASE):
+            parts[k] = f"with {parts[k]}"
+        having = having or bool(re.search(r"\bwith\b", parts[k], re.IGNORECASE))
     return parts
 
 
@@ -272,8 +296,39 @@ def sentence_failures(
     turned = [w for w in gate_words(text) if w.casefold() in NEGATIONS - fact_words]
     if turned:
         failed.append(f"claim: a negation its fact does not write: {', '.join(turned)}")
-    if fact.kind != "close" and not _says(text, fact, product):
+    if fact.kind not in ("close", "price"):
+        share = coverage(text, fact, product)
+        if share < FAITHFUL_SHARE:
+            failed.append(
+                f"relevance: says {share:.0%} of its fact (at least {FAITHFUL_SHARE:.0%})"
+            )
+        elif not _in_order(text, fact, product):
+            failed.append("relevance: its fact's words out of the fact's order")
+        lost = _lost_subject(text, fact, product)
+        if lost:
+            failed.append(f"claim: says of the product what its fact says of {' '.join(lost)}")
+        cut = _cut_lists(text, fact)
+        if cut:
+            failed.append(f"claim: a list of its fact said in part (leaves out {'; '.join(cut)})")
+        moved = _moved_numbers(text, fact, product)
+        if moved:
+            failed.append(
+                f"fact: numbers said with other words than the record: {'; '.join(moved[:3])}"
+            )
+        if _PRICE_PHRASE.search(text):
+            failed.append("claim: a price phrase in a sentence without the price")
+    elif fact.kind == "price" and not _says(text, fact, product):
         failed.append("relevance: says nothing of its fact")
+    if fact.kind != "close":
+        offers = [w for w in gate_words(text) if w.casefold() in _OFFER_WORDS - fact_words]
+        if offers:
+            failed.append(f"claim: an offer its fact does not make: {', '.join(offers)}")
+    codes = codes_outside_names(text, product)
+    if codes:
+        failed.append(f"claim: a model code outside the product's name: {', '.join(codes)}")
+    broken = _broken_copula(text)
+    if broken:
+        failed.append(f"fragment: a fact's words pasted after 'is': {broken!r}")
     wrong = _misidentified(text, product)
     if wrong:
         failed.append(f"claim: calls the product a {wrong!r}")
@@ -289,7 +344,7 @@ def sentence_failures(
             failed.append("claim: the price is not said as a price (for, at or costs it)")
     if ":" in text:
         failed.append("prompt_label: a colon (an attribute's label written out)")
-    glued = _new_compounds(text, product, fact)
+    glued = new_compounds(text, product, fact.text)
     if glued:
         failed.append(f"grounding: compounds the record does not write: {', '.join(glued)}")
     if alone and text.split()[0].casefold() in ("it", "it's", "it’s", "this", "they"):
@@ -342,22 +397,23 @@ _PHRASE_END = frozenset(
 def _misidentified(text: str, product: ProductFacts) -> str | None:
     """The noun a sentence calls the product when the record never calls it that ("The Steel
     Bottle is a leak-proof lid", "It is a glacier blue"): after "is a", the noun phrase's last
-    word must be a word of its names or category, or a generic noun of the lexicon ("choice")."""
-    from workers.copy_text import _TITLE_CUT, _adjective_like
+    word must be the head noun of one of its names (:func:`kind_heads`: "The Bike Light Set is a
+    50-lumen rear light" calls a set one of its lights), a word of its category, or a generic
+    noun of the lexicon ("choice")."""
+    from workers.copy_text import _adjective_like
 
-    # What the product is: its names up to a "with", "for", bracket or comma ("Garden Hose
-    # 15 m with Spray Gun" is a hose, not a spray gun), and its category.
-    kinds = [_TITLE_CUT.split(name, maxsplit=1)[0] for name in product.names()]
-    allowed = {w.casefold() for name in kinds for w in gate_words(name) if not w.isdigit()}
-    allowed -= _UNITS
-    allowed |= {w.casefold() for w in gate_words(product.category or "")}
-    allowed |= _GENERIC_NOUNS
+    kinds = kind_heads(product) | _GENERIC_NOUNS
+    # A set or a pair is also what it holds, said after "of" ("a set of three bamboo boards").
+    held = {w.casefold() for name in product.names() for w in gate_words(name)}
     for match in _IDENTITY.finditer(text):
         words: list[str] = []
+        allowed = kinds
         for word in _COMPOUND.findall(match.group(1)):
             folded = word.casefold()
             if folded == "of" and words and words[-1] in _COLLECTIVES:
                 words = []  # "a pair of blackout curtains": the curtains are what it is
+                if kinds & _COLLECTIVES:
+                    allowed = kinds | held
                 continue
             participle = words and folded.endswith(("ed", "ing")) and "-" not in folded
             if folded in _PHRASE_END or participle:
@@ -375,6 +431,52 @@ def _misidentified(text: str, product: ProductFacts) -> str | None:
 
 
 _COMPOUND = re.compile(r"[^\W_]+(?:(?:[-'’]|\.(?=\d))[^\W_]+)*")
+#: Words after a product's head noun that name a model, not a kind ("Speaker Mini X2").
+_MODEL_WORDS = frozenset(
+    [
+        "mini",
+        "pro",
+        "max",
+        "plus",
+        "lite",
+        "ultra",
+        "air",
+        "classic",
+        "compact",
+        "original",
+        "junior",
+        "kids",
+        "xl",
+        "xs",
+        "duo",
+        "trio",
+    ]
+)
+
+
+def kind_heads(product: ProductFacts) -> set[str]:
+    """What the product is: the head noun of each of its names, cut at a "with", "for",
+    bracket or comma ("Garden Hose 15 m with Spray Gun" is a hose, "Bike Light Set" a set,
+    never a light), and the words of its category. A name without a plain head word gives
+    all its words."""
+    from workers.copy_text import _TITLE_CUT
+
+    heads: set[str] = set()
+    for name in product.names():
+        words = [w for w in gate_words(_TITLE_CUT.split(name, maxsplit=1)[0]) if not w.isdigit()]
+        plain = [
+            w.casefold()
+            for w in words
+            if w.isalpha() and not w.isupper() and w.casefold() not in _UNITS
+        ]
+        while len(plain) > 1 and plain[-1] in _MODEL_WORDS:
+            plain.pop()
+        if plain:
+            heads.add(plain[-1])
+        else:
+            heads.update(w.casefold() for w in words if w.casefold() not in _UNITS)
+    heads |= {w.casefold() for w in gate_words(product.category or "")}
+    return heads
 
 
 def _stray_capitals(text: str, product: ProductFacts, brand: BrandRules) -> list[str]:
@@ -400,10 +502,11 @@ def _stray_capitals(text: str, product: ProductFacts, brand: BrandRules) -> list
     return found
 
 
-def _new_compounds(text: str, product: ProductFacts, fact: Fact) -> list[str]:
-    """Hyphenated words the record does not write ("season-seasoned" from "3-season"): pieces
-    of allowed words glued into a new one ("Like-Like"). "go-to" and "must-have" pass."""
-    written = {w.casefold() for w in _COMPOUND.findall(f"{product.corpus()} {fact.text}")}
+def new_compounds(text: str, product: ProductFacts, also: str = "") -> list[str]:
+    """Hyphenated words the record (and ``also``, a fact's text) does not write
+    ("season-seasoned" from "3-season"): pieces of allowed words glued into a new one
+    ("Like-Like", "bamboo-finished"). "go-to" and "must-have" pass."""
+    written = {w.casefold() for w in _COMPOUND.findall(f"{product.corpus()} {also}")}
     found = []
     for word in _COMPOUND.findall(text):
         folded = word.casefold()
@@ -411,6 +514,285 @@ def _new_compounds(text: str, product: ProductFacts, fact: Fact) -> list[str]:
             continue
         found.append(word)
     return found
+
+
+#: How a record qualifies a number: "up to 40 hours" is not "40 hours".
+_QUALIFIERS = (
+    ("up", "to"),
+    ("at", "least"),
+    ("less", "than"),
+    ("more", "than"),
+    ("under",),
+    ("over",),
+    ("about",),
+    ("around",),
+    ("approximately",),
+    ("nearly",),
+    ("almost",),
+    ("within",),
+    ("from",),
+)
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[^\s\w-]")
+_RANGE_WORDS = frozenset({"to", "–", "—", "-", "and"})
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.casefold() for t in _TOKEN.findall(text)]
+
+
+def _number_context(tokens: list[str], i: int) -> tuple[str, tuple[str, ...], str | None]:
+    """What a number at ``tokens[i]`` is said with: the token after it, the qualifier before
+    it, the other end of a range it belongs to."""
+    after = tokens[i + 1] if i + 1 < len(tokens) else "."
+    qualifier: tuple[str, ...] = ()
+    for q in _QUALIFIERS:
+        if tuple(tokens[max(0, i - len(q)) : i]) == q:
+            qualifier = q
+            break
+    partner = None
+    if i + 2 < len(tokens) and tokens[i + 1] in _RANGE_WORDS and tokens[i + 2][:1].isdigit():
+        partner = tokens[i + 2]
+        after = tokens[i + 3] if i + 3 < len(tokens) else "."
+    elif i >= 2 and tokens[i - 1] in _RANGE_WORDS and tokens[i - 2][:1].isdigit():
+        partner = tokens[i - 2]
+        qualifier = ()
+        for q in _QUALIFIERS:
+            if tuple(tokens[max(0, i - 2 - len(q)) : i - 2]) == q:
+                qualifier = q
+                break
+    return after, qualifier, partner
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or a.rstrip("s") == b.rstrip("s")
+
+
+def _moved_numbers(text: str, fact: Fact, product: ProductFacts) -> list[str]:
+    """Numbers said with other words than their fact says them with: a unit or noun swapped
+    ("2 batteries" from "2 years"), a qualifier dropped ("300 m" from "up to 300 m"), a
+    range cut to one end ("130 cm" from "110 to 130 cm"), a count left bare ("holds up to
+    30." from "30 kg"). An attribute's number may be followed by its key ("8 eyelets")."""
+    said = _tokens(text)
+    source = _tokens(fact.text)
+    names = {t for name in product.names() for t in _tokens(name)}
+    keys = {t for key, _v in fact.attributes for t in _tokens(re.sub(r"[_-]+", " ", str(key)))}
+    moved = []
+    for i, token in enumerate(said):
+        if not token[:1].isdigit():
+            continue
+        places = [j for j, t in enumerate(source) if t == token]
+        if not places:
+            continue  # a number of the names, or one the number gate answers for
+        after, qualifier, partner = _number_context(said, i)
+        fine = False
+        for j in places:
+            f_after, f_qualifier, f_partner = _number_context(source, j)
+            if f_partner is not None and partner != f_partner:
+                continue
+            if f_qualifier and qualifier != f_qualifier:
+                continue
+            if _same_word(after, f_after) or (after in keys and f_after in (".", ":")):
+                fine = True
+                break
+            if fact.kind == "attribute" and f_after == "." and after in keys:
+                fine = True
+                break
+        if not fine and not (token in names and i and said[i - 1] in names):
+            moved.append(" ".join(said[max(0, i - 2) : i + 2]))
+    return moved
+
+
+#: Verbs a record sentence's subject comes before ("The stainless steel bowl is dishwasher
+#: safe"): the subject is what the rest is said of.
+_VERBS = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "can",
+        "will",
+        "stays",
+        "stay",
+        "keeps",
+        "keep",
+        "doubles",
+        "double",
+        "fits",
+        "fit",
+        "folds",
+        "fold",
+        "turns",
+        "turn",
+        "holds",
+        "hold",
+        "packs",
+        "pack",
+        "lasts",
+        "last",
+        "runs",
+        "run",
+        "works",
+        "work",
+        "gives",
+        "give",
+        "makes",
+        "make",
+        "comes",
+        "come",
+        "returns",
+        "return",
+        "charges",
+        "charge",
+        "lets",
+        "let",
+        "locks",
+        "lock",
+        "opens",
+        "open",
+        "closes",
+        "close",
+        "clips",
+        "clip",
+        "attaches",
+        "attach",
+        "converts",
+        "convert",
+        "connects",
+        "connect",
+        "covers",
+        "cover",
+        "includes",
+        "include",
+        "measures",
+        "measure",
+        "weighs",
+        "weigh",
+        "sits",
+        "sit",
+        "stands",
+        "stand",
+        "slides",
+        "slide",
+        "zips",
+        "zip",
+        "snaps",
+        "snap",
+        "lifts",
+        "lift",
+        "stores",
+        "store",
+        "shows",
+        "show",
+        "glows",
+        "glow",
+        "rotates",
+        "rotate",
+        "adjusts",
+        "adjust",
+    ]
+)
+_SUBJECT_OPENERS = frozenset({"the", "its", "each", "both", "every", "their", "this", "a", "an"})
+
+
+def _subject(text: str) -> list[str]:
+    """The words of a record sentence's subject when it names a part ("The stainless steel
+    bowl is …" -> stainless, steel, bowl), else []."""
+    words = gate_words(text)
+    if not words or words[0].casefold() not in _SUBJECT_OPENERS:
+        return []
+    for k, word in enumerate(words[2:7], start=2):
+        if word.casefold() in _VERBS:
+            return [w.casefold() for w in words[1:k]]
+    return []
+
+
+def _lost_subject(text: str, fact: Fact, product: ProductFacts) -> list[str]:
+    """The fact's subject words the sentence drops: "The Cat Water Fountain is dishwasher
+    safe" from "The stainless steel bowl is dishwasher safe" says it of the whole product."""
+    names = {w.casefold() for name in product.names() for w in gate_words(name)}
+    subject = [w for w in _subject(fact.text) if w not in names and w not in DANGLING]
+    written = {w.casefold() for w in gate_words(text)}
+    return [w for w in subject if not _written(w, written)]
+
+
+_LIST = re.compile(r"\b([^\W\d_][\w-]*)((?:,\s+[^\W\d_][\w-]*)*),?\s+(?:and|or)\s+([^\W\d_][\w-]*)")
+
+
+def _cut_lists(text: str, fact: Fact) -> list[str]:
+    """A list of the fact said in part ("a flat base for gas" from "for gas, electric and
+    induction hobs"): a sentence that names one item names them all."""
+    written = {w.casefold() for w in _COMPOUND.findall(text)} | {
+        w.casefold() for w in gate_words(text)
+    }
+    cut = []
+    for match in _LIST.finditer(fact.text):
+        items = [match.group(1), *re.findall(r"[\w-]+", match.group(2)), match.group(3)]
+        items = [i.casefold() for i in items if i.casefold() not in DANGLING]
+        if len(items) < 2:
+            continue
+        said = [i for i in items if _written(i, written)]
+        if said and len(said) < len(items):
+            cut.append(", ".join(i for i in items if i not in said))
+    return cut
+
+
+_LIST_COMMA = "\u2063"  # an invisible separator: a list's comma while clauses are split
+_BROKEN_IS = re.compile(r"\b(?:is|are)\s+((?:[^\W\d_]+\s+){1,2})([^\W\d_]+s)\b", re.IGNORECASE)
+
+
+def _broken_copula(text: str) -> str | None:
+    """ "It is length adjusts from 110 to 130 cm": a fact's own subject and verb pasted after
+    "is"."""
+    for match in _BROKEN_IS.finditer(text):
+        between = match.group(1).casefold().split()
+        verb = match.group(2).casefold()
+        if (
+            verb in _VERBS
+            and verb not in ("is", "has")
+            and not set(between)
+            & {
+                "and",
+                "that",
+                "which",
+                "who",
+                "so",
+                "it",
+                "also",
+            }
+        ):
+            return match.group().strip()
+    return None
+
+
+#: Words that make an offer: a sentence may use one only where its fact does (the closing
+#: line invites; "You can buy a light blanket" sells something the record does not).
+_OFFER_WORDS = frozenset({"buy", "choose", "order", "shop", "pick", "grab", "purchase"})
+_PRICE_PHRASE = re.compile(r"\byours\s+for\b|\bfor\s+only\b|\bjust\s+for\b", re.IGNORECASE)
+
+
+def codes_outside_names(text: str, product: ProductFacts) -> list[str]:
+    """A name's model code ("G2", "AQ-3") put anywhere but in the name ("Shimano G2")."""
+    from workers.copywriter import find_term
+
+    record = [product.description, *(f"{k} {v}" for k, v in product.attributes.items())]
+    described = {w.casefold() for w in _COMPOUND.findall(" ".join(record))}
+    codes = {
+        w.casefold()
+        for name in product.names()
+        for w in _COMPOUND.findall(name)
+        if any(c.isdigit() for c in w) and any(c.isalpha() for c in w)
+    } - described
+    if not codes:
+        return []
+    rest = " ".join(text.split())
+    for name in sorted(product.names(), key=len, reverse=True):
+        if find_term(name, rest):
+            pattern = r"\s+".join(re.escape(part) for part in name.split())
+            rest = re.sub(pattern, " ", rest, flags=re.IGNORECASE)
+    return [w for w in _COMPOUND.findall(rest) if w.casefold() in codes]
 
 
 _COLLECTIVES = frozenset({"pair", "set", "pack", "kit", "box", "bundle", "duo", "trio"})
@@ -435,14 +817,24 @@ _GENERIC_NOUNS = frozenset(
 )
 
 
-def _content(fact: Fact, product: ProductFacts) -> set[str]:
-    """The words of a fact that say something: not the names, not the lexicon, not an
-    attribute's key ("color" of "color: Glacier Blue")."""
-    plain = load_lexicon() | DANGLING
+#: Words that say nothing of a fact by themselves: pronouns a sentence uses for the product.
+_EMPTY = frozenset({"it", "you", "they", "them", "we", "i", "he", "she", "one", "own"})
+
+
+def _content(fact: Fact, product: ProductFacts) -> list[str]:
+    """The words of a fact that say something, in its order: not the names, not function
+    words, not an attribute's key ("color" of "color: Glacier Blue"). Appeal words of the
+    lexicon count when the fact writes them ("easy to grip" is a claim about this product)."""
     said = fact.text.split(":", 1)[1] if fact.kind in ("attribute", "price") else fact.text
     names = {w.casefold() for name in product.names() for w in gate_words(name)}
-    words = {w.casefold() for w in gate_words(said)} - plain
-    return (words - names) or words
+    words = [w.casefold() for w in gate_words(said)]
+    words = [w for w in words if w not in DANGLING and w not in _EMPTY]
+    kept = [w for w in words if w not in names]
+    return list(dict.fromkeys(kept or words))
+
+
+def _written(word: str, written: set[str]) -> bool:
+    return word in written or word.rstrip("s") in written or f"{word}s" in written
 
 
 def coverage(text: str, fact: Fact, product: ProductFacts) -> float:
@@ -451,8 +843,23 @@ def coverage(text: str, fact: Fact, product: ProductFacts) -> float:
     if not content:
         return 0.0
     written = {w.casefold() for w in gate_words(text)}
-    said = [w for w in content if w in written or w.rstrip("s") in written or f"{w}s" in written]
-    return len(said) / len(content)
+    return sum(_written(w, written) for w in content) / len(content)
+
+
+def _in_order(text: str, fact: Fact, product: ProductFacts) -> bool:
+    """Whether the fact's words come in the fact's order ("rainfly is waterproof" kept as
+    such, not turned into "waterproof ... rainfly")."""
+    content = _content(fact, product)
+    index = {w: i for i, w in enumerate(content)}
+    for w in content:
+        index.setdefault(f"{w}s", index[w])
+        index.setdefault(w.rstrip("s"), index[w])
+    seen: list[int] = []
+    for word in gate_words(text):
+        position = index.get(word.casefold())
+        if position is not None and position not in seen:
+            seen.append(position)
+    return seen == sorted(seen)
 
 
 def _says(text: str, fact: Fact, product: ProductFacts) -> bool:
@@ -728,8 +1135,13 @@ def _open_facts(plan: Plan, variant: int) -> list[int]:
         return [i for i in range(len(plan.facts)) if not plan.passed.get(i)]
     if any(plan.passed.values()) or not plan.facts:
         return []
-    start = (variant + CHANNEL_OFFSET.get(plan.slot.channel, 0)) % len(plan.facts)
-    return sorted({(start + k) % len(plan.facts) for k in range(min(3, len(plan.facts)))})
+    # A one-sentence text says something about the product; the price alone only when the
+    # record says nothing else.
+    usable = [i for i, f in enumerate(plan.facts) if f.kind != "price"] or list(
+        range(len(plan.facts))
+    )
+    start = (variant + CHANNEL_OFFSET.get(plan.slot.channel, 0)) % len(usable)
+    return sorted({usable[(start + k) % len(usable)] for k in range(min(3, len(usable)))})
 
 
 def _consider(plan: Plan, index: int, seed: int, generation: Generation) -> None:

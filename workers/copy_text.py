@@ -152,13 +152,23 @@ def selling_points(
     complete (:func:`fragment`) and repeats nothing the title says."""
     found: list[str] = []
     title_words = {w.casefold() for w in _WORDS.findall(title)}
+    # What the product is: its title before a "with", "for" or comma (a wok "with Birch
+    # Helper Handle" is a wok; what the handle does, the handle does).
+    kind_words = {w.casefold() for w in _WORDS.findall(_TITLE_CUT.split(title, maxsplit=1)[0])}
     for sentence in _SENTENCE.findall(description):
-        for clause in _CLAUSE.split(sentence.strip()):
-            phrase = _ARTICLE.sub("", _RELATIVE.sub("", clause.strip(" .!?"))).strip()
+        clauses = _CLAUSE.split(sentence.strip())
+        for k, clause in enumerate(clauses):
+            clause = clause.strip(" .!?")
+            if k + 1 < len(clauses) and len(_WORDS.findall(clauses[k + 1])) <= 2:
+                continue  # the head of a list ("tiles in squares, triangles and arches")
+            relative = _RELATIVE.match(clause)
+            if relative is not None and not _about_product(relative.group(), kind_words):
+                continue  # "a chest pocket that doubles as a stuff sack": the pocket does
+            phrase = _ARTICLE.sub("", _RELATIVE.sub("", clause)).strip()
             words = _WORDS.findall(phrase)
             if not 2 <= len(words) <= max_words or fragment(phrase, sentences=False):
                 continue
-            if {w.casefold() for w in words} <= title_words:
+            if {w.casefold() for w in words} <= title_words or _about_a_part(phrase, kind_words):
                 continue
             found.append(phrase[0].lower() + phrase[1:] if _lower_ok(phrase) else phrase)
     # Shorter pieces of those clauses for the shortest channels: their endings of two to four
@@ -169,6 +179,21 @@ def selling_points(
         words = phrase.split()
         for size in range(min(4, len(words) - 1), 1, -1):
             piece = " ".join(words[len(words) - size :])
+            before = words[len(words) - size - 1].casefold().strip(",;:")
+            first = words[len(words) - size].casefold().strip(",;:")
+            if (
+                before in DANGLING
+                or before in _SAYS_OF
+                or before[:1].isdigit()
+                or not first[:1].isalpha()
+                or first in _NUMBER_WORDS
+                or first in _PART_VERBS
+                or first.endswith(("ed", "ing"))
+                or first in _UNIT_WORDS
+            ):
+                # "cuts branches up to 20 mm thick", "will not crack in frost", "clearance
+                # for 45 mm tyres": the piece means something else without what comes first.
+                continue
             content = [w for w in _WORDS.findall(piece) if w.casefold() not in DANGLING]
             if not content or {w.casefold() for w in content} <= title_words:
                 continue
@@ -183,7 +208,10 @@ def selling_points(
             and first.isalpha()
             and len(first) >= 6
             and _adjective_like(first.casefold())
+            and words[1].casefold().strip(",;:") in title_words
         ):
+            # "Freestanding dome tent" (the tent is the product), never "adjustable
+            # footrest" (only the footrest is adjustable).
             pieces.append(first)
     found.extend(sorted(dict.fromkeys(pieces), key=len, reverse=True))
     for value in attributes.values():
@@ -194,6 +222,44 @@ def selling_points(
         if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
             found.append(value)
     return list(dict.fromkeys(p for p in found if p))
+
+
+_NUMBER_WORDS = _wordset("one two three four five six seven eight nine ten twelve dozen")
+_UNIT_WORDS = _wordset("mm cm m km g kg mg ml l w v mah h min s lm psi bar x")
+#: Words after which the rest of a clause is no claim of its own ("will not crack").
+_SAYS_OF = _wordset("not no never will would cannot can't won't clearance room space")
+
+
+def _about_product(head: str, title_words: set[str]) -> bool:
+    """Whether the part of a clause before its "that"/"which" names the product itself (or
+    nothing): "Bypass secateurs that …" yes, "a chest pocket that …" no."""
+    content = [
+        w.casefold()
+        for w in _WORDS.findall(head)
+        if w.casefold() not in DANGLING and w.casefold() not in ("that", "which", "who")
+    ]
+    return not content or content[-1] in title_words or content[-1].rstrip("s") in title_words
+
+
+def _about_a_part(phrase: str, title_words: set[str]) -> bool:
+    """Whether a clause says something of a named part ("the lid doubles as a cup" after
+    its article is gone: "lid doubles as a cup", "birch helper handle stays cool"): words
+    that are not the product's name, then a verb."""
+    words = [w.casefold() for w in _WORDS.findall(phrase)]
+    for k in range(1, min(4, len(words) - 1) + 1):
+        if words[k] in _PART_VERBS:
+            subject = words[:k]
+            return not all(w in title_words or w.rstrip("s") in title_words for w in subject)
+        if words[k - 1] in _PART_VERBS:
+            return False  # the clause opens with its verb: it is said of the product
+    return False
+
+
+_PART_VERBS = _wordset(
+    "is are has have doubles stays keeps fits folds turns holds packs lasts runs works "
+    "returns locks opens closes clips attaches converts connects covers lifts stores shows "
+    "sold comes last"
+)
 
 
 def _measure_only(words: list[str]) -> bool:

@@ -19,7 +19,13 @@ import numpy as np
 from contentfab.channels import CHANNELS, Channel, contains_emoji, limit, measure, word_count
 from contentfab.errors import GenerationError
 from workers.copy_prompts import example_for, instruction
-from workers.copy_sentences import PRICE_WORDS, is_planned, write_planned
+from workers.copy_sentences import (
+    PRICE_WORDS,
+    codes_outside_names,
+    is_planned,
+    new_compounds,
+    write_planned,
+)
 from workers.copy_text import compose, fragment, head_name, selling_points
 from workers.factcheck import FactSheet, unsupported_numbers
 from workers.grounding import Vocabulary
@@ -411,6 +417,12 @@ def check(
     unsupported = unsupported_claims(text, product, brand)
     if unsupported:
         failed.append(f"claim: not backed by the product data or brand kit: {unsupported}")
+    glued = new_compounds(text, product, " ".join([*brand.vocabulary, brand.name or ""]))
+    if glued:
+        failed.append(f"grounding: compounds the record does not write: {', '.join(glued)}")
+    codes = codes_outside_names(text, product)
+    if codes:
+        failed.append(f"claim: a model code outside the product's name: {', '.join(codes)}")
     failed.extend(brand_failures(text, channel, brand))
     return failed
 

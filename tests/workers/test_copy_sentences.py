@@ -95,10 +95,19 @@ def test_a_sentence_says_its_own_fact_and_nothing_else():
     assert any("calls the product a 'leak-proof lid'" in r for r in wrong)
     assert (
         sentence_failures(
-            "The Steel Bottle has a leak-proof lid.", lid, BOTTLE, BrandRules(), SENTENCES
+            "The Steel Bottle has a leak-proof lid and a powder-coated grip.",
+            lid,
+            BOTTLE,
+            BrandRules(),
+            SENTENCES,
         )
         == []
     )
+    # half a fact is not the fact (the labelled runs: true words, the sentence's own claim)
+    half = sentence_failures(
+        "The Steel Bottle has a leak-proof lid.", lid, BOTTLE, BrandRules(), SENTENCES
+    )
+    assert any(r.startswith("relevance") and "50%" in r for r in half), half
 
 
 def test_labels_glued_compounds_and_pronoun_openings_are_refused():
@@ -178,7 +187,9 @@ def test_the_text_is_the_facts_best_sentences_in_the_records_order():
 def test_a_sentence_that_repeats_an_earlier_ones_words_gives_way_to_the_next_candidate():
     slot = _slot("product_description", TENT)
     plan = Plan(slot, facts(TENT))
-    _consider(plan, 0, 0, _generation("The Backpacking Tent is a freestanding dome tent."))
+    _consider(
+        plan, 0, 0, _generation("The Backpacking Tent is a freestanding dome tent with two doors.")
+    )
     likelier = "The Backpacking Tent is a tent that packs down to 1.9 kg."
     _consider(plan, 1, 0, _generation(likelier, -1.0))
     _consider(plan, 1, 1, _generation("It packs down to 1.9 kg.", -6.0))
@@ -190,7 +201,7 @@ def test_a_sentence_that_repeats_an_earlier_ones_words_gives_way_to_the_next_can
     # ... repeats "The Backpacking Tent is" of the opener; the fly sentence would open
     # "It keeps" after "It pitches": fine, different words; but a second "It pitches" would not
     assert text == (
-        "The Backpacking Tent is a freestanding dome tent. It packs down to 1.9 kg. "
+        "The Backpacking Tent is a freestanding dome tent with two doors. It packs down to 1.9 kg. "
         "It pitches in under five minutes. It keeps rain out with a 3000 mm polyester fly."
     )
 
@@ -292,8 +303,9 @@ def test_a_lone_sentence_that_fails_its_channel_leaves_its_facts_open_for_anothe
     _consider(plan, 0, 0, _generation(too_long))
     assert not plan.passed and plan.failures.get("length") == 1
     assert _open_facts(plan, 0) == [0]  # the next round samples it again
-    _consider(plan, 0, 1, _generation("The Down Sleeping Bag is rated to 0 °C."))
-    assert _assemble(plan)[0] == "The Down Sleeping Bag is rated to 0 °C."
+    said = "The Down Sleeping Bag is comfort rated to 0 °C with a draft collar."
+    _consider(plan, 0, 1, _generation(said))
+    assert _assemble(plan)[0] == said
     assert _open_facts(plan, 0) == []
 
 
@@ -360,3 +372,108 @@ def test_a_priced_text_passes_the_gates_wherever_they_run_and_only_with_a_price(
     assert check(said, SENTENCES, BOTTLE) == []
     unpriced = ProductFacts(sku="u", title=BOTTLE.title, description=BOTTLE.description)
     assert any(r.startswith("grounding") for r in check(said, SENTENCES, unpriced))
+
+
+def _product(title: str, description: str, **more: object) -> ProductFacts:
+    return ProductFacts(sku="x", title=title, description=description, category="Test", **more)  # type: ignore[arg-type]
+
+
+def _gates(text: str, fact: Fact, product: ProductFacts, *, alone: bool = False) -> list[str]:
+    return sentence_failures(text, fact, product, BrandRules(), SENTENCES, alone=alone)
+
+
+def test_a_number_keeps_the_words_its_fact_says_it_with():
+    poles = _product("Trekking Poles", "Length adjusts from 110 to 130 cm.")
+    length = facts(poles)[0]
+    assert any(
+        r.startswith("fact: numbers said") for r in _gates("It measures 130 cm.", length, poles)
+    )
+    assert _gates("Its length adjusts from 110 to 130 cm.", length, poles) == []
+    monitor = _product("Video Monitor", "Range up to 300 m in open space.")
+    reach = facts(monitor)[0]
+    cut = _gates("It has a range of 300 m in open space.", reach, monitor)
+    assert any("up to" not in r and r.startswith("fact: numbers said") for r in cut), cut
+    assert _gates("It has a range of up to 300 m in open space.", reach, monitor) == []
+    kit = _product("Starter Kit", "Batteries last about 2 years.")
+    last = facts(kit)[0]
+    moved = _gates("It comes with 2 batteries that last about 2 years.", last, kit)
+    assert any("2 batteries" in r for r in moved), moved
+    table = _product("Camp Table", "Holds up to 30 kg.")
+    bare = _gates("The Camp Table holds up to 30.", facts(table)[0], table)
+    assert any(r.startswith("fact: numbers said") for r in bare), bare
+
+
+def test_what_a_fact_says_of_a_part_is_not_said_of_the_product():
+    fountain = _product("Cat Water Fountain", "The stainless steel bowl is dishwasher safe.")
+    bowl = facts(fountain)[0]
+    whole = _gates("The Cat Water Fountain is dishwasher safe.", bowl, fountain)
+    assert any("stainless steel bowl" in r for r in whole), whole
+    assert _gates("Its stainless steel bowl is dishwasher safe.", bowl, fountain) == []
+    # a long sentence about a part stays whole, so its later clauses keep their subject
+    bed = _product(
+        "Foam Dog Bed",
+        "The cover is removable, zips off in one go and machine washes at 40 °C for easy care.",
+    )
+    assert [f.text for f in facts(bed)] == [bed.description]
+    # what follows "with … and a …" is something the product has
+    lantern = _product(
+        "Camping Lantern",
+        "500-lumen lantern with warm and cool white modes and a 5,200 mAh battery that can also "
+        "charge a phone over USB-C.",
+    )
+    said = [f.text for f in facts(lantern)]
+    assert "with a 5,200 mAh battery that can also charge a phone over USB-C" in said, said
+
+
+def test_a_set_is_not_one_of_its_pieces_and_a_code_stays_in_its_name():
+    lights = _product("Bike Light Set", "800-lumen front light with a 50-lumen rear light.")
+    rear = Fact("with a 50-lumen rear light", "description")
+    wrong = _gates("The Bike Light Set is a 50-lumen rear light.", rear, lights)
+    assert any("calls the product a" in r for r in wrong), wrong
+    assert _gates("The Bike Light Set comes with a 50-lumen rear light.", rear, lights) == []
+    bike = _product("Gravel Bike G2", "2 × 11 Shimano GRX gearing.")
+    gearing = facts(bike)[0]
+    code = _gates("It has 2 × 11 Shimano G2 gearing.", gearing, bike)
+    assert any("model code" in r and "G2" in r for r in code), code
+    assert _gates("The Gravel Bike G2 has 2 × 11 Shimano GRX gearing.", gearing, bike) == []
+
+
+def test_no_offer_or_price_phrase_outside_the_price_and_the_closing_line():
+    sponge = _product("Konjac Sponge", "Replace it every 8 weeks.")
+    every = facts(sponge)[0]
+    priced = _gates("The Konjac Sponge is yours for every 8 weeks.", every, sponge)
+    assert any("price phrase" in r for r in priced), priced
+    swaddles = _product("Muslin Swaddles", "Use them as burp cloths or a light blanket.")
+    use = facts(swaddles)[0]
+    offer = _gates("You can buy burp cloths or a light blanket.", use, swaddles)
+    assert any("an offer" in r and "buy" in r for r in offer), offer
+
+
+def test_a_list_is_said_whole_and_a_facts_clause_is_not_pasted_after_is():
+    wok = _product(
+        "Carbon Steel Wok",
+        "Hand-hammered carbon steel wok with a flat base for gas, electric and induction hobs.",
+    )
+    base = facts(wok)[0]
+    part = _gates(
+        "The Carbon Steel Wok is a hand-hammered carbon steel wok with a flat base for gas.",
+        base,
+        wok,
+    )
+    assert any("said in part" in r and "electric" in r for r in part), part
+    whole = "The Carbon Steel Wok has a flat base for gas, electric and induction hobs."
+    assert not any("said in part" in r for r in _gates(whole, base, wok))
+    poles = _product("Trekking Poles", "Length adjusts from 110 to 130 cm.")
+    pasted = _gates("It is length adjusts from 110 to 130 cm.", facts(poles)[0], poles)
+    assert any("pasted after 'is'" in r for r in pasted), pasted
+
+
+def test_a_one_sentence_channel_says_the_price_only_when_the_record_has_nothing_else():
+    from workers.copy_sentences import _open_facts
+
+    plan = Plan(_slot("meta_primary_text", BOTTLE), facts(BOTTLE))
+    for variant in range(4):
+        opened = _open_facts(plan, variant)
+        assert all(plan.facts[i].kind != "price" for i in opened), opened
+    bare = ProductFacts(sku="p", title="Gift Card", description="", price="25", currency="EUR")
+    assert _open_facts(Plan(_slot("sms", bare), facts(bare)), 0) == [0]

@@ -113,3 +113,43 @@ def test_a_selling_point_is_no_bare_measure_and_no_verb_form_alone():
     # "2.4 kg", "20 mm", "6 months" say a number but not of what; "Weighing" needs its object
     for bare in ("2.4 kg", "20 mm", "up to 20 mm", "6 months", "Weighing", "weighing"):
         assert bare not in points, bare
+
+
+def test_a_selling_point_keeps_what_its_words_are_said_of():
+    # the labelled runs: "Pruning Shears: 20 mm thick", "Steel Watering: Crack in frost",
+    # "Gravel Bike G2: 45 mm tyres", "Rain Jacket: Doubles as a stuff sack", "High Chair:
+    # Adjustable", "Building Tiles: … in squares" (of squares, triangles and arches)
+    cases = {
+        ("Bypass Pruning Shears", "Hardened blades that cut branches up to 20 mm thick."): [
+            "20 mm thick",
+            "mm thick",
+        ],
+        ("Steel Watering Can", "Galvanised steel that will not crack in frost."): [
+            "crack in frost"
+        ],
+        ("Gravel Bike G2", "Aluminium frame with clearance for 45 mm tyres."): ["45 mm tyres"],
+        ("Rain Jacket", "Pit zips and a chest pocket that doubles as a stuff sack."): [
+            "doubles as a stuff sack"
+        ],
+        ("Wood High Chair", "Solid beech with a removable tray and adjustable footrest."): [
+            "Adjustable",
+            "adjustable",
+        ],
+        ("Magnetic Building Tiles", "60 translucent tiles in squares, triangles and arches."): [
+            "60 translucent tiles in squares",
+            "tiles in squares",
+        ],
+        ("Carbon Steel Wok with Birch Handle", "The birch handle stays cool for lifting."): [
+            "birch handle stays cool for lifting",
+            "stays cool for lifting",
+        ],
+    }
+    for (title, description), wrong in cases.items():
+        points = selling_points(title, description, {})
+        for bad in wrong:
+            assert bad not in points, (title, bad, points)
+    # what is said of the product itself stays a selling point
+    shears = selling_points("Bypass Pruning Shears", "Cuts branches up to 20 mm thick.", {})
+    assert "cuts branches up to 20 mm thick" in shears
+    tent = selling_points("Dome Tent", "Portable dome tent with two doors.", {})
+    assert "portable" in tent
