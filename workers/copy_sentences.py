@@ -184,9 +184,7 @@ def _clauses(sentence: str) -> list[str]:
         lambda m: m.group().replace(",", _LIST_COMMA) if m.group(2) else m.group(), sentence
     )
     parts = [
-        p.strip(" ,;.").replace(_LIST_COMMA, ",")
-        for p in _CLAUSE.split(kept)
-        if p.strip(" ,;.")
+        p.strip(" ,;.").replace(_LIST_COMMA, ",") for p in _CLAUSE.split(kept) if p.strip(" ,;.")
     ]
     if len(parts) < 2 or any(len(gate_words(p)) < 3 or fragment(p, sentences=False) for p in parts):
         return [sentence]
@@ -307,9 +305,11 @@ def sentence_failures(
         lost = _lost_subject(text, fact, product)
         if lost:
             failed.append(f"claim: says of the product what its fact says of {' '.join(lost)}")
-        cut = _cut_lists(text, fact)
-        if cut:
-            failed.append(f"claim: a list of its fact said in part (leaves out {'; '.join(cut)})")
+        partial = _cut_lists(text, fact)
+        if partial:
+            failed.append(
+                f"claim: a list of its fact said in part (leaves out {'; '.join(partial)})"
+            )
         moved = _moved_numbers(text, fact, product)
         if moved:
             failed.append(
