@@ -39,6 +39,28 @@ broker_app = typer.Typer(
     help="The embedded broker (a Valkey server in the data dir, started on demand).",
     no_args_is_help=True,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"contentfab {version('contentfab')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Batch content production: enqueue campaigns, run workers, query the asset database."""
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
 app.add_typer(broker_app, name="broker")

@@ -1,0 +1,34 @@
+"""The installed package: its version on the command line, its licence, its typing marker."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from importlib.metadata import metadata, version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("contentfab", "db", "tasks", "workers", "exporters")
+
+
+def test_version_prints_the_installed_version_and_exits_zero():
+    done = subprocess.run(
+        [sys.executable, "-c", "from contentfab.cli import main; main()", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"contentfab {version('contentfab')}"
+
+
+def test_the_licence_is_an_spdx_expression_with_its_file_and_every_package_is_typed():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "Apache-2.0"
+    assert "Apache License" in (ROOT / "LICENSE").read_text()
+    assert metadata("contentfab").get("License-Expression") == "Apache-2.0"
+    data = project["tool"]["setuptools"]["package-data"]
+    for package in PACKAGES:
+        assert (ROOT / package / "py.typed").exists(), package
+        assert "py.typed" in data[package], package
