@@ -206,9 +206,10 @@ def pool(args: argparse.Namespace) -> None:
     import random
 
     records = {}
-    with (args.catalog).open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            records[row["id"]] = row
+    for catalog in args.catalog:  # the runs' catalogs (control texts come from an earlier one)
+        with catalog.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                records[row["id"]] = row
     items, key = [], {}
     done = set()
     for earlier in args.skip:  # texts an earlier round already pooled
@@ -249,7 +250,7 @@ def unpool(args: argparse.Namespace) -> None:
                 where = key[label.pop("label_id")]
                 by_run[where["run"]].append({"asset_id": where["asset_id"], **label})
     for run, labels in by_run.items():
-        target = CAMPAIGN.parent / run.replace(".jsonl", "-labels.jsonl")
+        target = args.labels_dir / run.replace(".jsonl", "-labels.jsonl")
         labels.sort(key=lambda label: label["asset_id"])
         target.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels))
         print(f"{target}: {len(labels)} labels")
@@ -274,13 +275,18 @@ def main() -> None:
     )
     pooled = commands.add_parser("pool")
     pooled.add_argument("results", type=Path, nargs="+")
-    pooled.add_argument("--catalog", type=Path, default=CAMPAIGN.parent / "catalog.csv")
+    pooled.add_argument(
+        "--catalog", type=Path, nargs="+", default=[CAMPAIGN.parent / "catalog.csv"]
+    )
     pooled.add_argument("--out-dir", type=Path, default=CAMPAIGN.parent / "labelling")
     pooled.add_argument("--skip", type=Path, nargs="*", default=[], help="earlier key.json")
     pooled.add_argument("--batches", type=int, default=4)
     pooled.add_argument("--seed", type=int, default=15)
     unpooled = commands.add_parser("unpool")
     unpooled.add_argument("out_dir", type=Path, nargs="+", help="the pooled folders")
+    unpooled.add_argument(
+        "--labels-dir", type=Path, default=CAMPAIGN.parent, help="where the label files go"
+    )
     args = parser.parse_args()
     {"generate": generate, "report": report, "pool": pool, "unpool": unpool}[args.command](args)
 
