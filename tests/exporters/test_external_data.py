@@ -6,6 +6,7 @@ conversion path; the slow one exports a random-weight model of Qwen2.5-1.5B's re
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 from pathlib import Path
@@ -20,6 +21,8 @@ from workers.embeddings import TextEmbedder
 from workers.textgen import SamplingParams, TextGenerator
 
 PROMPTS = ["Meet the lightweight running shoes", "Free shipping on every", "Save 20% on"]
+# Set to 1 to run the 1.5B-shape export (`CONTENTFAB_TEST_LARGE=1 pytest -m slow -k 1_5b -s`).
+LARGE_OPT_IN = "CONTENTFAB_TEST_LARGE"
 
 
 def _matmul_model(weight: np.ndarray) -> onnx.ModelProto:
@@ -175,10 +178,16 @@ def test_a_forced_external_sentence_encoder(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get(LARGE_OPT_IN) != "1",
+    reason=f"opt-in ({LARGE_OPT_IN}=1): ~9 min, ~14 GiB of memory and ~14 GB of disk writes "
+    "on a 2-core machine (BENCHMARKS.md, issue #19)",
+)
 def test_a_qwen2_5_1_5b_shaped_model_exports_validates_and_generates(tmp_path: Path) -> None:
     """Random weights in Qwen2.5-1.5B's real shape (28 layers, hidden 1536, vocab 151936,
-    tied embeddings): ~6 GB of float32 weights, three times protobuf's limit. Built locally,
-    nothing downloaded; measured on the 2-core CI machine in BENCHMARKS.md (#19)."""
+    tied embeddings): ~6.6 GB of float32 weights, three times protobuf's limit. Built locally,
+    nothing downloaded. Opt-in rather than merely slow: it alone would add a third to CI's
+    ~24 min and needs torch's model and ONNX Runtime's session in memory at once."""
     started = time.perf_counter()
     phases: list[tuple[str, float]] = []
     store = ModelStore(tmp_path)
