@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from contentfab.errors import ExportError, NotFoundError
+from exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
 from exporters.specs import OPSET
 from exporters.store import ModelStore, hash_files, sha256_file, write_manifest_file
 
@@ -104,10 +105,29 @@ def _tiny_source(family: str) -> Source:
     )
 
 
+def _shaped_source(shape: str) -> Source:
+    from exporters import tiny
+
+    recipe = {"builder": "exporters.tiny", "shape": shape, "seed": 0, "recipe_version": 1}
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+    # fp32 only in practice: a few parity tokens keep the torch reference (minutes at 1.5B on
+    # two cores) affordable; random weights make these a check of the export, not of the text.
+    return Source(
+        {**recipe, "sha256": digest},
+        lambda: tiny.build_shaped_model(shape, seed=0),
+        FP32,
+        parity_tokens=4,
+        min_agreement=0.85,
+    )
+
+
 NAMED_MODELS: dict[str, Callable[[], Source]] = {
     "smollm2-135m-instruct": _smollm2_source,
     "tiny-llama": lambda: _tiny_source("llama"),
     "tiny-qwen2": lambda: _tiny_source("qwen2"),
+    # A random-weight model of a real 1.5B model's shape: checks that a host can export,
+    # validate and run a 1.5B-class model (external data, ~6 GB) with nothing downloaded.
+    "random-qwen2.5-1.5b": lambda: _shaped_source("qwen2.5-1.5b"),
 }
 
 
@@ -118,18 +138,27 @@ def build_model(
     force: bool = False,
     quantize: str | None = None,
     progress: Progress | None = None,
+    external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
 ) -> dict[str, Any]:
     """Build one of :data:`NAMED_MODELS` into ``store`` and return its manifest.
 
     ``quantize`` is ``"fp32"``, ``"nbits8"`` or None for the model's default. Sentence
-    encoders (:data:`exporters.embedding.EMBEDDING_MODELS`) are fp32 only.
+    encoders (:data:`exporters.embedding.EMBEDDING_MODELS`) are fp32 only. A model whose
+    weights pass ``external_data_threshold`` bytes keeps them in ``model.onnx.data``
+    (:mod:`exporters.external_data`).
     """
     from exporters.embedding import EMBEDDING_MODELS, build_embedding_model
 
     if name in EMBEDDING_MODELS:
         if quantize not in (None, FP32):
             raise ExportError(f"{name} is a sentence encoder; only fp32 is exported")
-        return build_embedding_model(name, store, force=force, progress=progress)
+        return build_embedding_model(
+            name,
+            store,
+            force=force,
+            progress=progress,
+            external_data_threshold=external_data_threshold,
+        )
     from exporters.background import CPPN_NAME, build_cppn
 
     if name == CPPN_NAME:
@@ -156,7 +185,9 @@ def build_model(
             f"no model named '{name}'; known models: {', '.join(known)} "
             "(or export a local checkpoint with build_from_hf)"
         )
-    return _build(name, NAMED_MODELS[name](), store, force, quantize, progress)
+    return _build(
+        name, NAMED_MODELS[name](), store, force, quantize, progress, external_data_threshold
+    )
 
 
 def build_from_hf(
@@ -167,6 +198,7 @@ def build_from_hf(
     force: bool = False,
     quantize: str | None = None,
     progress: Progress | None = None,
+    external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
 ) -> dict[str, Any]:
     """Export a local Hugging Face checkpoint directory (safetensors) or a ``.gguf`` file."""
     path = Path(path).expanduser().resolve()
@@ -184,7 +216,7 @@ def build_from_hf(
         raise NotFoundError(
             f"{path} is neither a Hugging Face model directory (with config.json) nor a .gguf file"
         )
-    return _build(name, source, store, force, quantize, progress)
+    return _build(name, source, store, force, quantize, progress, external_data_threshold)
 
 
 def _build(
@@ -194,6 +226,7 @@ def _build(
     force: bool,
     quantize: str | None,
     progress: Progress | None,
+    external_data_threshold: int,
 ) -> dict[str, Any]:
     say = progress or (lambda message: None)
     chosen = quantize or source.default_quantize
@@ -215,7 +248,9 @@ def _build(
     started = time.perf_counter()
     say("loading the source model")
     model, tokenizer = source.load()
-    return _export(name, model, tokenizer, source, store, quantization, say, started)
+    return _export(
+        name, model, tokenizer, source, store, quantization, say, started, external_data_threshold
+    )
 
 
 def _export(
@@ -227,6 +262,7 @@ def _export(
     quantization: str | None,
     say: Progress,
     started: float,
+    external_data_threshold: int,
 ) -> dict[str, Any]:
     from tokenizers import Tokenizer
 
@@ -240,15 +276,18 @@ def _export(
     info = _tokenizer_info(model, tokenizer)
     with store.staging(name) as staging:
         say("exporting to ONNX")
-        causal_lm.export_onnx(model, spec, staging / "model.onnx")
+        onnx_path = staging / "model.onnx"
+        causal_lm.export_onnx(
+            model, spec, onnx_path, external_data_threshold=external_data_threshold
+        )
         backend = tokenizer if isinstance(tokenizer, Tokenizer) else tokenizer.backend_tokenizer
         backend.save(str(staging / "tokenizer.json"))
         if quantization == NBITS8:
             say("quantizing weights to 8-bit blocks")
-            causal_lm.quantize_nbits8(staging / "model.onnx")
+            causal_lm.quantize_nbits8(onnx_path, external_data_threshold=external_data_threshold)
         elif quantization == FP16:
             say("converting to float16")
-            causal_lm.convert_fp16(staging / "model.onnx")
+            causal_lm.convert_fp16(onnx_path, external_data_threshold=external_data_threshold)
         manifest: dict[str, Any] = {
             "name": name,
             "version": "",
@@ -271,10 +310,10 @@ def _export(
             "created_at": "",
         }
         tag = source.description.get("package_version") or "local"
-        manifest["version"] = f"{tag}-{quantization or FP32}-{manifest['files']['model.onnx'][:8]}"
+        manifest["version"] = f"{tag}-{quantization or FP32}-{model_digest(manifest['files'])[:8]}"
 
         say("validating against torch")
-        session, provider = runtime.create_session(staging / "model.onnx", [runtime.CPU])
+        session, provider = runtime.create_session(onnx_path, [runtime.CPU])
         generator = TextGenerator(
             manifest, session, Tokenizer.from_file(str(staging / "tokenizer.json")), provider
         )

@@ -20,6 +20,8 @@ import torch
 from torch import nn
 
 from contentfab.errors import ExportError
+from exporters import external_data
+from exporters.external_data import EXTERNAL_DATA_THRESHOLD
 from exporters.specs import CausalLMSpec, export_module
 
 QUANTIZATIONS = ("nbits8", "fp16")
@@ -90,8 +92,15 @@ class OnnxCausalLM(nn.Module):
         return (self.lm_head(last), *presents)
 
 
-def export_onnx(hf_model: Any, spec: CausalLMSpec, path: Path) -> None:
-    """Trace ``hf_model`` through :class:`OnnxCausalLM` and write ``path`` (opset 17)."""
+def export_onnx(
+    hf_model: Any,
+    spec: CausalLMSpec,
+    path: Path,
+    *,
+    external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
+) -> None:
+    """Trace ``hf_model`` through :class:`OnnxCausalLM` and write ``path`` (opset 17), with
+    its weights in ``path.data`` above ``external_data_threshold`` bytes."""
     wrapper = OnnxCausalLM(hf_model, spec).eval()
     batch, length, past_length = 2, 3, 2
     dummy_past = [
@@ -103,10 +112,19 @@ def export_onnx(hf_model: Any, spec: CausalLMSpec, path: Path) -> None:
         torch.arange(past_length, past_length + length).repeat(batch, 1),
         *dummy_past,
     )
-    export_module(wrapper, args, path, inputs=spec.inputs(), outputs=spec.outputs())
+    export_module(
+        wrapper,
+        args,
+        path,
+        inputs=spec.inputs(),
+        outputs=spec.outputs(),
+        external_data_threshold=external_data_threshold,
+    )
 
 
-def quantize_nbits8(path: Path, *, block_size: int = 32) -> None:
+def quantize_nbits8(
+    path: Path, *, block_size: int = 32, external_data_threshold: int = EXTERNAL_DATA_THRESHOLD
+) -> None:
     """Replace every constant-weight MatMul by an 8-bit ``MatMulNBits`` (in place).
 
     Weights are stored in 8-bit blocks of ``block_size``; ``accuracy_level=4`` lets ONNX Runtime
@@ -119,21 +137,20 @@ def quantize_nbits8(path: Path, *, block_size: int = 32) -> None:
     """
     import logging
 
-    import onnx
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
     # The quantizer logs one INFO line per graph node.
     logging.getLogger("onnxruntime.quantization").setLevel(logging.WARNING)
     logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer").setLevel(logging.WARNING)
-    model = onnx.load(str(path))
+    model = external_data.load(path)
     quantizer = MatMulNBitsQuantizer(
         model, bits=8, block_size=block_size, is_symmetric=False, accuracy_level=4
     )
     quantizer.process()
-    onnx.save(quantizer.model.model, str(path))
+    external_data.save(quantizer.model.model, path, threshold=external_data_threshold)
 
 
-def convert_fp16(path: Path) -> None:
+def convert_fp16(path: Path, *, external_data_threshold: int = EXTERNAL_DATA_THRESHOLD) -> None:
     """Convert weights, activations, the key/value cache and the logits to float16 (in place).
 
     Meant for GPUs: it halves the weights and the cache that IOBinding keeps on the device.
@@ -141,12 +158,15 @@ def convert_fp16(path: Path) -> None:
     round-trips through float32; the decoder reads the cache's element type from the model.
     Constants beyond float16's range (the attention mask's large negative fill) are clamped
     by the converter, which keeps left-padded rows finite.
+
+    The converter is given the path, not a loaded model: its shape inference then runs on the
+    file (``infer_shapes_path``), which works past protobuf's 2 GiB where ``infer_shapes`` on an
+    in-memory model fails.
     """
-    import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    model = onnx.load(str(path))
-    onnx.save(convert_float_to_float16(model, keep_io_types=False), str(path))
+    model = convert_float_to_float16(str(path), keep_io_types=False)
+    external_data.save(model, path, threshold=external_data_threshold)
 
 
 # -- parity -----------------------------------------------------------------------------------

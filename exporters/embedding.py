@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from contentfab.errors import ExportError, NotFoundError
+from exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
 from exporters.specs import BATCH, OPSET, SEQUENCE, TensorSpec, export_module
 from exporters.store import ModelStore, hash_files, sha256_file, write_manifest_file
 
@@ -151,9 +152,17 @@ EMBEDDING_MODELS: dict[str, Callable[[], EncoderSource]] = {
 
 
 def build_embedding_model(
-    name: str, store: ModelStore, *, force: bool = False, progress: Progress | None = None
+    name: str,
+    store: ModelStore,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
 ) -> dict[str, Any]:
-    """Build one of :data:`EMBEDDING_MODELS` into ``store`` (idempotent) and return its manifest."""
+    """Build one of :data:`EMBEDDING_MODELS` into ``store`` (idempotent) and return its manifest.
+
+    Weights over ``external_data_threshold`` bytes go to ``model.onnx.data``
+    (:mod:`exporters.external_data`)."""
     if name not in EMBEDDING_MODELS:
         raise NotFoundError(
             f"no embedding model named '{name}'; known: {', '.join(sorted(EMBEDDING_MODELS))}"
@@ -176,7 +185,9 @@ def build_embedding_model(
     configure_tokenizer(tokenizer, spec.max_tokens)
     with store.staging(name) as staging:
         say("exporting to ONNX")
-        export_onnx(model, spec, staging / "model.onnx")
+        export_onnx(
+            model, spec, staging / "model.onnx", external_data_threshold=external_data_threshold
+        )
         tokenizer.save(str(staging / "tokenizer.json"))
         manifest: dict[str, Any] = {
             "name": name,
@@ -198,7 +209,7 @@ def build_embedding_model(
             "created_at": "",
         }
         tag = source.description.get("package_version") or "local"
-        manifest["version"] = f"{tag}-fp32-{manifest['files']['model.onnx'][:8]}"
+        manifest["version"] = f"{tag}-fp32-{model_digest(manifest['files'])[:8]}"
         say("validating against torch")
         manifest["parity"] = validate_parity(model, staging, manifest, reference_encode)
         manifest["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -219,12 +230,25 @@ def configure_tokenizer(tokenizer: Tokenizer, max_tokens: int) -> None:
     tokenizer.enable_truncation(max_length=max_tokens)
 
 
-def export_onnx(model: Any, spec: EncoderSpec, path: Path) -> None:
+def export_onnx(
+    model: Any,
+    spec: EncoderSpec,
+    path: Path,
+    *,
+    external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
+) -> None:
     import torch
 
     wrapper = _PooledEncoder(model).eval()
     args = (torch.ones(2, 5, dtype=torch.long), torch.ones(2, 5, dtype=torch.long))
-    export_module(wrapper, args, path, inputs=spec.inputs(), outputs=spec.outputs())
+    export_module(
+        wrapper,
+        args,
+        path,
+        inputs=spec.inputs(),
+        outputs=spec.outputs(),
+        external_data_threshold=external_data_threshold,
+    )
 
 
 def _PooledEncoder(model: Any) -> Any:

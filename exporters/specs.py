@@ -9,9 +9,12 @@ families are rejected with the list of supported ones (optimum-onnx's ``TasksMan
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from contentfab.errors import ExportError
+from exporters import external_data
+from exporters.external_data import EXTERNAL_DATA_THRESHOLD
 
 # Names of dynamic axes, as they appear in the ONNX graph and the manifest.
 BATCH = "batch"
@@ -44,25 +47,38 @@ def export_module(
     *,
     inputs: list[TensorSpec],
     outputs: list[TensorSpec],
+    external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
 ) -> None:
-    """``torch.onnx.export`` as every model family here uses it; failures become ExportError."""
+    """``torch.onnx.export`` as every model family here uses it; failures become ExportError.
+
+    The exporter writes into a private folder first: past 2 GiB it saves every weight as a file
+    of its own beside the graph. :func:`exporters.external_data.save` then writes ``path`` as
+    one file or as the graph plus one data file (``external_data_threshold`` bytes of weights
+    decide), and the private folder goes.
+    """
+    import tempfile
+
     import torch
 
-    try:
-        with torch.no_grad():
-            torch.onnx.export(
-                module,
-                args,
-                str(path),
-                input_names=[t.name for t in inputs],
-                output_names=[t.name for t in outputs],
-                dynamic_axes={t.name: t.dynamic_axes() for t in (*inputs, *outputs)},
-                opset_version=OPSET,
-                do_constant_folding=True,
-                dynamo=False,
-            )
-    except Exception as error:
-        raise ExportError(f"torch.onnx.export failed: {error}") from error
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.export-", dir=path.parent) as scratch:
+        traced = Path(scratch) / path.name
+        try:
+            with torch.no_grad():
+                torch.onnx.export(
+                    module,
+                    args,
+                    str(traced),
+                    input_names=[t.name for t in inputs],
+                    output_names=[t.name for t in outputs],
+                    dynamic_axes={t.name: t.dynamic_axes() for t in (*inputs, *outputs)},
+                    opset_version=OPSET,
+                    do_constant_folding=True,
+                    dynamo=False,
+                )
+        except Exception as error:
+            raise ExportError(f"torch.onnx.export failed: {error}") from error
+        external_data.save(external_data.load(traced), path, threshold=external_data_threshold)
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,43 @@ def build_tokenizer(vocab_size: int = 512) -> Tokenizer:
 
 def build_tiny_model(family: str = "llama", *, seed: int = 0) -> tuple[Any, Tokenizer]:
     """A random-weight ``LlamaForCausalLM`` or ``Qwen2ForCausalLM`` and its tokenizer."""
+    return _random_model(family, seed, {})
+
+
+#: Real models' shapes, for random-weight models that exercise an export at full size (memory,
+#: time, files past protobuf's 2 GiB) without downloading any weights.
+SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
+    # Qwen/Qwen2.5-1.5B-Instruct's config.json: 1.54B parameters, ~6.2 GB in float32.
+    "qwen2.5-1.5b": (
+        "qwen2",
+        {
+            "hidden_size": 1536,
+            "intermediate_size": 8960,
+            "num_hidden_layers": 28,
+            "num_attention_heads": 12,
+            "num_key_value_heads": 2,
+            "vocab_size": 151936,
+            "max_position_embeddings": 32768,
+            "rope_theta": 1000000.0,
+            "rms_norm_eps": 1e-6,
+            "tie_word_embeddings": True,
+        },
+    ),
+}
+
+
+def build_shaped_model(shape: str, *, seed: int = 0) -> tuple[Any, Tokenizer]:
+    """A random-weight model of one of :data:`SHAPES`, with the tiny tokenizer (its ids are a
+    corner of the model's vocabulary; generated ids may lie outside the tokenizer's)."""
+    from contentfab.errors import ExportError
+
+    if shape not in SHAPES:
+        raise ExportError(f"no model shape '{shape}'; choose one of {', '.join(sorted(SHAPES))}")
+    family, overrides = SHAPES[shape]
+    return _random_model(family, seed, overrides)
+
+
+def _random_model(family: str, seed: int, overrides: dict[str, Any]) -> tuple[Any, Tokenizer]:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
@@ -124,6 +161,7 @@ def build_tiny_model(family: str = "llama", *, seed: int = 0) -> tuple[Any, Toke
         "bos_token_id": ids[IM_START],
         "eos_token_id": ids[IM_END],
         "pad_token_id": ids[ENDOFTEXT],
+        **overrides,
     }
     model: Any
     with torch.random.fork_rng(devices=[]):
