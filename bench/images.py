@@ -115,7 +115,7 @@ def matte_methods(store: ModelStore) -> dict[str, Callable[[Any], npt.NDArray[np
             coarse = onnx_matte(rgb, path).coarse
             mirrored = onnx_matte(np.ascontiguousarray(rgb[:, ::-1]), path).coarse
             assert coarse is not None and mirrored is not None
-            return refine_alpha(rgb, (coarse + mirrored[:, ::-1]) / 2)
+            return refine_alpha(rgb, ((coarse + mirrored[:, ::-1]) / 2).astype(np.float32))
 
         methods[name] = raw
         methods[f"{name}+guided"] = refined
