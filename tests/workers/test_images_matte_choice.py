@@ -137,6 +137,29 @@ def test_refinement_follows_the_photo_edges_better_than_the_blown_up_map():
     assert iou(refined >= 0.5, shot.mask) > iou(blown_up >= 0.5, shot.mask)
 
 
+def test_refinement_keeps_soft_alpha_only_at_the_edge_no_ghost_of_a_faint_haze():
+    # A product on a busy scene whose map also holds a faint haze far from it (a shelf behind
+    # a motorcycle): the haze must not show through on the creative as a ghost.
+    rgb, mask = lifestyle_photo()
+    side = 40
+    coarse = np.asarray(
+        Image.fromarray(mask.astype(np.float32)).resize((side, side), Image.Resampling.BOX),
+        dtype=np.float32,
+    ).copy()
+    coarse[2:8, 2:8] = 0.35  # the haze: well away from the product, under 0.5
+    refined = refine_alpha(rgb, coarse)
+    height, width = mask.shape
+    haze = np.zeros_like(mask)
+    haze[2 * height // side : 8 * height // side, 2 * width // side : 8 * width // side] = True
+    assert refined[haze].max() == 0.0
+    # Deep inside the product the alpha is exactly 1; in between values only near the edge.
+    inside = ndimage.binary_erosion(mask, iterations=40)
+    assert (refined[inside] == 1.0).all()
+    edge_zone = ndimage.binary_dilation(mask, iterations=40) & ~inside
+    soft = (refined > 0) & (refined < 1)
+    assert soft.any() and not (soft & ~edge_zone).any()
+
+
 def disk(height=200, width=300, radius=60, centre=(100, 150)):
     y, x = np.mgrid[0:height, 0:width]
     return (((y - centre[0]) ** 2 + (x - centre[1]) ** 2) <= radius**2).astype(np.float32)

@@ -47,6 +47,10 @@ CLEAN_FIT = 0.9
 GUIDE_SIDE = 1024
 GUIDE_RADIUS = 1.5
 GUIDE_EPS = 1e-3
+# Soft alpha is kept only within this many model-map pixels (scaled to the photo) of the mask's
+# edge: farther out a faint haze of the map (a shelf behind a motorcycle) would show as a ghost
+# on the creative, farther in it would let the backdrop through the product.
+EDGE_BAND = 1.5
 # The gate.
 GATE_SIDE = 256
 MIN_COVERAGE = 0.005
@@ -158,7 +162,9 @@ def refine_alpha(rgb: npt.NDArray[np.uint8], coarse: FloatArray) -> FloatArray:
     coefficients are computed at :data:`GUIDE_SIDE` at most and applied at full size (the
     "fast" guided filter). Only the band where the map is uncertain is replaced; elsewhere the
     map's clear 0 or 1 stands, and the result is stretched so that near-opaque pixels become
-    exactly opaque (the product's pixels then pass through compositing unchanged).
+    exactly opaque (the product's pixels then pass through compositing unchanged). In-between
+    values are then kept only within :data:`EDGE_BAND` map pixels of the mask's edge: a faint
+    haze of the map away from the product would otherwise show as a ghost on the creative.
     """
     height, width = rgb.shape[:2]
     scale = min(1.0, GUIDE_SIDE / max(height, width))
@@ -179,8 +185,19 @@ def refine_alpha(rgb: npt.NDArray[np.uint8], coarse: FloatArray) -> FloatArray:
     uncertain = (mapped > 0.02) & (mapped < 0.98)
     band = ndimage.binary_dilation(uncertain, iterations=radius)
     alpha = np.where(band, filtered, (mapped >= 0.5).astype(np.float32))
-    alpha = (alpha - 0.1) / 0.8  # 0.1 → 0 and 0.9 → 1: a pixel that is nearly in is in
-    return np.clip(alpha, 0.0, 1.0).astype(np.float32)
+    alpha = np.clip((alpha - 0.1) / 0.8, 0.0, 1.0)  # 0.1 → 0, 0.9 → 1: nearly in is in
+    return _edge_only(alpha, max(1, round(EDGE_BAND * max(height, width) / max(coarse.shape))))
+
+
+def _edge_only(alpha: FloatArray, band: int) -> FloatArray:
+    """``alpha`` with its in-between values kept only within ``band`` pixels of the 0.5 edge:
+    0 beyond that outside the mask, 1 beyond it inside (the mask itself is unchanged)."""
+    solid = alpha >= 0.5
+    size = 2 * band + 1
+    near_outside = ndimage.maximum_filter(solid, size=size)
+    deep_inside = ndimage.minimum_filter(solid, size=size)
+    alpha = np.where(near_outside, alpha, 0.0)
+    return np.where(deep_inside, 1.0, alpha).astype(np.float32)
 
 
 def _guided_coefficients(
