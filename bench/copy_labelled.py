@@ -6,7 +6,7 @@ is labelled by a person reading it against the product record with ``bench/copy_
 (unsupported claims listed, fragment yes/no, selling point yes/no for short channels, a 0/1/2
 score); the labels live beside the results.
 
-    python -m bench.copy_labelled generate --out bench/copy_eval/after.jsonl [--every 1]
+    python -m bench.copy_labelled generate --out bench/copy_eval/after.jsonl [--every 1 --start 0]
         [--no-grounding] [--no-compose]
     python -m bench.copy_labelled pool bench/copy_eval/before.jsonl bench/copy_eval/after.jsonl
     (label bench/copy_eval/labelling/batch-N.jsonl into labels-N.jsonl by reading each text)
@@ -39,7 +39,7 @@ MODEL = "smollm2-135m-instruct"
 SHORT_CHANNELS = {"search_headline", "email_subject", "sms", "meta_headline", "meta_description"}
 
 
-def _slots(campaign_file: Path, every: int) -> list[Any]:
+def _slots(campaign_file: Path, every: int, start: int = 0) -> list[Any]:
     from contentfab.campaign import load_campaign
     from tasks.campaigns import variant_seed
     from workers.copy_records import brand_rules, product_facts
@@ -52,7 +52,7 @@ def _slots(campaign_file: Path, every: int) -> list[Any]:
     assert request is not None
     slots = []
     key = 0
-    for record in loaded.products[::every]:
+    for record in loaded.products[start::every]:
         product = product_facts(record, spec)
         variants: dict[str, int] = {}
         for slot in request.slots():
@@ -91,7 +91,7 @@ def generate(args: argparse.Namespace) -> None:
     embedder = None
     if (store.model_dir("minilm-l6-v2") / "model.json").exists():
         embedder = TextEmbedder.load(store.model_dir("minilm-l6-v2"))
-    slots = _slots(args.campaign, args.every)
+    slots = _slots(args.campaign, args.every, args.start)
     options: dict[str, Any] = {}
     accepted = inspect.signature(write_copy).parameters
     if "grounded" in accepted:  # so the same script measures the code before grounding
@@ -263,6 +263,7 @@ def main() -> None:
     gen.add_argument("--campaign", type=Path, default=CAMPAIGN)
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--every", type=int, default=1, help="every k-th product only")
+    gen.add_argument("--start", type=int, default=0, help="the first product (with --every)")
     gen.add_argument("--threads", type=int, default=2)
     gen.add_argument("--no-grounding", action="store_true")
     gen.add_argument("--no-compose", action="store_true")

@@ -144,7 +144,7 @@ def facts(product: ProductFacts) -> list[Fact]:
     return found
 
 
-_PRICE_AFTER = re.compile(r"\b(?:for|at|costs)\s+[^\w\s]{0,3}\s?\d", re.IGNORECASE)
+_PRICE_AFTER = re.compile(r"\b(?:for|at|costs|is|are)\s+[^\w\s]{0,3}\s?\d", re.IGNORECASE)
 
 
 def _same_amount(written: str, amount: str) -> bool:
@@ -188,6 +188,8 @@ def _clauses(sentence: str) -> list[str]:
     ]
     if len(parts) < 2 or any(len(gate_words(p)) < 3 or fragment(p, sentences=False) for p in parts):
         return [sentence]
+    if any(re.search(r"\b(?:a|an|the)\s+[\w-]+$", p, re.IGNORECASE) for p in parts[:-1]):
+        return [sentence]  # "for a sweet, grassy cup": the comma is inside a noun phrase
     # "… lantern with warm and cool white modes and a 5,200 mAh battery …": the battery is
     # something the lantern has, not what it is.
     having = False
@@ -329,7 +331,8 @@ def sentence_failures(
     broken = _broken_copula(text)
     if broken:
         failed.append(f"fragment: a fact's words pasted after 'is': {broken!r}")
-    wrong = _misidentified(text, product)
+    # A price sentence may say the product "is 54.00 GBP"; its own gates check the amount.
+    wrong = _misidentified(text, product) if fact.kind != "price" else None
     if wrong:
         failed.append(f"claim: calls the product a {wrong!r}")
     stray = _stray_capitals(text, product, brand)
@@ -341,7 +344,7 @@ def sentence_failures(
         if len(said) != 1:
             failed.append(f"fact: a price sentence says the price once ({len(said)} times)")
         elif not _PRICE_AFTER.search(text):
-            failed.append("claim: the price is not said as a price (for, at or costs it)")
+            failed.append("claim: the price is not said as a price (for, at, costs or is it)")
     if ":" in text:
         failed.append("prompt_label: a colon (an attribute's label written out)")
     glued = new_compounds(text, product, fact.text)
@@ -729,6 +732,8 @@ def _cut_lists(text: str, fact: Fact) -> list[str]:
     }
     cut = []
     for match in _LIST.finditer(fact.text):
+        if not match.group(2):
+            continue  # "fold to 38 cm and weigh 290 g" joins clauses, not a list's items
         items = [match.group(1), *re.findall(r"[\w-]+", match.group(2)), match.group(3)]
         items = [i.casefold() for i in items if i.casefold() not in DANGLING]
         if len(items) < 2:
@@ -783,7 +788,7 @@ def codes_outside_names(text: str, product: ProductFacts) -> list[str]:
         w.casefold()
         for name in product.names()
         for w in _COMPOUND.findall(name)
-        if any(c.isdigit() for c in w) and any(c.isalpha() for c in w)
+        if w[:1].isalpha() and any(c.isdigit() for c in w)
     } - described
     if not codes:
         return []
@@ -940,7 +945,7 @@ def write_planned(
         for plan in plans.values():
             slot = plan.slot
             name = min(slot.product.names(), key=len)
-            for index in _open_facts(plan, variant_of.get(slot.key, 0)):
+            for index in _open_facts(plan, variant_of.get(slot.key, 0), round_):
                 fact = plan.facts[index]
                 vocabulary = fact_vocabulary(slot.product, slot.brand, fact)
                 prompt = generator.chat_prompt(_messages(slot, fact, name))
@@ -952,6 +957,10 @@ def write_planned(
                         seed=seed,
                         max_new_tokens=min(SENTENCE_TOKENS, slot.sampling.max_new_tokens),
                     )
+                    if round_ == 0 and i < 2:
+                        # The first two candidates of a fact are greedy: the model's plainest
+                        # way to say it, which most often keeps to the fact; the others sample.
+                        params = replace(params, temperature=0.0)
                     # Later sentences of a long text: half start with "It", so that the text
                     # does not name the product in every sentence; a sentence on its own (an
                     # SMS): half start with the product's name, which it must say.
@@ -1128,9 +1137,10 @@ def _too_long(chosen: list[SentenceCandidate], slot: CopySlot) -> bool:
     )
 
 
-def _open_facts(plan: Plan, variant: int) -> list[int]:
+def _open_facts(plan: Plan, variant: int, round_: int = 0) -> list[int]:
     """The facts still without a passing sentence (multi-sentence channels), or, for a
-    one-sentence channel without one yet, three facts from the variant's offset."""
+    one-sentence channel without one yet, three facts from the variant's offset (two more in
+    each later round)."""
     if plan.slot.channel in MULTI_SENTENCE:
         return [i for i in range(len(plan.facts)) if not plan.passed.get(i)]
     if any(plan.passed.values()) or not plan.facts:
@@ -1141,7 +1151,8 @@ def _open_facts(plan: Plan, variant: int) -> list[int]:
         range(len(plan.facts))
     )
     start = (variant + CHANNEL_OFFSET.get(plan.slot.channel, 0)) % len(usable)
-    return sorted({usable[(start + k) % len(usable)] for k in range(min(3, len(usable)))})
+    count = min(3 + 2 * round_, len(usable))
+    return sorted({usable[(start + k) % len(usable)] for k in range(count)})
 
 
 def _consider(plan: Plan, index: int, seed: int, generation: Generation) -> None:

@@ -477,3 +477,19 @@ def test_a_one_sentence_channel_says_the_price_only_when_the_record_has_nothing_
         assert all(plan.facts[i].kind != "price" for i in opened), opened
     bare = ProductFacts(sku="p", title="Gift Card", description="", price="25", currency="EUR")
     assert _open_facts(Plan(_slot("sms", bare), facts(bare)), 0) == [0]
+
+
+def test_a_measure_is_no_model_code_a_price_may_follow_is_and_a_noun_phrase_keeps_its_comma():
+    tea = _product("Sencha Tea 100g", "Resealable 100 g foil pouch.", price="14.80", currency="EUR")
+    pouch = facts(tea)[0]
+    assert not any(
+        "model code" in r for r in _gates("It is a resealable 100g foil pouch.", pouch, tea)
+    )
+    price = facts(tea)[-1]
+    assert price.kind == "price"
+    assert _gates("The Sencha Tea is 14.80 EUR.", price, tea) == []
+    cup = _product(
+        "Sencha Tea",
+        "Steep for 1 minute at 70 °C for a sweet, grassy cup with a deep green colour.",
+    )
+    assert [f.text for f in facts(cup)] == [cup.description]
