@@ -240,6 +240,9 @@ class Plan:
     failures: dict[str, int] = field(default_factory=dict)
     sampled: int = 0
     tokens: int = 0
+    lead: int | None = None
+    """A one-sentence channel's own first fact: its sentence is preferred when one passes, so
+    that an SMS and an ad's primary text for one product say different things."""
 
     def fail(self, reason: str) -> None:
         gate = reason.split(":")[0]
@@ -939,6 +942,10 @@ def write_planned(
 ) -> dict[int, tuple[str | None, str | None, dict[str, Any]]]:
     """Write each slot fact by fact; per slot key: (text, error, meta)."""
     plans = {slot.key: plan_for(slot) for slot in slots}
+    for plan in plans.values():
+        opened = _open_facts(plan, variant_of.get(plan.slot.key, 0))
+        if plan.slot.channel not in MULTI_SENTENCE and opened:
+            plan.lead = _lead(plan, variant_of.get(plan.slot.key, 0))
     grounding = generator.grounding
     for round_ in range(max_rounds):
         rows: list[tuple[Plan, int, SamplingParams, str, Any, str]] = []
@@ -1036,7 +1043,7 @@ def _assemble(plan: Plan) -> tuple[str | None, str | None, dict[str, Any]]:
     else:
         ranked = sorted(
             (c for found in plan.passed.values() for c in found),
-            key=lambda c: c.score,
+            key=lambda c: (c.fact == plan.lead, c.score),
             reverse=True,
         )
         text, failed = None, []
@@ -1147,12 +1154,22 @@ def _open_facts(plan: Plan, variant: int, round_: int = 0) -> list[int]:
         return []
     # A one-sentence text says something about the product; the price alone only when the
     # record says nothing else.
-    usable = [i for i, f in enumerate(plan.facts) if f.kind != "price"] or list(
-        range(len(plan.facts))
-    )
-    start = (variant + CHANNEL_OFFSET.get(plan.slot.channel, 0)) % len(usable)
+    usable = _usable(plan)
+    start = usable.index(_lead(plan, variant))
     count = min(3 + 2 * round_, len(usable))
     return sorted({usable[(start + k) % len(usable)] for k in range(count)})
+
+
+def _usable(plan: Plan) -> list[int]:
+    return [i for i, f in enumerate(plan.facts) if f.kind != "price"] or list(
+        range(len(plan.facts))
+    )
+
+
+def _lead(plan: Plan, variant: int) -> int:
+    """The fact a one-sentence channel starts at: its variant, offset per channel."""
+    usable = _usable(plan)
+    return usable[(variant + CHANNEL_OFFSET.get(plan.slot.channel, 0)) % len(usable)]
 
 
 def _consider(plan: Plan, index: int, seed: int, generation: Generation) -> None:

@@ -493,3 +493,23 @@ def test_a_measure_is_no_model_code_a_price_may_follow_is_and_a_noun_phrase_keep
         "Steep for 1 minute at 70 °C for a sweet, grassy cup with a deep green colour.",
     )
     assert [f.text for f in facts(cup)] == [cup.description]
+
+
+def test_a_one_sentence_channel_prefers_its_own_first_fact_so_sms_and_ad_differ():
+    from workers.copy_sentences import _lead
+
+    sms, ad = (
+        Plan(_slot("sms", TENT), facts(TENT)),
+        Plan(_slot("meta_primary_text", TENT), facts(TENT)),
+    )
+    assert _lead(sms, 0) != _lead(ad, 0)
+    for plan in (sms, ad):
+        plan.lead = _lead(plan, 0)
+        _consider(
+            plan,
+            0,
+            0,
+            _generation("The Backpacking Tent is a freestanding dome tent with two doors.", -0.5),
+        )
+        _consider(plan, 1, 0, _generation("The Backpacking Tent packs down to 1.9 kg.", -2.0))
+    assert _assemble(sms)[0] != _assemble(ad)[0]
