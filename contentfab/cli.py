@@ -1155,7 +1155,7 @@ def demo(
     _run(
         settings,
         EXAMPLE_CAMPAIGN,
-        concurrency=DEMO_CONCURRENCY,
+        concurrency=1,
         allow_duplicate=True,
         timeout=timeout,
         flower_port=flower_port if flower else None,
@@ -1165,10 +1165,6 @@ def demo(
 
 
 DEMO_GENERATOR = "cppn-backgrounds"  # images.generator of the example campaign (the default)
-# Two pool processes where there are two CPUs: the demo's copy is two chunks (the subject
-# lines, the descriptions), ~2.5 min each one after the other with one process, and the
-# creatives and lists can run beside them. Seeds are per slot, so what is made is the same.
-DEMO_CONCURRENCY = min(2, os.cpu_count() or 1)
 
 
 def _where_to_look(settings: Settings, campaign_id: int) -> None:
