@@ -1,7 +1,7 @@
 """Enqueue at scale: a copy campaign of many products validated, stored and sent, end to end.
 
     python -m bench.enqueue [--products 100000] [--setups embedded redis+pg] [--repeat 2]
-                            [--out bench/results-enqueue.json]
+                            [--baseline DIR] [--no-send] [--out bench/results-enqueue.json]
 
 Runs `contentfab enqueue` as a user does (a fresh process; the copy model must be in the model
 store: `contentfab models build`) on a campaign of one copy channel, one variant, over a catalog
@@ -11,8 +11,12 @@ of ``--products`` rows, on each setup:
   (started before the timing, as a previous command would have; its start is reported apart);
 * ``redis+pg``: a fresh PostgreSQL database on 127.0.0.1:5432 and a private redis-server.
 
-Reports the command's wall time and the messages in the queue afterwards; then, on the stored
-campaign, the send alone (its chunks published again) as `send_chunks` does it (a Redis
+Reports the command's wall time, its CPU seconds (user + system: less swayed by other load
+on the machine than wall time) and the messages in the queue afterwards. With ``--baseline
+DIR`` (a checkout of an older commit, e.g. ``git archive BASE | tar -x -C DIR``), the same
+command from that code runs too, alternating with this one on fresh data, and each setup
+reports the ratio of the two medians. Then (unless ``--no-send``), on the stored campaign, the
+send alone (its chunks published again) as `send_chunks` does it (a Redis
 pipeline per batch) and as it did before (`send_task` one message at a time, two round trips a
 message: the task and its task-sent event), alternating, with their ratio.
 """
@@ -23,6 +27,8 @@ import argparse
 import json
 import os
 import platform
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,22 +73,36 @@ def _queued(broker_url: str) -> int:
         client.close()
 
 
-def enqueue_once(workdir: Path, campaign: Path, env: dict[str, str]) -> dict[str, Any]:
+def enqueue_once(
+    workdir: Path, campaign: Path, env: dict[str, str], code: Path | None = None
+) -> dict[str, Any]:
+    """`contentfab enqueue` in a fresh process, from ``code`` (a checkout) if given."""
     from contentfab.settings import Settings
 
     settings = Settings(data_dir=Path(env["CONTENTFAB_DATA_DIR"]), **_broker_of(env))
+    run_env = {**os.environ, **env}
+    if code is not None:  # ahead of the installed (editable) package on sys.path
+        run_env["PYTHONPATH"] = str(code)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "contentfab", "enqueue", "--allow-duplicate", str(campaign)],
-        env={**os.environ, **env},
+        env=run_env,
+        cwd=code or Path.cwd(),
         capture_output=True,
         text=True,
         timeout=3600,
     )
     seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"enqueue failed: {done.stdout}{done.stderr}")
-    return {"seconds": round(seconds, 2), "queued": _queued(settings.broker_url)}
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "queued": _queued(settings.broker_url),
+    }
 
 
 def _broker_of(env: dict[str, str]) -> dict[str, str]:
@@ -133,7 +153,14 @@ def send_seconds(env: dict[str, str], products: int, repeat: int) -> dict[str, A
     }
 
 
-def run_setup(setup: str, products: int, repeat: int, workdir: Path) -> dict[str, Any]:
+def run_setup(
+    setup: str,
+    products: int,
+    repeat: int,
+    workdir: Path,
+    baseline: Path | None = None,
+    send: bool = True,
+) -> dict[str, Any]:
     from contextlib import ExitStack
 
     from contentfab.embedded_broker import broker_for, ensure_running, stop
@@ -141,8 +168,10 @@ def run_setup(setup: str, products: int, repeat: int, workdir: Path) -> dict[str
 
     campaign = write_campaign(workdir, products)
     runs = []
-    for attempt in range(repeat):
-        data = workdir / f"data-{setup}-{attempt}"
+    codes: list[Path | None] = [None] if baseline is None else [None, baseline]
+    for attempt, code in [(a, c) for a in range(repeat) for c in codes]:
+        which = "baseline" if code is not None else "current"
+        data = workdir / f"data-{setup}-{attempt}-{which}"
         env = {"CONTENTFAB_DATA_DIR": str(data), "CONTENTFAB_INTRA_OP_THREADS": "1"}
         with ExitStack() as stack:
             broker = None
@@ -158,15 +187,22 @@ def run_setup(setup: str, products: int, repeat: int, workdir: Path) -> dict[str
                 env["CONTENTFAB_BROKER_URL"] = stack.enter_context(private_redis(data))
                 start_s = None
             try:
-                result = enqueue_once(workdir, campaign, env)
-                result.update(send_seconds(env, products, repeat=2))
+                result = {"code": which, **enqueue_once(workdir, campaign, env, code)}
+                if send and code is None:
+                    result.update(send_seconds(env, products, repeat=2))
             finally:
                 if broker is not None:
                     stop(broker)
             result["broker_start_seconds"] = start_s
             runs.append(result)
             print(f"{setup} #{attempt + 1}: {result}", flush=True)
-    return {"setup": setup, "runs": runs}
+    report: dict[str, Any] = {"setup": setup, "runs": runs}
+    if baseline is not None:
+        for key in ("seconds", "cpu_seconds"):
+            now = statistics.median(r[key] for r in runs if r["code"] == "current")
+            then = statistics.median(r[key] for r in runs if r["code"] == "baseline")
+            report[f"baseline_over_current_{key}"] = round(then / now, 2)
+    return report
 
 
 def main() -> None:
@@ -174,14 +210,33 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--setups", nargs="+", default=["embedded", "redis+pg"])
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--baseline", type=Path, help="A checkout of older code to time alternately with this."
+    )
+    parser.add_argument(
+        "--no-send", action="store_true", help="Skip the batched/unbatched send comparison."
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-enqueue-") as tmp:
-        results = [run_setup(s, args.products, args.repeat, Path(tmp)) for s in args.setups]
+        results = [
+            run_setup(
+                s,
+                args.products,
+                args.repeat,
+                Path(tmp),
+                args.baseline.resolve() if args.baseline else None,
+                send=not args.no_send,
+            )
+            for s in args.setups
+        ]
     report = {
         "products": args.products,
         "machine": f"{platform.node()} · {os.cpu_count()} CPUs",
-        "load_average": os.getloadavg(),
+        # Other processes on the machine slow wall times down: the 1-minute load average
+        # before and after the runs.
+        "load_average": [load_before[0], os.getloadavg()[0]],
         "results": results,
     }
     print(json.dumps(report, indent=2))

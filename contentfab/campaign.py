@@ -637,6 +637,72 @@ class _CatalogRow(BaseModel):
         )
 
 
+# Whitespace that Python's str.strip() and pydantic's str_strip_whitespace (Rust's trim) both
+# remove; what else either removes, the other removes too only in part.
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+_ROW_KEYS = frozenset(CATALOG_COLUMNS)
+
+
+def _fast_text(value: object, shortest: int, longest: int, *, newlines: bool) -> str | None:
+    """``value`` as a SingleLine/PlainText field of :class:`_CatalogRow` stores it, or None
+    where that field would refuse it or this check cannot tell."""
+    if type(value) is not str:
+        return None
+    text = value.strip(_ASCII_SPACE)
+    if text != text.strip():  # other whitespace at an end: leave it to pydantic's trim
+        return None
+    if not shortest <= len(text) <= longest or forbidden_character(text, newlines=newlines):
+        return None
+    return text
+
+
+def _fast_record(raw: Mapping[str, object], row: int, catalog_dir: Path) -> ProductRecord | None:
+    """The record :class:`_CatalogRow` makes of a valid ``raw`` row, checked by the same rules
+    and parsers without pydantic (~5x faster: 100,000 rows took 4.8 s through the model), or
+    None for any row this cannot accept, which the model then checks and words the problems
+    of. So a problem's wording has one source, and a row that passes here is one the model
+    passes with the same values (tests/test_campaign_fast_rows.py holds both to that).
+    """
+    if not _ROW_KEYS.issuperset(raw):
+        return None
+    sku = raw.get("id")
+    if isinstance(sku, int) and not isinstance(sku, bool):
+        sku = str(sku)
+    sku = _fast_text(sku, 1, 100, newlines=False)
+    title = _fast_text(raw.get("title"), 1, 300, newlines=False)
+    if sku is None or title is None:
+        return None
+    description = ""
+    if (value := raw.get("description")) is not None:
+        if (text := _fast_text(value, 0, 5000, newlines=True)) is None:
+            return None
+        description = text
+    category = None
+    if (value := _blank_is_none(raw.get("category"))) is not None:
+        category = _fast_text(value, 1, 200, newlines=False)
+        if category is None:
+            return None
+    try:
+        price = None
+        if (value := _blank_is_none(raw.get("price"))) is not None:
+            price = _parse_price(value)
+        currency = None
+        if (value := _blank_is_none(raw.get("currency"))) is not None:
+            if type(value) is not str or (currency := value.strip().upper()) not in ISO_4217:
+                return None
+        elif price is not None:
+            return None
+        attributes: dict[str, AttributeValue] = {}
+        if (value := _blank_is_none(raw.get("attributes"))) is not None:
+            attributes = _parse_attributes(value)
+        image = None
+        if (value := _blank_is_none(raw.get("image"))) is not None:
+            image = _resolve_image(value, catalog_dir)
+    except ValueError:
+        return None
+    return ProductRecord(row, sku, title, description, category, price, currency, attributes, image)
+
+
 def _parse_price(value: object) -> Decimal:
     if isinstance(value, str):
         text = value.strip()
@@ -1135,8 +1201,10 @@ def _load_catalog(data: bytes, path: Path, problems: list[Problem]) -> list[Prod
             reason = f"more than {MAX_PRODUCTS:,} products; split the catalog"
             problems.append(Problem(file, "(size)", reason, row))
             break
+        product = _fast_record(raw, row, catalog_dir)
         try:
-            product = _CatalogRow.model_validate(raw, context=context).record(row)
+            if product is None:
+                product = _CatalogRow.model_validate(raw, context=context).record(row)
         except ValidationError as exc:
             problems += _problems(exc, file, _CatalogRow, row=row)
         else:

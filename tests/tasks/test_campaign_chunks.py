@@ -100,8 +100,9 @@ def test_other_kinds_are_cut_from_ids_in_the_order_of_chunk_jobs(sessions):
         for i in range(7)
     ]
     slots += [
-        (ContentKind.COPY, product, "email_subject", v, None)
+        (ContentKind.COPY, product, channel, v, None)
         for product in product_ids
+        for channel in ("email_subject", "SMS", "ad_headline")
         for v in range(2)
     ]
     random.Random(4).shuffle(slots)
