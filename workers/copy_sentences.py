@@ -18,6 +18,7 @@ whose facts give too little to say fails with that reason instead of padding.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -350,6 +351,9 @@ def sentence_failures(
             failed.append("claim: the price is not said as a price (for, at, costs or is it)")
     if ":" in text:
         failed.append("prompt_label: a colon (an attribute's label written out)")
+    echoed = _example_echo(text, product)
+    if echoed:
+        failed.append(f"prompt_label: the worked example's words: {', '.join(echoed)}")
     glued = new_compounds(text, product, fact.text)
     if glued:
         failed.append(f"grounding: compounds the record does not write: {', '.join(glued)}")
@@ -898,6 +902,21 @@ EXAMPLES: tuple[tuple[str, str, str], ...] = (
     ("Lumo Desk Lamp", "size: 40x12 cm", "It measures 40x12 cm."),
     ("Lumo Desk Lamp", "price: 59.00 EUR", "The Lumo Desk Lamp is yours for 59.00 EUR."),
 )
+#: The examples' own two-word phrases (not function words): a sentence that writes one the
+#: product's record does not is copying the example, not saying its fact.
+_EXAMPLE_PAIRS = frozenset(
+    f"{a} {b}"
+    for _product, _said, answer in EXAMPLES
+    for a, b in zip(
+        [w.casefold() for w in gate_words(answer)],
+        [w.casefold() for w in gate_words(answer)][1:],
+        strict=False,
+    )
+    if a not in DANGLING | _EMPTY | {"measures"}
+    and b not in DANGLING | _EMPTY | {"measures"}
+    and a.isalpha()
+    and b.isalpha()
+)
 
 
 def _messages(slot: CopySlot, fact: Fact, name: str) -> list[dict[str, str]]:
@@ -917,6 +936,19 @@ def _messages(slot: CopySlot, fact: Fact, name: str) -> list[dict[str, str]]:
         ask = _ask(name, fact.text)
     messages.append({"role": "user", "content": ask})
     return messages
+
+
+def _example_echo(text: str, product: ProductFacts) -> list[str]:
+    """Two-word phrases of the worked examples' answers that the product's record does not
+    write ("a great choice for your day pack" for an aquarium stone)."""
+    record = " ".join(w.casefold() for w in gate_words(product.corpus()))
+    words = [w.casefold() for w in gate_words(text)]
+    found = []
+    for first, second in itertools.pairwise(words):
+        pair = f"{first} {second}"
+        if pair in _EXAMPLE_PAIRS and pair not in record:
+            found.append(pair)
+    return found
 
 
 def _ask(name: str, fact: str) -> str:

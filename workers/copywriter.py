@@ -417,6 +417,10 @@ def check(
     unsupported = unsupported_claims(text, product, brand)
     if unsupported:
         failed.append(f"claim: not backed by the product data or brand kit: {unsupported}")
+    if not channel.multiline:
+        bare = bare_value(text)
+        if bare is not None:
+            failed.append(f"fragment: a bare data value after the name: {bare!r}")
     glued = new_compounds(text, product, " ".join([*brand.vocabulary, brand.name or ""]))
     if glued:
         failed.append(f"grounding: compounds the record does not write: {', '.join(glued)}")
@@ -425,6 +429,30 @@ def check(
         failed.append(f"claim: a model code outside the product's name: {', '.join(codes)}")
     failed.extend(brand_failures(text, channel, brand))
     return failed
+
+
+_NAME_TAIL = re.compile(r"^.+?(?:,|:|\s[–—-])\s+(.+?)[.!]?$")
+_NOT_A_PHRASE = frozenset({"true", "false", "yes", "no", "none", "null", "n/a"})
+
+
+def bare_value(text: str) -> str | None:
+    """What follows a short line's name when it is a data value, not a phrase: a number
+    without its unit ("Teak Bath Caddy, 105"), a flag ("Travel Neck Pillow, True"), a code of
+    symbols ("Tabletop Easel, D*M")."""
+    match = _NAME_TAIL.match(" ".join(text.split()))
+    if match is None:
+        return None
+    tail = match.group(1).strip()
+    symbols = [
+        c
+        for c in tail
+        if not (c.isalnum() or c.isspace() or c in "-–'’&%°.,/×+\"!?()")
+        # a currency sign ("$34.95"); an emoji has a gate of its own
+        and unicodedata.category(c) not in ("Sc", "So")
+    ]
+    if re.fullmatch(r"[\d.,\s]+", tail) or tail.casefold() in _NOT_A_PHRASE or symbols:
+        return tail
+    return None
 
 
 #: The prompt's field labels (``_facts_block``): copy that writes one is echoing the prompt.

@@ -513,3 +513,16 @@ def test_a_one_sentence_channel_prefers_its_own_first_fact_so_sms_and_ad_differ(
         )
         _consider(plan, 1, 0, _generation("The Backpacking Tent packs down to 1.9 kg.", -2.0))
     assert _assemble(sms)[0] != _assemble(ad)[0]
+
+
+def test_a_sentence_does_not_borrow_the_worked_examples_words():
+    stone = _product("Dragon Stone", "Rinse before use.")
+    rinse = facts(stone)[0]
+    echo = _gates("The Dragon Stone is great for your day pack, so rinse before use.", rinse, stone)
+    assert any("worked example" in r and "day pack" in r for r in echo), echo
+    # a record that writes the phrase may use it
+    bag = _product("Trail Pack", "A day pack with a rain cover.")
+    assert not any(
+        "worked example" in r
+        for r in _gates("The Trail Pack is a day pack with a rain cover.", facts(bag)[0], bag)
+    )

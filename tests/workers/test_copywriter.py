@@ -545,3 +545,25 @@ def test_a_selling_point_is_a_word_of_the_data_beyond_the_names_and_the_title():
     # the title's own words, a call to action, the category: nothing new
     for line in ("Steel Bottle 750 ml", "Shop the Steel Bottle today", "Hydration: Steel Bottle"):
         assert not copywriter.says_a_point(line, bottle), line
+
+
+def test_a_short_line_is_no_name_and_a_bare_data_value():
+    from workers.copywriter import bare_value
+
+    # the labelled round 3: a flag, a number without its unit, a code of symbols
+    for line, value in {
+        "Travel Neck Pillow, True": "True",
+        "Teak Bath Caddy, 105": "105",
+        "Tabletop Easel, D*M": "D*M",
+    }.items():
+        assert bare_value(line) == value
+    for line in ("Trail Tent: Packs down to 1.9 kg", "Carbon Steel Wok – 36 cm", "Headlamp: IPX6"):
+        assert bare_value(line) is None, line
+    pillow = ProductFacts(
+        sku="p",
+        title="Travel Neck Pillow",
+        description="Memory foam.",
+        attributes={"washable": True},
+    )
+    failed = check("Travel Neck Pillow, True", CHANNELS["search_headline"], pillow)
+    assert any(r.startswith("fragment") and "True" in r for r in failed), failed
