@@ -88,37 +88,31 @@ def _smollm2_source() -> Source:
     return Source(description, lambda: _load_gguf(gguf), DEFAULT_QUANTIZE, parity_tokens=32)
 
 
+def _random_source(recipe: dict[str, Any], build: Callable[[], Any], parity_tokens: int) -> Source:
+    """A random-weight model built locally from a recipe (its digest is its identity): fp32,
+    and the lower agreement bar random weights need (their top-1 margins are small, so 8-bit
+    rounding flips more of them than on a trained model: 0.94 here against 0.98 on SmolLM2)."""
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+    return Source(
+        {**recipe, "sha256": digest}, build, FP32, parity_tokens=parity_tokens, min_agreement=0.85
+    )
+
+
 def _tiny_source(family: str) -> Source:
     from exporters import tiny
 
-    recipe = {"builder": "exporters.tiny", "family": family, "seed": 0, "recipe_version": 1}
-    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
     # Tiny models are for tests: fp32 keeps their greedy tokens exactly equal to torch's.
-    # Random weights leave small top-1 margins, so 8-bit rounding flips more of them than on a
-    # trained model (measured 0.94 here against 0.98 on SmolLM2); the bar is lower to match.
-    return Source(
-        {**recipe, "sha256": digest},
-        lambda: tiny.build_tiny_model(family, seed=0),
-        FP32,
-        parity_tokens=16,
-        min_agreement=0.85,
-    )
+    recipe = {"builder": "exporters.tiny", "family": family, "seed": 0, "recipe_version": 1}
+    return _random_source(recipe, lambda: tiny.build_tiny_model(family, seed=0), 16)
 
 
 def _shaped_source(shape: str) -> Source:
     from exporters import tiny
 
+    # A few parity tokens keep the torch reference (minutes at 1.5B on two cores) affordable;
+    # random weights make these a check of the export, not of the text.
     recipe = {"builder": "exporters.tiny", "shape": shape, "seed": 0, "recipe_version": 1}
-    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
-    # fp32 only in practice: a few parity tokens keep the torch reference (minutes at 1.5B on
-    # two cores) affordable; random weights make these a check of the export, not of the text.
-    return Source(
-        {**recipe, "sha256": digest},
-        lambda: tiny.build_shaped_model(shape, seed=0),
-        FP32,
-        parity_tokens=4,
-        min_agreement=0.85,
-    )
+    return _random_source(recipe, lambda: tiny.build_shaped_model(shape, seed=0), 4)
 
 
 NAMED_MODELS: dict[str, Callable[[], Source]] = {
