@@ -368,27 +368,48 @@ _SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 def build_tiny_tokenizer(vocab_size: int = 600) -> Tokenizer:
-    """A lower-casing WordPiece trained on :func:`exporters.tiny.corpus`, BERT's special tokens."""
-    from tokenizers import (
-        Tokenizer,
-        decoders,
-        models,
-        normalizers,
-        pre_tokenizers,
-        processors,
-        trainers,
-    )
+    """A lower-casing WordPiece over :func:`exporters.tiny.corpus`, BERT's special tokens.
+
+    The vocabulary is counted, not trained: ``WordPieceTrainer`` (and ``BpeTrainer`` behind
+    BERT's pre-tokenizer) breaks ties between equally frequent merges differently from run to
+    run (measured: four builds, four vocabularies), so a "seeded" tiny model embedded texts
+    differently on every machine. Here every printable ASCII character (alone and as a ``##``
+    continuation) is a token, then corpus words and their 2-4 letter pieces by frequency, ties
+    in alphabetical order, up to ``vocab_size``: the same call gives the same tokenizer.
+    """
+    import string
+    from collections import Counter
+
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     from exporters import tiny
 
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))  # noqa: S106 - a token, not a secret
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=_SPECIAL, show_progress=False
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    words: Counter[str] = Counter()
+    for line in tiny.corpus():
+        text = normalizer.normalize_str(line)
+        words.update(word for word, _ in pre_tokenizer.pre_tokenize_str(text))
+    chars = sorted(set(string.ascii_lowercase + string.digits + string.punctuation))
+    chars += sorted({char for word in words for char in word} - set(chars))
+    vocab = [*_SPECIAL, *chars, *(f"##{char}" for char in chars)]
+    pieces: Counter[str] = Counter()
+    for word, count in words.items():
+        if len(word) > 1:
+            pieces[word] += count
+        for size in (2, 3, 4):
+            if len(word) > size:
+                pieces[word[:size]] += count
+            for start in range(1, len(word) - size + 1):
+                pieces[f"##{word[start : start + size]}"] += count
+    ranked = sorted(pieces, key=lambda piece: (-pieces[piece], piece))
+    vocab += ranked[: max(0, vocab_size - len(vocab))]
+    tokenizer = Tokenizer(
+        models.WordPiece({token: i for i, token in enumerate(vocab)}, unk_token="[UNK]")  # noqa: S106 - a token, not a secret
     )
-    tokenizer.train_from_iterator(tiny.corpus(), trainer=trainer)
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
+    tokenizer.decoder = decoders.WordPiece()
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
