@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from bench.copy_quality import MODEL, products
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from exporters import ModelStore, build_model
 from workers.copywriter import (
     CopySlot,

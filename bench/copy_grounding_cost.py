@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from bench.copy_quality import products
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from exporters import ModelStore
 from workers.copywriter import CopySlot, build_messages
 from workers.textgen import SamplingParams, TextGenerator

@@ -79,7 +79,7 @@ def _slots(campaign_file: Path, every: int, start: int = 0) -> list[Any]:
 
 
 def generate(args: argparse.Namespace) -> None:
-    from contentfab.settings import Settings
+    from contentfab.core.settings import Settings
     from exporters import ModelStore
     from workers.copywriter import write_copy
     from workers.embeddings import TextEmbedder

@@ -112,7 +112,7 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
         session.rollback()
 
     load_started = time.perf_counter()
-    from exporters.store import ModelStore
+    from contentfab.core.model_store import ModelStore
 
     generator = TextGenerator.load(
         ModelStore(settings.model_store).model_dir(MODEL),
@@ -173,8 +173,8 @@ def _wait(sessions: Any, campaign_id: int, worker: subprocess.Popen[bytes] | Non
 def ort_vs_transformers(settings: Any, n_prompts: int, new_tokens: int) -> dict[str, Any]:
     import torch
 
+    from contentfab.core.model_store import ModelStore
     from exporters.build import _smollm2_source
-    from exporters.store import ModelStore
     from workers.copywriter import CopySlot, ProductFacts, build_messages
     from workers.textgen import SamplingParams, TextGenerator
 
@@ -247,7 +247,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
-    from contentfab.settings import Settings
+    from contentfab.core.settings import Settings
     from exporters import ModelStore, build_model
 
     data = Path(tempfile.mkdtemp(prefix="contentfab-bench-data-"))

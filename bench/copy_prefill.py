@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from bench.copy_quality import MODEL, products
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from exporters import ModelStore, build_model
 from workers.copywriter import CopySlot, _candidate_params, build_messages, response_prefixes
 from workers.textgen import SamplingParams, TextGenerator

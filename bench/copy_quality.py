@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from contentfab.campaign import load_campaign
-from contentfab.channels import CHANNELS, fits
-from contentfab.settings import Settings
+from contentfab.core.channels import CHANNELS, fits
+from contentfab.core.settings import Settings
 from exporters import ModelStore, build_model
 from workers.copy_records import product_facts
 from workers.copywriter import CopySlot, ProductFacts, check, write_copy

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.store is None:
         # Settings needs pydantic; a GPU machine with only the worker's packages passes --store.
-        from contentfab.settings import Settings
+        from contentfab.core.settings import Settings
 
         args.store = Settings().model_store
     store = ModelStore(args.store)

@@ -77,7 +77,7 @@ def enqueue_once(
     workdir: Path, campaign: Path, env: dict[str, str], code: Path | None = None
 ) -> dict[str, Any]:
     """`contentfab enqueue` in a fresh process, from ``code`` (a checkout) if given."""
-    from contentfab.settings import Settings
+    from contentfab.core.settings import Settings
 
     settings = Settings(data_dir=Path(env["CONTENTFAB_DATA_DIR"]), **_broker_of(env))
     run_env = {**os.environ, **env}
@@ -121,7 +121,7 @@ def _send_unbatched(app: Any, campaign_id: int, chunks: list[Any]) -> None:
 def send_seconds(env: dict[str, str], products: int, repeat: int) -> dict[str, Any]:
     """The send alone, batched and unbatched in turn: the stored campaign's jobs cut into
     chunks and published again."""
-    from contentfab.settings import Settings
+    from contentfab.core.settings import Settings
     from db.session import configure
     from tasks.app import sending_app
     from tasks.campaigns import queued_chunks, send_chunks
@@ -163,8 +163,8 @@ def run_setup(
 ) -> dict[str, Any]:
     from contextlib import ExitStack
 
-    from contentfab.embedded_broker import broker_for, ensure_running, stop
-    from contentfab.settings import embedded_socket
+    from contentfab.core.settings import embedded_socket
+    from tasks.embedded_broker import broker_for, ensure_running, stop
 
     campaign = write_campaign(workdir, products)
     runs = []

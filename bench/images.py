@@ -40,11 +40,11 @@ import numpy.typing as npt
 from PIL import Image
 from sqlalchemy import func, select
 
+from contentfab.core.formats import FORMATS
 from exporters import ModelStore, build_model
 from workers.images import background as bg
 from workers.images.compose import CreativeText
 from workers.images.creative import CreativeJob, make_creatives
-from workers.images.formats import FORMATS
 from workers.images.matte import iou, studio_matte
 from workers.images.packshots import packshot
 
@@ -286,7 +286,7 @@ def pipeline_throughput(
     u2netp, when it holds one, is the model).
     """
     from contentfab.campaign import load_campaign
-    from contentfab.settings import Settings
+    from contentfab.core.settings import Settings
     from db.migrate import upgrade
     from db.models import Asset, Campaign, Job
     from db.session import configure

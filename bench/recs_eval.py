@@ -260,7 +260,7 @@ def tune(
 
 
 def embed_catalog(shop_products: list[dict[str, str]], model: str) -> tuple[np.ndarray, float]:
-    from contentfab.settings import Settings
+    from contentfab.core.settings import Settings
     from exporters import ModelStore, build_model
     from workers.embeddings import TextEmbedder
 

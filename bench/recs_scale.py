@@ -331,7 +331,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results-recs-scale.json"))
     args = parser.parse_args()
 
-    from contentfab.settings import Settings
+    from contentfab.core.settings import Settings
 
     settings = Settings()
     directory = dataset(args.users, args.products, args.cache or settings.data_dir / "bench-cache")

@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from contentfab.errors import ContentfabError, InputError
-from contentfab.settings import Settings
+from contentfab.core.errors import ContentfabError, InputError
+from contentfab.core.settings import Settings
 
 app = typer.Typer(
     name="contentfab",
@@ -107,7 +107,7 @@ def _sessions(settings: Settings) -> Any:
 
 def _embedded_broker(settings: Settings) -> Any:
     """The embedded broker of the data dir, or None when CONTENTFAB_BROKER_URL names another."""
-    from contentfab.embedded_broker import broker_for
+    from tasks.embedded_broker import broker_for
 
     socket = settings.embedded_broker
     return None if socket is None else broker_for(settings.data_dir, socket)
@@ -115,7 +115,7 @@ def _embedded_broker(settings: Settings) -> Any:
 
 def _broker_up(settings: Settings) -> None:
     """Start the embedded broker unless it runs (each command that sends or takes messages)."""
-    from contentfab.embedded_broker import ensure_running
+    from tasks.embedded_broker import ensure_running
 
     broker = _embedded_broker(settings)
     if broker is not None:
@@ -125,7 +125,7 @@ def _broker_up(settings: Settings) -> None:
 def _broker_down_if_unused(settings: Settings) -> None:
     """After `run` / `demo`: stop the embedded broker unless another process (a worker, Flower,
     a command sending tasks) is connected to it. Its queued messages are kept on disk."""
-    from contentfab.embedded_broker import other_clients, stop
+    from tasks.embedded_broker import other_clients, stop
 
     broker = _embedded_broker(settings)
     if broker is None or other_clients(broker) > 0:
@@ -139,7 +139,7 @@ def _broker_down_if_unused(settings: Settings) -> None:
 def _upgrade(settings: Settings) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from contentfab.errors import DatabaseUnavailable
+    from contentfab.core.errors import DatabaseUnavailable
     from db.migrate import upgrade
 
     try:
@@ -165,7 +165,7 @@ def _only_embedded(settings: Settings) -> Any:
 @user_errors
 def broker_status() -> None:
     """Whether the embedded broker runs, where, and what waits in its queues."""
-    from contentfab.embedded_broker import answers, other_clients, queue_lengths
+    from tasks.embedded_broker import answers, other_clients, queue_lengths
 
     broker = _only_embedded(_settings())
     if not answers(broker):
@@ -183,7 +183,7 @@ def broker_status() -> None:
 @user_errors
 def broker_stop() -> None:
     """Stop the embedded broker (queued messages stay on disk; the next command starts it)."""
-    from contentfab.embedded_broker import stop
+    from tasks.embedded_broker import stop
 
     broker = _only_embedded(_settings())
     console.print("embedded broker stopped" if stop(broker) else "embedded broker was not running")
@@ -343,7 +343,7 @@ def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any 
     import gc as garbage_collector  # `gc` in this module is the command
 
     from contentfab.campaign import load_campaign
-    from contentfab.pseudonyms import campaign_key
+    from contentfab.campaign.pseudonyms import campaign_key
     from tasks.app import sending_app
     from tasks.campaigns import enqueue
 
@@ -392,7 +392,7 @@ def _check_models(settings: Settings, loaded: Any) -> None:
     if recs is not None and recs.method == "two_tower":
         _check_two_tower(store, loaded)
     if loaded.spec.images is not None:
-        from contentfab.creatives import missing_models
+        from contentfab.campaign.creatives import missing_models
 
         base = loaded.source_path.parent.resolve()
         for field, reason in missing_models(loaded.spec.images, base, settings):
@@ -573,7 +573,7 @@ def status(
 
 
 def _no_campaign(campaign_id: int) -> Exception:
-    from contentfab.errors import NotFoundError
+    from contentfab.core.errors import NotFoundError
 
     return NotFoundError(f"there is no campaign {campaign_id}; `contentfab status` lists them")
 
@@ -841,7 +841,7 @@ def assets(
 def _map_back(settings: Settings, rows: list[dict[str, Any]], user_ids: list[str]) -> None:
     """Put each user's own ID in place of its pseudonym, for the users the caller names: a
     keyed hash cannot be reversed, only recomputed."""
-    from contentfab.pseudonyms import key_of, pseudonyms
+    from contentfab.campaign.pseudonyms import key_of, pseudonyms
 
     key = key_of(settings, "--users")
     original = {hashed: user for user, hashed in pseudonyms(key, user_ids).items()}
@@ -851,7 +851,7 @@ def _map_back(settings: Settings, rows: list[dict[str, Any]], user_ids: list[str
 
 
 def _asset_row(asset: Any) -> dict[str, Any]:
-    from contentfab.delivery import generation  # the export's label, not its other columns
+    from contentfab.services.delivery import generation  # the export's label, not its other columns
 
     meta = asset.meta or {}
     ai_generated, model = generation(asset)
@@ -904,7 +904,7 @@ def gc(
     """
     from sqlalchemy import select
 
-    from contentfab.orphans import find_orphans, referenced_paths, remove
+    from contentfab.services.orphans import find_orphans, referenced_paths, remove
     from db.models import Asset
 
     settings = _settings()
@@ -990,7 +990,7 @@ def forget(
 
     Campaigns that pseudonymise user IDs are searched for the IDs' pseudonyms, which needs
     CONTENTFAB_PSEUDONYM_KEY (or pass the pseudonyms, p:..., themselves)."""
-    from contentfab.pseudonyms import PREFIX, key_of, pseudonyms
+    from contentfab.campaign.pseudonyms import PREFIX, key_of, pseudonyms
     from db.privacy import checkpoint, forget_users, pseudonymised_campaigns
     from db.session import transaction
 
@@ -1057,7 +1057,7 @@ def pseudonym(
     """Print user_id,pseudonym as CSV: what a campaign with recommendations.pseudonymize
     stores for each ID (keyed with CONTENTFAB_PSEUDONYM_KEY), to join its lists back to your
     own IDs."""
-    from contentfab.pseudonyms import key_of, pseudonyms
+    from contentfab.campaign.pseudonyms import key_of, pseudonyms
 
     wanted = _user_ids(user_ids, file, "name the user IDs to hash")
     key = key_of(_settings(), "contentfab pseudonym")
@@ -1230,7 +1230,7 @@ def _run(
     that ran. With ``flower_port``, Flower runs beside it and stays up until Ctrl-C. The
     campaign's models, and those of ``also_build``, are built first where missing."""
     from contentfab.campaign import load_campaign
-    from contentfab.pseudonyms import campaign_key
+    from contentfab.campaign.pseudonyms import campaign_key
 
     # Validate first: bad input must not trigger a model build, nor a missing pseudonym key.
     loaded = load_campaign(path, settings.extra_file_roots)
@@ -1470,13 +1470,13 @@ def edit(
     a failing gate refuses the edit (exit 2) and changes nothing. The generated text is kept
     and the asset goes back to review.
     """
-    from db import review
+    from contentfab.services import edits
     from db.session import transaction
 
     settings = _settings()
     _upgrade(settings)
     with transaction(_sessions(settings)) as session:
-        asset = review.edit_text(
+        asset = edits.edit_text(
             session, asset_id, actor=reviewer, text=text, force=force, reason=reason
         )
         overridden = (asset.meta or {}).get("gates_overridden") if force else None

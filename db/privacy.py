@@ -1,7 +1,7 @@
 """Erasure and retention of shoppers' data: the queries behind `contentfab forget` and `gc`.
 
 What the database holds of one shopper, by the user ID the interactions file gave (or its
-keyed hash, :mod:`contentfab.pseudonyms`, for a pseudonymised campaign):
+keyed hash, :mod:`contentfab.campaign.pseudonyms`, for a pseudonymised campaign):
 
 * their interaction events: in the campaign's columnar blob (:mod:`db.interaction_log`), or
   as ``interaction`` rows for a campaign stored before there were blobs;

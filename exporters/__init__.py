@@ -3,6 +3,7 @@
 Importing this package is cheap: torch and transformers load only when a build runs.
 """
 
+from contentfab.core.model_store import MANIFEST_NAME, ModelStore
 from exporters.build import (
     DEFAULT_QUANTIZE,
     NAMED_MODELS,
@@ -11,7 +12,6 @@ from exporters.build import (
     build_model,
 )
 from exporters.specs import SPECS, CausalLMSpec, TensorSpec, spec_class
-from exporters.store import MANIFEST_NAME, ModelStore
 
 __all__ = [
     "DEFAULT_QUANTIZE",

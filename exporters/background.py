@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from contentfab.errors import ExportError
+from contentfab.core.errors import ExportError
+from contentfab.core.model_store import ModelStore, hash_files, write_manifest_file
 from exporters.specs import BATCH, OPSET, TensorSpec, export_module
-from exporters.store import ModelStore, hash_files, write_manifest_file
 
 CPPN_NAME = "cppn-backgrounds"
 EXPORTER_VERSION = "1"

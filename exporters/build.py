@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from contentfab.errors import ExportError, NotFoundError
+from contentfab.core.errors import ExportError, NotFoundError
+from contentfab.core.model_store import ModelStore, hash_files, sha256_file, write_manifest_file
 from exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
 from exporters.specs import OPSET
-from exporters.store import ModelStore, hash_files, sha256_file, write_manifest_file
 
 EXPORTER_VERSION = "1"
 FP32 = "fp32"

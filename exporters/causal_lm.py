@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from contentfab.errors import ExportError
+from contentfab.core.errors import ExportError
 from exporters import external_data
 from exporters.external_data import EXTERNAL_DATA_THRESHOLD
 from exporters.specs import CausalLMSpec, export_module

@@ -28,10 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from contentfab.errors import ExportError, NotFoundError
+from contentfab.core.errors import ExportError, NotFoundError
+from contentfab.core.model_store import ModelStore, hash_files, sha256_file, write_manifest_file
 from exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
 from exporters.specs import BATCH, OPSET, SEQUENCE, TensorSpec, export_module
-from exporters.store import ModelStore, hash_files, sha256_file, write_manifest_file
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from contentfab.errors import ExportError, NotFoundError
-from exporters.store import ModelStore, hash_files, sha256_file, write_manifest_file
+from contentfab.core.errors import ExportError, NotFoundError
+from contentfab.core.model_store import ModelStore, hash_files, sha256_file, write_manifest_file
 
 EXPORTER_VERSION = "1"
 MODEL_FILE = "model.onnx"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from contentfab.errors import ExportError
+from contentfab.core.errors import ExportError
 from exporters import external_data
 from exporters.external_data import EXTERNAL_DATA_THRESHOLD
 

@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from contentfab.core.model_store import ModelStore, hash_files, write_manifest_file
 from exporters.specs import BATCH, TensorSpec, export_module
-from exporters.store import ModelStore, hash_files, write_manifest_file
 
 TINY_SD_NAME = "tiny-sd-turbo"
 EXPORTER_VERSION = "1"

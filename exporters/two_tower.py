@@ -35,9 +35,9 @@ from typing import Any, ClassVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from contentfab.errors import ExportError
+from contentfab.core.errors import ExportError
+from contentfab.core.model_store import ModelStore, hash_files, write_manifest_file
 from exporters.specs import BATCH, OPSET, TensorSpec, export_module
-from exporters.store import ModelStore, hash_files, write_manifest_file
 
 EXPORTER_VERSION = "1"
 HISTORY = "history"
@@ -322,9 +322,10 @@ def build_from_files(
     """
     import hashlib
 
-    from contentfab.campaign import _load_catalog, _read
-    from contentfab.errors import CampaignFileError, InputError, Problem
-    from contentfab.interactions import load_interactions
+    from contentfab.campaign.catalog import _load_catalog
+    from contentfab.campaign.interactions import load_interactions
+    from contentfab.campaign.problems import _read
+    from contentfab.core.errors import CampaignFileError, InputError, Problem
     from workers.recommender import Interactions, event_strength, product_text
 
     problems: list[Problem] = []

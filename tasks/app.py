@@ -10,7 +10,7 @@ from celery import Celery
 from kombu import pools
 from kombu.entity import Queue
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from tasks.broker import embedded_broker_url
 
 #: One queue per content kind, so GPU and CPU workers can subscribe to what they serve.

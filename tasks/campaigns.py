@@ -30,9 +30,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contentfab.campaign import CopyRequest, LoadedCampaign
-from contentfab.errors import BrokerUnavailable, InputError, NotFoundError
-from contentfab.pseudonyms import campaign_key, pseudonymize
-from contentfab.settings import Settings
+from contentfab.campaign.pseudonyms import campaign_key, pseudonymize
+from contentfab.core.errors import BrokerUnavailable, InputError, NotFoundError
+from contentfab.core.settings import Settings
 from db import jobs as job_rows
 from db.bulk import ProductRow, insert_tuples
 from db.models import Campaign, ContentKind, Job, JobStatus, Product, utcnow

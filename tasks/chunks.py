@@ -19,8 +19,8 @@ from celery.utils.log import get_task_logger
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from contentfab.errors import DatabaseUnavailable, TransientError
-from contentfab.settings import Settings
+from contentfab.core.errors import DatabaseUnavailable, TransientError
+from contentfab.core.settings import Settings
 from db import jobs
 from db.bulk import RowClaim, claim_rows
 from db.models import Campaign

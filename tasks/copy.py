@@ -11,7 +11,7 @@ from celery.utils.log import get_task_logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contentfab.errors import ModelError, TransientError
+from contentfab.core.errors import ModelError, TransientError
 from db import jobs
 from db.models import Asset, ContentKind, Job
 from db.session import transaction

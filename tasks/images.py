@@ -24,7 +24,7 @@ from celery.utils.log import get_task_logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contentfab.errors import ModelError, TransientError
+from contentfab.core.errors import ModelError, TransientError
 from db import jobs
 from db.bulk import ProductRow, insert_rows
 from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, JobStatus, Product
@@ -59,7 +59,7 @@ def store_image_jobs(
     def resolved(path: Path | None) -> str | None:
         return None if path is None else str((base / path).resolve())
 
-    from contentfab.creatives import pipeline_reference
+    from contentfab.campaign.creatives import pipeline_reference
 
     shared = {
         "background": request.background.mode,
@@ -104,7 +104,7 @@ def write_content_addressed(root: str | Path, data: bytes, extension: str) -> tu
     the bytes go to a temporary name that is then renamed, so a reader never sees half a file.
     An existing file of that name already holds these bytes and is left alone.
     """
-    from contentfab.settings import is_local, local_path
+    from contentfab.core.settings import is_local, local_path
 
     digest = hashlib.sha256(data).hexdigest()
     relative = f"images/{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
@@ -168,11 +168,11 @@ def _prompt(template: str | None, product: Product) -> str | None:
 
 
 def _creative_job(job: Job, spec: dict[str, Any], headline: str | None, settings: Any) -> Any:
-    from contentfab.creatives import resolve_pipeline
+    from contentfab.campaign.creatives import resolve_pipeline
+    from contentfab.core.formats import parse_format
     from workers.images.background import parse_colour
     from workers.images.compose import CreativeText, format_price
     from workers.images.creative import CreativeJob
-    from workers.images.formats import parse_format
 
     product = job.product
     if product is None:  # image jobs are always made per product
@@ -329,7 +329,7 @@ def generate_images(
 def _make(
     settings: Any, items: list[Any], generators: set[str]
 ) -> dict[int, tuple[bytes | None, str | None, dict[str, Any]]]:
-    from exporters.store import ModelStore
+    from contentfab.core.model_store import ModelStore
     from workers.images.background import BackgroundGenerator
     from workers.images.creative import make_creatives
 

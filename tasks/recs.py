@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contentfab.campaign import LoadedCampaign
-from contentfab.errors import ModelError, TransientError
+from contentfab.core.errors import ModelError, TransientError
 from db import jobs
 from db.bulk import JobRow, ProductRow, complete_rows, insert_rows
 from db.interaction_log import load_interactions, store_interactions

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from db.session import configure
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class WorkerResources:
     def text_generator(self, model_name: str) -> TextGenerator:
         generator = self._generators.get(model_name)
         if generator is None:
-            from exporters.store import ModelStore
+            from contentfab.core.model_store import ModelStore
             from workers.textgen import TextGenerator
 
             store = ModelStore(self.settings.model_store)
@@ -60,7 +60,7 @@ class WorkerResources:
     def _register(self, name: str, version: str, sha256: str, manifest: dict[str, Any]) -> None:
         from sqlalchemy.exc import OperationalError
 
-        from contentfab.errors import DatabaseUnavailable
+        from contentfab.core.errors import DatabaseUnavailable
         from db.registry import register_model
         from db.session import transaction
 
@@ -80,7 +80,7 @@ class WorkerResources:
     def text_embedder(self, model_name: str) -> TextEmbedder:
         embedder = self._embedders.get(model_name)
         if embedder is None:
-            from exporters.store import ModelStore
+            from contentfab.core.model_store import ModelStore
             from workers.embeddings import TextEmbedder
 
             store = ModelStore(self.settings.model_store)
@@ -101,8 +101,8 @@ class WorkerResources:
         """The sentence encoder copy dedupe and ranking use (``copy_embedding_model``), or None
         when it is not in the model store or not a sentence encoder: copy is then deduped by its
         text alone (each asset's ``meta.dedupe`` says so)."""
-        from contentfab.errors import ModelError
-        from exporters.store import MANIFEST_NAME, ModelStore
+        from contentfab.core.errors import ModelError
+        from contentfab.core.model_store import MANIFEST_NAME, ModelStore
 
         name = self.settings.copy_embedding_model
         if not name or name in self._embedders:
@@ -119,13 +119,13 @@ class WorkerResources:
         """The two-tower recommender ``model_name`` on ONNX Runtime, and its manifest."""
         loaded = self._two_towers.get(model_name)
         if loaded is None:
-            from exporters.store import ModelStore
+            from contentfab.core.model_store import ModelStore
             from workers.two_tower import TwoTower
 
             store = ModelStore(self.settings.model_store)
             manifest = store.manifest(model_name)  # raises ModelError if missing
             if manifest.get("family") != "two-tower":
-                from contentfab.errors import ModelError
+                from contentfab.core.errors import ModelError
 
                 raise ModelError(f"model {model_name!r} is not a two-tower model")
             tower = TwoTower.load(

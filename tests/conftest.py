@@ -157,8 +157,8 @@ def _stop_embedded_brokers(request: pytest.FixtureRequest) -> Iterator[None]:
     tmp_path = request.node.funcargs.get("tmp_path")
     if tmp_path is None:
         return
-    from contentfab.embedded_broker import broker_for, stop
-    from contentfab.settings import embedded_socket
+    from contentfab.core.settings import embedded_socket
+    from tasks.embedded_broker import broker_for, stop
 
     for pid_file in tmp_path.glob("**/broker/valkey.pid"):
         data_dir = pid_file.parent.parent

@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 import contentfab
 from contentfab import campaign as campaign_module
 from contentfab.campaign import CampaignSpec, CopyRequest, LoadedCampaign, load_campaign
-from contentfab.channels import CHANNELS
-from contentfab.errors import CampaignFileError, Problem
+from contentfab.campaign import catalog as campaign_catalog
+from contentfab.campaign import load as campaign_load
+from contentfab.core.channels import CHANNELS
+from contentfab.core.errors import CampaignFileError, Problem
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = Path(contentfab.__file__).parent / "examples"
@@ -356,12 +358,12 @@ def test_caps_on_size_rows_and_problems(tmp_path: Path, monkeypatch: pytest.Monk
     assert len(problems) == campaign_module.MAX_PROBLEMS + 1
     assert "stopped after" in problems[-1].reason
 
-    monkeypatch.setattr(campaign_module, "MAX_PRODUCTS", 10)
+    monkeypatch.setattr(campaign_catalog, "MAX_PRODUCTS", 10)
     good = "".join(f"T-{n},Tent\n" for n in range(11))
     (problem,) = problems_of(campaign_with(tmp_path, "catalog.csv", "id,title\n" + good))
     assert (problem.row, problem.field) == (12, "(size)") and "split the catalog" in problem.reason
 
-    monkeypatch.setattr(campaign_module, "MAX_CATALOG_BYTES", 20)
+    monkeypatch.setattr(campaign_load, "MAX_CATALOG_BYTES", 20)
     (problem,) = problems_of(campaign_with(tmp_path, "catalog.csv", CATALOG))
     assert problem.field == "(size)" and "limit is 20 bytes" in problem.reason
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from contentfab.campaign import load_campaign
-from contentfab.channels import fits, measure
-from contentfab.errors import CampaignFileError, Problem
+from contentfab.core.channels import fits, measure
+from contentfab.core.errors import CampaignFileError, Problem
 
 CATALOG = """\
 id,title,description,category,price,currency,attributes

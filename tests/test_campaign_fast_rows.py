@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from contentfab.campaign import CATALOG_COLUMNS, ProductRecord, _CatalogRow, _fast_record
+from contentfab.campaign import CATALOG_COLUMNS, ProductRecord
+from contentfab.campaign.catalog import _CatalogRow, _fast_record
 
 # Text that sits on the edges of the rules: whitespace either side (ASCII and not), control,
 # invisible and line-break characters, astral characters, blank cells, lengths at the limits.

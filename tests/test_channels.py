@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contentfab.channels import CHANNELS, fits, limit, measure, sms_encoding
+from contentfab.core.channels import CHANNELS, fits, limit, measure, sms_encoding
 
 HEADLINE = CHANNELS["search_headline"]
 X_POST = CHANNELS["social_post"]
@@ -108,7 +108,7 @@ def test_counting_normalises_to_nfc() -> None:
 
 
 def test_meta_and_email_field_presets_and_bundles() -> None:
-    from contentfab.channels import BUNDLES
+    from contentfab.core.channels import BUNDLES
 
     limits = {
         "meta_primary_text": 125,
@@ -137,7 +137,7 @@ def test_meta_and_email_field_presets_and_bundles() -> None:
 
 
 def test_emoji_detection_covers_sequences_but_not_plain_symbols() -> None:
-    from contentfab.channels import contains_emoji
+    from contentfab.core.channels import contains_emoji
 
     assert contains_emoji("Warm tents 🔥")
     assert contains_emoji("family 👨‍👩‍👧")

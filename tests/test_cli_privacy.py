@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from typer.testing import CliRunner
 
-from contentfab import delivery
 from contentfab.cli import app as cli
+from contentfab.services import delivery
 from db.models import Asset, Interaction, PrivacyAudit
 from tests.db.privacy_seed import FORGOTTEN, places_holding, seed, user_lists
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from contentfab import cli
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from exporters import ModelStore
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contentfab.errors import Problem
-from contentfab.interactions import (
+from contentfab.campaign.interactions import (
     InteractionLog,
     _append_valid_row,
     _check_row,
     load_interactions,
 )
+from contentfab.core.errors import Problem
 
 SKUS = {"p1", "p2"}
 cells = st.one_of(
@@ -103,7 +103,7 @@ def test_the_columnar_path_accepts_exactly_what_the_row_check_accepts(file):
     import io
     import tempfile
 
-    from contentfab.interactions import _plain_csv_columns
+    from contentfab.campaign.interactions import _plain_csv_columns
 
     header, records, ragged, line_end = file
     out = io.StringIO()
@@ -126,7 +126,7 @@ def test_the_columnar_path_accepts_exactly_what_the_row_check_accepts(file):
 
 
 def test_the_columnar_path_takes_a_plain_file():
-    from contentfab.interactions import _plain_csv_columns
+    from contentfab.campaign.interactions import _plain_csv_columns
 
     text = "event,user_id,timestamp,product_id\nview,u1,1700000000,p1\npurchase,u2,1.7e9,p2\n"
     log = _plain_csv_columns(text, SKUS)

@@ -11,10 +11,10 @@ import json
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from contentfab.campaign.pseudonyms import pseudonym
 from contentfab.cli import _worker_env
 from contentfab.cli import app as cli
-from contentfab.pseudonyms import pseudonym
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from db.interaction_log import load_interactions
 from db.models import Campaign, Job, PrivacyAudit
 from tests.db.privacy_seed import (

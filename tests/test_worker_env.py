@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from contentfab.cli import _worker_env
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from contentfab.channels import CHANNELS, Channel
+from contentfab.core.channels import CHANNELS, Channel
 
 if TYPE_CHECKING:
     from workers.copywriter import ProductFacts

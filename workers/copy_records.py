@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Protocol
 
-from contentfab.channels import CHANNELS, Channel
+from contentfab.core.channels import CHANNELS, Channel
 from workers.copywriter import BrandRules, ProductFacts
 
 

@@ -26,14 +26,14 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from contentfab.errors import GenerationError
+from contentfab.core.errors import GenerationError
 from workers.copy_text import DANGLING, fragment
 from workers.factcheck import FactSheet, unsupported_numbers
 from workers.grounding import Vocabulary, gate_words
 from workers.textgen import Generation, SamplingParams
 
 if TYPE_CHECKING:
-    from contentfab.channels import Channel
+    from contentfab.core.channels import Channel
     from workers.copywriter import BrandRules, CopySlot, ProductFacts
     from workers.textgen import TextGenerator
 
@@ -1035,7 +1035,7 @@ def _assemble(plan: Plan) -> tuple[str | None, str | None, dict[str, Any]]:
     """The slot's text from its facts' passing sentences, in the record's order: the first
     sentence names the product (where the channel asks for it), no sentence repeats a phrase
     of an earlier one; checked as a whole by every channel gate."""
-    from contentfab.channels import word_count
+    from contentfab.core.channels import word_count
     from workers.copywriter import check, near_duplicate
 
     slot = plan.slot
@@ -1167,7 +1167,7 @@ def _repetitive(text: str) -> bool:
 
 
 def _too_long(chosen: list[SentenceCandidate], slot: CopySlot) -> bool:
-    from contentfab.channels import limit, measure, word_count
+    from contentfab.core.channels import limit, measure, word_count
 
     text = " ".join(c.text for c in chosen)
     most = slot.spec.max_words

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from contentfab.channels import CHANNELS, Channel, contains_emoji, limit, measure, word_count
-from contentfab.errors import GenerationError
+from contentfab.core.channels import CHANNELS, Channel, contains_emoji, limit, measure, word_count
+from contentfab.core.errors import GenerationError
 from workers.copy_prompts import example_for, instruction
 from workers.copy_sentences import (
     PRICE_WORDS,

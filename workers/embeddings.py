@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from contentfab.errors import ModelError
+from contentfab.core.errors import ModelError
 from workers import runtime
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from contentfab.errors import ModelError
+from contentfab.core.errors import ModelError
 
 if TYPE_CHECKING:
     import onnxruntime

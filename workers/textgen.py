@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from contentfab.errors import GenerationError, ModelError
+from contentfab.core.errors import GenerationError, ModelError
 from workers import runtime
 
 if TYPE_CHECKING:

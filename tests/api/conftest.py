@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from tests.api.seed import Seeded, seed_campaign
 
 API_KEY = "test-key-123"

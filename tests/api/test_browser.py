@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from db.models import (
     Asset,
     AssetReview,

@@ -12,7 +12,7 @@ import zipfile
 from typer.testing import CliRunner
 
 from contentfab.cli import app as cli
-from contentfab.delivery import RSA_COLUMNS, generation
+from contentfab.services.delivery import RSA_COLUMNS, generation
 from db.models import Asset, ContentKind
 from tests.api.seed import COPY_MODEL, IMAGE_MODEL, REC_MODEL
 

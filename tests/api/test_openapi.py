@@ -12,7 +12,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from tests.api.conftest import API_KEY
 from tests.api.seed import seed_campaign
 from tests.api.server import running

@@ -14,7 +14,7 @@ import time
 
 import httpx
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from db.migrate import upgrade
 from db.session import configure
 from tests.api.seed import seed_campaign

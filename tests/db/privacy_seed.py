@@ -16,8 +16,8 @@ import numpy as np
 from sqlalchemy import inspect, select, text
 
 from contentfab.campaign import load_campaign
-from contentfab.pseudonyms import pseudonym
-from contentfab.settings import Settings
+from contentfab.campaign.pseudonyms import pseudonym
+from contentfab.core.settings import Settings
 from db.models import (
     Asset,
     AssetReview,

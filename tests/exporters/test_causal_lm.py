@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from contentfab.errors import ExportError
+from contentfab.core.errors import ExportError
 from exporters import ModelStore, build_from_hf
 from exporters.causal_lm import torch_greedy, validate_parity
 from workers.textgen import SamplingParams, TextGenerator

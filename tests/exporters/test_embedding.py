@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from contentfab.errors import ExportError, ModelError, NotFoundError
+from contentfab.core.errors import ExportError, ModelError, NotFoundError
 from exporters import ModelStore, build_model
 from exporters.embedding import MIN_COSINE, build_tiny_bert, build_tiny_tokenizer, torch_reference
 from workers.embeddings import TextEmbedder

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from contentfab.errors import ExportError
+from contentfab.core.errors import ExportError
 from exporters import ModelStore
 from exporters.matting import MATTING_MODELS, WheelModel, build_matting_model
 

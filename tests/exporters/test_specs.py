@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from contentfab.errors import ExportError
+from contentfab.core.errors import ExportError
 from exporters.specs import LlamaSpec, MistralSpec, spec_class, spec_for_config
 
 

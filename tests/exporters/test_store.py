@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contentfab.errors import ModelError
+from contentfab.core.errors import ModelError
 from exporters import ModelStore, build_model
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.load import write_campaign
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from db.models import Asset, Campaign, Job, JobStatus
 
 

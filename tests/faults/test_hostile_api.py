@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from contentfab.api import create_api
-from contentfab.api_guard import MAX_BODY_BYTES, SECURITY_HEADERS
-from contentfab.settings import Settings
+from contentfab.api.guard import MAX_BODY_BYTES, SECURITY_HEADERS
+from contentfab.core.settings import Settings
 from db.models import Asset, AssetStatus, ContentKind, Product
 from db.session import transaction
 from tests.api.conftest import API_KEY, WRITE

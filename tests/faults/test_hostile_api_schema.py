@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from tests.api.conftest import API_KEY
 from tests.api.seed import seed_campaign
 from tests.api.server import running

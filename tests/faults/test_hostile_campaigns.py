@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contentfab.campaign import load_campaign
-from contentfab.campaign_yaml import MAX_ALIAS_NODES
+from contentfab.campaign.yaml_loader import MAX_ALIAS_NODES
 from contentfab.cli import app
-from contentfab.errors import CampaignFileError, Problem
+from contentfab.core.errors import CampaignFileError, Problem
 from tasks.recs import _in_stock
 from tests.faults.test_bad_input import _counts, _quote
 from tests.pipeline import environment, runner

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from contentfab.cli import app
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from db.migrate import upgrade
 from db.models import Asset, Job, JobStatus
 from db.session import configure

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from contentfab.cli import app
-from contentfab.errors import DoesNotFitError
+from contentfab.core.errors import DoesNotFitError
+from contentfab.services.edits import check_edit, edit_text
 from db.migrate import upgrade
 from db.models import Asset, Campaign, CampaignStatus, ContentKind, Job, JobStatus
-from db.review import check_edit, edit_text
 from db.session import configure, transaction
 from tests.api.seed import seed_campaign
 from tests.pipeline import runner

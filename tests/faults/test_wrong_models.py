@@ -18,8 +18,8 @@ import pytest
 from onnx import TensorProto, helper
 
 from bench.recs_data import make_shop, write_shop
+from contentfab.campaign.creatives import matte_model_problem
 from contentfab.cli import app
-from contentfab.creatives import matte_model_problem
 from tests.faults.test_bad_input import _counts
 from tests.faults.test_hostile_campaigns import HEADER
 from tests.pipeline import environment, runner

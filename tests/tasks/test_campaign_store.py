@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from contentfab.campaign import load_campaign
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from db.models import ContentKind, Job, Product
 from tasks.campaigns import store_campaign, variant_seed
 

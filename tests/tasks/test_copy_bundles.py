@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from contentfab.campaign import load_campaign
-from contentfab.delivery import write_google_ads_rsa
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
+from contentfab.services.delivery import write_google_ads_rsa
 from db import jobs as job_rows
 from db.models import Asset, Job
 from tasks.campaigns import store_campaign

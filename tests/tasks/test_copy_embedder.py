@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from db.models import ModelRecord
 from tasks.resources import WorkerResources
 

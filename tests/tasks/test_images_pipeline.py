@@ -292,7 +292,7 @@ def test_assets_at_a_file_url_through_a_worker_and_the_api(tmp_path, cppn_store)
     from fastapi.testclient import TestClient
 
     from contentfab.api import create_api
-    from contentfab.settings import Settings
+    from contentfab.core.settings import Settings
 
     campaign = write_image_campaign(tmp_path)
     campaign.write_text(

@@ -10,7 +10,7 @@ from urllib.request import url2pathname
 import fsspec
 import pytest
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from tasks.images import write_content_addressed
 
 DATA = b"\x89PNG fake creative bytes"

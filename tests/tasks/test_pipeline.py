@@ -36,7 +36,7 @@ def check_assets(
     database_url: str, campaign_id: int, *, expected_jobs: int, model: str = MODEL
 ) -> list[Asset]:
     """Every job finished; each asset is unique per slot, passes the gates, has provenance."""
-    from contentfab.channels import CHANNELS
+    from contentfab.core.channels import CHANNELS
     from workers.copywriter import ProductFacts, check
 
     sessions = configure(database_url)

@@ -134,7 +134,7 @@ def test_a_redelivered_chunk_writes_no_second_list(tmp_path, tiny_bert_store):
     campaign = write_recs_campaign(tmp_path, users=8, products=40)
     env = environment(tmp_path, tiny_bert_store, db_url, broker)
     assert runner.invoke(app, ["run", str(campaign)], env=env).exit_code == 0
-    from contentfab.settings import Settings
+    from contentfab.core.settings import Settings
     from tasks.app import RECS_TASK, create_app
 
     settings = Settings(**{k.removeprefix("CONTENTFAB_").lower(): v for k, v in env.items()})

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bench.recs_data import make_shop, write_shop
 from contentfab.campaign import load_campaign
-from contentfab.pseudonyms import pseudonym
-from contentfab.settings import Settings
+from contentfab.campaign.pseudonyms import pseudonym
+from contentfab.core.settings import Settings
 from db.models import Asset, Job
 from db.session import transaction
 from tasks.app import create_app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 from tasks.app import COPY_TASK, IMAGES_TASK, RECS_TASK, create_app
 from tasks.chunks import RETRY_BACKOFF_MAX, ChunkTask, retry_countdown
 

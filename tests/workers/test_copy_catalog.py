@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from contentfab.campaign import load_campaign
-from contentfab.channels import CHANNELS, fits
+from contentfab.core.channels import CHANNELS, fits
 from workers.copy_records import product_facts
 from workers.copywriter import CopySlot, check, write_copy
 from workers.factcheck import unsupported_numbers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contentfab.channels import CHANNELS
+from contentfab.core.channels import CHANNELS
 from workers.copy_sentences import (
     Fact,
     Plan,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contentfab.channels import CHANNELS
+from contentfab.core.channels import CHANNELS
 from workers.copy_text import fragment, head_name, selling_points
 from workers.copywriter import CopySlot, ProductFacts, check, composed_candidates
 from workers.textgen import SamplingParams

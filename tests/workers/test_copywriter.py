@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 import workers.copywriter as copywriter
-from contentfab.channels import CHANNELS
+from contentfab.core.channels import CHANNELS
 from workers.copywriter import (
     BrandRules,
     CopySlot,

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from contentfab.core.formats import FORMATS, parse_format
 from workers.images import compose as comp
-from workers.images.formats import FORMATS, parse_format
 from workers.images.matte import iou, studio_matte
 from workers.images.packshots import packshot
 from workers.images.text import (

@@ -91,7 +91,7 @@ def test_flat_gradient_and_user_image(tmp_path):
 
 
 def test_the_campaign_file_knows_the_same_styles_as_the_exporter():
-    from contentfab import creatives
+    from contentfab.campaign import creatives
 
     assert set(creatives.STYLES) == set(STYLES)
 
@@ -112,9 +112,9 @@ def test_pattern_styles_are_calm_enough_to_post_on(generator, style):
 
 
 def test_pattern_creatives_set_their_text_without_scrims(generator, tmp_path):
+    from contentfab.core.formats import FORMATS
     from workers.images.compose import CreativeText
     from workers.images.creative import CreativeJob, make_creatives
-    from workers.images.formats import FORMATS
 
     jobs = [
         CreativeJob(

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
+from contentfab.core.formats import FORMATS
 from workers.images.compose import CreativeText
 from workers.images.creative import CreativeJob, make_creatives
-from workers.images.formats import FORMATS
 from workers.images.matte import iou, studio_matte
 from workers.images.matte_choice import check_matte, cut_out, refine_alpha
 from workers.images.packshots import packshot

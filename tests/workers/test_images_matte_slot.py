@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from contentfab.core.formats import FORMATS
 from workers.images.compose import CreativeText
 from workers.images.creative import CreativeJob, make_creatives
-from workers.images.formats import FORMATS
 from workers.images.matte import onnx_matte
 from workers.images.packshots import packshot
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from contentfab.errors import ModelError
+from contentfab.core.errors import ModelError
+from contentfab.core.formats import parse_format
 from exporters import ModelStore, build_model
 from exporters.text_to_image import SCHEDULER, TINY_SD_NAME
 from workers.images.compose import CreativeText
 from workers.images.creative import CreativeJob, make_creatives
-from workers.images.formats import parse_format
 from workers.images.text_to_image import Schedule, TextToImagePipeline, load_tokenizer
 
 PALETTE = [(28, 52, 84), (235, 226, 210), (214, 99, 64)]
@@ -127,8 +127,8 @@ def test_creatives_use_the_pipeline_as_their_background(tiny_sd):
 
 
 def test_a_pipeline_is_named_by_folder_store_name_or_the_settings(tmp_path):
-    from contentfab.creatives import ImageRequest, pipeline_reference, resolve_pipeline
-    from contentfab.settings import Settings
+    from contentfab.campaign.creatives import ImageRequest, pipeline_reference, resolve_pipeline
+    from contentfab.core.settings import Settings
 
     (tmp_path / "campaigns" / "sd-export").mkdir(parents=True)
     settings = Settings(data_dir=tmp_path, model_store=tmp_path / "store")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from contentfab.errors import ModelError
+from contentfab.core.errors import ModelError
 from workers import runtime
 
 CPU, CUDA = "CPUExecutionProvider", "CUDAExecutionProvider"

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from contentfab.errors import GenerationError
+from contentfab.core.errors import GenerationError
 from workers.textgen import SamplingParams, TextGenerator
 
 PROMPTS = [

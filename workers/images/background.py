@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from contentfab.errors import ModelError
+from contentfab.core.errors import ModelError
 from workers import runtime
 
 if TYPE_CHECKING:

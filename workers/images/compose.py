@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFilter
 
-from workers.images.formats import ENCODINGS, Format
+from contentfab.core.formats import ENCODINGS, Format
 from workers.images.text import (
     INK,
     RGB,

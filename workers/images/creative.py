@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from contentfab.core.formats import Format
 from workers import runtime
 from workers.images import background as bg
 from workers.images.compose import CreativeText, Cutout, compose, encode
-from workers.images.formats import Format
 from workers.images.matte import Matte
 from workers.images.matte_choice import MODEL, cut_out
 

@@ -33,7 +33,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from contentfab.errors import ModelError
+from contentfab.core.errors import ModelError
+from contentfab.core.model_store import PIPELINE_COMPONENTS, missing_pipeline_files
 from workers import runtime
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 Floats = npt.NDArray[np.float32]
-COMPONENTS = ("text_encoder", "unet", "vae_decoder")
 MAX_STEPS = 4
 RENDER_SHORT_SIDE = 512
 #: The CLIP BPE pre-tokenizer pattern (what transformers' CLIPTokenizerFast uses).
@@ -56,21 +56,6 @@ _ORT_TYPES = {
     "tensor(int32)": np.int32,
     "tensor(int64)": np.int64,
 }
-
-
-def missing_files(directory: Path) -> list[str]:
-    """What a pipeline folder lacks (empty when it looks complete)."""
-    missing = [
-        f"{c}/model.onnx" for c in COMPONENTS if not (directory / c / "model.onnx").is_file()
-    ]
-    if not (directory / "scheduler" / "scheduler_config.json").is_file():
-        missing.append("scheduler/scheduler_config.json")
-    tokenizer = directory / "tokenizer"
-    if not (tokenizer / "tokenizer.json").is_file() and not (
-        (tokenizer / "vocab.json").is_file() and (tokenizer / "merges.txt").is_file()
-    ):
-        missing.append("tokenizer/tokenizer.json (or vocab.json + merges.txt)")
-    return missing
 
 
 @dataclass(frozen=True)
@@ -162,7 +147,7 @@ class TextToImagePipeline:
         cls, directory: Path, providers: Sequence[str] = (runtime.CPU,), intra_op_threads: int = 0
     ) -> TextToImagePipeline:
         directory = Path(directory)
-        missing = missing_files(directory)
+        missing = missing_pipeline_files(directory)
         if missing:
             raise ModelError(
                 f"{directory} is not a text-to-image pipeline folder (missing: "
@@ -171,7 +156,7 @@ class TextToImagePipeline:
                 "build tiny-sd-turbo`"
             )
         sessions, provider = {}, runtime.CPU
-        for component in COMPONENTS:
+        for component in PIPELINE_COMPONENTS:
             sessions[component], provider = runtime.get_session(
                 directory / component / "model.onnx", providers, intra_op_threads
             )

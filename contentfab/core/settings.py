@@ -3,7 +3,7 @@
 The CLI and the worker boot build a :class:`Settings` once and pass it down; no other module
 reads the environment. Defaults give the embedded set-up: a SQLite database, a Valkey server of
 contentfab's own on a unix socket in the data dir as the broker (started on demand; see
-:mod:`contentfab.embedded_broker`), and a model store in the user's cache directory.
+:mod:`tasks.embedded_broker`), and a model store in the user's cache directory.
 Production points ``CONTENTFAB_DATABASE_URL`` at PostgreSQL and ``CONTENTFAB_BROKER_URL`` at
 Redis.
 """

@@ -30,15 +30,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from contentfab import delivery
-from contentfab.api_guard import RequestGuard
-from contentfab.errors import DoesNotFitError, GatesFailedError, InputError, NotFoundError
-from contentfab.settings import Settings
+from contentfab.api.guard import RequestGuard
+from contentfab.core.errors import DoesNotFitError, GatesFailedError, InputError, NotFoundError
+from contentfab.core.settings import Settings
+from contentfab.services import delivery, edits
 from db import review
 from db.models import Asset, AssetReview, AssetStatus, Campaign, ContentKind
 from db.queries import campaign_summary
 
-WEB = Path(__file__).with_name("web")
+WEB = Path(__file__).parents[1] / "web"
 EVENT_INTERVAL = 1.0
 """Seconds between two looks at the database for a campaign's live feed."""
 HEARTBEAT_SECONDS = 15.0
@@ -314,7 +314,7 @@ def create_api(
 ) -> FastAPI:
     """The API under /api, the gallery under /, static files under /static; ``hosts`` are
     names the server answers to besides localhost and ``settings.allowed_hosts``
-    (:mod:`contentfab.api_guard`). The OpenAPI spec is at /openapi.json; there is no /docs
+    (:mod:`contentfab.api.guard`). The OpenAPI spec is at /openapi.json; there is no /docs
     page, whose scripts would come from a CDN."""
     if sessions is None:
         from db.session import configure
@@ -604,7 +604,7 @@ def create_api(
         text: Annotated[Text, Query(max_length=5000)] = "",
     ) -> FitOut:
         """Measure a text as a channel counts it (the gallery's editor shows this live)."""
-        fit = review.check_fit(channel, text)
+        fit = edits.check_fit(channel, text)
         if fit is None:
             raise NotFoundError(f"there is no channel preset {channel!r}")
         return FitOut(**vars(fit), fits=fit.problem is None)
@@ -630,7 +630,7 @@ def create_api(
         name, repetition, near-duplicates of its other variants); ``force`` with a ``reason``
         publishes it over failing gates, and the review history records that."""
         return _asset_out(
-            review.edit_text(
+            edits.edit_text(
                 session,
                 asset_id,
                 actor=body.reviewer,
@@ -654,7 +654,7 @@ def create_api(
         """Run the copy gates on a text as this asset's new text, storing nothing (the
         gallery's editor shows this live, beside the channel's count)."""
         try:
-            result = review.check_edit(session, asset_id, text)
+            result = edits.check_edit(session, asset_id, text)
         except DoesNotFitError as exc:
             return GatesOut(checked=[], passed=False, failures=[], problem=str(exc))
         return GatesOut(

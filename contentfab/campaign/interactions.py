@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from contentfab.errors import CampaignFileError, Problem
+from contentfab.campaign.problems import _decode, _read
+from contentfab.campaign.spec import MAX_PROBLEMS, MAX_RECOMMENDATION_SUBJECTS
+from contentfab.core.errors import CampaignFileError, Problem
 
 if TYPE_CHECKING:
-    from contentfab.campaign import RecommendationsRequest
+    from contentfab.campaign.spec import RecommendationsRequest
 
 INTERACTION_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 INTERACTION_COLUMNS = ("user_id", "product_id", "event", "timestamp", "weight")
@@ -85,8 +87,6 @@ def load_interactions(
     path: Path, skus: set[str], problems: list[Problem]
 ) -> tuple[bytes, InteractionLog | None]:
     """The file's bytes and its rows; problems are appended (then the log is None)."""
-    from contentfab.campaign import MAX_PROBLEMS, _decode, _read
-
     file = str(path)
     before = len(problems)
     try:
@@ -123,7 +123,6 @@ def check_subjects(
     row: int | None,
     problems: list[Problem],
 ) -> None:
-    from contentfab.campaign import MAX_RECOMMENDATION_SUBJECTS
 
     if request.users == "all":
         users = len(log.user_ids()) if log is not None else 0

@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from contentfab.channels import CHANNELS
-from contentfab.errors import Problem
-from contentfab.files import confine
+from contentfab.campaign.files import confine
+from contentfab.core.channels import CHANNELS
+from contentfab.core.errors import Problem
 
 if TYPE_CHECKING:
-    from contentfab.settings import Settings
-    from exporters.store import ModelStore
+    from contentfab.core.model_store import ModelStore
+    from contentfab.core.settings import Settings
 
 TEST_PIPELINE = "tiny-sd-turbo"  # exporters.text_to_image.TINY_SD_NAME
 STYLES = ("studio", "soft", "waves", "marble", "bold")  # exporters.background.STYLES
@@ -50,7 +50,7 @@ _STORE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")  # campaign._MODEL_NAME
 
 
 def _format(value: str) -> str:
-    from workers.images.formats import parse_format
+    from contentfab.core.formats import parse_format
 
     return parse_format(value).name
 
@@ -116,7 +116,7 @@ def check_files(
     extra_roots: Sequence[Path] = (),
 ) -> list[Problem]:
     """Problems with the files the section names: each must exist inside the campaign file's
-    folder or an extra root (:func:`contentfab.files.confine`)."""
+    folder or an extra root (:func:`contentfab.campaign.files.confine`)."""
     problems = []
     named = {
         "images.matte_model": request.matte_model,
@@ -156,7 +156,7 @@ def _is_store_name(reference: str, base: Path) -> bool:
 
 def resolve_pipeline(reference: str | None, settings: Settings) -> Path | None:
     """A pipeline reference (folder, or store name; None: the settings') as a folder."""
-    from exporters.store import ModelStore
+    from contentfab.core.model_store import ModelStore
 
     reference = reference or settings.text_to_image_pipeline
     if reference is None:
@@ -173,7 +173,7 @@ def resolve_pipeline(reference: str | None, settings: Settings) -> Path | None:
 def missing_models(request: ImageRequest, base: Path, settings: Settings) -> list[tuple[str, str]]:
     """(field, reason) for each model the section needs that is not there, or is of the wrong
     family (a text model as the generator, pipeline or matte model), naming the fix."""
-    from exporters.store import ModelStore
+    from contentfab.core.model_store import ModelStore
 
     store = ModelStore(settings.model_store)
     mode = request.background.mode
@@ -255,8 +255,7 @@ def _onnx_type(value: object) -> str:
 def _pipeline_problems(
     request: ImageRequest, base: Path, settings: Settings, store: ModelStore
 ) -> list[tuple[str, str]]:
-    from exporters.store import MANIFEST_NAME
-    from workers.images.text_to_image import missing_files
+    from contentfab.core.model_store import MANIFEST_NAME, missing_pipeline_files
 
     field = "images.background.pipeline"
     reference = pipeline_reference(request, base) or settings.text_to_image_pipeline
@@ -279,7 +278,7 @@ def _pipeline_problems(
     if task is not None and task != PIPELINE_TASK:
         message = f"{reference[:120]!r} is a {task!r} model, not a text-to-image pipeline."
         return [(field, f"{message} {how}")]
-    missing = missing_files(folder)
+    missing = missing_pipeline_files(folder)
     if missing:
         message = (
             f"{str(folder)[:120]!r} is not a complete pipeline (missing {', '.join(missing)})."

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from contentfab.errors import ModelError
+from contentfab.core.errors import ModelError
 
 MANIFEST_NAME = "model.json"
 # Remembers (size, mtime) → sha256 of files already hashed, the way git's index does, so that
@@ -195,3 +195,25 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
         stream.write("\n")
     Path(temp).replace(path)
     return path
+
+
+#: The ONNX models of a text-to-image pipeline folder, each ``<component>/model.onnx``.
+PIPELINE_COMPONENTS = ("text_encoder", "unet", "vae_decoder")
+
+
+def missing_pipeline_files(directory: Path) -> list[str]:
+    """What a text-to-image pipeline folder (diffusers' ONNX layout: one folder per
+    :data:`PIPELINE_COMPONENTS`, a scheduler, a tokenizer) lacks; empty when it looks complete."""
+    missing = [
+        f"{c}/model.onnx"
+        for c in PIPELINE_COMPONENTS
+        if not (directory / c / "model.onnx").is_file()
+    ]
+    if not (directory / "scheduler" / "scheduler_config.json").is_file():
+        missing.append("scheduler/scheduler_config.json")
+    tokenizer = directory / "tokenizer"
+    if not (tokenizer / "tokenizer.json").is_file() and not (
+        (tokenizer / "vocab.json").is_file() and (tokenizer / "merges.txt").is_file()
+    ):
+        missing.append("tokenizer/tokenizer.json (or vocab.json + merges.txt)")
+    return missing

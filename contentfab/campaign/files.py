@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
-from contentfab.characters import forbidden_character
+from contentfab.core.characters import forbidden_character
 
 __all__ = ["MAX_NAME_BYTES", "MAX_PATH_CHARS", "confine"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contentfab.settings import Settings
+from contentfab.core.settings import Settings
 
 __all__ = ["DEFAULT_HOSTS", "MAX_BODY_BYTES", "SECURITY_HEADERS", "RequestGuard"]
 

@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from contentfab.campaign import CampaignSpec, LoadedCampaign
-from contentfab.errors import InputError
-from contentfab.interactions import InteractionLog
-from contentfab.settings import Settings
+from contentfab.campaign.interactions import InteractionLog
+from contentfab.core.errors import InputError
+from contentfab.core.settings import Settings
 
 PREFIX = "p:"
 KEY_VARIABLE = "CONTENTFAB_PSEUDONYM_KEY"

@@ -20,7 +20,7 @@ from typing import IO, Any
 from urllib.parse import quote, urlparse
 from urllib.request import url2pathname
 
-from contentfab.errors import NotFoundError
+from contentfab.core.errors import NotFoundError
 from db.models import Asset, ContentKind
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")

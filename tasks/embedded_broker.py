@@ -9,7 +9,7 @@ keeps every message in an append-only file (a restart loses nothing) and never e
 
 Everything lives in ``<data dir>/broker/``: the append-only file, ``valkey.log``,
 ``valkey.pid`` and the socket (in the temp dir instead where that path would be too long for
-a unix socket; see :func:`contentfab.settings.embedded_socket`). A process finds the server by
+a unix socket; see :func:`contentfab.core.settings.embedded_socket`). A process finds the server by
 its socket: one that answers is used as it is; a socket or pid file whose server is gone is
 stale and replaced by a new server. The server outlives the command that started it (it
 daemonizes): ``contentfab broker stop`` stops it, and so does ``run`` / ``demo`` when no other
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contentfab.errors import BrokerUnavailable
+from contentfab.core.errors import BrokerUnavailable
 
 START_TIMEOUT = 10.0  # seconds for a server to answer after it was started
 STOP_TIMEOUT = 10.0
