@@ -58,7 +58,7 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
     from sqlalchemy import select
 
     from contentfab.campaign import load_campaign
-    from contentfab.cli import worker_argv
+    from contentfab.cli.worker import worker_argv
     from db.migrate import upgrade
     from db.models import Campaign, Job
     from db.session import configure

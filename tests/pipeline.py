@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from contentfab.cli import worker_argv
+from contentfab.cli.worker import worker_argv
 
 MODEL = "smollm2-135m-instruct"
 EXAMPLE_CATALOG = Path(__file__).parents[1] / "contentfab" / "examples" / "catalog.csv"

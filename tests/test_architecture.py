@@ -1,7 +1,8 @@
 """The layers of docs/architecture.md, as a test: import-linter's contracts in pyproject.toml.
 
 A module may import only from layers below its own (core < campaign < workers | db < exporters
-< services < tasks < api < cli); workers and the database never import each other.
+< services < tasks < api < cli); workers and the database never import each other; workers
+import no torch, SQL or Celery; core and campaign open no database, queue or model.
 """
 
 from __future__ import annotations

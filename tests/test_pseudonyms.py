@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from contentfab.campaign.pseudonyms import pseudonym
-from contentfab.cli import _worker_env
 from contentfab.cli import app as cli
+from contentfab.cli.worker import _worker_env
 from contentfab.core.settings import Settings
 from db.interaction_log import load_interactions
 from db.models import Campaign, Job, PrivacyAudit

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import update
 
-from contentfab.cli import _RunWorker, _watch
+from contentfab.cli.status import _RunWorker, _watch
 from db.jobs import finish_campaign_if_done
 from db.models import Campaign, ContentKind, Job, JobStatus, Product
 from db.session import transaction

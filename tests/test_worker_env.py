@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from contentfab.cli import _worker_env
+from contentfab.cli.worker import _worker_env
 from contentfab.core.settings import Settings
 
 
