@@ -8,7 +8,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from contentfab.core.errors import DatabaseUnavailable
 
 
 class EncodedJSON(str):
@@ -61,3 +64,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any exception."""
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def database_errors(prefix: str = "") -> Iterator[None]:
+    """The one mapping of database failures onto the error tree (as httpx's ``map_exceptions``
+    maps transport errors): a refused, lost or invalidated connection is
+    :class:`~contentfab.core.errors.DatabaseUnavailable`, which tasks retry and the CLI prints
+    as one line; any other database error is a bug and propagates as it is."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"{prefix}{exc.orig or exc}") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DatabaseUnavailable(f"{prefix}{exc.orig or exc}") from exc
+        raise

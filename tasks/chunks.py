@@ -8,23 +8,24 @@ another, so an outage between the two only costs a retry.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready
 from celery.utils.log import get_task_logger
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contentfab.core.errors import DatabaseUnavailable, TransientError
+from contentfab.core.errors import TransientError
 from contentfab.core.settings import Settings
 from db import jobs
 from db.bulk import RowClaim, claim_rows
-from db.models import Campaign
-from db.session import transaction
+from db.models import Campaign, Job
+from db.session import database_errors, transaction
 from tasks.app import settings_of
 from tasks.resources import WorkerResources, counts_lost_deliveries, resources
 
@@ -116,19 +117,6 @@ CHUNK_TASK_OPTIONS: dict[str, Any] = {
 }
 
 
-@contextmanager
-def database() -> Iterator[None]:
-    """Wrap connection-level database failures into the retried TransientError branch."""
-    try:
-        yield
-    except OperationalError as exc:
-        raise DatabaseUnavailable(str(exc.orig or exc)) from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise DatabaseUnavailable(str(exc.orig or exc)) from exc
-        raise
-
-
 ClaimT = TypeVar("ClaimT", jobs.Claim, RowClaim)
 
 
@@ -161,7 +149,7 @@ def _claimed(
 ) -> Iterator[Chunk[ClaimT]]:
     settings = settings_of(task.app)
     res = resources(settings)
-    with database(), transaction(res.sessions) as session:
+    with database_errors(), transaction(res.sessions) as session:
         jobs.mark_campaign_running(session, campaign_id)
         claim = claim_with(
             session,
@@ -176,6 +164,66 @@ def _claimed(
         logger.warning(
             "campaign %s: gave up on jobs %s", campaign_id, [j.id for j in claim.given_up]
         )
+
+
+OutcomeT = TypeVar("OutcomeT")
+
+#: What a chunk's work yields per job id: the made thing (None on failure), why it failed, meta.
+Outcomes = dict[int, tuple[OutcomeT | None, str | None, dict[str, Any]]]
+
+
+def failure(reason: str) -> tuple[None, str, dict[str, Any]]:
+    """The outcome of a job that failed for ``reason`` (nothing made, no meta)."""
+    return None, reason, {}
+
+
+def run_work(
+    chunk: Chunk[Any],
+    keys: Sequence[int],
+    work: Callable[[], dict[int, OutcomeT]],
+    failed: Callable[[str], OutcomeT],
+    fail_on: tuple[type[Exception], ...] = (),
+) -> dict[int, OutcomeT]:
+    """Run a chunk's model work, outside any transaction, the way every kind does: a transient
+    error gives the claimed jobs back and raises (the task retries); the soft time limit, or
+    one of ``fail_on`` (a model that cannot load), fails every job of the chunk with the reason,
+    made by ``failed``."""
+    try:
+        return work()
+    except TransientError:
+        release(chunk.resources, list(keys))
+        raise
+    except SoftTimeLimitExceeded:
+        reason = f"time limit: took over {chunk.settings.task_soft_time_limit}s"
+        return {key: failed(reason) for key in keys}
+    except fail_on as exc:
+        return {key: failed(str(exc)) for key in keys}
+
+
+def store_outcomes(
+    task: Task,
+    chunk: Chunk[Any],
+    campaign_id: int,
+    outcomes: Outcomes[OutcomeT],
+    complete: Callable[[Session, Job, OutcomeT, dict[str, Any]], None],
+) -> tuple[int, int]:
+    """Store a chunk's outcomes in one transaction: a failure fails its job with the reason, a
+    made thing is completed by ``complete`` with the meta (plus which worker and task made it);
+    the campaign finishes if these were its last jobs. Returns (done, failed)."""
+    done = failed = 0
+    with database_errors(), transaction(chunk.resources.sessions) as session:
+        by_id = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(outcomes)))}
+        for key, (made, error, meta) in outcomes.items():
+            job = by_id[key]
+            if made is None:
+                jobs.fail_job(session, job, error or "unknown error")
+                failed += 1
+                continue
+            meta.update(worker=chunk.resources.hostname, task_id=task.request.id)
+            complete(session, job, made, meta)
+            done += 1
+        jobs.finish_campaign_if_done(session, campaign_id)
+    return done, failed
 
 
 def release(res: WorkerResources, job_ids: list[int]) -> None:

@@ -6,17 +6,15 @@ import hashlib
 from typing import Any
 
 from celery import Task, shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contentfab.core.errors import ModelError, TransientError
+from contentfab.core.errors import ModelError
 from db import jobs
 from db.models import Asset, ContentKind, Job
-from db.session import transaction
 from tasks.app import COPY_TASK
-from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, database, release
+from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, failure, run_work, store_outcomes
 
 logger = get_task_logger(__name__)
 
@@ -73,12 +71,6 @@ def _slot(
     )
 
 
-def _plain_decimal(value: Any) -> str:
-    from workers.copy_records import plain_decimal
-
-    return plain_decimal(value)
-
-
 @shared_task(name=COPY_TASK, **CHUNK_TASK_OPTIONS)
 def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
     with claimed_chunk(self, campaign_id, job_ids) as chunk:
@@ -87,40 +79,15 @@ def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str,
         slots = [_slot(job, chunk.spec, delivered) for job in claim.ready]
         bundles = {job.id: job.params.get("bundle") for job in claim.ready}
         models = {job.id: job.params.get("model") or settings.copy_model for job in claim.ready}
-    try:
-        outcomes = _write(res, slots, models)
-    except TransientError:
-        release(res, [s.key for s in slots])
-        raise
-    except SoftTimeLimitExceeded:
-        outcomes = {
-            s.key: (None, f"time limit: took over {settings.task_soft_time_limit}s", {})
-            for s in slots
-        }
+    outcomes = run_work(chunk, [s.key for s in slots], lambda: _write(res, slots, models), failure)
 
-    with database(), transaction(res.sessions) as session:
-        by_id = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(outcomes)))}
-        done = failed = 0
-        for key, (text, error, meta) in outcomes.items():
-            job = by_id[key]
-            if text is None:
-                jobs.fail_job(session, job, error or "unknown error")
-                failed += 1
-                continue
-            if bundles.get(key) is not None:
-                meta["bundle"] = bundles[key]
-            meta["worker"] = res.hostname
-            meta["task_id"] = self.request.id
-            jobs.complete_job(
-                session,
-                job,
-                text=text,
-                uri=None,
-                sha256=hashlib.sha256(text.encode()).hexdigest(),
-                meta=meta,
-            )
-            done += 1
-        jobs.finish_campaign_if_done(session, campaign_id)
+    def complete(session: Session, job: Job, text: str, meta: dict[str, Any]) -> None:
+        if bundles.get(job.id) is not None:
+            meta["bundle"] = bundles[job.id]
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        jobs.complete_job(session, job, text=text, uri=None, sha256=digest, meta=meta)
+
+    done, failed = store_outcomes(self, chunk, campaign_id, outcomes, complete)
     return {"done": done, "failed": failed + len(claim.given_up), "skipped": claim.already_finished}
 
 

@@ -19,19 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from celery import Task, shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contentfab.core.errors import ModelError, TransientError
+from contentfab.core.errors import ModelError
+from contentfab.core.money import plain_decimal
 from db import jobs
 from db.bulk import ProductRow, insert_rows
 from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, JobStatus, Product
-from db.session import transaction
+from db.session import database_errors, transaction
 from tasks.app import IMAGES_TASK, settings_of
-from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, database, release
-from tasks.copy import _plain_decimal
+from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, failure, run_work, store_outcomes
 from tasks.resources import resources
 
 logger = get_task_logger(__name__)
@@ -180,7 +179,7 @@ def _creative_job(job: Job, spec: dict[str, Any], headline: str | None, settings
     params = job.params
     price = None
     if params["price"] and product.price is not None:
-        price = format_price(_plain_decimal(product.price), product.currency)
+        price = format_price(plain_decimal(product.price), product.currency)
     brand = (spec.get("brand") or {}).get("name")
     return CreativeJob(
         key=job.id,
@@ -254,7 +253,7 @@ def generate_images(
 ) -> dict[str, int]:
     settings = settings_of(self.app)
     if waited < COPY_WAIT_LIMIT:
-        with database(), transaction(resources(settings).sessions) as session:
+        with database_errors(), transaction(resources(settings).sessions) as session:
             waiting = waiting_for_copy(session, campaign_id, job_ids)
         if waiting:
             # Nothing was written: the deferred jobs stay queued and travel in a new message
@@ -277,7 +276,7 @@ def generate_images(
             if not job_ids:
                 return {"done": 0, "failed": 0, "skipped": 0, "deferred": len(waiting)}
     with claimed_chunk(self, campaign_id, job_ids) as chunk:
-        settings, res, claim, session = chunk.settings, chunk.resources, chunk.claim, chunk.session
+        settings, claim, session = chunk.settings, chunk.claim, chunk.session
         spec = chunk.spec
         items = [
             _creative_job(
@@ -290,16 +289,9 @@ def generate_images(
             for job in claim.ready
             if job.params["background"] == "generated"
         }
-    try:
-        outcomes = _make(settings, items, generators)
-    except TransientError:
-        release(res, [item.key for item in items])
-        raise
-    except SoftTimeLimitExceeded:
-        outcomes = {
-            item.key: (None, f"time limit: took over {settings.task_soft_time_limit}s", {})
-            for item in items
-        }
+    outcomes = run_work(
+        chunk, [item.key for item in items], lambda: _make(settings, items, generators), failure
+    )
 
     stored: dict[int, tuple[str, str]] = {}
     encodings = {item.key: item.encoding for item in items}
@@ -309,20 +301,11 @@ def generate_images(
                 settings.asset_root, data, EXTENSIONS[encodings[key]]
             )
 
-    with database(), transaction(res.sessions) as session:
-        by_id = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(outcomes)))}
-        done = failed = 0
-        for key, (data, error, meta) in outcomes.items():
-            job = by_id[key]
-            if data is None:
-                jobs.fail_job(session, job, error or "unknown error")
-                failed += 1
-                continue
-            uri, digest = stored[key]
-            meta.update(worker=res.hostname, task_id=self.request.id)
-            jobs.complete_job(session, job, text=None, uri=uri, sha256=digest, meta=meta)
-            done += 1
-        jobs.finish_campaign_if_done(session, campaign_id)
+    def complete(session: Session, job: Job, _: bytes, meta: dict[str, Any]) -> None:
+        uri, digest = stored[job.id]
+        jobs.complete_job(session, job, text=None, uri=uri, sha256=digest, meta=meta)
+
+    done, failed = store_outcomes(self, chunk, campaign_id, outcomes, complete)
     return {"done": done, "failed": failed + len(claim.given_up), "skipped": claim.already_finished}
 
 

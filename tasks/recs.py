@@ -23,14 +23,13 @@ from typing import Any
 
 import numpy as np
 from celery import Task, shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contentfab.campaign import LoadedCampaign
-from contentfab.core.errors import ModelError, TransientError
+from contentfab.core.errors import ModelError
 from db import jobs
 from db.bulk import JobRow, ProductRow, complete_rows, insert_rows
 from db.interaction_log import load_interactions, store_interactions
@@ -42,9 +41,9 @@ from db.models import (
     Product,
     ProductEmbedding,
 )
-from db.session import EncodedJSON, transaction
+from db.session import EncodedJSON, database_errors, transaction
 from tasks.app import RECS_TASK
-from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_rows, database, release
+from tasks.chunks import CHUNK_TASK_OPTIONS, Outcomes, claimed_rows, failure, run_work
 from tasks.resources import WorkerResources
 from workers.recommender import (
     EVENTS,
@@ -163,32 +162,26 @@ def rules_from(request: dict[str, Any]) -> Rules:
 @shared_task(name=RECS_TASK, **CHUNK_TASK_OPTIONS)
 def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
     with claimed_rows(self, campaign_id, job_ids) as chunk:
-        settings, res, claim = chunk.settings, chunk.resources, chunk.claim
+        res, claim = chunk.resources, chunk.claim
         request: dict[str, Any] = chunk.spec.get("recommendations") or {}
     slots = claim.ready
     by_id = {job.id: job for job in slots}
-    outcomes: dict[int, tuple[Recommendation | None, str | None]] = {}
     methods: dict[int, str] = {}
     shared: CampaignCatalog | None = None
-    if slots:
-        try:
-            shared = _campaign_catalog(res, campaign_id, request)
-            lists, methods = _recommend(shared, request, slots)
-            outcomes = {rec.key: (rec, None) for rec in lists}
-        except TransientError:
-            release(res, list(by_id))
-            raise
-        except ModelError as exc:
-            outcomes = {key: (None, str(exc)) for key in by_id}
-        except SoftTimeLimitExceeded:
-            reason = f"time limit: took over {settings.task_soft_time_limit}s"
-            outcomes = {key: (None, reason) for key in by_id}
+
+    def work() -> Outcomes[Recommendation]:
+        nonlocal shared, methods
+        shared = _campaign_catalog(res, campaign_id, request)
+        lists, methods = _recommend(shared, request, slots)
+        return {rec.key: (rec, None, {}) for rec in lists}
+
+    outcomes = run_work(chunk, list(by_id), work, failure, fail_on=(ModelError,)) if slots else {}
 
     params = {k: v for k, v in request.items() if k not in ("segments", "users")}
     failed: list[tuple[int, str]] = []
     results = []
     tails: dict[str, str] = {}  # per method: the meta every list of the chunk shares
-    for key, (rec, error) in outcomes.items():
+    for key, (rec, error, _) in outcomes.items():
         if rec is None or shared is None:
             failed.append((key, error or "unknown error"))
             continue
@@ -215,7 +208,7 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
         meta = list_meta(items_text, rec.strategy, rec.short, method, tail)
         digest = hashlib.sha256(items_text.encode()).hexdigest()
         results.append((by_id[key], text, digest, meta))
-    with database(), transaction(res.sessions) as session:
+    with database_errors(), transaction(res.sessions) as session:
         if failed:
             for job in session.scalars(select(Job).where(Job.id.in_([k for k, _ in failed]))):
                 jobs.fail_job(session, job, dict(failed)[job.id])
@@ -259,7 +252,7 @@ def _campaign_catalog(
         tower, tower_manifest = res.two_tower(model_name)
         model_name = tower_manifest["source"]["text_model"]["name"]
     embedder = res.text_embedder(model_name)
-    with database(), transaction(res.sessions) as session:
+    with database_errors(), transaction(res.sessions) as session:
         # Columns, not ORM objects: 20,000 products as objects took ~1 s per worker process.
         products = session.execute(
             select(
@@ -472,7 +465,7 @@ def _store_embeddings(
         for digest, vector in fresh.items()
     ]
     try:
-        with database(), transaction(res.sessions) as session:
+        with database_errors(), transaction(res.sessions) as session:
             for start in range(0, len(rows), _INSERT_BATCH):
                 session.execute(insert(ProductEmbedding), rows[start : start + _INSERT_BATCH])
     except IntegrityError:

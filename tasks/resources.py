@@ -58,24 +58,18 @@ class WorkerResources:
         return generator
 
     def _register(self, name: str, version: str, sha256: str, manifest: dict[str, Any]) -> None:
-        from sqlalchemy.exc import OperationalError
-
-        from contentfab.core.errors import DatabaseUnavailable
         from db.registry import register_model
-        from db.session import transaction
+        from db.session import database_errors, transaction
 
-        try:
-            with transaction(self.sessions) as session:
-                register_model(
-                    session,
-                    name=name,
-                    version=version,
-                    task=str(manifest.get("task", "")),
-                    sha256=sha256,
-                    manifest=manifest,
-                )
-        except OperationalError as exc:
-            raise DatabaseUnavailable(str(exc.orig or exc)) from exc
+        with database_errors(), transaction(self.sessions) as session:
+            register_model(
+                session,
+                name=name,
+                version=version,
+                task=str(manifest.get("task", "")),
+                sha256=sha256,
+                manifest=manifest,
+            )
 
     def text_embedder(self, model_name: str) -> TextEmbedder:
         embedder = self._embedders.get(model_name)

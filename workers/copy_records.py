@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from contentfab.core.channels import CHANNELS, Channel
+from contentfab.core.money import plain_decimal
 from workers.copywriter import BrandRules, ProductFacts
 
 
@@ -81,9 +82,3 @@ def channel(campaign_spec: dict[str, Any], name: str) -> Channel | None:
     """The channel copy named ``name`` was written for: the campaign's custom definition, else
     the preset; None if neither exists."""
     return custom_channel(campaign_spec, name) or CHANNELS.get(name)
-
-
-def plain_decimal(value: Decimal) -> str:
-    """A price as plain decimal text, without trailing zeros ("49.90" -> "49.9")."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text

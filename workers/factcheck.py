@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from contentfab.campaign import ISO_4217
+from contentfab.core.money import ISO_4217
 
 __all__ = ["Quantity", "currency_signs", "quantities", "unsupported_numbers"]
 

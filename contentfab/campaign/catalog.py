@@ -24,6 +24,7 @@ from pydantic import (
 
 from contentfab.core.characters import forbidden_character
 from contentfab.core.errors import CampaignFileError, Problem
+from contentfab.core.money import ISO_4217
 
 if typing.TYPE_CHECKING:
     pass
@@ -33,7 +34,6 @@ from contentfab.campaign.spec import (
     _JSON_NUMBER,
     _PRICE_TEXT,
     CATALOG_COLUMNS,
-    ISO_4217,
     MAX_ATTRIBUTE_INT,
     MAX_ATTRIBUTES,
     MAX_PRICE,

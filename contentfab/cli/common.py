@@ -126,15 +126,11 @@ def _broker_down_if_unused(settings: Settings) -> None:
 
 
 def _upgrade(settings: Settings) -> None:
-    from sqlalchemy.exc import OperationalError
-
-    from contentfab.core.errors import DatabaseUnavailable
     from db.migrate import upgrade
+    from db.session import database_errors
 
-    try:
+    with database_errors("cannot reach the database: "):
         upgrade(settings.database_url)
-    except OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot reach the database: {exc.orig}") from exc
 
 
 # --------------------------------------------------------------------------- embedded broker

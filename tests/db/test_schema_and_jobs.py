@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -134,6 +135,54 @@ def test_campaign_finishes_only_when_every_job_is_terminal(sessions):
         campaign = session.get(Campaign, campaign_id)
         assert campaign.status == CampaignStatus.DONE
         assert campaign.finished_at is not None
+
+
+@pytest.mark.services
+def test_the_last_two_chunks_stored_at_once_close_the_campaign(pg_url):
+    # Two workers store the campaign's last two jobs in overlapping transactions. Without a
+    # lock each saw the other's job still running and neither closed the campaign: 500/500
+    # jobs finished and the campaign read running for ever (the load test on PostgreSQL).
+    from db.migrate import upgrade
+    from db.session import configure
+
+    upgrade(pg_url)
+    sessions = configure(pg_url)
+    try:
+        with transaction(sessions) as session:
+            campaign = _campaign(session, n_products=2, variants=1)
+            campaign_id, (first_id, second_id) = campaign.id, [j.id for j in campaign.jobs]
+            jobs.mark_campaign_running(session, campaign_id)
+        first_store = sessions()
+        first_store.begin()
+        jobs.complete_job(
+            first_store,
+            first_store.get(Job, first_id),
+            text="a",
+            uri=None,
+            sha256="a" * 64,
+            meta={},
+        )
+        jobs.finish_campaign_if_done(first_store, campaign_id)  # sees the second job running
+
+        def second_worker() -> None:
+            with transaction(sessions) as session:
+                job = session.get(Job, second_id)
+                jobs.complete_job(session, job, text="b", uri=None, sha256="b" * 64, meta={})
+                jobs.finish_campaign_if_done(session, campaign_id)
+
+        second = threading.Thread(target=second_worker)
+        second.start()
+        second.join(timeout=1.0)  # with the lock it waits for the first store to commit
+        first_store.commit()
+        first_store.close()
+        second.join(timeout=30)
+        assert not second.is_alive()
+        with sessions() as session:
+            campaign = session.get(Campaign, campaign_id)
+            assert campaign.status == CampaignStatus.DONE
+            assert campaign.finished_at is not None
+    finally:
+        sessions.kw["bind"].dispose()
 
 
 def test_a_campaign_where_everything_failed_is_failed(sessions):
