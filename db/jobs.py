@@ -171,10 +171,14 @@ def finish_campaign_if_done(session: Session, campaign_id: int) -> bool:
     time take turns: without the lock each transaction saw the other's jobs still running
     (neither had committed), neither closed the campaign, and it read running for ever with
     every job finished (seen on PostgreSQL in the 500-product load test). Under READ
-    COMMITTED the second one's next statement sees what the first committed. SQLite has one
-    writer at a time anyway and ignores ``FOR UPDATE``.
+    COMMITTED the second one's next statement sees what the first committed. The lock is
+    ``FOR NO KEY UPDATE``: a plain ``FOR UPDATE`` also waits for the ``KEY SHARE`` locks that
+    every new asset row's foreign key takes on its campaign, so two stores deadlocked on each
+    other's assets (PostgreSQL aborted one, the task retried, and a worker held more messages
+    than its prefetch). SQLite has one writer at a time anyway and ignores the clause.
     """
-    session.execute(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update())
+    lock = select(Campaign.id).where(Campaign.id == campaign_id)
+    session.execute(lock.with_for_update(key_share=True))
     unfinished = exists().where(
         Job.campaign_id == campaign_id, Job.status.not_in(JobStatus.terminal())
     )

@@ -185,6 +185,57 @@ def test_the_last_two_chunks_stored_at_once_close_the_campaign(pg_url):
         sessions.kw["bind"].dispose()
 
 
+@pytest.mark.services
+def test_two_stores_that_both_added_assets_do_not_deadlock(pg_url):
+    # Each store inserts its assets first (their foreign keys take KEY SHARE locks on the
+    # campaign row), then closes the campaign if it can. A plain FOR UPDATE there waited for
+    # the other's KEY SHARE: a deadlock, one store aborted, its task retried.
+    from db.migrate import upgrade
+    from db.session import configure
+
+    upgrade(pg_url)
+    sessions = configure(pg_url)
+    errors: list[BaseException] = []
+    try:
+        with transaction(sessions) as session:
+            campaign = _campaign(session, n_products=2, variants=1)
+            campaign_id, (first_id, second_id) = campaign.id, [j.id for j in campaign.jobs]
+            jobs.mark_campaign_running(session, campaign_id)
+        first_store = sessions()
+        first_store.begin()
+        jobs.complete_job(
+            first_store,
+            first_store.get(Job, first_id),
+            text="a",
+            uri=None,
+            sha256="a" * 64,
+            meta={},
+        )
+
+        def second_worker() -> None:
+            try:
+                with transaction(sessions) as session:
+                    job = session.get(Job, second_id)
+                    jobs.complete_job(session, job, text="b", uri=None, sha256="b" * 64, meta={})
+                    jobs.finish_campaign_if_done(session, campaign_id)
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+
+        second = threading.Thread(target=second_worker)
+        second.start()
+        second.join(timeout=1.0)
+        jobs.finish_campaign_if_done(first_store, campaign_id)
+        first_store.commit()
+        first_store.close()
+        second.join(timeout=30)
+        assert not second.is_alive()
+        assert errors == []
+        with sessions() as session:
+            assert session.get(Campaign, campaign_id).status == CampaignStatus.DONE
+    finally:
+        sessions.kw["bind"].dispose()
+
+
 def test_a_campaign_where_everything_failed_is_failed(sessions):
     with transaction(sessions) as session:
         campaign = _campaign(session, n_products=1, variants=2)
