@@ -44,7 +44,8 @@ def _slot(
     campaign_spec: dict[str, Any],
     delivered: dict[tuple[int | None, str], tuple[str, ...]] | None = None,
 ) -> Any:
-    from workers.copy_records import brand_rules, custom_channel, product_facts
+    from contentfab.campaign.spec import custom_channel
+    from workers.copy_records import brand_rules, product_facts
     from workers.copywriter import CopySlot
     from workers.textgen import SamplingParams
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Protocol
 
-from contentfab.core.channels import CHANNELS, Channel
 from contentfab.core.money import plain_decimal
 from workers.copywriter import BrandRules, ProductFacts
 
@@ -65,20 +64,3 @@ def brand_rules(campaign_spec: dict[str, Any]) -> BrandRules:
         max_exclamations=style.get("max_exclamations"),
         title_case_headlines=style.get("title_case_headlines", False),
     )
-
-
-def custom_channel(campaign_spec: dict[str, Any], name: str) -> Channel | None:
-    """The campaign's own definition of channel ``name``, or None for a preset."""
-    from contentfab.campaign import CopyRequest
-
-    custom = (campaign_spec.get("copy") or {}).get("custom_channels") or {}
-    if name not in custom:
-        return None
-    request = CopyRequest.model_validate({"custom_channels": custom, "channels": [name]})
-    return request.channel(name)
-
-
-def channel(campaign_spec: dict[str, Any], name: str) -> Channel | None:
-    """The channel copy named ``name`` was written for: the campaign's custom definition, else
-    the preset; None if neither exists."""
-    return custom_channel(campaign_spec, name) or CHANNELS.get(name)

@@ -159,13 +159,25 @@ def reject(session: Writer, asset_id: AssetId, body: Rejection) -> AssetOut:
     tags=["review"],
 )
 def channel_fit(
+    session: Reader,
     channel: Annotated[Text, PathParam(max_length=60)],
     text: Annotated[Text, Query(max_length=5000)] = "",
+    campaign: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_CAMPAIGN_ID,
+            description="A campaign whose own channels (copy.custom_channels) count too.",
+        ),
+    ] = None,
 ) -> FitOut:
-    """Measure a text as a channel counts it (the gallery's editor shows this live)."""
-    fit = edits.check_fit(channel, text)
+    """Measure a text as a channel counts it (the gallery's editor shows this live): a preset,
+    or with ``campaign`` that campaign's own channel of this name."""
+    spec = None if campaign is None else (_campaign(session, campaign).spec or {})
+    fit = edits.check_fit(channel, text, spec)
     if fit is None:
-        raise NotFoundError(f"there is no channel preset {channel!r}")
+        where = "" if campaign is None else f" or in campaign {campaign}"
+        raise NotFoundError(f"there is no channel {channel!r} among the presets{where}")
     return FitOut(**vars(fit), fits=fit.problem is None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path, PurePath
@@ -332,6 +333,21 @@ class CopyRequest(_Section):
         """Copies this request makes for each product: channel (or bundle field) slots × tones
         × variants."""
         return len(self.slots())
+
+
+def custom_channel(campaign_spec: Mapping[str, Any], name: str) -> Channel | None:
+    """A stored campaign's own definition of channel ``name``, or None (a preset, or none)."""
+    custom = (campaign_spec.get("copy") or {}).get("custom_channels") or {}
+    if name not in custom:
+        return None
+    request = CopyRequest.model_validate({"custom_channels": custom, "channels": [name]})
+    return request.channel(name)
+
+
+def resolve_channel(campaign_spec: Mapping[str, Any], name: str) -> Channel | None:
+    """The channel ``name`` means in a stored campaign: its custom definition, else the preset;
+    None if neither exists. The one resolver the copy task, the review edit and the API use."""
+    return custom_channel(campaign_spec, name) or CHANNELS.get(name)
 
 
 class Segment(_Section):

@@ -16,7 +16,7 @@ Channels count differently, and a copy that "fits" by ``len()`` can still be cut
   in UTF-16 code units, and the single-message limit drops from 160 to 70.
 * ``words``: whitespace-separated words (a custom channel may be limited in words only).
 
-A campaign may define its own channels with the same fields (:func:`custom_channel`), and ask
+A campaign may define its own channels with the same fields (:func:`contentfab.campaign.spec.custom_channel`), and ask
 for a *bundle*: the fields of one ad or one email written together (:data:`BUNDLES`), such as a
 Google responsive search ad (3–15 headlines, 2–4 descriptions) or an email (subject, preheader,
 body). Each field slot is a channel of its own; the bundle only says which slots form one ad.

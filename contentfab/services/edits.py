@@ -8,13 +8,15 @@ and the copy gates (:mod:`workers.copywriter`), which therefore never import eac
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contentfab.campaign.spec import resolve_channel
 from contentfab.core.channels import (
-    CHANNELS,
     Channel,
     fits,
     limit,
@@ -26,7 +28,7 @@ from contentfab.core.characters import forbidden_character
 from contentfab.core.errors import DoesNotFitError, GatesFailedError, InputError
 from db.models import Asset, AssetReview, AssetStatus, Campaign, ContentKind, utcnow
 from db.review import get_asset
-from workers.copy_records import brand_rules, channel, product_facts
+from workers.copy_records import brand_rules, product_facts
 from workers.copywriter import GATES, brand_failures, check, near_duplicate
 
 #: Gates a forced edit cannot override: the channel itself would refuse the text.
@@ -63,7 +65,7 @@ def check_edit(session: Session, asset_id: int, text: str) -> EditCheck:
         raise InputError("the new text is empty")
     campaign = session.get_one(Campaign, asset.campaign_id)
     spec = campaign.spec or {}
-    target = channel(spec, asset.channel)
+    target = resolve_channel(spec, asset.channel)
     # Control and invisible characters would reach exports and terminals as they are; like a
     # channel's limits, no override publishes them.
     problem = forbidden_character(text, newlines=target is None or target.multiline)
@@ -180,9 +182,12 @@ class Fit:
     problem: str | None  # why it cannot be published there, or None
 
 
-def check_fit(channel_name: str, text: str) -> Fit | None:
-    """Measure ``text`` for a channel; None for a channel without limits (not a preset)."""
-    channel = CHANNELS.get(channel_name)
+def check_fit(
+    channel_name: str, text: str, campaign_spec: Mapping[str, Any] | None = None
+) -> Fit | None:
+    """Measure ``text`` for a channel: a preset, or with ``campaign_spec`` also that campaign's
+    own channels; None for a channel nobody defines."""
+    channel = resolve_channel(campaign_spec or {}, channel_name)
     return None if channel is None else _fit(channel, text)
 
 

@@ -172,8 +172,8 @@ def test_the_brand_kit_and_the_other_variants_are_gates(client, seeded, sessions
 
 
 def test_a_campaign_channel_sets_the_limits_and_gates_of_an_edit(client, seeded, sessions):
-    """Copy for one of the campaign's own channels is checked as that channel defines it (the
-    fit endpoint knows only presets)."""
+    """Copy for one of the campaign's own channels is checked as that channel defines it, and
+    the live count knows the channel when told the campaign."""
     asset_id = seeded.copy_ids[0]
     with transaction(sessions) as session:
         campaign = session.get_one(Campaign, seeded.campaign_id)
@@ -194,3 +194,13 @@ def test_a_campaign_channel_sets_the_limits_and_gates_of_an_edit(client, seeded,
     assert [g["gate"] for g in unnamed.json()["gates"]] == ["product_name", "grounding"]
     assert _state(sessions, asset_id) == before
     assert _put(client, asset_id, "Trail Thermos, all day").status_code == 200
+    fit = client.get(
+        "/api/channels/push_title/fit",
+        params={"text": "Trail Thermos, hot all day", "campaign": seeded.campaign_id},
+    )
+    assert fit.status_code == 200, fit.text
+    assert (fit.json()["limit"], fit.json()["length"], fit.json()["fits"]) == (24, 26, False)
+    assert fit.json()["problem"] == over.json()["detail"]
+    assert client.get("/api/channels/push_title/fit", params={"text": "x"}).status_code == 404
+    missing = client.get("/api/channels/push_title/fit", params={"text": "x", "campaign": 99999})
+    assert missing.status_code == 404

@@ -107,10 +107,11 @@
     const measure = async () => {
       const ticket = ++asked;
       try {
+        const campaign = $("#summary")?.dataset.campaign;
         const response = await fetch(`/api/channels/${encodeURIComponent(tile.dataset.channel)}/fit?` +
-          new URLSearchParams({ text: area.value }));
+          new URLSearchParams(campaign ? { text: area.value, campaign } : { text: area.value }));
         if (ticket !== asked) return;
-        if (response.ok) { // a preset: count it here (a campaign's own channel: the gates do)
+        if (response.ok) { // a preset or the campaign's own channel: count it here
           const fit = await response.json();
           $("[data-role=length]", form).textContent = String(fit.length);
           $("[data-role=limit]", form).textContent = String(fit.limit);
