@@ -20,7 +20,7 @@ from contentfab.campaign import load as campaign_load
 from contentfab.core.channels import CHANNELS
 from contentfab.core.errors import CampaignFileError, Problem
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 EXAMPLES = Path(contentfab.__file__).parent / "examples"
 
 CAMPAIGN = """\
