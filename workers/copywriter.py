@@ -789,6 +789,7 @@ def write_copy(
     max_rounds: int = 3,
     grounded: bool = True,
     compose_short: bool = True,
+    compose_sentences: bool = True,
 ) -> list[CopyOutcome]:
     """Best-of-N copy for every slot; one outcome per slot, in order.
 
@@ -807,7 +808,9 @@ def write_copy(
     ``grounded``: every sampled word must be one the product's vocabulary allows
     (:mod:`workers.grounding`, enforced while decoding). ``compose_short``: short single-line
     channels also rank candidates composed of the product's name and a selling point from its
-    data (:func:`composed_candidates`).
+    data (:func:`composed_candidates`). ``compose_sentences``: a sentence channel's fact the
+    model said faithfully in no round is offered to the same gates as its record clause in
+    the frame the model finds likeliest (:func:`workers.copy_sentences.framed_sentences`).
     """
     grounding = getattr(generator, "grounding", None) if grounded else None
     # Sentence channels are written fact by fact (workers.copy_sentences) when decoding is
@@ -821,6 +824,7 @@ def write_copy(
             batch_size=batch_size,
             max_rounds=max_rounds,
             variant_of=_variants(planned_slots),
+            compose=compose_sentences,
         )
         if planned_slots
         else {}
