@@ -739,6 +739,52 @@ def _lost_subject(text: str, fact: Fact, product: ProductFacts) -> list[str]:
     return [w for w in subject if not _written(w, written)]
 
 
+#: Verbs whose object a part gives the whole product: "the dual head fits Presta and
+#: Schrader valves" (so does the pump); "the shade takes one E27 bulb" (so does the lamp).
+_THROUGH_A_PART = frozenset({"fits", "fit", "takes", "take", "connects", "connect"})
+
+
+def part_properties(text: str, product: ProductFacts) -> list[str]:
+    """What the record says of a part that ``text`` says without the part: "Cat Water
+    Fountain, dishwasher safe" when only "the stainless steel bowl is dishwasher safe". A
+    property is its predicate's words (two in a row, or the one word a short predicate has);
+    one the record also says elsewhere (of the product, in an attribute) is the product's too.
+    """
+    names = {w.casefold() for name in product.names() for w in gate_words(name)}
+    parts: list[tuple[list[str], list[str]]] = []  # (the part's words, what is said of it)
+    elsewhere: list[str] = [product.title, *(str(v) for v in product.attributes.values())]
+    for sentence in _SENTENCE.findall(" ".join(product.description.split())):
+        for clause in re.split(r";\s+", sentence.strip()):
+            subject = [w for w in _subject(clause) if w not in names and w not in DANGLING]
+            if not subject:
+                elsewhere.append(clause)
+                continue
+            words = [w.casefold() for w in gate_words(clause)]
+            verb = next(k for k in range(2, len(words)) if words[k] in _VERBS)
+            if words[verb] in _THROUGH_A_PART:
+                elsewhere.append(clause)  # what the part fits, the product fits
+                continue
+            parts.append((subject, words[verb + 1 :]))
+    if not parts:
+        return []
+    said = [w.casefold() for w in gate_words(text)]
+    said_pairs = set(itertools.pairwise(said))
+    other = [w.casefold() for w in gate_words(" ".join(elsewhere))]
+    other_pairs = set(itertools.pairwise(other))
+    found: list[str] = []
+    for subject, predicate in parts:
+        if any(_written(w, set(said)) for w in subject[-1:]):
+            continue  # the text names the part
+        content = [w for w in predicate if w not in DANGLING and w not in _EMPTY]
+        pairs = [p for p in itertools.pairwise(predicate) if p[0] in content and p[1] in content]
+        if len(content) == 1 and not pairs:
+            hits = [c for c in content if c in said and c not in other]
+        else:
+            hits = [" ".join(p) for p in pairs if p in said_pairs and p not in other_pairs]
+        found.extend(f"{hit} (said of the {' '.join(subject)})" for hit in hits)
+    return list(dict.fromkeys(found))
+
+
 _LIST = re.compile(r"\b([^\W\d_][\w-]*)((?:,\s+[^\W\d_][\w-]*)*),?\s+(?:and|or)\s+([^\W\d_][\w-]*)")
 
 

@@ -24,9 +24,10 @@ from workers.copy_sentences import (
     codes_outside_names,
     is_planned,
     new_compounds,
+    part_properties,
     write_planned,
 )
-from workers.copy_text import compose, fragment, head_name, selling_points
+from workers.copy_text import compose, dropped_qualifiers, fragment, head_name, selling_points
 from workers.factcheck import FactSheet, unsupported_numbers
 from workers.grounding import Vocabulary
 from workers.recommender import product_text as _shopper_text
@@ -427,6 +428,17 @@ def check(
     codes = codes_outside_names(text, product)
     if codes:
         failed.append(f"claim: a model code outside the product's name: {', '.join(codes)}")
+    of_a_part = part_properties(text, product)
+    if of_a_part:
+        failed.append(f"claim: says of the product what the record says of a part: {of_a_part[0]}")
+    unqualified = dropped_qualifiers(
+        text, [product.title, product.description, product.category or ""], product.attributes
+    )
+    if unqualified:
+        failed.append(
+            "claim: without the word the record qualifies it with ('gold' of 'gold plating'): "
+            + ", ".join(unqualified)
+        )
     failed.extend(brand_failures(text, channel, brand))
     return failed
 
