@@ -280,7 +280,18 @@ def selling_points(
         # A phrase of words ("merino wool", "USB-C rechargeable"), not a measure ("92x60x8").
         if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
             found.append(value)
-    return list(dict.fromkeys(p for p in found if p))
+    return list(dict.fromkeys(p for p in found if p and not _weak_opening(p)))
+
+
+#: Words a selling point does not open with: what follows them is said of something the
+#: phrase has lost ("Wall Lamp: Against the wall", "Side Tables: Once a year", "Goggles: So
+#: rinse", "Cloths: One for the bathroom").
+_WEAK_OPENERS = _wordset("against once twice so then also too one inside outside")
+
+
+def _weak_opening(phrase: str) -> bool:
+    first = _WORDS.findall(phrase)[:1]
+    return bool(first) and first[0].casefold() in _WEAK_OPENERS
 
 
 _NUMBER_WORDS = _wordset("one two three four five six seven eight nine ten twelve dozen")
