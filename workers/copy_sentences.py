@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from contentfab.errors import GenerationError
 from workers.copy_text import _NUMBER_WORDS, DANGLING, fragment
 from workers.factcheck import FactSheet, unsupported_numbers
-from workers.grounding import Vocabulary, gate_words
+from workers.grounding import Vocabulary, gate_words, inflections
 from workers.textgen import Generation, SamplingParams
 
 if TYPE_CHECKING:
@@ -903,7 +903,11 @@ def _content(fact: Fact, product: ProductFacts) -> list[str]:
 
 
 def _written(word: str, written: set[str]) -> bool:
-    return word in written or word.rstrip("s") in written or f"{word}s" in written
+    """Whether ``word`` is in ``written`` as it is, in its plural or singular, or another
+    simple inflection ("holding" said as "holds": the same verb)."""
+    if word in written or word.rstrip("s") in written or f"{word}s" in written:
+        return True
+    return word.endswith(("ing", "ed")) and not inflections(word).isdisjoint(written)
 
 
 def coverage(text: str, fact: Fact, product: ProductFacts) -> float:
@@ -1398,6 +1402,12 @@ def framed_sentences(
     body = _lowered(clause, product)
     determined = first in ("a", "an", "the") or first[:1].isdigit() or first in _NUMBER_WORDS
     add("verb", body, verb_s=first.endswith("s") and not first.endswith("ss"))
+    if first.endswith("ing") and len(first) > 5 and first.isalpha() and not plural:
+        # "holding 36 l" -> "holds 36 l" (or "-es"; the model picks the form it knows): the
+        # record's verb, said of the product rather than "is holding"
+        stem, tail = first[:-3], " ".join(body.split()[1:])
+        add("verb from -ing", f"{stem}s {tail}")
+        add("verb from -ing, e", f"{stem}es {tail}")
     add("is", f"{be} {body}")
     add("has", f"{have} {body}")
     if not determined:

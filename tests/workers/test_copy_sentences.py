@@ -669,3 +669,20 @@ def test_a_lone_sentence_is_composed_only_when_the_model_passed_none_and_names_t
     scorer = _FrameScorer({})
     _compose_open(scorer, {1: kept}, {}, batch_size=8)
     assert scorer.scored == []
+
+
+def test_a_clause_that_opens_with_a_participle_is_also_framed_with_its_verb():
+    from workers.copy_sentences import framed_sentences
+
+    holding = Fact("holding 36 l", "description")
+    case = ProductFacts(sku="c", title="Cabin Suitcase", description="Hard shell, holding 36 l.")
+    frames = framed_sentences(holding, case, "Cabin Suitcase", alone=True)
+    assert frames["verb from -ing"] == ["The Cabin Suitcase holds 36 l."]
+    assert frames["is"] == ["The Cabin Suitcase is holding 36 l."]
+    # the record's verb in another form passes the same gates
+    assert (
+        sentence_failures(
+            "The Cabin Suitcase holds 36 l.", holding, case, BrandRules(), SENTENCES, alone=True
+        )
+        == []
+    )
