@@ -201,12 +201,22 @@ def _clauses(sentence: str) -> list[str]:
     return parts
 
 
+#: Key words after which "min" is minutes ("play_time_min", "charge_min").
+_TIMED = frozenset(
+    {"time", "duration", "runtime", "run", "cook", "play", "charge", "charging", "burn", "brew"}
+)
+
+
 def attribute_phrase(key: str, value: Any) -> str:
     """An attribute as a reader would write it: "max_load_kg", 40 -> "max load: 40 kg"."""
     parts = [p for p in re.split(r"[_\-\s]+", key.strip()) if p]
     unit = ""
     if len(parts) > 1 and parts[-1].casefold() in _UNITS:
         unit = parts.pop()
+        if unit.casefold() == "min" and not {p.casefold() for p in parts} & _TIMED:
+            # "players_min": the fewest players, not minutes ("a 2 min game")
+            parts.append(unit)
+            unit = ""
     return f"{' '.join(parts)}: {value}{f' {unit}' if unit else ''}"
 
 
@@ -612,10 +622,13 @@ def _moved_numbers(text: str, fact: Fact, product: ProductFacts) -> list[str]:
                 continue
             if f_qualifier and qualifier != f_qualifier:
                 continue
-            if _same_word(after, f_after) or (after in keys and f_after in (".", ":")):
+            # a key word after the number ("8 eyelets"), but no unit the fact does not
+            # give it ("2 min" of "players min: 2")
+            keyed = after in keys and after not in _UNITS
+            if _same_word(after, f_after) or (keyed and f_after in (".", ":")):
                 fine = True
                 break
-            if fact.kind == "attribute" and f_after == "." and after in keys:
+            if fact.kind == "attribute" and f_after == "." and keyed:
                 fine = True
                 break
         if not fine and not (token in names and i and said[i - 1] in names):

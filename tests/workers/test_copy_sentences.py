@@ -686,3 +686,25 @@ def test_a_clause_that_opens_with_a_participle_is_also_framed_with_its_verb():
         )
         == []
     )
+
+
+def test_a_keys_min_is_minutes_only_when_the_key_speaks_of_time():
+    assert attribute_phrase("players_min", 2) == "players min: 2"
+    assert attribute_phrase("play_time_min", 60) == "play time: 60 min"
+    game = ProductFacts(
+        sku="g",
+        title="Cooperative Strategy Game",
+        description="Two to five players work together.",
+        attributes={"players_min": 2},
+    )
+    fewest = next(f for f in facts(game) if f.kind == "attribute")
+    wrong = sentence_failures(
+        "The Strategy Game is a 2 min game.", fewest, game, BrandRules(), SENTENCES
+    )
+    assert any(r.startswith("fact") or r.startswith("claim") for r in wrong), wrong
+    assert (
+        sentence_failures(
+            "The Strategy Game is for 2 players.", fewest, game, BrandRules(), SENTENCES
+        )
+        == []
+    )
