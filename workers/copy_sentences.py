@@ -748,8 +748,20 @@ def _lost_subject(text: str, fact: Fact, product: ProductFacts) -> list[str]:
     safe" from "The stainless steel bowl is dishwasher safe" says it of the whole product."""
     names = {w.casefold() for name in product.names() for w in gate_words(name)}
     subject = [w for w in _subject(fact.text) if w not in names and w not in DANGLING]
+    opening = [w.casefold() for w in gate_words(fact.text)[:2]]
+    if not subject and len(opening) == 2 and opening[0] == "the" and _one_of_several(opening[1]):
+        # "the smaller 40 × 32 × 38 cm" (a clause of "the larger is …, the smaller …"): the
+        # measure is one table's, not the set's
+        subject = [opening[1]]
     written = {w.casefold() for w in gate_words(text)}
     return [w for w in subject if not _written(w, written)]
+
+
+def _one_of_several(word: str) -> bool:
+    """ "smaller", "larger", "other", "second": a word that picks one of a product's pieces."""
+    return word in ("other", "first", "second", "third", "last") or (
+        len(word) > 4 and word.isalpha() and word.endswith(("er", "est")) and word != "other"
+    )
 
 
 #: Verbs whose object a part gives the whole product: "the dual head fits Presta and

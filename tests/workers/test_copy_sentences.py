@@ -708,3 +708,21 @@ def test_a_keys_min_is_minutes_only_when_the_key_speaks_of_time():
         )
         == []
     )
+
+
+def test_the_smaller_of_two_pieces_is_not_the_whole_set():
+    tables = ProductFacts(
+        sku="t",
+        title="Oak Nesting Side Tables, Set of 2",
+        description="Two solid oak tables that tuck one under the other: the larger is "
+        "50 × 40 × 45 cm, the smaller 40 × 32 × 38 cm.",
+    )
+    smaller = Fact("the smaller 40 × 32 × 38 cm", "description")
+    wrong = sentence_failures(
+        "The Side Tables is a 40 × 32 × 38 cm table.", smaller, tables, BrandRules(), SENTENCES
+    )
+    assert any("what its fact says of smaller" in r for r in wrong), wrong
+    kept = sentence_failures(
+        "The smaller table is 40 × 32 × 38 cm.", smaller, tables, BrandRules(), SENTENCES
+    )
+    assert not any("says of" in r for r in kept), kept
