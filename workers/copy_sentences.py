@@ -201,6 +201,28 @@ def _clauses(sentence: str) -> list[str]:
     return parts
 
 
+_BOUNDS = {
+    "max": ("up to", "max", "maximum", "at most"),
+    "maximum": ("up to", "max", "maximum", "at most"),
+    "min": ("at least", "min", "minimum", "from"),
+    "minimum": ("at least", "min", "minimum", "from"),
+}
+
+
+def _dropped_bound(text: str, fact: Fact) -> str | None:
+    """An attribute whose key is a bound ("players_max": 5, "age_min": 10) said as a plain
+    number: "It has 5 players" for up to five."""
+    if fact.kind != "attribute":
+        return None
+    said = " ".join(w.casefold() for w in gate_words(text))
+    for key, _value in fact.attributes:
+        for part in re.split(r"[_\-\s]+", str(key).casefold()):
+            ways = _BOUNDS.get(part)
+            if ways is not None and not any(re.search(rf"\b{w}\b", said) for w in ways):
+                return part
+    return None
+
+
 #: Key words after which "min" is minutes ("play_time_min", "charge_min").
 _TIMED = frozenset(
     {"time", "duration", "runtime", "run", "cook", "play", "charge", "charging", "burn", "brew"}
@@ -315,6 +337,9 @@ def sentence_failures(
     turned = [w for w in gate_words(text) if w.casefold() in NEGATIONS - fact_words]
     if turned:
         failed.append(f"claim: a negation its fact does not write: {', '.join(turned)}")
+    bound = _dropped_bound(text, fact)
+    if bound:
+        failed.append(f"fact: a bound said as a plain number (its key says {bound})")
     if fact.kind not in ("close", "price"):
         share = coverage(text, fact, product)
         if share < FAITHFUL_SHARE:
@@ -1424,6 +1449,12 @@ def framed_sentences(
         if as_written:
             frames["as written"] = as_written
         return frames
+    if _own_verb(words):
+        # "Two to five players work together …": a clause with its own subject and verb is
+        # no body for a frame ("The Game is two to five players work …"); as written only
+        if as_written:
+            frames["as written"] = as_written
+        return frames
     body = _lowered(clause, product)
     determined = first in ("a", "an", "the") or first[:1].isdigit() or first in _NUMBER_WORDS
     add("verb", body, verb_s=first.endswith("s") and not first.endswith("ss"))
@@ -1434,6 +1465,7 @@ def framed_sentences(
         add("verb from -ing", f"{stem}s {tail}")
         add("verb from -ing, e", f"{stem}es {tail}")
     add("is", f"{be} {body}")
+    add("is for", f"{be} for {body}")  # "ages 10+"
     add("has", f"{have} {body}")
     if not determined:
         add("is a", f"{be} {_article(body)} {body}")
@@ -1441,6 +1473,18 @@ def framed_sentences(
     if first in ("with", "in"):
         add("comes", f"{come} {body}")
     return frames
+
+
+def _own_verb(words: list[str]) -> bool:
+    """Whether a clause has a verb of its own after its first word, before any relative
+    clause ("players work together" yes; "lamp with an arm that folds flat" no)."""
+    for k, word in enumerate(words[1:-1], start=1):  # the last word is a noun ("white glow")
+        folded = word.casefold().strip(",;:")
+        if folded in ("that", "which", "who", "whose", "where", "when") or word.endswith(","):
+            return False
+        if folded in _VERBS and k >= 2:
+            return True
+    return False
 
 
 def _plural(name: str) -> bool:

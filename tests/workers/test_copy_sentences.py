@@ -702,9 +702,14 @@ def test_a_keys_min_is_minutes_only_when_the_key_speaks_of_time():
         "The Strategy Game is a 2 min game.", fewest, game, BrandRules(), SENTENCES
     )
     assert any(r.startswith("fact") or r.startswith("claim") for r in wrong), wrong
+    # and the fewest said as a plain number is a bound dropped
+    plain = sentence_failures(
+        "The Strategy Game is for 2 players.", fewest, game, BrandRules(), SENTENCES
+    )
+    assert any("bound" in r for r in plain), plain
     assert (
         sentence_failures(
-            "The Strategy Game is for 2 players.", fewest, game, BrandRules(), SENTENCES
+            "The Strategy Game is for a min of 2 players.", fewest, game, BrandRules(), SENTENCES
         )
         == []
     )
@@ -726,3 +731,27 @@ def test_the_smaller_of_two_pieces_is_not_the_whole_set():
         "The smaller table is 40 × 32 × 38 cm.", smaller, tables, BrandRules(), SENTENCES
     )
     assert not any("says of" in r for r in kept), kept
+
+
+def test_a_bound_stays_a_bound_and_a_clause_with_its_own_verb_gets_no_frame():
+    from workers.copy_sentences import framed_sentences
+
+    most = Fact("players max: 5", "attribute", (("players_max", 5),))
+    game = ProductFacts(sku="g", title="Strategy Game", attributes={"players_max": 5})
+    plain = sentence_failures("It has 5 players.", most, game, BrandRules(), SENTENCES)
+    assert any("bound" in r for r in plain), plain
+    assert not any(
+        "bound" in r
+        for r in sentence_failures(
+            "It is for up to 5 players.", most, game, BrandRules(), SENTENCES
+        )
+    )
+    own = Fact("Two to five players work together to keep the lamps lit", "description")
+    assert framed_sentences(own, game, "Strategy Game", alone=True) == {}
+    assert framed_sentences(own, game, "Strategy Game", alone=False) == {
+        "as written": ["Two to five players work together to keep the lamps lit."]
+    }
+    lamp = Fact("Brass wall lamp with an arm that folds flat", "description")
+    assert "is a" in framed_sentences(lamp, LAMP, "Wall Lamp", alone=True)
+    ages = framed_sentences(Fact("Ages 10+", "description"), game, "Strategy Game", alone=True)
+    assert ages["is for"] == ["The Strategy Game is for ages 10+."]
