@@ -1402,6 +1402,7 @@ def framed_sentences(
     An empty dict when no frame fits (the closing line: the model writes it or nobody does)."""
     named = _named(name)
     plural = _plural(name)
+    owner = f"{named}'" if plural else f"{named}'s"  # "The Sewing Scissors' handles"
     be, have, come = ("are", "have", "come") if plural else ("is", "has", "comes")
     subjects = [named] if alone else [named, "They" if plural else "It"]
     frames: dict[str, list[str]] = {}
@@ -1438,14 +1439,14 @@ def framed_sentences(
     rest = " ".join(words[1:])
     if first in ("it", "they") or (first in ("its", "their") and not _subject(clause)):
         # The record's own subject is the product: its name takes the pronoun's place.
-        own = f"{named}'s {rest}." if first in ("its", "their") else f"{named} {rest}."
+        own = f"{owner} {rest}." if first in ("its", "their") else f"{named} {rest}."
         frames["own subject"] = [own, *as_written]
         return frames
     if _subject(clause):
         # "The stainless steel bowl is dishwasher safe": the part stays the subject.
         if first in ("the", "its"):
             its = [] if alone else [f"{'Their' if plural else 'Its'} {rest}."]
-            frames["possessive"] = [f"{named}'s {rest}.", *its]
+            frames["possessive"] = [f"{owner} {rest}.", *its]
         if as_written:
             frames["as written"] = as_written
         return frames
@@ -1457,7 +1458,8 @@ def framed_sentences(
         return frames
     body = _lowered(clause, product)
     determined = first in ("a", "an", "the") or first[:1].isdigit() or first in _NUMBER_WORDS
-    add("verb", body, verb_s=first.endswith("s") and not first.endswith("ss"))
+    if not determined:  # "The Scissors the carbon steel blades …" is no sentence
+        add("verb", body, verb_s=first.endswith("s") and not first.endswith("ss"))
     if first.endswith("ing") and len(first) > 5 and first.isalpha() and not plural:
         # "holding 36 l" -> "holds 36 l" (or "-es"; the model picks the form it knows): the
         # record's verb, said of the product rather than "is holding"
@@ -1467,12 +1469,16 @@ def framed_sentences(
     add("is", f"{be} {body}")
     add("is for", f"{be} for {body}")  # "ages 10+"
     add("has", f"{have} {body}")
-    if not determined:
+    if not determined and not plural:  # not "The Goggles are a silicone seal goggles"
         add("is a", f"{be} {_article(body)} {body}")
+    if not determined:
         add("has a", f"{have} {_article(body)} {body}")
     if first in ("with", "in"):
         add("comes", f"{come} {body}")
     return frames
+
+
+_MODALS = frozenset({"should", "must", "may", "might", "could", "would", "shall"})
 
 
 def _own_verb(words: list[str]) -> bool:
@@ -1482,7 +1488,7 @@ def _own_verb(words: list[str]) -> bool:
         folded = word.casefold().strip(",;:")
         if folded in ("that", "which", "who", "whose", "where", "when") or word.endswith(","):
             return False
-        if folded in _VERBS and k >= 2:
+        if (folded in _VERBS or folded in _MODALS) and k >= 2:
             return True
     return False
 

@@ -584,7 +584,18 @@ def test_a_record_clause_is_framed_as_written_around_the_products_name():
     glow = framed_sentences(
         Fact("Warm white glow", "description"), lights, "String Lights", alone=True
     )
-    assert glow["is a"] == ["The String Lights are a warm white glow."]
+    assert glow["has a"] == ["The String Lights have a warm white glow."]
+    assert "is a" not in glow  # not "are a … glow"
+    blades = Fact("The handles are black lacquered.", "description")
+    scissors = ProductFacts(sku="s", title="Sewing Scissors", description="x")
+    assert framed_sentences(blades, scissors, "Sewing Scissors", alone=True) == {
+        "possessive": ["The Sewing Scissors' handles are black lacquered."]
+    }
+    # a body that opens with an article or a modal's clause is no verb phrase
+    wiped = Fact("The carbon steel blades should be wiped dry after use", "description")
+    assert framed_sentences(wiped, scissors, "Sewing Scissors", alone=True) == {}
+    steel = framed_sentences(Fact("a carbon steel blade", "description"), TENT, "Tent", alone=True)
+    assert "verb" not in steel and "has" in steel
     assert framed_sentences(fly, lights, "String Lights", alone=True).get("verb") is None
     load = Fact("max load: 40 kg", "attribute", (("max_load_kg", 40),))
     assert "The Backpacking Tent has a max load of 40 kg." in [
