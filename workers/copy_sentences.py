@@ -1468,10 +1468,20 @@ def framed_sentences(
         add("verb from -ing, e", f"{stem}es {tail}")
     add("is", f"{be} {body}")
     add("is for", f"{be} for {body}")  # "ages 10+"
-    add("has", f"{have} {body}")
+    # What a noun phrase headed by the product's own kind names is the product, not a part
+    # it has ("The Swimming Goggles have a silicone seal goggles with …").
+    head = [
+        w.casefold()
+        for w in gate_words(re.split(r"\b(?:with|that|which|for|at)\b|,", body, maxsplit=1)[0])
+    ]
+    itself = bool(head) and (
+        head[-1] in kind_heads(product) or head[-1].rstrip("s") in kind_heads(product)
+    )
+    if not itself:
+        add("has", f"{have} {body}")
     if not determined and not plural:  # not "The Goggles are a silicone seal goggles"
         add("is a", f"{be} {_article(body)} {body}")
-    if not determined:
+    if not determined and not itself:
         add("has a", f"{have} {_article(body)} {body}")
     if first in ("with", "in"):
         add("comes", f"{come} {body}")

@@ -766,3 +766,17 @@ def test_a_bound_stays_a_bound_and_a_clause_with_its_own_verb_gets_no_frame():
     assert "is a" in framed_sentences(lamp, LAMP, "Wall Lamp", alone=True)
     ages = framed_sentences(Fact("Ages 10+", "description"), game, "Strategy Game", alone=True)
     assert ages["is for"] == ["The Strategy Game is for ages 10+."]
+
+
+def test_a_noun_phrase_of_the_products_own_kind_is_what_it_is_not_a_part_it_has():
+    from workers.copy_sentences import framed_sentences
+
+    goggles = ProductFacts(sku="g", title="Anti-Fog Swimming Goggles", description="x")
+    seal = Fact("Silicone seal goggles with tinted lenses", "description")
+    frames = framed_sentences(seal, goggles, "Swimming Goggles", alone=True)
+    assert "has" not in frames and "has a" not in frames
+    assert frames["is"] == ["The Swimming Goggles are silicone seal goggles with tinted lenses."]
+    lid = framed_sentences(
+        Fact("Leak-proof lid", "description"), BOTTLE, "Steel Bottle", alone=True
+    )
+    assert lid["has a"] == ["The Steel Bottle has a leak-proof lid."]
