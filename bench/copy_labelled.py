@@ -20,7 +20,8 @@ stored spec: brand kit, channels, tones, sampling defaults, per-variant seeds), 
 encoder when it is in the store, and writes one JSON line per slot plus a summary line
 (seconds, tokens sampled, tokens/s per channel). ``report`` joins the labels and prints per
 channel: fill, unsupported-claim share, fragment share, selling-point share (short channels),
-score distribution, share of texts composed from a template, tokens/s.
+score distribution, share of texts composed from a template (and, on sentence channels, of
+sentences that are a record clause in a frame), tokens/s.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ def generate(args: argparse.Namespace) -> None:
                     "text": outcome.text,
                     "error": outcome.error,
                     "source": outcome.meta.get("source", "model"),
+                    # sentence channels: how many of the text's sentences are a record clause
+                    # in a frame (workers.copy_sentences.framed_sentences), of how many
+                    "composed_sentences": outcome.meta.get("composed_sentences", 0),
+                    "sentences": len(outcome.meta.get("sentences", [])) if outcome.text else 0,
                     "name_used": outcome.meta.get("name_used"),
                     "score": outcome.meta.get("score"),
                     "tokens_sampled": sampled,
@@ -167,6 +172,11 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
             else None,
             "labelled": len(labelled),
         }
+        sentences = sum(s.get("sentences", 0) for s in delivered)
+        if sentences:
+            line["composed_sentence_share"] = round(
+                sum(s.get("composed_sentences", 0) for s in delivered) / sentences, 3
+            )
         if labelled:
             n = len(labelled)
             scores = Counter(int(label["score"]) for label in labelled)

@@ -27,9 +27,9 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from contentfab.core.errors import GenerationError
-from workers.copy_text import DANGLING, fragment
+from workers.copy_text import _NUMBER_WORDS, DANGLING, fragment
 from workers.factcheck import FactSheet, unsupported_numbers
-from workers.grounding import Vocabulary, gate_words
+from workers.grounding import Vocabulary, gate_words, inflections
 from workers.textgen import Generation, SamplingParams
 
 if TYPE_CHECKING:
@@ -201,12 +201,44 @@ def _clauses(sentence: str) -> list[str]:
     return parts
 
 
+_BOUNDS = {
+    "max": ("up to", "max", "maximum", "at most"),
+    "maximum": ("up to", "max", "maximum", "at most"),
+    "min": ("at least", "min", "minimum", "from"),
+    "minimum": ("at least", "min", "minimum", "from"),
+}
+
+
+def _dropped_bound(text: str, fact: Fact) -> str | None:
+    """An attribute whose key is a bound ("players_max": 5, "age_min": 10) said as a plain
+    number: "It has 5 players" for up to five."""
+    if fact.kind != "attribute":
+        return None
+    said = " ".join(w.casefold() for w in gate_words(text))
+    for key, _value in fact.attributes:
+        for part in re.split(r"[_\-\s]+", str(key).casefold()):
+            ways = _BOUNDS.get(part)
+            if ways is not None and not any(re.search(rf"\b{w}\b", said) for w in ways):
+                return part
+    return None
+
+
+#: Key words after which "min" is minutes ("play_time_min", "charge_min").
+_TIMED = frozenset(
+    {"time", "duration", "runtime", "run", "cook", "play", "charge", "charging", "burn", "brew"}
+)
+
+
 def attribute_phrase(key: str, value: Any) -> str:
     """An attribute as a reader would write it: "max_load_kg", 40 -> "max load: 40 kg"."""
     parts = [p for p in re.split(r"[_\-\s]+", key.strip()) if p]
     unit = ""
     if len(parts) > 1 and parts[-1].casefold() in _UNITS:
         unit = parts.pop()
+        if unit.casefold() == "min" and not {p.casefold() for p in parts} & _TIMED:
+            # "players_min": the fewest players, not minutes ("a 2 min game")
+            parts.append(unit)
+            unit = ""
     return f"{' '.join(parts)}: {value}{f' {unit}' if unit else ''}"
 
 
@@ -220,6 +252,9 @@ class SentenceCandidate:
 
     coverage: float = 0.0
     """The share of its fact's content words the sentence says (:func:`coverage`)."""
+    composed: bool = False
+    """The fact's own clause in a frame the model chose (:func:`framed_sentences`), not
+    sampled."""
 
     @property
     def logprob_per_token(self) -> float:
@@ -241,6 +276,8 @@ class Plan:
     failures: dict[str, int] = field(default_factory=dict)
     sampled: int = 0
     tokens: int = 0
+    composed: int = 0
+    """Composed sentences offered to the gates (:func:`_compose_open`)."""
     lead: int | None = None
     """A one-sentence channel's own first fact: its sentence is preferred when one passes, so
     that an SMS and an ad's primary text for one product say different things."""
@@ -300,6 +337,9 @@ def sentence_failures(
     turned = [w for w in gate_words(text) if w.casefold() in NEGATIONS - fact_words]
     if turned:
         failed.append(f"claim: a negation its fact does not write: {', '.join(turned)}")
+    bound = _dropped_bound(text, fact)
+    if bound:
+        failed.append(f"fact: a bound said as a plain number (its key says {bound})")
     if fact.kind not in ("close", "price"):
         share = coverage(text, fact, product)
         if share < FAITHFUL_SHARE:
@@ -336,7 +376,7 @@ def sentence_failures(
     if broken:
         failed.append(f"fragment: a fact's words pasted after 'is': {broken!r}")
     # A price sentence may say the product "is 54.00 GBP"; its own gates check the amount.
-    wrong = _misidentified(text, product) if fact.kind != "price" else None
+    wrong = _misidentified(text, product, _subject(fact.text)) if fact.kind != "price" else None
     if wrong:
         failed.append(f"claim: calls the product a {wrong!r}")
     stray = _stray_capitals(text, product, brand)
@@ -404,18 +444,23 @@ _PHRASE_END = frozenset(
 )
 
 
-def _misidentified(text: str, product: ProductFacts) -> str | None:
+def _misidentified(text: str, product: ProductFacts, part: Sequence[str] = ()) -> str | None:
     """The noun a sentence calls the product when the record never calls it that ("The Steel
     Bottle is a leak-proof lid", "It is a glacier blue"): after "is a", the noun phrase's last
     word must be the head noun of one of its names (:func:`kind_heads`: "The Bike Light Set is a
     50-lumen rear light" calls a set one of its lights), a word of its category, or a generic
-    noun of the lexicon ("choice")."""
+    noun of the lexicon ("choice"). ``part``: the subject of the sentence's fact when that names
+    a part; what follows the part's own "is" is said of the part ("the linen shade is 22 cm
+    across")."""
     from workers.copy_text import _adjective_like
 
     kinds = kind_heads(product) | _GENERIC_NOUNS
     # A set or a pair is also what it holds, said after "of" ("a set of three bamboo boards").
     held = {w.casefold() for name in product.names() for w in gate_words(name)}
     for match in _IDENTITY.finditer(text):
+        before = gate_words(text[: match.start()])
+        if part and before and before[-1].casefold() == part[-1]:
+            continue  # "the linen shade is 22 cm across": said of the part its fact names
         words: list[str] = []
         allowed = kinds
         for word in _COMPOUND.findall(match.group(1)):
@@ -507,6 +552,7 @@ def _stray_capitals(text: str, product: ProductFacts, brand: BrandRules) -> list
         proper.update(_COMPOUND.findall(str(value)))
     found = []
     for word in _COMPOUND.findall(text)[1:]:
+        word = re.sub(r"['’]s$", "", word)  # "The Wall Lamp's shade": a name's possessive
         if word[:1].isupper() and word[1:].islower() and word not in proper:
             found.append(word)
     return found
@@ -601,10 +647,13 @@ def _moved_numbers(text: str, fact: Fact, product: ProductFacts) -> list[str]:
                 continue
             if f_qualifier and qualifier != f_qualifier:
                 continue
-            if _same_word(after, f_after) or (after in keys and f_after in (".", ":")):
+            # a key word after the number ("8 eyelets"), but no unit the fact does not
+            # give it ("2 min" of "players min: 2")
+            keyed = after in keys and after not in _UNITS
+            if _same_word(after, f_after) or (keyed and f_after in (".", ":")):
                 fine = True
                 break
-            if fact.kind == "attribute" and f_after == "." and after in keys:
+            if fact.kind == "attribute" and f_after == "." and keyed:
                 fine = True
                 break
         if not fine and not (token in names and i and said[i - 1] in names):
@@ -724,8 +773,66 @@ def _lost_subject(text: str, fact: Fact, product: ProductFacts) -> list[str]:
     safe" from "The stainless steel bowl is dishwasher safe" says it of the whole product."""
     names = {w.casefold() for name in product.names() for w in gate_words(name)}
     subject = [w for w in _subject(fact.text) if w not in names and w not in DANGLING]
+    opening = [w.casefold() for w in gate_words(fact.text)[:2]]
+    if not subject and len(opening) == 2 and opening[0] == "the" and _one_of_several(opening[1]):
+        # "the smaller 40 × 32 × 38 cm" (a clause of "the larger is …, the smaller …"): the
+        # measure is one table's, not the set's
+        subject = [opening[1]]
     written = {w.casefold() for w in gate_words(text)}
     return [w for w in subject if not _written(w, written)]
+
+
+def _one_of_several(word: str) -> bool:
+    """ "smaller", "larger", "other", "second": a word that picks one of a product's pieces."""
+    return word in ("other", "first", "second", "third", "last") or (
+        len(word) > 4 and word.isalpha() and word.endswith(("er", "est")) and word != "other"
+    )
+
+
+#: Verbs whose object a part gives the whole product: "the dual head fits Presta and
+#: Schrader valves" (so does the pump); "the shade takes one E27 bulb" (so does the lamp).
+_THROUGH_A_PART = frozenset({"fits", "fit", "takes", "take", "connects", "connect"})
+
+
+def part_properties(text: str, product: ProductFacts) -> list[str]:
+    """What the record says of a part that ``text`` says without the part: "Cat Water
+    Fountain, dishwasher safe" when only "the stainless steel bowl is dishwasher safe". A
+    property is its predicate's words (two in a row, or the one word a short predicate has);
+    one the record also says elsewhere (of the product, in an attribute) is the product's too.
+    """
+    names = {w.casefold() for name in product.names() for w in gate_words(name)}
+    parts: list[tuple[list[str], list[str]]] = []  # (the part's words, what is said of it)
+    elsewhere: list[str] = [product.title, *(str(v) for v in product.attributes.values())]
+    for sentence in _SENTENCE.findall(" ".join(product.description.split())):
+        for clause in re.split(r";\s+", sentence.strip()):
+            subject = [w for w in _subject(clause) if w not in names and w not in DANGLING]
+            if not subject:
+                elsewhere.append(clause)
+                continue
+            words = [w.casefold() for w in gate_words(clause)]
+            verb = next(k for k in range(2, len(words)) if words[k] in _VERBS)
+            if words[verb] in _THROUGH_A_PART:
+                elsewhere.append(clause)  # what the part fits, the product fits
+                continue
+            parts.append((subject, words[verb + 1 :]))
+    if not parts:
+        return []
+    said = [w.casefold() for w in gate_words(text)]
+    said_pairs = set(itertools.pairwise(said))
+    other = [w.casefold() for w in gate_words(" ".join(elsewhere))]
+    other_pairs = set(itertools.pairwise(other))
+    found: list[str] = []
+    for subject, predicate in parts:
+        if any(_written(w, set(said)) for w in subject[-1:]):
+            continue  # the text names the part
+        content = [w for w in predicate if w not in DANGLING and w not in _EMPTY]
+        pairs = [p for p in itertools.pairwise(predicate) if p[0] in content and p[1] in content]
+        if len(content) == 1 and not pairs:
+            hits = [c for c in content if c in said and c not in other]
+        else:
+            hits = [" ".join(p) for p in pairs if p in said_pairs and p not in other_pairs]
+        found.extend(f"{hit} (said of the {' '.join(subject)})" for hit in hits)
+    return list(dict.fromkeys(found))
 
 
 _LIST = re.compile(r"\b([^\W\d_][\w-]*)((?:,\s+[^\W\d_][\w-]*)*),?\s+(?:and|or)\s+([^\W\d_][\w-]*)")
@@ -846,7 +953,11 @@ def _content(fact: Fact, product: ProductFacts) -> list[str]:
 
 
 def _written(word: str, written: set[str]) -> bool:
-    return word in written or word.rstrip("s") in written or f"{word}s" in written
+    """Whether ``word`` is in ``written`` as it is, in its plural or singular, or another
+    simple inflection ("holding" said as "holds": the same verb)."""
+    if word in written or word.rstrip("s") in written or f"{word}s" in written:
+        return True
+    return word.endswith(("ing", "ed")) and not inflections(word).isdisjoint(written)
 
 
 def coverage(text: str, fact: Fact, product: ProductFacts) -> float:
@@ -866,8 +977,18 @@ def _in_order(text: str, fact: Fact, product: ProductFacts) -> bool:
     for w in content:
         index.setdefault(f"{w}s", index[w])
         index.setdefault(w.rstrip("s"), index[w])
+    # The product's names are no part of the fact's order: "The Watercolour Set has
+    # twenty-four artist-grade watercolours" says the fact in its order.
+    rest = text
+    for name in sorted(product.names(), key=len, reverse=True):
+        rest = re.sub(
+            r"(?<!\w)" + r"\s+".join(re.escape(p) for p in name.split()) + r"(?!\w)",
+            " ",
+            rest,
+            flags=re.IGNORECASE,
+        )
     seen: list[int] = []
-    for word in gate_words(text):
+    for word in gate_words(rest):
         position = index.get(word.casefold())
         if position is not None and position not in seen:
             seen.append(position)
@@ -971,8 +1092,11 @@ def write_planned(
     batch_size: int,
     max_rounds: int,
     variant_of: dict[int, int],
+    compose: bool = True,
 ) -> dict[int, tuple[str | None, str | None, dict[str, Any]]]:
-    """Write each slot fact by fact; per slot key: (text, error, meta)."""
+    """Write each slot fact by fact; per slot key: (text, error, meta). ``compose``: a fact
+    the model said faithfully in no round gets its own clause in the frame the model finds
+    likeliest (:func:`_compose_open`), through the same gates."""
     plans = {slot.key: plan_for(slot) for slot in slots}
     for plan in plans.values():
         opened = _open_facts(plan, variant_of.get(plan.slot.key, 0))
@@ -1028,6 +1152,8 @@ def write_planned(
                     continue
                 text = prefix + generation.text if prefix else generation.text
                 _consider(plan, index, params.seed, replace(generation, text=text))
+    if compose:
+        _compose_open(generator, plans, variant_of, batch_size)
     return {key: _assemble(plan) for key, plan in plans.items()}
 
 
@@ -1089,19 +1215,24 @@ def _assemble(plan: Plan) -> tuple[str | None, str | None, dict[str, Any]]:
             failed = failed or problems
     if text is not None and near_duplicate(text, slot.delivered) is not None:
         failed.append("duplicate: repeats a text the slot group has")
+    composed = sum(c.composed for c in chosen)
     meta: dict[str, Any] = {
-        "source": "sentences",
+        # "composed": every sentence is a record clause in a frame, none written by the model
+        "source": "composed" if chosen and composed == len(chosen) else "sentences",
         "facts": [f.text for f in plan.facts if f.kind != "close"],
         "sentences": [
             {
                 "fact": plan.facts[c.fact].text or "(closing line)",
                 "text": c.text,
+                "source": "composed" if c.composed else "model",
                 "logprob_per_token": round(c.logprob_per_token, 4),
                 "coverage": round(c.coverage, 3),
                 "seed": c.seed,
             }
             for c in chosen
         ],
+        "composed_sentences": composed,
+        "composed_offered": plan.composed,
         "candidates_sampled": plan.sampled,
         "tokens_sampled": plan.tokens,
     }
@@ -1206,24 +1337,32 @@ def _lead(plan: Plan, variant: int) -> int:
 
 def _consider(plan: Plan, index: int, seed: int, generation: Generation) -> None:
     """Keep the generation's first sentence among its fact's candidates if it passes."""
-    from workers.copywriter import FLUENCY_FLOOR
-
-    slot = plan.slot
-    fact = plan.facts[index]
     text = _first_sentence(generation)
     if text is None:
         plan.fail("truncated: no complete sentence")
         return
-    alone = slot.channel not in MULTI_SENTENCE
-    failed = sentence_failures(text, fact, slot.product, slot.brand, slot.spec, alone=alone)
+    fact = plan.facts[index]
     candidate = SentenceCandidate(
         index,
         text,
         generation.logprob_sum,
         max(1, len(generation.token_ids)),
         seed,
-        coverage(text, fact, slot.product) if fact.kind != "close" else 0.0,
+        coverage(text, fact, plan.slot.product) if fact.kind != "close" else 0.0,
     )
+    _admit(plan, candidate)
+
+
+def _admit(plan: Plan, candidate: SentenceCandidate) -> bool:
+    """Keep ``candidate`` among its fact's sentences if it passes every gate a sentence
+    passes (the same gates whether the model wrote it or it was composed); else count why."""
+    from workers.copywriter import FLUENCY_FLOOR
+
+    slot = plan.slot
+    fact = plan.facts[candidate.fact]
+    text = candidate.text
+    alone = slot.channel not in MULTI_SENTENCE
+    failed = sentence_failures(text, fact, slot.product, slot.brand, slot.spec, alone=alone)
     if not failed and candidate.logprob_per_token < FLUENCY_FLOOR:
         failed.append("fluency: below the floor")
     if not failed and alone:
@@ -1237,11 +1376,231 @@ def _consider(plan: Plan, index: int, seed: int, generation: Generation) -> None
     if failed:
         for reason in failed:
             plan.fail(reason)
-        return
-    found = plan.passed.setdefault(index, [])
+        return False
+    found = plan.passed.setdefault(candidate.fact, [])
     if all(c.text != text for c in found):
         found.append(candidate)
         found.sort(key=lambda c: c.score, reverse=True)
+    return True
+
+
+#: How many facts of a one-sentence channel, from its own first fact on, get composed
+#: sentences when the model wrote none that passed.
+COMPOSE_FACTS = 4
+#: Attribute keys whose value is what the product comes in ("comes in Glacier Blue").
+_COMES_IN = frozenset({"colour", "color", "colourway", "colorway", "finish", "pattern"})
+
+
+def framed_sentences(
+    fact: Fact, product: ProductFacts, name: str, *, alone: bool
+) -> dict[str, list[str]]:
+    """Sentences that say ``fact`` in the record's own words: its clause copied as written,
+    put in frames ("The Steel Bottle keeps …", "… is a …", "… has …"), per frame its
+    sentences (opening with the product's name, then, where the sentence need not name the
+    product, with "It"). Grounded by construction; the model picks the frame
+    (:func:`_compose_open`) and the sentence gates judge the result like any other.
+    An empty dict when no frame fits (the closing line: the model writes it or nobody does)."""
+    named = _named(name)
+    plural = _plural(name)
+    owner = f"{named}'" if plural else f"{named}'s"  # "The Sewing Scissors' handles"
+    be, have, come = ("are", "have", "come") if plural else ("is", "has", "comes")
+    subjects = [named] if alone else [named, "They" if plural else "It"]
+    frames: dict[str, list[str]] = {}
+
+    def add(shape: str, body: str, *, verb_s: bool = False) -> None:
+        # ``verb_s``: the body opens with a verb of the third person singular ("packs"),
+        # which a plural name cannot take.
+        if verb_s and plural:
+            return
+        frames[shape] = [f"{subject} {body}." for subject in subjects]
+
+    if fact.kind == "price":
+        amount = fact.text.split(":", 1)[1].strip()
+        add("priced", f"{be} priced at {amount}")
+        add("costs", f"{'cost' if plural else 'costs'} {amount}")
+        return frames
+    if fact.kind == "attribute":
+        key, value = (part.strip() for part in fact.text.split(":", 1))
+        if key.casefold() in _COMES_IN:
+            add("comes in", f"{come} in {value}")
+        if not any(c.isdigit() for c in value):
+            add("is", f"{be} {value}")
+        add("has a key of", f"{have} a {key} of {value}")
+        add("has a value key", f"{have} {_article(value)} {value} {key}")
+        return frames
+    if fact.kind != "description":
+        return frames
+    clause = fact.text.strip().rstrip(".!?;,").strip()
+    words = clause.split()
+    if len(words) < 2:
+        return frames
+    first = words[0].casefold()
+    as_written = [] if alone else [f"{clause[0].upper()}{clause[1:]}."]
+    rest = " ".join(words[1:])
+    if first in ("it", "they") or (first in ("its", "their") and not _subject(clause)):
+        # The record's own subject is the product: its name takes the pronoun's place.
+        own = f"{owner} {rest}." if first in ("its", "their") else f"{named} {rest}."
+        frames["own subject"] = [own, *as_written]
+        return frames
+    if _subject(clause):
+        # "The stainless steel bowl is dishwasher safe": the part stays the subject.
+        if first in ("the", "its"):
+            its = [] if alone else [f"{'Their' if plural else 'Its'} {rest}."]
+            frames["possessive"] = [f"{owner} {rest}.", *its]
+        if as_written:
+            frames["as written"] = as_written
+        return frames
+    if _own_verb(words):
+        # "Two to five players work together …": a clause with its own subject and verb is
+        # no body for a frame ("The Game is two to five players work …"); as written only
+        if as_written:
+            frames["as written"] = as_written
+        return frames
+    body = _lowered(clause, product)
+    determined = first in ("a", "an", "the") or first[:1].isdigit() or first in _NUMBER_WORDS
+    if not determined:  # "The Scissors the carbon steel blades …" is no sentence
+        add("verb", body, verb_s=first.endswith("s") and not first.endswith("ss"))
+    if first.endswith("ing") and len(first) > 5 and first.isalpha() and not plural:
+        # "holding 36 l" -> "holds 36 l" (or "-es"; the model picks the form it knows): the
+        # record's verb, said of the product rather than "is holding"
+        stem, tail = first[:-3], " ".join(body.split()[1:])
+        add("verb from -ing", f"{stem}s {tail}")
+        add("verb from -ing, e", f"{stem}es {tail}")
+    add("is", f"{be} {body}")
+    add("is for", f"{be} for {body}")  # "ages 10+"
+    # What a noun phrase headed by the product's own kind names is the product, not a part
+    # it has ("The Swimming Goggles have a silicone seal goggles with …").
+    head = [
+        w.casefold()
+        for w in gate_words(re.split(r"\b(?:with|that|which|for|at)\b|,", body, maxsplit=1)[0])
+    ]
+    itself = bool(head) and (
+        head[-1] in kind_heads(product) or head[-1].rstrip("s") in kind_heads(product)
+    )
+    if not itself:
+        add("has", f"{have} {body}")
+    if not determined and not plural:  # not "The Goggles are a silicone seal goggles"
+        add("is a", f"{be} {_article(body)} {body}")
+    if not determined and not itself:
+        add("has a", f"{have} {_article(body)} {body}")
+    if first in ("with", "in"):
+        add("comes", f"{come} {body}")
+    return frames
+
+
+_MODALS = frozenset({"should", "must", "may", "might", "could", "would", "shall"})
+
+
+def _own_verb(words: list[str]) -> bool:
+    """Whether a clause has a verb of its own after its first word, before any relative
+    clause ("players work together" yes; "lamp with an arm that folds flat" no)."""
+    for k, word in enumerate(words[1:-1], start=1):  # the last word is a noun ("white glow")
+        folded = word.casefold().strip(",;:")
+        if folded in ("that", "which", "who", "whose", "where", "when") or word.endswith(","):
+            return False
+        if (folded in _VERBS or folded in _MODALS) and k >= 2:
+            return True
+    return False
+
+
+def _plural(name: str) -> bool:
+    """Whether a name reads as plural ("String Lights", "Trekking Poles"), so its sentences
+    say "are", not "is"."""
+    last = name.split()[-1].casefold() if name.split() else ""
+    return last.isalpha() and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+
+
+def _article(phrase: str) -> str:
+    return "an" if phrase[:1].casefold() in "aeiou" else "a"
+
+
+def _lowered(clause: str, product: ProductFacts) -> str:
+    """A clause as it reads mid-sentence: its first word lower-cased unless the record writes
+    it capitalised elsewhere (a name: "Aquila nylon strings")."""
+    first = clause.split()[0]
+    if not (first[:1].isupper() and first[1:].islower()):
+        return clause
+    proper = {w for n in product.names() for w in _COMPOUND.findall(n)}
+    for sentence in _SENTENCE.findall(product.description):
+        proper.update(_COMPOUND.findall(sentence.strip())[1:])
+    word = _COMPOUND.findall(first)
+    if word and word[0] in proper:
+        return clause
+    return first[:1].lower() + clause[1:]
+
+
+def _compose_open(
+    generator: TextGenerator,
+    plans: dict[int, Plan],
+    variant_of: dict[int, int],
+    batch_size: int,
+) -> None:
+    """For each fact the model did not say faithfully in any round, the record's own clause in
+    the frame the model finds likeliest (:func:`framed_sentences`; one teacher-forced pass per
+    frame over the fact's own prompt). Only the likeliest frame is offered to the gates: where
+    the model reads a noun phrase as what the product is ("is a hard-shell carry-on"), a frame
+    that would make it a part ("has a hard-shell carry-on") is never the fallback."""
+    rows: list[tuple[Plan, int, list[str], str]] = []
+    for plan in plans.values():
+        slot = plan.slot
+        alone = slot.channel not in MULTI_SENTENCE
+        if alone:
+            if any(plan.passed.values()) or not plan.facts:
+                continue
+            usable = _usable(plan)
+            start = usable.index(_lead(plan, variant_of.get(slot.key, 0)))
+            count = min(COMPOSE_FACTS, len(usable))
+            indices = [usable[(start + k) % len(usable)] for k in range(count)]
+        else:
+            indices = [i for i in _open_facts(plan, 0) if plan.facts[i].kind != "close"]
+        name = min(slot.product.names(), key=len)
+        for index in indices:
+            fact = plan.facts[index]
+            framed = framed_sentences(fact, slot.product, name, alone=alone)
+            if not framed:
+                continue
+            prompt = generator.chat_prompt(_messages(slot, fact, name))
+            rows.extend((plan, index, texts, prompt) for texts in framed.values())
+    scores: list[tuple[float, int] | None] = []
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        try:
+            scores.extend(
+                generator.prefix_logprobs([r[3] for r in batch], [r[2][0] for r in batch])
+            )
+        except GenerationError:
+            scores.extend([None] * len(batch))
+    best: dict[tuple[int, int], tuple[float, int, list[str], float]] = {}
+    for (plan, index, texts, _prompt), score in zip(rows, scores, strict=True):
+        if score is None:
+            plan.fail("generation: scoring a composed sentence failed")
+            continue
+        total, tokens = score
+        mean = total / max(1, tokens)
+        key = (plan.slot.key, index)
+        if key not in best or mean > best[key][3]:
+            best[key] = (total, tokens, texts, mean)
+    for plan in plans.values():
+        for index in range(len(plan.facts)):
+            chosen = best.get((plan.slot.key, index))
+            if chosen is None:
+                continue
+            total, tokens, texts, _mean = chosen
+            fact = plan.facts[index]
+            for text in texts:
+                plan.composed += 1
+                _admit(
+                    plan,
+                    SentenceCandidate(
+                        index,
+                        text,
+                        total,
+                        max(1, tokens),
+                        -1,
+                        coverage(text, fact, plan.slot.product),
+                        composed=True,
+                    ),
+                )
 
 
 def _first_sentence(generation: Generation) -> str | None:

@@ -103,6 +103,65 @@ def fragment(text: str, *, sentences: bool) -> str | None:
     return None
 
 
+#: Words that change what a material is when they come after it ("gold plating" is no gold,
+#: "oak veneer" no solid oak, "gold-tone", "leather look") or before it ("faux leather").
+#: Not "finish" or "print": "matte black finish" is black.
+#: A grade or purity ("18k", "925") is no such word: "gold" of "18k gold" says less, not
+#: something else, and the number gate keeps any number that is said.
+_CHANGES_AFTER = _wordset("plating plated coating coated veneer effect look tone")
+_CHANGES_BEFORE = _wordset("faux imitation simulated artificial laminate laminated vegan")
+_HYPHENATED = re.compile(r"[^\W_]+")
+
+
+def dropped_qualifiers(
+    text: str, record: Iterable[str], attributes: Mapping[str, Any] | None = None
+) -> list[str]:
+    """Words of ``text`` the record only ever writes beside a word that changes what they are
+    (:data:`_CHANGES_AFTER`, :data:`_CHANGES_BEFORE`), said without it: "18k gold" where the
+    record says "18k gold plating", "Gold-Plated" or ``plating: 18k gold``. ``record``: its
+    texts (title, description, category); an attribute whose key is such a word reads as
+    "value key"."""
+    texts = list(record)
+    for key, value in (attributes or {}).items():
+        if isinstance(value, bool) or value is None:
+            continue  # a flag ("vegan": true) qualifies nothing
+        key_words = {w.casefold() for w in _HYPHENATED.findall(str(key))}
+        pair = (value, key) if key_words & _CHANGES_AFTER else (key, value)
+        texts.append(f"{pair[0]} {pair[1]}")
+    record_words: list[str] = []
+    for piece in texts:  # no word is beside another text's word
+        record_words.extend([w.casefold() for w in _HYPHENATED.findall(str(piece))] + [""])
+    qualified: dict[str, set[str]] = {}
+    bare: set[str] = set()
+    changers = _CHANGES_AFTER | _CHANGES_BEFORE
+    for i, word in enumerate(record_words):
+        if not word.isalpha() or word in DANGLING or word in changers:
+            continue
+        after = record_words[i + 1] if i + 1 < len(record_words) else ""
+        before = record_words[i - 1] if i else ""
+        if after in _CHANGES_AFTER or before in _CHANGES_BEFORE:
+            qualified.setdefault(word, set()).add(_stem(after if after in changers else before))
+        else:
+            bare.add(word)
+    words = [w.casefold() for w in _HYPHENATED.findall(text)]
+    found = []
+    for i, word in enumerate(words):
+        if word not in qualified or word in bare:
+            continue
+        beside = {_stem(w) for w in words[max(0, i - 1) : i + 2]}
+        if not beside & qualified[word]:
+            found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def _stem(word: str) -> str:
+    """ "plating", "plated" -> "plat"; "coated", "coating" -> "coat"."""
+    for suffix in ("ing", "ed", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
 _TITLE_CUT = re.compile(
     r"\s+(?:with|for|in|featuring|incl\.?|including)\s+|\s+[-–—|:/]\s+|[,(\[]", re.IGNORECASE
 )
@@ -221,7 +280,18 @@ def selling_points(
         # A phrase of words ("merino wool", "USB-C rechargeable"), not a measure ("92x60x8").
         if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
             found.append(value)
-    return list(dict.fromkeys(p for p in found if p))
+    return list(dict.fromkeys(p for p in found if p and not _weak_opening(p)))
+
+
+#: Words a selling point does not open with: what follows them is said of something the
+#: phrase has lost ("Wall Lamp: Against the wall", "Side Tables: Once a year", "Goggles: So
+#: rinse", "Cloths: One for the bathroom").
+_WEAK_OPENERS = _wordset("against once twice so then also too one inside outside")
+
+
+def _weak_opening(phrase: str) -> bool:
+    first = _WORDS.findall(phrase)[:1]
+    return bool(first) and first[0].casefold() in _WEAK_OPENERS
 
 
 _NUMBER_WORDS = _wordset("one two three four five six seven eight nine ten twelve dozen")

@@ -24,9 +24,10 @@ from workers.copy_sentences import (
     codes_outside_names,
     is_planned,
     new_compounds,
+    part_properties,
     write_planned,
 )
-from workers.copy_text import compose, fragment, head_name, selling_points
+from workers.copy_text import compose, dropped_qualifiers, fragment, head_name, selling_points
 from workers.factcheck import FactSheet, unsupported_numbers
 from workers.grounding import Vocabulary
 from workers.recommender import product_text as _shopper_text
@@ -427,6 +428,17 @@ def check(
     codes = codes_outside_names(text, product)
     if codes:
         failed.append(f"claim: a model code outside the product's name: {', '.join(codes)}")
+    of_a_part = part_properties(text, product)
+    if of_a_part:
+        failed.append(f"claim: says of the product what the record says of a part: {of_a_part[0]}")
+    unqualified = dropped_qualifiers(
+        text, [product.title, product.description, product.category or ""], product.attributes
+    )
+    if unqualified:
+        failed.append(
+            "claim: without the word the record qualifies it with ('gold' of 'gold plating'): "
+            + ", ".join(unqualified)
+        )
     failed.extend(brand_failures(text, channel, brand))
     return failed
 
@@ -789,6 +801,7 @@ def write_copy(
     max_rounds: int = 3,
     grounded: bool = True,
     compose_short: bool = True,
+    compose_sentences: bool = True,
 ) -> list[CopyOutcome]:
     """Best-of-N copy for every slot; one outcome per slot, in order.
 
@@ -807,7 +820,9 @@ def write_copy(
     ``grounded``: every sampled word must be one the product's vocabulary allows
     (:mod:`workers.grounding`, enforced while decoding). ``compose_short``: short single-line
     channels also rank candidates composed of the product's name and a selling point from its
-    data (:func:`composed_candidates`).
+    data (:func:`composed_candidates`). ``compose_sentences``: a sentence channel's fact the
+    model said faithfully in no round is offered to the same gates as its record clause in
+    the frame the model finds likeliest (:func:`workers.copy_sentences.framed_sentences`).
     """
     grounding = getattr(generator, "grounding", None) if grounded else None
     # Sentence channels are written fact by fact (workers.copy_sentences) when decoding is
@@ -821,6 +836,7 @@ def write_copy(
             batch_size=batch_size,
             max_rounds=max_rounds,
             variant_of=_variants(planned_slots),
+            compose=compose_sentences,
         )
         if planned_slots
         else {}

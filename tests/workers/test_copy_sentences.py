@@ -526,3 +526,257 @@ def test_a_sentence_does_not_borrow_the_worked_examples_words():
         "worked example" in r
         for r in _gates("The Trail Pack is a day pack with a rain cover.", facts(bag)[0], bag)
     )
+
+
+class _FrameScorer:
+    """A generator that only scores: each composed sentence's log-probability per token is
+    what ``liked`` says of the first matching phrase (else -3.0), over 10 tokens."""
+
+    def __init__(self, liked: dict[str, float]):
+        self.liked = liked
+        self.scored: list[str] = []
+
+    def chat_prompt(self, messages):
+        return messages[-1]["content"]
+
+    def prefix_logprobs(self, prompts, prefixes):
+        self.scored.extend(prefixes)
+        found = []
+        for prefix in prefixes:
+            mean = next((v for k, v in self.liked.items() if k in prefix), -3.0)
+            found.append((mean * 10, 10))
+        return found
+
+
+LAMP = ProductFacts(
+    sku="l1",
+    title="Brass Wall Lamp",
+    description="Solid brass wall lamp with a swing arm. The linen shade is 22 cm wide. "
+    "Hard-shell body at 2.6 kg.",
+    category="Lighting",
+)
+
+
+def test_a_record_clause_is_framed_as_written_around_the_products_name():
+    from workers.copy_sentences import framed_sentences
+
+    fly = Fact("keeps rain out with a 3000 mm polyester fly", "description")
+    frames = framed_sentences(fly, TENT, "Backpacking Tent", alone=False)
+    assert frames["verb"] == [
+        "The Backpacking Tent keeps rain out with a 3000 mm polyester fly.",
+        "It keeps rain out with a 3000 mm polyester fly.",
+    ]
+    # a sentence on its own (an SMS) names the product: no "It"
+    assert framed_sentences(fly, TENT, "Backpacking Tent", alone=True)["verb"] == [
+        "The Backpacking Tent keeps rain out with a 3000 mm polyester fly."
+    ]
+    # a part keeps its subject: as the record writes it, or the product's part
+    shade = Fact("The linen shade is 22 cm wide.", "description")
+    assert framed_sentences(shade, LAMP, "Wall Lamp", alone=False) == {
+        "possessive": [
+            "The Wall Lamp's linen shade is 22 cm wide.",
+            "Its linen shade is 22 cm wide.",
+        ],
+        "as written": ["The linen shade is 22 cm wide."],
+    }
+    # a plural name takes "are" and no verb of the third person singular
+    lights = ProductFacts(sku="s", title="String Lights", description="Warm white glow.")
+    glow = framed_sentences(
+        Fact("Warm white glow", "description"), lights, "String Lights", alone=True
+    )
+    assert glow["has a"] == ["The String Lights have a warm white glow."]
+    assert "is a" not in glow  # not "are a … glow"
+    blades = Fact("The handles are black lacquered.", "description")
+    scissors = ProductFacts(sku="s", title="Sewing Scissors", description="x")
+    assert framed_sentences(blades, scissors, "Sewing Scissors", alone=True) == {
+        "possessive": ["The Sewing Scissors' handles are black lacquered."]
+    }
+    # a body that opens with an article or a modal's clause is no verb phrase
+    wiped = Fact("The carbon steel blades should be wiped dry after use", "description")
+    assert framed_sentences(wiped, scissors, "Sewing Scissors", alone=True) == {}
+    steel = framed_sentences(Fact("a carbon steel blade", "description"), TENT, "Tent", alone=True)
+    assert "verb" not in steel and "has" in steel
+    assert framed_sentences(fly, lights, "String Lights", alone=True).get("verb") is None
+    load = Fact("max load: 40 kg", "attribute", (("max_load_kg", 40),))
+    assert "The Backpacking Tent has a max load of 40 kg." in [
+        t
+        for texts in framed_sentences(load, TENT, "Backpacking Tent", alone=True).values()
+        for t in texts
+    ]
+    assert framed_sentences(Fact("", "close"), TENT, "Backpacking Tent", alone=False) == {}
+
+
+def test_every_framed_sentence_of_a_part_passes_the_gates_a_model_sentence_passes():
+    from workers.copy_sentences import framed_sentences
+
+    shade = Fact("The linen shade is 22 cm wide.", "description")
+    for texts in framed_sentences(shade, LAMP, "Wall Lamp", alone=False).values():
+        for text in texts:
+            # "is 22 cm" is said of the shade, not of the lamp; "Lamp's" is the name's
+            assert sentence_failures(text, shade, LAMP, BrandRules(), SENTENCES) == [], text
+    # said of the lamp it is still refused
+    wrong = sentence_failures("The Wall Lamp is 22 cm wide.", shade, LAMP, BrandRules(), SENTENCES)
+    assert any(r.startswith("claim") for r in wrong), wrong
+    # the name is no word of the fact's order
+    paints = ProductFacts(
+        sku="w",
+        title="Artist Watercolour Set",
+        description="Twenty-four artist-grade watercolours in half pans.",
+    )
+    pans = facts(paints)[0]
+    said = "The Watercolour Set has twenty-four artist-grade watercolours in half pans."
+    assert sentence_failures(said, pans, paints, BrandRules(), SENTENCES) == []
+
+
+def test_a_fact_the_model_failed_gets_its_clause_in_the_likeliest_frame_only():
+    from workers.copy_sentences import _compose_open
+
+    plan = Plan(_slot("product_description", LAMP), [*facts(LAMP), Fact("", "close")])
+    said = "The Brass Wall Lamp is a solid brass wall lamp with a swing arm."
+    _consider(plan, 0, 0, _generation(said, -2.0))  # the model said fact 0
+    scorer = _FrameScorer(
+        {
+            "Lamp's linen shade": -0.5,
+            # the model reads the body as what the lamp is; the gates refuse that, and the
+            # frame that would make it a part the lamp has is never the fallback
+            "is a hard-shell body": -0.4,
+            "has a hard-shell body": -0.9,
+        }
+    )
+    _compose_open(scorer, {1: plan}, {}, batch_size=4)
+    assert not any(said in s for s in scorer.scored)  # a fact the model said is not composed
+    assert [c.text for c in plan.passed[1]] == [
+        "The Brass Wall Lamp's linen shade is 22 cm wide.",
+        "Its linen shade is 22 cm wide.",
+    ]
+    assert plan.passed[1][0].composed
+    assert 2 not in plan.passed
+    assert plan.failures.get("claim")
+    text, error, meta = _assemble(plan)
+    # the assembled text is judged whole as ever: two sentences are too short a description
+    assert text is None and error is not None and "fewer than 25" in error
+    # (naming the lamp twice would repeat a four-word phrase: the next sentence says "Its")
+    assert meta["rejected_text"] == f"{said} Its linen shade is 22 cm wide."
+    assert [s["source"] for s in meta["sentences"]] == ["model", "composed"]
+    assert meta["composed_sentences"] == 1 and meta["source"] == "sentences"
+
+
+def test_a_lone_sentence_is_composed_only_when_the_model_passed_none_and_names_the_product():
+    from workers.copy_sentences import _compose_open
+
+    plan = Plan(_slot("sms", LAMP), facts(LAMP))
+    _compose_open(_FrameScorer({"Lamp is a solid brass": -0.3}), {1: plan}, {}, batch_size=8)
+    text, error, meta = _assemble(plan)
+    assert text == "The Brass Wall Lamp is a solid brass wall lamp with a swing arm.", error
+    assert meta["source"] == "composed" and meta["composed_sentences"] == 1
+    # with a model sentence passed, nothing is composed
+    kept = Plan(_slot("sms", LAMP), facts(LAMP))
+    _consider(
+        kept,
+        0,
+        0,
+        _generation("The Brass Wall Lamp is a solid brass wall lamp with a swing arm.", -2.0),
+    )
+    scorer = _FrameScorer({})
+    _compose_open(scorer, {1: kept}, {}, batch_size=8)
+    assert scorer.scored == []
+
+
+def test_a_clause_that_opens_with_a_participle_is_also_framed_with_its_verb():
+    from workers.copy_sentences import framed_sentences
+
+    holding = Fact("holding 36 l", "description")
+    case = ProductFacts(sku="c", title="Cabin Suitcase", description="Hard shell, holding 36 l.")
+    frames = framed_sentences(holding, case, "Cabin Suitcase", alone=True)
+    assert frames["verb from -ing"] == ["The Cabin Suitcase holds 36 l."]
+    assert frames["is"] == ["The Cabin Suitcase is holding 36 l."]
+    # the record's verb in another form passes the same gates
+    assert (
+        sentence_failures(
+            "The Cabin Suitcase holds 36 l.", holding, case, BrandRules(), SENTENCES, alone=True
+        )
+        == []
+    )
+
+
+def test_a_keys_min_is_minutes_only_when_the_key_speaks_of_time():
+    assert attribute_phrase("players_min", 2) == "players min: 2"
+    assert attribute_phrase("play_time_min", 60) == "play time: 60 min"
+    game = ProductFacts(
+        sku="g",
+        title="Cooperative Strategy Game",
+        description="Two to five players work together.",
+        attributes={"players_min": 2},
+    )
+    fewest = next(f for f in facts(game) if f.kind == "attribute")
+    wrong = sentence_failures(
+        "The Strategy Game is a 2 min game.", fewest, game, BrandRules(), SENTENCES
+    )
+    assert any(r.startswith("fact") or r.startswith("claim") for r in wrong), wrong
+    # and the fewest said as a plain number is a bound dropped
+    plain = sentence_failures(
+        "The Strategy Game is for 2 players.", fewest, game, BrandRules(), SENTENCES
+    )
+    assert any("bound" in r for r in plain), plain
+    assert (
+        sentence_failures(
+            "The Strategy Game is for a min of 2 players.", fewest, game, BrandRules(), SENTENCES
+        )
+        == []
+    )
+
+
+def test_the_smaller_of_two_pieces_is_not_the_whole_set():
+    tables = ProductFacts(
+        sku="t",
+        title="Oak Nesting Side Tables, Set of 2",
+        description="Two solid oak tables that tuck one under the other: the larger is "
+        "50 × 40 × 45 cm, the smaller 40 × 32 × 38 cm.",
+    )
+    smaller = Fact("the smaller 40 × 32 × 38 cm", "description")
+    wrong = sentence_failures(
+        "The Side Tables is a 40 × 32 × 38 cm table.", smaller, tables, BrandRules(), SENTENCES
+    )
+    assert any("what its fact says of smaller" in r for r in wrong), wrong
+    kept = sentence_failures(
+        "The smaller table is 40 × 32 × 38 cm.", smaller, tables, BrandRules(), SENTENCES
+    )
+    assert not any("says of" in r for r in kept), kept
+
+
+def test_a_bound_stays_a_bound_and_a_clause_with_its_own_verb_gets_no_frame():
+    from workers.copy_sentences import framed_sentences
+
+    most = Fact("players max: 5", "attribute", (("players_max", 5),))
+    game = ProductFacts(sku="g", title="Strategy Game", attributes={"players_max": 5})
+    plain = sentence_failures("It has 5 players.", most, game, BrandRules(), SENTENCES)
+    assert any("bound" in r for r in plain), plain
+    assert not any(
+        "bound" in r
+        for r in sentence_failures(
+            "It is for up to 5 players.", most, game, BrandRules(), SENTENCES
+        )
+    )
+    own = Fact("Two to five players work together to keep the lamps lit", "description")
+    assert framed_sentences(own, game, "Strategy Game", alone=True) == {}
+    assert framed_sentences(own, game, "Strategy Game", alone=False) == {
+        "as written": ["Two to five players work together to keep the lamps lit."]
+    }
+    lamp = Fact("Brass wall lamp with an arm that folds flat", "description")
+    assert "is a" in framed_sentences(lamp, LAMP, "Wall Lamp", alone=True)
+    ages = framed_sentences(Fact("Ages 10+", "description"), game, "Strategy Game", alone=True)
+    assert ages["is for"] == ["The Strategy Game is for ages 10+."]
+
+
+def test_a_noun_phrase_of_the_products_own_kind_is_what_it_is_not_a_part_it_has():
+    from workers.copy_sentences import framed_sentences
+
+    goggles = ProductFacts(sku="g", title="Anti-Fog Swimming Goggles", description="x")
+    seal = Fact("Silicone seal goggles with tinted lenses", "description")
+    frames = framed_sentences(seal, goggles, "Swimming Goggles", alone=True)
+    assert "has" not in frames and "has a" not in frames
+    assert frames["is"] == ["The Swimming Goggles are silicone seal goggles with tinted lenses."]
+    lid = framed_sentences(
+        Fact("Leak-proof lid", "description"), BOTTLE, "Steel Bottle", alone=True
+    )
+    assert lid["has a"] == ["The Steel Bottle has a leak-proof lid."]

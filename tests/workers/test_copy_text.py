@@ -153,3 +153,16 @@ def test_a_selling_point_keeps_what_its_words_are_said_of():
     assert "cuts branches up to 20 mm thick" in shears
     tent = selling_points("Dome Tent", "Portable dome tent with two doors.", {})
     assert "portable" in tent
+
+
+def test_a_selling_point_does_not_open_with_a_word_that_lost_what_it_is_said_of():
+    points = selling_points(
+        "Oak Nesting Side Tables",
+        "Solid brass lamp that folds flat against the wall. Oiled finish; wipe with a damp "
+        "cloth and re-oil once a year. Anti-fog lenses, so rinse in fresh water.",
+        {},
+    )
+    assert "oiled finish" in points
+    for weak in ("against the wall", "once a year", "so rinse in fresh water"):
+        assert weak not in points, points
+    assert not [p for p in points if p.split()[0].casefold() in ("against", "once", "so")]

@@ -567,3 +567,50 @@ def test_a_short_line_is_no_name_and_a_bare_data_value():
     )
     failed = check("Travel Neck Pillow, True", CHANNELS["search_headline"], pillow)
     assert any(r.startswith("fragment") and "True" in r for r in failed), failed
+
+
+def test_what_the_record_says_of_a_part_is_not_said_of_the_product_on_any_channel():
+    fountain = ProductFacts(
+        sku="f1",
+        title="Cat Water Fountain",
+        description="Quiet pump and a 2 l reservoir. The stainless steel bowl is dishwasher "
+        "safe. The dual head fits standard tubing.",
+        category="Pets",
+    )
+    headline = CHANNELS["email_subject"]
+    for text in ("Cat Water Fountain, dishwasher safe", "Cat Water Fountain: Dishwasher safe"):
+        assert any("said of the stainless steel bowl" in r for r in check(text, headline, fountain))
+    # the part named, or what the product does through a part, is fine
+    assert not _claims("Cat Water Fountain: dishwasher safe bowl", fountain)
+    assert not _claims("Cat Water Fountain: Quiet pump", fountain)
+    assert not _claims("Cat Water Fountain: Fits standard tubing", fountain)
+    sms = CHANNELS["sms"]
+    assert any(
+        r.startswith("claim")
+        for r in check("The Cat Water Fountain is dishwasher safe.", sms, fountain)
+    )
+
+
+def test_a_material_keeps_the_word_that_changes_what_it_is():
+    necklace = ProductFacts(
+        sku="n1",
+        title="Gold-Plated Initial Necklace",
+        description="A single letter pendant on a 45 cm chain. 18k gold plating over brass.",
+        category="Watches & Jewellery",
+        attributes={"chain_length_cm": 45, "plating": "18k gold", "vegan": True},
+    )
+    headline = CHANNELS["email_subject"]
+    assert any(
+        "qualifies it with" in r and "gold" in r
+        for r in check("Initial Necklace, 18k gold", headline, necklace)
+    )
+    assert not _claims("Initial Necklace: 18k gold plating", necklace)
+    assert not _claims("Gold-Plated Initial Necklace", necklace)
+    # a grade may go ("gold plating" says less than "18k gold plating", nothing else), and
+    # a flag attribute qualifies nothing
+    assert not _claims("Initial Necklace: gold plating", necklace)
+    assert not _claims("Initial Necklace: brass", necklace)
+
+
+def _claims(text: str, product: ProductFacts) -> list[str]:
+    return [r for r in check(text, CHANNELS["email_subject"], product) if r.startswith("claim")]
