@@ -4,7 +4,7 @@ Samples ``--candidates`` texts per product × channel with the pipeline's prompt
 keeps those that pass the gates, and records for every pair of one slot group: the MiniLM cosine
 and whether the lexical dedupe (normalised text, word/char-trigram Jaccard) calls them
 duplicates; for every passing text: its length-normalised log-likelihood and its cosine to the
-product text. The embedding threshold and the relevance weight in ``workers/copywriter.py``
+product text. The embedding threshold and the relevance weight in ``workers/copy/``
 were chosen from this output (see BENCHMARKS.md).
 
     python -m bench.copy_dedupe [--products 12] [--candidates 8]
@@ -26,14 +26,10 @@ import numpy as np
 from bench.copy_quality import MODEL, products
 from contentfab.core.settings import Settings
 from exporters import ModelStore, build_model
-from workers.copywriter import (
-    CopySlot,
-    _candidate_params,
-    _first_publishable,
-    build_messages,
-    near_duplicate,
-    product_text,
-)
+from workers.copy.dedupe import near_duplicate
+from workers.copy.messages import build_messages
+from workers.copy.slots import CopySlot, product_text
+from workers.copy.writer import _candidate_params, _first_publishable
 from workers.embeddings import TextEmbedder
 from workers.textgen import SamplingParams, TextGenerator
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from bench.copy_quality import products
 from contentfab.core.settings import Settings
 from exporters import ModelStore
-from workers.copywriter import CopySlot, build_messages
+from workers.copy.messages import build_messages
+from workers.copy.slots import CopySlot
 from workers.textgen import SamplingParams, TextGenerator
 
 MODEL = "smollm2-135m-instruct"

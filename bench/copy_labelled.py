@@ -16,7 +16,7 @@ score); the labels live beside the results.
 
 ``generate`` builds the slots exactly as the copy task does (``tasks.copy._slot`` from the
 stored spec: brand kit, channels, tones, sampling defaults, per-variant seeds), runs
-:func:`workers.copywriter.write_copy` in chunks of one product's channels, with the sentence
+:func:`workers.copy.writer.write_copy` in chunks of one product's channels, with the sentence
 encoder when it is in the store, and writes one JSON line per slot plus a summary line
 (seconds, tokens sampled, tokens/s per channel). ``report`` joins the labels and prints per
 channel: fill, unsupported-claim share, fragment share, selling-point share (short channels),
@@ -43,8 +43,8 @@ SHORT_CHANNELS = {"search_headline", "email_subject", "sms", "meta_headline", "m
 def _slots(campaign_file: Path, every: int, start: int = 0) -> list[Any]:
     from contentfab.campaign import load_campaign
     from tasks.campaigns import variant_seed
-    from workers.copy_records import brand_rules, product_facts
-    from workers.copywriter import CopySlot
+    from workers.copy.records import brand_rules, product_facts
+    from workers.copy.slots import CopySlot
     from workers.textgen import SamplingParams
 
     loaded = load_campaign(campaign_file)
@@ -82,7 +82,7 @@ def _slots(campaign_file: Path, every: int, start: int = 0) -> list[Any]:
 def generate(args: argparse.Namespace) -> None:
     from contentfab.core.settings import Settings
     from exporters import ModelStore
-    from workers.copywriter import write_copy
+    from workers.copy.writer import write_copy
     from workers.embeddings import TextEmbedder
     from workers.textgen import TextGenerator
 
@@ -122,7 +122,7 @@ def generate(args: argparse.Namespace) -> None:
                     "error": outcome.error,
                     "source": outcome.meta.get("source", "model"),
                     # sentence channels: how many of the text's sentences are a record clause
-                    # in a frame (workers.copy_sentences.framed_sentences), of how many
+                    # in a frame (workers.copy.compose.framed_sentences), of how many
                     "composed_sentences": outcome.meta.get("composed_sentences", 0),
                     "sentences": len(outcome.meta.get("sentences", [])) if outcome.text else 0,
                     "name_used": outcome.meta.get("name_used"),

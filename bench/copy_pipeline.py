@@ -2,7 +2,7 @@
 
 1. pipeline vs raw: the bundled-style campaign through the whole embedded pipeline (CLI enqueue →
    SQLite → SQLite broker → one real Celery worker → ONNX → SQL) against the same jobs, same
-   prompts, seeds, chunks and token budget run by calling ``workers.copywriter.write_copy``
+   prompts, seeds, chunks and token budget run by calling ``workers.copy.writer.write_copy``
    directly in this process. Goal: pipeline throughput ≥ 0.90 × raw.
 2. ONNX Runtime batched decode vs ``transformers`` ``generate`` at batch 1, greedy, same prompts,
    same number of new tokens. Goal: ≥ 8×.
@@ -65,7 +65,7 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
     from tasks.app import create_app
     from tasks.campaigns import enqueue, queued_chunks
     from tasks.copy import _slot
-    from workers.copywriter import write_copy
+    from workers.copy.writer import write_copy
     from workers.textgen import TextGenerator
 
     work = Path(tempfile.mkdtemp(prefix="contentfab-bench-"))
@@ -175,7 +175,8 @@ def ort_vs_transformers(settings: Any, n_prompts: int, new_tokens: int) -> dict[
 
     from contentfab.core.model_store import ModelStore
     from exporters.build import _smollm2_source
-    from workers.copywriter import CopySlot, ProductFacts, build_messages
+    from workers.copy.messages import build_messages
+    from workers.copy.slots import CopySlot, ProductFacts
     from workers.textgen import SamplingParams, TextGenerator
 
     generator = TextGenerator.load(

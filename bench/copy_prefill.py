@@ -20,7 +20,9 @@ from pathlib import Path
 from bench.copy_quality import MODEL, products
 from contentfab.core.settings import Settings
 from exporters import ModelStore, build_model
-from workers.copywriter import CopySlot, _candidate_params, build_messages, response_prefixes
+from workers.copy.messages import build_messages, response_prefixes
+from workers.copy.slots import CopySlot
+from workers.copy.writer import _candidate_params
 from workers.textgen import SamplingParams, TextGenerator
 
 

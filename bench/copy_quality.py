@@ -26,8 +26,10 @@ from contentfab.campaign import load_campaign
 from contentfab.core.channels import CHANNELS, fits
 from contentfab.core.settings import Settings
 from exporters import ModelStore, build_model
-from workers.copy_records import product_facts
-from workers.copywriter import CopySlot, ProductFacts, check, write_copy
+from workers.copy.gates import check
+from workers.copy.records import product_facts
+from workers.copy.slots import CopySlot, ProductFacts
+from workers.copy.writer import write_copy
 from workers.textgen import SamplingParams, TextGenerator
 
 ROOT = Path(__file__).resolve().parents[1]

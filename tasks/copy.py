@@ -45,8 +45,8 @@ def _slot(
     delivered: dict[tuple[int | None, str], tuple[str, ...]] | None = None,
 ) -> Any:
     from contentfab.campaign.spec import custom_channel
-    from workers.copy_records import brand_rules, product_facts
-    from workers.copywriter import CopySlot
+    from workers.copy.records import brand_rules, product_facts
+    from workers.copy.slots import CopySlot
     from workers.textgen import SamplingParams
 
     product = job.product
@@ -95,7 +95,7 @@ def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str,
 def _write(
     res: Any, slots: list[Any], models: dict[int, str]
 ) -> dict[int, tuple[str | None, str | None, dict[str, Any]]]:
-    from workers.copywriter import write_copy
+    from workers.copy.writer import write_copy
 
     outcomes: dict[int, tuple[str | None, str | None, dict[str, Any]]] = {}
     embedder = res.copy_embedder()

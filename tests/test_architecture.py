@@ -33,7 +33,7 @@ def test_a_layer_violation_is_reported(tmp_path):
         )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     with (tmp_path / "db" / "models.py").open("a") as handle:
-        handle.write("\nimport workers.copywriter\n")
+        handle.write("\nimport workers.copy.writer\n")
     checked = subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
         cwd=tmp_path,
@@ -43,4 +43,4 @@ def test_a_layer_violation_is_reported(tmp_path):
         env={**os.environ, "PYTHONPATH": str(tmp_path)},
     )
     assert checked.returncode == 1, checked.stdout + checked.stderr
-    assert "db.models -> workers.copywriter" in checked.stdout
+    assert "db.models -> workers.copy.writer" in checked.stdout

@@ -182,7 +182,7 @@ class Edit(BaseModel):
 
 
 class GateFailure(BaseModel):
-    gate: str = Field(description="The gate's name (workers.copywriter.GATES).")
+    gate: str = Field(description="The gate's name (workers.copy.slots.GATES).")
     why: str
 
 

@@ -2,7 +2,7 @@
 gate generated copy had to pass, then stored with who, when and which gates were overridden.
 
 This is a use-case over two lower layers, the database (:mod:`db.review`, :mod:`db.models`)
-and the copy gates (:mod:`workers.copywriter`), which therefore never import each other.
+and the copy gates (:mod:`workers.copy.writer`), which therefore never import each other.
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ from contentfab.core.characters import forbidden_character
 from contentfab.core.errors import DoesNotFitError, GatesFailedError, InputError
 from db.models import Asset, AssetReview, AssetStatus, Campaign, ContentKind, utcnow
 from db.review import get_asset
-from workers.copy_records import brand_rules, product_facts
-from workers.copywriter import GATES, brand_failures, check, near_duplicate
+from workers.copy.dedupe import near_duplicate
+from workers.copy.gates import brand_failures, check
+from workers.copy.records import brand_rules, product_facts
+from workers.copy.slots import GATES
 
 #: Gates a forced edit cannot override: the channel itself would refuse the text.
 HARD_GATES = frozenset({"empty", "length"})
@@ -39,7 +41,7 @@ HARD_GATES = frozenset({"empty", "length"})
 class EditCheck:
     """What the gates say about a reviewer's text for an asset, before anything is stored."""
 
-    checked: tuple[str, ...]  # gate names run, in ``workers.copywriter.GATES`` order
+    checked: tuple[str, ...]  # gate names run, in ``workers.copy.slots.GATES`` order
     failures: tuple[str, ...]  # one reason per failing gate, each starting with its name
 
     @property

@@ -37,7 +37,8 @@ def check_assets(
 ) -> list[Asset]:
     """Every job finished; each asset is unique per slot, passes the gates, has provenance."""
     from contentfab.core.channels import CHANNELS
-    from workers.copywriter import ProductFacts, check
+    from workers.copy.gates import check
+    from workers.copy.slots import ProductFacts
 
     sessions = configure(database_url)
     with sessions() as session:

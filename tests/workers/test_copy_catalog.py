@@ -2,7 +2,7 @@
 
 Every one of the 200 products of ``tests/data/catalog_200.csv`` (unicode and very long names,
 several currencies, missing prices, attributes) gets one slot of a short channel, the channels
-taken in turn, written by :func:`workers.copywriter.write_copy` exactly as a worker calls it
+taken in turn, written by :func:`workers.copy.writer.write_copy` exactly as a worker calls it
 (best-of-4, up to 3 rounds). Whatever is delivered must fit its channel as the channel counts
 it, pass every gate again, and write no number that the product record does not hold. The two
 long channels (email body, product description: 200+ tokens a candidate) get a few products
@@ -20,8 +20,10 @@ import pytest
 
 from contentfab.campaign import load_campaign
 from contentfab.core.channels import CHANNELS, fits
-from workers.copy_records import product_facts
-from workers.copywriter import CopySlot, check, write_copy
+from workers.copy.gates import check
+from workers.copy.records import product_facts
+from workers.copy.slots import CopySlot
+from workers.copy.writer import write_copy
 from workers.factcheck import unsupported_numbers
 from workers.textgen import SamplingParams, TextGenerator
 

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from contentfab.core.channels import CHANNELS
-from workers.copy_sentences import (
-    Fact,
-    Plan,
-    _assemble,
-    _consider,
-    _misidentified,
-    attribute_phrase,
-    coverage,
-    facts,
-    is_planned,
-    sentence_failures,
-)
-from workers.copywriter import BrandRules, CopySlot, ProductFacts, check, write_copy
+from workers.copy.facts import Fact, Plan, attribute_phrase, coverage, facts
+from workers.copy.faithful import _misidentified, sentence_failures
+from workers.copy.gates import check
+from workers.copy.plan import _consider
+from workers.copy.sentences import _assemble, is_planned
+from workers.copy.slots import BrandRules, CopySlot, ProductFacts
+from workers.copy.writer import write_copy
 from workers.textgen import Generation, SamplingParams
 
 TENT = ProductFacts(
@@ -287,7 +281,7 @@ def test_a_price_sentence_says_the_price_once_and_a_weight_is_no_kind_of_product
 
 
 def test_a_lone_sentence_that_fails_its_channel_leaves_its_facts_open_for_another_round():
-    from workers.copy_sentences import _open_facts
+    from workers.copy.plan import _open_facts
 
     bag = ProductFacts(
         sku="s1",
@@ -469,7 +463,7 @@ def test_a_list_is_said_whole_and_a_facts_clause_is_not_pasted_after_is():
 
 
 def test_a_one_sentence_channel_says_the_price_only_when_the_record_has_nothing_else():
-    from workers.copy_sentences import _open_facts
+    from workers.copy.plan import _open_facts
 
     plan = Plan(_slot("meta_primary_text", BOTTLE), facts(BOTTLE))
     for variant in range(4):
@@ -496,7 +490,7 @@ def test_a_measure_is_no_model_code_a_price_may_follow_is_and_a_noun_phrase_keep
 
 
 def test_a_one_sentence_channel_prefers_its_own_first_fact_so_sms_and_ad_differ():
-    from workers.copy_sentences import _lead
+    from workers.copy.plan import _lead
 
     sms, ad = (
         Plan(_slot("sms", TENT), facts(TENT)),
@@ -558,7 +552,7 @@ LAMP = ProductFacts(
 
 
 def test_a_record_clause_is_framed_as_written_around_the_products_name():
-    from workers.copy_sentences import framed_sentences
+    from workers.copy.compose import framed_sentences
 
     fly = Fact("keeps rain out with a 3000 mm polyester fly", "description")
     frames = framed_sentences(fly, TENT, "Backpacking Tent", alone=False)
@@ -607,7 +601,7 @@ def test_a_record_clause_is_framed_as_written_around_the_products_name():
 
 
 def test_every_framed_sentence_of_a_part_passes_the_gates_a_model_sentence_passes():
-    from workers.copy_sentences import framed_sentences
+    from workers.copy.compose import framed_sentences
 
     shade = Fact("The linen shade is 22 cm wide.", "description")
     for texts in framed_sentences(shade, LAMP, "Wall Lamp", alone=False).values():
@@ -629,7 +623,7 @@ def test_every_framed_sentence_of_a_part_passes_the_gates_a_model_sentence_passe
 
 
 def test_a_fact_the_model_failed_gets_its_clause_in_the_likeliest_frame_only():
-    from workers.copy_sentences import _compose_open
+    from workers.copy.compose import _compose_open
 
     plan = Plan(_slot("product_description", LAMP), [*facts(LAMP), Fact("", "close")])
     said = "The Brass Wall Lamp is a solid brass wall lamp with a swing arm."
@@ -662,7 +656,7 @@ def test_a_fact_the_model_failed_gets_its_clause_in_the_likeliest_frame_only():
 
 
 def test_a_lone_sentence_is_composed_only_when_the_model_passed_none_and_names_the_product():
-    from workers.copy_sentences import _compose_open
+    from workers.copy.compose import _compose_open
 
     plan = Plan(_slot("sms", LAMP), facts(LAMP))
     _compose_open(_FrameScorer({"Lamp is a solid brass": -0.3}), {1: plan}, {}, batch_size=8)
@@ -683,7 +677,7 @@ def test_a_lone_sentence_is_composed_only_when_the_model_passed_none_and_names_t
 
 
 def test_a_clause_that_opens_with_a_participle_is_also_framed_with_its_verb():
-    from workers.copy_sentences import framed_sentences
+    from workers.copy.compose import framed_sentences
 
     holding = Fact("holding 36 l", "description")
     case = ProductFacts(sku="c", title="Cabin Suitcase", description="Hard shell, holding 36 l.")
@@ -745,7 +739,7 @@ def test_the_smaller_of_two_pieces_is_not_the_whole_set():
 
 
 def test_a_bound_stays_a_bound_and_a_clause_with_its_own_verb_gets_no_frame():
-    from workers.copy_sentences import framed_sentences
+    from workers.copy.compose import framed_sentences
 
     most = Fact("players max: 5", "attribute", (("players_max", 5),))
     game = ProductFacts(sku="g", title="Strategy Game", attributes={"players_max": 5})
@@ -769,7 +763,7 @@ def test_a_bound_stays_a_bound_and_a_clause_with_its_own_verb_gets_no_frame():
 
 
 def test_a_noun_phrase_of_the_products_own_kind_is_what_it_is_not_a_part_it_has():
-    from workers.copy_sentences import framed_sentences
+    from workers.copy.compose import framed_sentences
 
     goggles = ProductFacts(sku="g", title="Anti-Fog Swimming Goggles", description="x")
     seal = Fact("Silicone seal goggles with tinted lenses", "description")

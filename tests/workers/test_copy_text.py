@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from contentfab.core.channels import CHANNELS
-from workers.copy_text import fragment, head_name, selling_points
-from workers.copywriter import CopySlot, ProductFacts, check, composed_candidates
+from workers.copy.gates import check
+from workers.copy.slots import CopySlot, ProductFacts
+from workers.copy.text import fragment, head_name, selling_points
+from workers.copy.writer import composed_candidates
 from workers.textgen import SamplingParams
 
 

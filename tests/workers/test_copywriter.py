@@ -6,25 +6,15 @@ from dataclasses import replace
 
 import pytest
 
-import workers.copywriter as copywriter
 from contentfab.core.channels import CHANNELS
-from workers.copywriter import (
-    BrandRules,
-    CopySlot,
-    ProductFacts,
-    build_messages,
-    check,
-    clean,
-    find_term,
-    is_title_case,
-    near_duplicate,
-    normalised,
-    options,
-    product_text,
-    response_prefixes,
-    token_budget,
-    write_copy,
-)
+from workers.copy import dedupe as copy_dedupe
+from workers.copy import gates as copy_gates
+from workers.copy import slots as copy_slots
+from workers.copy.dedupe import near_duplicate, normalised
+from workers.copy.gates import check, clean, find_term, is_title_case
+from workers.copy.messages import build_messages, response_prefixes, token_budget
+from workers.copy.slots import BrandRules, CopySlot, ProductFacts, product_text
+from workers.copy.writer import options, write_copy
 from workers.embeddings import TextEmbedder
 from workers.textgen import Generation, SamplingParams
 
@@ -336,8 +326,8 @@ def test_a_labelled_headline_also_offers_what_follows_the_label():
 
 
 def test_every_built_in_example_passes_the_gates_it_teaches():
-    from workers.copy_prompts import EXAMPLES
-    from workers.copywriter import ProductFacts
+    from workers.copy.prompts import EXAMPLES
+    from workers.copy.slots import ProductFacts
 
     for example in EXAMPLES:
         product = ProductFacts(
@@ -377,7 +367,7 @@ def twin_threshold(tiny_embedder, monkeypatch):
     twin, apart = _cosine(tiny_embedder, BEST, REWORDED), _cosine(tiny_embedder, BEST, OTHER)
     assert twin > apart  # the test's premise, on this encoder
     assert near_duplicate(REWORDED, [BEST]) is None  # not a duplicate by text
-    monkeypatch.setattr(copywriter, "DUPLICATE_COSINE", (twin + apart) / 2)
+    monkeypatch.setattr(copy_dedupe, "DUPLICATE_COSINE", (twin + apart) / 2)
 
 
 def test_a_reworded_variant_is_a_duplicate_by_embedding(tiny_embedder, twin_threshold):
@@ -396,7 +386,7 @@ def test_a_reworded_variant_is_a_duplicate_by_embedding(tiny_embedder, twin_thre
     assert outcomes[1].meta["gate_failures"] == {"duplicate": 2}  # BEST by text, REWORDED by vector
     dedupe = outcomes[1].meta["dedupe"]
     assert dedupe["methods"][-1] == "embedding_cosine"
-    assert dedupe["embedding_cosine"] == copywriter.DUPLICATE_COSINE
+    assert dedupe["embedding_cosine"] == copy_dedupe.DUPLICATE_COSINE
     assert dedupe["embedding_model"]["name"] == "tiny-bert"
 
 
@@ -419,7 +409,7 @@ def test_relevance_to_the_product_outranks_a_slightly_likelier_text(tiny_embedde
     # per token (4 tokens) the other text is likelier by half of what relevance adds
     per_token = -0.5
     script = [
-        (relevant, 4 * (per_token - copywriter.RELEVANCE_WEIGHT * gap / 2)),
+        (relevant, 4 * (per_token - copy_slots.RELEVANCE_WEIGHT * gap / 2)),
         (other, 4 * per_token),
     ]
     [plain] = _write(ScriptedGenerator(script), _subject_slots(1), max_rounds=1)
@@ -431,7 +421,7 @@ def test_relevance_to_the_product_outranks_a_slightly_likelier_text(tiny_embedde
     assert ranked.text == relevant
     details = ranked.meta["score_details"]
     assert details["relevance"] == pytest.approx(_cosine(tiny_embedder, relevant, about), abs=1e-4)
-    assert details["relevance_weight"] == copywriter.RELEVANCE_WEIGHT
+    assert details["relevance_weight"] == copy_slots.RELEVANCE_WEIGHT
     assert ranked.meta["score"] == pytest.approx(
         details["logprob_per_token"] + details["relevance_weight"] * details["relevance"], abs=5e-4
     )
@@ -495,9 +485,9 @@ def test_a_continuation_that_runs_into_the_name_is_rejected():
 
 def test_a_text_of_names_alone_is_a_bare_name():
     mugs = ProductFacts(sku="m", title="Enamel Camp Mug Set (4)")
-    assert copywriter.name_only("Enamel Camp Mug Set: Camp Mug Set", mugs)
-    assert copywriter.name_only("The Camp Mug Set", mugs)
-    assert not copywriter.name_only("Camp Mug Set: four enamel mugs", mugs)
+    assert copy_gates.name_only("Enamel Camp Mug Set: Camp Mug Set", mugs)
+    assert copy_gates.name_only("The Camp Mug Set", mugs)
+    assert not copy_gates.name_only("Camp Mug Set: four enamel mugs", mugs)
 
 
 def test_a_bare_name_is_delivered_only_when_no_round_finds_more():
@@ -540,15 +530,15 @@ def test_a_selling_point_is_a_word_of_the_data_beyond_the_names_and_the_title():
     bottle = replace(
         BOTTLE, description="Keeps drinks cold for 24 hours.", attributes={"color": "Glacier Blue"}
     )
-    assert copywriter.says_a_point("Steel Bottle: Cold for 24 Hours", bottle)
-    assert copywriter.says_a_point("Steel Bottle, Glacier Blue", bottle)
+    assert copy_gates.says_a_point("Steel Bottle: Cold for 24 Hours", bottle)
+    assert copy_gates.says_a_point("Steel Bottle, Glacier Blue", bottle)
     # the title's own words, a call to action, the category: nothing new
     for line in ("Steel Bottle 750 ml", "Shop the Steel Bottle today", "Hydration: Steel Bottle"):
-        assert not copywriter.says_a_point(line, bottle), line
+        assert not copy_gates.says_a_point(line, bottle), line
 
 
 def test_a_short_line_is_no_name_and_a_bare_data_value():
-    from workers.copywriter import bare_value
+    from workers.copy.gates import bare_value
 
     # the labelled round 3: a flag, a number without its unit, a code of symbols
     for line, value in {

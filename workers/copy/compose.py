@@ -1,0 +1,247 @@
+"""A fact the model could not say faithfully, said with the record's own clause in a frame the model chooses (the likeliest of a few), so it is grounded by construction and still meets every gate."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from contentfab.core.errors import GenerationError
+from workers.copy.text import _NUMBER_WORDS
+from workers.grounding import gate_words
+
+if TYPE_CHECKING:
+    from workers.copy.slots import ProductFacts
+    from workers.textgen import TextGenerator
+from workers.copy.facts import (
+    _SENTENCE,
+    _VERBS,
+    MULTI_SENTENCE,
+    Fact,
+    Plan,
+    SentenceCandidate,
+    _named,
+    _subject,
+    coverage,
+)
+from workers.copy.faithful import _COMPOUND, kind_heads
+from workers.copy.plan import _admit, _lead, _messages, _open_facts, _usable
+
+#: How many facts of a one-sentence channel, from its own first fact on, get composed
+#: sentences when the model wrote none that passed.
+COMPOSE_FACTS = 4
+
+
+#: Attribute keys whose value is what the product comes in ("comes in Glacier Blue").
+_COMES_IN = frozenset({"colour", "color", "colourway", "colorway", "finish", "pattern"})
+
+
+def framed_sentences(
+    fact: Fact, product: ProductFacts, name: str, *, alone: bool
+) -> dict[str, list[str]]:
+    """Sentences that say ``fact`` in the record's own words: its clause copied as written,
+    put in frames ("The Steel Bottle keeps …", "… is a …", "… has …"), per frame its
+    sentences (opening with the product's name, then, where the sentence need not name the
+    product, with "It"). Grounded by construction; the model picks the frame
+    (:func:`_compose_open`) and the sentence gates judge the result like any other.
+    An empty dict when no frame fits (the closing line: the model writes it or nobody does)."""
+    named = _named(name)
+    plural = _plural(name)
+    owner = f"{named}'" if plural else f"{named}'s"  # "The Sewing Scissors' handles"
+    be, have, come = ("are", "have", "come") if plural else ("is", "has", "comes")
+    subjects = [named] if alone else [named, "They" if plural else "It"]
+    frames: dict[str, list[str]] = {}
+
+    def add(shape: str, body: str, *, verb_s: bool = False) -> None:
+        # ``verb_s``: the body opens with a verb of the third person singular ("packs"),
+        # which a plural name cannot take.
+        if verb_s and plural:
+            return
+        frames[shape] = [f"{subject} {body}." for subject in subjects]
+
+    if fact.kind == "price":
+        amount = fact.text.split(":", 1)[1].strip()
+        add("priced", f"{be} priced at {amount}")
+        add("costs", f"{'cost' if plural else 'costs'} {amount}")
+        return frames
+    if fact.kind == "attribute":
+        key, value = (part.strip() for part in fact.text.split(":", 1))
+        if key.casefold() in _COMES_IN:
+            add("comes in", f"{come} in {value}")
+        if not any(c.isdigit() for c in value):
+            add("is", f"{be} {value}")
+        add("has a key of", f"{have} a {key} of {value}")
+        add("has a value key", f"{have} {_article(value)} {value} {key}")
+        return frames
+    if fact.kind != "description":
+        return frames
+    clause = fact.text.strip().rstrip(".!?;,").strip()
+    words = clause.split()
+    if len(words) < 2:
+        return frames
+    first = words[0].casefold()
+    as_written = [] if alone else [f"{clause[0].upper()}{clause[1:]}."]
+    rest = " ".join(words[1:])
+    if first in ("it", "they") or (first in ("its", "their") and not _subject(clause)):
+        # The record's own subject is the product: its name takes the pronoun's place.
+        own = f"{owner} {rest}." if first in ("its", "their") else f"{named} {rest}."
+        frames["own subject"] = [own, *as_written]
+        return frames
+    if _subject(clause):
+        # "The stainless steel bowl is dishwasher safe": the part stays the subject.
+        if first in ("the", "its"):
+            its = [] if alone else [f"{'Their' if plural else 'Its'} {rest}."]
+            frames["possessive"] = [f"{owner} {rest}.", *its]
+        if as_written:
+            frames["as written"] = as_written
+        return frames
+    if _own_verb(words):
+        # "Two to five players work together …": a clause with its own subject and verb is
+        # no body for a frame ("The Game is two to five players work …"); as written only
+        if as_written:
+            frames["as written"] = as_written
+        return frames
+    body = _lowered(clause, product)
+    determined = first in ("a", "an", "the") or first[:1].isdigit() or first in _NUMBER_WORDS
+    if not determined:  # "The Scissors the carbon steel blades …" is no sentence
+        add("verb", body, verb_s=first.endswith("s") and not first.endswith("ss"))
+    if first.endswith("ing") and len(first) > 5 and first.isalpha() and not plural:
+        # "holding 36 l" -> "holds 36 l" (or "-es"; the model picks the form it knows): the
+        # record's verb, said of the product rather than "is holding"
+        stem, tail = first[:-3], " ".join(body.split()[1:])
+        add("verb from -ing", f"{stem}s {tail}")
+        add("verb from -ing, e", f"{stem}es {tail}")
+    add("is", f"{be} {body}")
+    add("is for", f"{be} for {body}")  # "ages 10+"
+    # What a noun phrase headed by the product's own kind names is the product, not a part
+    # it has ("The Swimming Goggles have a silicone seal goggles with …").
+    head = [
+        w.casefold()
+        for w in gate_words(re.split(r"\b(?:with|that|which|for|at)\b|,", body, maxsplit=1)[0])
+    ]
+    itself = bool(head) and (
+        head[-1] in kind_heads(product) or head[-1].rstrip("s") in kind_heads(product)
+    )
+    if not itself:
+        add("has", f"{have} {body}")
+    if not determined and not plural:  # not "The Goggles are a silicone seal goggles"
+        add("is a", f"{be} {_article(body)} {body}")
+    if not determined and not itself:
+        add("has a", f"{have} {_article(body)} {body}")
+    if first in ("with", "in"):
+        add("comes", f"{come} {body}")
+    return frames
+
+
+_MODALS = frozenset({"should", "must", "may", "might", "could", "would", "shall"})
+
+
+def _own_verb(words: list[str]) -> bool:
+    """Whether a clause has a verb of its own after its first word, before any relative
+    clause ("players work together" yes; "lamp with an arm that folds flat" no)."""
+    for k, word in enumerate(words[1:-1], start=1):  # the last word is a noun ("white glow")
+        folded = word.casefold().strip(",;:")
+        if folded in ("that", "which", "who", "whose", "where", "when") or word.endswith(","):
+            return False
+        if (folded in _VERBS or folded in _MODALS) and k >= 2:
+            return True
+    return False
+
+
+def _plural(name: str) -> bool:
+    """Whether a name reads as plural ("String Lights", "Trekking Poles"), so its sentences
+    say "are", not "is"."""
+    last = name.split()[-1].casefold() if name.split() else ""
+    return last.isalpha() and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+
+
+def _article(phrase: str) -> str:
+    return "an" if phrase[:1].casefold() in "aeiou" else "a"
+
+
+def _lowered(clause: str, product: ProductFacts) -> str:
+    """A clause as it reads mid-sentence: its first word lower-cased unless the record writes
+    it capitalised elsewhere (a name: "Aquila nylon strings")."""
+    first = clause.split()[0]
+    if not (first[:1].isupper() and first[1:].islower()):
+        return clause
+    proper = {w for n in product.names() for w in _COMPOUND.findall(n)}
+    for sentence in _SENTENCE.findall(product.description):
+        proper.update(_COMPOUND.findall(sentence.strip())[1:])
+    word = _COMPOUND.findall(first)
+    if word and word[0] in proper:
+        return clause
+    return first[:1].lower() + clause[1:]
+
+
+def _compose_open(
+    generator: TextGenerator,
+    plans: dict[int, Plan],
+    variant_of: dict[int, int],
+    batch_size: int,
+) -> None:
+    """For each fact the model did not say faithfully in any round, the record's own clause in
+    the frame the model finds likeliest (:func:`framed_sentences`; one teacher-forced pass per
+    frame over the fact's own prompt). Only the likeliest frame is offered to the gates: where
+    the model reads a noun phrase as what the product is ("is a hard-shell carry-on"), a frame
+    that would make it a part ("has a hard-shell carry-on") is never the fallback."""
+    rows: list[tuple[Plan, int, list[str], str]] = []
+    for plan in plans.values():
+        slot = plan.slot
+        alone = slot.channel not in MULTI_SENTENCE
+        if alone:
+            if any(plan.passed.values()) or not plan.facts:
+                continue
+            usable = _usable(plan)
+            start = usable.index(_lead(plan, variant_of.get(slot.key, 0)))
+            count = min(COMPOSE_FACTS, len(usable))
+            indices = [usable[(start + k) % len(usable)] for k in range(count)]
+        else:
+            indices = [i for i in _open_facts(plan, 0) if plan.facts[i].kind != "close"]
+        name = min(slot.product.names(), key=len)
+        for index in indices:
+            fact = plan.facts[index]
+            framed = framed_sentences(fact, slot.product, name, alone=alone)
+            if not framed:
+                continue
+            prompt = generator.chat_prompt(_messages(slot, fact, name))
+            rows.extend((plan, index, texts, prompt) for texts in framed.values())
+    scores: list[tuple[float, int] | None] = []
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        try:
+            scores.extend(
+                generator.prefix_logprobs([r[3] for r in batch], [r[2][0] for r in batch])
+            )
+        except GenerationError:
+            scores.extend([None] * len(batch))
+    best: dict[tuple[int, int], tuple[float, int, list[str], float]] = {}
+    for (plan, index, texts, _prompt), score in zip(rows, scores, strict=True):
+        if score is None:
+            plan.fail("generation: scoring a composed sentence failed")
+            continue
+        total, tokens = score
+        mean = total / max(1, tokens)
+        key = (plan.slot.key, index)
+        if key not in best or mean > best[key][3]:
+            best[key] = (total, tokens, texts, mean)
+    for plan in plans.values():
+        for index in range(len(plan.facts)):
+            chosen = best.get((plan.slot.key, index))
+            if chosen is None:
+                continue
+            total, tokens, texts, _mean = chosen
+            fact = plan.facts[index]
+            for text in texts:
+                plan.composed += 1
+                _admit(
+                    plan,
+                    SentenceCandidate(
+                        index,
+                        text,
+                        total,
+                        max(1, tokens),
+                        -1,
+                        coverage(text, fact, plan.slot.product),
+                        composed=True,
+                    ),
+                )

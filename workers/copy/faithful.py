@@ -1,0 +1,598 @@
+"""Whether a sentence says its fact faithfully: the fact's words in order, its numbers with their units and qualifiers, a part's property kept with the part, lists whole, no invented compounds, codes or offers; one function per rule, :func:`sentence_failures` runs them."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from workers.copy.text import DANGLING, fragment
+from workers.factcheck import unsupported_numbers
+from workers.grounding import gate_words
+
+if TYPE_CHECKING:
+    from contentfab.core.channels import Channel
+    from workers.copy.slots import BrandRules, ProductFacts
+from workers.copy.facts import (
+    _EMPTY,
+    _LIST,
+    _PRICE_AFTER,
+    _SENTENCE,
+    _UNITS,
+    _VERBS,
+    FAITHFUL_SHARE,
+    NEGATIONS,
+    Fact,
+    _content,
+    _dropped_bound,
+    _same_amount,
+    _subject,
+    _written,
+    coverage,
+    fact_sheet,
+    fact_vocabulary,
+)
+from workers.copy.sentence_examples import _example_echo
+
+
+def sentence_failures(
+    text: str,
+    fact: Fact,
+    product: ProductFacts,
+    brand: BrandRules,
+    channel: Channel,
+    *,
+    alone: bool = False,
+) -> list[str]:
+    """Why ``text`` is no publishable sentence about ``fact`` (gate names as in
+    :data:`workers.copy.slots.GATES`); empty means it is one. ``alone``: the sentence is the
+    whole text (an SMS), so it must name the product rather than say "It"."""
+    from workers.copy.gates import brand_failures, invented_terms
+
+    failed: list[str] = []
+    cut = fragment(text, sentences=True)
+    if cut is not None:
+        failed.append(f"fragment: {cut}")
+    ungrounded = fact_vocabulary(product, brand, fact).unsupported(text)
+    if ungrounded:
+        failed.append(f"grounding: not in its fact ({fact.text!r}): {', '.join(ungrounded[:6])}")
+    numbers = unsupported_numbers(text, fact_sheet(product, fact))
+    if numbers:
+        failed.append(f"fact: numbers not in its fact: {', '.join(numbers[:3])}")
+    capitals, notes = invented_terms(text, product, brand)
+    if capitals or notes:
+        failed.append(f"capitals: {capitals or ', '.join(notes)}")
+    fact_words = {w.casefold() for w in gate_words(fact.text)}
+    turned = [w for w in gate_words(text) if w.casefold() in NEGATIONS - fact_words]
+    if turned:
+        failed.append(f"claim: a negation its fact does not write: {', '.join(turned)}")
+    bound = _dropped_bound(text, fact)
+    if bound:
+        failed.append(f"fact: a bound said as a plain number (its key says {bound})")
+    if fact.kind not in ("close", "price"):
+        share = coverage(text, fact, product)
+        if share < FAITHFUL_SHARE:
+            failed.append(
+                f"relevance: says {share:.0%} of its fact (at least {FAITHFUL_SHARE:.0%})"
+            )
+        elif not _in_order(text, fact, product):
+            failed.append("relevance: its fact's words out of the fact's order")
+        lost = _lost_subject(text, fact, product)
+        if lost:
+            failed.append(f"claim: says of the product what its fact says of {' '.join(lost)}")
+        partial = _cut_lists(text, fact)
+        if partial:
+            failed.append(
+                f"claim: a list of its fact said in part (leaves out {'; '.join(partial)})"
+            )
+        moved = _moved_numbers(text, fact, product)
+        if moved:
+            failed.append(
+                f"fact: numbers said with other words than the record: {'; '.join(moved[:3])}"
+            )
+        if _PRICE_PHRASE.search(text):
+            failed.append("claim: a price phrase in a sentence without the price")
+    elif fact.kind == "price" and not _says(text, fact, product):
+        failed.append("relevance: says nothing of its fact")
+    if fact.kind != "close":
+        offers = [w for w in gate_words(text) if w.casefold() in _OFFER_WORDS - fact_words]
+        if offers:
+            failed.append(f"claim: an offer its fact does not make: {', '.join(offers)}")
+    codes = codes_outside_names(text, product)
+    if codes:
+        failed.append(f"claim: a model code outside the product's name: {', '.join(codes)}")
+    broken = _broken_copula(text)
+    if broken:
+        failed.append(f"fragment: a fact's words pasted after 'is': {broken!r}")
+    # A price sentence may say the product "is 54.00 GBP"; its own gates check the amount.
+    wrong = _misidentified(text, product, _subject(fact.text)) if fact.kind != "price" else None
+    if wrong:
+        failed.append(f"claim: calls the product a {wrong!r}")
+    stray = _stray_capitals(text, product, brand)
+    if stray:
+        failed.append(f"fragment: a sentence's opening pasted mid-sentence: {', '.join(stray)}")
+    if fact.kind == "price" and product.price is not None:
+        amount = fact.text.split(":", 1)[1].split()[0]
+        said = [q for q in re.findall(r"\d+(?:[.,]\d+)?", text) if _same_amount(q, amount)]
+        if len(said) != 1:
+            failed.append(f"fact: a price sentence says the price once ({len(said)} times)")
+        elif not _PRICE_AFTER.search(text):
+            failed.append("claim: the price is not said as a price (for, at, costs or is it)")
+    if ":" in text:
+        failed.append("prompt_label: a colon (an attribute's label written out)")
+    echoed = _example_echo(text, product)
+    if echoed:
+        failed.append(f"prompt_label: the worked example's words: {', '.join(echoed)}")
+    glued = new_compounds(text, product, fact.text)
+    if glued:
+        failed.append(f"grounding: compounds the record does not write: {', '.join(glued)}")
+    if alone and text.split()[0].casefold() in ("it", "it's", "it’s", "this", "they"):
+        failed.append("product_name: a sentence on its own opens with a pronoun")
+    if alone:
+        from workers.copy.gates import find_term
+
+        if not any(find_term(name, text) for name in product.names()):
+            failed.append("product_name: a sentence on its own must name the product")
+    failed.extend(brand_failures(text, channel, brand))
+    return failed
+
+
+#: "is a …", "are the …", and "is 4 mm …" (a measure is no kind of product either).
+_IDENTITY = re.compile(
+    r"\b(?:is|are|'s)\s+(?:(?:a|an|the|your|this)\s+|(?=\d))((?:[^.,;:!?]|\.(?=\d))+)",
+    re.IGNORECASE,
+)
+
+
+_PHRASE_END = frozenset(
+    [
+        "with",
+        "that",
+        "which",
+        "for",
+        "to",
+        "in",
+        "on",
+        "and",
+        "or",
+        "from",
+        "of",
+        "by",
+        "so",
+        "who",
+        "when",
+        "while",
+        "at",
+        "as",
+        "into",
+        "than",
+        "like",
+        "you",
+        "your",
+        "it",
+        "its",
+    ]
+)
+
+
+def _misidentified(text: str, product: ProductFacts, part: Sequence[str] = ()) -> str | None:
+    """The noun a sentence calls the product when the record never calls it that ("The Steel
+    Bottle is a leak-proof lid", "It is a glacier blue"): after "is a", the noun phrase's last
+    word must be the head noun of one of its names (:func:`kind_heads`: "The Bike Light Set is a
+    50-lumen rear light" calls a set one of its lights), a word of its category, or a generic
+    noun of the lexicon ("choice"). ``part``: the subject of the sentence's fact when that names
+    a part; what follows the part's own "is" is said of the part ("the linen shade is 22 cm
+    across")."""
+    from workers.copy.text import _adjective_like
+
+    kinds = kind_heads(product) | _GENERIC_NOUNS
+    # A set or a pair is also what it holds, said after "of" ("a set of three bamboo boards").
+    held = {w.casefold() for name in product.names() for w in gate_words(name)}
+    for match in _IDENTITY.finditer(text):
+        before = gate_words(text[: match.start()])
+        if part and before and before[-1].casefold() == part[-1]:
+            continue  # "the linen shade is 22 cm across": said of the part its fact names
+        words: list[str] = []
+        allowed = kinds
+        for word in _COMPOUND.findall(match.group(1)):
+            folded = word.casefold()
+            if folded == "of" and words and words[-1] in _COLLECTIVES:
+                words = []  # "a pair of blackout curtains": the curtains are what it is
+                if kinds & _COLLECTIVES:
+                    allowed = kinds | held
+                continue
+            participle = words and folded.endswith(("ed", "ing")) and "-" not in folded
+            if folded in _PHRASE_END or participle:
+                break
+            words.append(folded)
+        if not words:
+            continue
+        head = words[-1].rsplit("-", 1)[-1]
+        if head in allowed or head.rstrip("s") in allowed:
+            continue
+        if f"{head}s" in allowed or (len(words) == 1 and _adjective_like(head)):
+            continue
+        return " ".join(words)
+    return None
+
+
+_COMPOUND = re.compile(r"[^\W_]+(?:(?:[-'’]|\.(?=\d))[^\W_]+)*")
+
+
+#: Words after a product's head noun that name a model, not a kind ("Speaker Mini X2").
+_MODEL_WORDS = frozenset(
+    [
+        "mini",
+        "pro",
+        "max",
+        "plus",
+        "lite",
+        "ultra",
+        "air",
+        "classic",
+        "compact",
+        "original",
+        "junior",
+        "kids",
+        "xl",
+        "xs",
+        "duo",
+        "trio",
+    ]
+)
+
+
+def kind_heads(product: ProductFacts) -> set[str]:
+    """What the product is: the head noun of each of its names, cut at a "with", "for",
+    bracket or comma ("Garden Hose 15 m with Spray Gun" is a hose, "Bike Light Set" a set,
+    never a light), and the words of its category. A name without a plain head word gives
+    all its words."""
+    from workers.copy.text import _TITLE_CUT
+
+    heads: set[str] = set()
+    for name in product.names():
+        words = [w for w in gate_words(_TITLE_CUT.split(name, maxsplit=1)[0]) if not w.isdigit()]
+        plain = [
+            w.casefold()
+            for w in words
+            if w.isalpha() and not w.isupper() and w.casefold() not in _UNITS
+        ]
+        while len(plain) > 1 and plain[-1] in _MODEL_WORDS:
+            plain.pop()
+        if plain:
+            heads.add(plain[-1])
+        else:
+            heads.update(w.casefold() for w in words if w.casefold() not in _UNITS)
+    heads |= {w.casefold() for w in gate_words(product.category or "")}
+    return heads
+
+
+def _stray_capitals(text: str, product: ProductFacts, brand: BrandRules) -> list[str]:
+    """Capitalised words inside a sentence that no name writes capitalised: the opening of a
+    record sentence pasted mid-sentence ("The Camp Pillow is in the Inflates in three
+    breaths", "is a Divided plate"). Names, the category, the brand and words the record
+    capitalises mid-sentence ("Shimano", "Wi-Fi") pass."""
+    proper = set(
+        _COMPOUND.findall(
+            " ".join(
+                [*product.names(), product.category or "", brand.name or "", *brand.vocabulary]
+            )
+        )
+    )
+    for sentence in _SENTENCE.findall(product.description):
+        proper.update(_COMPOUND.findall(sentence.strip())[1:])
+    for value in product.attributes.values():
+        proper.update(_COMPOUND.findall(str(value)))
+    found = []
+    for word in _COMPOUND.findall(text)[1:]:
+        word = re.sub(r"['’]s$", "", word)  # "The Wall Lamp's shade": a name's possessive
+        if word[:1].isupper() and word[1:].islower() and word not in proper:
+            found.append(word)
+    return found
+
+
+def new_compounds(text: str, product: ProductFacts, also: str = "") -> list[str]:
+    """Hyphenated words the record (and ``also``, a fact's text) does not write
+    ("season-seasoned" from "3-season"): pieces of allowed words glued into a new one
+    ("Like-Like", "bamboo-finished"). "go-to" and "must-have" pass."""
+    written = {w.casefold() for w in _COMPOUND.findall(f"{product.corpus()} {also}")}
+    found = []
+    for word in _COMPOUND.findall(text):
+        folded = word.casefold()
+        if "-" not in folded or folded in written or folded in _GENERIC_NOUNS:
+            continue
+        found.append(word)
+    return found
+
+
+#: How a record qualifies a number: "up to 40 hours" is not "40 hours".
+_QUALIFIERS = (
+    ("up", "to"),
+    ("at", "least"),
+    ("less", "than"),
+    ("more", "than"),
+    ("under",),
+    ("over",),
+    ("about",),
+    ("around",),
+    ("approximately",),
+    ("nearly",),
+    ("almost",),
+    ("within",),
+    ("from",),
+)
+
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[^\s\w-]")
+
+
+_RANGE_WORDS = frozenset({"to", "–", "—", "-", "and"})
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.casefold() for t in _TOKEN.findall(text)]
+
+
+def _number_context(tokens: list[str], i: int) -> tuple[str, tuple[str, ...], str | None]:
+    """What a number at ``tokens[i]`` is said with: the token after it, the qualifier before
+    it, the other end of a range it belongs to."""
+    after = tokens[i + 1] if i + 1 < len(tokens) else "."
+    qualifier: tuple[str, ...] = ()
+    for q in _QUALIFIERS:
+        if tuple(tokens[max(0, i - len(q)) : i]) == q:
+            qualifier = q
+            break
+    partner = None
+    if i + 2 < len(tokens) and tokens[i + 1] in _RANGE_WORDS and tokens[i + 2][:1].isdigit():
+        partner = tokens[i + 2]
+        after = tokens[i + 3] if i + 3 < len(tokens) else "."
+    elif i >= 2 and tokens[i - 1] in _RANGE_WORDS and tokens[i - 2][:1].isdigit():
+        partner = tokens[i - 2]
+        qualifier = ()
+        for q in _QUALIFIERS:
+            if tuple(tokens[max(0, i - 2 - len(q)) : i - 2]) == q:
+                qualifier = q
+                break
+    return after, qualifier, partner
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or a.rstrip("s") == b.rstrip("s")
+
+
+def _moved_numbers(text: str, fact: Fact, product: ProductFacts) -> list[str]:
+    """Numbers said with other words than their fact says them with: a unit or noun swapped
+    ("2 batteries" from "2 years"), a qualifier dropped ("300 m" from "up to 300 m"), a
+    range cut to one end ("130 cm" from "110 to 130 cm"), a count left bare ("holds up to
+    30." from "30 kg"). An attribute's number may be followed by its key ("8 eyelets")."""
+    said = _tokens(text)
+    source = _tokens(fact.text)
+    names = {t for name in product.names() for t in _tokens(name)}
+    keys = {t for key, _v in fact.attributes for t in _tokens(re.sub(r"[_-]+", " ", str(key)))}
+    moved = []
+    for i, token in enumerate(said):
+        if not token[:1].isdigit():
+            continue
+        places = [j for j, t in enumerate(source) if t == token]
+        if not places:
+            continue  # a number of the names, or one the number gate answers for
+        after, qualifier, partner = _number_context(said, i)
+        fine = False
+        for j in places:
+            f_after, f_qualifier, f_partner = _number_context(source, j)
+            if f_partner is not None and partner != f_partner:
+                continue
+            if f_qualifier and qualifier != f_qualifier:
+                continue
+            # a key word after the number ("8 eyelets"), but no unit the fact does not
+            # give it ("2 min" of "players min: 2")
+            keyed = after in keys and after not in _UNITS
+            if _same_word(after, f_after) or (keyed and f_after in (".", ":")):
+                fine = True
+                break
+            if fact.kind == "attribute" and f_after == "." and keyed:
+                fine = True
+                break
+        if not fine and not (token in names and i and said[i - 1] in names):
+            moved.append(" ".join(said[max(0, i - 2) : i + 2]))
+    return moved
+
+
+def _lost_subject(text: str, fact: Fact, product: ProductFacts) -> list[str]:
+    """The fact's subject words the sentence drops: "The Cat Water Fountain is dishwasher
+    safe" from "The stainless steel bowl is dishwasher safe" says it of the whole product."""
+    names = {w.casefold() for name in product.names() for w in gate_words(name)}
+    subject = [w for w in _subject(fact.text) if w not in names and w not in DANGLING]
+    opening = [w.casefold() for w in gate_words(fact.text)[:2]]
+    if not subject and len(opening) == 2 and opening[0] == "the" and _one_of_several(opening[1]):
+        # "the smaller 40 × 32 × 38 cm" (a clause of "the larger is …, the smaller …"): the
+        # measure is one table's, not the set's
+        subject = [opening[1]]
+    written = {w.casefold() for w in gate_words(text)}
+    return [w for w in subject if not _written(w, written)]
+
+
+def _one_of_several(word: str) -> bool:
+    """ "smaller", "larger", "other", "second": a word that picks one of a product's pieces."""
+    return word in ("other", "first", "second", "third", "last") or (
+        len(word) > 4 and word.isalpha() and word.endswith(("er", "est")) and word != "other"
+    )
+
+
+#: Verbs whose object a part gives the whole product: "the dual head fits Presta and
+#: Schrader valves" (so does the pump); "the shade takes one E27 bulb" (so does the lamp).
+_THROUGH_A_PART = frozenset({"fits", "fit", "takes", "take", "connects", "connect"})
+
+
+def part_properties(text: str, product: ProductFacts) -> list[str]:
+    """What the record says of a part that ``text`` says without the part: "Cat Water
+    Fountain, dishwasher safe" when only "the stainless steel bowl is dishwasher safe". A
+    property is its predicate's words (two in a row, or the one word a short predicate has);
+    one the record also says elsewhere (of the product, in an attribute) is the product's too.
+    """
+    names = {w.casefold() for name in product.names() for w in gate_words(name)}
+    parts: list[tuple[list[str], list[str]]] = []  # (the part's words, what is said of it)
+    elsewhere: list[str] = [product.title, *(str(v) for v in product.attributes.values())]
+    for sentence in _SENTENCE.findall(" ".join(product.description.split())):
+        for clause in re.split(r";\s+", sentence.strip()):
+            subject = [w for w in _subject(clause) if w not in names and w not in DANGLING]
+            if not subject:
+                elsewhere.append(clause)
+                continue
+            words = [w.casefold() for w in gate_words(clause)]
+            verb = next(k for k in range(2, len(words)) if words[k] in _VERBS)
+            if words[verb] in _THROUGH_A_PART:
+                elsewhere.append(clause)  # what the part fits, the product fits
+                continue
+            parts.append((subject, words[verb + 1 :]))
+    if not parts:
+        return []
+    said = [w.casefold() for w in gate_words(text)]
+    said_pairs = set(itertools.pairwise(said))
+    other = [w.casefold() for w in gate_words(" ".join(elsewhere))]
+    other_pairs = set(itertools.pairwise(other))
+    found: list[str] = []
+    for subject, predicate in parts:
+        if any(_written(w, set(said)) for w in subject[-1:]):
+            continue  # the text names the part
+        content = [w for w in predicate if w not in DANGLING and w not in _EMPTY]
+        pairs = [p for p in itertools.pairwise(predicate) if p[0] in content and p[1] in content]
+        if len(content) == 1 and not pairs:
+            hits = [c for c in content if c in said and c not in other]
+        else:
+            hits = [" ".join(p) for p in pairs if p in said_pairs and p not in other_pairs]
+        found.extend(f"{hit} (said of the {' '.join(subject)})" for hit in hits)
+    return list(dict.fromkeys(found))
+
+
+def _cut_lists(text: str, fact: Fact) -> list[str]:
+    """A list of the fact said in part ("a flat base for gas" from "for gas, electric and
+    induction hobs"): a sentence that names one item names them all."""
+    written = {w.casefold() for w in _COMPOUND.findall(text)} | {
+        w.casefold() for w in gate_words(text)
+    }
+    cut = []
+    for match in _LIST.finditer(fact.text):
+        if not match.group(2):
+            continue  # "fold to 38 cm and weigh 290 g" joins clauses, not a list's items
+        items = [match.group(1), *re.findall(r"[\w-]+", match.group(2)), match.group(3)]
+        items = [i.casefold() for i in items if i.casefold() not in DANGLING]
+        if len(items) < 2:
+            continue
+        said = [i for i in items if _written(i, written)]
+        if said and len(said) < len(items):
+            cut.append(", ".join(i for i in items if i not in said))
+    return cut
+
+
+_BROKEN_IS = re.compile(r"\b(?:is|are)\s+((?:[^\W\d_]+\s+){1,2})([^\W\d_]+s)\b", re.IGNORECASE)
+
+
+def _broken_copula(text: str) -> str | None:
+    """ "It is length adjusts from 110 to 130 cm": a fact's own subject and verb pasted after
+    "is"."""
+    for match in _BROKEN_IS.finditer(text):
+        between = match.group(1).casefold().split()
+        verb = match.group(2).casefold()
+        if (
+            verb in _VERBS
+            and verb not in ("is", "has")
+            and not set(between)
+            & {
+                "and",
+                "that",
+                "which",
+                "who",
+                "so",
+                "it",
+                "also",
+            }
+        ):
+            return match.group().strip()
+    return None
+
+
+#: Words that make an offer: a sentence may use one only where its fact does (the closing
+#: line invites; "You can buy a light blanket" sells something the record does not).
+_OFFER_WORDS = frozenset({"buy", "choose", "order", "shop", "pick", "grab", "purchase"})
+
+
+_PRICE_PHRASE = re.compile(r"\byours\s+for\b|\bfor\s+only\b|\bjust\s+for\b", re.IGNORECASE)
+
+
+def codes_outside_names(text: str, product: ProductFacts) -> list[str]:
+    """A name's model code ("G2", "AQ-3") put anywhere but in the name ("Shimano G2")."""
+    from workers.copy.gates import find_term
+
+    record = [product.description, *(f"{k} {v}" for k, v in product.attributes.items())]
+    described = {w.casefold() for w in _COMPOUND.findall(" ".join(record))}
+    codes = {
+        w.casefold()
+        for name in product.names()
+        for w in _COMPOUND.findall(name)
+        if w[:1].isalpha() and any(c.isdigit() for c in w)
+    } - described
+    if not codes:
+        return []
+    rest = " ".join(text.split())
+    for name in sorted(product.names(), key=len, reverse=True):
+        if find_term(name, rest):
+            pattern = r"\s+".join(re.escape(part) for part in name.split())
+            rest = re.sub(pattern, " ", rest, flags=re.IGNORECASE)
+    return [w for w in _COMPOUND.findall(rest) if w.casefold() in codes]
+
+
+_COLLECTIVES = frozenset({"pair", "set", "pack", "kit", "box", "bundle", "duo", "trio"})
+
+
+_GENERIC_NOUNS = frozenset(
+    [
+        "choice",
+        "pick",
+        "companion",
+        "option",
+        "way",
+        "design",
+        "feature",
+        "moment",
+        "routine",
+        "day",
+        "time",
+        "price",
+        "one",
+        "must-have",
+        "go-to",
+    ]
+)
+
+
+def _in_order(text: str, fact: Fact, product: ProductFacts) -> bool:
+    """Whether the fact's words come in the fact's order ("rainfly is waterproof" kept as
+    such, not turned into "waterproof ... rainfly")."""
+    content = _content(fact, product)
+    index = {w: i for i, w in enumerate(content)}
+    for w in content:
+        index.setdefault(f"{w}s", index[w])
+        index.setdefault(w.rstrip("s"), index[w])
+    # The product's names are no part of the fact's order: "The Watercolour Set has
+    # twenty-four artist-grade watercolours" says the fact in its order.
+    rest = text
+    for name in sorted(product.names(), key=len, reverse=True):
+        rest = re.sub(
+            r"(?<!\w)" + r"\s+".join(re.escape(p) for p in name.split()) + r"(?!\w)",
+            " ",
+            rest,
+            flags=re.IGNORECASE,
+        )
+    seen: list[int] = []
+    for word in gate_words(rest):
+        position = index.get(word.casefold())
+        if position is not None and position not in seen:
+            seen.append(position)
+    return seen == sorted(seen)
+
+
+def _says(text: str, fact: Fact, product: ProductFacts) -> bool:
+    """Whether the sentence carries a word of its fact beyond the names and the lexicon."""
+    return coverage(text, fact, product) > 0

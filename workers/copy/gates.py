@@ -1,0 +1,375 @@
+"""The gates every delivered text passes: length, facts and claims against the record, brand kit, product name, fragments; one function per rule, :func:`check` runs them in :data:`GATES` order."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from contentfab.core.channels import Channel, contains_emoji, limit, measure, word_count
+from workers.copy.faithful import codes_outside_names, new_compounds, part_properties
+from workers.copy.text import dropped_qualifiers, fragment
+from workers.factcheck import unsupported_numbers
+
+if TYPE_CHECKING:
+    pass
+from workers.copy.dedupe import _WORD, normalised
+from workers.copy.slots import BrandRules, ProductFacts
+
+CLAIM_WORDS = ("free", "guaranteed", "guarantee", "#1", "best", "cheapest", "lifetime", "sale")
+
+
+STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "for",
+        "with",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "your",
+        "our",
+        "you",
+        "we",
+        "is",
+        "are",
+        "this",
+        "that",
+        "set",
+        "new",
+        "pack",
+    ]
+)
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+_PREFIX = re.compile(
+    r"^(subject( line)?|email subject|headline|description|post|tweet|sms|copy|answer)\s*:\s*",
+    re.IGNORECASE,
+)
+
+
+def clean(text: str, channel: Channel) -> str:
+    """Strip the wrapping a small model adds around the copy itself."""
+    text = text.strip()
+    if channel.multiline:
+        text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    else:
+        text = text.splitlines()[0].strip() if text else text
+    text = _PREFIX.sub("", text).strip()
+    if len(text) >= 2 and text[0] in "\"'“‘" and text[-1] in "\"'”’":
+        text = text[1:-1].strip()
+    return text
+
+
+def check(
+    text: str, channel: Channel, product: ProductFacts, brand: BrandRules | None = None
+) -> list[str]:
+    """Reasons ``text`` is not publishable, each starting with its gate's name (:data:`GATES`);
+    empty means publishable."""
+    brand = brand or BrandRules()
+    failed: list[str] = []
+    if not text:
+        return ["empty"]
+    size, most = measure(channel, text), limit(channel, text)
+    if size > most:
+        failed.append(f"length: {size} > {most} ({channel.count}) for {channel.name}")
+    n_words = word_count(text)
+    if channel.min_words is not None and n_words < channel.min_words:
+        failed.append(f"length: {n_words} words, fewer than {channel.min_words}")
+    if channel.max_words is not None and n_words > channel.max_words:
+        failed.append(f"length: {n_words} words, more than {channel.max_words}")
+    words = _WORD.findall(text.lower())
+    trigrams = Counter(zip(words, words[1:], words[2:], strict=False))
+    fourgrams = Counter(zip(words, words[1:], words[2:], words[3:], strict=False))
+    if (trigrams and trigrams.most_common(1)[0][1] > 2) or (
+        fourgrams and fourgrams.most_common(1)[0][1] > 1
+    ):
+        failed.append("repetition: a phrase repeats")
+    if not _mentions_product(words, product):
+        failed.append("relevance: names nothing from the product's title or category")
+    if channel.requires_name and not any(find_term(name, text) for name in product.names()):
+        failed.append(f"product_name: {channel.name} must name the product")
+    cut = fragment(text, sentences=writes_sentences(channel))
+    if cut is not None:
+        failed.append(f"fragment: {cut}")
+    labels = _PROMPT_LABEL.findall(text)
+    if labels:
+        failed.append(f"prompt_label: a field label of the prompt: {', '.join(labels)}")
+    ungrounded = product.vocabulary(brand).unsupported(text)
+    if ungrounded:
+        failed.append(
+            "grounding: not in the product data, brand kit or lexicon: " + ", ".join(ungrounded[:8])
+        )
+    capitals, notes = invented_terms(text, product, brand)
+    invented = unsupported_numbers(text, product.fact_sheet()) + notes
+    if invented:
+        failed.append(f"fact: not in the product data: {', '.join(invented[:3])}")
+    if capitals:
+        failed.append(f"capitals: words in capitals the product data does not write: {capitals}")
+    unsupported = unsupported_claims(text, product, brand)
+    if unsupported:
+        failed.append(f"claim: not backed by the product data or brand kit: {unsupported}")
+    if not channel.multiline:
+        bare = bare_value(text)
+        if bare is not None:
+            failed.append(f"fragment: a bare data value after the name: {bare!r}")
+    glued = new_compounds(text, product, " ".join([*brand.vocabulary, brand.name or ""]))
+    if glued:
+        failed.append(f"grounding: compounds the record does not write: {', '.join(glued)}")
+    codes = codes_outside_names(text, product)
+    if codes:
+        failed.append(f"claim: a model code outside the product's name: {', '.join(codes)}")
+    of_a_part = part_properties(text, product)
+    if of_a_part:
+        failed.append(f"claim: says of the product what the record says of a part: {of_a_part[0]}")
+    unqualified = dropped_qualifiers(
+        text, [product.title, product.description, product.category or ""], product.attributes
+    )
+    if unqualified:
+        failed.append(
+            "claim: without the word the record qualifies it with ('gold' of 'gold plating'): "
+            + ", ".join(unqualified)
+        )
+    failed.extend(brand_failures(text, channel, brand))
+    return failed
+
+
+_NAME_TAIL = re.compile(r"^.+?(?:,|:|\s[–—-])\s+(.+?)[.!]?$")
+
+
+_NOT_A_PHRASE = frozenset({"true", "false", "yes", "no", "none", "null", "n/a"})
+
+
+def bare_value(text: str) -> str | None:
+    """What follows a short line's name when it is a data value, not a phrase: a number
+    without its unit ("Teak Bath Caddy, 105"), a flag ("Travel Neck Pillow, True"), a code of
+    symbols ("Tabletop Easel, D*M")."""
+    match = _NAME_TAIL.match(" ".join(text.split()))
+    if match is None:
+        return None
+    tail = match.group(1).strip()
+    symbols = [
+        c
+        for c in tail
+        if not (c.isalnum() or c.isspace() or c in "-–'’&%°.,/×+\"!?()")
+        # a currency sign ("$34.95"); an emoji has a gate of its own
+        and unicodedata.category(c) not in ("Sc", "So")
+    ]
+    if re.fullmatch(r"[\d.,\s]+", tail) or tail.casefold() in _NOT_A_PHRASE or symbols:
+        return tail
+    return None
+
+
+#: The prompt's field labels (``_facts_block``): copy that writes one is echoing the prompt.
+_PROMPT_LABEL = re.compile(
+    r"\b(Product|Category|Price|Details|Attributes|Selling points|Call it|Tone|Fact)\s*:"
+)
+
+
+_CAPS_WORD = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]+(?:[-'][A-Z0-9]+)*(?![\w-])")
+
+
+_PARENTHETICAL = re.compile(r"\(([^()]*)\)")
+
+
+def invented_terms(text: str, product: ProductFacts, brand: BrandRules) -> tuple[str, list[str]]:
+    """Words in capitals that the product data and brand kit do not hold ("CHEFBARKER",
+    "FINESIGHT": a small model invents model names and product lines; "CHEAP": shouting, which
+    ad platforms refuse as gimmicky capitalisation), and bracketed notes ("(A)", "(brand)")
+    that say nothing from the product data. Capitals the data writes ("LED", "USB-C") and its
+    words written in capitals pass."""
+    known = set(_WORD.findall(_fold(" ".join([product.corpus(), *product.short_names]))))
+    known |= set(_WORD.findall(_fold(" ".join([brand.name or "", *brand.required_terms]))))
+    known |= set(_WORD.findall(_fold(" ".join(brand.claims))))
+    capitals = [
+        word for word in _CAPS_WORD.findall(text) if not set(_WORD.findall(_fold(word))) <= known
+    ]
+    notes = []
+    for note in _PARENTHETICAL.findall(text):
+        words = set(_WORD.findall(_fold(note)))
+        saying = {w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
+        if not saying or not words <= known:
+            notes.append(f"({note})")
+    return ", ".join(dict.fromkeys(capitals)), list(dict.fromkeys(notes))
+
+
+def writes_sentences(channel: Channel) -> bool:
+    """Whether the channel's copy is sentences (ending with . ! ?), not a headline-like line."""
+    return channel.multiline or (channel.count != "words" and channel.max_chars >= 90)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def find_term(term: str, text: str) -> list[str]:
+    """Where ``term`` occurs in ``text`` as whole words: case-insensitive (``CAFÉ`` finds
+    ``Café``), the same in composed or decomposed unicode, never inside another word, any run of
+    whitespace matching a space. Returns the occurrences as written."""
+    folded_term = _fold(term).split()
+    if not folded_term:
+        return []
+    pattern = r"\s+".join(re.escape(part) for part in folded_term)
+    # Scripts written without spaces (CJK) have no word boundaries to require.
+    before = "" if _unspaced(folded_term[0][0]) else r"(?<!\w)"
+    after = "" if _unspaced(folded_term[-1][-1]) else r"(?!\w)"
+    folded = _fold(text)
+    # casefold can change lengths (ß -> ss), so report the folded occurrences.
+    return [m.group() for m in re.finditer(f"{before}{pattern}{after}", folded)]
+
+
+def _unspaced(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+def unsupported_claims(text: str, product: ProductFacts, brand: BrandRules) -> str:
+    """Claim words ("free", "best", "#1") that neither the product data nor one of the brand
+    kit's claims backs. A claim word is backed when it occurs in the product data together with
+    a neighbouring word of the copy ("BPA-free" backs "BPA-free bottle", not "free shipping"),
+    or inside a claim the brand kit lists ("free shipping")."""
+    folded = _fold(text)
+    for claim in brand.claims:
+        pattern = r"\s+".join(re.escape(part) for part in _fold(claim).split())
+        folded = re.sub(rf"(?<!\w){pattern}(?!\w)", " ", folded)
+    tokens = _CLAIM_TOKEN.findall(folded)
+    facts = " ".join(_CLAIM_TOKEN.findall(_fold(product.corpus())))
+    bad = []
+    for i, token in enumerate(tokens):
+        if token not in CLAIM_WORDS:
+            continue
+        pairs = []
+        if i > 0:
+            pairs.append(f"{tokens[i - 1]} {token}")
+        if i + 1 < len(tokens):
+            pairs.append(f"{token} {tokens[i + 1]}")
+        if not pairs:
+            pairs.append(token)
+        if not any(re.search(rf"(?<![\w#]){re.escape(p)}(?![\w])", facts) for p in pairs):
+            bad.append(token)
+    return ", ".join(dict.fromkeys(bad))
+
+
+_CLAIM_TOKEN = re.compile(r"#?\w+")
+
+
+_EXCLAMATION = re.compile("[!\uff01\u203c\u2757\u2755]")
+
+
+_MINOR_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "but",
+        "or",
+        "nor",
+        "for",
+        "so",
+        "yet",
+        "of",
+        "on",
+        "at",
+        "to",
+        "by",
+        "in",
+        "up",
+        "as",
+        "via",
+        "with",
+        "from",
+        "into",
+        "per",
+        "vs",
+    ]
+)
+
+
+def brand_failures(text: str, channel: Channel, brand: BrandRules) -> list[str]:
+    """The brand kit's gates: banned and required terms, emoji, exclamations, title case."""
+    failed = []
+    banned = [hit for term in brand.banned_terms for hit in find_term(term, text)]
+    if banned:
+        failed.append(f"banned_term: {', '.join(dict.fromkeys(banned))}")
+    missing = [term for term in brand.required_terms if not find_term(term, text)]
+    if missing:
+        failed.append(f"required_term: missing {', '.join(missing)}")
+    if not brand.emoji and contains_emoji(text):
+        failed.append("emoji: the brand kit allows no emoji")
+    if brand.max_exclamations is not None:
+        count = len(_EXCLAMATION.findall(text))
+        if count > brand.max_exclamations:
+            failed.append(f"exclamation: {count} > {brand.max_exclamations}")
+    if brand.title_case_headlines and channel.headline and not is_title_case(text):
+        failed.append("title_case: headlines must be in Title Case")
+    return failed
+
+
+def is_title_case(text: str) -> bool:
+    """Every word starts with a capital, except short function words after the first word.
+    Words of scripts without case (CJK) and words starting with a digit pass as they are."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", text)
+    for i, word in enumerate(words):
+        if word[0].islower() and (i == 0 or word.lower() not in _MINOR_WORDS):
+            return False
+    return True
+
+
+def _mentions_product(words: list[str], product: ProductFacts) -> bool:
+    """At least one content word of the title or category (or its plural) appears."""
+    keys = {
+        w
+        for w in _WORD.findall(f"{product.title} {product.category or ''}".lower())
+        if len(w) >= 3 and w not in STOPWORDS and not w.isdigit()
+    }
+    text_words = set(words)
+    return any(
+        k in text_words or f"{k}s" in text_words or k.rstrip("s") in text_words for k in keys
+    )
+
+
+def name_only(text: str, product: ProductFacts) -> bool:
+    """Whether ``text`` says nothing but the product's names ("Camp Mug Set", "Enamel Camp Mug
+    Set: Camp Mug Set"): what is left without them is function words and punctuation."""
+    rest = normalised(text)
+    for name in sorted((normalised(n) for n in product.names()), key=len, reverse=True):
+        if name:
+            rest = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", rest)
+    return all(word in STOPWORDS for word in rest.split())
+
+
+def says_a_point(text: str, product: ProductFacts) -> bool:
+    """Whether a short line says something from the product's data beyond its names and its
+    title's words: a word of the description or of an attribute value that is no function or
+    lexicon word ("Backpacking Tent: Freestanding" does; "Steel Bottle 750 ml" and "Shop the
+    Backpacking Tent today" do not; the category alone does not either)."""
+    from workers.copy.text import DANGLING
+    from workers.grounding import gate_words, load_lexicon
+
+    plain = load_lexicon() | DANGLING | STOPWORDS
+    named = {w.casefold() for name in (product.title, *product.names()) for w in gate_words(name)}
+    record = " ".join(
+        [product.description, *(str(v) for v in product.attributes.values() if v is not True)]
+    )
+    data = {w.casefold() for w in gate_words(record)}
+    said = {w.casefold() for w in gate_words(text)} - plain - named
+    return any(w in data or w.rstrip("s") in data or f"{w}s" in data for w in said)
+
+
+def _name_used(text: str, product: ProductFacts) -> str | None:
+    """The longest of the product's names the text writes (the title, a short name, or the
+    head noun phrase derived from a long title)."""
+    found = [name for name in product.names() if find_term(name, text)]
+    return max(found, key=len) if found else None

@@ -1,0 +1,154 @@
+"""The plan of a sentence channel's text: which facts to say, in what order, how many candidates each, and which of them to keep."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from workers.textgen import Generation
+
+if TYPE_CHECKING:
+    from workers.copy.slots import BrandRules, CopySlot
+from workers.copy.facts import (
+    _SENTENCE,
+    CHANNEL_OFFSET,
+    MULTI_SENTENCE,
+    PRICE_WORDS,
+    Fact,
+    Plan,
+    SentenceCandidate,
+    coverage,
+    facts,
+)
+from workers.copy.faithful import sentence_failures
+from workers.copy.sentence_examples import EXAMPLE_SYSTEM, EXAMPLES
+
+
+def _messages(slot: CopySlot, fact: Fact, name: str) -> list[dict[str, str]]:
+    brand = f" for {slot.brand.name}" if slot.brand.name else ""
+    voice = f" Brand voice: {slot.brand.voice}." if slot.brand.voice else ""
+    system = EXAMPLE_SYSTEM.format(brand=brand, voice=voice, tone=slot.tone)
+    messages = [{"role": "system", "content": system}]
+    for product, said, answer in EXAMPLES:
+        messages.append({"role": "user", "content": _ask(product, said)})
+        messages.append({"role": "assistant", "content": answer})
+    if fact.kind == "close":
+        ask = (
+            f"Product: {name}\nWrite one short closing sentence that invites the reader to "
+            f"choose the {name}."
+        )
+    else:
+        ask = _ask(name, fact.text)
+    messages.append({"role": "user", "content": ask})
+    return messages
+
+
+def _ask(name: str, fact: str) -> str:
+    return f"Product: {name}\nFact: {fact}\nWrite one sentence."
+
+
+def plan_for(slot: CopySlot) -> Plan:
+    """The facts a slot says: every fact (then a closing line) for multi-sentence channels;
+    for one-sentence channels the first facts, starting at the slot's variant."""
+    found = facts(slot.product)
+    if slot.channel in MULTI_SENTENCE:
+        return Plan(slot, [*found, Fact("", "close")])
+    return Plan(slot, found)
+
+
+def _brand(plan: Plan) -> BrandRules:
+    """The brand kit as the whole-text gates apply it: a price sentence's words ("priced")
+    are allowed where the text says the price."""
+    if not any(f.kind == "price" for f in plan.facts):
+        return plan.slot.brand
+    return replace(plan.slot.brand, vocabulary=(*plan.slot.brand.vocabulary, *PRICE_WORDS))
+
+
+def _open_facts(plan: Plan, variant: int, round_: int = 0) -> list[int]:
+    """The facts still without a passing sentence (multi-sentence channels), or, for a
+    one-sentence channel without one yet, three facts from the variant's offset (two more in
+    each later round)."""
+    if plan.slot.channel in MULTI_SENTENCE:
+        return [i for i in range(len(plan.facts)) if not plan.passed.get(i)]
+    if any(plan.passed.values()) or not plan.facts:
+        return []
+    # A one-sentence text says something about the product; the price alone only when the
+    # record says nothing else.
+    usable = _usable(plan)
+    start = usable.index(_lead(plan, variant))
+    count = min(3 + 2 * round_, len(usable))
+    return sorted({usable[(start + k) % len(usable)] for k in range(count)})
+
+
+def _usable(plan: Plan) -> list[int]:
+    return [i for i, f in enumerate(plan.facts) if f.kind != "price"] or list(
+        range(len(plan.facts))
+    )
+
+
+def _lead(plan: Plan, variant: int) -> int:
+    """The fact a one-sentence channel starts at: its variant, offset per channel."""
+    usable = _usable(plan)
+    return usable[(variant + CHANNEL_OFFSET.get(plan.slot.channel, 0)) % len(usable)]
+
+
+def _consider(plan: Plan, index: int, seed: int, generation: Generation) -> None:
+    """Keep the generation's first sentence among its fact's candidates if it passes."""
+    text = _first_sentence(generation)
+    if text is None:
+        plan.fail("truncated: no complete sentence")
+        return
+    fact = plan.facts[index]
+    candidate = SentenceCandidate(
+        index,
+        text,
+        generation.logprob_sum,
+        max(1, len(generation.token_ids)),
+        seed,
+        coverage(text, fact, plan.slot.product) if fact.kind != "close" else 0.0,
+    )
+    _admit(plan, candidate)
+
+
+def _admit(plan: Plan, candidate: SentenceCandidate) -> bool:
+    """Keep ``candidate`` among its fact's sentences if it passes every gate a sentence
+    passes (the same gates whether the model wrote it or it was composed); else count why."""
+    from workers.copy.slots import FLUENCY_FLOOR
+
+    slot = plan.slot
+    fact = plan.facts[candidate.fact]
+    text = candidate.text
+    alone = slot.channel not in MULTI_SENTENCE
+    failed = sentence_failures(text, fact, slot.product, slot.brand, slot.spec, alone=alone)
+    if not failed and candidate.logprob_per_token < FLUENCY_FLOOR:
+        failed.append("fluency: below the floor")
+    if not failed and alone:
+        # A sentence that is the whole text passes the channel's gates now (an SMS that
+        # needs UCS-2 has 70 characters), so that a slot without one samples another round.
+        from workers.copy.dedupe import near_duplicate
+        from workers.copy.gates import check
+
+        failed = check(text, slot.spec, slot.product, _brand(plan))
+        if near_duplicate(text, slot.delivered) is not None:
+            failed.append("duplicate: repeats a text the slot group has")
+    if failed:
+        for reason in failed:
+            plan.fail(reason)
+        return False
+    found = plan.passed.setdefault(candidate.fact, [])
+    if all(c.text != text for c in found):
+        found.append(candidate)
+        found.sort(key=lambda c: c.score, reverse=True)
+    return True
+
+
+def _first_sentence(generation: Generation) -> str | None:
+    """The generation's first complete sentence, on one line, or None."""
+    text = " ".join(generation.text.split()).strip().strip('"“”').strip()
+    match = _SENTENCE.match(text)
+    if match is None:
+        return None
+    sentence = match.group().strip()
+    if sentence[-1:] in (".", "!", "?") and len(sentence.split()) >= 3:
+        return sentence
+    return None
