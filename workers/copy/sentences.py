@@ -12,8 +12,10 @@ a word of another fact cannot be attached to it. Each sentence passes the gates 
 best of several candidates is kept, and the text is the kept sentences in the record's order,
 checked again as a whole by every channel gate.
 
-The model writes every sentence (the facts are what it writes about, never pasted in); a slot
-whose facts give too little to say fails with that reason instead of padding.
+A fact the model says faithfully in no round is said with the record's own clause in a frame
+the model chooses (:mod:`workers.copy.compose`): grounded by construction, and still held to
+every gate. A slot whose facts give too little to say fails with that reason instead of
+padding.
 """
 
 from __future__ import annotations
