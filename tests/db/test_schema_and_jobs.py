@@ -137,59 +137,15 @@ def test_campaign_finishes_only_when_every_job_is_terminal(sessions):
         assert campaign.finished_at is not None
 
 
-@pytest.mark.services
-def test_the_last_two_chunks_stored_at_once_close_the_campaign(pg_url):
-    # Two workers store the campaign's last two jobs in overlapping transactions. Without a
-    # lock each saw the other's job still running and neither closed the campaign: 500/500
-    # jobs finished and the campaign read running for ever (the load test on PostgreSQL).
-    from db.migrate import upgrade
-    from db.session import configure
+def _two_overlapping_stores(pg_url: str, *, first_looks_first: bool) -> tuple[object, list]:
+    """Two workers store a campaign's last two jobs in overlapping transactions, each then
+    closing the campaign if it can; returns the campaign's status and the second's errors.
 
-    upgrade(pg_url)
-    sessions = configure(pg_url)
-    try:
-        with transaction(sessions) as session:
-            campaign = _campaign(session, n_products=2, variants=1)
-            campaign_id, (first_id, second_id) = campaign.id, [j.id for j in campaign.jobs]
-            jobs.mark_campaign_running(session, campaign_id)
-        first_store = sessions()
-        first_store.begin()
-        jobs.complete_job(
-            first_store,
-            first_store.get(Job, first_id),
-            text="a",
-            uri=None,
-            sha256="a" * 64,
-            meta={},
-        )
-        jobs.finish_campaign_if_done(first_store, campaign_id)  # sees the second job running
-
-        def second_worker() -> None:
-            with transaction(sessions) as session:
-                job = session.get(Job, second_id)
-                jobs.complete_job(session, job, text="b", uri=None, sha256="b" * 64, meta={})
-                jobs.finish_campaign_if_done(session, campaign_id)
-
-        second = threading.Thread(target=second_worker)
-        second.start()
-        second.join(timeout=1.0)  # with the lock it waits for the first store to commit
-        first_store.commit()
-        first_store.close()
-        second.join(timeout=30)
-        assert not second.is_alive()
-        with sessions() as session:
-            campaign = session.get(Campaign, campaign_id)
-            assert campaign.status == CampaignStatus.DONE
-            assert campaign.finished_at is not None
-    finally:
-        sessions.kw["bind"].dispose()
-
-
-@pytest.mark.services
-def test_two_stores_that_both_added_assets_do_not_deadlock(pg_url):
-    # Each store inserts its assets first (their foreign keys take KEY SHARE locks on the
-    # campaign row), then closes the campaign if it can. A plain FOR UPDATE there waited for
-    # the other's KEY SHARE: a deadlock, one store aborted, its task retried.
+    ``first_looks_first``: the first store looks before the second starts (without a lock
+    each saw the other's job still running and neither closed the campaign: 500/500 jobs
+    finished and the campaign read running for ever, the load test on PostgreSQL); else both
+    have inserted their asset before either looks (a plain FOR UPDATE then waited for the
+    other's foreign-key KEY SHARE lock on the campaign: a deadlock, one store aborted)."""
     from db.migrate import upgrade
     from db.session import configure
 
@@ -201,16 +157,12 @@ def test_two_stores_that_both_added_assets_do_not_deadlock(pg_url):
             campaign = _campaign(session, n_products=2, variants=1)
             campaign_id, (first_id, second_id) = campaign.id, [j.id for j in campaign.jobs]
             jobs.mark_campaign_running(session, campaign_id)
-        first_store = sessions()
-        first_store.begin()
-        jobs.complete_job(
-            first_store,
-            first_store.get(Job, first_id),
-            text="a",
-            uri=None,
-            sha256="a" * 64,
-            meta={},
-        )
+        first = sessions()
+        first.begin()
+        job = first.get(Job, first_id)
+        jobs.complete_job(first, job, text="a", uri=None, sha256="a" * 64, meta={})
+        if first_looks_first:
+            jobs.finish_campaign_if_done(first, campaign_id)  # sees the second job running
 
         def second_worker() -> None:
             try:
@@ -218,22 +170,30 @@ def test_two_stores_that_both_added_assets_do_not_deadlock(pg_url):
                     job = session.get(Job, second_id)
                     jobs.complete_job(session, job, text="b", uri=None, sha256="b" * 64, meta={})
                     jobs.finish_campaign_if_done(session, campaign_id)
-            except BaseException as exc:  # reported by the main thread
+            except BaseException as exc:  # reported by the test
                 errors.append(exc)
 
         second = threading.Thread(target=second_worker)
         second.start()
-        second.join(timeout=1.0)
-        jobs.finish_campaign_if_done(first_store, campaign_id)
-        first_store.commit()
-        first_store.close()
+        second.join(timeout=1.0)  # with the lock it waits for the first store to commit
+        if not first_looks_first:
+            jobs.finish_campaign_if_done(first, campaign_id)
+        first.commit()
+        first.close()
         second.join(timeout=30)
         assert not second.is_alive()
-        assert errors == []
         with sessions() as session:
-            assert session.get(Campaign, campaign_id).status == CampaignStatus.DONE
+            return session.get_one(Campaign, campaign_id).status, errors
     finally:
         sessions.kw["bind"].dispose()
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("first_looks_first", [True, False], ids=["race", "deadlock"])
+def test_the_last_two_chunks_stored_at_once_close_the_campaign(pg_url, first_looks_first):
+    status, errors = _two_overlapping_stores(pg_url, first_looks_first=first_looks_first)
+    assert errors == []
+    assert status == CampaignStatus.DONE
 
 
 def test_a_campaign_where_everything_failed_is_failed(sessions):
