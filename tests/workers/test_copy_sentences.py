@@ -598,6 +598,22 @@ def test_a_record_clause_is_framed_as_written_around_the_products_name():
         for t in texts
     ]
     assert framed_sentences(Fact("", "close"), TENT, "Backpacking Tent", alone=False) == {}
+    # a clause that opens with the record's verb gets no "is"/"has" frame around it, and an
+    # instruction is said as written (round 4 delivered "It is vibrates when it locks onto the
+    # flag." and "It is apply in the shade …")
+    vibrates = Fact("vibrates when it locks onto the flag", "description")
+    finder = ProductFacts(sku="r", title="Golf Rangefinder", description="x")
+    assert framed_sentences(vibrates, finder, "Golf Rangefinder", alone=False) == {
+        "verb": [
+            "The Golf Rangefinder vibrates when it locks onto the flag.",
+            "It vibrates when it locks onto the flag.",
+        ]
+    }
+    apply = Fact("Apply in the shade on a cool, clean surface", "description")
+    assert framed_sentences(apply, finder, "Spray Coating", alone=False) == {
+        "as written": ["Apply in the shade on a cool, clean surface."]
+    }
+    assert framed_sentences(apply, finder, "Spray Coating", alone=True) == {}
 
 
 def test_every_framed_sentence_of_a_part_passes_the_gates_a_model_sentence_passes():

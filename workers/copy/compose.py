@@ -100,6 +100,19 @@ def framed_sentences(
         if as_written:
             frames["as written"] = as_written
         return frames
+    if first in _INSTRUCTIONS and clause[:1].isupper():
+        # "Apply in the shade on a cool, clean surface": an instruction is said as written
+        # ("The Spray Coating is apply in the shade …" and "It is apply …" were delivered)
+        if as_written:
+            frames["as written"] = as_written
+        return frames
+    if (first in _VERBS or first.endswith(("ates", "izes", "ises", "ifies"))) and words[
+        1
+    ].casefold() in _AFTER_A_VERB:
+        # "vibrates when it locks onto the flag": the record's own verb, said of the product
+        # ("It is vibrates when …" was delivered); no "is"/"has" frame around a verb
+        add("verb", _lowered(clause, product), verb_s=first.endswith("s"))
+        return frames
     body = _lowered(clause, product)
     determined = first in ("a", "an", "the") or first[:1].isdigit() or first in _NUMBER_WORDS
     if not determined:  # "The Scissors the carbon steel blades …" is no sentence
@@ -133,6 +146,19 @@ def framed_sentences(
 
 
 _MODALS = frozenset({"should", "must", "may", "might", "could", "would", "shall"})
+
+#: Verbs a record's instructions open with ("Apply in the shade …", "Store dry …").
+_INSTRUCTIONS = frozenset(
+    """apply store wipe rinse use wash keep remove clean dry charge avoid fill add mix insert
+    attach hang place follow read allow let soak spray shake refill replace check tighten
+    assemble mount install pair press twist do""".split()  # noqa: SIM905
+)
+
+#: Words that follow a verb rather than a noun ("vibrates when …", "measures from …").
+_AFTER_A_VERB = frozenset(
+    """when while from to up down in on at with about over under into onto for by as a an the
+    its their it them one two three four five six seven eight nine ten and""".split()  # noqa: SIM905
+)
 
 
 def _own_verb(words: list[str]) -> bool:

@@ -191,6 +191,8 @@ def head_name(title: str, *, max_chars: int = 18) -> str | None:
     while words and words[-1].casefold() in DANGLING:
         words = words[:-1]  # "Cutting Board Set of 3" -> "... Set"
     for start in range(len(words) - 1):
+        if words[start].casefold() in DANGLING or not words[start][:1].isalnum():
+            continue  # not "and Divot Tool" from "Magnetic Ball Marker and Divot Tool"
         name = " ".join(words[start:])
         if len(name) <= max_chars:
             return name
