@@ -616,6 +616,46 @@ def test_a_record_clause_is_framed_as_written_around_the_products_name():
     assert framed_sentences(apply, finder, "Spray Coating", alone=True) == {}
 
 
+def test_frames_from_the_round_four_reading():
+    """Composition faults round 4's after-run delivered, each fixed at its frame."""
+    from workers.copy.compose import framed_sentences
+
+    rug = ProductFacts(
+        sku="r",
+        title="Turnout Rug 200 g, Sizes 5'6\" to 7'0\"",
+        description="Waterproof rug. Sizes from 5'6\" to 7'0\".",
+    )
+    # a range noun is what the product comes in, never a verb ("The Turnout Rug Sizes from …")
+    sizes = Fact("Sizes from 5'6\" to 7'0\"", "description")
+    assert framed_sentences(sizes, rug, "Turnout Rug", alone=True) == {
+        "comes in": ["The Turnout Rug comes in sizes from 5'6\" to 7'0\"."]
+    }
+    # "with …" is had or come with, never "is with" ("It is with three trays" was delivered)
+    trays = framed_sentences(Fact("with three trays", "description"), TENT, "Tent", alone=True)
+    assert trays == {
+        "comes": ["The Tent comes with three trays."],
+        "has": ["The Tent has three trays."],
+    }
+    # a clause with its own subject and verb is said as written ("is assembly takes …")
+    kit = ProductFacts(sku="k", title="Beehive Kit", description="x")
+    assembly = Fact("Assembly takes about two hours with a hammer", "description")
+    assert framed_sentences(assembly, kit, "Beehive Kit", alone=False) == {
+        "as written": ["Assembly takes about two hours with a hammer."]
+    }
+    # a singular noun of the product's own kind takes its article ("is Helmet with …")
+    helmet = ProductFacts(sku="h", title="Kids' Ski Helmet", description="x")
+    frames = framed_sentences(
+        Fact("helmet with a MIPS liner", "description"), helmet, "Ski Helmet", alone=True
+    )
+    assert "is" not in frames and frames["is a"] == [
+        "The Ski Helmet is a helmet with a MIPS liner."
+    ]
+    # a plural name whose last word is a model name ("Skis Vento") takes "are"
+    skis = ProductFacts(sku="s", title="Skis Vento 84", description="Wood-core skis.")
+    core = framed_sentences(Fact("wood-core skis", "description"), skis, "Skis Vento", alone=True)
+    assert core["is"] == ["The Skis Vento are wood-core skis."]
+
+
 def test_every_framed_sentence_of_a_part_passes_the_gates_a_model_sentence_passes():
     from workers.copy.compose import framed_sentences
 

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from contentfab.core.errors import GenerationError
-from workers.copy.text import _NUMBER_WORDS
+from workers.copy.text import _NUMBER_WORDS, DANGLING
 from workers.grounding import gate_words
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ from workers.copy.facts import (
 )
 from workers.copy.faithful import _COMPOUND, kind_heads
 from workers.copy.plan import _admit, _lead, _messages, _open_facts, _usable
+from workers.copy.senses import plural_name
 
 #: How many facts of a one-sentence channel, from its own first fact on, get composed
 #: sentences when the model wrote none that passed.
@@ -45,7 +46,7 @@ def framed_sentences(
     (:func:`_compose_open`) and the sentence gates judge the result like any other.
     An empty dict when no frame fits (the closing line: the model writes it or nobody does)."""
     named = _named(name)
-    plural = _plural(name)
+    plural = plural_name(name, product)
     owner = f"{named}'" if plural else f"{named}'s"  # "The Sewing Scissors' handles"
     be, have, come = ("are", "have", "come") if plural else ("is", "has", "comes")
     subjects = [named] if alone else [named, "They" if plural else "It"]
@@ -106,6 +107,11 @@ def framed_sentences(
         if as_written:
             frames["as written"] = as_written
         return frames
+    if first in _RANGE_NOUNS:
+        # "Sizes from 5'6" to 7'0"": what the product comes in, not a verb ("The Turnout Rug
+        # Sizes from …" was delivered)
+        add("comes in", f"{come} in {_lowered(clause, product)}")
+        return frames
     if (first in _VERBS or first.endswith(("ates", "izes", "ises", "ifies"))) and words[
         1
     ].casefold() in _AFTER_A_VERB:
@@ -114,6 +120,11 @@ def framed_sentences(
         add("verb", _lowered(clause, product), verb_s=first.endswith("s"))
         return frames
     body = _lowered(clause, product)
+    if first == "with":
+        # "with three trays …": the product has them ("It is with three trays" was delivered)
+        add("comes", f"{come} {body}")
+        add("has", f"{have} {' '.join(body.split()[1:])}")
+        return frames
     determined = first in ("a", "an", "the") or first[:1].isdigit() or first in _NUMBER_WORDS
     if not determined:  # "The Scissors the carbon steel blades …" is no sentence
         add("verb", body, verb_s=first.endswith("s") and not first.endswith("ss"))
@@ -123,8 +134,6 @@ def framed_sentences(
         stem, tail = first[:-3], " ".join(body.split()[1:])
         add("verb from -ing", f"{stem}s {tail}")
         add("verb from -ing, e", f"{stem}es {tail}")
-    add("is", f"{be} {body}")
-    add("is for", f"{be} for {body}")  # "ages 10+"
     # What a noun phrase headed by the product's own kind names is the product, not a part
     # it has ("The Swimming Goggles have a silicone seal goggles with …").
     head = [
@@ -134,6 +143,11 @@ def framed_sentences(
     itself = bool(head) and (
         head[-1] in kind_heads(product) or head[-1].rstrip("s") in kind_heads(product)
     )
+    if not (itself and not determined and not plural):
+        # a singular noun of the product's kind takes its article ("is Helmet with …" was
+        # delivered): only "is a" below
+        add("is", f"{be} {body}")
+    add("is for", f"{be} for {body}")  # "ages 10+"
     if not itself:
         add("has", f"{have} {body}")
     if not determined and not plural:  # not "The Goggles are a silicone seal goggles"
@@ -144,6 +158,11 @@ def framed_sentences(
         add("comes", f"{come} {body}")
     return frames
 
+
+#: Plural nouns of a range a product comes in ("Sizes from 5'6" to 7'0"", "lengths from …").
+_RANGE_NOUNS = frozenset(
+    "sizes colours colors lengths widths shades finishes patterns flavours flavors scents".split()  # noqa: SIM905
+)
 
 _MODALS = frozenset({"should", "must", "may", "might", "could", "would", "shall"})
 
@@ -170,14 +189,20 @@ def _own_verb(words: list[str]) -> bool:
             return False
         if (folded in _VERBS or folded in _MODALS) and k >= 2:
             return True
+        if k == 1 and folded in _VERBS and _plain_noun(words[0].casefold()):
+            return True  # "Assembly takes about two hours …"
     return False
 
 
-def _plural(name: str) -> bool:
-    """Whether a name reads as plural ("String Lights", "Trekking Poles"), so its sentences
-    say "are", not "is"."""
-    last = name.split()[-1].casefold() if name.split() else ""
-    return last.isalpha() and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+def _plain_noun(word: str) -> bool:
+    """Whether a clause's first word can only be its subject, not a verb or modifier of the
+    product ("assembly" yes; "folds", "rolling", "heated", "with" no)."""
+    return (
+        word.isalpha()
+        and word not in _VERBS
+        and word not in DANGLING
+        and not word.endswith(("s", "ing", "ed"))
+    )
 
 
 def _article(phrase: str) -> str:
@@ -190,7 +215,9 @@ def _lowered(clause: str, product: ProductFacts) -> str:
     first = clause.split()[0]
     if not (first[:1].isupper() and first[1:].islower()):
         return clause
-    proper = {w for n in product.names() for w in _COMPOUND.findall(n)}
+    # names, not the title's subtitle: "Sizes" of "Turnout Rug 200 g, Sizes 5'6" to 7'0""
+    # is no name
+    proper = {w for n in product.names() if n != product.title for w in _COMPOUND.findall(n)}
     for sentence in _SENTENCE.findall(product.description):
         proper.update(_COMPOUND.findall(sentence.strip())[1:])
     word = _COMPOUND.findall(first)

@@ -396,6 +396,12 @@ _VERBS = frozenset(
         "rotate",
         "adjusts",
         "adjust",
+        "takes",
+        "take",
+        "needs",
+        "need",
+        "requires",
+        "require",
     ]
 )
 

@@ -127,6 +127,10 @@ def sentence_failures(
     glued = new_compounds(text, product, fact.text)
     if glued:
         failed.append(f"grounding: compounds the record does not write: {', '.join(glued)}")
+    # senses builds on this module's kind_heads, so it is imported here, not at the top
+    from workers.copy.senses import sense_failures
+
+    failed.extend(sense_failures(text, product))
     if alone and text.split()[0].casefold() in ("it", "it's", "it’s", "this", "they"):
         failed.append("product_name: a sentence on its own opens with a pronoun")
     if alone:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from contentfab.core.channels import Channel, contains_emoji, limit, measure, word_count
 from workers.copy.faithful import codes_outside_names, new_compounds, part_properties
+from workers.copy.senses import sense_failures
 from workers.copy.text import dropped_qualifiers, fragment
 from workers.factcheck import unsupported_numbers
 
@@ -142,6 +143,7 @@ def check(
             "claim: without the word the record qualifies it with ('gold' of 'gold plating'): "
             + ", ".join(unqualified)
         )
+    failed.extend(sense_failures(text, product))
     failed.extend(brand_failures(text, channel, brand))
     return failed
 

@@ -1,0 +1,92 @@
+"""The gates for true words in a false sense (workers/copy/senses.py), on texts the labelled
+benchmark rounds scored 0 or 1 for exactly these reasons, and on texts that must pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from contentfab.core.channels import CHANNELS
+from workers.copy.gates import check
+from workers.copy.senses import (
+    denied_words,
+    disagreeing,
+    plural_name,
+    renumbered,
+    sense_failures,
+    your_own,
+)
+from workers.copy.slots import ProductFacts
+
+TANK = ProductFacts(
+    sku="T",
+    title="Disposable Helium Tank for 50 Balloons",
+    description="A tank of helium that cannot be refilled. Wear gloves (not included).",
+    attributes={"balloons": 50, "refill_included": False},
+)
+COATING = ProductFacts(
+    sku="C",
+    title="Ceramic Spray Coating CX-9",
+    description="One bottle covers about three mid-size cars.",
+    attributes={"volume_ml": 500, "pieces": 2},
+)
+KIT = ProductFacts(
+    sku="K",
+    title="Langstroth Beehive Kit",
+    description="The roof is galvanised steel. Includes frames and foundation.",
+)
+ARROWS = ProductFacts(
+    sku="A", title="Carbon Arrows, Spine 500, 12 Pack", description="Pure carbon arrows."
+)
+SKIS = ProductFacts(
+    sku="S",
+    title="All-Mountain Skis Vento 84 with Bindings",
+    description="Wood-core skis for groomed runs.",
+)
+VACUUM = ProductFacts(sku="V", title="Car Vacuum HV-120", description="A handheld vacuum.")
+
+
+def test_a_word_the_record_only_denies_is_no_claim() -> None:
+    assert denied_words("Helium Tank, Refilled Balloons", TANK) == ["refilled"]
+    assert denied_words("The tank includes gloves.", TANK) == ["includes"]  # gloves are said
+    # said with its negation, as the record says it: passes
+    assert denied_words("The Helium Tank cannot be refilled.", TANK) == []
+    # a false attribute denies its key's words
+    assert "refill" in denied_words("Refill included with the tank", TANK)
+
+
+def test_a_number_stays_with_its_unit() -> None:
+    assert renumbered("It is one of the 500 sprays on offer.", COATING) == ["500 sprays"]
+    assert renumbered("A 500 ml bottle.", COATING) == []
+    assert renumbered("It comes in 2 pieces.", COATING) == []  # pieces: 2
+    assert renumbered("It is 500.", COATING) == []  # no noun after it: other gates judge it
+
+
+def test_your_before_the_product_itself_or_its_part() -> None:
+    assert your_own("A great choice for your roof.", KIT) == ["your roof"]
+    assert your_own("Built for your kit.", KIT) == ["your kit"]
+    assert your_own("Keep your Langstroth Beehive Kit dry.", KIT) == []  # the whole name
+    assert your_own("A great choice for your car.", VACUUM) == []  # a modifier of the name
+    assert your_own("A great choice for your garden.", KIT) == []
+
+
+def test_plural_names_take_plural_verbs() -> None:
+    assert plural_name("Carbon Arrows", ARROWS)
+    assert plural_name("Skis Vento", SKIS)  # "Vento" is the model's name, "skis" the head
+    assert not plural_name("Car Vacuum", VACUUM)
+    assert not plural_name("Resistance Bands Set", VACUUM)
+    assert disagreeing("The Carbon Arrows is a pure carbon arrow.", ARROWS) == ["Carbon Arrows is"]
+    assert disagreeing("The Carbon Arrows are pure carbon.", ARROWS) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "product"),
+    [
+        ("Helium Tank, Refilled Balloons", TANK),
+        ("The Carbon Arrows is a pure carbon arrow.", ARROWS),
+        ("The Beehive Kit is a great choice for your roof.", KIT),
+    ],
+)
+def test_every_delivered_text_passes_the_sense_gates(text: str, product: ProductFacts) -> None:
+    assert sense_failures(text, product)
+    channel = CHANNELS["sms"]
+    assert any(r.startswith(("claim", "fact", "fragment")) for r in check(text, channel, product))

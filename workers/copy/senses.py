@@ -1,0 +1,210 @@
+"""Gates for true words in a false sense: a word the record only denies said as a claim ("Refilled Balloons" from "cannot be refilled"), a number moved onto another noun ("500 sprays" from "500 ml"), "your" before the product's own words ("lets you keep your beekeeping"), and a plural name said with "is" ("The Carbon Arrows is …"). :func:`sense_failures` runs them on every delivered text and every sentence candidate."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from workers.copy.facts import _SENTENCE, _subject, attribute_phrase
+from workers.copy.faithful import kind_heads
+from workers.copy.text import _TITLE_CUT, DANGLING
+from workers.factcheck import quantities
+from workers.grounding import gate_words, inflections
+
+if TYPE_CHECKING:
+    from workers.copy.slots import ProductFacts
+
+#: Words that deny what follows them, up to :data:`_SCOPE` words or the next punctuation.
+_NEGATORS = frozenset(
+    """not no never cannot can't without nor non isn't aren't doesn't don't won't
+    wasn't weren't""".split()  # noqa: SIM905
+)
+_SCOPE = 4
+#: Words that end a negation's reach ("not included, but the case is").
+_SCOPE_END = frozenset({"but", "yet", "while", "although", "though", "instead", "which", "that"})
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*(?:-[^\W_]+)*|[.,;:!?()\[\]]")
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.casefold().replace("’", "'") for t in _TOKEN.findall(text)]
+
+
+def _scoped(text: str) -> tuple[set[str], set[str]]:
+    """The content words ``text`` says plainly and those it says only under a negation."""
+    plain: set[str] = set()
+    denied: set[str] = set()
+    reach = 0
+    for token in _tokens(text):
+        if not token[:1].isalnum():
+            reach = 0
+            continue
+        if token in _NEGATORS:
+            reach = _SCOPE
+            continue
+        if token in _SCOPE_END:
+            reach = 0
+        if token in DANGLING:
+            continue
+        if reach:
+            denied.add(token)
+            reach -= 1
+        else:
+            plain.add(token)
+    return plain, denied
+
+
+def _forms(words: set[str]) -> set[str]:
+    return {form for word in words for form in inflections(word)}
+
+
+def denied_words(text: str, product: ProductFacts) -> list[str]:
+    """Words ``text`` says plainly that the record only ever denies: "Refilled Balloons"
+    when the record's only "refilled" is "cannot be refilled", "includes wading boots" when
+    it writes "(not included)". A key whose value is ``false`` (``boots_included: false``)
+    denies its words too."""
+    plain: set[str] = set()
+    denied: set[str] = set()
+    for record in (product.title, product.description, product.category or ""):
+        said, no = _scoped(record)
+        plain |= said
+        denied |= no
+    for key, value in product.attributes.items():
+        key_words = {w.casefold() for w in gate_words(str(key).replace("_", " "))}
+        if value is False:
+            denied |= key_words
+        else:
+            plain |= key_words
+            for item in value if isinstance(value, list) else [value]:
+                said, no = _scoped(str(item))
+                plain |= said
+                denied |= no
+    only_denied = _forms(denied) - _forms(plain)
+    said, _no = _scoped(text)
+    return sorted(w for w in said if w in only_denied)
+
+
+def renumbered(text: str, product: ProductFacts) -> list[str]:
+    """Numbers ``text`` puts before a noun the record never writes them with, where every
+    number the record writes that way carries a unit: "one of the 500 sprays" from
+    "500 ml" (or ``volume_ml: 500``)."""
+    written = [product.title, product.description]
+    for key, value in product.attributes.items():
+        if not isinstance(value, bool) and isinstance(value, (int, float, str)):
+            written.append(attribute_phrase(key, value))  # volume_ml: 500 -> "volume: 500 ml"
+    record = " ; ".join(written)
+    with_unit: dict[str, bool] = {}
+    for q in quantities(record):
+        key = str(q.value.normalize())
+        with_unit[key] = with_unit.get(key, True) and q.unit is not None
+    found: list[str] = []
+    cursor = 0
+    for q in quantities(text):
+        start = text.find(q.text, cursor)
+        end = cursor = start + len(q.text)
+        key = str(q.value.normalize())
+        if q.unit is not None or q.currencies or not with_unit.get(key, False):
+            continue
+        after = _tokens(text[end:])[:1]
+        if not after or not after[0][:1].isalpha() or after[0] in DANGLING:
+            continue
+        found.append(f"{q.text} {after[0]}")
+    return found
+
+
+def _own_words(product: ProductFacts) -> set[str]:
+    """What the product is (its names' head nouns) and the parts its record names (the
+    subject of "the roof is galvanised steel")."""
+    words = set(kind_heads(product)) - {w.casefold() for w in gate_words(product.category or "")}
+    for sentence in _SENTENCE.findall(" ".join(product.description.split())):
+        for clause in re.split(r";\s+|,\s+", sentence.strip()):
+            words.update(_subject(clause)[-1:])
+    return words - DANGLING
+
+
+def your_own(text: str, product: ProductFacts) -> list[str]:
+    """ "your" before what the product is, a part of it, or two words of its name: "a great
+    choice for your swaddles" (Muslin Swaddles), "for your roof" (the kit's roof), "your
+    trekking pole". A word of the name that is not its head is the customer's own ("a great
+    choice for your car" of a Car Vacuum), and so is a whole name ("keep your Steel Bottle in
+    the freezer")."""
+    own = _own_words(product)
+    named = {w.casefold() for name in product.names() for w in gate_words(name)}
+    names = sorted((n.casefold() for n in product.names()), key=len, reverse=True)
+    found: list[str] = []
+    folded = text.casefold()
+    for match in re.finditer(r"\byour\s+([^\W_][\w'’-]*)(?:\s+([^\W_][\w'’-]*))?", folded):
+        rest = folded[match.start(1) :]
+        if any(rest.startswith(name) for name in names):
+            continue
+        word, following = match.group(1), match.group(2) or ""
+        if word in own or word.rstrip("s") in own:
+            found.append(f"your {word}")
+        elif word in named and (following in named or following.rstrip("s") in named):
+            found.append(f"your {word} {following}")
+    return found
+
+
+#: Verbs of the third person singular a plural subject cannot take.
+_SINGULAR = frozenset({"is", "has", "was", "does", "comes", "includes", "features", "offers"})
+
+
+def plural_name(name: str, product: ProductFacts) -> bool:
+    """Whether ``name`` reads as plural ("Carbon Arrows", "Chest Waders", "Skis Vento 84"):
+    the head word of its part before a "with"/"for"/comma is a plural noun. The head is the
+    last plain word; a capitalised word the record's text never writes in lower case, right
+    before a number or code in the title ("Vento 84"), is a model name and not the head."""
+    base = _TITLE_CUT.split(name, maxsplit=1)[0]
+    words = [w for w in base.split() if w.isalpha() and not w.isupper()]
+    lower = set(re.findall(r"\b[a-z][a-z'-]+\b", f"{product.title} {product.description}"))
+    if len(words) > 1:
+        last = words[-1]
+        coded = re.search(rf"\b{re.escape(last)}\s+\S*\d", product.title) is not None
+        if coded and last.casefold() not in lower and words[-2].casefold() in lower:
+            words.pop()
+    if not words:
+        return False
+    head = words[-1].casefold()
+    # "skis" and "kiwis" are plural; "tennis", "chassis", "axis", "physics", "thermos" not
+    return (
+        head.endswith("s")
+        and not head.endswith(("ss", "us", "sis", "xis", "nis", "ics"))
+        and head not in _SINGULAR_S
+    )
+
+
+#: Singular nouns ending in a plain "s" that products are named with.
+_SINGULAR_S = frozenset(
+    """thermos lens canvas atlas gas bus chaos cosmos bias iris trellis series species news
+    pilates christmas alias kudos""".split()  # noqa: SIM905
+)
+
+
+def disagreeing(text: str, product: ProductFacts) -> list[str]:
+    """A plural name said with a singular verb: "The Carbon Arrows is a pure carbon arrow",
+    "The Tane Koji Spores is made by …"."""
+    found: list[str] = []
+    for name in product.names():
+        if not plural_name(name, product):
+            continue
+        for match in re.finditer(rf"{re.escape(name)}\s+([a-z']+)", text, re.IGNORECASE):
+            if match.group(1).casefold() in _SINGULAR:
+                found.append(f"{name} {match.group(1)}")
+    return found
+
+
+def sense_failures(text: str, product: ProductFacts) -> list[str]:
+    """Why ``text`` says true words in a false sense (gate names as in ``GATES``)."""
+    failed: list[str] = []
+    denied = denied_words(text, product)
+    if denied:
+        failed.append(f"claim: says what the record denies: {', '.join(denied)}")
+    moved = renumbered(text, product)
+    if moved:
+        failed.append(f"fact: a number of the record put to another noun: {', '.join(moved)}")
+    yours = your_own(text, product)
+    if yours:
+        failed.append(f"claim: 'your' before the product's own words: {', '.join(yours)}")
+    verbs = disagreeing(text, product)
+    if verbs:
+        failed.append(f"fragment: a plural name with a singular verb: {', '.join(verbs)}")
+    return failed
