@@ -171,3 +171,30 @@ def test_a_selling_point_does_not_open_with_a_word_that_lost_what_it_is_said_of(
     for weak in ("against the wall", "once a year", "so rinse in fresh water"):
         assert weak not in points, points
     assert not [p for p in points if p.split()[0].casefold() in ("against", "once", "so")]
+
+
+def test_a_headline_may_use_the_last_words_of_the_head_noun_phrase():
+    train = ProductFacts(sku="t", title="Starter Train Set, H0 Scale, Steam Freight")
+    assert train.headline_names()[-1] == "Train Set"
+    assert "Train Set" not in train.names()  # only headlines: an SMS still says the name
+    # never a model code alone, and a brand kit's short names come first
+    helmet = ProductFacts(sku="h", title="Riding Helmet Kirra VG1, Matt Navy")
+    assert helmet.headline_names() == helmet.names()  # "Kirra VG1" is a code, no name
+    kit = ProductFacts(sku="k", title="Starter Train Set, H0 Scale", short_names=("Trainy",))
+    assert kit.headline_names() == kit.names()
+
+
+def test_selling_points_keep_the_records_with_and_drop_a_parts_verb():
+    from workers.copy.text import compose
+
+    points = selling_points(
+        "Spinning Rod",
+        "Comes with a cloth bag. Each alarm runs on one 9 V battery; the receiver charges by "
+        "USB. Assembly takes two hours with a hammer and wood glue.",
+        {},
+    )
+    assert "with cloth bag" in points
+    assert list(compose("Rod", "with cloth bag")) == ["Rod with cloth bag"]
+    # the receiver charges, not the rod; glue is what assembly needs, not a part of the rod
+    assert not any("charges" in p for p in points), points
+    assert "wood glue" not in points, points

@@ -100,7 +100,8 @@ def check(
         failed.append("repetition: a phrase repeats")
     if not _mentions_product(words, product):
         failed.append("relevance: names nothing from the product's title or category")
-    if channel.requires_name and not any(find_term(name, text) for name in product.names()):
+    names = product.headline_names() if channel.headline else product.names()
+    if channel.requires_name and not any(find_term(name, text) for name in names):
         failed.append(f"product_name: {channel.name} must name the product")
     cut = fragment(text, sentences=writes_sentences(channel))
     if cut is not None:
@@ -373,5 +374,5 @@ def says_a_point(text: str, product: ProductFacts) -> bool:
 def _name_used(text: str, product: ProductFacts) -> str | None:
     """The longest of the product's names the text writes (the title, a short name, or the
     head noun phrase derived from a long title)."""
-    found = [name for name in product.names() if find_term(name, text)]
+    found = [name for name in product.headline_names() if find_term(name, text)]
     return max(found, key=len) if found else None

@@ -96,6 +96,22 @@ class ProductFacts:
                 unique.append(name)
         return tuple(unique)
 
+    def headline_names(self) -> tuple[str, ...]:
+        """The names a headline may use: :meth:`names`, and where the brand kit gives no short
+        name, the last words of the title's head noun phrase up to 12 characters ("Starter
+        Train Set, H0 Scale" -> "Train Set"), so a 30-character headline has room to say
+        something. Never a model code alone ("Kirra VG1"): the shorter name ends on a word."""
+        found = self.names()
+        if self.short_names:
+            return found
+        head = head_name(self.title, max_chars=12)
+        if head is None or head in found or len(head.split()) < 2:
+            return found
+        last = head.split()[-1]
+        if not (last.isalpha() and not last.isupper()):
+            return found
+        return (*found, head)
+
 
 def product_text(product: ProductFacts) -> str:
     """What a candidate's relevance is measured against: the text the recommender embeds a

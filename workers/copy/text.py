@@ -200,6 +200,14 @@ def head_name(title: str, *, max_chars: int = 18) -> str | None:
 
 
 _CLAUSE = re.compile(r"[.;!?]\s+|,\s+(?:and\s+)?|\s+and\s+(?=[a-z])|\s+[-–—]\s+")
+#: What the record says the product comes with ("comes with a padded cloth bag", "includes
+#: a tuning hammer", "supplied with …"), and what it says is included ("mop heads included").
+_WITH = re.compile(
+    r"^(?:(?:comes|supplied|sold|delivered|shipped)\s+with|includes?)\s+"
+    r"(?:a|an|the|its|their|two|three|four)?\s*(?P<what>[^,;:()]+?)$",
+    re.IGNORECASE,
+)
+_INCLUDED = re.compile(r"^(?P<what>[^,;:()]+?)\s+(?:included|supplied)$", re.IGNORECASE)
 _RELATIVE = re.compile(r"^(?:.*?\b(?:that|which|who)\s+)", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:a|an|the|it|its|this|our)\s+", re.IGNORECASE)
 
@@ -218,10 +226,22 @@ def selling_points(
     kind_words = {w.casefold() for w in _WORDS.findall(_TITLE_CUT.split(title, maxsplit=1)[0])}
     for sentence in _SENTENCE.findall(description):
         clauses = _CLAUSE.split(sentence.strip())
+        part_before = False  # the clause before said something of a part
         for k, clause in enumerate(clauses):
             clause = clause.strip(" .!?")
+            after_part, part_before = (
+                part_before,
+                _about_a_part(_ARTICLE.sub("", clause), kind_words),
+            )
             if k + 1 < len(clauses) and len(_WORDS.findall(clauses[k + 1])) <= 2:
                 continue  # the head of a list ("tiles in squares, triangles and arches")
+            if k and len(_WORDS.findall(clause)) <= 2 and len(_WORDS.findall(clauses[k - 1])) > 2:
+                continue  # the tail of a list ("… with a hammer and wood glue")
+            opening = _WORDS.findall(clause)[:1]
+            if after_part and opening and opening[0].casefold() in _PART_VERBS:
+                # "the receiver has a 200 m range and charges by USB": the receiver charges
+                part_before = True
+                continue
             relative = _RELATIVE.match(clause)
             if relative is not None and not _about_product(relative.group(), kind_words):
                 continue  # "a chest pocket that doubles as a stuff sack": the pocket does
@@ -232,6 +252,9 @@ def selling_points(
             if {w.casefold() for w in words} <= title_words or _about_a_part(phrase, kind_words):
                 continue
             found.append(phrase[0].lower() + phrase[1:] if _lower_ok(phrase) else phrase)
+            had = _WITH.match(phrase) or _INCLUDED.match(phrase)
+            if had is not None and 1 <= len(_WORDS.findall(had["what"])) <= 4:
+                found.append(f"with {had['what']}")
     # Shorter pieces of those clauses for the shortest channels: their endings of two to four
     # words ("dome tent", "under five minutes"), and a clause's first word where it describes
     # ("Freestanding").
@@ -330,7 +353,8 @@ def _about_a_part(phrase: str, title_words: set[str]) -> bool:
 _PART_VERBS = _wordset(
     "is are has have doubles stays keeps fits folds turns holds packs lasts runs works "
     "returns locks opens closes clips attaches converts connects covers lifts stores shows "
-    "sold comes last"
+    "sold comes last charges takes measures weighs includes glows rotates adjusts slides "
+    "zips snaps"
 )
 
 
@@ -356,7 +380,13 @@ _MEASURE = re.compile(r"\d\s*[x×]\s*\d")
 
 
 def compose(name: str, point: str) -> Iterable[str]:
-    """Ways to put a name and a selling point together in a short line."""
+    """Ways to put a name and a selling point together in a short line. A point the record
+    says with its own "with" ("comes with a padded cloth bag", "mop heads included") follows
+    the name as it is ("Spinning Rod with padded cloth bag"), where "Spinning Rod: Cloth bag"
+    reads as if the rod were a bag."""
+    if point.casefold().startswith("with "):
+        yield f"{name} {point}"
+        return
     yield f"{name}: {point[0].upper()}{point[1:]}"
     yield f"{name} – {point}"
     yield f"{name}, {point}"

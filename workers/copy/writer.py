@@ -404,19 +404,29 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
     channel = slot.spec
     if channel.multiline or channel.count == "words" or channel.max_chars > 60:
         return []
-    names = sorted(slot.product.names(), key=len)[:2]
+    names = sorted(
+        slot.product.headline_names() if channel.headline else slot.product.names(), key=len
+    )[:2]
     points = selling_points(slot.product.title, slot.product.description, slot.product.attributes)
     found: list[str] = []
     for point in points:
         for name in names:
+            # every way of putting them together that passes, at most two: the model's
+            # likelihood picks between "Chalk Bag: Drawstring closure" and "Chalk Bag with
+            # Drawstring Closure"
+            passing = []
             for text in compose(name, point):
                 if channel.headline and slot.brand.title_case_headlines:
                     text = _title_case(text)
                 if not check(text, channel, slot.product, slot.brand):
-                    found.append(text)
+                    passing.append(text)
+                if len(passing) == 2:
                     break
-            if len(found) >= limit:
-                return found
+            found.extend(passing)
+            if passing:
+                break
+        if len(found) >= limit:
+            return found[:limit]
     return found
 
 
