@@ -90,3 +90,13 @@ def test_every_delivered_text_passes_the_sense_gates(text: str, product: Product
     assert sense_failures(text, product)
     channel = CHANNELS["sms"]
     assert any(r.startswith(("claim", "fact", "fragment")) for r in check(text, channel, product))
+
+
+def test_a_sentence_that_only_restates_the_name_is_refused() -> None:
+    from workers.copy.senses import restated
+
+    pick = ProductFacts(sku="p", title="Hoof Pick with Brush", description="Steel hoof pick.")
+    assert restated("The Hoof Pick is a Hoof Pick with a stiff brush on the back.", pick)
+    # saying what it is made of, or what it has, is saying something
+    assert restated("The Hoof Pick is a steel hoof pick.", pick) == []
+    assert restated("The Hoof Pick has a stiff brush on the back.", pick) == []

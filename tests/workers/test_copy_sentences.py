@@ -184,7 +184,7 @@ def test_a_sentence_that_repeats_an_earlier_ones_words_gives_way_to_the_next_can
     _consider(
         plan, 0, 0, _generation("The Backpacking Tent is a freestanding dome tent with two doors.")
     )
-    likelier = "The Backpacking Tent is a tent that packs down to 1.9 kg."
+    likelier = "The Backpacking Tent is easy and packs down to 1.9 kg."
     _consider(plan, 1, 0, _generation(likelier, -1.0))
     _consider(plan, 1, 1, _generation("It packs down to 1.9 kg.", -6.0))
     _consider(plan, 2, 0, _generation("It pitches in under five minutes."))

@@ -178,8 +178,8 @@ def test_a_headline_may_use_the_last_words_of_the_head_noun_phrase():
     assert train.headline_names()[-1] == "Train Set"
     assert "Train Set" not in train.names()  # only headlines: an SMS still says the name
     # never a model code alone, and a brand kit's short names come first
-    helmet = ProductFacts(sku="h", title="Riding Helmet Kirra VG1, Matt Navy")
-    assert helmet.headline_names() == helmet.names()  # "Kirra VG1" is a code, no name
+    coded = ProductFacts(sku="h", title="KX-200 XL")
+    assert coded.headline_names() == coded.names()  # a code is no name
     kit = ProductFacts(sku="k", title="Starter Train Set, H0 Scale", short_names=("Trainy",))
     assert kit.headline_names() == kit.names()
 
@@ -198,3 +198,22 @@ def test_selling_points_keep_the_records_with_and_drop_a_parts_verb():
     # the receiver charges, not the rod; glue is what assembly needs, not a part of the rod
     assert not any("charges" in p for p in points), points
     assert "wood glue" not in points, points
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("Dobsonian Telescope 8-inch f/6, DOB-200", "Telescope"),
+        ("Whole Bean Coffee 1 kg", "Coffee"),
+        ("Carbon Steel Wok 36 cm with Birch Helper Handle", "Steel Wok"),
+        ("Graphite Pencil Set 12 Grades 6H–8B", "Pencil Set"),
+        ("Galvanised Steel Watering Can, 10 l", "Watering Can"),
+        ("Kids' Ski Helmet with Adjustable Fit Dial", "Helmet"),
+        ("Trailhead 2-Person Backpacking Tent", None),  # "Backpacking Tent" is too long
+        ("SPF 50", None),
+    ],
+)
+def test_a_headline_name_is_the_titles_head_noun(title: str, name: str | None):
+    from workers.copy.slots import headline_name
+
+    assert headline_name(title) == name

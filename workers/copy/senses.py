@@ -192,6 +192,30 @@ def disagreeing(text: str, product: ProductFacts) -> list[str]:
     return found
 
 
+_PREDICATE_END = re.compile(r"\b(?:with|that|which|for|in|on|and|from|to|by|at)\b|[,.;:!?]")
+
+
+def restated(text: str, product: ProductFacts) -> list[str]:
+    """A sentence that calls the product what its name already says, and nothing more:
+    "The Hoof Pick is a Hoof Pick with a stiff brush", "The Carbon Arrows are carbon
+    arrows." (what follows the "with" the record's clause says better on its own)."""
+    kinds = kind_heads(product)
+    found: list[str] = []
+    for name in sorted(product.names(), key=len, reverse=True):
+        named = {w.casefold() for w in gate_words(name)}
+        pattern = rf"{re.escape(name)}\s+(?:is|are)\s+(?:(?:a|an|the)\s+)?(?P<rest>.*)"
+        for match in re.finditer(pattern, text, re.IGNORECASE):
+            head = _PREDICATE_END.split(match["rest"], maxsplit=1)[0]
+            words = [w.casefold() for w in gate_words(head)]
+            if not words or not (words[-1] in kinds or words[-1].rstrip("s") in kinds):
+                continue
+            if all(w in named or w.rstrip("s") in named for w in words):
+                found.append(f"{name} is {head.strip()}")
+        if found:
+            break
+    return found
+
+
 def sense_failures(text: str, product: ProductFacts) -> list[str]:
     """Why ``text`` says true words in a false sense (gate names as in ``GATES``)."""
     failed: list[str] = []
@@ -204,6 +228,9 @@ def sense_failures(text: str, product: ProductFacts) -> list[str]:
     yours = your_own(text, product)
     if yours:
         failed.append(f"claim: 'your' before the product's own words: {', '.join(yours)}")
+    again = restated(text, product)
+    if again:
+        failed.append(f"repetition: calls the product what its name says: {', '.join(again)}")
     verbs = disagreeing(text, product)
     if verbs:
         failed.append(f"fragment: a plural name with a singular verb: {', '.join(verbs)}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from contentfab.core.channels import CHANNELS, Channel
 from workers.copy.facts import PRICE_WORDS
-from workers.copy.text import head_name
+from workers.copy.text import _TITLE_CUT, head_name
 from workers.factcheck import FactSheet
 from workers.grounding import Vocabulary
 from workers.recommender import product_text as _shopper_text
@@ -98,19 +98,43 @@ class ProductFacts:
 
     def headline_names(self) -> tuple[str, ...]:
         """The names a headline may use: :meth:`names`, and where the brand kit gives no short
-        name, the last words of the title's head noun phrase up to 12 characters ("Starter
-        Train Set, H0 Scale" -> "Train Set"), so a 30-character headline has room to say
-        something. Never a model code alone ("Kirra VG1"): the shorter name ends on a word."""
+        name, the head noun of the title (:func:`headline_name`: "Dobsonian Telescope 8-inch
+        f/6" -> "Telescope", "Starter Train Set, H0 Scale" -> "Train Set"), so a 30-character
+        headline has room to say something."""
         found = self.names()
-        if self.short_names:
-            return found
-        head = head_name(self.title, max_chars=12)
-        if head is None or head in found or len(head.split()) < 2:
-            return found
-        last = head.split()[-1]
-        if not (last.isalpha() and not last.isupper()):
-            return found
-        return (*found, head)
+        head = None if self.short_names else headline_name(self.title)
+        return found if head is None or head in found else (*found, head)
+
+
+#: Head words too plain to name a product on their own ("Set", "Kit").
+_PLAIN_HEADS = frozenset(
+    "set kit pack bundle case system edition collection pair box bag tool unit".split()  # noqa: SIM905
+)
+
+
+def headline_name(title: str) -> str | None:
+    """The head noun of a title's head noun phrase (before a "with", "for" or comma, without
+    sizes and codes): the last word where it names the product on its own (six letters or
+    more, no plain word: "Telescope", "Coffee", "T-Shirt"), else the last two words up to 12
+    characters ("Train Set", "Spinning Rod", "Base Layer"); None where neither fits."""
+    words: list[str] = []
+    for word in _TITLE_CUT.split(title, maxsplit=1)[0].split():
+        if any(c.isdigit() for c in word):
+            if words and not re.fullmatch(r"\d+-[^\W\d_]+", word):
+                break  # "Graphite Pencil Set 12 Grades": the head phrase ends before a count
+            continue  # "2-Person", "8-inch": a modifier
+        if word.replace("-", "").replace("'", "").isalpha() and not word.isupper():
+            words.append(word)
+    while words and words[-1].casefold() in ("of", "and", "or", "with", "for", "the", "a", "an"):
+        words.pop()  # "Cutting Board Set of" (a "Can" of "Watering Can" stays)
+    if not words:
+        return None
+    last = words[-1]
+    if len(last) >= 6 and last.casefold() not in _PLAIN_HEADS:
+        return last
+    if len(words) >= 2 and len(f"{words[-2]} {last}") <= 12:
+        return f"{words[-2]} {last}"
+    return None
 
 
 def product_text(product: ProductFacts) -> str:
@@ -119,7 +143,9 @@ def product_text(product: ProductFacts) -> str:
     return _shopper_text(product.title, product.description, product.category)
 
 
-_TRAILING_SPEC = re.compile(r"(?:\s+(?:\d+(?:[.,]\d+)?\s*[a-zA-Z%]{0,3}|[IVX]+))+$")
+# a size or model number at the end: "750 ml", "XL", "II", and inches or feet written with a
+# quote ("Recurve Bow 62\"", "Rug 5'6\"")
+_TRAILING_SPEC = re.compile(r"(?:\s+(?:\d+(?:[.,'′]\d+)?(?:[\"″'′]|\s*[a-zA-Z%]{0,3})|[IVX]+))+$")
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ def _stem(word: str) -> str:
 _TITLE_CUT = re.compile(
     r"\s+(?:with|for|in|featuring|incl\.?|including)\s+|\s+[-–—|:/]\s+|[,(\[]", re.IGNORECASE
 )
-_SPEC = re.compile(r"^(?:\d[\w.,/×x-]*|[IVX]+|\d+\s*%)$")
+_SPEC = re.compile(r"^(?:\d[\w.,/×x'′-]*[\"″'′]?|[IVX]+|\d+\s*%)$")
 _LEADING = _wordset("the a an new")
 
 
