@@ -145,7 +145,9 @@ def facts(product: ProductFacts) -> list[Fact]:
     return found
 
 
-_PRICE_AFTER = re.compile(r"\b(?:for|at|costs|is|are)\s+[^\w\s]{0,3}\s?\d", re.IGNORECASE)
+# "costs 24.90 EUR", "yours for …", "priced at …", "the price is …"; not "It is 24.90 EUR":
+# every text that said a price that way was labelled clumsy or worse (rounds 1-4)
+_PRICE_AFTER = re.compile(r"\b(?:for|at|costs?|price is)\s+[^\w\s]{0,3}\s?\d", re.IGNORECASE)
 
 
 def _same_amount(written: str, amount: str) -> bool:

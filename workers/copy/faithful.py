@@ -105,7 +105,7 @@ def sentence_failures(
     broken = _broken_copula(text)
     if broken:
         failed.append(f"fragment: a fact's words pasted after 'is': {broken!r}")
-    # A price sentence may say the product "is 54.00 GBP"; its own gates check the amount.
+    # A price sentence says the product "is priced at 54.00 GBP"; its own gates check it.
     wrong = _misidentified(text, product, _subject(fact.text)) if fact.kind != "price" else None
     if wrong:
         failed.append(f"claim: calls the product a {wrong!r}")
@@ -118,7 +118,7 @@ def sentence_failures(
         if len(said) != 1:
             failed.append(f"fact: a price sentence says the price once ({len(said)} times)")
         elif not _PRICE_AFTER.search(text):
-            failed.append("claim: the price is not said as a price (for, at, costs or is it)")
+            failed.append("claim: the price is not said as a price (costs, for, at, the price is)")
     if ":" in text:
         failed.append("prompt_label: a colon (an attribute's label written out)")
     echoed = _example_echo(text, product)
