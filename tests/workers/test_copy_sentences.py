@@ -511,6 +511,24 @@ def test_a_one_sentence_channel_prefers_its_own_first_fact_so_sms_and_ad_differ(
     assert _assemble(sms)[0] != _assemble(ad)[0]
 
 
+def test_a_one_sentence_channel_prefers_a_sentence_that_says_something_of_the_product():
+    from workers.copy.gates import says_a_point
+    from workers.copy.plan import _lead
+
+    sms = Plan(_slot("sms", TENT), facts(TENT))
+    sms.lead = _lead(sms, 0)
+    thin = "The Backpacking Tent costs 249.00 USD."  # true, but nothing of the tent itself
+    more = "The Backpacking Tent packs down to 1.9 kg."
+    price = next(i for i, f in enumerate(sms.facts) if f.kind == "price")
+    weight = next(i for i, f in enumerate(sms.facts) if "1.9 kg" in f.text)
+    sms.lead = price
+    _consider(sms, price, 0, _generation(thin, -0.2))
+    _consider(sms, weight, 0, _generation(more, -3.0))
+    assert [c.text for c in sms.passed[price]] == [thin]  # it passes the gates, but
+    assert not says_a_point(thin, TENT) and says_a_point(more, TENT)
+    assert _assemble(sms)[0] == more
+
+
 def test_a_sentence_does_not_borrow_the_worked_examples_words():
     stone = _product("Dragon Stone", "Rinse before use.")
     rinse = facts(stone)[0]

@@ -124,7 +124,7 @@ def _assemble(plan: Plan) -> tuple[str | None, str | None, dict[str, Any]]:
     of an earlier one; checked as a whole by every channel gate."""
     from contentfab.core.channels import word_count
     from workers.copy.dedupe import near_duplicate
-    from workers.copy.gates import check
+    from workers.copy.gates import check, says_a_point
 
     slot = plan.slot
     chosen: list[SentenceCandidate] = []
@@ -161,9 +161,12 @@ def _assemble(plan: Plan) -> tuple[str | None, str | None, dict[str, Any]]:
         text = " ".join(c.text for c in chosen) if chosen else None
         failed = [] if text is None else check(text, slot.spec, slot.product, _brand(plan))
     else:
+        # a sentence that says something beyond the title first ("The Ski Helmet is certified
+        # to EN 1077" of a helmet titled "EN 1077 Certified" was labelled thin), then its own
+        # lead fact (so SMS and ad text differ), then the score
         ranked = sorted(
             (c for found in plan.passed.values() for c in found),
-            key=lambda c: (c.fact == plan.lead, c.score),
+            key=lambda c: (says_a_point(c.text, slot.product), c.fact == plan.lead, c.score),
             reverse=True,
         )
         text, failed = None, []
