@@ -100,3 +100,20 @@ def test_a_sentence_that_only_restates_the_name_is_refused() -> None:
     # saying what it is made of, or what it has, is saying something
     assert restated("The Hoof Pick is a steel hoof pick.", pick) == []
     assert restated("The Hoof Pick has a stiff brush on the back.", pick) == []
+
+
+def test_a_measuring_verb_measures_a_size_or_a_weight() -> None:
+    from workers.copy.senses import mismeasured
+
+    assert mismeasured("It measures 25 mm and 10 mm eyepieces.")  # things it includes
+    assert mismeasured("It measures 4.1 kg in all.")  # a mass
+    assert mismeasured("It measures 3 sensors.")  # a count
+    assert mismeasured("It weighs 38 cm.")
+    for fine in (
+        "It measures 80 × 20 cm.",
+        "It measures 58 cm wide.",
+        "It weighs 280 g in size 42.",
+        "It weighs 2.4 kg without battery.",
+        'The Recurve Bow measures 62" when strung.',
+    ):
+        assert mismeasured(fine) == [], fine

@@ -192,6 +192,44 @@ def disagreeing(text: str, product: ProductFacts) -> list[str]:
     return found
 
 
+#: What a measuring verb's number must measure.
+_MEASURES = {"measure": ("length", "area"), "weigh": ("mass",)}
+#: Words a measure may end on ("measures 58 cm wide", "… 70 × 50 cm").
+_DIMENSION_WORDS = frozenset(
+    """wide long tall deep high thick across diameter folded unfolded open closed overall
+    cm mm m km inches ft""".split()  # noqa: SIM905
+)
+_MEASURING = re.compile(
+    r"\b(?P<verb>measure|weigh)s?\s+(?:about\s+|up to\s+|just\s+|only\s+)?"
+    r"(?P<rest>\d(?:[^.;!?]|\.(?=\d))*)"
+)
+
+
+def mismeasured(text: str) -> list[str]:
+    """A measuring verb with a number it cannot measure: "It measures 4.1 kg" (a mass),
+    "It measures 3 sensors" (a count), "It measures 25 mm and 10 mm eyepieces" (the
+    eyepieces are things it includes, not its size)."""
+    found: list[str] = []
+    for match in _MEASURING.finditer(text):
+        allowed = _MEASURES[match["verb"]]
+        said = quantities(match["rest"])
+        dims = {q.dimension for q in said} - {None}
+        tokens = match["rest"].split()
+        # the first word after the numbers and their units ("eyepieces", "thickness")
+        after = ""
+        for token in tokens:
+            word = token.strip(",:()").casefold()
+            if not word or word[:1].isdigit() or word in ("x", "×", "by", "and", "to", '"'):
+                continue
+            if any(word == q.unit for q in said) or word in _DIMENSION_WORDS:
+                continue
+            after = word
+            break
+        if not dims or not dims <= set(allowed) or (after and after not in DANGLING):
+            found.append(f"{match['verb']}s {match['rest'].strip()}"[:60])
+    return found
+
+
 _PREDICATE_END = re.compile(r"\b(?:with|that|which|for|in|on|and|from|to|by|at)\b|[,.;:!?]")
 
 
@@ -228,6 +266,9 @@ def sense_failures(text: str, product: ProductFacts) -> list[str]:
     yours = your_own(text, product)
     if yours:
         failed.append(f"claim: 'your' before the product's own words: {', '.join(yours)}")
+    measured = mismeasured(text)
+    if measured:
+        failed.append(f"claim: a measure of something else: {', '.join(measured)}")
     again = restated(text, product)
     if again:
         failed.append(f"repetition: calls the product what its name says: {', '.join(again)}")
