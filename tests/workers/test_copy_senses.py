@@ -100,6 +100,13 @@ def test_a_sentence_that_only_restates_the_name_is_refused() -> None:
     # saying what it is made of, or what it has, is saying something
     assert restated("The Hoof Pick is a steel hoof pick.", pick) == []
     assert restated("The Hoof Pick has a stiff brush on the back.", pick) == []
+    tools = ProductFacts(sku="f", title="Fireside Tool Set, 5 Pieces", description="Steel.")
+    assert restated("It is a Fireside Tool Set, and the steel is powder-coated.", tools)
+    # the title's words a shorter name leaves out are something to say
+    helmet = ProductFacts(
+        sku="h", title="MIPS Road Cycling Helmet", short_names=("Cycling Helmet",)
+    )
+    assert restated("The Cycling Helmet is a road helmet with a MIPS liner.", helmet) == []
 
 
 def test_a_measuring_verb_measures_a_size_or_a_weight() -> None:

@@ -236,12 +236,19 @@ _PREDICATE_END = re.compile(r"\b(?:with|that|which|for|in|on|and|from|to|by|at)\
 def restated(text: str, product: ProductFacts) -> list[str]:
     """A sentence that calls the product what its name already says, and nothing more:
     "The Hoof Pick is a Hoof Pick with a stiff brush", "The Carbon Arrows are carbon
-    arrows." (what follows the "with" the record's clause says better on its own)."""
+    arrows.", "It is a Fireside Tool Set" (what follows the "with" the record's clause says
+    better on its own)."""
     kinds = kind_heads(product)
     found: list[str] = []
-    for name in sorted(product.names(), key=len, reverse=True):
-        named = {w.casefold() for w in gate_words(name)}
-        pattern = rf"{re.escape(name)}\s+(?:is|are)\s+(?:(?:a|an|the)\s+)?(?P<rest>.*)"
+    every = {w.casefold() for name in product.names() for w in gate_words(name)}
+    for name in [*sorted(product.names(), key=len, reverse=True), "it", "they", "this"]:
+        # "The Cycling Helmet is a road helmet" says "road" (of the title, not of that name)
+        named = (
+            every
+            if " " not in name and name.islower()
+            else {w.casefold() for w in gate_words(name)}
+        )
+        pattern = rf"\b{re.escape(name)}\s+(?:is|are)\s+(?:(?:a|an|the)\s+)?(?P<rest>.*)"
         for match in re.finditer(pattern, text, re.IGNORECASE):
             head = _PREDICATE_END.split(match["rest"], maxsplit=1)[0]
             words = [w.casefold() for w in gate_words(head)]
