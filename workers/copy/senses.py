@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from workers.copy.facts import _SENTENCE, _subject, attribute_phrase
@@ -261,25 +262,22 @@ def restated(text: str, product: ProductFacts) -> list[str]:
     return found
 
 
+#: The rules :func:`sense_failures` runs, each with its gate's name and what it found.
+_RULES: tuple[tuple[Callable[[str, ProductFacts], list[str]], str], ...] = (
+    (denied_words, "claim: says what the record denies"),
+    (renumbered, "fact: a number of the record put to another noun"),
+    (your_own, "claim: 'your' before the product's own words"),
+    (lambda text, _product: mismeasured(text), "claim: a measure of something else"),
+    (restated, "repetition: calls the product what its name says"),
+    (disagreeing, "fragment: a plural name with a singular verb"),
+)
+
+
 def sense_failures(text: str, product: ProductFacts) -> list[str]:
     """Why ``text`` says true words in a false sense (gate names as in ``GATES``)."""
     failed: list[str] = []
-    denied = denied_words(text, product)
-    if denied:
-        failed.append(f"claim: says what the record denies: {', '.join(denied)}")
-    moved = renumbered(text, product)
-    if moved:
-        failed.append(f"fact: a number of the record put to another noun: {', '.join(moved)}")
-    yours = your_own(text, product)
-    if yours:
-        failed.append(f"claim: 'your' before the product's own words: {', '.join(yours)}")
-    measured = mismeasured(text)
-    if measured:
-        failed.append(f"claim: a measure of something else: {', '.join(measured)}")
-    again = restated(text, product)
-    if again:
-        failed.append(f"repetition: calls the product what its name says: {', '.join(again)}")
-    verbs = disagreeing(text, product)
-    if verbs:
-        failed.append(f"fragment: a plural name with a singular verb: {', '.join(verbs)}")
+    for rule, reason in _RULES:
+        found = rule(text, product)
+        if found:
+            failed.append(f"{reason}: {', '.join(found)}")
     return failed
