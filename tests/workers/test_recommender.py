@@ -167,14 +167,14 @@ def test_cold_users_get_popular_products_within_their_segment_or_overall():
     coffee = Subject(
         2, "user", "new", history([]), segment_vector=unit(0, 1, 0), segment_name="coffee fans"
     )
-    import workers.recommender as recommender
+    import workers.recommender.ranking as ranking
 
-    old = recommender.COLD_POOL
-    recommender.COLD_POOL = 2
+    old = ranking.COLD_POOL
+    ranking.COLD_POOL = 2
     try:
         (rec,) = recommend(cat, [coffee], Rules(k=2))
     finally:
-        recommender.COLD_POOL = old
+        ranking.COLD_POOL = old
     assert set(skus(rec)) == {"P2", "P3"} and skus(rec)[0] == "P3"
     assert rec.strategy == "cold-segment" and rec.items[0].reason == "popular in coffee fans"
 
