@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import is_, itemgetter
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Column, ColumnElement, Dialect, Table, or_, select, update
+from sqlalchemy import Column, ColumnElement, Dialect, Select, Table, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
@@ -89,6 +89,26 @@ def copy_rows(
             cursor.close()
         return
     session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def first_column(session: Session, statement: Select[Any]) -> list[Any]:
+    """The first column of ``statement``'s rows, read through the driver in the session's
+    transaction: for a select of many rows of one plain value (100,000 IDs through a Result
+    took ~0.2 s, through the driver's cursor ~0.03 s). No result processing: only for columns
+    whose type the driver returns as stored (integers, text)."""
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    params = compiled.construct_params()
+    driver: Any = connection.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        if compiled.positiontup is None:
+            cursor.execute(compiled.string, params)
+        else:
+            cursor.execute(compiled.string, [params[name] for name in compiled.positiontup])
+        return [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
@@ -166,9 +186,9 @@ def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], An
     return processor
 
 
-@dataclass(frozen=True)
-class ProductRow:
-    """A stored product as the job builders need it (no ORM object)."""
+class ProductRow(NamedTuple):
+    """A stored product as the job builders need it (no ORM object; a tuple, as 100,000 frozen
+    dataclasses took ~0.15 s to make)."""
 
     id: int
     sku: str

@@ -34,7 +34,7 @@ from contentfab.campaign.pseudonyms import campaign_key, pseudonymize
 from contentfab.core.errors import BrokerUnavailable, InputError, NotFoundError
 from contentfab.core.settings import Settings
 from db import jobs as job_rows
-from db.bulk import ProductRow, insert_tuples
+from db.bulk import ProductRow, first_column, insert_tuples
 from db.models import Campaign, ContentKind, Job, JobStatus, Product, utcnow
 from db.session import EncodedJSON, transaction
 from tasks.app import COPY_TASK, IMAGES_TASK, RECS_TASK
@@ -189,9 +189,9 @@ def _store_products(session: Session, campaign_id: int, loaded: LoadedCampaign) 
     ]
     insert_tuples(session, Product, columns, rows)
     # A catalog row is one line of its file: rows are unique in a campaign, as SKUs are.
-    ids = session.scalars(
-        select(Product.id).where(Product.campaign_id == campaign_id).order_by(Product.row)
-    ).all()
+    ids = first_column(
+        session, select(Product.id).where(Product.campaign_id == campaign_id).order_by(Product.row)
+    )
     return [ProductRow(id, record.sku) for id, record in zip(ids, loaded.products, strict=True)]
 
 
