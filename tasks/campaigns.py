@@ -341,9 +341,10 @@ def publish_prepared(
     builds it (a copy of ``create_task_message``'s for the task, :func:`_task_message`; its
     task-sent ``Event``) and handed to the channel as ``send_task`` would hand it: without
     the per-message routing, declaring and retry wrapping of ``send_task`` and
-    ``Producer.publish``, which took ~55% of the send's CPU (2.7 s of 12,500 messages). The first message of each queue goes through ``send_task``, so
-    the queue and the events exchange are declared as before. Nothing is retried message by
-    message: the batch is written, or fails, as a whole (as a Redis pipeline does anyway).
+    ``Producer.publish``, which took ~55% of the send's CPU (2.7 s of 12,500 messages). The
+    first message of each queue goes through ``send_task``, so the queue and the events
+    exchange are declared as before. Nothing is retried message by message: the batch is
+    written, or fails, as a whole (as a Redis pipeline does anyway).
 
     Returns False, having sent nothing, where that does not hold: a transport without batches,
     or a result backend (``send_task`` registers each task with it).
