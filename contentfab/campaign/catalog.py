@@ -511,9 +511,8 @@ def _csv_rows(
 
 # A price as _parse_price accepts one from a CSV cell (digits, at most MAX_PRICE_DECIMALS
 # decimals), any number of them each on its own line.
-_PRICE_LINES = re.compile(
-    rf"[0-9]+(?:\.[0-9]{{1,{MAX_PRICE_DECIMALS}}})?(?:\n[0-9]+(?:\.[0-9]{{1,{MAX_PRICE_DECIMALS}}})?)*"
-)
+_PRICE = rf"[0-9]+(?:\.[0-9]{{1,{MAX_PRICE_DECIMALS}}})?"
+_PRICE_LINES = re.compile(rf"{_PRICE}(?:\n{_PRICE})*")
 
 
 def _plain_csv(text: str, catalog_dir: Path) -> list[ProductRecord] | None:
