@@ -2,20 +2,24 @@
 
 `_fast_record` accepts a row only where `_CatalogRow` accepts it and makes the same record;
 every other row goes to the model, whose problems are what users read (test_campaign.py holds
-their wording). Here both run on the same generated rows.
+their wording). Here both run on the same generated rows; and `_plain_csv`, which checks a
+whole CSV catalog a column at a time, against the row-by-row check of the same file.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from contentfab.campaign import CATALOG_COLUMNS, ProductRecord
+from contentfab.campaign import CATALOG_COLUMNS, ProductRecord, catalog
 from contentfab.campaign.catalog import _CatalogRow, _fast_record
 
 # Text that sits on the edges of the rules: whitespace either side (ASCII and not), control,
@@ -241,3 +245,101 @@ def test_the_rows_of_a_usual_catalog_take_the_fast_path(
 
 def test_every_catalog_column_is_checked_by_the_fast_path() -> None:
     assert set(CATALOG_COLUMNS) == set(_CatalogRow.model_fields)
+
+
+# --- whole CSV catalogs, checked a column at a time -----------------------------------------
+
+
+def as_cell(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+# USUAL as a CSV cell holds it: one line, attributes as text.
+CSV_USUAL = {
+    **USUAL,
+    "description": PLAIN,
+    "attributes": st.sampled_from(
+        ['{"color": "red", "n": 2.5}', "capacity=2;season=3-season", "in_stock=true;stock=0", ""]
+    ),
+}
+
+
+@st.composite
+def csv_catalogs(draw: st.DrawFn) -> str:
+    """A CSV catalog of a few rows: mostly plain, with the shapes the column check refuses
+    (blank rows, quoted line breaks, short and long rows, ids twice, unknown columns)."""
+    optional = draw(st.lists(st.sampled_from(CATALOG_COLUMNS[2:]), unique=True, max_size=6))
+    columns = draw(st.permutations(["id", "title", *optional]))
+    if draw(st.integers(0, 19)) == 0:
+        columns.append("colour")
+    records = []
+    hostile = draw(st.booleans())  # else every cell is a usual one
+    for _ in range(draw(st.integers(0, 5))):
+        record = []
+        for column in columns:
+            strategy = CSV_USUAL.get(column, PLAIN)
+            if hostile and draw(st.integers(0, 3)) == 0:
+                strategy = HOSTILE.get(column, TEXT)
+            record.append(as_cell(draw(strategy)))
+        if draw(st.integers(0, 14)) == 0:
+            record = record[: draw(st.integers(0, len(record)))] or [""]
+        if draw(st.integers(0, 14)) == 0:
+            record.append(draw(st.sampled_from(["", " ", "extra"])))
+        records.append(record)
+    if records and draw(st.integers(0, 9)) == 0:
+        records.append(list(records[0]))  # an id twice
+    delimiter = draw(st.sampled_from([",", ";", "\t"]))
+    out = io.StringIO()
+    writer = csv.writer(
+        out, delimiter=delimiter, lineterminator=draw(st.sampled_from(["\n", "\r\n"]))
+    )
+    writer.writerow([draw(st.sampled_from([c, c.upper(), f" {c} "])) for c in columns])
+    writer.writerows(records)
+    text = out.getvalue()
+    if draw(st.integers(0, 9)) == 0:
+        text += "\n"  # a blank line at the end
+    return text
+
+
+def row_by_row(text: str, path: Path) -> tuple[list[ProductRecord], list[object]]:
+    problems: list[object] = []
+    with patch.object(catalog, "_plain_csv", lambda text, folder: None):
+        products = catalog._load_catalog(text.encode(), path, problems)  # type: ignore[arg-type]
+    return products, problems
+
+
+@settings(
+    max_examples=1500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(text=csv_catalogs())
+def test_csv_columns_accept_only_what_the_rows_accept_and_make_the_same_records(
+    text: str, catalog_dir: Path
+) -> None:
+    path = catalog_dir / "catalog.csv"
+    columns = catalog._plain_csv(text, catalog_dir)
+    event(f"by columns: {columns is not None}")
+    if columns is None:
+        return  # read row by row, which words the problems
+    rows, problems = row_by_row(text, path)
+    assert not problems, f"the column check accepted a catalog the rows refuse: {text!r}"
+    assert len(columns) == len(rows)
+    for fast, model in zip(columns, rows, strict=True):
+        same(fast, model)
+        assert fast.row == model.row
+
+
+def test_a_usual_csv_catalog_is_checked_by_columns(catalog_dir: Path) -> None:
+    text = (
+        "id,title,description,category,price,currency,attributes,image\n"
+        'T-1,Trailhead Tent,"Two doors, one vestibule.",Camping,249.00,usd,capacity=2,photo.png\n'
+        "T-2, Alpine Bag ,,,,,,\n"
+        'T-3,Mug,Tab\there.,Kitchen,3.5,EUR,"{""color"": ""red""}",\n'
+    )
+    columns = catalog._plain_csv(text, catalog_dir)
+    rows, problems = row_by_row(text, catalog_dir / "catalog.csv")
+    assert columns is not None and not problems
+    assert [p.row for p in columns] == [2, 3, 4]
+    for fast, model in zip(columns, rows, strict=True):
+        same(fast, model)

@@ -187,6 +187,48 @@ def test_rows_inserted_through_the_driver_read_back_like_orm_rows(sessions):
     assert abs(created[0] - created[1]) < timedelta(minutes=5)  # the same clock and zone
 
 
+def test_values_shared_by_every_row_are_stored_in_every_row(sessions):
+    """A column whose rows hold one object is converted once and, on SQLite, written into the
+    statement as a literal (text with a quote, NULL, an integer) or bound (a Decimal); rows
+    that are all one object still each make a row."""
+    from db.bulk import insert_rows
+
+    shared = {
+        "title": "O'Neill's \"Tent\" ☂",
+        "description": "",
+        "category": None,
+        "price": Decimal("249.50"),
+        "currency": "EUR",
+        "attributes": {"size": "2P"},
+        "image_path": None,
+    }
+    with transaction(sessions) as session:
+        campaign = _recs_campaign(session, users=())
+        insert_rows(
+            session,
+            Product,
+            [
+                {"campaign_id": campaign.id, "row": row, "sku": f"s{row}", **shared}
+                for row in (2, 3)
+            ],
+        )
+        jobs = [{"campaign_id": campaign.id, "kind": ContentKind.COPY, "channel": "sms",
+                 "variant": 0, "subject": None, "params": {}}] * 3  # fmt: skip
+        insert_rows(session, Job, jobs)  # one dict three times: every column is shared
+
+    with sessions() as session:
+        products = session.scalars(select(Product).order_by(Product.row)).all()
+        stored_jobs = session.scalars(select(Job)).all()
+    assert [p.sku for p in products] == ["s2", "s3"]
+    for product in products:
+        assert {key: getattr(product, key) for key in shared} == shared
+        assert str(product.price) == "249.5000"
+    assert len(stored_jobs) == 3
+    assert [(j.kind, j.status, j.attempts, j.params, j.subject) for j in stored_jobs] == [
+        (ContentKind.COPY, JobStatus.QUEUED, 0, {}, None)
+    ] * 3
+
+
 def test_a_slot_taken_by_a_concurrent_delivery_keeps_its_asset(sessions):
     """The bulk insert fails on a slot another delivery filled after the check for existing
     assets (here: an asset already holding u2's subject under another job); the other slots
