@@ -249,7 +249,7 @@ def _recover_lost_jobs(sender: Any, **_: object) -> None:
     if not settings.broker_url.startswith("sqla+"):
         return
     from db.session import configure
-    from tasks.campaigns import recover_lost_jobs
+    from tasks.recovery import recover_lost_jobs
 
     sessions = configure(settings.database_url)
     try:

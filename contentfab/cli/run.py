@@ -54,7 +54,7 @@ def retry(
     """Send a campaign's unfinished jobs to the queue again (after a broker loss or a killed
     worker, say)."""
     from tasks.app import sending_app
-    from tasks.campaigns import resend
+    from tasks.recovery import resend
 
     settings = _settings()
     _upgrade(settings)
@@ -380,7 +380,9 @@ def _resume(settings: Settings, loaded: Any) -> Any:
     Returns None when there is none (enqueue a new one); a finished one is shown, not redone.
     """
     from tasks.app import sending_app
-    from tasks.campaigns import Enqueued, find_campaign, resend
+    from tasks.campaigns import find_campaign
+    from tasks.recovery import resend
+    from tasks.sending import Enqueued
 
     sessions = _sessions(settings)
     existing = find_campaign(sessions, loaded.content_sha256)
