@@ -23,6 +23,8 @@ from contentfab.core.settings import Settings
 from db.bulk import ProductRow, first_column, insert_tuples
 from db.models import Campaign, ContentKind, Job, Product
 from db.session import EncodedJSON, transaction
+from tasks.images import store_image_jobs
+from tasks.recs import store_recommendation_jobs
 from tasks.sending import Enqueued, check_broker, queued_chunks, send_chunks
 from tasks.sending import publish as publish  # bench/enqueue.py imports it from here
 
@@ -64,12 +66,8 @@ def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings)
             session, Job, _COPY_JOB_COLUMNS, _copy_jobs(campaign.id, products, request, settings)
         )
     if spec.recommendations is not None:
-        from tasks.recs import store_recommendation_jobs
-
         store_recommendation_jobs(session, campaign, products, loaded)
     if spec.images is not None:
-        from tasks.images import store_image_jobs
-
         store_image_jobs(session, campaign, products, loaded)
     session.flush()  # the interactions blob, the one ORM object left pending
     return campaign
