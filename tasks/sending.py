@@ -42,6 +42,9 @@ PUBLISH_BATCH = 1000
 
 @dataclass(frozen=True)
 class Enqueued:
+    """What storing a campaign (:func:`tasks.campaigns.enqueue`) or sending its jobs again
+    (:mod:`tasks.recovery`) sent."""
+
     campaign_id: int
     jobs: int
     messages: int
