@@ -1,54 +1,32 @@
 """Campaign bookkeeping: store a validated campaign as rows, then send its task messages.
 
-Messages are sent only after the rows are committed, so a worker never races its own rows,
-and they carry job IDs only — never product data or images.
+Messages are sent (:mod:`tasks.sending`) only after the rows are committed, so a worker never
+races its own rows, and they carry job IDs only — never product data or images. Sending a
+stored campaign's unfinished jobs again is :mod:`tasks.recovery`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from itertools import groupby
-from operator import itemgetter
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from celery import Celery
-from celery.events import Event
-from celery.utils import uuid
-from celery.utils.time import utcoffset
-from kombu.entity import maybe_delivery_mode
-from kombu.exceptions import KombuError
-from kombu.serialization import dumps
-from kombu.utils.url import maybe_sanitize_url
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contentfab.campaign import CopyRequest, LoadedCampaign
 from contentfab.campaign.pseudonyms import campaign_key, pseudonymize
-from contentfab.core.errors import BrokerUnavailable, InputError, NotFoundError
+from contentfab.core.errors import InputError
 from contentfab.core.settings import Settings
-from db import jobs as job_rows
 from db.bulk import ProductRow, first_column, insert_tuples
-from db.models import Campaign, ContentKind, Job, JobStatus, Product, utcnow
+from db.models import Campaign, ContentKind, Job, Product
 from db.session import EncodedJSON, transaction
-from tasks.app import COPY_TASK, IMAGES_TASK, RECS_TASK
-
-#: Which task and queue serve each content kind.
-ROUTES = {
-    ContentKind.COPY: (COPY_TASK, "copy"),
-    ContentKind.RECOMMENDATION: (RECS_TASK, "recs"),
-    ContentKind.IMAGE: (IMAGES_TASK, "images"),
-}
-
-
-#: Redis commands per pipeline when sending a campaign's messages (two a message).
-PUBLISH_BATCH = 1000
+from tasks.images import store_image_jobs
+from tasks.recs import store_recommendation_jobs
+from tasks.sending import Enqueued, check_broker, queued_chunks, send_chunks
+from tasks.sending import publish as publish  # bench/enqueue.py imports it from here
 
 
 class DuplicateCampaign(InputError):
@@ -61,15 +39,6 @@ class DuplicateCampaign(InputError):
             f"ones with `contentfab retry {existing_id} --failed`, or pass --allow-duplicate to "
             "produce everything again."
         )
-
-
-@dataclass(frozen=True)
-class Enqueued:
-    campaign_id: int
-    jobs: int
-    messages: int
-    requeued: int = 0  # running jobs whose delivery was lost, put back to queued
-    given_up: int = 0  # ... or failed, having lost max_deliveries deliveries
 
 
 def variant_seed(sku: str, channel: str, tone: str, variant: int) -> int:
@@ -97,12 +66,8 @@ def store_campaign(session: Session, loaded: LoadedCampaign, settings: Settings)
             session, Job, _COPY_JOB_COLUMNS, _copy_jobs(campaign.id, products, request, settings)
         )
     if spec.recommendations is not None:
-        from tasks.recs import store_recommendation_jobs
-
         store_recommendation_jobs(session, campaign, products, loaded)
     if spec.images is not None:
-        from tasks.images import store_image_jobs
-
         store_image_jobs(session, campaign, products, loaded)
     session.flush()  # the interactions blob, the one ORM object left pending
     return campaign
@@ -195,296 +160,6 @@ def _store_products(session: Session, campaign_id: int, loaded: LoadedCampaign) 
     return [ProductRow(id, record.sku) for id, record in zip(ids, loaded.products, strict=True)]
 
 
-class ChunkedJob(Protocol):
-    """What chunking reads of a job (a ``Job`` or a row of its columns)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def kind(self) -> ContentKind: ...
-    @property
-    def product_id(self) -> int | None: ...
-    @property
-    def channel(self) -> str: ...
-    @property
-    def variant(self) -> int: ...
-
-
-def chunk_jobs(
-    jobs: Sequence[ChunkedJob], chunk_size: int, recs_chunk_size: int | None = None
-) -> list[tuple[ContentKind, list[int]]]:
-    """Jobs, per kind, in chunks of IDs (one task message each), ordered by channel, product
-    and variant.
-
-    A copy chunk never splits a product × channel group: its variants are deduplicated against
-    each other inside one ``write_copy`` call, and against committed copy only when a chunk
-    starts, so two chunks holding variants of one group and running at once on two workers
-    could both deliver near-duplicates. Groups are packed whole into chunks of at most
-    ``chunk_size`` jobs; a group larger than ``chunk_size`` is one chunk of its own, over size.
-    """
-    chunks: list[tuple[ContentKind, list[int]]] = []
-    for kind in ROUTES:
-        size = chunk_size
-        if kind == ContentKind.RECOMMENDATION and recs_chunk_size is not None:
-            size = recs_chunk_size
-        ordered = sorted(
-            (job for job in jobs if job.kind == kind),
-            key=lambda j: (j.channel, j.product_id is None, j.product_id or 0, j.variant, j.id),
-        )
-        if kind != ContentKind.COPY:
-            ids = [job.id for job in ordered]
-            chunks.extend((kind, ids[i : i + size]) for i in range(0, len(ids), size))
-            continue
-        groups = groupby(ordered, key=lambda j: (j.channel, j.product_id))
-        chunks.extend((kind, ids) for ids in _packed(([j.id for j in g] for _, g in groups), size))
-    return chunks
-
-
-def _packed(groups: Iterable[list[int]], size: int) -> Iterator[list[int]]:
-    """Groups of job IDs packed whole, in order, into chunks of at most ``size`` (a larger
-    group is a chunk of its own)."""
-    chunk: list[int] = []
-    for ids in groups:
-        if chunk and len(chunk) + len(ids) > size:
-            yield chunk
-            chunk = []
-        chunk.extend(ids)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def queued_chunks(
-    session: Session, campaign_id: int, chunk_size: int, recs_chunk_size: int | None = None
-) -> list[tuple[ContentKind, list[int]]]:
-    """The campaign's queued jobs in chunks of IDs, as :func:`chunk_jobs` cuts them.
-
-    SQL orders each channel's jobs as :func:`chunk_jobs` does; copy jobs are read as (ID,
-    product) pairs so that a product's group stays whole, the other kinds as IDs alone: reading
-    and sorting 100,000 jobs as rows took ~1.5 s of every `run` and every enqueue.
-    """
-    queued = (Job.campaign_id == campaign_id, Job.status == JobStatus.QUEUED)
-    chunks: list[tuple[ContentKind, list[int]]] = []
-    for kind in ROUTES:
-        of_kind = (*queued, Job.kind == kind)
-        # Channels sorted in Python, as chunk_jobs sorts them: SQL collations differ.
-        channels = sorted(session.scalars(select(Job.channel).where(*of_kind).distinct()))
-        order = (Job.product_id.is_(None), Job.product_id, Job.variant, Job.id)
-        if kind == ContentKind.COPY:
-            # Each channel's (id, product) pairs in SQL's order, grouped per product as
-            # chunk_jobs groups them (sorting 100,000 row objects in Python took ~1.5 s).
-            groups: list[list[int]] = []
-            for channel in channels:
-                pairs = session.execute(
-                    select(Job.id, Job.product_id)
-                    .where(*of_kind, Job.channel == channel)
-                    .order_by(*order)
-                )
-                groups += (
-                    [id for id, _ in group] for _, group in groupby(pairs, key=itemgetter(1))
-                )
-            chunks.extend((kind, ids) for ids in _packed(groups, chunk_size))
-            continue
-        size = chunk_size
-        if kind == ContentKind.RECOMMENDATION and recs_chunk_size is not None:
-            size = recs_chunk_size
-        ids: list[int] = []
-        for channel in channels:
-            ids += session.scalars(
-                select(Job.id).where(*of_kind, Job.channel == channel).order_by(*order)
-            )
-        chunks.extend((kind, ids[i : i + size]) for i in range(0, len(ids), size))
-    return chunks
-
-
-def _argsrepr(campaign_id: int, campaign_name: str, kind: ContentKind, ids: list[int]) -> str:
-    # What Flower shows for a chunk's task: which campaign and how much.
-    return f"campaign={campaign_id} {campaign_name!r} {kind.value} jobs={ids[0]}..{ids[-1]} ({len(ids)})"
-
-
-def publish(
-    app: Celery,
-    producer: Any,
-    campaign_id: int,
-    campaign_name: str,
-    chunks: Sequence[tuple[ContentKind, list[int]]],
-) -> None:
-    """Send one task per chunk on ``producer`` (batched or not, as the caller opened it), each
-    through Celery's ``send_task``."""
-    declared: set[str] = set()
-    for kind, ids in chunks:
-        task_name, queue = ROUTES[kind]
-        # A queue is declared with its first message only: declaring it again with each of
-        # 12,500 messages (kombu copies and binds the entity each time) cost ~15% of the send.
-        declare: list[Any] | None = None if queue not in declared else []
-        declared.add(queue)
-        app.send_task(
-            task_name,
-            args=[campaign_id, ids],
-            queue=queue,
-            producer=producer,
-            declare=declare,
-            argsrepr=_argsrepr(campaign_id, campaign_name, kind, ids),
-        )
-
-
-def publish_prepared(
-    app: Celery,
-    producer: Any,
-    campaign_id: int,
-    campaign_name: str,
-    chunks: Sequence[tuple[ContentKind, list[int]]],
-) -> bool:
-    """:func:`publish` in one transport batch (a Redis pipeline), each message built as Celery
-    builds it (a copy of ``create_task_message``'s for the task, :func:`_task_message`; its
-    task-sent ``Event``) and handed to the channel as ``send_task`` would hand it: without
-    the per-message routing, declaring and retry wrapping of ``send_task`` and
-    ``Producer.publish``, which took ~55% of the send's CPU (2.7 s of 12,500 messages). The
-    first message of each queue goes through ``send_task``, so the queue and the events
-    exchange are declared as before. Nothing is retried message by message: the batch is
-    written, or fails, as a whole (as a Redis pipeline does anyway).
-
-    Returns False, having sent nothing, where that does not hold: a transport without batches,
-    or a result backend (``send_task`` registers each task with it).
-    tests/tasks/test_campaign_send.py holds the messages and events to ``send_task``'s.
-    """
-    channel = producer.channel
-    create_batch = getattr(channel, "create_publish_batch", None)
-    if create_batch is None or not getattr(channel, "supports_batch_publish", False):
-        return False
-    if not app.conf.task_ignore_result:
-        return False
-    firsts: dict[str, int] = {}
-    for index, (kind, _) in enumerate(chunks):
-        firsts.setdefault(ROUTES[kind][1], index)
-    publish(app, producer, campaign_id, campaign_name, [chunks[i] for i in firsts.values()])
-
-    events = app.events.Dispatcher(enabled=False)  # what send_task_message sends events as
-    sent_events = app.conf.task_send_sent_event
-    delivery_mode = maybe_delivery_mode(app.conf.task_default_delivery_mode)
-    event_properties = {"delivery_mode": maybe_delivery_mode(events.delivery_mode)}
-    templates: dict[str, Any] = {}
-    batch = create_batch(max_size=PUBLISH_BATCH)
-    try:
-        for index, (kind, ids) in enumerate(chunks):
-            if index in firsts.values():
-                continue
-            task_name, queue = ROUTES[kind]
-            if (template := templates.get(task_name)) is None:
-                template = templates[task_name] = _task_message(app, task_name, sent_events)
-            argsrepr = _argsrepr(campaign_id, campaign_name, kind, ids)
-            task_id = uuid()
-            headers = {**template.headers, "id": task_id, "root_id": task_id, "argsrepr": argsrepr}
-            properties = {
-                **template.properties,
-                "correlation_id": task_id,
-                "argsrepr": argsrepr,
-                "delivery_mode": delivery_mode,
-            }
-            body = ([campaign_id, ids], *template.body[1:])
-            sent = template.sent_event and {
-                **template.sent_event,
-                "uuid": task_id,
-                "root_id": task_id,
-                "args": argsrepr,
-            }
-            content_type, encoding, payload = dumps(body, serializer="json")
-            message = channel.prepare_message(
-                payload, 0, content_type, encoding, headers, properties
-            )
-            batch.publish(message, exchange="", routing_key=queue, mandatory=False, immediate=False)
-            if sent is None:
-                continue
-            sent.update(queue=queue, exchange="", routing_key=queue)
-            event = Event(
-                "task-sent",
-                hostname=events.hostname,
-                utcoffset=utcoffset(),
-                pid=events.pid,
-                clock=events.clock.forward(),
-                **sent,
-            )
-            content_type, encoding, payload = dumps(event, serializer=events.serializer)
-            message = channel.prepare_message(
-                payload, 0, content_type, encoding, events.headers, dict(event_properties)
-            )
-            batch.publish(
-                message,
-                exchange=events.exchange.name,
-                routing_key="task.sent",
-                mandatory=False,
-                immediate=False,
-            )
-        batch.flush()
-    except BaseException:
-        batch.discard()
-        raise
-    finally:
-        batch.close()
-    return True
-
-
-def _task_message(app: Celery, task_name: str, sent_event: bool) -> Any:
-    """Celery's task message for ``task_name`` with a placeholder ID and arguments: what
-    :func:`publish_prepared` copies for each chunk, with the chunk's task ID, root ID,
-    arguments and their repr put in. Building each message with Celery instead
-    (``create_task_message``) took ~27 µs a message (0.34 s of 12,500), copying it ~5 µs.
-    Nothing else in a message depends on the chunk: no ETA, expiry, group or parent here."""
-    return app.amqp.create_task_message(
-        "",
-        task_name,
-        [],
-        None,
-        reply_to=app.thread_oid,
-        create_sent_event=sent_event,
-        ignore_result=None,
-        argsrepr="",
-    )
-
-
-def send_chunks(
-    app: Celery,
-    campaign_id: int,
-    campaign_name: str,
-    chunks: Sequence[tuple[ContentKind, list[int]]],
-) -> int:
-    with app.connection_for_write() as connection:
-        broker_errors = (OSError, KombuError, *connection.connection_errors)
-        try:
-            connection.ensure_connection(max_retries=3)
-            with app.producer_or_acquire() as producer:
-                if not publish_prepared(app, producer, campaign_id, campaign_name, chunks):
-                    # One pipeline (one round trip) per batch where the transport has them,
-                    # instead of two round trips a message (its LPUSH and its task-sent event).
-                    with producer.batch(PUBLISH_BATCH):
-                        publish(app, producer, campaign_id, campaign_name, chunks)
-        except broker_errors as exc:
-            raise BrokerUnavailable(
-                f"could not send tasks to the broker at {_broker(app)}: {exc}. The "
-                f"campaign is stored as {campaign_id}; send its queued jobs later with "
-                f"`contentfab retry {campaign_id}`."
-            ) from exc
-    return len(chunks)
-
-
-def _broker(app: Celery) -> str:
-    # Never print a broker password.
-    return repr(maybe_sanitize_url(app.conf.broker_url))
-
-
-def check_broker(app: Celery) -> None:
-    """Fail before anything is stored if the broker cannot be reached."""
-    try:
-        with app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=2, interval_start=0.2, interval_step=0.5)
-    except Exception as exc:
-        raise BrokerUnavailable(
-            f"the broker at {_broker(app)} cannot be reached ({exc}); nothing was stored."
-        ) from exc
-
-
 def enqueue(
     loaded: LoadedCampaign,
     *,
@@ -516,71 +191,6 @@ def enqueue(
     return Enqueued(campaign_id, sum(len(ids) for _, ids in chunks), messages)
 
 
-def worker_is_dead(worker: str | None) -> bool:
-    """Whether the worker process named ``host:pid`` (a job's ``worker``) is known to be gone.
-
-    Only a process on this machine can be checked; one elsewhere counts as alive, so its jobs
-    are recovered by the staleness bound alone.
-    """
-    host, _, pid_text = (worker or "").rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        stat = Path(f"/proc/{pid_text}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    except OSError:  # no /proc here: ask the kernel instead
-        try:
-            os.kill(int(pid_text), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-    return stat.rpartition(")")[2].split()[:1] == ["Z"]  # a zombie runs nothing
-
-
-def recover_lost_jobs(
-    *, settings: Settings, sessions: sessionmaker[Session], app: Celery
-) -> list[Enqueued]:
-    """Requeue and send again the lost running jobs of every unfinished campaign (only those:
-    queued jobs still have their messages). What a worker does when it starts on the embedded
-    broker, whose messages die with the worker that took them (see :func:`resend`).
-    """
-    with sessions() as session:
-        campaign_ids = list(
-            session.scalars(
-                select(Campaign.id)
-                .where(Campaign.finished_at.is_(None))
-                .where(
-                    exists().where(Job.campaign_id == Campaign.id, Job.status == JobStatus.RUNNING)
-                )
-            )
-        )
-    recovered = []
-    for campaign_id in campaign_ids:
-        with transaction(sessions) as session:
-            lost = job_rows.requeue_lost_jobs(
-                session,
-                campaign_id,
-                started_before=utcnow() - timedelta(seconds=settings.visibility_timeout),
-                worker_is_dead=worker_is_dead,
-                max_deliveries=settings.max_deliveries,
-            )
-            if lost.given_up:
-                job_rows.finish_campaign_if_done(session, campaign_id)
-            chunks = chunk_jobs(lost.ready, settings.chunk_size, settings.recs_chunk_size)
-            name = session.get_one(Campaign, campaign_id).name
-        if lost.ready or lost.given_up:
-            messages = send_chunks(app, campaign_id, name, chunks) if chunks else 0
-            recovered.append(
-                Enqueued(
-                    campaign_id, len(lost.ready), messages, len(lost.ready), len(lost.given_up)
-                )
-            )
-    return recovered
-
-
 def find_campaign(sessions: sessionmaker[Session], content_sha256: str) -> Campaign | None:
     """The latest campaign stored from the same campaign file and catalog, if any."""
     with sessions() as session:
@@ -590,50 +200,3 @@ def find_campaign(sessions: sessionmaker[Session], content_sha256: str) -> Campa
             .order_by(Campaign.id.desc())
             .limit(1)
         )
-
-
-def resend(
-    campaign_id: int,
-    *,
-    settings: Settings,
-    sessions: sessionmaker[Session],
-    app: Celery,
-    failed: bool = False,
-    lost_after: float | None = None,
-) -> Enqueued:
-    """Send messages for the campaign's unfinished jobs again (and its failed ones, if asked).
-
-    Running jobs whose delivery is lost are put back to queued first: those of a dead worker
-    process on this machine, and any that started more than ``lost_after`` seconds ago
-    (default: the broker's visibility timeout, longer than any task may run). Their messages
-    may be gone for good — kombu's SQLAlchemy transport drops a message its consumer took and
-    never acked, and Redis hands it out again only after the visibility timeout. A job whose
-    message does still exist gets a second one; whichever arrives later finds it finished and
-    skips it.
-    """
-    bound = settings.visibility_timeout if lost_after is None else lost_after
-    with transaction(sessions) as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
-            raise NotFoundError(f"there is no campaign {campaign_id}")
-        lost = job_rows.requeue_lost_jobs(
-            session,
-            campaign_id,
-            started_before=utcnow() - timedelta(seconds=bound),
-            worker_is_dead=worker_is_dead,
-            max_deliveries=settings.max_deliveries,
-        )
-        if failed:
-            job_rows.reopen_failed_jobs(session, campaign_id)
-        chunks = queued_chunks(session, campaign_id, settings.chunk_size, settings.recs_chunk_size)
-        if not chunks:
-            job_rows.finish_campaign_if_done(session, campaign_id)
-        name = campaign.name
-    messages = send_chunks(app, campaign_id, name, chunks) if chunks else 0
-    return Enqueued(
-        campaign_id,
-        sum(len(ids) for _, ids in chunks),
-        messages,
-        requeued=len(lost.ready),
-        given_up=len(lost.given_up),
-    )

@@ -25,8 +25,9 @@ from contentfab.core.settings import Settings
 from db import jobs
 from db.bulk import RowClaim, claim_rows
 from db.models import Campaign, Job
-from db.session import database_errors, transaction
+from db.session import configure, database_errors, transaction
 from tasks.app import settings_of
+from tasks.recovery import recover_lost_jobs
 from tasks.resources import WorkerResources, counts_lost_deliveries, resources
 
 logger = get_task_logger(__name__)
@@ -248,8 +249,6 @@ def _recover_lost_jobs(sender: Any, **_: object) -> None:
     settings = settings_of(app)
     if not settings.broker_url.startswith("sqla+"):
         return
-    from db.session import configure
-    from tasks.campaigns import recover_lost_jobs
 
     sessions = configure(settings.database_url)
     try:

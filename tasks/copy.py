@@ -10,11 +10,16 @@ from celery.utils.log import get_task_logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contentfab.campaign.spec import custom_channel
 from contentfab.core.errors import ModelError
 from db import jobs
 from db.models import Asset, ContentKind, Job
 from tasks.app import COPY_TASK
 from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, failure, run_work, store_outcomes
+from workers.copy.records import brand_rules, product_facts
+from workers.copy.slots import CopySlot
+from workers.copy.writer import write_copy
+from workers.textgen import SamplingParams
 
 logger = get_task_logger(__name__)
 
@@ -44,11 +49,6 @@ def _slot(
     campaign_spec: dict[str, Any],
     delivered: dict[tuple[int | None, str], tuple[str, ...]] | None = None,
 ) -> Any:
-    from contentfab.campaign.spec import custom_channel
-    from workers.copy.records import brand_rules, product_facts
-    from workers.copy.slots import CopySlot
-    from workers.textgen import SamplingParams
-
     product = job.product
     if product is None:  # only recommendation jobs have no product
         raise ValueError(f"copy job {job.id} has no product")
@@ -95,8 +95,6 @@ def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str,
 def _write(
     res: Any, slots: list[Any], models: dict[int, str]
 ) -> dict[int, tuple[str | None, str | None, dict[str, Any]]]:
-    from workers.copy.writer import write_copy
-
     outcomes: dict[int, tuple[str | None, str | None, dict[str, Any]]] = {}
     embedder = res.copy_embedder()
     for model_name in sorted(set(models.values())):

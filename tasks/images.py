@@ -23,8 +23,12 @@ from celery.utils.log import get_task_logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contentfab.campaign.creatives import pipeline_reference, resolve_pipeline
 from contentfab.core.errors import ModelError
+from contentfab.core.formats import parse_format
+from contentfab.core.model_store import ModelStore
 from contentfab.core.money import plain_decimal
+from contentfab.core.settings import is_local, local_path
 from db import jobs
 from db.bulk import ProductRow, insert_rows
 from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, JobStatus, Product
@@ -32,6 +36,8 @@ from db.session import database_errors, transaction
 from tasks.app import IMAGES_TASK, settings_of
 from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, failure, run_work, store_outcomes
 from tasks.resources import resources
+from workers.images.background import BackgroundGenerator, parse_colour
+from workers.images.compose import CreativeText, format_price
 
 logger = get_task_logger(__name__)
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
@@ -57,8 +63,6 @@ def store_image_jobs(
 
     def resolved(path: Path | None) -> str | None:
         return None if path is None else str((base / path).resolve())
-
-    from contentfab.campaign.creatives import pipeline_reference
 
     shared = {
         "background": request.background.mode,
@@ -103,8 +107,6 @@ def write_content_addressed(root: str | Path, data: bytes, extension: str) -> tu
     the bytes go to a temporary name that is then renamed, so a reader never sees half a file.
     An existing file of that name already holds these bytes and is left alone.
     """
-    from contentfab.core.settings import is_local, local_path
-
     digest = hashlib.sha256(data).hexdigest()
     relative = f"images/{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
     if is_local(str(root)):
@@ -167,10 +169,7 @@ def _prompt(template: str | None, product: Product) -> str | None:
 
 
 def _creative_job(job: Job, spec: dict[str, Any], headline: str | None, settings: Any) -> Any:
-    from contentfab.campaign.creatives import resolve_pipeline
-    from contentfab.core.formats import parse_format
-    from workers.images.background import parse_colour
-    from workers.images.compose import CreativeText, format_price
+    # lazy: scipy (~0.4 s) stays out of `contentfab enqueue`, which imports this module
     from workers.images.creative import CreativeJob
 
     product = job.product
@@ -312,8 +311,7 @@ def generate_images(
 def _make(
     settings: Any, items: list[Any], generators: set[str]
 ) -> dict[int, tuple[bytes | None, str | None, dict[str, Any]]]:
-    from contentfab.core.model_store import ModelStore
-    from workers.images.background import BackgroundGenerator
+    # lazy: scipy (~0.4 s) stays out of `contentfab enqueue`, which imports this module
     from workers.images.creative import make_creatives
 
     store = ModelStore(settings.model_store)

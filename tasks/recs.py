@@ -45,6 +45,7 @@ from db.session import EncodedJSON, database_errors, transaction
 from tasks.app import RECS_TASK
 from tasks.chunks import CHUNK_TASK_OPTIONS, Outcomes, claimed_rows, failure, run_work
 from tasks.resources import WorkerResources
+from workers.embeddings import embed_with_cache, text_sha256
 from workers.recommender import (
     EVENTS,
     CandidateIndex,
@@ -245,7 +246,6 @@ def _campaign_catalog(
     cached = res.recs_cache.get(key)
     if isinstance(cached, CampaignCatalog):
         return cached
-    from workers.embeddings import embed_with_cache, text_sha256
 
     tower_manifest: dict[str, Any] | None = None
     if request.get("method") == "two_tower":

@@ -10,20 +10,21 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
+from contentfab.core.errors import ModelError
+from contentfab.core.model_store import MANIFEST_NAME, ModelStore
 from contentfab.core.settings import Settings
-from db.session import configure
+from db.registry import register_model
+from db.session import configure, database_errors, transaction
+from workers.embeddings import TextEmbedder
+from workers.textgen import TextGenerator
+from workers.two_tower import TwoTower
 
 logger = logging.getLogger(__name__)
-
-if TYPE_CHECKING:
-    from workers.embeddings import TextEmbedder
-    from workers.textgen import TextGenerator
-    from workers.two_tower import TwoTower
 
 
 class WorkerResources:
@@ -41,9 +42,6 @@ class WorkerResources:
     def text_generator(self, model_name: str) -> TextGenerator:
         generator = self._generators.get(model_name)
         if generator is None:
-            from contentfab.core.model_store import ModelStore
-            from workers.textgen import TextGenerator
-
             store = ModelStore(self.settings.model_store)
             store.manifest(model_name)  # raises ModelError naming the build command if missing
             generator = TextGenerator.load(
@@ -58,9 +56,6 @@ class WorkerResources:
         return generator
 
     def _register(self, name: str, version: str, sha256: str, manifest: dict[str, Any]) -> None:
-        from db.registry import register_model
-        from db.session import database_errors, transaction
-
         with database_errors(), transaction(self.sessions) as session:
             register_model(
                 session,
@@ -74,9 +69,6 @@ class WorkerResources:
     def text_embedder(self, model_name: str) -> TextEmbedder:
         embedder = self._embedders.get(model_name)
         if embedder is None:
-            from contentfab.core.model_store import ModelStore
-            from workers.embeddings import TextEmbedder
-
             store = ModelStore(self.settings.model_store)
             store.manifest(model_name)  # raises ModelError naming the build command if missing
             embedder = TextEmbedder.load(
@@ -95,9 +87,6 @@ class WorkerResources:
         """The sentence encoder copy dedupe and ranking use (``copy_embedding_model``), or None
         when it is not in the model store or not a sentence encoder: copy is then deduped by its
         text alone (each asset's ``meta.dedupe`` says so)."""
-        from contentfab.core.errors import ModelError
-        from contentfab.core.model_store import MANIFEST_NAME, ModelStore
-
         name = self.settings.copy_embedding_model
         if not name or name in self._embedders:
             return self._embedders.get(name) if name else None
@@ -113,14 +102,9 @@ class WorkerResources:
         """The two-tower recommender ``model_name`` on ONNX Runtime, and its manifest."""
         loaded = self._two_towers.get(model_name)
         if loaded is None:
-            from contentfab.core.model_store import ModelStore
-            from workers.two_tower import TwoTower
-
             store = ModelStore(self.settings.model_store)
             manifest = store.manifest(model_name)  # raises ModelError if missing
             if manifest.get("family") != "two-tower":
-                from contentfab.core.errors import ModelError
-
                 raise ModelError(f"model {model_name!r} is not a two-tower model")
             tower = TwoTower.load(
                 store.model_dir(model_name), manifest, threads=self.settings.intra_op_threads

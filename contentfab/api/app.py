@@ -23,6 +23,7 @@ from contentfab.api.schemas import EVENT_INTERVAL, _gate_failures
 from contentfab.api.views import _page_params
 from contentfab.core.errors import DoesNotFitError, GatesFailedError, InputError, NotFoundError
 from contentfab.core.settings import Settings
+from db.session import configure
 
 WEB = Path(__file__).parents[1] / "web"
 
@@ -35,8 +36,6 @@ def create_api(
     (:mod:`contentfab.api.guard`). The OpenAPI spec is at /openapi.json; there is no /docs
     page, whose scripts would come from a CDN."""
     if sessions is None:
-        from db.session import configure
-
         sessions = configure(settings.database_url)
     app = FastAPI(
         title="contentfab review API",

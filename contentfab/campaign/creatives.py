@@ -35,9 +35,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from contentfab.campaign.files import confine
 from contentfab.core.channels import CHANNELS
 from contentfab.core.errors import Problem
+from contentfab.core.formats import parse_format
+from contentfab.core.model_store import MANIFEST_NAME, ModelStore, missing_pipeline_files
 
 if TYPE_CHECKING:
-    from contentfab.core.model_store import ModelStore
     from contentfab.core.settings import Settings
 
 TEST_PIPELINE = "tiny-sd-turbo"  # exporters.text_to_image.TINY_SD_NAME
@@ -50,8 +51,6 @@ _STORE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")  # campaign._MODEL_NAME
 
 
 def _format(value: str) -> str:
-    from contentfab.core.formats import parse_format
-
     return parse_format(value).name
 
 
@@ -156,8 +155,6 @@ def _is_store_name(reference: str, base: Path) -> bool:
 
 def resolve_pipeline(reference: str | None, settings: Settings) -> Path | None:
     """A pipeline reference (folder, or store name; None: the settings') as a folder."""
-    from contentfab.core.model_store import ModelStore
-
     reference = reference or settings.text_to_image_pipeline
     if reference is None:
         return None
@@ -173,8 +170,6 @@ def resolve_pipeline(reference: str | None, settings: Settings) -> Path | None:
 def missing_models(request: ImageRequest, base: Path, settings: Settings) -> list[tuple[str, str]]:
     """(field, reason) for each model the section needs that is not there, or is of the wrong
     family (a text model as the generator, pipeline or matte model), naming the fix."""
-    from contentfab.core.model_store import ModelStore
-
     store = ModelStore(settings.model_store)
     mode = request.background.mode
     if mode == "generated" and not store.is_valid(request.generator):
@@ -255,8 +250,6 @@ def _onnx_type(value: object) -> str:
 def _pipeline_problems(
     request: ImageRequest, base: Path, settings: Settings, store: ModelStore
 ) -> list[tuple[str, str]]:
-    from contentfab.core.model_store import MANIFEST_NAME, missing_pipeline_files
-
     field = "images.background.pipeline"
     reference = pipeline_reference(request, base) or settings.text_to_image_pipeline
     how = (

@@ -405,6 +405,7 @@ class RecommendationsRequest(_Section):
     def _interactions_file(cls, value: object) -> object:
         if value is None:
             return None
+        # cycle: contentfab.campaign.interactions imports this module
         from contentfab.campaign.interactions import interactions_reference
 
         return interactions_reference(value)

@@ -12,14 +12,13 @@ from contentfab.cli.common import (
     db_app,
     user_errors,
 )
+from tasks.embedded_broker import answers, other_clients, queue_lengths, stop
 
 
 @broker_app.command("status")
 @user_errors
 def broker_status() -> None:
     """Whether the embedded broker runs, where, and what waits in its queues."""
-    from tasks.embedded_broker import answers, other_clients, queue_lengths
-
     broker = _only_embedded(_settings())
     if not answers(broker):
         console.print(f"embedded broker: not running (data in {broker.directory})")
@@ -36,8 +35,6 @@ def broker_status() -> None:
 @user_errors
 def broker_stop() -> None:
     """Stop the embedded broker (queued messages stay on disk; the next command starts it)."""
-    from tasks.embedded_broker import stop
-
     broker = _only_embedded(_settings())
     console.print("embedded broker stopped" if stop(broker) else "embedded broker was not running")
 
@@ -51,6 +48,7 @@ def db_upgrade() -> None:
     """Create or migrate the schema to the latest revision."""
     settings = _settings()
     _upgrade(settings)
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from db.migrate import current_revision
 
     console.print(f"database at revision {current_revision(settings.database_url)}")

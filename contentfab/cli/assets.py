@@ -46,6 +46,7 @@ def assets(
     ] = None,
 ) -> None:
     """Query generated assets."""
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from db.models import ContentKind
     from db.queries import list_assets
 
@@ -116,6 +117,7 @@ def assets(
 def _map_back(settings: Settings, rows: list[dict[str, Any]], user_ids: list[str]) -> None:
     """Put each user's own ID in place of its pseudonym, for the users the caller names: a
     keyed hash cannot be reversed, only recomputed."""
+    # lazy: numpy, yaml stay out of `contentfab --help` (cli/__init__.py)
     from contentfab.campaign.pseudonyms import key_of, pseudonyms
 
     key = key_of(settings, "--users")
@@ -126,6 +128,7 @@ def _map_back(settings: Settings, rows: list[dict[str, Any]], user_ids: list[str
 
 
 def _asset_row(asset: Any) -> dict[str, Any]:
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from contentfab.services.delivery import generation  # the export's label, not its other columns
 
     meta = asset.meta or {}
@@ -173,6 +176,7 @@ def edit(
     a failing gate refuses the edit (exit 2) and changes nothing. The generated text is kept
     and the asset goes back to review.
     """
+    # lazy: sqlalchemy, numpy stay out of `contentfab --help` (cli/__init__.py)
     from contentfab.services import edits
     from db.session import transaction
 

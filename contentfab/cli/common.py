@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from contentfab.core.errors import ContentfabError, InputError
 from contentfab.core.settings import Settings
+from tasks.embedded_broker import broker_for, ensure_running, other_clients, stop
 
 app = typer.Typer(
     name="contentfab",
@@ -89,6 +90,7 @@ def _settings() -> Settings:
 
 
 def _sessions(settings: Settings) -> Any:
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from db.session import configure
 
     return configure(settings.database_url)
@@ -96,16 +98,12 @@ def _sessions(settings: Settings) -> Any:
 
 def _embedded_broker(settings: Settings) -> Any:
     """The embedded broker of the data dir, or None when CONTENTFAB_BROKER_URL names another."""
-    from tasks.embedded_broker import broker_for
-
     socket = settings.embedded_broker
     return None if socket is None else broker_for(settings.data_dir, socket)
 
 
 def _broker_up(settings: Settings) -> None:
     """Start the embedded broker unless it runs (each command that sends or takes messages)."""
-    from tasks.embedded_broker import ensure_running
-
     broker = _embedded_broker(settings)
     if broker is not None:
         ensure_running(broker)
@@ -114,8 +112,6 @@ def _broker_up(settings: Settings) -> None:
 def _broker_down_if_unused(settings: Settings) -> None:
     """After `run` / `demo`: stop the embedded broker unless another process (a worker, Flower,
     a command sending tasks) is connected to it. Its queued messages are kept on disk."""
-    from tasks.embedded_broker import other_clients, stop
-
     broker = _embedded_broker(settings)
     if broker is None or other_clients(broker) > 0:
         return
@@ -126,6 +122,7 @@ def _broker_down_if_unused(settings: Settings) -> None:
 
 
 def _upgrade(settings: Settings) -> None:
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from db.migrate import upgrade
     from db.session import database_errors
 

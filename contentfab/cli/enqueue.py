@@ -17,12 +17,14 @@ from contentfab.cli.common import (
     user_errors,
 )
 from contentfab.core.errors import InputError
+from contentfab.core.model_store import ModelStore
 from contentfab.core.settings import Settings
 
 
 def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any = None) -> Any:
     import gc as garbage_collector  # `gc` in this module is the command
 
+    # lazy: celery, sqlalchemy, numpy, yaml stay out of `contentfab --help` (cli/__init__.py)
     from contentfab.campaign import load_campaign
     from contentfab.campaign.pseudonyms import campaign_key
     from tasks.app import sending_app
@@ -57,8 +59,6 @@ def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any 
 
 def _check_models(settings: Settings, loaded: Any) -> None:
     """Refuse a campaign whose models are not in the store, before anything is stored."""
-    from exporters import ModelStore
-
     store = ModelStore(settings.model_store)
     for field, name in _models_of(settings, loaded):
         if not store.is_valid(name):
@@ -77,6 +77,7 @@ def _check_models(settings: Settings, loaded: Any) -> None:
     if recs is not None and recs.method == "two_tower":
         _check_two_tower(store, loaded)
     if loaded.spec.images is not None:
+        # lazy: numpy, yaml stay out of `contentfab --help` (cli/__init__.py)
         from contentfab.campaign.creatives import missing_models
 
         base = loaded.source_path.parent.resolve()
@@ -85,6 +86,7 @@ def _check_models(settings: Settings, loaded: Any) -> None:
 
 
 def _check_two_tower(store: Any, loaded: Any) -> None:
+    # lazy: numpy stays out of `contentfab --help` (cli/__init__.py)
     from workers.two_tower import MAX_UNKNOWN_SHARE, unknown_products
 
     name = loaded.spec.recommendations.model
@@ -137,8 +139,6 @@ def _models_of(settings: Settings, loaded: Any) -> list[tuple[str, str]]:
     if recs is not None:
         models.append(("recommendations.model", recs.model))
         if recs.method == "two_tower":
-            from exporters import ModelStore
-
             store = ModelStore(settings.model_store)
             if store.is_valid(recs.model):  # segments use the text model it was trained from
                 source = store.manifest(recs.model).get("source")

@@ -10,7 +10,9 @@ from rich.table import Table
 
 from contentfab.cli.common import _settings, console, models_app, user_errors
 from contentfab.core.errors import InputError
+from contentfab.core.model_store import ModelStore
 from contentfab.core.settings import Settings
+from exporters import build_from_hf, build_model
 
 DEFAULT_SUPPORT_MODELS = ("minilm-l6-v2", "cppn-backgrounds", "u2netp")
 
@@ -86,8 +88,6 @@ def _build_model(
     force: bool = False,
     quantize: str | None = None,
 ) -> dict[str, Any]:
-    from exporters import ModelStore, build_from_hf, build_model
-
     store = ModelStore(settings.model_store)
     target = name or settings.copy_model
     with console.status(f"exporting {target} to ONNX (first time only; a minute or two)…"):
@@ -99,7 +99,8 @@ def _build_model(
 def _build_two_tower(
     settings: Settings, interactions: Path, catalog: Path, name: str, text_model: str
 ) -> dict[str, Any]:
-    from exporters import ModelStore, two_tower
+    # lazy: numpy stays out of `contentfab --help` (cli/__init__.py)
+    from exporters import two_tower
     from workers.embeddings import TextEmbedder
 
     store = ModelStore(settings.model_store)
@@ -114,8 +115,6 @@ def _build_two_tower(
 @user_errors
 def models_list() -> None:
     """List the models in the store."""
-    from exporters import ModelStore
-
     settings = _settings()
     store = ModelStore(settings.model_store)
     table = Table("name", "version", "family", "quantization", "parity", "valid")

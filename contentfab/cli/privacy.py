@@ -21,6 +21,7 @@ from contentfab.cli.common import (
 )
 from contentfab.core.errors import InputError
 from contentfab.core.settings import Settings
+from contentfab.services.orphans import find_orphans, referenced_paths, remove
 
 
 @app.command()
@@ -43,9 +44,9 @@ def gc(
     Such files are left by a worker killed between writing a file and committing its row, or
     while writing it (.partial-* files).
     """
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from sqlalchemy import select
 
-    from contentfab.services.orphans import find_orphans, referenced_paths, remove
     from db.models import Asset
 
     settings = _settings()
@@ -76,6 +77,7 @@ def gc(
 
 
 def _purge_old_interactions(settings: Settings, delete: bool) -> None:
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from db.privacy import checkpoint, purge_interactions
     from db.session import transaction
 
@@ -131,6 +133,7 @@ def forget(
 
     Campaigns that pseudonymise user IDs are searched for the IDs' pseudonyms, which needs
     CONTENTFAB_PSEUDONYM_KEY (or pass the pseudonyms, p:..., themselves)."""
+    # lazy: sqlalchemy, numpy, yaml stay out of `contentfab --help` (cli/__init__.py)
     from contentfab.campaign.pseudonyms import PREFIX, key_of, pseudonyms
     from db.privacy import checkpoint, forget_users, pseudonymised_campaigns
     from db.session import transaction
@@ -198,6 +201,7 @@ def pseudonym(
     """Print user_id,pseudonym as CSV: what a campaign with recommendations.pseudonymize
     stores for each ID (keyed with CONTENTFAB_PSEUDONYM_KEY), to join its lists back to your
     own IDs."""
+    # lazy: numpy, yaml stay out of `contentfab --help` (cli/__init__.py)
     from contentfab.campaign.pseudonyms import key_of, pseudonyms
 
     wanted = _user_ids(user_ids, file, "name the user IDs to hash")

@@ -34,6 +34,7 @@ from contentfab.cli.models import _build_model
 from contentfab.cli.status import _print_summary, _RunWorker, _summary, _watch
 from contentfab.cli.worker import _worker_env, worker_argv
 from contentfab.core.errors import InputError
+from contentfab.core.model_store import ModelStore
 from contentfab.core.settings import Settings
 
 
@@ -53,8 +54,9 @@ def retry(
 ) -> None:
     """Send a campaign's unfinished jobs to the queue again (after a broker loss or a killed
     worker, say)."""
+    # lazy: celery, sqlalchemy stay out of `contentfab --help` (cli/__init__.py)
     from tasks.app import sending_app
-    from tasks.campaigns import resend
+    from tasks.recovery import resend
 
     settings = _settings()
     _upgrade(settings)
@@ -199,6 +201,7 @@ def _run(
     """Run the campaign of ``path`` with a worker of its own; ``then`` gets the ID of a campaign
     that ran. With ``flower_port``, Flower runs beside it and stays up until Ctrl-C. The
     campaign's models, and those of ``also_build``, are built first where missing."""
+    # lazy: numpy, yaml stay out of `contentfab --help` (cli/__init__.py)
     from contentfab.campaign import load_campaign
     from contentfab.campaign.pseudonyms import campaign_key
 
@@ -243,8 +246,6 @@ def _build_side_by_side(settings: Settings, names: Sequence[str]) -> None:
     model ~2 of them in torch, mostly on one core: the others now build beside it. A build that
     fails here is left to the caller's own build, which raises its error as before.
     """
-    from exporters import ModelStore
-
     store = ModelStore(settings.model_store)
     missing = [name for name in dict.fromkeys(names) if not store.is_valid(name)]
     if len(missing) < 2:
@@ -379,8 +380,11 @@ def _resume(settings: Settings, loaded: Any) -> Any:
 
     Returns None when there is none (enqueue a new one); a finished one is shown, not redone.
     """
+    # lazy: celery, sqlalchemy stay out of `contentfab --help` (cli/__init__.py)
     from tasks.app import sending_app
-    from tasks.campaigns import Enqueued, find_campaign, resend
+    from tasks.campaigns import find_campaign
+    from tasks.recovery import resend
+    from tasks.sending import Enqueued
 
     sessions = _sessions(settings)
     existing = find_campaign(sessions, loaded.content_sha256)

@@ -26,6 +26,7 @@ def serve(
 
     import uvicorn
 
+    # lazy: fastapi, sqlalchemy stay out of `contentfab --help` (cli/__init__.py)
     from contentfab.api import create_api
 
     settings = _settings()

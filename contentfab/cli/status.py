@@ -21,7 +21,7 @@ from contentfab.cli.common import (
     console,
     user_errors,
 )
-from contentfab.core.errors import ContentfabError
+from contentfab.core.errors import ContentfabError, NotFoundError
 
 
 @app.command()
@@ -37,6 +37,7 @@ def status(
     settings = _settings()
     _upgrade(settings)
     sessions = _sessions(settings)
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from db.queries import list_campaigns
 
     if campaign_id is None:
@@ -56,12 +57,11 @@ def status(
 
 
 def _no_campaign(campaign_id: int) -> Exception:
-    from contentfab.core.errors import NotFoundError
-
     return NotFoundError(f"there is no campaign {campaign_id}; `contentfab status` lists them")
 
 
 def _summary(sessions: Any, campaign_id: int) -> Any:
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from db.queries import campaign_summary, get_campaign
 
     with sessions() as session:
@@ -72,6 +72,7 @@ def _summary(sessions: Any, campaign_id: int) -> Any:
 
 
 def _progress(sessions: Any, campaign_id: int) -> Any:
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from db.queries import campaign_progress
 
     with sessions() as session:
@@ -82,6 +83,7 @@ def _progress(sessions: Any, campaign_id: int) -> Any:
 
 
 def _finished_or_queued(sessions: Any, campaign_id: int) -> tuple[bool, bool]:
+    # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from db.queries import finished_or_queued
 
     with sessions() as session:

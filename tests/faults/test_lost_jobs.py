@@ -1,5 +1,5 @@
 """Which running jobs `contentfab retry` treats as lost (``db.jobs.requeue_lost_jobs`` with
-``tasks.campaigns.worker_is_dead``), on SQLite and PostgreSQL, without processes or a broker."""
+``tasks.recovery.worker_is_dead``), on SQLite and PostgreSQL, without processes or a broker."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from db import jobs
 from db.models import Campaign, ContentKind, Job, JobStatus, Product, utcnow
 from db.session import transaction
-from tasks.campaigns import worker_is_dead
+from tasks.recovery import worker_is_dead
 
 HOST = socket.gethostname()
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from db.models import Campaign, ContentKind, Job, Product
 from db.session import transaction
-from tasks.campaigns import chunk_jobs, queued_chunks
+from tasks.sending import chunk_jobs, queued_chunks
 
 CHANNELS = ("email_subject", "search_headline")
 
