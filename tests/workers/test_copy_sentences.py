@@ -674,6 +674,23 @@ def test_frames_from_the_round_four_reading():
     skis = ProductFacts(sku="s", title="Skis Vento 84", description="Wood-core skis.")
     core = framed_sentences(Fact("wood-core skis", "description"), skis, "Skis Vento", alone=True)
     assert core["is"] == ["The Skis Vento are wood-core skis."]
+    # an attribute whose value names its key is a kind of the product, a folded size a size
+    # ("It has a 3-season season." and "The Folding Chair has a 92x60x8 cm folded." were
+    # delivered by the demo)
+    season = Fact("season: 3-season", "attribute", (("season", "3-season"),))
+    assert framed_sentences(season, TENT, "Backpacking Tent", alone=True) == {
+        "is a value kind": ["The Backpacking Tent is a 3-season tent."]
+    }
+    chair = ProductFacts(
+        sku="c", title="Camp Lounger Folding Chair", attributes={"folded": "92x60x8 cm"}
+    )
+    (folded,) = facts(chair)
+    assert framed_sentences(folded, chair, "Folding Chair", alone=True) == {
+        "measures": ["The Folding Chair measures 92x60x8 cm folded."]
+    }
+    for texts in framed_sentences(folded, chair, "Folding Chair", alone=False).values():
+        for text in texts:
+            assert sentence_failures(text, folded, chair, BrandRules(), SENTENCES) == [], text
 
 
 def test_every_framed_sentence_of_a_part_passes_the_gates_a_model_sentence_passes():

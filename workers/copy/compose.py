@@ -32,6 +32,9 @@ from workers.copy.senses import plural_name
 COMPOSE_FACTS = 4
 
 
+#: Attribute keys whose value is the product's size ("size: 130x170 cm").
+_SIZE_KEYS = frozenset({"size", "dimensions", "measurements"})
+
 #: Attribute keys whose value is what the product comes in ("comes in Glacier Blue").
 _COMES_IN = frozenset({"colour", "color", "colourway", "colorway", "finish", "pattern"})
 
@@ -68,6 +71,20 @@ def framed_sentences(
         key, value = (part.strip() for part in fact.text.split(":", 1))
         if key.casefold() in _COMES_IN:
             add("comes in", f"{come} in {value}")
+        if key.endswith("ed") or key in _SIZE_KEYS:
+            # "folded: 92x60x8 cm", "size: 130x170 cm": a size, said as one ("The Folding
+            # Chair has a 92x60x8 cm folded." was delivered)
+            if any(c.isdigit() for c in value):
+                add("measures", f"{'measure' if plural else 'measures'} {value} {key}".rstrip())
+                if key in _SIZE_KEYS:
+                    frames["measures"] = [t.replace(f" {key}.", ".") for t in frames["measures"]]
+            return frames
+        if key.casefold() in value.casefold():
+            # "season: 3-season": a kind of the product ("The Backpacking Tent is a 3-season
+            # tent"), not "has a 3-season season" (delivered) or "a season of 3-season"
+            kind = name.split()[-1].casefold()
+            add("is a value kind", f"{be} {'' if plural else _article(value) + ' '}{value} {kind}")
+            return frames
         if not any(c.isdigit() for c in value):
             add("is", f"{be} {value}")
         add("has a key of", f"{have} a {key} of {value}")

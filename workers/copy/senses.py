@@ -213,9 +213,10 @@ def mismeasured(text: str) -> list[str]:
     found: list[str] = []
     for match in _MEASURING.finditer(text):
         allowed = _MEASURES[match["verb"]]
-        said = quantities(match["rest"])
+        rest = re.sub(r"(\d)\s*([x×])\s*(?=\d)", r"\1 \2 ", match["rest"])  # "92x60x8 cm"
+        said = quantities(rest)
         dims = {q.dimension for q in said} - {None}
-        tokens = match["rest"].split()
+        tokens = rest.split()
         # the first word after the numbers and their units ("eyepieces", "thickness")
         after = ""
         for token in tokens:
