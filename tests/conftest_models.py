@@ -28,6 +28,13 @@ def tiny_generator(tiny_model_store: ModelStore) -> TextGenerator:
 
 
 @pytest.fixture(scope="session")
+def tiny_fused_generator(tiny_model_store: ModelStore) -> TextGenerator:
+    """``tiny-llama`` written as the fused GroupQueryAttention graph (``tiny-llama-fused``)."""
+    build_model("tiny-llama", tiny_model_store, fused=True)
+    return TextGenerator.load(tiny_model_store.model_dir("tiny-llama-fused"))
+
+
+@pytest.fixture(scope="session")
 def tiny_torch_model() -> Any:
     """The same random weights as ``tiny-llama``, as a torch ``LlamaForCausalLM``."""
     from exporters.tiny import build_tiny_model
