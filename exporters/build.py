@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from contentfab.core.errors import ExportError, NotFoundError
-from contentfab.core.model_store import ModelStore, hash_files, sha256_file, write_manifest_file
+from contentfab.core.model_store import (
+    FUSED_SUFFIX,
+    ModelStore,
+    hash_files,
+    sha256_file,
+    write_manifest_file,
+)
 from exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
 from exporters.specs import OPSET
 
@@ -36,10 +42,6 @@ QUANTIZE_CHOICES = (FP32, NBITS8, FP16)
 # batch (up to 0.7 apart with left padding), so a seeded sample is no longer reproducible alone.
 # fp32 matches torch exactly and is batch-invariant, so it is the default.
 DEFAULT_QUANTIZE = FP32
-#: A fused build (``fused=True``) goes into the store under the model's name plus this suffix,
-#: beside the traced one: a CPU worker asked for the model uses it when it is there
-#: (``tasks.resources``), a GPU worker keeps the traced graph.
-FUSED_SUFFIX = "-fused"
 
 Progress = Callable[[str], None]
 
@@ -320,7 +322,13 @@ def _export(
         backend.save(str(staging / "tokenizer.json"))
         if quantization == NBITS8:
             say("quantizing weights to 8-bit blocks")
-            causal_lm.quantize_nbits8(onnx_path, external_data_threshold=external_data_threshold)
+            causal_lm.quantize_nbits8(
+                onnx_path,
+                # Blocks of 16 keep SmolLM2's fused graph at 97.8% teacher-forced top-1 on the
+                # copy prompts (32: 96.9%); the traced graph keeps its measured 32.
+                block_size=16 if decoder is not None else 32,
+                external_data_threshold=external_data_threshold,
+            )
         elif quantization == FP16:
             say("converting to float16")
             causal_lm.convert_fp16(onnx_path, external_data_threshold=external_data_threshold)

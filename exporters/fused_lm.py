@@ -75,7 +75,10 @@ def export_fused(
     *,
     external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
 ) -> None:
-    """Write ``hf_model`` (llama, mistral or qwen2) to ``path`` as the fused graph."""
+    """Write ``hf_model`` (llama, mistral or qwen2) to ``path`` as the fused graph.
+
+    A model whose LM head is its embedding multiplies by the embedding itself (``Gemm``, no
+    copy); the 8-bit quantiser replaces only ``MatMul`` nodes, so that head stays float32."""
     import torch
 
     config = hf_model.config

@@ -21,6 +21,7 @@ from db.session import configure
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from contentfab.core.model_store import ModelStore
     from workers.embeddings import TextEmbedder
     from workers.textgen import TextGenerator
     from workers.two_tower import TwoTower
@@ -47,7 +48,7 @@ class WorkerResources:
             store = ModelStore(self.settings.model_store)
             store.manifest(model_name)  # raises ModelError naming the build command if missing
             generator = TextGenerator.load(
-                store.model_dir(model_name),
+                store.model_dir(self._decoder_variant(store, model_name)),
                 providers=self.settings.providers,
                 intra_op_threads=self.settings.intra_op_threads,
             )
@@ -56,6 +57,17 @@ class WorkerResources:
             )
             self._generators[model_name] = generator
         return generator
+
+    def _decoder_variant(self, store: ModelStore, model_name: str) -> str:
+        """The fused CPU graph of ``model_name`` when the store has it and this worker runs on
+        the CPU (``contentfab models build --fused``); the traced graph otherwise. Assets
+        record the variant's name and version."""
+        from contentfab.core.model_store import FUSED_SUFFIX
+        from workers import runtime
+
+        fused = model_name + FUSED_SUFFIX
+        on_cpu = runtime.resolve_providers(self.settings.providers)[0] == runtime.CPU
+        return fused if on_cpu and store.is_valid(fused) else model_name
 
     def _register(self, name: str, version: str, sha256: str, manifest: dict[str, Any]) -> None:
         from db.registry import register_model

@@ -3,9 +3,10 @@
 The fused graph's attention (ONNX Runtime's ``GroupQueryAttention``) keeps row ``b``'s tokens at
 buffer positions ``0 .. length[b] - 1`` and takes no mask, so nothing here is padded:
 
-* **prompts** run in groups of equal length (the operator assumes every row of a multi-token
-  call has the same number of new tokens), each group from the shared prompt head's cache or
-  from nothing; each group's cache is copied into the rows that share its prompt;
+* **prompts** run after the shared prompt head's cache one at a time (the operator takes
+  several rows only for a prompt from nothing), or from nothing in groups of equal length (it
+  assumes every row of a multi-token call has the same number of new tokens); each prompt's
+  cache is copied into the rows that share it;
 * **decode steps** run the whole batch with one token per row: one buffer per layer and kind,
   allocated once for the longest row the call can reach, bound with IOBinding as both the past
   input and the present output, so the operator writes each row's new key and value at its own
@@ -87,16 +88,18 @@ class FusedRunner:
         cache, when given) and lay out a buffer of ``capacity`` positions for the rows, row
         ``r`` holding prompt ``source[r]``. Returns the rows' first logits and their cache."""
         head_length, head_past = head if head is not None else (0, None)
-        groups: dict[int, list[int]] = defaultdict(list)
+        # ONNX Runtime's operator takes a multi-token call after a past one row at a time;
+        # prompts from nothing run together, by length.
+        groups: dict[tuple[int, int], list[int]] = defaultdict(list)
         for index, ids in enumerate(prompts):
-            groups[len(ids) - head_length].append(index)
+            groups[len(ids) - head_length, index if head_past is not None else -1].append(index)
         rows_of: dict[int, list[int]] = defaultdict(list)
         for row, index in enumerate(source):
             rows_of[index].append(row)
         shape = (len(source), self.kv_heads, capacity, self.head_dim)
         buffers = [np.zeros(shape, dtype=np.float32) for _ in self.past_names]
         logits: FloatArray | None = None
-        for tail, members in groups.items():
+        for (tail, _), members in groups.items():
             input_ids = np.asarray([prompts[i][head_length:] for i in members], dtype=np.int64)
             past = None
             if head_past is not None:

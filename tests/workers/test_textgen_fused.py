@@ -122,7 +122,9 @@ def test_shared_heads_and_prompts_change_nothing(fused: TextGenerator) -> None:
     assert [g.token_ids for g in later] == [g.token_ids for g in expected[3:]]
 
 
-def test_prefix_logprobs_match_the_traced_graph(fused: TextGenerator, traced: TextGenerator) -> None:
+def test_prefix_logprobs_match_the_traced_graph(
+    fused: TextGenerator, traced: TextGenerator
+) -> None:
     prefixes = ["Meet the", "Free", " desk lamp"]
     ours = fused.prefix_logprobs(PROMPTS, prefixes)
     theirs = traced.prefix_logprobs(PROMPTS, prefixes)
@@ -139,3 +141,18 @@ def test_the_fused_graph_refuses_another_provider(tiny_fused_generator: TextGene
             tiny_fused_generator.tokenizer,
             "CUDAExecutionProvider",
         )
+
+
+def test_prompts_of_equal_length_after_a_shared_head(fused: TextGenerator) -> None:
+    # ONNX Runtime runs a multi-token call after a past one row at a time; distinct prompts of
+    # the same length after the head must still each get their own cache.
+    chat = fused.encode(fused.chat_prompt([{"role": "user", "content": "Write a headline."}]))
+    prompts = [[*chat[:-2], token, chat[-1]] for token in (40, 41, 42, 43)]
+    params = [SamplingParams(max_new_tokens=6)] * len(prompts)
+    batch = fused.generate_ids(prompts, params)
+    assert len(fused._head[0]) >= 16
+    for ids, row in zip(prompts, batch, strict=True):
+        separate = with_manifest(fused)
+        separate.share_prompts = False
+        assert separate.generate_ids([ids], params[:1])[0].token_ids == row.token_ids
+    assert len({tuple(g.token_ids) for g in batch}) > 1
