@@ -3,10 +3,14 @@ built), onnxruntime-genai and transformers ``generate``, on the same copy prompt
 
 Every side gets the same prompts (the chats ``write_copy`` sends for ``--channel``, one product
 per row) and writes exactly ``--tokens`` new tokens per row, greedy, the stop token disabled
-(``min_length`` for onnxruntime-genai, ``min_new_tokens`` for transformers). Rounds are
-interleaved: each round runs every batch size on every side in turn, so a change of load hits
-all sides alike; the report gives each side's best time and its speed relative to the traced
-graph and to onnxruntime-genai in the same run. It also reports, per side, whether each row
+(``min_length`` for onnxruntime-genai, ``min_new_tokens`` for transformers). A batch is
+best-of-``--candidates`` copy rows, as the copy worker sends them (each product's chat that many
+times; ``--candidates 1``: every row a different product). Each side runs each batch twice per
+round, for one token (the prompt step) and for ``--tokens``; the difference is the cost of the
+decode steps. Rounds are interleaved: each round runs every batch size on every side in turn,
+so a change of load hits all sides alike; the report gives each side's best times and its speed
+relative to the traced graph and to onnxruntime-genai in the same run (whole run, prompt step,
+decode step). It also reports, per side, whether each row
 writes the same tokens alone as in the batch (batch invariance), how many rows equal the traced
 graph's tokens, and the 8-bit graph's teacher-forced top-1 agreement with the fp32 one.
 
@@ -14,7 +18,7 @@ onnxruntime-genai is optional (``pip install onnxruntime-genai``; the model fold
 builder: ``python -m onnxruntime_genai.models.builder -i HF_DIR -o DIR -p fp32 -e cpu``).
 
     python -m bench.decoder_fused --fused-store DIR [--fused8-store DIR] [--genai DIR]
-        [--hf] [--batches 1 8 16] [--tokens 48] [--rounds 3] [--out FILE]
+        [--hf] [--batches 1 8 16] [--tokens 48] [--candidates 4] [--rounds 3] [--out FILE]
 """
 
 from __future__ import annotations
@@ -117,16 +121,21 @@ def transformers_generate() -> Side:
     return run
 
 
-def copy_prompts(generator: TextGenerator, count: int, channel: str) -> list[list[int]]:
+def copy_prompts(
+    generator: TextGenerator, count: int, channel: str, candidates: int = 1
+) -> list[list[int]]:
+    """``count`` rows of copy prompts: each product's chat ``candidates`` times in a row, as a
+    best-of-N copy batch sends it (``candidates=1``: one product per row)."""
     sampling = SamplingParams()
-    return [
+    chats = [
         generator.encode(
             generator.chat_prompt(
                 build_messages(CopySlot(i, product, channel, "energetic", sampling))
             )
         )
-        for i, product in enumerate(products(count))
+        for i, product in enumerate(products(-(-count // candidates)))
     ]
+    return [chats[i // candidates] for i in range(count)]
 
 
 def top1_agreement(
@@ -150,6 +159,9 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--channel", default="product_description")
+    parser.add_argument(
+        "--candidates", type=int, default=4, help="rows per product (best-of-N; 1: all distinct)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
@@ -175,15 +187,21 @@ def main() -> None:
         sides["transformers"] = transformers_generate()
         versions["transformers"] = transformers.__version__
 
-    prompt_ids = copy_prompts(traced, max(args.batches), args.channel)
+    prompt_ids = copy_prompts(traced, max(args.batches), args.channel, args.candidates)
     load_start = [round(x, 2) for x in os.getloadavg()]
     seconds: dict[str, dict[int, list[float]]] = {s: {b: [] for b in args.batches} for s in sides}
+    first: dict[str, dict[int, list[float]]] = {s: {b: [] for b in args.batches} for s in sides}
     written: dict[str, dict[int, list[list[int]]]] = {s: {} for s in sides}
     for side in sides.values():  # warm-up: first-run allocations stay out of the timings
         side(prompt_ids[:2], 2)
     for round_ in range(args.rounds):
         for batch in args.batches:
             for name, side in sides.items():
+                # The prompt step alone (one token), then the whole run: their difference is
+                # what the decode steps cost.
+                started = time.perf_counter()
+                side(prompt_ids[:batch], 1)
+                first[name][batch].append(time.perf_counter() - started)
                 started = time.perf_counter()
                 rows = side(prompt_ids[:batch], args.tokens)
                 seconds[name][batch].append(time.perf_counter() - started)
@@ -194,19 +212,30 @@ def main() -> None:
     results: dict[str, Any] = {}
     for batch in args.batches:
         best = {name: min(seconds[name][batch]) for name in sides}
+        prompt_step = {name: min(first[name][batch]) for name in sides}
+        step = {n: max(best[n] - prompt_step[n], 1e-9) / (args.tokens - 1) for n in sides}
         row: dict[str, Any] = {}
         for name in sides:
             row[name] = {
                 "seconds": [round(s, 3) for s in seconds[name][batch]],
+                "prompt_step_seconds": [round(s, 3) for s in first[name][batch]],
+                "decode_step_ms": round(1000 * step[name], 1),
                 "tokens_per_s": round(batch * args.tokens / best[name], 1),
                 "speed_vs_traced": round(best["traced"] / best[name], 2),
+                "decode_speed_vs_traced": round(step["traced"] / step[name], 2),
+                "prompt_speed_vs_traced": round(prompt_step["traced"] / prompt_step[name], 2),
                 "rows_equal_to_traced": sum(
                     a == b
                     for a, b in zip(written[name][batch], written["traced"][batch], strict=True)
                 ),
             }
             if "onnxruntime-genai" in best:
+                genai_step = step["onnxruntime-genai"]
                 row[name]["speed_vs_genai"] = round(best["onnxruntime-genai"] / best[name], 2)
+                row[name]["decode_speed_vs_genai"] = round(genai_step / step[name], 2)
+                row[name]["prompt_speed_vs_genai"] = round(
+                    prompt_step["onnxruntime-genai"] / prompt_step[name], 2
+                )
             alone = written[name].get(1)
             if alone is not None and batch > 1:
                 # Row 0 is the one prompt every batch size shares.
@@ -216,6 +245,8 @@ def main() -> None:
     largest = max(args.batches)
     invariance = {}
     for name, side in sides.items():
+        if name == "transformers":
+            continue  # the reference, minutes per pass here; row 0's check above covers it
         alone = [side([ids], args.tokens)[0] for ids in prompt_ids[:largest]]
         invariance[name] = sum(a == b for a, b in zip(alone, written[name][largest], strict=True))
     agreement = None

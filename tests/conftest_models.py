@@ -28,10 +28,18 @@ def tiny_generator(tiny_model_store: ModelStore) -> TextGenerator:
 
 
 @pytest.fixture(scope="session")
-def tiny_fused_generator(tiny_model_store: ModelStore) -> TextGenerator:
-    """``tiny-llama`` written as the fused GroupQueryAttention graph (``tiny-llama-fused``)."""
-    build_model("tiny-llama", tiny_model_store, fused=True)
-    return TextGenerator.load(tiny_model_store.model_dir("tiny-llama-fused"))
+def tiny_fused_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
+    """``tiny-llama`` twice: the traced graph and the fused one (``tiny-llama-fused``)."""
+    store = ModelStore(tmp_path_factory.mktemp("fused-model-store"))
+    build_model("tiny-llama", store)
+    build_model("tiny-llama", store, fused=True)
+    return store
+
+
+@pytest.fixture(scope="session")
+def tiny_fused_generator(tiny_fused_store: ModelStore) -> TextGenerator:
+    """``tiny-llama`` written as the fused GroupQueryAttention graph."""
+    return TextGenerator.load(tiny_fused_store.model_dir("tiny-llama-fused"))
 
 
 @pytest.fixture(scope="session")

@@ -36,10 +36,10 @@ def test_a_second_family_with_biases_matches_torch(tmp_path: Path) -> None:
 
 
 def test_a_fused_build_is_idempotent_and_kept_apart_from_the_traced_one(
-    tiny_model_store: ModelStore, tiny_fused_generator: TextGenerator
+    tiny_fused_store: ModelStore, tiny_fused_generator: TextGenerator
 ) -> None:
-    traced = tiny_model_store.manifest("tiny-llama")
-    again = build_model("tiny-llama", tiny_model_store, fused=True)
+    traced = tiny_fused_store.manifest("tiny-llama")
+    again = build_model("tiny-llama", tiny_fused_store, fused=True)
     assert again == tiny_fused_generator.manifest  # up to date: nothing rebuilt
     assert traced.get("decoder") is None and again["decoder"] == "fused-gqa"
     assert again["source"] == traced["source"]
