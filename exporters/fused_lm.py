@@ -3,8 +3,8 @@
 The graph of :mod:`exporters.causal_lm` is a trace of the model's own forward pass: per step it
 repeats each key/value head for its query heads, concatenates the new keys to the whole cache and
 returns the grown cache as new arrays (about 4,900 nodes for SmolLM2). This one is written node by
-node from the weights, the way onnxruntime-genai's model builder writes its graphs (about 250
-nodes for SmolLM2): per layer one RMS norm fused with the residual add
+node from the weights, the way onnxruntime-genai's model builder writes its graphs (336 nodes
+for SmolLM2): per layer one RMS norm fused with the residual add
 (``SkipSimplifiedLayerNormalization``), one matrix product for query, key and value together,
 ``com.microsoft.GroupQueryAttention`` with the rotary embedding inside it, and the MLP as one
 matrix product for gate and up. The attention reads and writes a key/value buffer that the caller
@@ -26,7 +26,8 @@ Contract (:func:`inputs`, :func:`outputs`):
              [batch, kv_heads, total, head_dim]
 
 Every row of a call with ``sequence > 1`` must have the same number of new tokens (the operator
-assumes no padding inside a row); the caller groups prompts by length.
+assumes no padding inside a row), and such a call after a past takes one row (ONNX Runtime 1.32
+refuses more); the caller groups prompts by length.
 
 This module imports torch (for the weights and the model's rotary tables) only inside
 :func:`export_fused`; import it only from export code.

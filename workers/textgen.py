@@ -9,7 +9,9 @@ cache), which keeps late steps as cheap as the rows still running. The prompt st
 distinct prompt once and the leading tokens that all of them share once (kept for the next call
 too), since best-of-N repeats prompts and one channel's prompts share their instructions.
 
-Two ways to run a step share that loop. On the CPU, numpy arrays go in and out of
+Three ways to run a step share that loop. A fused graph (``exporters.fused_lm``, the manifest's
+``decoder``) keeps its cache in buffers that ONNX Runtime writes in place and never pads a row
+(:mod:`workers.kv_buffer`). For the traced graph, on the CPU, numpy arrays go in and out of
 ``session.run``. On an accelerator (CUDA), the key/value cache is bound with ONNX Runtime's
 IOBinding so it stays in device memory from step to step and only the last-position logits
 come back to the host for sampling; finished rows are compacted out of the device cache only
@@ -19,9 +21,8 @@ when a quarter of the batch has finished, because each compaction is a device-ho
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,6 +32,7 @@ import numpy.typing as npt
 from contentfab.core.errors import GenerationError, ModelError
 from workers import runtime
 from workers.kv_buffer import FUSED_DECODER, FusedRunner
+from workers.sampling import Row, choose_token
 
 if TYPE_CHECKING:
     import jinja2
@@ -69,18 +71,6 @@ class Generation:
     finish_reason: str  # "stop" | "length"
     logprob_sum: float  # log-softmax of each chosen token under the raw model logits, summed
     prompt_tokens: int
-
-
-@dataclass
-class _Row:
-    prompt: list[int]
-    params: SamplingParams
-    rng: np.random.Generator
-    seen: npt.NDArray[np.bool_] | None
-    constraint: WordConstraint | None = None
-    tokens: list[int] = field(default_factory=list)
-    logprob_sum: float = 0.0
-    finish_reason: str = ""
 
 
 class TextGenerator:
@@ -243,7 +233,7 @@ class TextGenerator:
             return []
         self._check_prompts(prompt_ids)
         rows = [
-            _Row(
+            Row(
                 prompt=ids,
                 params=p,
                 rng=np.random.default_rng(p.seed),
@@ -267,7 +257,7 @@ class TextGenerator:
                 row = rows[index]
                 if row.finish_reason:
                     continue
-                token, logprob = _choose(logits[j], row)
+                token, logprob = choose_token(logits[j], row)
                 row.tokens.append(token)
                 row.logprob_sum += logprob
                 if row.seen is not None:
@@ -574,62 +564,6 @@ def _common_prefix(prompts: list[list[int]]) -> int:
         same &= np.asarray(ids[:shortest]) == first
     differ = np.flatnonzero(~same)
     return int(differ[0]) if differ.size else shortest
-
-
-def _choose(logits: FloatArray, row: _Row) -> tuple[int, float]:
-    """Pick the next token for one row; return it and its log-probability under raw logits."""
-    raw = logits.astype(np.float64)
-    params = row.params
-    scores = raw
-    if row.constraint is not None:
-        allowed = row.constraint.allowed()
-        if allowed.any():
-            scores = np.where(allowed[: raw.size], raw, -np.inf)
-    if row.seen is not None:
-        # CTRL / Hugging Face repetition penalty: push seen tokens' logits towards less likely.
-        scores = raw.copy() if scores is raw else scores
-        seen = np.flatnonzero(row.seen)
-        values = scores[seen]
-        scores[seen] = np.where(
-            values > 0, values / params.repetition_penalty, values * params.repetition_penalty
-        )
-    if params.temperature == 0.0:
-        token = int(np.argmax(scores))
-    else:
-        scaled = scores / params.temperature
-        probs = np.exp(scaled - scaled.max())
-        probs /= probs.sum()
-        if params.top_p < 1.0:
-            order = _by_probability(probs, params.top_p)
-            sorted_probs = probs[order]
-            # keep the smallest prefix whose mass reaches top_p (always at least one token)
-            keep = (np.cumsum(sorted_probs) - sorted_probs) < params.top_p
-            candidates, weights = order[keep], sorted_probs[keep]
-        else:
-            candidates, weights = np.arange(probs.size), probs
-        cumulative = np.cumsum(weights)
-        pick = int(np.searchsorted(cumulative, row.rng.random() * cumulative[-1], side="right"))
-        token = int(candidates[min(pick, candidates.size - 1)])
-    top = raw.max()
-    logprob = raw[token] - (top + math.log(float(np.exp(raw - top).sum())))
-    return token, float(logprob)
-
-
-def _by_probability(probs: npt.NDArray[np.float64], mass: float) -> npt.NDArray[np.intp]:
-    """Token ids by falling probability (ties by id), at least until ``mass`` is covered.
-
-    A full sort of a 49k vocabulary costs as much as a decode step on CPU, and the nucleus is
-    almost always a few dozen tokens, so sort only the top candidates unless they fall short.
-    """
-    if probs.size > _NUCLEUS_CANDIDATES:
-        top = np.argpartition(-probs, _NUCLEUS_CANDIDATES - 1)[:_NUCLEUS_CANDIDATES]
-        order = top[np.lexsort((top, -probs[top]))]
-        if probs[order].sum() >= mass:
-            return order
-    return np.argsort(-probs, kind="stable")
-
-
-_NUCLEUS_CANDIDATES = 1024
 
 
 def _compile_chat_template(source: str) -> jinja2.Template:
