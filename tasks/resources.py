@@ -16,10 +16,11 @@ from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from contentfab.core.errors import ModelError
-from contentfab.core.model_store import MANIFEST_NAME, ModelStore
+from contentfab.core.model_store import FUSED_SUFFIX, MANIFEST_NAME, ModelStore
 from contentfab.core.settings import Settings
 from db.registry import register_model
 from db.session import configure, database_errors, transaction
+from workers import runtime
 from workers.embeddings import TextEmbedder
 from workers.textgen import TextGenerator
 from workers.two_tower import TwoTower
@@ -45,7 +46,7 @@ class WorkerResources:
             store = ModelStore(self.settings.model_store)
             store.manifest(model_name)  # raises ModelError naming the build command if missing
             generator = TextGenerator.load(
-                store.model_dir(model_name),
+                store.model_dir(self._decoder_variant(store, model_name)),
                 providers=self.settings.providers,
                 intra_op_threads=self.settings.intra_op_threads,
             )
@@ -54,6 +55,14 @@ class WorkerResources:
             )
             self._generators[model_name] = generator
         return generator
+
+    def _decoder_variant(self, store: ModelStore, model_name: str) -> str:
+        """The fused CPU graph of ``model_name`` when the store has it and this worker runs on
+        the CPU (``contentfab models build --fused``); the traced graph otherwise. Assets
+        record the variant's name and version."""
+        fused = model_name + FUSED_SUFFIX
+        on_cpu = runtime.resolve_providers(self.settings.providers)[0] == runtime.CPU
+        return fused if on_cpu and store.is_valid(fused) else model_name
 
     def _register(self, name: str, version: str, sha256: str, manifest: dict[str, Any]) -> None:
         with database_errors(), transaction(self.sessions) as session:

@@ -28,6 +28,21 @@ def tiny_generator(tiny_model_store: ModelStore) -> TextGenerator:
 
 
 @pytest.fixture(scope="session")
+def tiny_fused_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
+    """``tiny-llama`` twice: the traced graph and the fused one (``tiny-llama-fused``)."""
+    store = ModelStore(tmp_path_factory.mktemp("fused-model-store"))
+    build_model("tiny-llama", store)
+    build_model("tiny-llama", store, fused=True)
+    return store
+
+
+@pytest.fixture(scope="session")
+def tiny_fused_generator(tiny_fused_store: ModelStore) -> TextGenerator:
+    """``tiny-llama`` written as the fused GroupQueryAttention graph."""
+    return TextGenerator.load(tiny_fused_store.model_dir("tiny-llama-fused"))
+
+
+@pytest.fixture(scope="session")
 def tiny_torch_model() -> Any:
     """The same random weights as ``tiny-llama``, as a torch ``LlamaForCausalLM``."""
     from exporters.tiny import build_tiny_model

@@ -9,7 +9,9 @@ cache), which keeps late steps as cheap as the rows still running. The prompt st
 distinct prompt once and the leading tokens that all of them share once (kept for the next call
 too), since best-of-N repeats prompts and one channel's prompts share their instructions.
 
-Two ways to run a step share that loop. On the CPU, numpy arrays go in and out of
+Three ways to run a step share that loop. A fused graph (``exporters.fused_lm``, the manifest's
+``decoder``) keeps its cache in buffers that ONNX Runtime writes in place and never pads a row
+(:mod:`workers.kv_buffer`). For the traced graph, on the CPU, numpy arrays go in and out of
 ``session.run``. On an accelerator (CUDA), the key/value cache is bound with ONNX Runtime's
 IOBinding so it stays in device memory from step to step and only the last-position logits
 come back to the host for sampling; finished rows are compacted out of the device cache only
@@ -19,17 +21,18 @@ when a quarter of the batch has finished, because each compaction is a device-ho
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from contentfab.core.errors import GenerationError, ModelError
 from workers import runtime
+from workers.kv_buffer import FUSED_DECODER, FusedRunner
+from workers.sampling import Row, choose_token
 
 if TYPE_CHECKING:
     import jinja2
@@ -68,18 +71,6 @@ class Generation:
     finish_reason: str  # "stop" | "length"
     logprob_sum: float  # log-softmax of each chosen token under the raw model logits, summed
     prompt_tokens: int
-
-
-@dataclass
-class _Row:
-    prompt: list[int]
-    params: SamplingParams
-    rng: np.random.Generator
-    seen: npt.NDArray[np.bool_] | None
-    constraint: WordConstraint | None = None
-    tokens: list[int] = field(default_factory=list)
-    logprob_sum: float = 0.0
-    finish_reason: str = ""
 
 
 class TextGenerator:
@@ -132,6 +123,15 @@ class TextGenerator:
         # The last shared prompt head this generator ran, and its cache (batch of one).
         self._head: tuple[tuple[int, ...], list[Any]] = ((), [])
         self._grounding: Grounding | None = None
+        #: A fused graph (``exporters.fused_lm``) keeps its cache in a buffer of its own.
+        self._fused: FusedRunner | None = None
+        if manifest.get("decoder") == FUSED_DECODER:
+            if provider != runtime.CPU:
+                raise ModelError(
+                    f"model '{self.name}' is a fused CPU decoder; it cannot run on {provider}"
+                )
+            self._fused = FusedRunner(session, layers, kv_heads, head_dim, self.max_context)
+            io_binding = False
         if io_binding is None:
             io_binding = provider != runtime.CPU
         self._device = _bound_device(provider) if io_binding else None
@@ -233,7 +233,7 @@ class TextGenerator:
             return []
         self._check_prompts(prompt_ids)
         rows = [
-            _Row(
+            Row(
                 prompt=ids,
                 params=p,
                 rng=np.random.default_rng(p.seed),
@@ -244,16 +244,20 @@ class TextGenerator:
             )
             for ids, p, c in zip(prompt_ids, params, constraints, strict=True)
         ]
-        # batch[j] is the row at batch position j; on the bound path finished rows may stay in
-        # the batch (fed padding, their logits ignored) until enough have finished to compact.
+        # batch[j] is the row at batch position j; finished rows may stay in the batch (fed
+        # padding, their logits ignored) until the cache says they are worth dropping.
         batch = list(range(len(rows)))
-        logits, past, mask = self._prefill(prompt_ids)
+        room = [
+            min(p.max_new_tokens, self.max_context - len(ids))
+            for ids, p in zip(prompt_ids, params, strict=True)
+        ]
+        logits, cache = self._prefill(prompt_ids, room)
         while True:
             for j, index in enumerate(batch):
                 row = rows[index]
                 if row.finish_reason:
                     continue
-                token, logprob = _choose(logits[j], row)
+                token, logprob = choose_token(logits[j], row)
                 row.tokens.append(token)
                 row.logprob_sum += logprob
                 if row.seen is not None:
@@ -270,20 +274,18 @@ class TextGenerator:
             keep = [j for j, index in enumerate(batch) if not rows[index].finish_reason]
             if not keep:
                 break
-            if self._should_compact(len(keep), len(batch)):
-                past = self._take(past, keep)
-                mask = mask[np.asarray(keep)]
+            if cache.should_compact(len(keep), len(batch)):
+                cache.keep(keep)
                 batch = [batch[j] for j in keep]
+            live = np.asarray([not rows[i].finish_reason for i in batch])
             input_ids = np.asarray(
                 [
-                    [rows[i].tokens[-1] if not rows[i].finish_reason else self.pad_token_id]
-                    for i in batch
+                    [rows[i].tokens[-1] if live[j] else self.pad_token_id]
+                    for j, i in enumerate(batch)
                 ],
                 dtype=np.int64,
             )
-            mask = np.concatenate([mask, np.ones((len(batch), 1), dtype=np.int64)], axis=1)
-            position_ids = mask.sum(axis=1, keepdims=True) - 1
-            logits, past = self._run(input_ids, mask, position_ids, past)
+            logits = cache.step(input_ids, live)
         return [
             Generation(
                 text=self.decode([t for t in row.tokens if t not in self.eos_token_ids]),
@@ -295,9 +297,9 @@ class TextGenerator:
             for row in rows
         ]
 
-    def _prefill(self, prompt_ids: list[list[int]]) -> tuple[FloatArray, list[Any], IntArray]:
-        """Run the prompts; return the first step's logits, the cache and the mask, one row per
-        prompt.
+    def _prefill(self, prompt_ids: list[list[int]], room: list[int]) -> tuple[FloatArray, _Cache]:
+        """Run the prompts; return the first step's logits, one row per prompt, and the cache
+        that the next steps extend (``room[i]``: how many tokens row ``i`` may still add).
 
         The prompt step is most of the work for short copy, and a batch's prompts repeat
         themselves: best-of-N sends each prompt N times, and prompts of one channel share their
@@ -316,6 +318,7 @@ class TextGenerator:
         shared = _common_prefix(unique) if self.share_prompts and len(unique) > 1 else 0
         # Every prompt keeps at least one token of its own after the shared part.
         shared = min(shared, min(len(ids) for ids in unique) - 1)
+        head: tuple[int, list[Any]] | None = None
         if shared >= _MIN_SHARED_PREFIX:
             head_ids, head_past = self._head
             if not (
@@ -323,14 +326,16 @@ class TextGenerator:
                 and tuple(unique[0][: len(head_ids)]) == head_ids
             ):
                 head_ids = tuple(unique[0][:shared])
-                head = np.asarray([head_ids], dtype=np.int64)
-                _, head_past = self._run(
-                    head, np.ones_like(head), np.arange(shared)[None, :], self._empty_cache(1)
-                )
+                head_past = self._run_head(np.asarray([head_ids], dtype=np.int64))
                 self._head = (head_ids, head_past)
             # The cached head of an earlier call (the same system message and example) may be
             # shorter than what this batch shares; the rest goes with each row's own tokens.
-            shared = len(head_ids)
+            head = (len(head_ids), head_past)
+        if self._fused is not None:
+            capacity = max(len(prompt_ids[i]) + room[i] for i in range(len(prompt_ids)))
+            return self._fused.prefill(unique, source, head, min(capacity, self.max_context))
+        if head is not None:
+            shared, head_past = head
             past = self._take(head_past, [0] * len(unique))
             input_ids, tail_mask = self._left_pad([ids[shared:] for ids in unique])
             mask = np.concatenate([np.ones((len(unique), shared), dtype=np.int64), tail_mask], 1)
@@ -343,7 +348,16 @@ class TextGenerator:
         if len(unique) < len(prompt_ids):
             rows = np.asarray(source)
             logits, mask, past = logits[rows], mask[rows], self._take(past, source)
-        return logits, past, mask
+        return logits, _GrownCache(self, past, mask)
+
+    def _run_head(self, head: IntArray) -> list[Any]:
+        """The cache of a prompt head (a batch of one, no padding)."""
+        if self._fused is not None:
+            return self._fused.run_prompt(head, None)[1]
+        _, past = self._run(
+            head, np.ones_like(head), np.arange(head.shape[1])[None, :], self._empty_cache(1)
+        )
+        return past
 
     def prefix_logprobs(self, prompts: list[str], prefixes: list[str]) -> list[tuple[float, int]]:
         """For each prompt, the log-probability the model gives its answer starting with the
@@ -379,14 +393,12 @@ class TextGenerator:
         steps = max((len(c) for c in continuations), default=0)
         collected: list[FloatArray] = []
         if steps:
-            logits, past, mask = self._prefill(prompt_ids)
+            logits, cache = self._prefill(prompt_ids, [len(c) for c in continuations])
             collected.append(logits)
         for step in range(steps - 1):
             fed = [c[step] if step < len(c) else self.pad_token_id for c in continuations]
-            input_ids = np.asarray(fed, dtype=np.int64)[:, None]
-            mask = np.concatenate([mask, np.ones((len(fed), 1), dtype=np.int64)], axis=1)
-            position_ids = mask.sum(axis=1, keepdims=True) - 1
-            logits, past = self._run(input_ids, mask, position_ids, past)
+            live = np.asarray([step < len(c) for c in continuations])
+            logits = cache.step(np.asarray(fed, dtype=np.int64)[:, None], live)
             collected.append(logits)
         stacked = np.stack(collected, axis=1) if collected else np.zeros((len(prompt_ids), 0, 0))
         return [stacked[i, : len(c)].astype(np.float32) for i, c in enumerate(continuations)]
@@ -501,6 +513,37 @@ class TextGenerator:
         return outputs[0].numpy(), list(outputs[1:])
 
 
+class _Cache(Protocol):
+    """What the decode loop needs of a cache: feed a token per row, drop rows."""
+
+    def step(self, tokens: IntArray, live: npt.NDArray[np.bool_]) -> FloatArray: ...
+
+    def keep(self, rows: list[int]) -> None: ...
+
+    def should_compact(self, kept: int, batch: int) -> bool: ...
+
+
+class _GrownCache:
+    """The traced graph's cache (``exporters.causal_lm``): left-padded rows and their attention
+    mask, the whole cache passed in and returned one position longer every step."""
+
+    def __init__(self, generator: TextGenerator, past: list[Any], mask: IntArray) -> None:
+        self.generator, self.past, self.mask = generator, past, mask
+
+    def step(self, tokens: IntArray, live: npt.NDArray[np.bool_]) -> FloatArray:
+        self.mask = np.concatenate([self.mask, np.ones((len(tokens), 1), dtype=np.int64)], axis=1)
+        position_ids = self.mask.sum(axis=1, keepdims=True) - 1
+        logits, self.past = self.generator._run(tokens, self.mask, position_ids, self.past)
+        return logits
+
+    def keep(self, rows: list[int]) -> None:
+        self.past = self.generator._take(self.past, rows)
+        self.mask = self.mask[np.asarray(rows)]
+
+    def should_compact(self, kept: int, batch: int) -> bool:
+        return self.generator._should_compact(kept, batch)
+
+
 def _bound_device(provider: str) -> tuple[str, int]:
     """The ORT device name (and id) whose memory an IOBinding keeps the cache in."""
     if provider == "CUDAExecutionProvider":
@@ -521,62 +564,6 @@ def _common_prefix(prompts: list[list[int]]) -> int:
         same &= np.asarray(ids[:shortest]) == first
     differ = np.flatnonzero(~same)
     return int(differ[0]) if differ.size else shortest
-
-
-def _choose(logits: FloatArray, row: _Row) -> tuple[int, float]:
-    """Pick the next token for one row; return it and its log-probability under raw logits."""
-    raw = logits.astype(np.float64)
-    params = row.params
-    scores = raw
-    if row.constraint is not None:
-        allowed = row.constraint.allowed()
-        if allowed.any():
-            scores = np.where(allowed[: raw.size], raw, -np.inf)
-    if row.seen is not None:
-        # CTRL / Hugging Face repetition penalty: push seen tokens' logits towards less likely.
-        scores = raw.copy() if scores is raw else scores
-        seen = np.flatnonzero(row.seen)
-        values = scores[seen]
-        scores[seen] = np.where(
-            values > 0, values / params.repetition_penalty, values * params.repetition_penalty
-        )
-    if params.temperature == 0.0:
-        token = int(np.argmax(scores))
-    else:
-        scaled = scores / params.temperature
-        probs = np.exp(scaled - scaled.max())
-        probs /= probs.sum()
-        if params.top_p < 1.0:
-            order = _by_probability(probs, params.top_p)
-            sorted_probs = probs[order]
-            # keep the smallest prefix whose mass reaches top_p (always at least one token)
-            keep = (np.cumsum(sorted_probs) - sorted_probs) < params.top_p
-            candidates, weights = order[keep], sorted_probs[keep]
-        else:
-            candidates, weights = np.arange(probs.size), probs
-        cumulative = np.cumsum(weights)
-        pick = int(np.searchsorted(cumulative, row.rng.random() * cumulative[-1], side="right"))
-        token = int(candidates[min(pick, candidates.size - 1)])
-    top = raw.max()
-    logprob = raw[token] - (top + math.log(float(np.exp(raw - top).sum())))
-    return token, float(logprob)
-
-
-def _by_probability(probs: npt.NDArray[np.float64], mass: float) -> npt.NDArray[np.intp]:
-    """Token ids by falling probability (ties by id), at least until ``mass`` is covered.
-
-    A full sort of a 49k vocabulary costs as much as a decode step on CPU, and the nucleus is
-    almost always a few dozen tokens, so sort only the top candidates unless they fall short.
-    """
-    if probs.size > _NUCLEUS_CANDIDATES:
-        top = np.argpartition(-probs, _NUCLEUS_CANDIDATES - 1)[:_NUCLEUS_CANDIDATES]
-        order = top[np.lexsort((top, -probs[top]))]
-        if probs[order].sum() >= mass:
-            return order
-    return np.argsort(-probs, kind="stable")
-
-
-_NUCLEUS_CANDIDATES = 1024
 
 
 def _compile_chat_template(source: str) -> jinja2.Template:

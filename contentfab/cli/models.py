@@ -30,6 +30,14 @@ def models_build(
     quantize: Annotated[
         str | None, typer.Option(help="nbits8 (8-bit MatMulNBits, CPU) or fp16 (GPU).")
     ] = None,
+    fused: Annotated[
+        bool,
+        typer.Option(
+            "--fused",
+            help="The copy model as ONNX Runtime's fused CPU graph, stored as NAME-fused "
+            "beside it; CPU workers use it when it is there (fp32 or --quantize nbits8).",
+        ),
+    ] = False,
     all_models: Annotated[
         bool,
         typer.Option(
@@ -72,8 +80,15 @@ def models_build(
     names: list[str | None] = [None, *DEFAULT_SUPPORT_MODELS] if all_models else [name]
     for target in names:
         # --quantize is for the copy model; the encoder and the CPPN are exported in fp32.
-        chosen = quantize if target is None or target == name else None
-        manifest = _build_model(settings, target, from_hf=from_hf, force=force, quantize=chosen)
+        copy_model = target is None or target == name
+        manifest = _build_model(
+            settings,
+            target,
+            from_hf=from_hf,
+            force=force,
+            quantize=quantize if copy_model else None,
+            fused=fused and copy_model,
+        )
         console.print(
             f"[green]ok[/] {manifest['name']} {manifest.get('version', '')} → "
             f"{settings.model_store / manifest['name']}"
@@ -87,13 +102,16 @@ def _build_model(
     from_hf: Path | None = None,
     force: bool = False,
     quantize: str | None = None,
+    fused: bool = False,
 ) -> dict[str, Any]:
     store = ModelStore(settings.model_store)
     target = name or settings.copy_model
     with console.status(f"exporting {target} to ONNX (first time only; a minute or two)…"):
         if from_hf is not None:
-            return build_from_hf(from_hf, target, store, force=force, quantize=quantize)
-        return build_model(target, store, force=force, quantize=quantize)
+            return build_from_hf(
+                from_hf, target, store, force=force, quantize=quantize, fused=fused
+            )
+        return build_model(target, store, force=force, quantize=quantize, fused=fused)
 
 
 def _build_two_tower(

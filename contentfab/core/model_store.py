@@ -26,6 +26,9 @@ MANIFEST_NAME = "model.json"
 # checking a large unchanged model does not re-read it. Any write to a file changes its mtime.
 HASH_CACHE_NAME = ".sha256-cache.json"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+#: The store name of a decoder's fused CPU graph (``contentfab models build --fused``), kept
+#: beside the traced graph of the same model: a CPU worker uses it when it is there.
+FUSED_SUFFIX = "-fused"
 
 
 def sha256_file(path: Path) -> str:

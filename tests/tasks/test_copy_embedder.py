@@ -64,3 +64,29 @@ def test_a_model_that_is_no_sentence_encoder_leaves_copy_without_one(
         assert res.copy_embedder() is None
     finally:
         res.close()
+
+
+def test_a_cpu_worker_uses_the_fused_decoder_when_the_store_has_it(
+    tmp_path, tiny_fused_store, sessions
+):
+    url = str(sessions.kw["bind"].url.render_as_string(hide_password=False))
+
+    def generator_name(model_store) -> str:
+        settings = Settings(
+            data_dir=tmp_path,
+            model_store=model_store,
+            database_url=url,
+            providers=["CPUExecutionProvider"],
+        )
+        res = WorkerResources(settings)
+        try:
+            return res.text_generator("tiny-llama").name
+        finally:
+            res.close()
+
+    assert generator_name(tiny_fused_store.root) == "tiny-llama-fused"
+    # A store with only the traced graph: that one.
+    only_traced = tmp_path / "only-traced"
+    only_traced.mkdir()
+    (only_traced / "tiny-llama").symlink_to(tiny_fused_store.model_dir("tiny-llama"))
+    assert generator_name(only_traced) == "tiny-llama"
