@@ -277,6 +277,7 @@ def _build(
 
 
 def fused_decoder() -> str:
+    # lazy: workers.kv_buffer loads numpy, which 'import contentfab.cli' must not
     from workers.kv_buffer import FUSED_DECODER
 
     return FUSED_DECODER
@@ -296,6 +297,8 @@ def _export(
 ) -> dict[str, Any]:
     from tokenizers import Tokenizer
 
+    # lazy: causal_lm and fused_lm import torch and transformers, which only an export needs;
+    # the CLI imports this module to list and check models
     from exporters import causal_lm, fused_lm
     from exporters.specs import spec_for_config
     from workers import runtime
