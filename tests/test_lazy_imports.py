@@ -25,7 +25,6 @@ PACKAGES = ("contentfab", "db", "tasks", "workers", "exporters")
 #: Remove an entry when its import gains a comment or moves to the top; add none.
 PENDING = {
     ("exporters/background.py", "from workers import runtime"),
-    ("exporters/build.py", "from exporters import causal_lm"),
     ("exporters/build.py", "from exporters import tiny"),
     ("exporters/build.py", "from exporters.background import CPPN_NAME, build_cppn"),
     (
@@ -55,22 +54,6 @@ PENDING = {
         "exporters/two_tower.py",
         "from workers.recommender import Interactions, event_strength, product_text",
     ),
-    ("workers/copy/faithful.py", "from workers.copy.gates import brand_failures, invented_terms"),
-    ("workers/copy/faithful.py", "from workers.copy.gates import find_term"),
-    ("workers/copy/faithful.py", "from workers.copy.text import _TITLE_CUT"),
-    ("workers/copy/faithful.py", "from workers.copy.text import _adjective_like"),
-    ("workers/copy/gates.py", "from workers.copy.text import DANGLING"),
-    ("workers/copy/gates.py", "from workers.grounding import gate_words, load_lexicon"),
-    ("workers/copy/plan.py", "from workers.copy.gates import check"),
-    ("workers/copy/plan.py", "from workers.copy.slots import FLUENCY_FLOOR"),
-    (
-        "workers/copy/sentences.py",
-        "from contentfab.core.channels import limit, measure, word_count",
-    ),
-    ("workers/copy/sentences.py", "from contentfab.core.channels import word_count"),
-    ("workers/copy/sentences.py", "from workers.copy.dedupe import near_duplicate"),
-    ("workers/copy/sentences.py", "from workers.copy.gates import check, says_a_point"),
-    ("workers/copy/sentences.py", "from workers.copy.gates import find_term"),
     ("workers/images/creative.py", "from workers.images.text_to_image import TextToImagePipeline"),
     ("workers/textgen.py", "from workers.grounding import Grounding"),
 }

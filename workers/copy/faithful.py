@@ -34,6 +34,7 @@ from workers.copy.facts import (
     fact_vocabulary,
 )
 from workers.copy.sentence_examples import _example_echo
+from workers.copy.text import _TITLE_CUT, _adjective_like
 
 
 def sentence_failures(
@@ -48,6 +49,7 @@ def sentence_failures(
     """Why ``text`` is no publishable sentence about ``fact`` (gate names as in
     :data:`workers.copy.slots.GATES`); empty means it is one. ``alone``: the sentence is the
     whole text (an SMS), so it must name the product rather than say "It"."""
+    # cycle: workers.copy.gates imports this module at its top
     from workers.copy.gates import brand_failures, invented_terms
 
     failed: list[str] = []
@@ -127,13 +129,14 @@ def sentence_failures(
     glued = new_compounds(text, product, fact.text)
     if glued:
         failed.append(f"grounding: compounds the record does not write: {', '.join(glued)}")
-    # senses builds on this module's kind_heads, so it is imported here, not at the top
+    # cycle: workers.copy.senses builds on this module's kind_heads
     from workers.copy.senses import sense_failures
 
     failed.extend(sense_failures(text, product))
     if alone and text.split()[0].casefold() in ("it", "it's", "it’s", "this", "they"):
         failed.append("product_name: a sentence on its own opens with a pronoun")
     if alone:
+        # cycle: workers.copy.gates imports this module at its top
         from workers.copy.gates import find_term
 
         if not any(find_term(name, text) for name in product.names()):
@@ -188,7 +191,6 @@ def _misidentified(text: str, product: ProductFacts, part: Sequence[str] = ()) -
     noun of the lexicon ("choice"). ``part``: the subject of the sentence's fact when that names
     a part; what follows the part's own "is" is said of the part ("the linen shade is 22 cm
     across")."""
-    from workers.copy.text import _adjective_like
 
     kinds = kind_heads(product) | _GENERIC_NOUNS
     # A set or a pair is also what it holds, said after "of" ("a set of three bamboo boards").
@@ -252,7 +254,6 @@ def kind_heads(product: ProductFacts) -> set[str]:
     bracket or comma ("Garden Hose 15 m with Spray Gun" is a hose, "Bike Light Set" a set,
     never a light), and the words of its category. A name without a plain head word gives
     all its words."""
-    from workers.copy.text import _TITLE_CUT
 
     heads: set[str] = set()
     for name in product.names():
@@ -527,6 +528,7 @@ _PRICE_PHRASE = re.compile(r"\byours\s+for\b|\bfor\s+only\b|\bjust\s+for\b", re.
 
 def codes_outside_names(text: str, product: ProductFacts) -> list[str]:
     """A name's model code ("G2", "AQ-3") put anywhere but in the name ("Shimano G2")."""
+    # cycle: workers.copy.gates imports this module at its top
     from workers.copy.gates import find_term
 
     record = [product.description, *(f"{k} {v}" for k, v in product.attributes.items())]

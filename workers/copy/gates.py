@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     pass
 from workers.copy.dedupe import _WORD, normalised
 from workers.copy.slots import BrandRules, ProductFacts
+from workers.copy.text import DANGLING
+from workers.grounding import gate_words, load_lexicon
 
 CLAIM_WORDS = ("free", "guaranteed", "guarantee", "#1", "best", "cheapest", "lifetime", "sale")
 
@@ -358,8 +360,6 @@ def says_a_point(text: str, product: ProductFacts) -> bool:
     title's words: a word of the description or of an attribute value that is no function or
     lexicon word ("Backpacking Tent: Freestanding" does; "Steel Bottle 750 ml" and "Shop the
     Backpacking Tent today" do not; the category alone does not either)."""
-    from workers.copy.text import DANGLING
-    from workers.grounding import gate_words, load_lexicon
 
     plain = load_lexicon() | DANGLING | STOPWORDS
     named = {w.casefold() for name in (product.title, *product.names()) for w in gate_words(name)}

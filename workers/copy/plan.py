@@ -9,6 +9,7 @@ from workers.textgen import Generation
 
 if TYPE_CHECKING:
     from workers.copy.slots import BrandRules, CopySlot
+from workers.copy.dedupe import near_duplicate
 from workers.copy.facts import (
     _SENTENCE,
     CHANNEL_OFFSET,
@@ -21,7 +22,9 @@ from workers.copy.facts import (
     facts,
 )
 from workers.copy.faithful import sentence_failures
+from workers.copy.gates import check
 from workers.copy.sentence_examples import EXAMPLE_SYSTEM, EXAMPLES
+from workers.copy.slots import FLUENCY_FLOOR
 
 
 def _messages(slot: CopySlot, fact: Fact, name: str) -> list[dict[str, str]]:
@@ -113,7 +116,6 @@ def _consider(plan: Plan, index: int, seed: int, generation: Generation) -> None
 def _admit(plan: Plan, candidate: SentenceCandidate) -> bool:
     """Keep ``candidate`` among its fact's sentences if it passes every gate a sentence
     passes (the same gates whether the model wrote it or it was composed); else count why."""
-    from workers.copy.slots import FLUENCY_FLOOR
 
     slot = plan.slot
     fact = plan.facts[candidate.fact]
@@ -125,8 +127,6 @@ def _admit(plan: Plan, candidate: SentenceCandidate) -> bool:
     if not failed and alone:
         # A sentence that is the whole text passes the channel's gates now (an SMS that
         # needs UCS-2 has 70 characters), so that a slot without one samples another round.
-        from workers.copy.dedupe import near_duplicate
-        from workers.copy.gates import check
 
         failed = check(text, slot.spec, slot.product, _brand(plan))
         if near_duplicate(text, slot.delivered) is not None:

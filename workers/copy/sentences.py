@@ -32,7 +32,9 @@ from workers.textgen import Generation, SamplingParams
 if TYPE_CHECKING:
     from workers.copy.slots import CopySlot
     from workers.textgen import TextGenerator
+from contentfab.core.channels import limit, measure, word_count
 from workers.copy.compose import _compose_open
+from workers.copy.dedupe import near_duplicate
 from workers.copy.facts import (
     MULTI_SENTENCE,
     SENTENCE_CHANNELS,
@@ -43,6 +45,7 @@ from workers.copy.facts import (
     fact_vocabulary,
     facts,
 )
+from workers.copy.gates import check, find_term, says_a_point
 from workers.copy.plan import _brand, _consider, _lead, _messages, _open_facts, plan_for
 
 
@@ -122,9 +125,6 @@ def _assemble(plan: Plan) -> tuple[str | None, str | None, dict[str, Any]]:
     """The slot's text from its facts' passing sentences, in the record's order: the first
     sentence names the product (where the channel asks for it), no sentence repeats a phrase
     of an earlier one; checked as a whole by every channel gate."""
-    from contentfab.core.channels import word_count
-    from workers.copy.dedupe import near_duplicate
-    from workers.copy.gates import check, says_a_point
 
     slot = plan.slot
     chosen: list[SentenceCandidate] = []
@@ -214,7 +214,6 @@ def _assemble(plan: Plan) -> tuple[str | None, str | None, dict[str, Any]]:
 
 def _opener(plan: Plan, order: list[int]) -> SentenceCandidate | None:
     """The first sentence that names the product (facts in order, best candidate first)."""
-    from workers.copy.gates import find_term
 
     if not plan.slot.spec.requires_name:
         return None
@@ -230,7 +229,6 @@ def _repeats(text: str, earlier: list[str], names: set[str]) -> bool:
     """Whether ``text`` repeats three words in a row of an earlier sentence (the product's
     name excepted: a text may name it more than once), or an earlier sentence's opening two
     words ("It is …" twice reads as a list, not as copy)."""
-    from workers.copy.dedupe import near_duplicate
 
     def grams(words: list[str]) -> set[tuple[str, ...]]:
         found = set(zip(words, words[1:], words[2:], strict=False))
@@ -255,7 +253,6 @@ def _repetitive(text: str) -> bool:
 
 
 def _too_long(chosen: list[SentenceCandidate], slot: CopySlot) -> bool:
-    from contentfab.core.channels import limit, measure, word_count
 
     text = " ".join(c.text for c in chosen)
     most = slot.spec.max_words
