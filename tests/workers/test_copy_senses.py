@@ -124,3 +124,19 @@ def test_a_measuring_verb_measures_a_size_or_a_weight() -> None:
         'The Recurve Bow measures 62" when strung.',
     ):
         assert mismeasured(fine) == [], fine
+
+
+def test_a_verb_right_after_is_and_your_before_a_number() -> None:
+    from workers.copy.senses import verb_after_is
+
+    for broken in (
+        "The Putting Mat is rolls up for storage.",
+        "It is wash at up to 60 °C without fabric softener.",
+        "It is vibrates when it locks onto the flag.",
+        "The Tane Koji Spores are store sealed in the fridge.",
+    ):
+        assert verb_after_is(broken), broken
+    for fine in ("It is dry in minutes.", "The lid is open.", "They are pairs of socks."):
+        assert verb_after_is(fine) == [], fine
+    mat = ProductFacts(sku="m", title="Putting Mat 300 × 50 cm", description="A fast surface.")
+    assert your_own("A great choice for your 300 × 50 cm.", mat) == ["your 300"]

@@ -25,6 +25,7 @@ from workers.copy.facts import (
 )
 from workers.copy.faithful import _COMPOUND, kind_heads
 from workers.copy.plan import _admit, _lead, _messages, _open_facts, _usable
+from workers.copy.senses import INSTRUCTIONS as _INSTRUCTIONS
 from workers.copy.senses import plural_name
 
 #: How many facts of a one-sentence channel, from its own first fact on, get composed
@@ -183,12 +184,6 @@ _RANGE_NOUNS = frozenset(
 
 _MODALS = frozenset({"should", "must", "may", "might", "could", "would", "shall"})
 
-#: Verbs a record's instructions open with ("Apply in the shade …", "Store dry …").
-_INSTRUCTIONS = frozenset(
-    """apply store wipe rinse use wash keep remove clean dry charge avoid fill add mix insert
-    attach hang place follow read allow let soak spray shake refill replace check tighten
-    assemble mount install pair press twist do""".split()  # noqa: SIM905
-)
 
 #: Words that follow a verb rather than a noun ("vibrates when …", "measures from …").
 _AFTER_A_VERB = frozenset(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from workers.copy.facts import _SENTENCE, _subject, attribute_phrase
+from workers.copy.facts import _SENTENCE, _VERBS, _subject, attribute_phrase
 from workers.copy.faithful import kind_heads
 from workers.copy.text import _TITLE_CUT, DANGLING
 from workers.factcheck import quantities
@@ -138,7 +138,8 @@ def your_own(text: str, product: ProductFacts) -> list[str]:
         if any(rest.startswith(name) for name in names):
             continue
         word, following = match.group(1), match.group(2) or ""
-        if word in own or word.rstrip("s") in own:
+        if word[:1].isdigit() or word in own or word.rstrip("s") in own:
+            # a number is nobody's ("a great choice for your 300 × 50 cm" was delivered)
             found.append(f"your {word}")
         elif word in named and (following in named or following.rstrip("s") in named):
             found.append(f"your {word} {following}")
@@ -232,6 +233,44 @@ def mismeasured(text: str) -> list[str]:
     return found
 
 
+#: Verbs a record's instructions open with ("Apply in the shade …", "Store dry …").
+INSTRUCTIONS = frozenset(
+    """apply store wipe rinse use wash keep remove clean dry charge avoid fill add mix insert
+    attach hang place follow read allow let soak spray shake refill replace check tighten
+    assemble mount install pair press twist do""".split()  # noqa: SIM905
+)
+
+#: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").
+_ALSO_ADJECTIVES = frozenset({"clean", "dry", "open", "close", "last", "double", "let", "do"})
+_COPULA = re.compile(r"\b(?:is|are)\s+([a-z]+)\b(?:\s+([a-z]+))?")
+#: Words after which a word in -s is a verb ("is rolls up", "is vibrates when").
+_AFTER_A_VERB_S = frozenset("up down when while into onto out off away back".split())  # noqa: SIM905
+
+
+def verb_after_is(text: str) -> list[str]:
+    """A verb right after "is"/"are": "The Putting Mat is rolls up for storage", "It is
+    wash at up to 60 °C", "It is apply in the shade" (a record clause put in a frame, or the
+    model's own)."""
+    found: list[str] = []
+    for match in _COPULA.finditer(text):
+        word = match.group(1)
+        base = word[:-1] if word.endswith("s") else word
+        after = match.group(2) or ""
+        verb = (word in _VERBS and word not in _LINKING | _ALSO_ADJECTIVES) or (
+            # "is fits the socket", not "are pairs of socks" (a verb's noun in the plural)
+            word.endswith("s") and (base in _VERBS or base in INSTRUCTIONS) and after != "of"
+        )
+        plural_noun = word.endswith(("ss", "us", "is")) or not word.endswith("s")
+        verb = verb or (not plural_noun and after in _AFTER_A_VERB_S)
+        if verb or (word in INSTRUCTIONS and word not in _ALSO_ADJECTIVES):
+            found.append(f"{match.group().split()[0]} {word}")
+    return found
+
+
+#: Verbs that may follow "is" ("is made", "is kept" are not in :data:`_VERBS`).
+_LINKING = frozenset({"is", "are", "was", "were", "has", "have", "can", "will"})
+
+
 _PREDICATE_END = re.compile(r"\b(?:with|that|which|for|in|on|and|from|to|by|at)\b|[,.;:!?]")
 
 
@@ -271,6 +310,7 @@ _RULES: tuple[tuple[Callable[[str, ProductFacts], list[str]], str], ...] = (
     (lambda text, _product: mismeasured(text), "claim: a measure of something else"),
     (restated, "repetition: calls the product what its name says"),
     (disagreeing, "fragment: a plural name with a singular verb"),
+    (lambda text, _product: verb_after_is(text), "fragment: a verb right after 'is'"),
 )
 
 
