@@ -1,4 +1,4 @@
-"""Gates for true words in a false sense: a word the record only denies said as a claim ("Refilled Balloons" from "cannot be refilled"), a number moved onto another noun ("500 sprays" from "500 ml"), "your" before the product's own words ("lets you keep your beekeeping"), and a plural name said with "is" ("The Carbon Arrows is …"). :func:`sense_failures` runs them on every delivered text and every sentence candidate."""
+"""Gates for true words in a false sense, one function per rule, run by :func:`sense_failures` on every delivered text, sentence candidate and reviewer edit: a word the record only denies said as a claim ("Refilled Balloons" from "cannot be refilled"), a number moved onto another noun ("500 sprays" from "500 ml"), "your" before the product's own words, a plural name with "is", a sentence that only restates the name, a measuring verb with no size or weight, a verb right after "is"."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from workers.copy.facts import _SENTENCE, _VERBS, _subject, attribute_phrase
+from workers.copy.facts import _SENTENCE, _VERBS, NEGATIONS, _subject, attribute_phrase
 from workers.copy.faithful import kind_heads
 from workers.copy.text import _TITLE_CUT, DANGLING
 from workers.factcheck import quantities
@@ -15,10 +15,10 @@ from workers.grounding import gate_words, inflections
 if TYPE_CHECKING:
     from workers.copy.slots import ProductFacts
 
-#: Words that deny what follows them, up to :data:`_SCOPE` words or the next punctuation.
-_NEGATORS = frozenset(
-    """not no never cannot can't without nor non isn't aren't doesn't don't won't
-    wasn't weren't""".split()  # noqa: SIM905
+#: Words that deny what follows them, up to :data:`_SCOPE` words or the next punctuation:
+#: the sentence gates' negations and their contractions.
+_NEGATORS = NEGATIONS | frozenset(
+    "cannot can't non isn't aren't doesn't don't won't wasn't weren't".split()  # noqa: SIM905
 )
 _SCOPE = 4
 #: Words that end a negation's reach ("not included, but the case is").
