@@ -20,6 +20,23 @@ ISO_4217 = frozenset(
 )
 
 
+#: ISO 4217 currencies whose minor unit is not the cent: none (a yen price is "24800 JPY", never
+#: "24800.00 JPY", which labellers marked as odd) or three digits (dinars, rials).
+_NO_MINOR = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_THREE_MINOR = "BHD IQD JOD KWD LYD OMR TND"
+MINOR_DIGITS = {
+    **{code: 0 for code in _NO_MINOR.split()},
+    **{code: 3 for code in _THREE_MINOR.split()},
+}
+
+
+def shop_amount(value: Decimal, currency: str | None) -> str:
+    """A price as a shop writes it in its currency: "189.5" EUR -> "189.50", "24800" JPY ->
+    "24800" (no thousands separator: a comma would read as a decimal point to the fact gate)."""
+    digits = MINOR_DIGITS.get((currency or "").upper(), 2)
+    return f"{value:.{digits}f}"
+
+
 def plain_decimal(value: Decimal) -> str:
     """A price as plain decimal text, without trailing zeros ("49.90" -> "49.9")."""
     text = format(value, "f")

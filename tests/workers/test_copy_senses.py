@@ -76,6 +76,12 @@ def test_plural_names_take_plural_verbs() -> None:
     assert not plural_name("Resistance Bands Set", VACUUM)
     assert disagreeing("The Carbon Arrows is a pure carbon arrow.", ARROWS) == ["Carbon Arrows is"]
     assert disagreeing("The Carbon Arrows are pure carbon.", ARROWS) == []
+    # "It" of a plural product, where a sentence opens with it ("The Merino Ski Socks are …
+    # It has extra padding" was labelled clumsy); "They" and "It" of a singular one pass
+    text = "The Carbon Arrows are pure carbon. It has a spine of 500. It's light."
+    assert disagreeing(text, ARROWS) == ["It has", "It's"]
+    assert disagreeing("The Carbon Arrows are pure carbon. They have a spine.", ARROWS) == []
+    assert disagreeing("The Car Vacuum is small. It has a hose.", VACUUM) == []
 
 
 @pytest.mark.parametrize(
@@ -140,3 +146,21 @@ def test_a_verb_right_after_is_and_your_before_a_number() -> None:
         assert verb_after_is(fine) == [], fine
     mat = ProductFacts(sku="m", title="Putting Mat 300 × 50 cm", description="A fast surface.")
     assert your_own("A great choice for your 300 × 50 cm.", mat) == ["your 300"]
+
+
+def test_an_instruction_keeps_its_verb_and_a_parts_measure_its_part() -> None:
+    from workers.copy.facts import Fact
+    from workers.copy.senses import fact_senses
+
+    wash = Fact("Wash at up to 60 °C without fabric softener", "description")
+    # labelled nonsense: the towel "is up to 60 °C"
+    assert fact_senses("The Drying Towel is up to 60 °C without fabric softener.", wash)
+    assert fact_senses("Wash it at up to 60 °C without fabric softener.", wash) == []
+    keep = Fact("keep the hops in the fridge", "description")  # after a semicolon
+    assert fact_senses("The hops are in the fridge.", keep)
+    assert fact_senses("Keep the hops in the fridge.", keep) == []
+    speaker = Fact("speaker: 28 x 15 mm", "attribute")
+    assert fact_senses("It measures 28 x 15 mm.", speaker)
+    assert fact_senses("Its speaker measures 28 x 15 mm.", speaker) == []
+    assert fact_senses("It has a 28 x 15 mm speaker.", speaker) == []
+    assert fact_senses("It weighs 2.1 kg.", Fact("weight: 2.1 kg", "attribute")) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from contentfab.core.channels import CHANNELS
 from workers.copy.facts import Fact, Plan, attribute_phrase, coverage, facts
 from workers.copy.faithful import _misidentified, sentence_failures
@@ -742,10 +744,36 @@ def test_a_fact_the_model_failed_gets_its_clause_in_the_likeliest_frame_only():
     text, error, meta = _assemble(plan)
     # the assembled text is judged whole as ever: two sentences are too short a description
     assert text is None and error is not None and "fewer than 25" in error
-    # (naming the lamp twice would repeat a four-word phrase: the next sentence says "Its")
-    assert meta["rejected_text"] == f"{said} Its linen shade is 22 cm wide."
-    assert [s["source"] for s in meta["sentences"]] == ["model", "composed"]
-    assert meta["composed_sentences"] == 1 and meta["source"] == "sentences"
+    # (naming the lamp twice would repeat a four-word phrase: the next sentence says "Its";
+    # the composed call to action of a text short of 25 words does not make 20 words enough)
+    assert meta["rejected_text"] == f"{said} Its linen shade is 22 cm wide. Order yours today."
+    assert [s["source"] for s in meta["sentences"]] == ["model", "composed", "composed"]
+    assert meta["composed_sentences"] == 2 and meta["source"] == "sentences"
+
+
+def test_a_description_a_few_words_short_closes_with_the_brands_call_to_action():
+    from workers.copy.slots import BrandRules
+
+    slot = replace(_slot("product_description", BOTTLE), brand=BrandRules(name="Harbor & Pine"))
+    plan = Plan(slot, [*facts(BOTTLE), Fact("", "close")])
+    said = {
+        0: "The Steel Bottle keeps drinks cold for 24 hours.",
+        1: "It has a leak-proof lid and a powder-coated grip.",
+        2: "It costs 34.95 USD.",
+    }
+    for index, text in said.items():
+        _consider(plan, index, 0, _generation(text))
+    text, error, meta = _assemble(plan)
+    # 22 words of facts: the brand's call to action closes it (no model closing line passed)
+    assert error is None, error
+    assert text == " ".join(said.values()) + " Order yours from Harbor & Pine today."
+    assert meta["sentences"][-1] == {**meta["sentences"][-1], "source": "composed"}
+    assert check(text, slot.spec, BOTTLE, slot.brand) == []
+    # a closing line the model wrote and the gates passed is used instead
+    _consider(plan, 3, 0, _generation("Fill it, pack it and take it with you today."))
+    assert _assemble(plan)[0] == " ".join(said.values()) + (
+        " Fill it, pack it and take it with you today."
+    )
 
 
 def test_a_lone_sentence_is_composed_only_when_the_model_passed_none_and_names_the_product():
@@ -792,10 +820,13 @@ def test_a_keys_min_is_minutes_only_when_the_key_speaks_of_time():
     game = ProductFacts(
         sku="g",
         title="Cooperative Strategy Game",
-        description="Two to five players work together.",
+        description="The players work together.",
         attributes={"players_min": 2},
     )
     fewest = next(f for f in facts(game) if f.kind == "attribute")
+    # ("Two to five players work together." says it already: no attribute fact then)
+    said = replace(game, description="Two to five players work together.")
+    assert [f.kind for f in facts(said)] == ["description"]
     wrong = sentence_failures(
         "The Strategy Game is a 2 min game.", fewest, game, BrandRules(), SENTENCES
     )
@@ -867,3 +898,31 @@ def test_a_noun_phrase_of_the_products_own_kind_is_what_it_is_not_a_part_it_has(
         Fact("Leak-proof lid", "description"), BOTTLE, "Steel Bottle", alone=True
     )
     assert lid["has a"] == ["The Steel Bottle has a leak-proof lid."]
+
+
+def test_a_count_is_had_a_size_range_come_in_and_a_yen_price_has_no_decimals():
+    from workers.copy.compose import framed_sentences
+    from workers.copy.senses import sized_as_being
+
+    socks = ProductFacts(
+        sku="s",
+        title="Merino Ski Socks",
+        description="Knee-high ski socks with seven loops.",
+        price="2480",
+        currency="JPY",
+        attributes={"pockets": 2, "sizes": "36 to 47", "loops": 7},
+    )
+    found = {f.text: f for f in facts(socks)}
+    # "seven loops" in the description says "loops: 7"; a yen price is said without decimals
+    assert list(found) == [
+        "Knee-high ski socks with seven loops.",
+        "pockets: 2",
+        "sizes: 36 to 47",
+        "price: 2480 JPY",
+    ]
+    frames = framed_sentences(found["pockets: 2"], socks, "Merino Ski Socks", alone=True)
+    assert frames == {"has value keys": ["The Merino Ski Socks have 2 pockets."]}
+    frames = framed_sentences(found["sizes: 36 to 47"], socks, "Merino Ski Socks", alone=True)
+    assert frames == {"comes in": ["The Merino Ski Socks come in sizes 36 to 47."]}
+    assert sized_as_being("The Merino Ski Socks are size 36 to 47.") == ["are size 36"]
+    assert sized_as_being("They come in sizes 36 to 47.") == []

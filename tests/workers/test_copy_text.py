@@ -7,7 +7,7 @@ import pytest
 from contentfab.core.channels import CHANNELS
 from workers.copy.gates import check
 from workers.copy.slots import CopySlot, ProductFacts
-from workers.copy.text import fragment, head_name, selling_points
+from workers.copy.text import fix_articles, fragment, head_name, selling_points
 from workers.copy.writer import composed_candidates
 from workers.textgen import SamplingParams
 
@@ -217,3 +217,29 @@ def test_a_headline_name_is_the_titles_head_noun(title: str, name: str | None):
     from workers.copy.slots import headline_name
 
     assert headline_name(title) == name
+
+
+@pytest.mark.parametrize(
+    ("written", "fixed"),
+    [
+        ("It is a 18/10 stainless steel kettle.", "It is an 18/10 stainless steel kettle."),
+        (
+            "It has a oval of track and a 8-pin socket.",
+            "It has an oval of track and an 8-pin socket.",
+        ),
+        (
+            "A 80 cm board, a 11 kg bag, a 18,000 mAh pack.",
+            "An 80 cm board, an 11 kg bag, an 18,000 mAh pack.",
+        ),
+        ("An 110 V plug and an 1000 W iron.", "A 110 V plug and a 1000 W iron."),
+        ("An unit, an useful hook, an European plug.", "A unit, a useful hook, a European plug."),
+        ("A hour, a umbrella, an heavy bag.", "An hour, an umbrella, a heavy bag."),
+        # said either way, or as letters: as written
+        (
+            "a 1100 W motor, a LED, an SUV, an USB port",
+            "a 1100 W motor, a LED, an SUV, an USB port",
+        ),
+    ],
+)
+def test_the_article_fits_how_the_next_word_sounds(written: str, fixed: str):
+    assert fix_articles(written) == fixed

@@ -70,6 +70,11 @@ def framed_sentences(
         return frames
     if fact.kind == "attribute":
         key, value = (part.strip() for part in fact.text.split(":", 1))
+        if key.casefold() in ("size", "sizes") and not re.search(r"\d\s*(?:mm|cm|m|in)\b", value):
+            # "sizes: 36 to 47" is what it comes in ("The Ski Socks are size 36 to 47" was
+            # labelled awkward twice)
+            add("comes in", f"{come} in sizes {value}")
+            return frames
         if key.casefold() in _COMES_IN:
             add("comes in", f"{come} in {value}")
         if key.endswith("ed") or key in _SIZE_KEYS:
@@ -88,6 +93,10 @@ def framed_sentences(
             return frames
         if not any(c.isdigit() for c in value):
             add("is", f"{be} {value}")
+        if key.endswith("s") and not key.endswith("ss") and value.split()[0].isdigit():
+            # "pockets: 7" is had as a count ("has a pockets of 7" was delivered)
+            add("has value keys", f"{have} {value} {key}")
+            return frames
         add("has a key of", f"{have} a {key} of {value}")
         add("has a value key", f"{have} {_article(value)} {value} {key}")
         return frames

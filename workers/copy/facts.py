@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from contentfab.core.money import shop_amount
 from workers.copy.text import DANGLING, fragment
 from workers.factcheck import FactSheet
 from workers.grounding import Vocabulary, gate_words, inflections
@@ -122,6 +123,14 @@ class Fact:
     attributes: tuple[tuple[str, Any], ...] = ()
 
 
+_COUNT_WORDS = {
+    word: n
+    for n, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split()  # noqa: SIM905
+    )
+}
+
+
 def facts(product: ProductFacts) -> list[Fact]:
     """The product record as facts, in its own order: the description's sentences, then the
     attributes it does not already say (their keys read as words, a unit moved after the value:
@@ -133,6 +142,9 @@ def facts(product: ProductFacts) -> list[Fact]:
             if len(gate_words(part)) >= 2:
                 found.append(Fact(part, "description"))
     said = {w.casefold() for w in gate_words(f"{product.title} {description}")}
+    # "seven pockets" in the description says "pockets: 7" ("It has 7 pockets." after it
+    # was labelled repetitive)
+    said |= {str(n) for word, n in _COUNT_WORDS.items() if word in said}
     for key, value in product.attributes.items():
         if isinstance(value, bool) or value is None or isinstance(value, dict | list):
             continue
@@ -141,7 +153,9 @@ def facts(product: ProductFacts) -> list[Fact]:
             continue
         found.append(Fact(attribute_phrase(str(key), value), "attribute", ((key, value),)))
     if product.price is not None and product.currency:
-        found.append(Fact(f"price: {_money(product.price)} {product.currency}", "price"))
+        found.append(
+            Fact(f"price: {_money(product.price, product.currency)} {product.currency}", "price")
+        )
     return found
 
 
@@ -157,10 +171,11 @@ def _same_amount(written: str, amount: str) -> bool:
         return False
 
 
-def _money(price: str) -> str:
-    """A stored price as a shop writes it: "189.5" -> "189.50", "249" -> "249.00"."""
+def _money(price: str, currency: str | None) -> str:
+    """A stored price as a shop writes it: "189.5" -> "189.50", "249" -> "249.00", a yen price
+    without decimals ("24800 JPY"; "24800.00 JPY" was labelled odd)."""
     try:
-        return f"{Decimal(price):.2f}"
+        return shop_amount(Decimal(price), currency)
     except InvalidOperation:
         return price
 

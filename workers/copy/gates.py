@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from contentfab.core.channels import Channel, contains_emoji, limit, measure, word_count
 from workers.copy.faithful import codes_outside_names, new_compounds, part_properties
 from workers.copy.senses import sense_failures
-from workers.copy.text import dropped_qualifiers, fragment
+from workers.copy.text import dropped_qualifiers, fix_articles, fragment
 from workers.factcheck import unsupported_numbers
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def clean(text: str, channel: Channel) -> str:
     text = _PREFIX.sub("", text).strip()
     if len(text) >= 2 and text[0] in "\"'“‘" and text[-1] in "\"'”’":
         text = text[1:-1].strip()
-    return text
+    return fix_articles(text)
 
 
 def check(

@@ -25,6 +25,7 @@ from workers.copy.faithful import sentence_failures
 from workers.copy.gates import check
 from workers.copy.sentence_examples import EXAMPLE_SYSTEM, EXAMPLES
 from workers.copy.slots import FLUENCY_FLOOR
+from workers.copy.text import fix_articles
 
 
 def _messages(slot: CopySlot, fact: Fact, name: str) -> list[dict[str, str]]:
@@ -119,7 +120,8 @@ def _admit(plan: Plan, candidate: SentenceCandidate) -> bool:
 
     slot = plan.slot
     fact = plan.facts[candidate.fact]
-    text = candidate.text
+    text = fix_articles(candidate.text)  # "an 18/10 kettle": grammar, not a claim
+    candidate = replace(candidate, text=text)
     alone = slot.channel not in MULTI_SENTENCE
     failed = sentence_failures(text, fact, slot.product, slot.brand, slot.spec, alone=alone)
     if not failed and candidate.logprob_per_token < FLUENCY_FLOOR:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from workers.copy.facts import _SENTENCE, _VERBS, NEGATIONS, _subject, attribute_phrase
+from workers.copy.facts import _SENTENCE, _VERBS, NEGATIONS, Fact, _subject, attribute_phrase
 from workers.copy.faithful import kind_heads
 from workers.copy.text import _TITLE_CUT, DANGLING
 from workers.factcheck import quantities
@@ -191,7 +191,17 @@ def disagreeing(text: str, product: ProductFacts) -> list[str]:
         for match in re.finditer(rf"{re.escape(name)}\s+([a-z']+)", text, re.IGNORECASE):
             if match.group(1).casefold() in _SINGULAR:
                 found.append(f"{name} {match.group(1)}")
+    # "The Merino Ski Socks are … It has extra padding" (labelled clumsy each time): "It" of a
+    # product whose name is plural, where a sentence opens with it
+    if product.names() and plural_name(min(product.names(), key=len), product):
+        for match in _IT_VERB.finditer(text):
+            verb = match.group("verb")
+            if verb is None or verb.casefold() in _SINGULAR or verb.endswith("s"):
+                found.append(match.group().strip(" .!?"))
     return found
+
+
+_IT_VERB = re.compile(r"(?:^|[.!?]\s+)It(?:'s|’s|\s+(?:also\s+)?(?P<verb>[a-z]+))")
 
 
 #: What a measuring verb's number must measure.
@@ -303,6 +313,15 @@ def restated(text: str, product: ProductFacts) -> list[str]:
 
 
 #: The rules :func:`sense_failures` runs, each with its gate's name and what it found.
+_SIZE_AS_BEING = re.compile(r"\b(?:is|are)\s+sizes?\s+\w*\d", re.IGNORECASE)
+
+
+def sized_as_being(text: str) -> list[str]:
+    """ "The Merino Ski Socks are size 36 to 47": a range of sizes said as what the product is
+    (labelled awkward twice); it comes in them."""
+    return [match.group() for match in _SIZE_AS_BEING.finditer(text)]
+
+
 _RULES: tuple[tuple[Callable[[str, ProductFacts], list[str]], str], ...] = (
     (denied_words, "claim: says what the record denies"),
     (renumbered, "fact: a number of the record put to another noun"),
@@ -311,7 +330,46 @@ _RULES: tuple[tuple[Callable[[str, ProductFacts], list[str]], str], ...] = (
     (restated, "repetition: calls the product what its name says"),
     (disagreeing, "fragment: a plural name with a singular verb"),
     (lambda text, _product: verb_after_is(text), "fragment: a verb right after 'is'"),
+    (lambda text, _product: sized_as_being(text), "fragment: a size said as what it is"),
 )
+
+
+#: Attribute keys that are a measure of the product itself ("weight: 2.1 kg" may be said
+#: "It weighs 2.1 kg"); any other key names a part ("speaker: 28 x 15 mm").
+_OWN_MEASURES = frozenset(
+    """size dimensions measurements length width height depth weight diameter thickness
+    folded packed assembled overall capacity volume area""".split()  # noqa: SIM905
+)
+_ALSO_NOUNS = _ALSO_ADJECTIVES | frozenset(
+    "charge spray mix fill press check place read add hang wash dry".split()  # noqa: SIM905
+)
+_MEASURE_VERB = re.compile(r"\b(?:measur|weigh)\w*", re.IGNORECASE)
+
+
+def fact_senses(text: str, fact: Fact) -> list[str]:
+    """Rules that need the sentence's own fact: an instruction said without its verb
+    ("Drying Towel is up to 60 °C without fabric softener." of "Wash at up to 60 °C …"; "the
+    hops are in the fridge" of "keep the hops in the fridge": both labelled nonsense), and a
+    part's measure said of the product ("It measures 28 x 15 mm." of "speaker: 28 x 15 mm")."""
+    found: list[str] = []
+    words = {w.casefold() for w in re.findall(r"[^\W\d_]+", text)}
+    if fact.kind == "description":
+        clause = fact.text.strip()
+        first = clause.split()[0] if clause.split() else ""
+        verb = first.casefold()
+        # lower case after a semicolon ("…; keep the hops in the fridge") where the verb is
+        # no noun or adjective too ("charge lasts …", "dry bag …")
+        if verb in INSTRUCTIONS and (first[:1].isupper() or verb not in _ALSO_NOUNS):
+            stem = verb[:-1] if verb.endswith("e") and len(verb) > 3 else verb
+            if not any(w.startswith(stem) for w in words):
+                found.append(f"claim: an instruction said without its verb ({verb!r})")
+    elif fact.kind == "attribute" and ":" in fact.text:
+        key = fact.text.split(":", 1)[0].casefold().split()
+        own = not key or set(key) & _OWN_MEASURES
+        said = any(k in words or f"{k}s" in words for k in key)
+        if not own and not said and _MEASURE_VERB.search(text):
+            found.append(f"claim: a measure of the {' '.join(key)} said of the product")
+    return found
 
 
 def sense_failures(text: str, product: ProductFacts) -> list[str]:

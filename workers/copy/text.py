@@ -390,3 +390,59 @@ def compose(name: str, point: str) -> Iterable[str]:
     yield f"{name}: {point[0].upper()}{point[1:]}"
     yield f"{name} – {point}"
     yield f"{name}, {point}"
+
+
+# "an" before a vowel sound: vowel letters, less the "you"/"wun" sounds; numbers said "eight",
+# "eleven", "eighteen", "eighty…" ("a 18/10 stainless steel kettle" was labelled an error)
+_AN_WORD = re.compile(r"^(?:[aio]|e(?!u|we)|u(?!ni|s[eu]|ti|ro|re|ra|k))", re.IGNORECASE)
+_SAID_WITH_W = _wordset("one once ones")
+_SILENT_H = re.compile(r"^(?:hour|honest|honou?r|heir)", re.IGNORECASE)
+_DIGITS = re.compile(r"^\d+(?:,\d{3})*")
+
+
+def _said_with_vowel(number: str) -> bool | None:
+    """Whether a number is said with a vowel first ("8", "80", "800", "11", "18", "18,000"), or
+    None where it depends on how it is read ("1100": "eleven hundred" or "one thousand …")."""
+    digits = _DIGITS.match(number)
+    if digits is None:
+        return None
+    whole = digits.group().replace(",", "")
+    if whole.startswith("8"):
+        return True
+    if whole in ("11", "18") or (len(whole) == 5 and whole[:2] in ("11", "18")):
+        return True
+    if len(whole) == 4 and whole[:2] in ("11", "18"):
+        return None
+    return False
+
+
+_ARTICLE_BEFORE = re.compile(r"\b(?P<a>[Aa]n?)\s+(?P<word>[^\s]+)")
+
+
+def fix_articles(text: str) -> str:
+    """ "a" or "an" as the next word sounds: "an 18/10 kettle", "an oval", "a USB port" stays
+    (a capitalised abbreviation is said letter by letter or as a word: left as written)."""
+
+    def choose(match: re.Match[str]) -> str:
+        article, word = match.group("a"), match.group("word")
+        bare = word.lstrip("\"'“‘(")
+        if not bare or (bare.isupper() and len(bare) > 1):
+            return match.group()
+        if re.split(r"[^\w]", bare.casefold(), maxsplit=1)[0] in _SAID_WITH_W:
+            wants_an = False
+        elif bare[0].isdigit():
+            said = _said_with_vowel(bare)
+            if said is None:
+                return match.group()
+            wants_an = said
+        elif bare[0].isalpha():
+            wants_an = _AN_WORD.match(bare) is not None or _SILENT_H.match(bare) is not None
+        else:
+            return match.group()
+        if wants_an == (article.casefold() == "an"):
+            return match.group()
+        fixed = "an" if wants_an else "a"
+        fixed = fixed.capitalize() if article[0].isupper() else fixed
+        return f"{fixed} {word}"
+
+    return _ARTICLE_BEFORE.sub(choose, text)
