@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from contentfab.campaign import LoadedCampaign
 from contentfab.core.errors import ModelError
+from contentfab.core.manifest import ModelManifest
 from db import jobs
 from db.bulk import JobRow, ProductRow, complete_rows, insert_rows
 from db.interaction_log import load_interactions, store_interactions
@@ -247,10 +248,10 @@ def _campaign_catalog(
     if isinstance(cached, CampaignCatalog):
         return cached
 
-    tower_manifest: dict[str, Any] | None = None
+    tower_manifest: ModelManifest | None = None
     if request.get("method") == "two_tower":
         tower, tower_manifest = res.two_tower(model_name)
-        model_name = tower_manifest["source"]["text_model"]["name"]
+        model_name = (tower_manifest.source or {})["text_model"]["name"]
     embedder = res.text_embedder(model_name)
     with database_errors(), transaction(res.sessions) as session:
         # Columns, not ORM objects: 20,000 products as objects took ~1 s per worker process.
@@ -324,10 +325,10 @@ def _campaign_catalog(
             tower_catalog,
             model_rows,
             {
-                "name": tower_manifest["name"],
-                "version": tower_manifest.get("version"),
-                "sha256": tower_manifest["files"]["user_tower.onnx"],
-                "item_vectors_sha256": tower_manifest["files"]["item_vectors.npy"],
+                "name": tower_manifest.name,
+                "version": tower_manifest.version,
+                "sha256": tower_manifest.files["user_tower.onnx"],
+                "item_vectors_sha256": tower_manifest.files["item_vectors.npy"],
                 "text_model": embedder.provenance,
                 "unknown_products": int((model_rows < 0).sum()),
             },
