@@ -34,7 +34,7 @@ OLD_IMAGE = {
     "retired": "ignored",
 }
 
-COPY = {
+COPY: dict[str, Any] = {
     "tone": "friendly",
     "model": "smollm2-135m-instruct",
     "seed": 12,
