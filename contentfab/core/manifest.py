@@ -138,8 +138,9 @@ class ModelManifest(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _task_section(cls, data: Any) -> Any:
-        """Gather a flat manifest's task keys into the task's section (when they are all there:
-        a manifest with only a name, a task and files still loads, without a section)."""
+        """Gather a flat manifest's task keys into the task's section. A manifest without
+        them (only a name, a task and files) loads without a section; one whose task keys are
+        there but wrong is not a manifest."""
         if not isinstance(data, dict):
             return data
         field = _FIELD_OF_TASK.get(str(data.get("task")))
@@ -147,8 +148,10 @@ class ModelManifest(BaseModel):
             return data
         try:
             section = _SECTIONS[field].model_validate(data)
-        except ValidationError:
-            return data
+        except ValidationError as error:
+            if all(problem["type"] == "missing" for problem in error.errors()):
+                return data
+            raise ValueError(str(error)) from None
         return {**data, field: section}
 
     @classmethod

@@ -110,6 +110,9 @@ def test_a_manifest_that_is_not_one_is_a_model_error(tmp_path: Path) -> None:
     _write(tmp_path / "files", {"name": "files", "files": ["model.onnx"]})
     with pytest.raises(ModelError, match="not a model manifest"):
         ModelManifest.read(tmp_path / "files")
+    wrong = {**OLD_DECODER, "num_layers": "two"}  # the task's keys, one of the wrong type
+    with pytest.raises(ModelError, match="num_layers"):
+        ModelManifest.read(_write(tmp_path / "wrong", wrong))
     assert (
         ModelStore(tmp_path)
         .problems("files")[0]
