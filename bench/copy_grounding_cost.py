@@ -37,7 +37,7 @@ def main() -> None:
     store = ModelStore(Settings().model_store)
     loaded = TextGenerator.load(store.model_dir(MODEL), intra_op_threads=args.threads)
     generator = TextGenerator(
-        {**loaded.manifest, "eos_token_ids": [-1]},
+        loaded.manifest.with_keys(eos_token_ids=[-1]),
         loaded.session,
         loaded.tokenizer,
         loaded.provider,

@@ -48,7 +48,7 @@ Side = Callable[[list[list[int]], int], list[list[int]]]
 def endless(generator: TextGenerator) -> TextGenerator:
     """The same model with no stop token, so every row writes exactly the tokens asked for."""
     return TextGenerator(
-        {**generator.manifest, "eos_token_ids": [-1]},
+        generator.manifest.with_keys(eos_token_ids=[-1]),
         generator.session,
         generator.tokenizer,
         generator.provider,

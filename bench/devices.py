@@ -59,7 +59,7 @@ def decoder(store: Any, provider: str, batch: int, tokens: int) -> dict[str, Any
     bindings = [True, False] if loaded.provider != CPU else [False]
     for io_binding in bindings:
         generator = TextGenerator(
-            {**loaded.manifest, "eos_token_ids": [-1]},
+            loaded.manifest.with_keys(eos_token_ids=[-1]),
             loaded.session,
             loaded.tokenizer,
             loaded.provider,

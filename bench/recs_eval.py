@@ -154,7 +154,7 @@ def rank_embedding(
 
 def train_two_tower(
     text_vectors: np.ndarray, train: Interactions, half_life: float, store_root: Path, name: str
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[Any, Any]:  # (TwoTower, ModelManifest)
     """Train on ``train`` only, export through exporters/, load back on ONNX Runtime."""
     from exporters import ModelStore, two_tower
     from workers.two_tower import TwoTower
@@ -391,7 +391,7 @@ def main() -> None:
         "two_tower": {
             "train_and_export_seconds": round(tower_seconds, 1),
             "test_model": {
-                k: tower_manifest[k]
+                k: tower_manifest.to_dict()[k]
                 for k in ("dim", "max_history", "train_seconds", "final_loss", "parity", "source")
             },
         },

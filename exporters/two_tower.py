@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contentfab.core.errors import ExportError
-from contentfab.core.model_store import ModelStore, hash_files, write_manifest_file
+from contentfab.core.model_store import ModelManifest, ModelStore, hash_files
 from exporters.specs import BATCH, OPSET, TensorSpec, export_module
 
 EXPORTER_VERSION = "1"
@@ -228,7 +228,7 @@ def export(
     parity_histories: Histories,
     source: dict[str, Any],
     extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> ModelManifest:
     """Write the user tower (ONNX) and the item vectors into ``store`` under ``name``,
     check ONNX Runtime against torch, and return the manifest."""
     spec = trained.spec
@@ -267,9 +267,10 @@ def export(
             **(extra or {}),
         }
         manifest["version"] = f"local-fp32-{manifest['files']['user_tower.onnx'][:8]}"
-        write_manifest_file(staging, manifest)
-    store.record_hashes(name, manifest["files"])
-    return manifest
+        built = ModelManifest.from_dict(manifest)
+        built.write(staging)
+    store.record_hashes(name, built.files)
+    return built
 
 
 def validate_parity(
@@ -311,7 +312,7 @@ def build_from_files(
     seed: int = 0,
     min_events: int = MIN_EVENTS,
     min_users: int = MIN_USERS,
-) -> dict[str, Any]:
+) -> ModelManifest:
     """Train on an interactions file and a catalog (the campaign formats) and export.
 
     ``text_embedder`` (a :class:`workers.embeddings.TextEmbedder`) embeds the product texts the

@@ -24,6 +24,7 @@ from db.bulk import ProductRow, first_column, insert_tuples
 from db.models import Campaign, ContentKind, Job, Product
 from db.session import EncodedJSON, transaction
 from tasks.images import store_image_jobs
+from tasks.params import CopyParams
 from tasks.recs import store_recommendation_jobs
 from tasks.sending import Enqueued, check_broker, queued_chunks, send_chunks
 from tasks.sending import publish as publish  # bench/enqueue.py imports it from here
@@ -91,17 +92,21 @@ def _copy_jobs(
     variants: dict[str, int] = {}
     for slot in request.slots():
         variant = variants[slot.channel] = variants.get(slot.channel, -1) + 1
-        after: dict[str, Any] = {
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-            "repetition_penalty": request.repetition_penalty,
-            "max_new_tokens": request.max_new_tokens,
-            "candidates": request.candidates,
-        }
-        if slot.bundle is not None:
-            after["bundle"] = slot.bundle
-        head = json.dumps({"tone": slot.tone, "model": model})[:-1] + ', "seed": '
-        tail = ", " + json.dumps(after)[1:]
+        params = CopyParams(
+            tone=slot.tone,
+            model=model,
+            seed=0,  # written per product between head and tail
+            temperature=request.temperature,
+            top_p=request.top_p,
+            repetition_penalty=request.repetition_penalty,
+            max_new_tokens=request.max_new_tokens,
+            candidates=request.candidates,
+            bundle=slot.bundle,
+        ).stored()
+        before = {key: params.pop(key) for key in ("tone", "model")}
+        del params["seed"]
+        head = json.dumps(before)[:-1] + ', "seed": '
+        tail = ", " + json.dumps(params)[1:]
         templates.append((slot.channel, slot.tone, variant, head, tail))
     copy = ContentKind.COPY
     return [

@@ -16,6 +16,7 @@ from db import jobs
 from db.models import Asset, ContentKind, Job
 from tasks.app import COPY_TASK
 from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, failure, run_work, store_outcomes
+from tasks.params import CopyParams, params_of
 from workers.copy.records import brand_rules, product_facts
 from workers.copy.slots import CopySlot
 from workers.copy.writer import write_copy
@@ -48,24 +49,26 @@ def _slot(
     job: Job,
     campaign_spec: dict[str, Any],
     delivered: dict[tuple[int | None, str], tuple[str, ...]] | None = None,
+    params: CopyParams | None = None,
 ) -> Any:
     product = job.product
     if product is None:  # only recommendation jobs have no product
         raise ValueError(f"copy job {job.id} has no product")
-    params = job.params
+    if params is None:
+        params = params_of(CopyParams, [job])[job.id]
     return CopySlot(
         key=job.id,
         product=product_facts(product, campaign_spec),
         channel=job.channel,
-        tone=params["tone"],
+        tone=params.tone,
         sampling=SamplingParams(
-            temperature=params["temperature"],
-            top_p=params["top_p"],
-            repetition_penalty=params["repetition_penalty"],
-            max_new_tokens=params["max_new_tokens"],
-            seed=params["seed"],
+            temperature=params.temperature,
+            top_p=params.top_p,
+            repetition_penalty=params.repetition_penalty,
+            max_new_tokens=params.max_new_tokens,
+            seed=params.seed,
         ),
-        candidates=params["candidates"],
+        candidates=params.candidates,
         brand=brand_rules(campaign_spec),
         channel_spec=custom_channel(campaign_spec, job.channel),
         delivered=(delivered or {}).get((product.id, job.channel), ()),
@@ -76,10 +79,11 @@ def _slot(
 def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
     with claimed_chunk(self, campaign_id, job_ids) as chunk:
         settings, res, claim = chunk.settings, chunk.resources, chunk.claim
+        params = params_of(CopyParams, claim.ready)
         delivered = _delivered(chunk.session, claim.ready)
-        slots = [_slot(job, chunk.spec, delivered) for job in claim.ready]
-        bundles = {job.id: job.params.get("bundle") for job in claim.ready}
-        models = {job.id: job.params.get("model") or settings.copy_model for job in claim.ready}
+        slots = [_slot(job, chunk.spec, delivered, params[job.id]) for job in claim.ready]
+        bundles = {job.id: params[job.id].bundle for job in claim.ready}
+        models = {job.id: params[job.id].model or settings.copy_model for job in claim.ready}
     outcomes = run_work(chunk, [s.key for s in slots], lambda: _write(res, slots, models), failure)
 
     def complete(session: Session, job: Job, text: str, meta: dict[str, Any]) -> None:

@@ -35,6 +35,7 @@ from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, JobStatus,
 from db.session import database_errors, transaction
 from tasks.app import IMAGES_TASK, settings_of
 from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, failure, run_work, store_outcomes
+from tasks.params import ImageParams, params_of
 from tasks.resources import resources
 from workers.images.background import BackgroundGenerator, parse_colour
 from workers.images.compose import CreativeText, format_price
@@ -64,21 +65,23 @@ def store_image_jobs(
     def resolved(path: Path | None) -> str | None:
         return None if path is None else str((base / path).resolve())
 
-    shared = {
-        "background": request.background.mode,
-        "prompt": request.background.prompt,
-        "pipeline": pipeline_reference(request, base),
-        "steps": request.background.steps,
-        "style": request.background.style,
-        "palette": list(request.background.palette),
-        "background_image": resolved(request.background.image),
-        "matte_model": resolved(request.matte_model),
-        "logo": resolved(request.logo),
-        "headline_from_channel": request.headline_from_channel,
-        "price": request.price,
-        "output": request.output,
-        "generator": request.generator,
-    }
+    shared = ImageParams(
+        background=request.background.mode,
+        prompt=request.background.prompt,
+        pipeline=pipeline_reference(request, base),
+        steps=request.background.steps,
+        style=request.background.style,
+        palette=list(request.background.palette),
+        background_image=resolved(request.background.image),
+        matte_model=resolved(request.matte_model),
+        logo=resolved(request.logo),
+        headline_from_channel=request.headline_from_channel,
+        price=request.price,
+        output=request.output,
+        generator=request.generator,
+        seed=0,  # each job's own, below
+    ).stored()
+    del shared["seed"]
     insert_rows(
         session,
         Job,
@@ -168,38 +171,43 @@ def _prompt(template: str | None, product: Product) -> str | None:
     return template.replace("{title}", product.title).replace("{category}", product.category or "")
 
 
-def _creative_job(job: Job, spec: dict[str, Any], headline: str | None, settings: Any) -> Any:
+def _creative_job(
+    job: Job,
+    spec: dict[str, Any],
+    headline: str | None,
+    settings: Any,
+    params: ImageParams,
+) -> Any:
     # lazy: scipy (~0.4 s) stays out of `contentfab enqueue`, which imports this module
     from workers.images.creative import CreativeJob
 
     product = job.product
     if product is None:  # image jobs are always made per product
         raise ValueError(f"image job {job.id} has no product")
-    params = job.params
     price = None
-    if params["price"] and product.price is not None:
+    if params.price and product.price is not None:
         price = format_price(plain_decimal(product.price), product.currency)
     brand = (spec.get("brand") or {}).get("name")
     return CreativeJob(
         key=job.id,
         fmt=parse_format(job.channel),
         text=CreativeText(product.title, headline, price, brand),
-        palette=[parse_colour(c) for c in params["palette"]],
-        seed=params["seed"],
-        background=params["background"],
-        style=params["style"],
-        prompt=_prompt(params.get("prompt"), product),
+        palette=[parse_colour(c) for c in params.palette],
+        seed=params.seed,
+        background=params.background,
+        style=params.style,
+        prompt=_prompt(params.prompt, product),
         pipeline=(
-            resolve_pipeline(params.get("pipeline"), settings)
-            if params["background"] == "text_to_image"
+            resolve_pipeline(params.pipeline, settings)
+            if params.background == "text_to_image"
             else None
         ),
-        steps=params.get("steps", 1),
+        steps=params.steps,
         photo=None if product.image_path is None else Path(product.image_path),
-        background_image=_path(params["background_image"]),
-        matte_model=_path(params["matte_model"]),
-        logo=_path(params["logo"]),
-        encoding=params["output"],
+        background_image=_path(params.background_image),
+        matte_model=_path(params.matte_model),
+        logo=_path(params.logo),
+        encoding=params.output,
     )
 
 
@@ -213,12 +221,16 @@ def waiting_for_copy(session: Session, campaign_id: int, job_ids: list[int]) -> 
     An image job waits while its product has an unfinished copy job in the campaign's
     ``headline_from_channel``; copy that failed or finished lets it go (with or without one).
     """
-    images = session.execute(
+    rows = session.execute(
         select(Job.id, Job.product_id, Job.params).where(
             Job.id.in_(job_ids), Job.status.not_in(JobStatus.terminal())
         )
     ).all()
-    channels = {params.get("headline_from_channel") for _, _, params in images} - {None}
+    params = params_of(ImageParams, rows)
+    images = [
+        (job_id, product, params[job_id].headline_from_channel) for job_id, product, _ in rows
+    ]
+    channels = {channel for _, _, channel in images} - {None}
     if not channels:
         return []
     busy = set(
@@ -235,9 +247,7 @@ def waiting_for_copy(session: Session, campaign_id: int, job_ids: list[int]) -> 
         )
     )
     return [
-        job_id
-        for job_id, product, params in images
-        if product in busy and params.get("headline_from_channel") in channels
+        job_id for job_id, product, channel in images if product in busy and channel in channels
     ]
 
 
@@ -277,17 +287,18 @@ def generate_images(
     with claimed_chunk(self, campaign_id, job_ids) as chunk:
         settings, claim, session = chunk.settings, chunk.claim, chunk.session
         spec = chunk.spec
+        params = params_of(ImageParams, claim.ready)
         items = [
             _creative_job(
-                job, spec, _headline(session, job, job.params["headline_from_channel"]), settings
+                job,
+                spec,
+                _headline(session, job, params[job.id].headline_from_channel),
+                settings,
+                params[job.id],
             )
             for job in claim.ready
         ]
-        generators = {
-            job.params["generator"]
-            for job in claim.ready
-            if job.params["background"] == "generated"
-        }
+        generators = {p.generator for p in params.values() if p.background == "generated"}
     outcomes = run_work(
         chunk, [item.key for item in items], lambda: _make(settings, items, generators), failure
     )

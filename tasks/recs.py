@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from contentfab.campaign import LoadedCampaign
 from contentfab.core.errors import ModelError
+from contentfab.core.manifest import ModelManifest
 from db import jobs
 from db.bulk import JobRow, ProductRow, complete_rows, insert_rows
 from db.interaction_log import load_interactions, store_interactions
@@ -44,6 +45,7 @@ from db.models import (
 from db.session import EncodedJSON, database_errors, transaction
 from tasks.app import RECS_TASK
 from tasks.chunks import CHUNK_TASK_OPTIONS, Outcomes, claimed_rows, failure, run_work
+from tasks.params import RecommendationParams, params_of
 from tasks.resources import WorkerResources
 from workers.embeddings import embed_with_cache, text_sha256
 from workers.recommender import (
@@ -95,15 +97,15 @@ def store_recommendation_jobs(
             log.user_ids(),
         )
     subjects = [
-        ("segment", segment.name, {"description": segment.description})
+        ("segment", segment.name, RecommendationParams(description=segment.description).stored())
         for segment in request.segments
     ]
     if request.users == "all":
-        no_params: dict[str, Any] = {}  # one object: insert_rows encodes it once
+        no_params = RecommendationParams().stored()  # one object: insert_rows encodes it once
         subjects += [("user", user, no_params) for user in (log.user_ids() if log else [])]
     elif request.users != "none":
         subjects += [
-            ("user", entry.id, {"segment": entry.segment} if entry.segment else {})
+            ("user", entry.id, RecommendationParams(segment=entry.segment or None).stored())
             for entry in request.users
         ]
     job_rows = [
@@ -165,6 +167,7 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
     with claimed_rows(self, campaign_id, job_ids) as chunk:
         res, claim = chunk.resources, chunk.claim
         request: dict[str, Any] = chunk.spec.get("recommendations") or {}
+        params_by_job = params_of(RecommendationParams, claim.ready)
     slots = claim.ready
     by_id = {job.id: job for job in slots}
     methods: dict[int, str] = {}
@@ -173,7 +176,7 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
     def work() -> Outcomes[Recommendation]:
         nonlocal shared, methods
         shared = _campaign_catalog(res, campaign_id, request)
-        lists, methods = _recommend(shared, request, slots)
+        lists, methods = _recommend(shared, request, slots, params_by_job)
         return {rec.key: (rec, None, {}) for rec in lists}
 
     outcomes = run_work(chunk, list(by_id), work, failure, fail_on=(ModelError,)) if slots else {}
@@ -247,10 +250,10 @@ def _campaign_catalog(
     if isinstance(cached, CampaignCatalog):
         return cached
 
-    tower_manifest: dict[str, Any] | None = None
+    tower_manifest: ModelManifest | None = None
     if request.get("method") == "two_tower":
         tower, tower_manifest = res.two_tower(model_name)
-        model_name = tower_manifest["source"]["text_model"]["name"]
+        model_name = (tower_manifest.source or {})["text_model"]["name"]
     embedder = res.text_embedder(model_name)
     with database_errors(), transaction(res.sessions) as session:
         # Columns, not ORM objects: 20,000 products as objects took ~1 s per worker process.
@@ -324,10 +327,10 @@ def _campaign_catalog(
             tower_catalog,
             model_rows,
             {
-                "name": tower_manifest["name"],
-                "version": tower_manifest.get("version"),
-                "sha256": tower_manifest["files"]["user_tower.onnx"],
-                "item_vectors_sha256": tower_manifest["files"]["item_vectors.npy"],
+                "name": tower_manifest.name,
+                "version": tower_manifest.version,
+                "sha256": tower_manifest.files["user_tower.onnx"],
+                "item_vectors_sha256": tower_manifest.files["item_vectors.npy"],
                 "text_model": embedder.provenance,
                 "unknown_products": int((model_rows < 0).sum()),
             },
@@ -396,7 +399,10 @@ def _interactions(
 
 
 def _recommend(
-    shared: CampaignCatalog, request: dict[str, Any], slots: list[JobRow]
+    shared: CampaignCatalog,
+    request: dict[str, Any],
+    slots: list[JobRow],
+    params: dict[int, RecommendationParams],
 ) -> tuple[list[Recommendation], dict[int, str]]:
     """The chunk's lists, and the method that made each (by job ID)."""
     subjects = []
@@ -407,7 +413,7 @@ def _recommend(
                 Subject(job.id, "segment", name, segment_vector=shared.segment_vectors[name])
             )
         else:
-            segment = job.params.get("segment")
+            segment = params[job.id].segment
             subjects.append(
                 Subject(
                     job.id,

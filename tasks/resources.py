@@ -16,7 +16,7 @@ from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from contentfab.core.errors import ModelError
-from contentfab.core.model_store import FUSED_SUFFIX, MANIFEST_NAME, ModelStore
+from contentfab.core.model_store import FUSED_SUFFIX, MANIFEST_NAME, ModelManifest, ModelStore
 from contentfab.core.settings import Settings
 from db.registry import register_model
 from db.session import configure, database_errors, transaction
@@ -36,7 +36,7 @@ class WorkerResources:
         self.sessions: sessionmaker[Session] = configure(settings.database_url)
         self._generators: dict[str, TextGenerator] = {}
         self._embedders: dict[str, TextEmbedder] = {}
-        self._two_towers: dict[str, tuple[TwoTower, dict[str, Any]]] = {}
+        self._two_towers: dict[str, tuple[TwoTower, ModelManifest]] = {}
         #: Per-campaign data the recommendation task reuses across chunks (catalog matrix).
         self.recs_cache: dict[tuple[int, str], object] = {}
 
@@ -64,15 +64,15 @@ class WorkerResources:
         on_cpu = runtime.resolve_providers(self.settings.providers)[0] == runtime.CPU
         return fused if on_cpu and store.is_valid(fused) else model_name
 
-    def _register(self, name: str, version: str, sha256: str, manifest: dict[str, Any]) -> None:
+    def _register(self, name: str, version: str, sha256: str, manifest: ModelManifest) -> None:
         with database_errors(), transaction(self.sessions) as session:
             register_model(
                 session,
                 name=name,
                 version=version,
-                task=str(manifest.get("task", "")),
+                task=manifest.task or "",
                 sha256=sha256,
-                manifest=manifest,
+                manifest=manifest.to_dict(),
             )
 
     def text_embedder(self, model_name: str) -> TextEmbedder:
@@ -86,9 +86,7 @@ class WorkerResources:
                 intra_op_threads=self.settings.intra_op_threads,
             )
             manifest = embedder.manifest
-            self._register(
-                manifest["name"], str(manifest.get("version")), embedder.model_sha256, manifest
-            )
+            self._register(manifest.name, manifest.version, embedder.model_sha256, manifest)
             self._embedders[model_name] = embedder
         return embedder
 
@@ -107,22 +105,19 @@ class WorkerResources:
             logger.warning("copy is deduped by its text alone: %s", exc)
             return None
 
-    def two_tower(self, model_name: str) -> tuple[TwoTower, dict[str, Any]]:
+    def two_tower(self, model_name: str) -> tuple[TwoTower, ModelManifest]:
         """The two-tower recommender ``model_name`` on ONNX Runtime, and its manifest."""
         loaded = self._two_towers.get(model_name)
         if loaded is None:
             store = ModelStore(self.settings.model_store)
             manifest = store.manifest(model_name)  # raises ModelError if missing
-            if manifest.get("family") != "two-tower":
+            if manifest.family != "two-tower":
                 raise ModelError(f"model {model_name!r} is not a two-tower model")
             tower = TwoTower.load(
                 store.model_dir(model_name), manifest, threads=self.settings.intra_op_threads
             )
             self._register(
-                model_name,
-                str(manifest.get("version")),
-                str(manifest["files"]["user_tower.onnx"]),
-                manifest,
+                model_name, manifest.version, manifest.files["user_tower.onnx"], manifest
             )
             loaded = self._two_towers[model_name] = (tower, manifest)
         return loaded

@@ -9,7 +9,6 @@ short titles never pays for its one long description; the order is restored on t
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contentfab.core.errors import ModelError
+from contentfab.core.manifest import ModelManifest, SentenceEmbedding
 from workers import runtime
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class TextEmbedder:
 
     def __init__(
         self,
-        manifest: dict[str, Any],
+        manifest: ModelManifest,
         session: onnxruntime.InferenceSession,
         tokenizer: Tokenizer,
         provider: str,
@@ -45,8 +45,8 @@ class TextEmbedder:
         self.session = session
         self.tokenizer = tokenizer
         self.provider = provider
-        self.dim = int(manifest["dim"])
-        self.model_sha256 = str(manifest["files"]["model.onnx"])
+        self.dim = manifest.section(SentenceEmbedding).dim
+        self.model_sha256 = manifest.files["model.onnx"]
 
     @classmethod
     def load(
@@ -55,19 +55,16 @@ class TextEmbedder:
         providers: Sequence[str] = (runtime.CPU,),
         intra_op_threads: int = 0,
         *,
-        manifest: dict[str, Any] | None = None,
+        manifest: ModelManifest | None = None,
     ) -> TextEmbedder:
         from tokenizers import Tokenizer
 
         model_dir = Path(model_dir)
         if manifest is None:
-            try:
-                manifest = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as error:
-                raise ModelError(f"cannot read the manifest in {model_dir}: {error}") from error
-        if manifest.get("task") != "sentence-embedding":
+            manifest = ModelManifest.read(model_dir)
+        if manifest.task != SentenceEmbedding.task:
             raise ModelError(
-                f"model {manifest.get('name')!r} is a {manifest.get('task')!r} model, "
+                f"model {manifest.name!r} is a {manifest.task!r} model, "
                 "not a sentence-embedding model"
             )
         session, provider = runtime.get_session(
@@ -79,8 +76,8 @@ class TextEmbedder:
     @property
     def provenance(self) -> dict[str, Any]:
         return {
-            "name": self.manifest["name"],
-            "version": self.manifest.get("version"),
+            "name": self.manifest.name,
+            "version": self.manifest.version,
             "sha256": self.model_sha256,
         }
 

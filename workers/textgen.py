@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contentfab.core.errors import GenerationError, ModelError
+from contentfab.core.manifest import ModelManifest, TextGeneration
 from workers import runtime
 from workers.kv_buffer import FUSED_DECODER, FusedRunner
 from workers.sampling import Row, choose_token
@@ -78,7 +79,7 @@ class TextGenerator:
 
     def __init__(
         self,
-        manifest: dict[str, Any],
+        manifest: ModelManifest,
         session: onnxruntime.InferenceSession,
         tokenizer: Tokenizer,
         provider: str,
@@ -89,22 +90,20 @@ class TextGenerator:
         self.session = session
         self.tokenizer = tokenizer
         self.provider = provider
-        self.name: str = manifest["name"]
-        self.version: str = manifest["version"]
-        self.model_sha256: str = manifest["files"]["model.onnx"]
-        eos = [int(i) for i in manifest["eos_token_ids"]]
+        #: The manifest's text-generation section: the cache layout and the special tokens.
+        self.text_generation = lm = manifest.section(TextGeneration)
+        self.name: str = manifest.name
+        self.version: str = manifest.version
+        self.model_sha256: str = manifest.files["model.onnx"]
+        eos = lm.eos_token_ids
         self.eos_token_ids = frozenset(eos)
         # The first stop token is the tokenizer's own eos token, as the chat template knows it.
         self._eos_token_id = eos[0] if eos else None
-        pad = manifest.get("pad_token_id")
-        self.pad_token_id = int(pad if pad is not None else eos[0])
-        self.vocab_size = int(manifest["vocab_size"])
-        self.max_context = int(manifest.get("max_context") or 1 << 62)
-        layers, kv_heads, head_dim = (
-            int(manifest["num_layers"]),
-            int(manifest["num_kv_heads"]),
-            int(manifest["head_dim"]),
-        )
+        pad = lm.pad_token_id
+        self.pad_token_id = pad if pad is not None else eos[0]
+        self.vocab_size = lm.vocab_size
+        self.max_context = lm.max_context or 1 << 62
+        layers, kv_heads, head_dim = lm.num_layers, lm.num_kv_heads, lm.head_dim
         self._cache_shape = (kv_heads, head_dim)
         self._past_names = [
             f"past_key_values.{i}.{k}" for i in range(layers) for k in ("key", "value")
@@ -125,7 +124,7 @@ class TextGenerator:
         self._grounding: Grounding | None = None
         #: A fused graph (``exporters.fused_lm``) keeps its cache in a buffer of its own.
         self._fused: FusedRunner | None = None
-        if manifest.get("decoder") == FUSED_DECODER:
+        if lm.decoder == FUSED_DECODER:
             if provider != runtime.CPU:
                 raise ModelError(
                     f"model '{self.name}' is a fused CPU decoder; it cannot run on {provider}"
@@ -154,14 +153,9 @@ class TextGenerator:
         from tokenizers import Tokenizer
 
         model_dir = Path(model_dir)
-        try:
-            manifest = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise ModelError(f"cannot read the manifest of {model_dir}: {error}") from error
-        if manifest.get("task") != "text-generation":
-            raise ModelError(
-                f"{model_dir} holds a '{manifest.get('task')}' model, not text-generation"
-            )
+        manifest = ModelManifest.read(model_dir)
+        if manifest.task != TextGeneration.task:
+            raise ModelError(f"{model_dir} holds a '{manifest.task}' model, not text-generation")
         session, provider = runtime.get_session(
             model_dir / "model.onnx", providers, intra_op_threads
         )
@@ -182,11 +176,11 @@ class TextGenerator:
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
         """The prompt for a chat, rendered with the model's own chat template."""
         if self._template is None:
-            self._template = _compile_chat_template(self.manifest["chat_template"])
+            self._template = _compile_chat_template(self.text_generation.chat_template)
         return self._template.render(
             messages=messages,
             add_generation_prompt=True,
-            bos_token=self._token_text(self.manifest.get("bos_token_id")),
+            bos_token=self._token_text(self.text_generation.bos_token_id),
             eos_token=self._token_text(self._eos_token_id),
         )
 

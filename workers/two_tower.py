@@ -24,15 +24,17 @@ from typing import Any
 
 import numpy as np
 
+from contentfab.core.manifest import ModelManifest, Recommendation
 from workers.recommender import FloatArray, History, IntArray
 
 MAX_HISTORY = 50  # the exporter's, recorded in the manifest and checked on load
 MAX_UNKNOWN_SHARE = 0.5
 
 
-def unknown_products(manifest: dict[str, Any], skus: Sequence[str]) -> list[str]:
+def unknown_products(manifest: ModelManifest, skus: Sequence[str]) -> list[str]:
     """The campaign's product ids that the two-tower model in ``manifest`` was not trained on."""
-    known = set(manifest.get("product_ids") or ())
+    tower = manifest.recommendation
+    known = set(tower.product_ids if tower is not None else ())
     return [sku for sku in skus if sku not in known]
 
 
@@ -44,7 +46,7 @@ class TwoTower:
     product_ids: tuple[str, ...] = ()
 
     @classmethod
-    def load(cls, directory: Path, manifest: dict[str, Any], threads: int = 0) -> TwoTower:
+    def load(cls, directory: Path, manifest: ModelManifest, threads: int = 0) -> TwoTower:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -52,13 +54,14 @@ class TwoTower:
         session = ort.InferenceSession(
             str(directory / "user_tower.onnx"), options, providers=["CPUExecutionProvider"]
         )
+        tower = manifest.section(Recommendation)
         items = np.load(directory / "item_vectors.npy").astype(np.float32)
-        if items.shape != (manifest["products"], manifest["dim"]):
+        if items.shape != (tower.products, tower.dim):
             raise ValueError(f"item_vectors.npy is {items.shape}, the manifest says otherwise")
-        ids = tuple(manifest.get("product_ids") or ())
+        ids = tuple(tower.product_ids)
         if ids and len(ids) != len(items):
             raise ValueError(f"the manifest lists {len(ids)} product ids for {len(items)} vectors")
-        return cls(items, session, int(manifest["max_history"]), ids)
+        return cls(items, session, tower.max_history, ids)
 
     def for_catalog(self, skus: Sequence[str]) -> tuple[FloatArray, IntArray]:
         """Item vectors in the order of ``skus`` (zero rows for unknown products), and each

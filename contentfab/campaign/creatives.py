@@ -34,9 +34,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from contentfab.campaign.files import confine
 from contentfab.core.channels import CHANNELS
-from contentfab.core.errors import Problem
+from contentfab.core.errors import ModelError, Problem
 from contentfab.core.formats import parse_format
-from contentfab.core.model_store import MANIFEST_NAME, ModelStore, missing_pipeline_files
+from contentfab.core.model_store import ModelManifest, ModelStore, missing_pipeline_files
 
 if TYPE_CHECKING:
     from contentfab.core.settings import Settings
@@ -182,7 +182,7 @@ def missing_models(request: ImageRequest, base: Path, settings: Settings) -> lis
             )
         ]
     if mode == "generated":
-        task = store.manifest(request.generator).get("task")
+        task = store.manifest(request.generator).task
         if task is not None and task != GENERATOR_TASK:
             return [
                 (
@@ -267,7 +267,7 @@ def _pipeline_problems(
     if folder.is_relative_to(store.root) and not store.is_valid(folder.name):
         message = f"pipeline {reference!r} is not in the model store at {settings.model_store}."
         return [(field, f"{message} {how}")]
-    task = _manifest_task(folder / MANIFEST_NAME)
+    task = _manifest_task(folder)
     if task is not None and task != PIPELINE_TASK:
         message = f"{reference[:120]!r} is a {task!r} model, not a text-to-image pipeline."
         return [(field, f"{message} {how}")]
@@ -280,16 +280,12 @@ def _pipeline_problems(
     return []
 
 
-def _manifest_task(path: Path) -> str | None:
-    """The ``task`` of the model manifest at ``path`` (None: no manifest, or none named)."""
-    import json
-
+def _manifest_task(folder: Path) -> str | None:
+    """The ``task`` of the model manifest in ``folder`` (None: no manifest, or none named)."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return ModelManifest.read(folder).task
+    except ModelError:
         return None
-    task = manifest.get("task") if isinstance(manifest, dict) else None
-    return str(task) if task is not None else None
 
 
 def pipeline_reference(request: ImageRequest, base: Path) -> str | None:

@@ -67,7 +67,7 @@ def _check_models(settings: Settings, loaded: Any) -> None:
                 f"store at {settings.model_store}. Build it with `contentfab models build {name}`."
             )
     for field, name, task in _model_tasks(settings, loaded):
-        found = store.manifest(name).get("task")
+        found = store.manifest(name).task
         if found is not None and found != task:  # a manifest names its task since it was built
             raise InputError(
                 f"{loaded.source_path}: field '{field}': model {name!r} is a {found!r} model; "
@@ -92,9 +92,9 @@ def _check_two_tower(store: Any, loaded: Any) -> None:
     name = loaded.spec.recommendations.model
     where = f"{loaded.source_path}: field 'recommendations.model'"
     manifest = store.manifest(name)  # present: checked by _models_of's loop
-    if manifest.get("family") != "two-tower":
+    if manifest.family != "two-tower":
         raise InputError(
-            f"{where}: model {name!r} is a {manifest.get('family')!r} model; method: two_tower "
+            f"{where}: model {name!r} is a {manifest.family!r} model; method: two_tower "
             "needs one built with `contentfab models build two-tower`"
         )
     skus = [p.sku for p in loaded.products]
@@ -141,8 +141,8 @@ def _models_of(settings: Settings, loaded: Any) -> list[tuple[str, str]]:
         if recs.method == "two_tower":
             store = ModelStore(settings.model_store)
             if store.is_valid(recs.model):  # segments use the text model it was trained from
-                source = store.manifest(recs.model).get("source")
-                text = source.get("text_model") if isinstance(source, dict) else None
+                source = store.manifest(recs.model).source or {}
+                text = source.get("text_model")
                 if isinstance(text, dict) and text.get("name"):
                     models.append(("recommendations.model (its text model)", text["name"]))
     return models

@@ -10,7 +10,8 @@ from rich.table import Table
 
 from contentfab.cli.common import _settings, console, models_app, user_errors
 from contentfab.core.errors import InputError
-from contentfab.core.model_store import ModelStore
+from contentfab.core.manifest import Recommendation
+from contentfab.core.model_store import ModelManifest, ModelStore
 from contentfab.core.settings import Settings
 from exporters import build_from_hf, build_model
 
@@ -67,12 +68,13 @@ def models_build(
         if name != "two-tower" or interactions is None or catalog is None:
             raise InputError("usage: models build two-tower --interactions FILE --catalog FILE")
         manifest = _build_two_tower(settings, interactions, catalog, store_name, text_model)
-        training = manifest["source"]["training"]
+        training = (manifest.source or {})["training"]
+        tower = manifest.section(Recommendation)
         console.print(
-            f"[green]ok[/] {manifest['name']} {manifest['version']} → "
-            f"{settings.model_store / manifest['name']}: {training['examples']:,} examples, "
-            f"{manifest['train_seconds']} s, final loss {manifest['final_loss']}, "
-            f"{len(manifest['product_ids']):,} products"
+            f"[green]ok[/] {manifest.name} {manifest.version} → "
+            f"{settings.model_store / manifest.name}: {training['examples']:,} examples, "
+            f"{tower.train_seconds} s, final loss {tower.final_loss}, "
+            f"{len(tower.product_ids):,} products"
         )
         return
     if all_models and (name or from_hf):
@@ -90,8 +92,8 @@ def models_build(
             fused=fused and copy_model,
         )
         console.print(
-            f"[green]ok[/] {manifest['name']} {manifest.get('version', '')} → "
-            f"{settings.model_store / manifest['name']}"
+            f"[green]ok[/] {manifest.name} {manifest.version} → "
+            f"{settings.model_store / manifest.name}"
         )
 
 
@@ -103,7 +105,7 @@ def _build_model(
     force: bool = False,
     quantize: str | None = None,
     fused: bool = False,
-) -> dict[str, Any]:
+) -> ModelManifest:
     store = ModelStore(settings.model_store)
     target = name or settings.copy_model
     with console.status(f"exporting {target} to ONNX (first time only; a minute or two)…"):
@@ -116,7 +118,7 @@ def _build_model(
 
 def _build_two_tower(
     settings: Settings, interactions: Path, catalog: Path, name: str, text_model: str
-) -> dict[str, Any]:
+) -> ModelManifest:
     # lazy: numpy stays out of `contentfab --help` (cli/__init__.py)
     from exporters import two_tower
     from workers.embeddings import TextEmbedder
@@ -136,15 +138,15 @@ def models_list() -> None:
     settings = _settings()
     store = ModelStore(settings.model_store)
     table = Table("name", "version", "family", "quantization", "parity", "valid")
-    for manifest in store.list():
-        parity = manifest.get("parity") or {}
+    for model in store.list():
+        manifest = model.manifest
         table.add_row(
-            manifest["name"],
-            str(manifest.get("version")),
-            str(manifest.get("family")),
-            str(manifest.get("quantization")),
-            _parity_text(parity),
-            "yes" if store.is_valid(manifest["name"]) else "NO",
+            model.name,
+            str(manifest.version if manifest else None),
+            str(manifest.family if manifest else None),
+            str(manifest.quantization if manifest else None),
+            _parity_text((manifest.parity if manifest else None) or {}),
+            "yes" if model.valid else "NO",
         )
     console.print(table)
 

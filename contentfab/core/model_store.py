@@ -1,4 +1,5 @@
-"""The model store: one directory per exported model, described by its ``model.json`` manifest.
+"""The model store: one directory per exported model, described by its ``model.json`` manifest
+(:class:`~contentfab.core.manifest.ModelManifest`).
 
 A model is usable only when its manifest is present and every file it lists still has the
 sha256 recorded at build time. Builds happen in a staging directory next to the final one and
@@ -11,17 +12,29 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from contentfab.core.errors import ModelError
+from contentfab.core.manifest import MANIFEST_NAME, ModelManifest, write_json_atomic
 
-MANIFEST_NAME = "model.json"
+__all__ = [
+    "FUSED_SUFFIX",
+    "MANIFEST_NAME",
+    "PIPELINE_COMPONENTS",
+    "ModelManifest",
+    "ModelStore",
+    "StoredModel",
+    "hash_files",
+    "missing_pipeline_files",
+    "sha256_file",
+]
+
 # Remembers (size, mtime) → sha256 of files already hashed, the way git's index does, so that
 # checking a large unchanged model does not re-read it. Any write to a file changes its mtime.
 HASH_CACHE_NAME = ".sha256-cache.json"
@@ -48,6 +61,16 @@ def hash_files(directory: Path) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class StoredModel:
+    """One entry of :meth:`ModelStore.list`: ``manifest`` is None when it cannot be read."""
+
+    name: str
+    path: Path
+    valid: bool
+    manifest: ModelManifest | None
+
+
 class ModelStore:
     """Exported models under one root directory."""
 
@@ -64,23 +87,19 @@ class ModelStore:
             )
         return self.root / name
 
-    def manifest(self, name: str) -> dict[str, Any]:
-        path = self.model_dir(name) / MANIFEST_NAME
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+    def manifest(self, name: str) -> ModelManifest:
+        directory = self.model_dir(name)
+        if not (directory / MANIFEST_NAME).is_file():
             raise ModelError(
                 f"model '{name}' is not in the model store at {self.root}; "
                 f"build it with `contentfab models build {name}`"
-            ) from None
+            )
         try:
-            manifest: dict[str, Any] = json.loads(text)
-        except json.JSONDecodeError as error:
+            return ModelManifest.read(directory)
+        except ModelError as error:
             raise ModelError(
-                f"the manifest of model '{name}' ({path}) is not valid JSON ({error}); "
-                f"rebuild it with `contentfab models build {name} --force`"
+                f"{error}; rebuild it with `contentfab models build {name} --force`"
             ) from error
-        return manifest
 
     def problems(self, name: str) -> list[str]:
         """Everything wrong with a stored model; empty when it is valid."""
@@ -88,12 +107,11 @@ class ModelStore:
             manifest = self.manifest(name)
         except ModelError as error:
             return [str(error)]
-        files = manifest.get("files")
-        if not isinstance(files, dict) or not files:
+        if not manifest.files:
             return [f"the manifest of model '{name}' lists no files"]
         directory = self.model_dir(name)
         found: list[str] = []
-        for relpath, expected in files.items():
+        for relpath, expected in manifest.files.items():
             path = directory / relpath
             if not path.is_file():
                 found.append(f"{relpath}: missing")
@@ -108,7 +126,7 @@ class ModelStore:
         for relpath, digest in files.items():
             stat = (directory / relpath).stat()
             cache[self._cache_key(directory / relpath)] = [stat.st_size, stat.st_mtime_ns, digest]
-        _write_json_atomic(self.root / HASH_CACHE_NAME, cache)
+        write_json_atomic(self.root / HASH_CACHE_NAME, cache)
 
     def _sha256(self, path: Path) -> str:
         stat = path.stat()
@@ -120,7 +138,7 @@ class ModelStore:
         digest = sha256_file(path)
         cache[key] = [stat.st_size, stat.st_mtime_ns, digest]
         with contextlib.suppress(OSError):  # a read-only store still validates, just slower
-            _write_json_atomic(self.root / HASH_CACHE_NAME, cache)
+            write_json_atomic(self.root / HASH_CACHE_NAME, cache)
         return digest
 
     def _cache_key(self, path: Path) -> str:
@@ -136,8 +154,8 @@ class ModelStore:
     def is_valid(self, name: str) -> bool:
         return not self.problems(name)
 
-    def list(self) -> list[dict[str, Any]]:
-        """The manifest of every model in the store, each with its ``path`` and ``valid`` flag."""
+    def list(self) -> list[StoredModel]:
+        """Every model in the store, with its manifest and whether it is valid."""
         if not self.root.is_dir():
             return []
         models = []
@@ -145,19 +163,18 @@ class ModelStore:
             if directory.name.startswith(".") or not (directory / MANIFEST_NAME).is_file():
                 continue
             try:
-                entry = self.manifest(directory.name)
+                manifest: ModelManifest | None = self.manifest(directory.name)
             except ModelError:
-                entry = {"name": directory.name}
-            entry["path"] = str(directory)
-            entry["valid"] = self.is_valid(directory.name)
-            models.append(entry)
+                manifest = None
+            valid = self.is_valid(directory.name)
+            models.append(StoredModel(directory.name, directory, valid, manifest))
         return models
 
-    def write_manifest(self, name: str, manifest: dict[str, Any]) -> Path:
+    def write_manifest(self, name: str, manifest: ModelManifest) -> Path:
         """Write ``model.json`` atomically (temp file + rename) into the model's directory."""
         directory = self.model_dir(name)
         directory.mkdir(parents=True, exist_ok=True)
-        return write_manifest_file(directory, manifest)
+        return manifest.write(directory)
 
     @contextlib.contextmanager
     def staging(self, name: str) -> Iterator[Path]:
@@ -183,21 +200,6 @@ class ModelStore:
         staging.rename(final)
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
-
-
-def write_manifest_file(directory: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``model.json`` into any directory (a staging one, say) atomically."""
-    return _write_json_atomic(directory / MANIFEST_NAME, manifest)
-
-
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.fchmod(handle, 0o644)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(data, stream, indent=2, sort_keys=False)
-        stream.write("\n")
-    Path(temp).replace(path)
-    return path
 
 
 #: The ONNX models of a text-to-image pipeline folder, each ``<component>/model.onnx``.

@@ -25,9 +25,9 @@ def test_onnx_graph_matches_the_manifest_contract(tiny_generator: TextGenerator)
     graph_inputs = {i.name: i.type for i in tiny_generator.session.get_inputs()}
     graph_outputs = {o.name: o.type for o in tiny_generator.session.get_outputs()}
     types = {"int64": "tensor(int64)", "float32": "tensor(float)"}
-    assert graph_inputs == {t["name"]: types[t["dtype"]] for t in manifest["inputs"]}
-    assert graph_outputs == {t["name"]: types[t["dtype"]] for t in manifest["outputs"]}
-    assert len(graph_inputs) == 3 + 2 * manifest["num_layers"]
+    assert graph_inputs == {t["name"]: types[t["dtype"]] for t in manifest.inputs}
+    assert graph_outputs == {t["name"]: types[t["dtype"]] for t in manifest.outputs}
+    assert len(graph_inputs) == 3 + 2 * manifest.text_generation.num_layers
 
 
 def test_greedy_tokens_equal_torch_on_a_left_padded_batch(
@@ -38,7 +38,7 @@ def test_greedy_tokens_equal_torch_on_a_left_padded_batch(
     reference, _ = torch_greedy(tiny_torch_model, prompt_ids, 12, tiny_generator.pad_token_id)
     # The tiny model's stop tokens would cut rows short; compare all 12 steps.
     no_stop = TextGenerator(
-        {**tiny_generator.manifest, "eos_token_ids": [-1]},
+        tiny_generator.manifest.with_keys(eos_token_ids=[-1]),
         tiny_generator.session,
         tiny_generator.tokenizer,
         tiny_generator.provider,
@@ -48,7 +48,7 @@ def test_greedy_tokens_equal_torch_on_a_left_padded_batch(
 
 
 def test_manifest_records_parity(tiny_model_store: ModelStore) -> None:
-    parity = tiny_model_store.manifest("tiny-llama")["parity"]
+    parity = tiny_model_store.manifest("tiny-llama").parity
     assert parity["all_match"] is True
     assert parity["top1_agreement"] == 1.0
     assert parity["max_abs_logit_diff"] < 1e-3
@@ -76,9 +76,9 @@ def test_any_local_hf_checkpoint_of_a_second_family(tmp_path: Path) -> None:
 
     manifest = build_from_hf(tmp_path / "checkpoint", "my-qwen", store, quantize="fp32")
 
-    assert manifest["family"] == "qwen2"
-    assert manifest["source"]["path"] == str((tmp_path / "checkpoint").resolve())
-    assert manifest["parity"]["all_match"] is True
+    assert manifest.family == "qwen2"
+    assert manifest.source["path"] == str((tmp_path / "checkpoint").resolve())
+    assert manifest.parity["all_match"] is True
     assert store.is_valid("my-qwen")
     generator = TextGenerator.load(store.model_dir("my-qwen"))
     [generation] = generator.generate(["Save 20% on"], [SamplingParams(max_new_tokens=5)])
@@ -92,9 +92,9 @@ def test_nbits8_quantization_builds_and_keeps_agreement(tmp_path: Path) -> None:
     manifest = build_model("tiny-llama", store, quantize="nbits8")
     ops = _op_types(store.model_dir("tiny-llama") / "model.onnx")
     assert "MatMulNBits" in ops
-    assert manifest["quantization"] == "nbits8"
-    assert manifest["parity"]["exact_required"] is False
-    assert manifest["parity"]["top1_agreement"] >= 0.85
+    assert manifest.quantization == "nbits8"
+    assert manifest.parity["exact_required"] is False
+    assert manifest.parity["top1_agreement"] >= 0.85
 
 
 def test_fp16_export_has_a_half_precision_cache_and_keeps_agreement(tmp_path: Path) -> None:
@@ -111,9 +111,9 @@ def test_fp16_export_has_a_half_precision_cache_and_keeps_agreement(tmp_path: Pa
     assert kinds["past_key_values.0.key"] == half and kinds["present.0.value"] == half
     assert kinds["logits"] == half
     assert all(init.data_type != onnx.TensorProto.FLOAT for init in graph.initializer)
-    assert manifest["quantization"] == "fp16"
-    assert manifest["parity"]["exact_required"] is False
-    assert manifest["parity"]["top1_agreement"] >= 0.85
+    assert manifest.quantization == "fp16"
+    assert manifest.parity["exact_required"] is False
+    assert manifest.parity["top1_agreement"] >= 0.85
     generator = TextGenerator.load(model_dir)
     [generation] = generator.generate(["Free shipping"], [SamplingParams(max_new_tokens=4)])
     assert len(generation.token_ids) >= 1

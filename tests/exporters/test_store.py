@@ -19,9 +19,10 @@ def copy_model(store: ModelStore, name: str, tmp_path: Path) -> ModelStore:
 def test_built_model_is_valid_and_listed(tiny_model_store: ModelStore) -> None:
     assert tiny_model_store.is_valid("tiny-llama")
     [entry] = tiny_model_store.list()
-    assert entry["name"] == "tiny-llama"
-    assert entry["valid"] is True
-    assert set(entry["files"]) == {"model.onnx", "tokenizer.json"}
+    assert entry.name == "tiny-llama"
+    assert entry.valid is True
+    assert entry.manifest is not None
+    assert set(entry.manifest.files) == {"model.onnx", "tokenizer.json"}
 
 
 def test_corrupted_file_makes_model_invalid(tiny_model_store: ModelStore, tmp_path: Path) -> None:
@@ -57,7 +58,7 @@ def test_unreadable_manifest_is_a_model_error(tmp_path: Path) -> None:
     (store.model_dir("broken") / "model.json").write_text("{not json")
     with pytest.raises(ModelError, match="not valid JSON"):
         store.manifest("broken")
-    assert store.list()[0]["valid"] is False
+    assert store.list()[0].valid is False
 
 
 def test_model_names_cannot_escape_the_store(tmp_path: Path) -> None:

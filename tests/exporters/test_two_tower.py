@@ -57,7 +57,7 @@ def test_trained_towers_export_with_parity_and_learn_the_next_product(tmp_path):
     store = ModelStore(tmp_path)
     parity = pad_histories([(inter.items[:5], strength[:5]), (inter.items[5:40], strength[5:40])])
     manifest = export(trained, store, "tt", parity_histories=parity, source={"test": True})
-    assert manifest["parity"]["max_abs_diff"] <= 1e-4 and store.is_valid("tt")
+    assert manifest.parity["max_abs_diff"] <= 1e-4 and store.is_valid("tt")
     model = TwoTower.load(store.model_dir("tt"), manifest)
     histories = [History(inter.items[:5], inter.events[:5], strength[:5]),
                  History(inter.items[:0], inter.events[:0], strength[:0])]  # fmt: skip

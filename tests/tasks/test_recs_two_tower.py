@@ -78,16 +78,16 @@ def env_for(tmp_path: Path, store: ModelStore) -> dict[str, str]:
 def test_build_records_the_data_and_refuses_too_little(shop_store, tmp_path):
     store, data = shop_store
     manifest = store.manifest("tt")
-    interactions = manifest["source"]["interactions"]
+    interactions = manifest.source["interactions"]
     import hashlib
 
     digest = hashlib.sha256((data / "interactions.csv").read_bytes()).hexdigest()
     assert interactions["sha256"] == digest and interactions["users"] == 3100
     assert interactions["events"] >= MIN_EVENTS
-    assert manifest["source"]["catalog"]["products"] == 120 == len(manifest["product_ids"])
-    assert manifest["source"]["text_model"]["name"] == "tiny-bert"
-    assert manifest["source"]["training"]["epochs"] == 4 and manifest["family"] == "two-tower"
-    assert manifest["parity"]["max_abs_diff"] <= 1e-4 and store.is_valid("tt")
+    assert manifest.source["catalog"]["products"] == 120 == len(manifest.recommendation.product_ids)
+    assert manifest.source["text_model"]["name"] == "tiny-bert"
+    assert manifest.source["training"]["epochs"] == 4 and manifest.family == "two-tower"
+    assert manifest.parity["max_abs_diff"] <= 1e-4 and store.is_valid("tt")
     listed = runner.invoke(app, ["models", "list"], env={"CONTENTFAB_MODEL_STORE": str(store.root)})
     assert "max abs diff" in " ".join(listed.output.split()), listed.output
 
@@ -132,7 +132,7 @@ def test_two_tower_lists_through_a_real_worker(shop_store, tmp_path, backend, re
         for asset in session.scalars(select(Asset)):
             lists[asset.campaign_id][(asset.channel, asset.subject)] = asset
         registered = session.scalars(select(ModelRecord).where(ModelRecord.name == "tt")).all()
-        assert [r.sha256 for r in registered] == [manifest["files"]["user_tower.onnx"]]
+        assert [r.sha256 for r in registered] == [manifest.files["user_tower.onnx"]]
     sessions.kw["bind"].dispose()
     assert lists[1].keys() == lists[2].keys() and len(lists[1]) == 12 + 1 + 1
     for (channel, subject), asset in lists[1].items():
@@ -140,8 +140,8 @@ def test_two_tower_lists_through_a_real_worker(shop_store, tmp_path, backend, re
         if channel == "user" and subject != "nobody-yet":
             assert meta["method"] == "two_tower" and meta["strategy"] == "history"
             assert meta["model"]["name"] == "tt"
-            assert meta["model"]["version"] == manifest["version"]
-            assert meta["model"]["sha256"] == manifest["files"]["user_tower.onnx"]
+            assert meta["model"]["version"] == manifest.version
+            assert meta["model"]["sha256"] == manifest.files["user_tower.onnx"]
             assert meta["model"]["text_model"]["name"] == "tiny-bert"
             assert len(meta["items"]) == 5
         else:  # segments and cold users: the text path, and the reason says so
@@ -224,7 +224,7 @@ def test_unknown_products_rank_on_popularity_alone(shop_store):
     store, _ = shop_store
     manifest = store.manifest("tt")
     model = TwoTower.load(store.model_dir("tt"), manifest)
-    skus = [manifest["product_ids"][3], "NEW-1", manifest["product_ids"][0]]
+    skus = [manifest.recommendation.product_ids[3], "NEW-1", manifest.recommendation.product_ids[0]]
     assert unknown_products(manifest, skus) == ["NEW-1"]
     vectors, rows = model.for_catalog(skus)
     assert rows.tolist() == [3, -1, 0] and not vectors[1].any()

@@ -29,10 +29,10 @@ def generator(cppn_store) -> bg.BackgroundGenerator:
 def test_the_export_is_valid_idempotent_and_described(cppn_store):
     manifest = cppn_store.manifest(CPPN_NAME)
     assert cppn_store.is_valid(CPPN_NAME)
-    assert manifest["family"] == "cppn" and manifest["trained"] is False
-    assert manifest["parity"]["max_abs_diff"] < 1e-4
-    assert set(manifest["styles"]) == set(STYLES)
-    assert [i["name"] for i in manifest["inputs"]] == ["coords", "latent", "style", "palette"]
+    assert manifest.family == "cppn" and manifest.trained is False
+    assert manifest.parity["max_abs_diff"] < 1e-4
+    assert set(manifest.background_generation.styles) == set(STYLES)
+    assert [i["name"] for i in manifest.inputs] == ["coords", "latent", "style", "palette"]
     mtime = (cppn_store.model_dir(CPPN_NAME) / "model.onnx").stat().st_mtime_ns
     assert build_model(CPPN_NAME, cppn_store) == manifest
     assert (cppn_store.model_dir(CPPN_NAME) / "model.onnx").stat().st_mtime_ns == mtime

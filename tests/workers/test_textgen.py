@@ -18,7 +18,7 @@ PROMPTS = [
 
 def with_manifest(generator: TextGenerator, **changes: object) -> TextGenerator:
     return TextGenerator(
-        {**generator.manifest, **changes},
+        generator.manifest.with_keys(**changes),
         generator.session,
         generator.tokenizer,
         generator.provider,
@@ -33,8 +33,8 @@ def endless(tiny_generator: TextGenerator) -> TextGenerator:
 
 def test_identity_comes_from_the_manifest(tiny_generator: TextGenerator) -> None:
     assert tiny_generator.name == "tiny-llama"
-    assert tiny_generator.version == tiny_generator.manifest["version"]
-    assert tiny_generator.model_sha256 == tiny_generator.manifest["files"]["model.onnx"]
+    assert tiny_generator.version == tiny_generator.manifest.version
+    assert tiny_generator.model_sha256 == tiny_generator.manifest.files["model.onnx"]
     assert tiny_generator.provider == "CPUExecutionProvider"
 
 
@@ -200,7 +200,7 @@ def test_nucleus_order_equals_a_full_sort(mass: float, peaked: bool) -> None:
 def bound(generator: TextGenerator, **changes: object) -> TextGenerator:
     """The same model with its cache kept in ORT values through IOBinding (CPU device here)."""
     return TextGenerator(
-        {**generator.manifest, **changes},
+        generator.manifest.with_keys(**changes),
         generator.session,
         generator.tokenizer,
         generator.provider,

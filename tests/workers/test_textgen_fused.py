@@ -29,14 +29,14 @@ def _batch_of(prompts: list[str], size: int) -> list[str]:
 
 def test_the_manifest_names_the_fused_contract(tiny_fused_generator: TextGenerator) -> None:
     manifest = tiny_fused_generator.manifest
-    assert manifest["name"] == "tiny-llama-fused"
-    assert manifest["decoder"] == "fused-gqa"
-    assert [t["name"] for t in manifest["inputs"][:3]] == [
+    assert manifest.name == "tiny-llama-fused"
+    assert manifest.text_generation.decoder == "fused-gqa"
+    assert [t["name"] for t in manifest.inputs[:3]] == [
         "input_ids",
         "seqlens_k",
         "total_sequence_length",
     ]
-    assert manifest["parity"]["all_match"] and manifest["parity"]["top1_agreement"] == 1.0
+    assert manifest.parity["all_match"] and manifest.parity["top1_agreement"] == 1.0
 
 
 def test_the_graph_has_fused_attention_and_no_cache_concatenation(
@@ -46,7 +46,7 @@ def test_the_graph_has_fused_attention_and_no_cache_concatenation(
 
     path = tiny_fused_generator.session._model_path  # type: ignore[attr-defined]
     ops = [node.op_type for node in onnx.load(path).graph.node]
-    layers = int(tiny_fused_generator.manifest["num_layers"])
+    layers = int(tiny_fused_generator.manifest.text_generation.num_layers)
     assert ops.count("GroupQueryAttention") == layers
     assert not {"Concat", "Tile", "Expand", "Softmax"} & set(ops)
 

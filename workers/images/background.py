@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from contentfab.core.errors import ModelError
+from contentfab.core.manifest import BackgroundGeneration, ModelManifest
 from workers import runtime
 
 if TYPE_CHECKING:
@@ -102,25 +102,21 @@ class BackgroundGenerator:
     """The exported CPPN, loaded in this process."""
 
     def __init__(
-        self, manifest: dict[str, Any], session: onnxruntime.InferenceSession, provider: str
+        self, manifest: ModelManifest, session: onnxruntime.InferenceSession, provider: str
     ) -> None:
         self.manifest = manifest
         self.session = session
         self.provider = provider
-        self.styles: dict[str, list[float]] = manifest["styles"]
-        self.latent_size = int(manifest["latent_size"])
-        self.palette_size = int(manifest["palette_size"])
+        cppn = manifest.section(BackgroundGeneration)
+        self.styles: dict[str, list[float]] = cppn.styles
+        self.latent_size = cppn.latent_size
+        self.palette_size = cppn.palette_size
 
     @classmethod
     def load(
         cls, model_dir: Path, providers: Sequence[str] = (runtime.CPU,), intra_op_threads: int = 0
     ) -> BackgroundGenerator:
-        import json
-
-        try:
-            manifest = json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ModelError(f"cannot read the manifest in {model_dir}: {error}") from error
+        manifest = ModelManifest.read(Path(model_dir))
         session, provider = runtime.get_session(
             Path(model_dir) / "model.onnx", providers, intra_op_threads
         )
@@ -129,9 +125,9 @@ class BackgroundGenerator:
     @property
     def model_info(self) -> dict[str, Any]:
         return {
-            "name": self.manifest["name"],
-            "version": self.manifest["version"],
-            "sha256": self.manifest["files"]["model.onnx"],
+            "name": self.manifest.name,
+            "version": self.manifest.version,
+            "sha256": self.manifest.files["model.onnx"],
         }
 
     def render(
