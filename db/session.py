@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from contentfab.core.errors import DatabaseUnavailable
+from contentfab.core.errors import DatabaseUnavailable, InputError
 
 
 class EncodedJSON(str):
@@ -51,7 +51,14 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) ->
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_foreign_keys))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    try:
+        return create_engine(url, **kwargs)
+    except ModuleNotFoundError as error:
+        # psycopg comes with the `postgres` extra; SQLite needs nothing.
+        raise InputError(
+            f"the database URL needs the {error.name!r} driver, which is not installed "
+            "(for PostgreSQL: pip install 'contentfab[postgres]')"
+        ) from error
 
 
 def configure(url: str, **kwargs: Any) -> sessionmaker[Session]:

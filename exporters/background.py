@@ -22,18 +22,19 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from contentfab.core.errors import ExportError
-from contentfab.core.model_store import ModelManifest, ModelStore, hash_files
-from exporters.specs import BATCH, OPSET, TensorSpec, export_module
+from contentfab.core.model_store import ModelManifest, ModelStore
+from exporters.pipeline import export_and_validate, up_to_date
+from exporters.specs import BATCH, ExportSpec, TensorSpec, export_module
 
 CPPN_NAME = "cppn-backgrounds"
 EXPORTER_VERSION = "1"
 LATENT, HIDDEN, LAYERS, COLOURS = 8, 32, 3, 4
 SEED = 20260501
+MAX_ABS_DIFF = 1e-4  # ONNX Runtime against torch
 LIGHT_RADIUS = 1.2
 PIXELS = "pixels"
 RECIPE = {"builder": "exporters.background", "family": "cppn", "seed": SEED,
@@ -108,50 +109,64 @@ def source_description() -> dict[str, Any]:
     return {**RECIPE, "sha256": digest}
 
 
-def build_cppn(store: ModelStore, *, force: bool = False) -> ModelManifest:
-    """Export the CPPN into ``store`` (idempotent) and return its manifest."""
-    source = source_description()
-    if not force and store.is_valid(CPPN_NAME):
-        existing = store.manifest(CPPN_NAME)
-        if existing.source == source and existing.exporter_version == EXPORTER_VERSION:
-            return existing
-    import numpy as np
-    import torch
+class CPPNSpec(ExportSpec):
+    """The background generator's contract (the module docstring draws it); parity is the max
+    abs difference from torch on every style at another size than the trace's."""
 
-    started = time.perf_counter()
-    module = build_cppn_module()
-    example = _example_inputs(batch=2, side=24)
-    with store.staging(CPPN_NAME) as staging:
-        path = staging / "model.onnx"
-        args = tuple(torch.from_numpy(v) for v in example.values())
-        export_module(module, args, path, inputs=INPUTS, outputs=OUTPUTS)
-        parity = _parity(module, path, np)
-        manifest: dict[str, Any] = {
-            "name": CPPN_NAME,
-            "version": "",
-            "family": "cppn",
-            "task": "background-generation",
-            "files": hash_files(staging),
-            "source": source,
-            "opset": OPSET,
-            "inputs": [t.as_dict() for t in INPUTS],
-            "outputs": [t.as_dict() for t in OUTPUTS],
+    family: ClassVar[str] = "cppn"
+    task: ClassVar[str] = "background-generation"
+    tolerance: ClassVar[float | None] = MAX_ABS_DIFF
+    exporter_version: ClassVar[str] = EXPORTER_VERSION
+    build_seconds_digits: ClassVar[int | None] = 2
+
+    def inputs(self) -> list[TensorSpec]:
+        return INPUTS
+
+    def outputs(self) -> list[TensorSpec]:
+        return OUTPUTS
+
+    def dummy_inputs(self, graph: str = "model.onnx") -> tuple[Any, ...]:
+        import torch
+
+        return tuple(torch.from_numpy(v) for v in _example_inputs(batch=2, side=24).values())
+
+    def manifest_section(self) -> dict[str, Any]:
+        return {
             "styles": STYLES,
             "latent_size": LATENT,
             "palette_size": COLOURS,
             "trained": False,
-            "parity": parity,
-            "exporter_version": EXPORTER_VERSION,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        manifest["version"] = (
-            f"{RECIPE['recipe_version']}-fp32-{manifest['files']['model.onnx'][:8]}"
+
+
+def build_cppn(store: ModelStore, *, force: bool = False) -> ModelManifest:
+    """Export the CPPN into ``store`` (idempotent) and return its manifest."""
+    source = source_description()
+    existing = None if force else up_to_date(store, CPPN_NAME, CPPNSpec, source)
+    if existing is not None:
+        return existing
+    started = time.perf_counter()
+    spec = CPPNSpec()
+    module = build_cppn_module()
+
+    def write(staging: Path) -> None:
+        export_module(
+            module, spec.dummy_inputs(), staging / "model.onnx", inputs=INPUTS, outputs=OUTPUTS
         )
-        manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-        built = ModelManifest.from_dict(manifest)
-        built.write(staging)
-    store.record_hashes(CPPN_NAME, built.files)
-    return built
+
+    def validate(staging: Path, draft: ModelManifest) -> dict[str, Any]:
+        return {"parity": _parity(module, staging / "model.onnx")}
+
+    return export_and_validate(
+        store,
+        CPPN_NAME,
+        spec,
+        source=source,
+        write=write,
+        validate=validate,
+        version=lambda files: f"{RECIPE['recipe_version']}-fp32-{files['model.onnx'][:8]}",
+        started=started,
+    )
 
 
 def _example_inputs(batch: int, side: int) -> dict[str, Any]:
@@ -170,8 +185,9 @@ def _example_inputs(batch: int, side: int) -> dict[str, Any]:
     }
 
 
-def _parity(module: Any, path: Path, np: Any) -> dict[str, Any]:
+def _parity(module: Any, path: Path) -> dict[str, Any]:
     """ONNX Runtime against torch on a batch of every style at another size than the export's."""
+    import numpy as np
     import torch
 
     from workers import runtime
@@ -182,6 +198,6 @@ def _parity(module: Any, path: Path, np: Any) -> dict[str, Any]:
     session, _ = runtime.create_session(path, [runtime.CPU])
     (actual,) = session.run(None, inputs)
     difference = float(np.abs(actual - expected).max())
-    if difference > 1e-4:
+    if difference > MAX_ABS_DIFF:
         raise ExportError(f"{CPPN_NAME}: ONNX output differs from torch by {difference:.2e}")
     return {"max_abs_diff": difference, "batch": len(STYLES), "pixels": 37 * 37}

@@ -9,6 +9,7 @@ torch and transformers are imported inside the functions so importing this modul
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -16,22 +17,16 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from contentfab.core.errors import ExportError, NotFoundError
-from contentfab.core.model_store import (
-    FUSED_SUFFIX,
-    ModelManifest,
-    ModelStore,
-    hash_files,
-    sha256_file,
-)
+from contentfab.core.model_store import FUSED_SUFFIX, ModelManifest, ModelStore, sha256_file
 from exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
-from exporters.specs import OPSET
+from exporters.pipeline import export_and_validate
+from exporters.specs import CausalLMSpec, spec_for_config
 
-EXPORTER_VERSION = "1"
+EXPORTER_VERSION = CausalLMSpec.exporter_version
 FP32 = "fp32"
 NBITS8 = "nbits8"
 FP16 = "fp16"  # for GPUs (half the memory, tensor cores); runs on CPU too, slower than fp32
@@ -301,27 +296,24 @@ def _export(
     # lazy: causal_lm and fused_lm import torch and transformers, which only an export needs;
     # the CLI imports this module to list and check models
     from exporters import causal_lm, fused_lm
-    from exporters.specs import spec_for_config
     from workers import runtime
     from workers.textgen import TextGenerator
 
-    spec = spec_for_config(model.config)
+    spec = dataclasses.replace(spec_for_config(model.config), decoder=decoder)
     model.eval()
-    info = _tokenizer_info(model, tokenizer)
-    with store.staging(name) as staging:
+
+    def write(staging: Path) -> None:
         onnx_path = staging / "model.onnx"
         if decoder is None:
             say("exporting to ONNX")
             causal_lm.export_onnx(
                 model, spec, onnx_path, external_data_threshold=external_data_threshold
             )
-            contract = (spec.inputs(), spec.outputs())
         else:
             say("writing the fused ONNX graph")
             fused_lm.export_fused(
                 model, spec, onnx_path, external_data_threshold=external_data_threshold
             )
-            contract = (fused_lm.inputs(spec), fused_lm.outputs(spec))
         backend = tokenizer if isinstance(tokenizer, Tokenizer) else tokenizer.backend_tokenizer
         backend.save(str(staging / "tokenizer.json"))
         if quantization == NBITS8:
@@ -336,38 +328,12 @@ def _export(
         elif quantization == FP16:
             say("converting to float16")
             causal_lm.convert_fp16(onnx_path, external_data_threshold=external_data_threshold)
-        manifest: dict[str, Any] = {
-            "name": name,
-            "version": "",
-            "family": type(spec).family,
-            "task": spec.task,
-            "files": hash_files(staging),
-            "source": source.description,
-            "opset": OPSET,
-            "decoder": decoder,
-            "inputs": [t.as_dict() for t in contract[0]],
-            "outputs": [t.as_dict() for t in contract[1]],
-            "num_layers": spec.num_layers,
-            "num_kv_heads": spec.num_kv_heads,
-            "head_dim": spec.head_dim,
-            "vocab_size": spec.vocab_size,
-            "max_context": spec.max_context,
-            **info,
-            "quantization": quantization,
-            "parity": None,
-            "exporter_version": EXPORTER_VERSION,
-            "created_at": "",
-        }
-        tag = source.description.get("package_version") or "local"
-        manifest["version"] = f"{tag}-{quantization or FP32}-{model_digest(manifest['files'])[:8]}"
 
+    def validate(staging: Path, draft: ModelManifest) -> dict[str, Any]:
         say("validating against torch")
-        session, provider = runtime.create_session(onnx_path, [runtime.CPU])
+        session, provider = runtime.create_session(staging / "model.onnx", [runtime.CPU])
         generator = TextGenerator(
-            ModelManifest.from_dict(manifest),
-            session,
-            Tokenizer.from_file(str(staging / "tokenizer.json")),
-            provider,
+            draft, session, Tokenizer.from_file(str(staging / "tokenizer.json")), provider
         )
         prompts = [generator.chat_prompt([{"role": "user", "content": c}]) for c in PARITY_CHATS]
         prompts.append(PARITY_TEXT)
@@ -378,7 +344,7 @@ def _export(
             def reference_encode(text: str) -> list[int]:
                 return list(tokenizer(text)["input_ids"])
 
-        manifest["parity"] = causal_lm.validate_parity(
+        parity = causal_lm.validate_parity(
             model,
             generator,
             prompts,
@@ -387,11 +353,20 @@ def _export(
             min_agreement=source.min_agreement,
             reference_encode=reference_encode,
         )
-        manifest["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        manifest["build_seconds"] = round(time.perf_counter() - started, 1)
-        built = ModelManifest.from_dict(manifest)
-        built.write(staging)
-    store.record_hashes(name, built.files)
+        return {"parity": parity}
+
+    tag = source.description.get("package_version") or "local"
+    built = export_and_validate(
+        store,
+        name,
+        spec,
+        source=source.description,
+        write=write,
+        validate=validate,
+        version=lambda files: f"{tag}-{quantization or FP32}-{model_digest(files)[:8]}",
+        started=started,
+        extra={**_tokenizer_info(model, tokenizer), "quantization": quantization},
+    )
     say(f"{name} built in {built.build_seconds} s")
     return built
 

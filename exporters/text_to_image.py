@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from contentfab.core.model_store import ModelManifest, ModelStore, hash_files
-from exporters.specs import BATCH, TensorSpec, export_module
+from contentfab.core.model_store import ModelManifest, ModelStore
+from exporters.pipeline import export_and_validate, up_to_date
+from exporters.specs import BATCH, Contract, ExportSpec, TensorSpec, export_module
 
 TINY_SD_NAME = "tiny-sd-turbo"
 EXPORTER_VERSION = "1"
@@ -52,32 +52,79 @@ RECIPE = {"builder": "exporters.text_to_image", "seed": SEED, "text_dim": TEXT_D
           "recipe_version": 1}  # fmt: skip
 
 
+class TinySDSpec(ExportSpec):
+    """The pipeline's three graphs and their contracts (the module docstring draws them).
+
+    It has no parity check: its weights are random and its images noise, so there is no
+    reference worth matching; what it proves is that the layout fits the worker. Its manifest
+    has never listed opset, inputs and outputs (a worker reads the folder's layout).
+    """
+
+    family: ClassVar[str] = "sd-turbo-layout"
+    task: ClassVar[str] = "text-to-image"
+    exporter_version: ClassVar[str] = EXPORTER_VERSION
+    build_seconds_digits: ClassVar[int | None] = 2
+
+    def graphs(self) -> dict[str, Contract]:
+        height, width = "height", "width"
+        return {
+            "text_encoder/model.onnx": (
+                [TensorSpec("input_ids", "int32", (BATCH, "sequence"))],
+                [
+                    TensorSpec("last_hidden_state", "float32", (BATCH, "sequence", TEXT_DIM)),
+                    TensorSpec("pooler_output", "float32", (BATCH, TEXT_DIM)),
+                ],
+            ),
+            "unet/model.onnx": (
+                [
+                    TensorSpec("sample", "float32", (BATCH, 4, height, width)),
+                    TensorSpec("timestep", "int64", (BATCH,)),
+                    TensorSpec("encoder_hidden_states", "float32", (BATCH, "sequence", TEXT_DIM)),
+                ],
+                [TensorSpec("out_sample", "float32", (BATCH, 4, height, width))],
+            ),
+            "vae_decoder/model.onnx": (
+                [TensorSpec("latent_sample", "float32", (BATCH, 4, height, width))],
+                [TensorSpec("sample", "float32", (BATCH, 3, "image_height", "image_width"))],
+            ),
+        }
+
+    def dummy_inputs(self, graph: str = "model.onnx") -> tuple[Any, ...]:
+        import torch
+
+        component = graph.split("/")[0]
+        if component == "text_encoder":
+            return (torch.zeros(1, MAX_LENGTH, dtype=torch.int32),)
+        if component == "unet":
+            return (
+                torch.randn(1, 4, 8, 8),
+                torch.tensor([999], dtype=torch.int64),
+                torch.randn(1, MAX_LENGTH, TEXT_DIM),
+            )
+        return (torch.randn(1, 4, 8, 8),)
+
+    def contract_keys(self) -> dict[str, Any]:
+        return {}
+
+    def manifest_section(self) -> dict[str, Any]:
+        return {"trained": False}
+
+
 def build_tiny_sd(store: ModelStore, *, force: bool = False) -> ModelManifest:
     """Build the tiny pipeline into ``store`` (idempotent) and return its manifest."""
-    if not force and store.is_valid(TINY_SD_NAME):
-        existing = store.manifest(TINY_SD_NAME)
-        if existing.source == RECIPE and existing.exporter_version == EXPORTER_VERSION:
-            return existing
-    started = time.perf_counter()
-    with store.staging(TINY_SD_NAME) as staging:
-        write_tiny_pipeline(staging)
-        manifest: dict[str, Any] = {
-            "name": TINY_SD_NAME,
-            "version": "",
-            "family": "sd-turbo-layout",
-            "task": "text-to-image",
-            "trained": False,
-            "files": hash_files(staging),
-            "source": RECIPE,
-            "exporter_version": EXPORTER_VERSION,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        manifest["version"] = f"{RECIPE['recipe_version']}-fp32-tiny-random"
-        manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-        built = ModelManifest.from_dict(manifest)
-        built.write(staging)
-    store.record_hashes(TINY_SD_NAME, built.files)
-    return built
+    existing = None if force else up_to_date(store, TINY_SD_NAME, TinySDSpec, RECIPE)
+    if existing is not None:
+        return existing
+    return export_and_validate(
+        store,
+        TINY_SD_NAME,
+        TinySDSpec(),
+        source=RECIPE,
+        write=write_tiny_pipeline,
+        validate=lambda staging, draft: {},
+        version=lambda files: f"{RECIPE['recipe_version']}-fp32-tiny-random",
+        started=time.perf_counter(),
+    )
 
 
 def write_tiny_pipeline(directory: Path) -> None:
@@ -164,42 +211,13 @@ def write_tiny_pipeline(directory: Path) -> None:
         def forward(self, latent_sample: Any) -> Any:
             return self.vae.decode(latent_sample, return_dict=False)[0]
 
-    height, width = "height", "width"
-    exports = {
-        "text_encoder": (
-            TextEncoder(),
-            (torch.zeros(1, MAX_LENGTH, dtype=torch.int32),),
-            [TensorSpec("input_ids", "int32", (BATCH, "sequence"))],
-            [
-                TensorSpec("last_hidden_state", "float32", (BATCH, "sequence", TEXT_DIM)),
-                TensorSpec("pooler_output", "float32", (BATCH, TEXT_DIM)),
-            ],
-        ),
-        "unet": (
-            UNet(),
-            (
-                torch.randn(1, 4, 8, 8),
-                torch.tensor([999], dtype=torch.int64),
-                torch.randn(1, MAX_LENGTH, TEXT_DIM),
-            ),
-            [
-                TensorSpec("sample", "float32", (BATCH, 4, height, width)),
-                TensorSpec("timestep", "int64", (BATCH,)),
-                TensorSpec("encoder_hidden_states", "float32", (BATCH, "sequence", TEXT_DIM)),
-            ],
-            [TensorSpec("out_sample", "float32", (BATCH, 4, height, width))],
-        ),
-        "vae_decoder": (
-            VaeDecoder(),
-            (torch.randn(1, 4, 8, 8),),
-            [TensorSpec("latent_sample", "float32", (BATCH, 4, height, width))],
-            [TensorSpec("sample", "float32", (BATCH, 3, "image_height", "image_width"))],
-        ),
-    }
-    for component, (module, args, inputs, outputs) in exports.items():
-        (directory / component).mkdir(parents=True, exist_ok=True)
-        export_module(module, args, directory / component / "model.onnx", inputs=inputs,
-                      outputs=outputs)  # fmt: skip
+    modules = {"text_encoder": TextEncoder(), "unet": UNet(), "vae_decoder": VaeDecoder()}
+    spec = TinySDSpec()
+    for graph, (inputs, outputs) in spec.graphs().items():
+        path = directory / graph
+        path.parent.mkdir(parents=True, exist_ok=True)
+        module = modules[path.parent.name]
+        export_module(module, spec.dummy_inputs(graph), path, inputs=inputs, outputs=outputs)
     _write_json(
         directory / "vae_decoder" / "config.json",
         {"block_out_channels": list(VAE_CHANNELS), "latent_channels": 4, "scaling_factor": 0.18215},

@@ -18,7 +18,8 @@ difference at most :data:`MAX_ABS_DIFF`.
 
 The model is trained per catalog and interaction log, so it is only worth it when the data is
 large enough (:data:`MIN_EVENTS`, :data:`MIN_USERS`); below that the text-embedding method
-has more to go on than a model fitted to a few hundred users.
+has more to go on than a model fitted to a few hundred users. Reading a campaign's files into
+training examples is :mod:`contentfab.services.two_tower`'s; this module trains and exports.
 
 torch is imported inside the functions.
 """
@@ -27,8 +28,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from itertools import pairwise
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -36,21 +35,47 @@ import numpy as np
 import numpy.typing as npt
 
 from contentfab.core.errors import ExportError
-from contentfab.core.model_store import ModelManifest, ModelStore, hash_files
-from exporters.specs import BATCH, OPSET, TensorSpec, export_module
+from contentfab.core.model_store import ModelManifest, ModelStore
+from exporters.pipeline import export_and_validate
+from exporters.specs import BATCH, Contract, ExportSpec, TensorSpec, export_module
+
+# The training data is cut in workers.two_tower (plain arrays); re-exported for the callers
+# that train here.
+from workers.two_tower import MAX_HISTORY, Histories, pad_histories, training_examples
+
+__all__ = [
+    "MAX_HISTORY",
+    "MIN_EVENTS",
+    "MIN_USERS",
+    "Histories",
+    "TrainedTwoTower",
+    "TwoTowerSpec",
+    "export",
+    "pad_histories",
+    "train",
+    "training_examples",
+    "validate_parity",
+]
 
 EXPORTER_VERSION = "1"
 HISTORY = "history"
-MAX_HISTORY = 50  # the most recent events a user vector is made from
+USER_TOWER = "user_tower.onnx"
 MAX_ABS_DIFF = 1e-4
 MIN_EVENTS = 50_000
 MIN_USERS = 2_000
 
 
 @dataclass(frozen=True)
-class TwoTowerSpec:
+class TwoTowerSpec(ExportSpec):
+    """The user tower's contract (the module docstring draws it); the item vectors are an
+    array beside it. Parity is the max abs difference from torch on held-out histories. The
+    manifest records the training time, not a build time."""
+
     family: ClassVar[str] = "two-tower"
     task: ClassVar[str] = "recommendation"
+    tolerance: ClassVar[float | None] = MAX_ABS_DIFF
+    exporter_version: ClassVar[str] = EXPORTER_VERSION
+    build_seconds_digits: ClassVar[int | None] = None
 
     products: int
     text_dim: int
@@ -65,56 +90,23 @@ class TwoTowerSpec:
     def outputs(self) -> list[TensorSpec]:
         return [TensorSpec("user_vectors", "float32", (BATCH, self.dim))]
 
+    def graphs(self) -> dict[str, Contract]:
+        return {USER_TOWER: (self.inputs(), self.outputs())}
 
-@dataclass(frozen=True)
-class Histories:
-    """Padded histories: row i is one user (or one training example)."""
+    def dummy_inputs(self, graph: str = USER_TOWER) -> tuple[Any, ...]:
+        import torch
 
-    items: npt.NDArray[np.int64]  # (n, MAX_HISTORY), 0 where padded
-    weights: npt.NDArray[np.float32]  # (n, MAX_HISTORY), 0 where padded
+        example = pad_histories([(np.array([0], np.int64), np.array([1.0], np.float32))])
+        return (torch.from_numpy(example.items), torch.from_numpy(example.weights))
 
-
-def pad_histories(
-    histories: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]],
-) -> Histories:
-    """Keep each history's last :data:`MAX_HISTORY` events (given oldest first)."""
-    items = np.zeros((len(histories), MAX_HISTORY), np.int64)
-    weights = np.zeros((len(histories), MAX_HISTORY), np.float32)
-    for i, (rows, strength) in enumerate(histories):
-        rows, strength = rows[-MAX_HISTORY:], strength[-MAX_HISTORY:]
-        items[i, : len(rows)] = rows
-        weights[i, : len(rows)] = strength
-    return Histories(items, weights)
-
-
-def training_examples(
-    users: npt.NDArray[np.int64],
-    items: npt.NDArray[np.int64],
-    timestamps: npt.NDArray[np.float64],
-    strength: npt.NDArray[np.float32],
-    *,
-    per_user: int = 8,
-) -> tuple[Histories, npt.NDArray[np.int64]]:
-    """ "Next new product" examples: each product a user reached for the first time (after
-    their first), predicted from the events before it; at most ``per_user`` per user."""
-    order = np.lexsort((timestamps, users))
-    users, items, strength = users[order], items[order], strength[order]
-    bounds = np.flatnonzero(np.r_[True, users[1:] != users[:-1], True])
-    histories: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = []
-    targets: list[int] = []
-    for start, end in pairwise(bounds.tolist()):
-        seen: set[int] = set()
-        firsts = []
-        for j in range(start, end):
-            item = int(items[j])
-            if item not in seen:
-                seen.add(item)
-                if j > start:
-                    firsts.append(j)
-        for j in firsts[-per_user:]:
-            histories.append((items[start:j], strength[start:j]))
-            targets.append(int(items[j]))
-    return pad_histories(histories), np.array(targets, np.int64)
+    def manifest_section(self) -> dict[str, Any]:
+        return {
+            "dim": self.dim,
+            "products": self.products,
+            "max_history": MAX_HISTORY,
+            "normalized": True,
+            "quantization": None,
+        }
 
 
 def _modules(text_vectors: npt.NDArray[np.float32], dim: int) -> tuple[Any, Any]:
@@ -232,45 +224,35 @@ def export(
     """Write the user tower (ONNX) and the item vectors into ``store`` under ``name``,
     check ONNX Runtime against torch, and return the manifest."""
     spec = trained.spec
-    example = pad_histories([(np.array([0], np.int64), np.array([1.0], np.float32))])
-    import torch
 
-    with store.staging(name) as staging:
+    def write(staging: Path) -> None:
         export_module(
             trained.user_tower,
-            (torch.from_numpy(example.items), torch.from_numpy(example.weights)),
-            staging / "user_tower.onnx",
+            spec.dummy_inputs(),
+            staging / USER_TOWER,
             inputs=spec.inputs(),
             outputs=spec.outputs(),
         )
         np.save(staging / "item_vectors.npy", trained.item_vectors)
-        manifest: dict[str, Any] = {
-            "name": name,
-            "version": "",
-            "family": spec.family,
-            "task": spec.task,
-            "files": hash_files(staging),
-            "source": source,
-            "opset": OPSET,
-            "inputs": [t.as_dict() for t in spec.inputs()],
-            "outputs": [t.as_dict() for t in spec.outputs()],
-            "dim": spec.dim,
-            "products": spec.products,
-            "max_history": MAX_HISTORY,
-            "normalized": True,
-            "quantization": None,
+
+    def validate(staging: Path, draft: ModelManifest) -> dict[str, Any]:
+        return {"parity": validate_parity(trained, staging / USER_TOWER, parity_histories)}
+
+    return export_and_validate(
+        store,
+        name,
+        spec,
+        source=source,
+        write=write,
+        validate=validate,
+        version=lambda files: f"local-fp32-{files[USER_TOWER][:8]}",
+        started=time.perf_counter(),
+        extra={
             "train_seconds": trained.train_seconds,
             "final_loss": round(trained.final_loss, 4),
-            "parity": validate_parity(trained, staging / "user_tower.onnx", parity_histories),
-            "exporter_version": EXPORTER_VERSION,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             **(extra or {}),
-        }
-        manifest["version"] = f"local-fp32-{manifest['files']['user_tower.onnx'][:8]}"
-        built = ModelManifest.from_dict(manifest)
-        built.write(staging)
-    store.record_hashes(name, built.files)
-    return built
+        },
+    )
 
 
 def validate_parity(
@@ -297,111 +279,3 @@ def validate_parity(
     if problems:
         raise ExportError("two-tower parity check failed: " + "; ".join(problems))
     return {"histories": len(histories.items), "max_abs_diff": diff}
-
-
-def build_from_files(
-    interactions: Path,
-    catalog: Path,
-    store: ModelStore,
-    name: str,
-    text_embedder: Any,
-    *,
-    half_life_days: float = 7.0,
-    dim: int = 64,
-    epochs: int = 4,
-    seed: int = 0,
-    min_events: int = MIN_EVENTS,
-    min_users: int = MIN_USERS,
-) -> ModelManifest:
-    """Train on an interactions file and a catalog (the campaign formats) and export.
-
-    ``text_embedder`` (a :class:`workers.embeddings.TextEmbedder`) embeds the product texts the
-    item tower starts from; its name is recorded so a campaign embeds its segments with the same
-    model. The manifest records the data (sha256, bytes, rows), the training parameters and the
-    product ids the model knows (the item vectors' row order). Raises :class:`InputError` for
-    unreadable files and for data below ``min_events`` events or ``min_users`` users.
-    """
-    import hashlib
-
-    from contentfab.campaign.catalog import _load_catalog
-    from contentfab.campaign.interactions import load_interactions
-    from contentfab.campaign.problems import _read
-    from contentfab.core.errors import CampaignFileError, InputError, Problem
-    from workers.recommender import Interactions, event_strength, product_text
-
-    problems: list[Problem] = []
-    catalog_bytes = _read(catalog, 50 * 1024 * 1024)
-    products = _load_catalog(catalog_bytes, catalog, problems)
-    if problems:
-        raise CampaignFileError(problems)
-    interactions_bytes, log = load_interactions(interactions, {p.sku for p in products}, problems)
-    if problems or log is None:
-        raise CampaignFileError(problems)
-    users = len(set(log.users))
-    if len(log) < min_events or users < min_users:
-        raise InputError(
-            f"{interactions}: {len(log):,} events by {users:,} users; a two-tower model needs at "
-            f"least {min_events:,} events by {min_users:,} users. It learns a vector per product "
-            "and a mixing layer from the users' next new products; with less data it fits noise "
-            "and the text-embedding method (method: embedding) ranks better."
-        )
-    row_of = {p.sku: i for i, p in enumerate(products)}
-    inter = Interactions.from_records(
-        (u, row_of[s], e, t, w)
-        for u, s, e, t, w in zip(
-            log.users, log.skus, log.events, log.timestamps, log.weights, strict=True
-        )
-    )
-    strength = event_strength(
-        inter, now=float(inter.timestamps.max()), half_life_days=half_life_days
-    )
-    _, codes = np.unique(np.asarray(inter.users), return_inverse=True)
-    examples, targets = training_examples(
-        codes.astype(np.int64), inter.items, inter.timestamps, strength
-    )
-    text_vectors = text_embedder.embed(
-        [product_text(p.title, p.description, p.category) for p in products]
-    )
-    trained = train(text_vectors, examples, targets, dim=dim, epochs=epochs, seed=seed)
-    kept = [i for i in range(min(64, len(targets))) if examples.weights[i].any()]
-    parity = pad_histories(
-        [(examples.items[i][examples.weights[i] > 0], examples.weights[i][examples.weights[i] > 0])
-         for i in kept]
-    )  # fmt: skip
-    source = {
-        "interactions": {
-            "file": interactions.name,
-            "sha256": hashlib.sha256(interactions_bytes).hexdigest(),
-            "bytes": len(interactions_bytes),
-            "events": len(log),
-            "users": users,
-        },
-        "catalog": {
-            "file": catalog.name,
-            "sha256": hashlib.sha256(catalog_bytes).hexdigest(),
-            "bytes": len(catalog_bytes),
-            "products": len(products),
-        },
-        "text_model": text_embedder.provenance,
-        "training": {
-            "examples": len(targets),
-            "dim": dim,
-            "epochs": epochs,
-            "seed": seed,
-            "half_life_days": half_life_days,
-            "batch_size": 512,
-            "temperature": 0.05,
-            "learning_rate": 3e-3,
-            "min_events": min_events,
-            "min_users": min_users,
-        },
-    }
-    # The item vectors' row i is product_ids[i]; a campaign checks its catalog against them.
-    return export(
-        trained,
-        store,
-        name,
-        parity_histories=parity,
-        source=source,
-        extra={"product_ids": [p.sku for p in products]},
-    )

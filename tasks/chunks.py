@@ -20,6 +20,7 @@ from celery.utils.log import get_task_logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contentfab.campaign.spec import CampaignSpec, stored_campaign
 from contentfab.core.errors import TransientError
 from contentfab.core.settings import Settings
 from db import jobs
@@ -127,7 +128,11 @@ class Chunk(Generic[ClaimT]):
     resources: WorkerResources
     session: Session
     claim: ClaimT
-    spec: dict[str, Any]  # the campaign file as stored
+    #: The campaign file as stored, validated once at the claim; None for a row without one.
+    campaign: CampaignSpec | None
+    #: The same as stored JSON, for the copy worker, whose records read it as a dict
+    #: (workers.copy.records.product_facts, brand_rules).
+    spec: dict[str, Any]
 
 
 def claimed_chunk(
@@ -151,6 +156,11 @@ def _claimed(
     settings = settings_of(task.app)
     res = resources(settings)
     with database_errors(), transaction(res.sessions) as session:
+        row = session.get(Campaign, campaign_id)
+        stored = row.spec if row is not None and row.spec else {}
+        # Before anything is claimed: a stored spec that no longer validates fails the task
+        # with the reason and leaves the jobs as they were.
+        campaign = stored_campaign(stored)
         jobs.mark_campaign_running(session, campaign_id)
         claim = claim_with(
             session,
@@ -159,8 +169,7 @@ def _claimed(
             max_deliveries=settings.max_deliveries,
             count_lost=counts_lost_deliveries(task.request),
         )
-        campaign = session.get(Campaign, campaign_id)
-        yield Chunk(settings, res, session, claim, campaign.spec if campaign is not None else {})
+        yield Chunk(settings, res, session, claim, campaign, stored)
     if claim.given_up:
         logger.warning(
             "campaign %s: gave up on jobs %s", campaign_id, [j.id for j in claim.given_up]

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contentfab.campaign.creatives import pipeline_reference, resolve_pipeline
+from contentfab.campaign.spec import CampaignSpec
 from contentfab.core.errors import ModelError
 from contentfab.core.formats import parse_format
 from contentfab.core.model_store import ModelStore
@@ -173,7 +174,7 @@ def _prompt(template: str | None, product: Product) -> str | None:
 
 def _creative_job(
     job: Job,
-    spec: dict[str, Any],
+    campaign: CampaignSpec | None,
     headline: str | None,
     settings: Any,
     params: ImageParams,
@@ -187,7 +188,7 @@ def _creative_job(
     price = None
     if params.price and product.price is not None:
         price = format_price(plain_decimal(product.price), product.currency)
-    brand = (spec.get("brand") or {}).get("name")
+    brand = campaign.brand.name if campaign is not None and campaign.brand is not None else None
     return CreativeJob(
         key=job.id,
         fmt=parse_format(job.channel),
@@ -286,12 +287,11 @@ def generate_images(
                 return {"done": 0, "failed": 0, "skipped": 0, "deferred": len(waiting)}
     with claimed_chunk(self, campaign_id, job_ids) as chunk:
         settings, claim, session = chunk.settings, chunk.claim, chunk.session
-        spec = chunk.spec
         params = params_of(ImageParams, claim.ready)
         items = [
             _creative_job(
                 job,
-                spec,
+                chunk.campaign,
                 _headline(session, job, params[job.id].headline_from_channel),
                 settings,
                 params[job.id],

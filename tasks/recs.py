@@ -29,7 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contentfab.campaign import LoadedCampaign
-from contentfab.core.errors import ModelError
+from contentfab.campaign.spec import RecommendationsRequest
+from contentfab.core.errors import InputError, ModelError
 from contentfab.core.manifest import ModelManifest
 from db import jobs
 from db.bulk import JobRow, ProductRow, complete_rows, insert_rows
@@ -148,17 +149,17 @@ class TowerCatalog:
     index: CandidateIndex | None
 
 
-def rules_from(request: dict[str, Any]) -> Rules:
-    band = request.get("price_band")
+def rules_from(request: RecommendationsRequest) -> Rules:
+    band = request.price_band
     return Rules(
-        k=request["k"],
-        exclude_purchased=request["exclude_purchased"],
-        exclude_seen=request["exclude_seen"],
-        in_stock_only=request["in_stock_only"],
+        k=request.k,
+        exclude_purchased=request.exclude_purchased,
+        exclude_seen=request.exclude_seen,
+        in_stock_only=request.in_stock_only,
         price_band=None if band is None else (float(band[0]), float(band[1])),
-        category_quota=request.get("category_quota"),
-        diversity=request["diversity"],
-        popularity_weight=request["popularity_weight"],
+        category_quota=request.category_quota,
+        diversity=request.diversity,
+        popularity_weight=request.popularity_weight,
     )
 
 
@@ -166,7 +167,9 @@ def rules_from(request: dict[str, Any]) -> Rules:
 def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str, int]:
     with claimed_rows(self, campaign_id, job_ids) as chunk:
         res, claim = chunk.resources, chunk.claim
-        request: dict[str, Any] = chunk.spec.get("recommendations") or {}
+        request = chunk.campaign.recommendations if chunk.campaign is not None else None
+        if request is None:
+            raise InputError(f"campaign {campaign_id} has no recommendations section")
         params_by_job = params_of(RecommendationParams, claim.ready)
     slots = claim.ready
     by_id = {job.id: job for job in slots}
@@ -181,7 +184,7 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
 
     outcomes = run_work(chunk, list(by_id), work, failure, fail_on=(ModelError,)) if slots else {}
 
-    params = {k: v for k, v in request.items() if k not in ("segments", "users")}
+    params = request.model_dump(mode="json", by_alias=True, exclude={"segments", "users"})
     failed: list[tuple[int, str]] = []
     results = []
     tails: dict[str, str] = {}  # per method: the meta every list of the chunk shares
@@ -191,7 +194,7 @@ def generate_recommendations(self: Task, campaign_id: int, job_ids: list[int]) -
             continue
         items = [item.as_dict() for item in rec.items]
         method = methods.get(key, "embedding")
-        if request.get("method") == "two_tower" and method == "embedding":
+        if request.method == "two_tower" and method == "embedding":
             for item in items:  # say why this list is not the two-tower model's
                 item["reason"] += " (text embedding: the two-tower model ranks users with history)"
         text = json.dumps([item["sku"] for item in items])
@@ -242,16 +245,16 @@ def list_meta(items_text: str, strategy: str, short: bool, method: str, tail: st
 
 
 def _campaign_catalog(
-    res: WorkerResources, campaign_id: int, request: dict[str, Any]
+    res: WorkerResources, campaign_id: int, request: RecommendationsRequest
 ) -> CampaignCatalog:
-    model_name = request.get("model") or "minilm-l6-v2"
+    model_name = request.model
     key = (campaign_id, model_name)
     cached = res.recs_cache.get(key)
     if isinstance(cached, CampaignCatalog):
         return cached
 
     tower_manifest: ModelManifest | None = None
-    if request.get("method") == "two_tower":
+    if request.method == "two_tower":
         tower, tower_manifest = res.two_tower(model_name)
         model_name = (tower_manifest.source or {})["text_model"]["name"]
     embedder = res.text_embedder(model_name)
@@ -301,14 +304,14 @@ def _campaign_catalog(
         in_stock=in_stock,
     )
     now = float(inter.timestamps.max()) if len(inter) else 0.0
-    strength = event_strength(inter, now=now, half_life_days=request["half_life_days"])
+    strength = event_strength(inter, now=now, half_life_days=request.half_life_days)
     if len(inter):
         catalog = catalog.with_popularity(popularity_prior(inter.items, strength, len(catalog)))
-    segments = request.get("segments") or []
+    segments = request.segments
     segment_vectors = {}
     if segments:
-        embedded = embedder.embed([s["description"] for s in segments])
-        segment_vectors = {s["name"]: embedded[i] for i, s in enumerate(segments)}
+        embedded = embedder.embed([s.description for s in segments])
+        segment_vectors = {s.name: embedded[i] for i, s in enumerate(segments)}
     towers = None
     if tower_manifest is not None:
         vectors, model_rows = tower.for_catalog(catalog.skus)
@@ -400,7 +403,7 @@ def _interactions(
 
 def _recommend(
     shared: CampaignCatalog,
-    request: dict[str, Any],
+    request: RecommendationsRequest,
     slots: list[JobRow],
     params: dict[int, RecommendationParams],
 ) -> tuple[list[Recommendation], dict[int, str]]:

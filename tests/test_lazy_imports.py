@@ -32,7 +32,6 @@ PENDING = {
         "from exporters.embedding import EMBEDDING_MODELS, build_embedding_model",
     ),
     ("exporters/build.py", "from exporters.matting import MATTING_MODELS, build_matting_model"),
-    ("exporters/build.py", "from exporters.specs import spec_for_config"),
     ("exporters/build.py", "from exporters.text_to_image import TINY_SD_NAME, build_tiny_sd"),
     ("exporters/build.py", "from workers import runtime"),
     ("exporters/build.py", "from workers.textgen import TextGenerator"),
@@ -43,17 +42,6 @@ PENDING = {
     ("exporters/matting.py", "from workers import runtime"),
     ("exporters/text_to_image.py", "from workers.images.text_to_image import clip_tokenizer"),
     ("exporters/tiny.py", "from contentfab.core.errors import ExportError"),
-    ("exporters/two_tower.py", "from contentfab.campaign.catalog import _load_catalog"),
-    ("exporters/two_tower.py", "from contentfab.campaign.interactions import load_interactions"),
-    ("exporters/two_tower.py", "from contentfab.campaign.problems import _read"),
-    (
-        "exporters/two_tower.py",
-        "from contentfab.core.errors import CampaignFileError, InputError, Problem",
-    ),
-    (
-        "exporters/two_tower.py",
-        "from workers.recommender import Interactions, event_strength, product_text",
-    ),
     ("workers/images/creative.py", "from workers.images.text_to_image import TextToImagePipeline"),
     ("workers/textgen.py", "from workers.grounding import Grounding"),
 }

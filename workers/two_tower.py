@@ -13,21 +13,27 @@ appear, never as "similar to" something); events on such products are left out o
 history. A campaign where more than :data:`MAX_UNKNOWN_SHARE` of the products are unknown is
 refused before anything is stored (see :func:`unknown_products`): its lists would be mostly
 popularity under the two-tower name.
+
+The training data is cut here too, as plain arrays (:func:`training_examples`,
+:func:`pad_histories`): :mod:`contentfab.services.two_tower` reads the files and hands the
+examples to the exporter, which only trains and exports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from contentfab.core.manifest import ModelManifest, Recommendation
 from workers.recommender import FloatArray, History, IntArray
 
-MAX_HISTORY = 50  # the exporter's, recorded in the manifest and checked on load
+MAX_HISTORY = 50  # the most recent events a user vector is made from; in the manifest
 MAX_UNKNOWN_SHARE = 0.5
 
 
@@ -36,6 +42,60 @@ def unknown_products(manifest: ModelManifest, skus: Sequence[str]) -> list[str]:
     tower = manifest.recommendation
     known = set(tower.product_ids if tower is not None else ())
     return [sku for sku in skus if sku not in known]
+
+
+# --- training data: the user tower's padded histories, "next new product" examples -----
+
+
+@dataclass(frozen=True)
+class Histories:
+    """Padded histories: row i is one user (or one training example)."""
+
+    items: npt.NDArray[np.int64]  # (n, MAX_HISTORY), 0 where padded
+    weights: npt.NDArray[np.float32]  # (n, MAX_HISTORY), 0 where padded
+
+
+def pad_histories(
+    histories: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]],
+) -> Histories:
+    """Keep each history's last :data:`MAX_HISTORY` events (given oldest first)."""
+    items = np.zeros((len(histories), MAX_HISTORY), np.int64)
+    weights = np.zeros((len(histories), MAX_HISTORY), np.float32)
+    for i, (rows, strength) in enumerate(histories):
+        rows, strength = rows[-MAX_HISTORY:], strength[-MAX_HISTORY:]
+        items[i, : len(rows)] = rows
+        weights[i, : len(rows)] = strength
+    return Histories(items, weights)
+
+
+def training_examples(
+    users: npt.NDArray[np.int64],
+    items: npt.NDArray[np.int64],
+    timestamps: npt.NDArray[np.float64],
+    strength: npt.NDArray[np.float32],
+    *,
+    per_user: int = 8,
+) -> tuple[Histories, npt.NDArray[np.int64]]:
+    """ "Next new product" examples: each product a user reached for the first time (after
+    their first), predicted from the events before it; at most ``per_user`` per user."""
+    order = np.lexsort((timestamps, users))
+    users, items, strength = users[order], items[order], strength[order]
+    bounds = np.flatnonzero(np.r_[True, users[1:] != users[:-1], True])
+    histories: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = []
+    targets: list[int] = []
+    for start, end in pairwise(bounds.tolist()):
+        seen: set[int] = set()
+        firsts = []
+        for j in range(start, end):
+            item = int(items[j])
+            if item not in seen:
+                seen.add(item)
+                if j > start:
+                    firsts.append(j)
+        for j in firsts[-per_user:]:
+            histories.append((items[start:j], strength[start:j]))
+            targets.append(int(items[j]))
+    return pad_histories(histories), np.array(targets, np.int64)
 
 
 @dataclass(frozen=True)

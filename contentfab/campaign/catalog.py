@@ -25,7 +25,7 @@ from contentfab.campaign.catalog_rows import (
     _refuse_constant,
     _resolve_image,
 )
-from contentfab.campaign.problems import _decode, _problems
+from contentfab.campaign.problems import _decode, _problems, _read
 from contentfab.campaign.spec import (
     CATALOG_COLUMNS,
     MAX_PRICE,
@@ -38,7 +38,26 @@ from contentfab.core.characters import forbidden_character
 from contentfab.core.errors import CampaignFileError, Problem
 from contentfab.core.money import ISO_4217
 
-__all__ = ["ProductRecord", "_CatalogRow", "_fast_record", "_load_catalog", "_refuse_constant"]
+__all__ = [
+    "ProductRecord",
+    "_CatalogRow",
+    "_fast_record",
+    "_load_catalog",
+    "_refuse_constant",
+    "read_catalog",
+]
+
+
+def read_catalog(path: Path, limit: int) -> tuple[bytes, list[ProductRecord]]:
+    """A catalog file on its own (not through a campaign): its bytes and its products;
+    CampaignFileError with every problem when it is unreadable, over ``limit`` bytes or has a
+    bad row."""
+    data = _read(path, limit)
+    problems: list[Problem] = []
+    products = _load_catalog(data, path, problems)
+    if problems:
+        raise CampaignFileError(problems)
+    return data, products
 
 
 def _load_catalog(data: bytes, path: Path, problems: list[Problem]) -> list[ProductRecord]:

@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -25,6 +26,7 @@ from pydantic import (
 from contentfab.campaign.creatives import ImageRequest
 from contentfab.core.channels import BUNDLES, CHANNELS, Channel, CountRule
 from contentfab.core.characters import forbidden_character
+from contentfab.core.errors import InputError
 
 if typing.TYPE_CHECKING:
     pass
@@ -335,18 +337,30 @@ class CopyRequest(_Section):
         return len(self.slots())
 
 
-def custom_channel(campaign_spec: Mapping[str, Any], name: str) -> Channel | None:
-    """A stored campaign's own definition of channel ``name``, or None (a preset, or none)."""
-    custom = (campaign_spec.get("copy") or {}).get("custom_channels") or {}
+def custom_channel(
+    campaign_spec: CampaignSpec | Mapping[str, Any] | None, name: str
+) -> Channel | None:
+    """A campaign's own definition of channel ``name``, or None (a preset, or none). The spec
+    is a validated :class:`CampaignSpec` (a chunk's) or the stored JSON (the copy worker's and
+    a reviewer's edit, which also read hand-made rows that are not whole campaigns)."""
+    if isinstance(campaign_spec, CampaignSpec):
+        request = campaign_spec.copy_request
+        if request is None or name not in request.custom_channels:
+            return None
+        return request.channel(name)
+    custom = ((campaign_spec or {}).get("copy") or {}).get("custom_channels") or {}
     if name not in custom:
         return None
     request = CopyRequest.model_validate({"custom_channels": custom, "channels": [name]})
     return request.channel(name)
 
 
-def resolve_channel(campaign_spec: Mapping[str, Any], name: str) -> Channel | None:
-    """The channel ``name`` means in a stored campaign: its custom definition, else the preset;
-    None if neither exists. The one resolver the copy task, the review edit and the API use."""
+def resolve_channel(
+    campaign_spec: CampaignSpec | Mapping[str, Any] | None, name: str
+) -> Channel | None:
+    """The channel ``name`` means in a campaign: its custom definition, else the preset; None
+    if neither exists. The one resolver the copy task, the review edit and the API use (the
+    copy worker's slot falls back to the preset itself: workers/copy/slots.py)."""
     return custom_channel(campaign_spec, name) or CHANNELS.get(name)
 
 
@@ -466,6 +480,25 @@ class CampaignSpec(_Section):
                 "nothing to produce: add a 'copy', 'images' or 'recommendations' section"
             )
         return self
+
+
+def stored_campaign(data: Mapping[str, Any]) -> CampaignSpec | None:
+    """The campaign spec a campaign row stores (``CampaignSpec.model_dump(mode="json",
+    by_alias=True)``), validated again, once, by whoever reads it (a chunk when it is claimed);
+    None for a row without one (``{}``: made by hand, not by ``contentfab enqueue``).
+
+    InputError when the stored JSON is no longer a campaign spec (a row older than a change
+    to the schema): its jobs cannot be made as the campaign file said.
+    """
+    if not data:
+        return None
+    try:
+        return CampaignSpec.model_validate(data)
+    except ValidationError as error:
+        raise InputError(
+            f"the stored spec of campaign {data.get('name')!r} is not a campaign spec any more "
+            f"({error.error_count()} problem(s)): {error}"
+        ) from None
 
 
 def _catalog_reference(value: object) -> Path:

@@ -120,7 +120,7 @@ def _build_two_tower(
     settings: Settings, interactions: Path, catalog: Path, name: str, text_model: str
 ) -> ModelManifest:
     # lazy: numpy stays out of `contentfab --help` (cli/__init__.py)
-    from exporters import two_tower
+    from contentfab.services import two_tower
     from workers.embeddings import TextEmbedder
 
     store = ModelStore(settings.model_store)
