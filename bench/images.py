@@ -286,6 +286,7 @@ def pipeline_throughput(
     u2netp, when it holds one, is the model).
     """
     from contentfab.campaign import load_campaign
+    from contentfab.campaign.spec import stored_campaign
     from contentfab.core.settings import Settings
     from db.migrate import upgrade
     from db.models import Asset, Campaign, Job
@@ -293,6 +294,7 @@ def pipeline_throughput(
     from tasks.app import create_app
     from tasks.campaigns import enqueue
     from tasks.images import _creative_job
+    from tasks.params import ImageParams
 
     settings = Settings(
         data_dir=work / "data",
@@ -344,8 +346,10 @@ def pipeline_throughput(
                         .where(Asset.campaign_id == result.campaign_id)
                     )
                     assert made == len(jobs), f"{made} of {len(jobs)} creatives made"
+                    campaign_spec = stored_campaign(spec)
                     items = [
-                        replace(_creative_job(job, spec, None, settings),
+                        replace(_creative_job(job, campaign_spec, None, settings,
+                                              ImageParams.model_validate(job.params)),
                                 default_matte_model=matte_model, matte_policy=matte_policy)
                         for job in jobs
                     ]  # fmt: skip
