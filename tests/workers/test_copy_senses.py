@@ -164,3 +164,23 @@ def test_an_instruction_keeps_its_verb_and_a_parts_measure_its_part() -> None:
     assert fact_senses("Its speaker measures 28 x 15 mm.", speaker) == []
     assert fact_senses("It has a 28 x 15 mm speaker.", speaker) == []
     assert fact_senses("It weighs 2.1 kg.", Fact("weight: 2.1 kg", "attribute")) == []
+
+
+def test_a_denial_with_its_predicate_left_out_and_a_plural_name_after_is_a() -> None:
+    from workers.copy.senses import denied_words
+
+    light = ProductFacts(
+        sku="r",
+        title="Chest Running Light",
+        description="A USB-C cable is included; the wall charger is not. Rated IPX4.",
+    )
+    # "the wall charger is not." denies the charger (delivered: "It includes … the wall
+    # charger", labelled unsupported)
+    assert denied_words("It includes a USB-C cable and the wall charger.", light) == [
+        "charger",
+        "wall",
+    ]
+    assert denied_words("It includes a USB-C cable.", light) == []
+    tools = ProductFacts(sku="t", title="Trimming Tools, 6 Piece", description="Loop tools.")
+    assert disagreeing("Each 20 cm long is a Trimming Tools.", tools) == ["is a Trimming Tools"]
+    assert disagreeing("The Trimming Tools are 20 cm long.", tools) == []

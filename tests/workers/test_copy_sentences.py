@@ -669,8 +669,17 @@ def test_frames_from_the_round_four_reading():
     frames = framed_sentences(
         Fact("helmet with a MIPS liner", "description"), helmet, "Ski Helmet", alone=True
     )
+    # ... and where the noun is only the name's own word, what follows it is said instead
+    # ("The Ski Helmet is a helmet with …" repeats the name)
+    assert frames == {
+        "comes": ["The Ski Helmet comes with a MIPS liner."],
+        "has": ["The Ski Helmet has a MIPS liner."],
+    }
+    frames = framed_sentences(
+        Fact("road helmet with a MIPS liner", "description"), helmet, "Ski Helmet", alone=True
+    )
     assert "is" not in frames and frames["is a"] == [
-        "The Ski Helmet is a helmet with a MIPS liner."
+        "The Ski Helmet is a road helmet with a MIPS liner."
     ]
     # a plural name whose last word is a model name ("Skis Vento") takes "are"
     skis = ProductFacts(sku="s", title="Skis Vento 84", description="Wood-core skis.")
@@ -926,3 +935,32 @@ def test_a_count_is_had_a_size_range_come_in_and_a_yen_price_has_no_decimals():
     assert frames == {"comes in": ["The Merino Ski Socks come in sizes 36 to 47."]}
     assert sized_as_being("The Merino Ski Socks are size 36 to 47.") == ["are size 36"]
     assert sized_as_being("They come in sizes 36 to 47.") == []
+
+
+def test_a_clause_that_opens_with_the_products_own_name_says_what_follows_the_name():
+    from workers.copy.compose import framed_sentences
+
+    bag = ProductFacts(
+        sku="d",
+        title="Roll-Top Dry Bag 20 L",
+        description="Roll-top dry bag in 500D PVC tarpaulin with a detachable shoulder strap.",
+    )
+    (clause,) = [f for f in facts(bag) if f.kind == "description"]
+    # "is a roll-top dry bag in …" is refused as a restated name: the rest is said instead
+    assert framed_sentences(clause, bag, "Roll-Top Dry Bag", alone=True) == {
+        "comes": [
+            "The Roll-Top Dry Bag comes in 500D PVC tarpaulin with a detachable shoulder strap."
+        ]
+    }
+    arrows = ProductFacts(
+        sku="a", title="Carbon Arrows, 12 Pack", description="Carbon arrows with plastic vanes."
+    )
+    (clause,) = [f for f in facts(arrows) if f.kind == "description"]
+    assert framed_sentences(clause, arrows, "Carbon Arrows", alone=True) == {
+        "comes": ["The Carbon Arrows come with plastic vanes."],
+        "has": ["The Carbon Arrows have plastic vanes."],
+    }
+    # a noun phrase that says more than the name ("steel") keeps its "is a" frame
+    pick = ProductFacts(sku="p", title="Hoof Pick", description="Steel hoof pick with a brush.")
+    (clause,) = [f for f in facts(pick) if f.kind == "description"]
+    assert "is a" in framed_sentences(clause, pick, "Hoof Pick", alone=True)

@@ -147,6 +147,20 @@ def framed_sentences(
         add("verb", _lowered(clause, product), verb_s=first.endswith("s"))
         return frames
     body = _lowered(clause, product)
+    restating = _restating(body, name, product)
+    if restating is not None:
+        # "Roll-top dry bag in 500D PVC tarpaulin …" of the Roll-Top Dry Bag: the noun phrase
+        # is only its name, which the gates refuse to repeat ("is a roll-top dry bag"); what
+        # follows it is said of the product, so a short record still has a sentence
+        preposition, rest = restating
+        if preposition == "with":
+            add("comes", f"{come} with {rest}")
+            add("has", f"{have} {rest}")
+        elif preposition == "in":
+            add("comes", f"{come} in {rest}")
+        else:
+            add("is for", f"{be} for {rest}")
+        return frames
     if first == "with":
         # "with three trays …": the product has them ("It is with three trays" was delivered)
         add("comes", f"{come} {body}")
@@ -184,6 +198,27 @@ def framed_sentences(
     if first in ("with", "in"):
         add("comes", f"{come} {body}")
     return frames
+
+
+_AFTER_NAME = re.compile(r"(?P<np>.+?)\s+(?P<prep>with|in|for)\s+(?P<rest>\S.*)")
+
+
+def _restating(body: str, name: str, product: ProductFacts) -> tuple[str, str] | None:
+    """(preposition, rest) where ``body`` opens with a noun phrase of only the name's words,
+    headed by the product's kind ("roll-top dry bag" of the Roll-Top Dry Bag), then "with",
+    "in" or "for"; else None."""
+    match = _AFTER_NAME.match(body)
+    if match is None:
+        return None
+    words = [w.casefold().rstrip("s") for w in gate_words(match["np"])]
+    # the words of the name the sentence says, as the gate reads them ("The Wall Lamp is a
+    # brass wall lamp" says "brass", which only the full title has)
+    named = {w.casefold().rstrip("s") for w in gate_words(name)}
+    kinds = {k.rstrip("s") for k in kind_heads(product)}
+    words = [w for w in words if w not in ("a", "an", "the")]
+    if not words or words[-1] not in kinds or not set(words) <= named:
+        return None
+    return match["prep"], match["rest"]
 
 
 #: Plural nouns of a range a product comes in ("Sizes from 5'6" to 7'0"", "lengths from …").

@@ -35,9 +35,15 @@ def _scoped(text: str) -> tuple[set[str], set[str]]:
     plain: set[str] = set()
     denied: set[str] = set()
     reach = 0
-    for token in _tokens(text):
+    tokens = _tokens(text)
+    elided = _elided_denials(tokens)
+    for index, token in enumerate(tokens):
         if not token[:1].isalnum():
             reach = 0
+            continue
+        if index in elided:
+            if token not in DANGLING:
+                denied.add(token)
             continue
         if token in _NEGATORS:
             reach = _SCOPE
@@ -52,6 +58,24 @@ def _scoped(text: str) -> tuple[set[str], set[str]]:
         else:
             plain.add(token)
     return plain, denied
+
+
+_ELIDED = ("is not", "are not", "isn't", "aren't", "is not included", "are not included")
+
+
+def _elided_denials(tokens: list[str]) -> set[int]:
+    """Indexes of the tokens of a clause that ends in a denial with its predicate left out
+    ("A USB-C cable is included; the wall charger is not."): that clause denies its words
+    ("It includes … the wall charger" was delivered and labelled unsupported)."""
+    found: set[int] = set()
+    start = 0
+    for end in [*(i for i, t in enumerate(tokens) if not t[:1].isalnum()), len(tokens)]:
+        clause = tokens[start:end]
+        tail = " ".join(clause[-3:]).casefold()
+        if any(tail.endswith(denial) for denial in _ELIDED):
+            found.update(range(start, end))
+        start = end + 1
+    return found
 
 
 def _forms(words: set[str]) -> set[str]:
@@ -191,6 +215,9 @@ def disagreeing(text: str, product: ProductFacts) -> list[str]:
         for match in re.finditer(rf"{re.escape(name)}\s+([a-z']+)", text, re.IGNORECASE):
             if match.group(1).casefold() in _SINGULAR:
                 found.append(f"{name} {match.group(1)}")
+        # "Each 20 cm long is a Trimming Tools." (labelled nonsense)
+        for match in re.finditer(rf"\b(?:is|was)\s+an?\s+{re.escape(name)}\b", text, re.I):
+            found.append(match.group())
     # "The Merino Ski Socks are … It has extra padding" (labelled clumsy each time): "It" of a
     # product whose name is plural, where a sentence opens with it
     if product.names() and plural_name(min(product.names(), key=len), product):
