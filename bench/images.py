@@ -14,6 +14,7 @@
   studio matte's time in the same run) on 15 real photos with hand-drawn references
   (:mod:`bench.real_photos`) and the packshots, and a sheet of every real photo: the studio
   cut-out, the default's cut-out and the square creative the default delivers from it.
+  ``--matte-experiments`` adds the ideas of :mod:`bench.matte_experiments` as rows.
 * A contact sheet PNG of creatives in every format, written to ``--out``.
 """
 
@@ -135,18 +136,22 @@ def matte_methods(store: ModelStore) -> dict[str, Callable[[Any], npt.NDArray[np
 
 
 def matte_comparison(
-    store: ModelStore, opencv_examples: Path | None, packshots: int
+    store: ModelStore, opencv_examples: Path | None, packshots: int, experiments: bool = False
 ) -> dict[str, object]:
     """IoU, boundary F-score and time per method on the real photos and the packshots.
 
     Every method runs on the same photos in the same process, one after the other; each
     method's time is also given as a ratio to the studio matte's in this run
     (``time_over_studio``), the figure to compare across runs on a loaded machine.
+    ``experiments`` adds the rows of :mod:`bench.matte_experiments`.
     """
+    from bench.matte_experiments import experiment_methods
     from bench.real_photos import boundary_f, real_photos
     from workers.images.matte_choice import cut_out
 
     methods = matte_methods(store)
+    if experiments:
+        methods |= experiment_methods(store)
     photos = list(real_photos(opencv_examples))
     report: dict[str, Any] = {"real_photos": len(photos), "packshots": packshots}
     per_photo: dict[str, dict[str, object]] = {}
@@ -500,13 +505,20 @@ def main() -> None:
         action="store_true",
         help="only the matte comparison and the real-photo sheet",
     )
+    parser.add_argument(
+        "--matte-experiments",
+        action="store_true",
+        help="add the refinements and combinations of bench.matte_experiments to the comparison",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.matte_store is not None or args.matte_only:
         matte_store = ModelStore(args.matte_store or Path(tempfile.mkdtemp()) / "store")
         if not matte_store.is_valid("u2netp"):
             build_model("u2netp", matte_store)
-        comparison = matte_comparison(matte_store, args.opencv_examples, args.packshots)
+        comparison = matte_comparison(
+            matte_store, args.opencv_examples, args.packshots, args.matte_experiments
+        )
         comparison["sheet"] = str(real_photo_sheet(matte_store, args.opencv_examples, args.out))
         print(json.dumps(comparison, indent=2))
         (args.out / "images-mattes.json").write_text(json.dumps(comparison, indent=2) + "\n")
