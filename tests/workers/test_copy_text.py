@@ -243,3 +243,23 @@ def test_a_headline_name_is_the_titles_head_noun(title: str, name: str | None):
 )
 def test_the_article_fits_how_the_next_word_sounds(written: str, fixed: str):
     assert fix_articles(written) == fixed
+
+
+def test_a_hyphenated_first_word_that_describes_the_product_is_a_headline_point():
+    from workers.copy.slots import CopySlot
+
+    def headlines(title: str, description: str) -> list[str]:
+        product = ProductFacts(sku="x", title=title, description=description)
+        slot = CopySlot(
+            key=1,
+            product=product,
+            channel="search_headline",
+            tone="friendly",
+            sampling=SamplingParams(),
+        )
+        return composed_candidates(slot)
+
+    saw = "Double-edged pull saw with a 240 mm blade: crosscut teeth on one edge."
+    assert "Pull Saw: Double-edged" in headlines("Japanese Ryōba Pull Saw 240 mm", saw)
+    # the title says it already
+    assert headlines("Roll-Top Dry Bag 20 L", "Roll-top dry bag in 500D PVC.") == []

@@ -297,6 +297,20 @@ def selling_points(
             # "Freestanding dome tent" (the tent is the product), never "adjustable
             # footrest" (only the footrest is adjustable).
             pieces.append(first)
+    # A sentence's own first word where it describes the product and its clause is too long
+    # to be a phrase above: "Double-edged pull saw with a 240 mm blade: …" -> "Double-edged",
+    # "Chest-mounted light with …" -> "Chest-mounted" (round 6's headlines were the bare name)
+    for sentence in _SENTENCE.findall(description):
+        words = sentence.split()
+        first = words[0].strip(",;:") if words else ""
+        if (
+            len(words) > 2
+            and "-" in first
+            and first.replace("-", "").isalpha()
+            and not set(first.casefold().split("-")) <= title_words  # "Roll-top" of a Roll-Top …
+            and words[1].casefold().strip(",;:") in title_words
+        ):
+            pieces.append(first)
     found.extend(sorted(dict.fromkeys(pieces), key=len, reverse=True))
     for value in attributes.values():
         words = _WORDS.findall(value) if isinstance(value, str) else []
