@@ -140,9 +140,15 @@ def test_a_verb_right_after_is_and_your_before_a_number() -> None:
         "It is wash at up to 60 °C without fabric softener.",
         "It is vibrates when it locks onto the flag.",
         "The Tane Koji Spores are store sealed in the fridge.",
+        "The Candle Wax Flakes are pour at around 70 °C.",
     ):
         assert verb_after_is(broken), broken
-    for fine in ("It is dry in minutes.", "The lid is open.", "They are pairs of socks."):
+    for fine in (
+        "It is dry in minutes.",
+        "The lid is open.",
+        "They are pairs of socks.",
+        "The Dripper is pour-over ready.",
+    ):
         assert verb_after_is(fine) == [], fine
     mat = ProductFacts(sku="m", title="Putting Mat 300 × 50 cm", description="A fast surface.")
     assert your_own("A great choice for your 300 × 50 cm.", mat) == ["your 300"]

@@ -274,12 +274,12 @@ def mismeasured(text: str) -> list[str]:
 INSTRUCTIONS = frozenset(
     """apply store wipe rinse use wash keep remove clean dry charge avoid fill add mix insert
     attach hang place follow read allow let soak spray shake refill replace check tighten
-    assemble mount install pair press twist do""".split()  # noqa: SIM905
+    assemble mount install pair press twist do pour stir""".split()  # noqa: SIM905
 )
 
 #: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").
 _ALSO_ADJECTIVES = frozenset({"clean", "dry", "open", "close", "last", "double", "let", "do"})
-_COPULA = re.compile(r"\b(?:is|are)\s+([a-z]+)\b(?:\s+([a-z]+))?")
+_COPULA = re.compile(r"\b(?:is|are)\s+([a-z]+)\b(?!-)(?:\s+([a-z]+))?")  # not "is pour-over"
 #: Words after which a word in -s is a verb ("is rolls up", "is vibrates when").
 _AFTER_A_VERB_S = frozenset("up down when while into onto out off away back".split())  # noqa: SIM905
 
