@@ -964,3 +964,18 @@ def test_a_clause_that_opens_with_the_products_own_name_says_what_follows_the_na
     pick = ProductFacts(sku="p", title="Hoof Pick", description="Steel hoof pick with a brush.")
     (clause,) = [f for f in facts(pick) if f.kind == "description"]
     assert "is a" in framed_sentences(clause, pick, "Hoof Pick", alone=True)
+
+
+def test_the_price_opens_a_text_only_when_no_other_fact_can():
+    slot = _slot("product_description")
+    plan = Plan(slot, [*facts(BOTTLE), Fact("", "close")])
+    price = next(i for i, f in enumerate(plan.facts) if f.kind == "price")
+    _consider(plan, 0, 0, _generation("It keeps drinks cold for 24 hours."))
+    _consider(plan, 1, 0, _generation("It has a leak-proof lid and a powder-coated grip."))
+    _consider(plan, price, 0, _generation("The Steel Bottle is priced at 34.95 USD."))
+    _consider(plan, price + 1, 0, _generation("Choose the Steel Bottle today."))
+    text, _error, _meta = _assemble(plan)
+    # (the demo opened three descriptions with the price): the first fact opens, named
+    assert text is not None and text.startswith("The Steel Bottle keeps drinks cold for 24 hours.")
+    assert "The Steel Bottle is priced at 34.95 USD." in text
+    assert not text.startswith("The Steel Bottle is priced")  # nor the closing line

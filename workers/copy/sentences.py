@@ -247,7 +247,24 @@ def _opener(plan: Plan, order: list[int]) -> SentenceCandidate | None:
     if not plan.slot.spec.requires_name:
         return None
     names = plan.slot.product.names()
+    # The price last and the closing line never: "The Alpine Down Sleeping Bag is priced at
+    # 189.50 USD." opened three of the demo's seven descriptions once prices were composed
+    # with the product's name. Before the price, the first fact said with "It"/"They" opens,
+    # the pronoun made the name.
+    facts_first = [i for i in order if plan.facts[i].kind not in ("price", "close")]
+    for index in facts_first:
+        for candidate in plan.passed[index]:
+            if any(find_term(name, candidate.text) for name in names):
+                return candidate
+    named = _named(min(names, key=len))
+    for index in facts_first:
+        for candidate in plan.passed[index]:
+            pronoun = candidate.text.split(" ", 1)
+            if len(pronoun) == 2 and pronoun[0] in ("It", "They"):
+                return replace(candidate, text=f"{named} {pronoun[1]}")
     for index in order:
+        if plan.facts[index].kind == "close":
+            continue  # a closing line never opens ("Choose from a Wool Throw Blanket. It's …")
         for candidate in plan.passed[index]:
             if any(find_term(name, candidate.text) for name in names):
                 return candidate
