@@ -15,6 +15,8 @@ COPY db db
 COPY tasks tasks
 COPY workers workers
 COPY exporters exporters
+# contentfab/db, contentfab/tasks, … are symlinks to these folders: pip installs them as
+# contentfab.db, contentfab.tasks, … (one top-level package).
 # onnxruntime and onnxruntime-gpu install the same Python package, so the GPU variant keeps only
 # the GPU build. Its [cuda,cudnn] extras bring CUDA and cuDNN as pip packages (this slim image has
 # neither); workers load them with onnxruntime.preload_dlls (workers/runtime.py). onnxruntime-gpu

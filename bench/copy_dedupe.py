@@ -25,13 +25,13 @@ import numpy as np
 
 from bench.copy_quality import MODEL, products
 from contentfab.core.settings import Settings
-from exporters import ModelStore, build_model
-from workers.copy.dedupe import near_duplicate
-from workers.copy.messages import build_messages
-from workers.copy.slots import CopySlot, product_text
-from workers.copy.writer import _candidate_params, _first_publishable
-from workers.embeddings import TextEmbedder
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.exporters import ModelStore, build_model
+from contentfab.workers.copy.dedupe import near_duplicate
+from contentfab.workers.copy.messages import build_messages
+from contentfab.workers.copy.slots import CopySlot, product_text
+from contentfab.workers.copy.writer import _candidate_params, _first_publishable
+from contentfab.workers.embeddings import TextEmbedder
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 EMBEDDER = "minilm-l6-v2"
 

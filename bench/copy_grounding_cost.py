@@ -19,10 +19,10 @@ from pathlib import Path
 
 from bench.copy_quality import products
 from contentfab.core.settings import Settings
-from exporters import ModelStore
-from workers.copy.messages import build_messages
-from workers.copy.slots import CopySlot
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.exporters import ModelStore
+from contentfab.workers.copy.messages import build_messages
+from contentfab.workers.copy.slots import CopySlot
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 MODEL = "smollm2-135m-instruct"
 

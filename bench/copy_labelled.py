@@ -42,10 +42,10 @@ SHORT_CHANNELS = {"search_headline", "email_subject", "sms", "meta_headline", "m
 
 def _slots(campaign_file: Path, every: int, start: int = 0) -> list[Any]:
     from contentfab.campaign import load_campaign
-    from tasks.campaigns import variant_seed
-    from workers.copy.records import brand_rules, product_facts
-    from workers.copy.slots import CopySlot
-    from workers.textgen import SamplingParams
+    from contentfab.tasks.campaigns import variant_seed
+    from contentfab.workers.copy.records import brand_rules, product_facts
+    from contentfab.workers.copy.slots import CopySlot
+    from contentfab.workers.textgen import SamplingParams
 
     loaded = load_campaign(campaign_file)
     spec = loaded.spec.model_dump(mode="json", by_alias=True)
@@ -81,10 +81,10 @@ def _slots(campaign_file: Path, every: int, start: int = 0) -> list[Any]:
 
 def generate(args: argparse.Namespace) -> None:
     from contentfab.core.settings import Settings
-    from exporters import ModelStore
-    from workers.copy.writer import write_copy
-    from workers.embeddings import TextEmbedder
-    from workers.textgen import TextGenerator
+    from contentfab.exporters import ModelStore
+    from contentfab.workers.copy.writer import write_copy
+    from contentfab.workers.embeddings import TextEmbedder
+    from contentfab.workers.textgen import TextGenerator
 
     settings = Settings()
     store = ModelStore(settings.model_store)

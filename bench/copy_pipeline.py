@@ -59,14 +59,14 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
 
     from contentfab.campaign import load_campaign
     from contentfab.cli.worker import worker_argv
-    from db.migrate import upgrade
-    from db.models import Campaign, Job
-    from db.session import configure
-    from tasks.app import create_app
-    from tasks.campaigns import enqueue, queued_chunks
-    from tasks.copy import _slot
-    from workers.copy.writer import write_copy
-    from workers.textgen import TextGenerator
+    from contentfab.db.migrate import upgrade
+    from contentfab.db.models import Campaign, Job
+    from contentfab.db.session import configure
+    from contentfab.tasks.app import create_app
+    from contentfab.tasks.campaigns import enqueue, queued_chunks
+    from contentfab.tasks.copy import _slot
+    from contentfab.workers.copy.writer import write_copy
+    from contentfab.workers.textgen import TextGenerator
 
     work = Path(tempfile.mkdtemp(prefix="contentfab-bench-"))
     campaign_file = _campaign(work, n_products, max_new_tokens)
@@ -141,8 +141,8 @@ def pipeline_vs_raw(settings: Any, n_products: int, max_new_tokens: int) -> dict
 
 def _run_campaign(path: Path, settings: Any, sessions: Any, n_warm: bool) -> int:
     from contentfab.campaign import load_campaign
-    from tasks.app import create_app
-    from tasks.campaigns import enqueue
+    from contentfab.tasks.app import create_app
+    from contentfab.tasks.campaigns import enqueue
 
     loaded = load_campaign(path)
     # A one-product campaign to make the worker load its model before timing starts.
@@ -157,7 +157,7 @@ def _run_campaign(path: Path, settings: Any, sessions: Any, n_warm: bool) -> int
 
 
 def _wait(sessions: Any, campaign_id: int, worker: subprocess.Popen[bytes] | None) -> None:
-    from db.models import Campaign
+    from contentfab.db.models import Campaign
 
     deadline = time.monotonic() + 3600
     while time.monotonic() < deadline:
@@ -174,10 +174,10 @@ def ort_vs_transformers(settings: Any, n_prompts: int, new_tokens: int) -> dict[
     import torch
 
     from contentfab.core.model_store import ModelStore
-    from exporters.build import _smollm2_source
-    from workers.copy.messages import build_messages
-    from workers.copy.slots import CopySlot, ProductFacts
-    from workers.textgen import SamplingParams, TextGenerator
+    from contentfab.exporters.build import _smollm2_source
+    from contentfab.workers.copy.messages import build_messages
+    from contentfab.workers.copy.slots import CopySlot, ProductFacts
+    from contentfab.workers.textgen import SamplingParams, TextGenerator
 
     generator = TextGenerator.load(
         ModelStore(settings.model_store).model_dir(MODEL),
@@ -249,7 +249,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from contentfab.core.settings import Settings
-    from exporters import ModelStore, build_model
+    from contentfab.exporters import ModelStore, build_model
 
     data = Path(tempfile.mkdtemp(prefix="contentfab-bench-data-"))
     settings = Settings(data_dir=data, database_url="", broker_url="")

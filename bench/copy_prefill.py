@@ -19,11 +19,11 @@ from pathlib import Path
 
 from bench.copy_quality import MODEL, products
 from contentfab.core.settings import Settings
-from exporters import ModelStore, build_model
-from workers.copy.messages import build_messages, response_prefixes
-from workers.copy.slots import CopySlot
-from workers.copy.writer import _candidate_params
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.exporters import ModelStore, build_model
+from contentfab.workers.copy.messages import build_messages, response_prefixes
+from contentfab.workers.copy.slots import CopySlot
+from contentfab.workers.copy.writer import _candidate_params
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 
 def main() -> None:

@@ -25,12 +25,12 @@ from typing import Any
 from contentfab.campaign import load_campaign
 from contentfab.core.channels import CHANNELS, fits
 from contentfab.core.settings import Settings
-from exporters import ModelStore, build_model
-from workers.copy.gates import check
-from workers.copy.records import product_facts
-from workers.copy.slots import CopySlot, ProductFacts
-from workers.copy.writer import write_copy
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.exporters import ModelStore, build_model
+from contentfab.workers.copy.gates import check
+from contentfab.workers.copy.records import product_facts
+from contentfab.workers.copy.slots import CopySlot, ProductFacts
+from contentfab.workers.copy.writer import write_copy
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "smollm2-135m-instruct"
@@ -64,7 +64,7 @@ def main() -> None:
     generator = TextGenerator.load(store.model_dir(MODEL), intra_op_threads=0)
     embedder = None
     if args.embedder:
-        from workers.embeddings import TextEmbedder
+        from contentfab.workers.embeddings import TextEmbedder
 
         build_model(args.embedder, store)
         embedder = TextEmbedder.load(store.model_dir(args.embedder))

@@ -37,10 +37,10 @@ import numpy as np
 from bench.copy_quality import MODEL, products
 from contentfab.core.model_store import FUSED_SUFFIX
 from contentfab.core.settings import Settings
-from exporters import ModelStore
-from workers.copy.messages import build_messages
-from workers.copy.slots import CopySlot
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.exporters import ModelStore
+from contentfab.workers.copy.messages import build_messages
+from contentfab.workers.copy.slots import CopySlot
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 Side = Callable[[list[list[int]], int], list[list[int]]]
 
@@ -95,7 +95,7 @@ def genai(model_dir: Path) -> Side:
 def transformers_generate() -> Side:
     import torch
 
-    from exporters.build import NAMED_MODELS
+    from contentfab.exporters.build import NAMED_MODELS
 
     model, _ = NAMED_MODELS[MODEL]().load()
     model.eval()

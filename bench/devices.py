@@ -52,7 +52,7 @@ def _timed(function: Any, repeats: int = 3) -> float:
 
 
 def decoder(store: Any, provider: str, batch: int, tokens: int) -> dict[str, Any]:
-    from workers.textgen import SamplingParams, TextGenerator
+    from contentfab.workers.textgen import SamplingParams, TextGenerator
 
     loaded = TextGenerator.load(store.model_dir("smollm2-135m-instruct"), providers=[provider])
     results: dict[str, Any] = {"provider": loaded.provider}
@@ -86,7 +86,7 @@ def decoder(store: Any, provider: str, batch: int, tokens: int) -> dict[str, Any
 
 
 def embeddings(store: Any, provider: str, texts: int) -> dict[str, Any]:
-    from workers.embeddings import TextEmbedder
+    from contentfab.workers.embeddings import TextEmbedder
 
     embedder = TextEmbedder.load(store.model_dir("minilm-l6-v2"), providers=[provider])
     corpus = [f"{PRODUCTS[i % 8]} — model {i}, colour {i % 13}" for i in range(texts)]
@@ -99,7 +99,7 @@ def embeddings(store: Any, provider: str, texts: int) -> dict[str, Any]:
 
 
 def backgrounds(store: Any, provider: str, images: int) -> dict[str, Any]:
-    from workers.images.background import BackgroundGenerator, BackgroundRequest
+    from contentfab.workers.images.background import BackgroundGenerator, BackgroundRequest
 
     generator = BackgroundGenerator.load(store.model_dir("cppn-backgrounds"), providers=[provider])
     style = next(iter(generator.styles))
@@ -123,7 +123,7 @@ def backgrounds(store: Any, provider: str, images: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     import onnxruntime as ort
 
-    from exporters import ModelStore
+    from contentfab.exporters import ModelStore
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=16)

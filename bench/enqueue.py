@@ -112,7 +112,7 @@ def _broker_of(env: dict[str, str]) -> dict[str, str]:
 
 def _send_unbatched(app: Any, campaign_id: int, chunks: list[Any]) -> None:
     """The loop of `send_chunks` before publish batches: the baseline."""
-    from tasks.campaigns import publish
+    from contentfab.tasks.campaigns import publish
 
     with app.producer_or_acquire() as producer:
         publish(app, producer, campaign_id, "again", chunks)
@@ -122,9 +122,9 @@ def send_seconds(env: dict[str, str], products: int, repeat: int) -> dict[str, A
     """The send alone, batched and unbatched in turn: the stored campaign's jobs cut into
     chunks and published again."""
     from contentfab.core.settings import Settings
-    from db.session import configure
-    from tasks.app import sending_app
-    from tasks.campaigns import queued_chunks, send_chunks
+    from contentfab.db.session import configure
+    from contentfab.tasks.app import sending_app
+    from contentfab.tasks.campaigns import queued_chunks, send_chunks
 
     settings = Settings(
         data_dir=Path(env["CONTENTFAB_DATA_DIR"]),
@@ -164,7 +164,7 @@ def run_setup(
     from contextlib import ExitStack
 
     from contentfab.core.settings import embedded_socket
-    from tasks.embedded_broker import broker_for, ensure_running, stop
+    from contentfab.tasks.embedded_broker import broker_for, ensure_running, stop
 
     campaign = write_campaign(workdir, products)
     runs = []

@@ -42,12 +42,12 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from contentfab.core.formats import FORMATS
-from exporters import ModelStore, build_model
-from workers.images import background as bg
-from workers.images.compose import CreativeText
-from workers.images.creative import CreativeJob, make_creatives
-from workers.images.matte import iou, studio_matte
-from workers.images.packshots import packshot
+from contentfab.exporters import ModelStore, build_model
+from contentfab.workers.images import background as bg
+from contentfab.workers.images.compose import CreativeText
+from contentfab.workers.images.creative import CreativeJob, make_creatives
+from contentfab.workers.images.matte import iou, studio_matte
+from contentfab.workers.images.packshots import packshot
 
 PALETTE = [(28, 52, 84), (235, 226, 210), (214, 99, 64)]
 TITLES = ["Trail Thermos 750 ml", "Canvas Weekender", "Ceramic Pour-Over Set", "Merino Beanie"]
@@ -93,8 +93,8 @@ def matte_methods(store: ModelStore) -> dict[str, Callable[[Any], npt.NDArray[np
     backdrop, u2netp+guided elsewhere); ``delivered`` is what a creative shows by default after
     the gate: the whole photo where the gate rejected the cut-out.
     """
-    from workers.images.matte import onnx_matte
-    from workers.images.matte_choice import cut_out, refine_alpha
+    from contentfab.workers.images.matte import onnx_matte
+    from contentfab.workers.images.matte_choice import cut_out, refine_alpha
 
     methods: dict[str, Callable[[Any], npt.NDArray[np.float32]]] = {
         "studio": lambda rgb: studio_matte(rgb).alpha
@@ -147,7 +147,7 @@ def matte_comparison(
     """
     from bench.matte_experiments import experiment_methods
     from bench.real_photos import boundary_f, real_photos
-    from workers.images.matte_choice import cut_out
+    from contentfab.workers.images.matte_choice import cut_out
 
     methods = matte_methods(store)
     if experiments:
@@ -211,7 +211,7 @@ def real_photo_sheet(store: ModelStore, opencv_examples: Path | None, out: Path)
     and the square creative the default delivers from it (through ``make_creatives``, gate and
     all: the whole photo where the gate rejected the cut-out)."""
     from bench.real_photos import real_photos
-    from workers.images.matte_choice import cut_out
+    from contentfab.workers.images.matte_choice import cut_out
 
     path = store.model_dir("u2netp") / "model.onnx"
     tiles: list[Image.Image] = []
@@ -293,13 +293,13 @@ def pipeline_throughput(
     from contentfab.campaign import load_campaign
     from contentfab.campaign.spec import stored_campaign
     from contentfab.core.settings import Settings
-    from db.migrate import upgrade
-    from db.models import Asset, Campaign, Job
-    from db.session import configure
-    from tasks.app import create_app
-    from tasks.campaigns import enqueue
-    from tasks.images import _creative_job
-    from tasks.params import ImageParams
+    from contentfab.db.migrate import upgrade
+    from contentfab.db.models import Asset, Campaign, Job
+    from contentfab.db.session import configure
+    from contentfab.tasks.app import create_app
+    from contentfab.tasks.campaigns import enqueue
+    from contentfab.tasks.images import _creative_job
+    from contentfab.tasks.params import ImageParams
 
     settings = Settings(
         data_dir=work / "data",
@@ -313,7 +313,7 @@ def pipeline_throughput(
     upgrade(settings.database_url)
     sessions = configure(settings.database_url)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "-Q", "images",
+        [sys.executable, "-m", "celery", "-A", "contentfab.tasks.worker", "worker", "-Q", "images",
          "-c", "1", "-l", "WARNING", "-n", f"bench-images-{os.getpid()}@%h"],
         env={**os.environ, **settings.to_env()},
         stdout=subprocess.DEVNULL,
@@ -404,7 +404,7 @@ def _image_campaign(
 
 
 def _wait(sessions: Any, campaign_id: int, worker: subprocess.Popen[bytes]) -> None:
-    from db.models import Campaign
+    from contentfab.db.models import Campaign
 
     deadline = time.monotonic() + 3600
     while time.monotonic() < deadline:

@@ -162,9 +162,9 @@ def run(
     import redis
     from sqlalchemy import func, select
 
-    from db.migrate import upgrade
-    from db.models import Asset, Campaign, Job, JobStatus
-    from db.session import configure
+    from contentfab.db.migrate import upgrade
+    from contentfab.db.models import Asset, Campaign, Job, JobStatus
+    from contentfab.db.session import configure
 
     env = {
         **os.environ,
@@ -199,7 +199,7 @@ def run(
     logs.mkdir(exist_ok=True)
     procs = []
     for number in range(workers):
-        argv = [sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "-Q", QUEUE,
+        argv = [sys.executable, "-m", "celery", "-A", "contentfab.tasks.worker", "worker", "-Q", QUEUE,
                 "-c", "1", "-l", "WARNING", "-n", f"load{number}-{os.getpid()}@%h"]  # fmt: skip
         with (logs / f"worker-{number}.log").open("wb") as log:
             procs.append(

@@ -32,9 +32,9 @@ import numpy.typing as npt
 from PIL import Image
 from scipy import ndimage
 
-from exporters import ModelStore
-from workers.images.matte import FloatArray, onnx_matte
-from workers.images.matte_choice import refine_alpha
+from contentfab.exporters import ModelStore
+from contentfab.workers.images.matte import FloatArray, onnx_matte
+from contentfab.workers.images.matte_choice import refine_alpha
 
 Alpha = Callable[[Any], FloatArray]
 # The colour model: RGB histograms of BINS³ cells, learnt where the map is above SURE_IN or

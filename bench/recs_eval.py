@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from bench.recs_data import make_shop
-from workers.recommender import (
+from contentfab.workers.recommender import (
     Catalog,
     Interactions,
     Rules,
@@ -156,8 +156,8 @@ def train_two_tower(
     text_vectors: np.ndarray, train: Interactions, half_life: float, store_root: Path, name: str
 ) -> tuple[Any, Any]:  # (TwoTower, ModelManifest)
     """Train on ``train`` only, export through exporters/, load back on ONNX Runtime."""
-    from exporters import ModelStore, two_tower
-    from workers.two_tower import TwoTower
+    from contentfab.exporters import ModelStore, two_tower
+    from contentfab.workers.two_tower import TwoTower
 
     if len(train) < two_tower.MIN_EVENTS:
         raise SystemExit(f"{len(train):,} events: too few to train a two-tower model")
@@ -261,8 +261,8 @@ def tune(
 
 def embed_catalog(shop_products: list[dict[str, str]], model: str) -> tuple[np.ndarray, float]:
     from contentfab.core.settings import Settings
-    from exporters import ModelStore, build_model
-    from workers.embeddings import TextEmbedder
+    from contentfab.exporters import ModelStore, build_model
+    from contentfab.workers.embeddings import TextEmbedder
 
     settings = Settings()
     store = ModelStore(settings.model_store)

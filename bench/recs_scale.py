@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from bench.recs_data import make_shop, write_shop
-from workers.recommender import (
+from contentfab.workers.recommender import (
     CandidateIndex,
     Catalog,
     Interactions,
@@ -70,8 +70,8 @@ def dataset(users: int, products: int, root: Path) -> Path:
 
 
 def product_vectors(directory: Path, store_root: Path) -> tuple[np.ndarray, str, float]:
-    from exporters import ModelStore, build_model
-    from workers.embeddings import TextEmbedder
+    from contentfab.exporters import ModelStore, build_model
+    from contentfab.workers.embeddings import TextEmbedder
 
     store = ModelStore(store_root)
     build_model(MODEL, store)
@@ -146,8 +146,8 @@ def compare_lists(db_url: str, sample: dict[str, list[dict[str, Any]]]) -> dict[
     reasons, in order), and the first that differs."""
     from sqlalchemy import select
 
-    from db.models import Asset
-    from db.session import configure
+    from contentfab.db.models import Asset
+    from contentfab.db.session import configure
 
     sessions = configure(db_url)
     with sessions() as session:
@@ -187,10 +187,10 @@ def pipeline(
 ) -> dict[str, Any]:
     from sqlalchemy import insert
 
-    from db.migrate import upgrade
-    from db.models import ProductEmbedding
-    from db.session import configure
-    from workers.embeddings import text_sha256
+    from contentfab.db.migrate import upgrade
+    from contentfab.db.models import ProductEmbedding
+    from contentfab.db.session import configure
+    from contentfab.workers.embeddings import text_sha256
 
     data = work / "data"
     data.mkdir(parents=True)

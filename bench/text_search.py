@@ -23,10 +23,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, insert, select, text
 
-from db.migrate import upgrade
-from db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
-from db.review import AssetFilter, TextMatch, find_assets
-from db.session import configure
+from contentfab.db.migrate import upgrade
+from contentfab.db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
+from contentfab.db.review import AssetFilter, TextMatch, find_assets
+from contentfab.db.session import configure
 
 PG_ADMIN = os.environ.get(
     "CONTENTFAB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
-from db.jobs import gave_up_reason
-from db.models import Asset, Base, ContentKind, Job, JobStatus, utcnow
-from db.session import EncodedJSON
+from contentfab.db.jobs import gave_up_reason
+from contentfab.db.models import Asset, Base, ContentKind, Job, JobStatus, utcnow
+from contentfab.db.session import EncodedJSON
 
 #: Consecutive IDs that :func:`id_in` writes as one BETWEEN, and the most BETWEENs it writes.
 _MIN_RUN = 8

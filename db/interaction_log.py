@@ -19,7 +19,7 @@ import numpy.typing as npt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.models import CampaignInteractions
+from contentfab.db.models import CampaignInteractions
 
 FORMAT = "npz-v1"
 

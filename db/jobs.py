@@ -15,7 +15,7 @@ from sqlalchemy import CursorResult, and_, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from db.models import Asset, Campaign, CampaignStatus, Job, JobStatus, utcnow
+from contentfab.db.models import Asset, Campaign, CampaignStatus, Job, JobStatus, utcnow
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.session import make_engine
+from contentfab.db.session import make_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config

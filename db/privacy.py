@@ -24,9 +24,9 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from db.interaction_log import keep_events, load_interactions, replace_interactions
-from db.jobs import finish_campaign_if_done
-from db.models import (
+from contentfab.db.interaction_log import keep_events, load_interactions, replace_interactions
+from contentfab.db.jobs import finish_campaign_if_done
+from contentfab.db.models import (
     Asset,
     AssetReview,
     Campaign,

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
+from contentfab.db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
 
 
 @dataclass

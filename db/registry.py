@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import ModelRecord
+from contentfab.db.models import ModelRecord
 
 
 def register_model(

@@ -50,7 +50,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from contentfab.core.errors import InputError, NotFoundError
-from db.models import (
+from contentfab.db.models import (
     Asset,
     AssetReview,
     AssetStatus,

@@ -4,14 +4,14 @@ Importing this package is cheap: torch and transformers load only when a build r
 """
 
 from contentfab.core.model_store import MANIFEST_NAME, ModelStore
-from exporters.build import (
+from contentfab.exporters.build import (
     DEFAULT_QUANTIZE,
     NAMED_MODELS,
     QUANTIZE_CHOICES,
     build_from_hf,
     build_model,
 )
-from exporters.specs import SPECS, CausalLMSpec, TensorSpec, spec_class
+from contentfab.exporters.specs import SPECS, CausalLMSpec, TensorSpec, spec_class
 
 __all__ = [
     "DEFAULT_QUANTIZE",

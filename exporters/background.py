@@ -27,8 +27,8 @@ from typing import Any, ClassVar
 
 from contentfab.core.errors import ExportError
 from contentfab.core.model_store import ModelManifest, ModelStore
-from exporters.pipeline import export_and_validate, up_to_date
-from exporters.specs import BATCH, ExportSpec, TensorSpec, export_module
+from contentfab.exporters.pipeline import export_and_validate, up_to_date
+from contentfab.exporters.specs import BATCH, ExportSpec, TensorSpec, export_module
 
 CPPN_NAME = "cppn-backgrounds"
 EXPORTER_VERSION = "1"
@@ -190,7 +190,7 @@ def _parity(module: Any, path: Path) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from workers import runtime
+    from contentfab.workers import runtime
 
     inputs = _example_inputs(batch=len(STYLES), side=37)
     with torch.no_grad():

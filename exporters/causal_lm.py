@@ -20,9 +20,9 @@ import torch
 from torch import nn
 
 from contentfab.core.errors import ExportError
-from exporters import external_data
-from exporters.external_data import EXTERNAL_DATA_THRESHOLD
-from exporters.specs import CausalLMSpec, export_module
+from contentfab.exporters import external_data
+from contentfab.exporters.external_data import EXTERNAL_DATA_THRESHOLD
+from contentfab.exporters.specs import CausalLMSpec, export_module
 
 QUANTIZATIONS = ("nbits8", "fp16")
 
@@ -218,7 +218,7 @@ def validate_parity(
     collected and raised as one :class:`ExportError`; on success the results are returned for
     the manifest.
     """
-    from workers.textgen import SamplingParams
+    from contentfab.workers.textgen import SamplingParams
 
     problems: list[str] = []
     prompt_ids = [generator.encode(p) for p in prompts]

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from contentfab.core.errors import ExportError, NotFoundError
 from contentfab.core.model_store import ModelManifest, ModelStore, sha256_file
-from exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
-from exporters.pipeline import export_and_validate, up_to_date
-from exporters.specs import BATCH, SEQUENCE, ExportSpec, TensorSpec, export_module
+from contentfab.exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
+from contentfab.exporters.pipeline import export_and_validate, up_to_date
+from contentfab.exporters.specs import BATCH, SEQUENCE, ExportSpec, TensorSpec, export_module
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -306,8 +306,8 @@ def validate_parity(
     """ONNX Runtime (one padded batch) against torch (one text at a time); raise on failure."""
     import numpy as np
 
-    from workers import runtime
-    from workers.embeddings import TextEmbedder
+    from contentfab.workers import runtime
+    from contentfab.workers.embeddings import TextEmbedder
 
     embedder = TextEmbedder.load(directory, providers=[runtime.CPU], manifest=manifest)
     problems: list[str] = []
@@ -379,7 +379,7 @@ def build_tiny_tokenizer(vocab_size: int = 600) -> Tokenizer:
 
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    from exporters import tiny
+    from contentfab.exporters import tiny
 
     normalizer = normalizers.BertNormalizer(lowercase=True)
     pre_tokenizer = pre_tokenizers.BertPreTokenizer()

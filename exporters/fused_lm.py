@@ -42,9 +42,9 @@ from typing import Any
 import numpy as np
 
 from contentfab.core.errors import ExportError
-from exporters import external_data
-from exporters.external_data import EXTERNAL_DATA_THRESHOLD
-from exporters.specs import FUSED, CausalLMSpec, TensorSpec
+from contentfab.exporters import external_data
+from contentfab.exporters.external_data import EXTERNAL_DATA_THRESHOLD
+from contentfab.exporters.specs import FUSED, CausalLMSpec, TensorSpec
 
 OPSET = 17
 MS_OPSET = 1

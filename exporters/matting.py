@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 
 from contentfab.core.errors import ExportError, NotFoundError
 from contentfab.core.model_store import ModelManifest, ModelStore, sha256_file
-from exporters.pipeline import export_and_validate
-from exporters.specs import Contract, ExportSpec
+from contentfab.exporters.pipeline import export_and_validate
+from contentfab.exporters.specs import Contract, ExportSpec
 
 EXPORTER_VERSION = "1"
 MODEL_FILE = "model.onnx"
@@ -215,7 +215,7 @@ def _check_model(path: Path, spec: WheelModel) -> dict[str, Any]:
     """Load the file in ONNX Runtime; it must take [1, 3, S, S] and give [1, 1, S, S] first."""
     import numpy as np
 
-    from workers import runtime
+    from contentfab.workers import runtime
 
     session, _ = runtime.create_session(path, [runtime.CPU], intra_op_threads=1)
     inputs, outputs = session.get_inputs(), session.get_outputs()

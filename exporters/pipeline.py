@@ -19,7 +19,7 @@ from typing import Any
 from contentfab.core.errors import ExportError
 from contentfab.core.manifest import ModelManifest
 from contentfab.core.model_store import ModelStore, hash_files
-from exporters.specs import ExportSpec
+from contentfab.exporters.specs import ExportSpec
 
 #: Writes the model's files (graphs, tokenizer, arrays) into the staging folder.
 Write = Callable[[Path], None]

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from contentfab.core.errors import ExportError
-from exporters import external_data
-from exporters.external_data import EXTERNAL_DATA_THRESHOLD
+from contentfab.exporters import external_data
+from contentfab.exporters.external_data import EXTERNAL_DATA_THRESHOLD
 
 # Names of dynamic axes, as they appear in the ONNX graph and the manifest.
 BATCH = "batch"

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from contentfab.core.model_store import ModelManifest, ModelStore
-from exporters.pipeline import export_and_validate, up_to_date
-from exporters.specs import BATCH, Contract, ExportSpec, TensorSpec, export_module
+from contentfab.exporters.pipeline import export_and_validate, up_to_date
+from contentfab.exporters.specs import BATCH, Contract, ExportSpec, TensorSpec, export_module
 
 TINY_SD_NAME = "tiny-sd-turbo"
 EXPORTER_VERSION = "1"
@@ -228,7 +228,7 @@ def write_tokenizer(directory: Path) -> int:
     """A CLIP-style byte-level BPE with ``</w>`` word ends, trained on a few words; vocab size."""
     from tokenizers import models, pre_tokenizers, trainers
 
-    from workers.images.text_to_image import clip_tokenizer
+    from contentfab.workers.images.text_to_image import clip_tokenizer
 
     directory.mkdir(parents=True, exist_ok=True)
     bpe = models.BPE(unk_token="<|endoftext|>", end_of_word_suffix="</w>")  # noqa: S106 - a token

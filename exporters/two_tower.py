@@ -36,12 +36,12 @@ import numpy.typing as npt
 
 from contentfab.core.errors import ExportError
 from contentfab.core.model_store import ModelManifest, ModelStore
-from exporters.pipeline import export_and_validate
-from exporters.specs import BATCH, Contract, ExportSpec, TensorSpec, export_module
+from contentfab.exporters.pipeline import export_and_validate
+from contentfab.exporters.specs import BATCH, Contract, ExportSpec, TensorSpec, export_module
 
 # The training data is cut in workers.two_tower (plain arrays); re-exported for the callers
 # that train here.
-from workers.two_tower import MAX_HISTORY, Histories, pad_histories, training_examples
+from contentfab.workers.two_tower import MAX_HISTORY, Histories, pad_histories, training_examples
 
 __all__ = [
     "MAX_HISTORY",

@@ -11,11 +11,11 @@ from kombu import pools
 from kombu.entity import Queue
 
 from contentfab.core.settings import Settings
-from tasks.broker import embedded_broker_url
+from contentfab.tasks.broker import embedded_broker_url
 
 #: One queue per content kind, so GPU and CPU workers can subscribe to what they serve.
 QUEUES = ("copy", "images", "recs")
-TASK_MODULES = ["tasks.copy", "tasks.recs", "tasks.images"]
+TASK_MODULES = ["contentfab.tasks.copy", "contentfab.tasks.recs", "contentfab.tasks.images"]
 COPY_TASK = "contentfab.copy.generate"
 RECS_TASK = "contentfab.recs.generate"
 IMAGES_TASK = "contentfab.images.generate"

@@ -20,14 +20,14 @@ from contentfab.campaign import CopyRequest, LoadedCampaign
 from contentfab.campaign.pseudonyms import campaign_key, pseudonymize
 from contentfab.core.errors import InputError
 from contentfab.core.settings import Settings
-from db.bulk import ProductRow, first_column, insert_tuples
-from db.models import Campaign, ContentKind, Job, Product
-from db.session import EncodedJSON, transaction
-from tasks.images import store_image_jobs
-from tasks.params import CopyParams
-from tasks.recs import store_recommendation_jobs
-from tasks.sending import Enqueued, check_broker, queued_chunks, send_chunks
-from tasks.sending import publish as publish  # bench/enqueue.py imports it from here
+from contentfab.db.bulk import ProductRow, first_column, insert_tuples
+from contentfab.db.models import Campaign, ContentKind, Job, Product
+from contentfab.db.session import EncodedJSON, transaction
+from contentfab.tasks.images import store_image_jobs
+from contentfab.tasks.params import CopyParams
+from contentfab.tasks.recs import store_recommendation_jobs
+from contentfab.tasks.sending import Enqueued, check_broker, queued_chunks, send_chunks
+from contentfab.tasks.sending import publish as publish  # bench/enqueue.py imports it from here
 
 
 class DuplicateCampaign(InputError):

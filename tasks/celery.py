@@ -1,5 +1,5 @@
 """The `celery -A tasks` target: settings from CONTENTFAB_* at worker boot."""
 
-from tasks.app import create_app
+from contentfab.tasks.app import create_app
 
 app = create_app()

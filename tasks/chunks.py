@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 from contentfab.campaign.spec import CampaignSpec, stored_campaign
 from contentfab.core.errors import TransientError
 from contentfab.core.settings import Settings
-from db import jobs
-from db.bulk import RowClaim, claim_rows
-from db.models import Campaign, Job
-from db.session import configure, database_errors, transaction
-from tasks.app import settings_of
-from tasks.recovery import recover_lost_jobs
-from tasks.resources import WorkerResources, counts_lost_deliveries, resources
+from contentfab.db import jobs
+from contentfab.db.bulk import RowClaim, claim_rows
+from contentfab.db.models import Campaign, Job
+from contentfab.db.session import configure, database_errors, transaction
+from contentfab.tasks.app import settings_of
+from contentfab.tasks.recovery import recover_lost_jobs
+from contentfab.tasks.resources import WorkerResources, counts_lost_deliveries, resources
 
 logger = get_task_logger(__name__)
 

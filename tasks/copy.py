@@ -12,15 +12,21 @@ from sqlalchemy.orm import Session
 
 from contentfab.campaign.spec import custom_channel
 from contentfab.core.errors import ModelError
-from db import jobs
-from db.models import Asset, ContentKind, Job
-from tasks.app import COPY_TASK
-from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, failure, run_work, store_outcomes
-from tasks.params import CopyParams, params_of
-from workers.copy.records import brand_rules, product_facts
-from workers.copy.slots import CopySlot
-from workers.copy.writer import write_copy
-from workers.textgen import SamplingParams
+from contentfab.db import jobs
+from contentfab.db.models import Asset, ContentKind, Job
+from contentfab.tasks.app import COPY_TASK
+from contentfab.tasks.chunks import (
+    CHUNK_TASK_OPTIONS,
+    claimed_chunk,
+    failure,
+    run_work,
+    store_outcomes,
+)
+from contentfab.tasks.params import CopyParams, params_of
+from contentfab.workers.copy.records import brand_rules, product_facts
+from contentfab.workers.copy.slots import CopySlot
+from contentfab.workers.copy.writer import write_copy
+from contentfab.workers.textgen import SamplingParams
 
 logger = get_task_logger(__name__)
 

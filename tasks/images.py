@@ -30,16 +30,22 @@ from contentfab.core.formats import parse_format
 from contentfab.core.model_store import ModelStore
 from contentfab.core.money import plain_decimal
 from contentfab.core.settings import is_local, local_path
-from db import jobs
-from db.bulk import ProductRow, insert_rows
-from db.models import Asset, AssetStatus, Campaign, ContentKind, Job, JobStatus, Product
-from db.session import database_errors, transaction
-from tasks.app import IMAGES_TASK, settings_of
-from tasks.chunks import CHUNK_TASK_OPTIONS, claimed_chunk, failure, run_work, store_outcomes
-from tasks.params import ImageParams, params_of
-from tasks.resources import resources
-from workers.images.background import BackgroundGenerator, parse_colour
-from workers.images.compose import CreativeText, format_price
+from contentfab.db import jobs
+from contentfab.db.bulk import ProductRow, insert_rows
+from contentfab.db.models import Asset, AssetStatus, Campaign, ContentKind, Job, JobStatus, Product
+from contentfab.db.session import database_errors, transaction
+from contentfab.tasks.app import IMAGES_TASK, settings_of
+from contentfab.tasks.chunks import (
+    CHUNK_TASK_OPTIONS,
+    claimed_chunk,
+    failure,
+    run_work,
+    store_outcomes,
+)
+from contentfab.tasks.params import ImageParams, params_of
+from contentfab.tasks.resources import resources
+from contentfab.workers.images.background import BackgroundGenerator, parse_colour
+from contentfab.workers.images.compose import CreativeText, format_price
 
 logger = get_task_logger(__name__)
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
@@ -180,7 +186,7 @@ def _creative_job(
     params: ImageParams,
 ) -> Any:
     # lazy: scipy (~0.4 s) stays out of `contentfab enqueue`, which imports this module
-    from workers.images.creative import CreativeJob
+    from contentfab.workers.images.creative import CreativeJob
 
     product = job.product
     if product is None:  # image jobs are always made per product
@@ -323,7 +329,7 @@ def _make(
     settings: Any, items: list[Any], generators: set[str]
 ) -> dict[int, tuple[bytes | None, str | None, dict[str, Any]]]:
     # lazy: scipy (~0.4 s) stays out of `contentfab enqueue`, which imports this module
-    from workers.images.creative import make_creatives
+    from contentfab.workers.images.creative import make_creatives
 
     store = ModelStore(settings.model_store)
     matte_model = _default_matte_model(store, settings.matte_model)

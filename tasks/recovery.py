@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contentfab.core.errors import NotFoundError
 from contentfab.core.settings import Settings
-from db import jobs as job_rows
-from db.models import Campaign, Job, JobStatus, utcnow
-from db.session import transaction
-from tasks.sending import Enqueued, chunk_jobs, queued_chunks, send_chunks
+from contentfab.db import jobs as job_rows
+from contentfab.db.models import Campaign, Job, JobStatus, utcnow
+from contentfab.db.session import transaction
+from contentfab.tasks.sending import Enqueued, chunk_jobs, queued_chunks, send_chunks
 
 
 def worker_is_dead(worker: str | None) -> bool:

@@ -32,10 +32,10 @@ from contentfab.campaign import LoadedCampaign
 from contentfab.campaign.spec import RecommendationsRequest
 from contentfab.core.errors import InputError, ModelError
 from contentfab.core.manifest import ModelManifest
-from db import jobs
-from db.bulk import JobRow, ProductRow, complete_rows, insert_rows
-from db.interaction_log import load_interactions, store_interactions
-from db.models import (
+from contentfab.db import jobs
+from contentfab.db.bulk import JobRow, ProductRow, complete_rows, insert_rows
+from contentfab.db.interaction_log import load_interactions, store_interactions
+from contentfab.db.models import (
     Campaign,
     ContentKind,
     Interaction,
@@ -43,13 +43,13 @@ from db.models import (
     Product,
     ProductEmbedding,
 )
-from db.session import EncodedJSON, database_errors, transaction
-from tasks.app import RECS_TASK
-from tasks.chunks import CHUNK_TASK_OPTIONS, Outcomes, claimed_rows, failure, run_work
-from tasks.params import RecommendationParams, params_of
-from tasks.resources import WorkerResources
-from workers.embeddings import embed_with_cache, text_sha256
-from workers.recommender import (
+from contentfab.db.session import EncodedJSON, database_errors, transaction
+from contentfab.tasks.app import RECS_TASK
+from contentfab.tasks.chunks import CHUNK_TASK_OPTIONS, Outcomes, claimed_rows, failure, run_work
+from contentfab.tasks.params import RecommendationParams, params_of
+from contentfab.tasks.resources import WorkerResources
+from contentfab.workers.embeddings import embed_with_cache, text_sha256
+from contentfab.workers.recommender import (
     EVENTS,
     CandidateIndex,
     Catalog,
@@ -63,7 +63,7 @@ from workers.recommender import (
     product_text,
     recommend,
 )
-from workers.two_tower import TwoTower
+from contentfab.workers.two_tower import TwoTower
 
 logger = get_task_logger(__name__)
 _INSERT_BATCH = 10_000

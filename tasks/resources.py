@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from contentfab.core.errors import ModelError
 from contentfab.core.model_store import FUSED_SUFFIX, MANIFEST_NAME, ModelManifest, ModelStore
 from contentfab.core.settings import Settings
-from db.registry import register_model
-from db.session import configure, database_errors, transaction
-from workers import runtime
-from workers.embeddings import TextEmbedder
-from workers.textgen import TextGenerator
-from workers.two_tower import TwoTower
+from contentfab.db.registry import register_model
+from contentfab.db.session import configure, database_errors, transaction
+from contentfab.workers import runtime
+from contentfab.workers.embeddings import TextEmbedder
+from contentfab.workers.textgen import TextGenerator
+from contentfab.workers.two_tower import TwoTower
 
 logger = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contentfab.core.errors import BrokerUnavailable
-from db.models import ContentKind, Job, JobStatus
-from tasks.app import COPY_TASK, IMAGES_TASK, RECS_TASK
+from contentfab.db.models import ContentKind, Job, JobStatus
+from contentfab.tasks.app import COPY_TASK, IMAGES_TASK, RECS_TASK
 
 #: Which task and queue serve each content kind.
 ROUTES = {

@@ -1,5 +1,5 @@
-"""The `celery -A tasks.worker` target (same app as `celery -A tasks`)."""
+"""The `celery -A contentfab.tasks.worker` target (same app as `celery -A tasks`)."""
 
-from tasks.celery import app
+from contentfab.tasks.celery import app
 
 __all__ = ["app"]

@@ -158,7 +158,7 @@ def _stop_embedded_brokers(request: pytest.FixtureRequest) -> Iterator[None]:
     if tmp_path is None:
         return
     from contentfab.core.settings import embedded_socket
-    from tasks.embedded_broker import broker_for, stop
+    from contentfab.tasks.embedded_broker import broker_for, stop
 
     for pid_file in tmp_path.glob("**/broker/valkey.pid"):
         data_dir = pid_file.parent.parent
@@ -168,7 +168,7 @@ def _stop_embedded_brokers(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """An empty database migrated to head, on SQLite and on PostgreSQL."""
-    from db.migrate import upgrade
+    from contentfab.db.migrate import upgrade
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'contentfab.db'}"
@@ -180,7 +180,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 @pytest.fixture
 def sessions(database_url: str):
-    from db.session import configure
+    from contentfab.db.session import configure
 
     factory = configure(database_url)
     yield factory

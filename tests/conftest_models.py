@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from exporters import ModelStore, build_model
-from workers.textgen import TextGenerator
+from contentfab.exporters import ModelStore, build_model
+from contentfab.workers.textgen import TextGenerator
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +45,7 @@ def tiny_fused_generator(tiny_fused_store: ModelStore) -> TextGenerator:
 @pytest.fixture(scope="session")
 def tiny_torch_model() -> Any:
     """The same random weights as ``tiny-llama``, as a torch ``LlamaForCausalLM``."""
-    from exporters.tiny import build_tiny_model
+    from contentfab.exporters.tiny import build_tiny_model
 
     return build_tiny_model("llama", seed=0)[0]
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,11 +30,14 @@ def test_a_layer_violation_is_reported(tmp_path):
     # The contract is live: in a copy of the tree where db imports a worker module, it breaks.
     for package in ("contentfab", "db", "tasks", "workers", "exporters"):
         shutil.copytree(
-            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+            ROOT / package,
+            tmp_path / package,
+            symlinks=True,  # contentfab/db -> ../db, as in the repository
+            ignore=shutil.ignore_patterns("__pycache__"),
         )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     with (tmp_path / "db" / "models.py").open("a") as handle:
-        handle.write("\nimport workers.copy.writer\n")
+        handle.write("\nimport contentfab.workers.copy.writer\n")
     checked = subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
         cwd=tmp_path,
@@ -43,4 +47,87 @@ def test_a_layer_violation_is_reported(tmp_path):
         env={**os.environ, "PYTHONPATH": str(tmp_path)},
     )
     assert checked.returncode == 1, checked.stdout + checked.stderr
-    assert "db.models -> workers.copy.writer" in checked.stdout
+    assert "contentfab.db.models -> contentfab.workers.copy.writer" in checked.stdout
+
+
+def test_a_top_level_card_name_is_reported(tmp_path):
+    # `import workers...` would load a second copy of every module it reaches (two error trees,
+    # two SQLAlchemy metadata); the one-namespace contract refuses it.
+    for package in ("contentfab", "db", "tasks", "workers", "exporters"):
+        shutil.copytree(
+            ROOT / package,
+            tmp_path / package,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with (tmp_path / "tasks" / "copy.py").open("a") as handle:
+        handle.write("\nfrom workers.copy import writer\n")
+    checked = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "contentfab.tasks.copy -> workers" in checked.stdout
+
+
+def test_the_wheel_installs_one_top_level_package(tmp_path):
+    # The card's folders sit at the top of the repository and inside the package once built:
+    # contentfab.db, contentfab.tasks, contentfab.workers, contentfab.exporters, with their data
+    # files, and no top-level db/tasks/workers/exporters (names of other PyPI projects).
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = (tmp_path / "dist").glob("contentfab-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(tmp_path / "site")
+    tops = {name.split("/")[0] for name in names}
+    assert {top for top in tops if not top.endswith(".dist-info")} == {"contentfab"}, tops
+    for path in (
+        "contentfab/workers/lexicon.txt",
+        "contentfab/db/migrations/env.py",
+        "contentfab/db/migrations/versions/0001_initial_schema.py",
+        "contentfab/py.typed",
+        "contentfab/tasks/celery.py",
+        "contentfab/exporters/pipeline.py",
+    ):
+        assert path in names, path
+    # Imported from the unpacked wheel alone (not the checkout), the worker app and the copy
+    # writer load, and no top-level card name does.
+    probe = (
+        "import sys, contentfab.tasks.celery as c, contentfab.workers.copy.writer as w\n"
+        "print(c.app.main, w.__file__)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'db', 'tasks', 'workers', 'exporters'}))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-P", "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
+    )
+    assert ran.returncode == 0, ran.stderr
+    first, second = ran.stdout.splitlines()
+    assert first.startswith("contentfab " + str(tmp_path / "site")), first
+    assert second == "[]"

@@ -25,7 +25,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from tasks.app import QUEUES
+from contentfab.tasks.app import QUEUES
 
 COMPOSE = Path(__file__).resolve().parents[1] / "docker-compose.yml"
 
@@ -222,7 +222,7 @@ def test_worker_healthchecks_ping_their_own_node(compose):
         node = _option(service["command"], "-n")
         assert node and node.endswith("@%h"), f"{name} must name its node (-n name@%h)"
         ping = _worker_ping(service)
-        assert ping[:5] == ["celery", "-A", "tasks.worker", "inspect", "ping"], name
+        assert ping[:5] == ["celery", "-A", "contentfab.tasks.worker", "inspect", "ping"], name
         # %h is the container's hostname, which Docker also sets as $HOSTNAME.
         assert _option(ping, "-d") == node.replace("%h", "$HOSTNAME"), name
         timeout = float(_option(ping, "-t") or 1)

@@ -24,26 +24,38 @@ PACKAGES = ("contentfab", "db", "tasks", "workers", "exporters")
 #: (workers/copy/, workers/textgen.py, exporters/) and in workers/images/: (path, statement).
 #: Remove an entry when its import gains a comment or moves to the top; add none.
 PENDING = {
-    ("exporters/background.py", "from workers import runtime"),
-    ("exporters/build.py", "from exporters import tiny"),
-    ("exporters/build.py", "from exporters.background import CPPN_NAME, build_cppn"),
+    ("exporters/background.py", "from contentfab.workers import runtime"),
+    ("exporters/build.py", "from contentfab.exporters import tiny"),
+    ("exporters/build.py", "from contentfab.exporters.background import CPPN_NAME, build_cppn"),
     (
         "exporters/build.py",
-        "from exporters.embedding import EMBEDDING_MODELS, build_embedding_model",
+        "from contentfab.exporters.embedding import EMBEDDING_MODELS, build_embedding_model",
     ),
-    ("exporters/build.py", "from exporters.matting import MATTING_MODELS, build_matting_model"),
-    ("exporters/build.py", "from exporters.text_to_image import TINY_SD_NAME, build_tiny_sd"),
-    ("exporters/build.py", "from workers import runtime"),
-    ("exporters/build.py", "from workers.textgen import TextGenerator"),
-    ("exporters/causal_lm.py", "from workers.textgen import SamplingParams"),
-    ("exporters/embedding.py", "from exporters import tiny"),
-    ("exporters/embedding.py", "from workers import runtime"),
-    ("exporters/embedding.py", "from workers.embeddings import TextEmbedder"),
-    ("exporters/matting.py", "from workers import runtime"),
-    ("exporters/text_to_image.py", "from workers.images.text_to_image import clip_tokenizer"),
+    (
+        "exporters/build.py",
+        "from contentfab.exporters.matting import MATTING_MODELS, build_matting_model",
+    ),
+    (
+        "exporters/build.py",
+        "from contentfab.exporters.text_to_image import TINY_SD_NAME, build_tiny_sd",
+    ),
+    ("exporters/build.py", "from contentfab.workers import runtime"),
+    ("exporters/build.py", "from contentfab.workers.textgen import TextGenerator"),
+    ("exporters/causal_lm.py", "from contentfab.workers.textgen import SamplingParams"),
+    ("exporters/embedding.py", "from contentfab.exporters import tiny"),
+    ("exporters/embedding.py", "from contentfab.workers import runtime"),
+    ("exporters/embedding.py", "from contentfab.workers.embeddings import TextEmbedder"),
+    ("exporters/matting.py", "from contentfab.workers import runtime"),
+    (
+        "exporters/text_to_image.py",
+        "from contentfab.workers.images.text_to_image import clip_tokenizer",
+    ),
     ("exporters/tiny.py", "from contentfab.core.errors import ExportError"),
-    ("workers/images/creative.py", "from workers.images.text_to_image import TextToImagePipeline"),
-    ("workers/textgen.py", "from workers.grounding import Grounding"),
+    (
+        "workers/images/creative.py",
+        "from contentfab.workers.images.text_to_image import TextToImagePipeline",
+    ),
+    ("workers/textgen.py", "from contentfab.workers.grounding import Grounding"),
 }
 
 
@@ -127,18 +139,18 @@ def test_the_check_sees_a_missing_comment(tmp_path):
 
 
             def bare():
-                from db.models import Job
+                from contentfab.db.models import Job
                 return Job
 
 
             def commented():
-                from db.models import Job  # lazy: sqlalchemy
+                from contentfab.db.models import Job  # lazy: sqlalchemy
                 # cycle: db.session imports this module
-                from db.session import configure
-                from tasks.app import create_app  # headed by the comment above
+                from contentfab.db.session import configure
+                from contentfab.tasks.app import create_app  # headed by the comment above
 
                 import json
-                from tasks.chunks import claim_rows  # another run of imports, with a comment
+                from contentfab.tasks.chunks import claim_rows  # another run of imports, with a comment
 
                 return Job, configure, create_app, json, claim_rows
 
@@ -147,14 +159,14 @@ def test_the_check_sees_a_missing_comment(tmp_path):
                 if os.sep:
                     import json
 
-                    from tasks.app import create_app
+                    from contentfab.tasks.app import create_app
                     return create_app, json
             """
         )
     )
     assert uncommented_lazy_imports(module) == [
-        (5, "from db.models import Job"),
-        (25, "from tasks.app import create_app"),
+        (5, "from contentfab.db.models import Job"),
+        (25, "from contentfab.tasks.app import create_app"),
     ]
 
 

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from contentfab.core.errors import ModelError
 from contentfab.core.manifest import ModelManifest, SentenceEmbedding
-from workers import runtime
+from contentfab.workers import runtime
 
 if TYPE_CHECKING:
     import onnxruntime

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from workers.factcheck import currency_signs
+from contentfab.workers.factcheck import currency_signs
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer

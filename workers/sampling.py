@@ -12,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from workers.grounding import WordConstraint
-    from workers.textgen import SamplingParams
+    from contentfab.workers.grounding import WordConstraint
+    from contentfab.workers.textgen import SamplingParams
 
 FloatArray = npt.NDArray[np.float32]
 

@@ -31,16 +31,16 @@ import numpy.typing as npt
 
 from contentfab.core.errors import GenerationError, ModelError
 from contentfab.core.manifest import ModelManifest, TextGeneration
-from workers import runtime
-from workers.kv_buffer import FUSED_DECODER, FusedRunner
-from workers.sampling import Row, choose_token
+from contentfab.workers import runtime
+from contentfab.workers.kv_buffer import FUSED_DECODER, FusedRunner
+from contentfab.workers.sampling import Row, choose_token
 
 if TYPE_CHECKING:
     import jinja2
     import onnxruntime
     from tokenizers import Tokenizer
 
-    from workers.grounding import Grounding, WordConstraint
+    from contentfab.workers.grounding import Grounding, WordConstraint
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -195,7 +195,7 @@ class TextGenerator:
     def grounding(self) -> Grounding:
         """Word masks over this model's tokens (the token table is built on first use)."""
         if self._grounding is None:
-            from workers.grounding import Grounding
+            from contentfab.workers.grounding import Grounding
 
             self._grounding = Grounding(self.tokenizer, self.vocab_size, self.eos_token_ids)
         return self._grounding

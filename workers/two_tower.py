@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contentfab.core.manifest import ModelManifest, Recommendation
-from workers.recommender import FloatArray, History, IntArray
+from contentfab.workers.recommender import FloatArray, History, IntArray
 
 MAX_HISTORY = 50  # the most recent events a user vector is made from; in the manifest
 MAX_UNKNOWN_SHARE = 0.5

@@ -23,7 +23,7 @@ from contentfab.api.schemas import EVENT_INTERVAL, _gate_failures
 from contentfab.api.views import _page_params
 from contentfab.core.errors import DoesNotFitError, GatesFailedError, InputError, NotFoundError
 from contentfab.core.settings import Settings
-from db.session import configure
+from contentfab.db.session import configure
 
 WEB = Path(__file__).parents[1] / "web"
 

@@ -32,9 +32,9 @@ from contentfab.api.schemas import (
 )
 from contentfab.api.views import _asset_detail, _asset_out, _campaign, _image_type
 from contentfab.core.errors import DoesNotFitError, NotFoundError
+from contentfab.db import review
+from contentfab.db.models import AssetStatus, ContentKind
 from contentfab.services import delivery, edits
-from db import review
-from db.models import AssetStatus, ContentKind
 
 router = APIRouter()
 

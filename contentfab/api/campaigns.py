@@ -15,9 +15,9 @@ from contentfab.api.deps import AppSettings, Reader
 from contentfab.api.feed import _campaign_feed, _feed_start
 from contentfab.api.schemas import ERRORS, MAX_ASSET_ID, CampaignId, CampaignOut, ExportFormat, Text
 from contentfab.api.views import _campaign, _campaign_out, _download
+from contentfab.db import review
+from contentfab.db.models import AssetStatus
 from contentfab.services import delivery
-from db import review
-from db.models import AssetStatus
 
 router = APIRouter()
 

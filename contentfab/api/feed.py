@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from contentfab.api.schemas import FEED_BATCH, HEARTBEAT_SECONDS, AssetOut, Progress
 from contentfab.api.views import _asset_out, _campaign
-from db import review
-from db.queries import campaign_summary
+from contentfab.db import review
+from contentfab.db.queries import campaign_summary
 
 # --------------------------------------------------------------------------- live feed
 

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from contentfab.api.deps import AppSettings, Reader
 from contentfab.api.schemas import CampaignId, Text
 from contentfab.api.views import _campaign_out
-from db import review
-from db.models import AssetStatus, ContentKind
+from contentfab.db import review
+from contentfab.db.models import AssetStatus, ContentKind
 
 router = APIRouter()
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Path as PathParam
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from db.models import AssetStatus, ContentKind
+from contentfab.db.models import AssetStatus, ContentKind
 
 EVENT_INTERVAL = 1.0
 """Seconds between two looks at the database for a campaign's live feed."""

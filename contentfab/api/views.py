@@ -20,9 +20,9 @@ from contentfab.api.schemas import (
     ReviewOut,
 )
 from contentfab.core.errors import NotFoundError
-from db import review
-from db.models import Asset, AssetReview, Campaign
-from db.queries import campaign_summary
+from contentfab.db import review
+from contentfab.db.models import Asset, AssetReview, Campaign
+from contentfab.db.queries import campaign_summary
 
 # --------------------------------------------------------------------------- helpers
 

@@ -12,7 +12,7 @@ from contentfab.cli.common import (
     db_app,
     user_errors,
 )
-from tasks.embedded_broker import answers, other_clients, queue_lengths, stop
+from contentfab.tasks.embedded_broker import answers, other_clients, queue_lengths, stop
 
 
 @broker_app.command("status")
@@ -49,7 +49,7 @@ def db_upgrade() -> None:
     settings = _settings()
     _upgrade(settings)
     # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
-    from db.migrate import current_revision
+    from contentfab.db.migrate import current_revision
 
     console.print(f"database at revision {current_revision(settings.database_url)}")
 

@@ -47,8 +47,8 @@ def assets(
 ) -> None:
     """Query generated assets."""
     # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
-    from db.models import ContentKind
-    from db.queries import list_assets
+    from contentfab.db.models import ContentKind
+    from contentfab.db.queries import list_assets
 
     if fmt not in ("table", "json", "csv"):
         raise InputError(f"--format must be table, json or csv, not {fmt!r}")
@@ -177,8 +177,8 @@ def edit(
     and the asset goes back to review.
     """
     # lazy: sqlalchemy, numpy stay out of `contentfab --help` (cli/__init__.py)
+    from contentfab.db.session import transaction
     from contentfab.services import edits
-    from db.session import transaction
 
     settings = _settings()
     _upgrade(settings)

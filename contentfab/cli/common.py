@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from contentfab.core.errors import ContentfabError, InputError
 from contentfab.core.settings import Settings
-from tasks.embedded_broker import broker_for, ensure_running, other_clients, stop
+from contentfab.tasks.embedded_broker import broker_for, ensure_running, other_clients, stop
 
 app = typer.Typer(
     name="contentfab",
@@ -91,7 +91,7 @@ def _settings() -> Settings:
 
 def _sessions(settings: Settings) -> Any:
     # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
-    from db.session import configure
+    from contentfab.db.session import configure
 
     return configure(settings.database_url)
 
@@ -123,8 +123,8 @@ def _broker_down_if_unused(settings: Settings) -> None:
 
 def _upgrade(settings: Settings) -> None:
     # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
-    from db.migrate import upgrade
-    from db.session import database_errors
+    from contentfab.db.migrate import upgrade
+    from contentfab.db.session import database_errors
 
     with database_errors("cannot reach the database: "):
         upgrade(settings.database_url)

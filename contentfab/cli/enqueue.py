@@ -27,8 +27,8 @@ def _enqueue(settings: Settings, path: Path, allow_duplicate: bool, loaded: Any 
     # lazy: celery, sqlalchemy, numpy, yaml stay out of `contentfab --help` (cli/__init__.py)
     from contentfab.campaign import load_campaign
     from contentfab.campaign.pseudonyms import campaign_key
-    from tasks.app import sending_app
-    from tasks.campaigns import enqueue
+    from contentfab.tasks.app import sending_app
+    from contentfab.tasks.campaigns import enqueue
 
     # Checking and storing a campaign allocates objects by the hundred thousand and frees
     # almost none before the command ends, so the collector's passes over them find nothing
@@ -87,7 +87,7 @@ def _check_models(settings: Settings, loaded: Any) -> None:
 
 def _check_two_tower(store: Any, loaded: Any) -> None:
     # lazy: numpy stays out of `contentfab --help` (cli/__init__.py)
-    from workers.two_tower import MAX_UNKNOWN_SHARE, unknown_products
+    from contentfab.workers.two_tower import MAX_UNKNOWN_SHARE, unknown_products
 
     name = loaded.spec.recommendations.model
     where = f"{loaded.source_path}: field 'recommendations.model'"

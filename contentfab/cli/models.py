@@ -13,7 +13,7 @@ from contentfab.core.errors import InputError
 from contentfab.core.manifest import Recommendation
 from contentfab.core.model_store import ModelManifest, ModelStore
 from contentfab.core.settings import Settings
-from exporters import build_from_hf, build_model
+from contentfab.exporters import build_from_hf, build_model
 
 DEFAULT_SUPPORT_MODELS = ("minilm-l6-v2", "cppn-backgrounds", "u2netp")
 
@@ -121,7 +121,7 @@ def _build_two_tower(
 ) -> ModelManifest:
     # lazy: numpy stays out of `contentfab --help` (cli/__init__.py)
     from contentfab.services import two_tower
-    from workers.embeddings import TextEmbedder
+    from contentfab.workers.embeddings import TextEmbedder
 
     store = ModelStore(settings.model_store)
     if not store.is_valid(text_model):

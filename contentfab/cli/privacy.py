@@ -47,7 +47,7 @@ def gc(
     # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
     from sqlalchemy import select
 
-    from db.models import Asset
+    from contentfab.db.models import Asset
 
     settings = _settings()
     _upgrade(settings)
@@ -78,8 +78,8 @@ def gc(
 
 def _purge_old_interactions(settings: Settings, delete: bool) -> None:
     # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
-    from db.privacy import checkpoint, purge_interactions
-    from db.session import transaction
+    from contentfab.db.privacy import checkpoint, purge_interactions
+    from contentfab.db.session import transaction
 
     days = settings.interaction_retention_days
     if days is None:
@@ -135,8 +135,8 @@ def forget(
     CONTENTFAB_PSEUDONYM_KEY (or pass the pseudonyms, p:..., themselves)."""
     # lazy: sqlalchemy, numpy, yaml stay out of `contentfab --help` (cli/__init__.py)
     from contentfab.campaign.pseudonyms import PREFIX, key_of, pseudonyms
-    from db.privacy import checkpoint, forget_users, pseudonymised_campaigns
-    from db.session import transaction
+    from contentfab.db.privacy import checkpoint, forget_users, pseudonymised_campaigns
+    from contentfab.db.session import transaction
 
     wanted = _user_ids(user_ids, file, "name the user IDs to forget")
     settings = _settings()

@@ -55,8 +55,8 @@ def retry(
     """Send a campaign's unfinished jobs to the queue again (after a broker loss or a killed
     worker, say)."""
     # lazy: celery, sqlalchemy stay out of `contentfab --help` (cli/__init__.py)
-    from tasks.app import sending_app
-    from tasks.recovery import resend
+    from contentfab.tasks.app import sending_app
+    from contentfab.tasks.recovery import resend
 
     settings = _settings()
     _upgrade(settings)
@@ -381,10 +381,10 @@ def _resume(settings: Settings, loaded: Any) -> Any:
     Returns None when there is none (enqueue a new one); a finished one is shown, not redone.
     """
     # lazy: celery, sqlalchemy stay out of `contentfab --help` (cli/__init__.py)
-    from tasks.app import sending_app
-    from tasks.campaigns import find_campaign
-    from tasks.recovery import resend
-    from tasks.sending import Enqueued
+    from contentfab.tasks.app import sending_app
+    from contentfab.tasks.campaigns import find_campaign
+    from contentfab.tasks.recovery import resend
+    from contentfab.tasks.sending import Enqueued
 
     sessions = _sessions(settings)
     existing = find_campaign(sessions, loaded.content_sha256)

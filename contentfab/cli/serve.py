@@ -102,7 +102,7 @@ def flower(
             highlight=False,
             soft_wrap=True,
         )
-    argv = [sys.executable, "-m", "celery", "-A", "tasks.worker", "flower"]
+    argv = [sys.executable, "-m", "celery", "-A", "contentfab.tasks.worker", "flower"]
     argv += [f"--address={address}", f"--port={port}"]
     sys.stdout.flush()
     os.execv(sys.executable, argv)  # our own interpreter, fixed arguments

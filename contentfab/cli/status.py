@@ -38,7 +38,7 @@ def status(
     _upgrade(settings)
     sessions = _sessions(settings)
     # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
-    from db.queries import list_campaigns
+    from contentfab.db.queries import list_campaigns
 
     if campaign_id is None:
         with sessions() as session:
@@ -62,7 +62,7 @@ def _no_campaign(campaign_id: int) -> Exception:
 
 def _summary(sessions: Any, campaign_id: int) -> Any:
     # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
-    from db.queries import campaign_summary, get_campaign
+    from contentfab.db.queries import campaign_summary, get_campaign
 
     with sessions() as session:
         campaign = get_campaign(session, campaign_id)
@@ -73,7 +73,7 @@ def _summary(sessions: Any, campaign_id: int) -> Any:
 
 def _progress(sessions: Any, campaign_id: int) -> Any:
     # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
-    from db.queries import campaign_progress
+    from contentfab.db.queries import campaign_progress
 
     with sessions() as session:
         progress = campaign_progress(session, campaign_id)
@@ -84,7 +84,7 @@ def _progress(sessions: Any, campaign_id: int) -> Any:
 
 def _finished_or_queued(sessions: Any, campaign_id: int) -> tuple[bool, bool]:
     # lazy: sqlalchemy stays out of `contentfab --help` (cli/__init__.py)
-    from db.queries import finished_or_queued
+    from contentfab.db.queries import finished_or_queued
 
     with sessions() as session:
         return finished_or_queued(session, campaign_id)

@@ -21,7 +21,7 @@ def worker(
     loglevel: Annotated[str, typer.Option("-l", "--loglevel")] = "INFO",
     hostname: Annotated[str, typer.Option("-n", "--hostname", help="Worker name.")] = "",
 ) -> None:
-    """Run a Celery worker (same as `celery -A tasks.worker worker`)."""
+    """Run a Celery worker (same as `celery -A contentfab.tasks.worker worker`)."""
     settings = _settings()
     _upgrade(settings)
     _broker_up(settings)
@@ -56,7 +56,7 @@ def worker_argv(
         "-m",
         "celery",
         "-A",
-        "tasks.worker",
+        "contentfab.tasks.worker",
         "worker",
         "-Q",
         queues,

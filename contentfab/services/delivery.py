@@ -21,7 +21,7 @@ from urllib.parse import quote, urlparse
 from urllib.request import url2pathname
 
 from contentfab.core.errors import NotFoundError
-from db.models import Asset, ContentKind
+from contentfab.db.models import Asset, ContentKind
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 

@@ -26,12 +26,12 @@ from contentfab.core.channels import (
 )
 from contentfab.core.characters import forbidden_character
 from contentfab.core.errors import DoesNotFitError, GatesFailedError, InputError
-from db.models import Asset, AssetReview, AssetStatus, Campaign, ContentKind, utcnow
-from db.review import get_asset
-from workers.copy.dedupe import near_duplicate
-from workers.copy.gates import brand_failures, check
-from workers.copy.records import brand_rules, product_facts
-from workers.copy.slots import GATES
+from contentfab.db.models import Asset, AssetReview, AssetStatus, Campaign, ContentKind, utcnow
+from contentfab.db.review import get_asset
+from contentfab.workers.copy.dedupe import near_duplicate
+from contentfab.workers.copy.gates import brand_failures, check
+from contentfab.workers.copy.records import brand_rules, product_facts
+from contentfab.workers.copy.slots import GATES
 
 #: Gates a forced edit cannot override: the channel itself would refuse the text.
 HARD_GATES = frozenset({"empty", "length"})

@@ -19,9 +19,9 @@ from contentfab.campaign.interactions import load_interactions
 from contentfab.core.errors import CampaignFileError, InputError, Problem
 from contentfab.core.manifest import ModelManifest
 from contentfab.core.model_store import ModelStore
-from exporters.two_tower import MIN_EVENTS, MIN_USERS, export, train
-from workers.recommender import Interactions, event_strength, product_text
-from workers.two_tower import pad_histories, training_examples
+from contentfab.exporters.two_tower import MIN_EVENTS, MIN_USERS, export, train
+from contentfab.workers.recommender import Interactions, event_strength, product_text
+from contentfab.workers.two_tower import pad_histories, training_examples
 
 #: The largest catalog a two-tower model is trained on (a campaign's may be larger).
 MAX_TRAINING_CATALOG_BYTES = 50 * 1024 * 1024

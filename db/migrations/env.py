@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from db.models import Base
-from db.session import make_engine
+from contentfab.db.models import Base
+from contentfab.db.session import make_engine
 
 config = context.config
 

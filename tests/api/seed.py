@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from db.models import (
+from contentfab.db.models import (
     Asset,
     Campaign,
     CampaignStatus,
@@ -22,8 +22,8 @@ from db.models import (
     JobStatus,
     Product,
 )
-from db.session import transaction
-from workers.images.packshots import packshot
+from contentfab.db.session import transaction
+from contentfab.workers.images.packshots import packshot
 
 COPY_MODEL = {"name": "smollm2-135m-instruct", "version": "0.1.2", "sha256": "a" * 64}
 REC_MODEL = {"name": "minilm-l6-v2", "version": "0.1.0", "sha256": "b" * 64}

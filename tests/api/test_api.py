@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from db.models import Asset, AssetReview, AssetStatus, ContentKind, Job, JobStatus
-from db.session import transaction
+from contentfab.db.models import Asset, AssetReview, AssetStatus, ContentKind, Job, JobStatus
+from contentfab.db.session import transaction
 from tests.api.conftest import WRITE
 
 

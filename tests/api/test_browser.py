@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from contentfab.core.settings import Settings
-from db.models import (
+from contentfab.db.models import (
     Asset,
     AssetReview,
     AssetStatus,
@@ -25,7 +25,7 @@ from db.models import (
     Job,
     JobStatus,
 )
-from db.session import transaction
+from contentfab.db.session import transaction
 from tests.api.conftest import API_KEY
 from tests.api.seed import seed_campaign
 from tests.api.server import running
@@ -70,8 +70,8 @@ def browser():
 
 @pytest.fixture
 def sqlite_sessions(tmp_path):
-    from db.migrate import upgrade
-    from db.session import configure
+    from contentfab.db.migrate import upgrade
+    from contentfab.db.session import configure
 
     url = f"sqlite:///{tmp_path / 'contentfab.db'}"
     upgrade(url)
@@ -342,7 +342,7 @@ def test_review_a_model_generated_campaign(browser, tmp_path, smollm2_store):
 
     from contentfab.api import create_api
     from contentfab.cli import app as cli
-    from db.session import configure
+    from contentfab.db.session import configure
     from tests.pipeline import MODEL, environment, start_worker, stop_worker, write_campaign
 
     db_url = f"sqlite:///{tmp_path / 'data' / 'contentfab.db'}"

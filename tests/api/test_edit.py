@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import Asset, AssetReview, Campaign
-from db.session import transaction
+from contentfab.db.models import Asset, AssetReview, Campaign
+from contentfab.db.session import transaction
 from tests.api.conftest import WRITE
 
 INVENTED_PRICE = "Trail Thermos, now $9.99"  # the catalog says 49.90 USD

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from contentfab.api import create_api
 from contentfab.cli import app as cli
 from contentfab.core.settings import Settings
-from db.session import configure
+from contentfab.db.session import configure
 from tests.api.server import running
 from tests.pipeline import environment, start_worker, stop_worker, write_campaign
 

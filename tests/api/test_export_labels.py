@@ -12,8 +12,8 @@ import zipfile
 from typer.testing import CliRunner
 
 from contentfab.cli import app as cli
+from contentfab.db.models import Asset, ContentKind
 from contentfab.services.delivery import RSA_COLUMNS, generation
-from db.models import Asset, ContentKind
 from tests.api.seed import COPY_MODEL, IMAGE_MODEL, REC_MODEL
 
 MODELS = {"copy": COPY_MODEL, "image": IMAGE_MODEL, "recommendation": REC_MODEL}

@@ -9,8 +9,8 @@ import re
 
 from sqlalchemy import text
 
-from db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
-from db.session import transaction
+from contentfab.db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
+from contentfab.db.session import transaction
 from tests.api.conftest import WRITE
 
 TEXTS = {

@@ -15,8 +15,8 @@ import time
 import httpx
 
 from contentfab.core.settings import Settings
-from db.migrate import upgrade
-from db.session import configure
+from contentfab.db.migrate import upgrade
+from contentfab.db.session import configure
 from tests.api.seed import seed_campaign
 
 

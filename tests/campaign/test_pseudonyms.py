@@ -15,8 +15,8 @@ from contentfab.campaign.pseudonyms import pseudonym
 from contentfab.cli import app as cli
 from contentfab.cli.worker import _worker_env
 from contentfab.core.settings import Settings
-from db.interaction_log import load_interactions
-from db.models import Campaign, Job, PrivacyAudit
+from contentfab.db.interaction_log import load_interactions
+from contentfab.db.models import Campaign, Job, PrivacyAudit
 from tests.db.privacy_seed import (
     FORGOTTEN,
     KEY,

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from contentfab.cli import app as cli
-from db.models import Asset, AssetReview
+from contentfab.db.models import Asset, AssetReview
 from tests.api.seed import seed_campaign
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import joinedload
 from typer.testing import CliRunner
 
 from contentfab.cli import app as cli
+from contentfab.db.models import Asset, Interaction, PrivacyAudit
 from contentfab.services import delivery
-from db.models import Asset, Interaction, PrivacyAudit
 from tests.db.privacy_seed import FORGOTTEN, places_holding, seed, user_lists
 
 run = CliRunner().invoke

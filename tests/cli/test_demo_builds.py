@@ -11,7 +11,7 @@ import pytest
 from contentfab.cli.models import _build_model
 from contentfab.cli.run import _build_side_by_side
 from contentfab.core.settings import Settings
-from exporters import ModelStore
+from contentfab.exporters import ModelStore
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from contentfab.cli import app
 from contentfab.core.errors import InputError
-from db.session import make_engine
+from contentfab.db.session import make_engine
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from contentfab.cli.status import _RunWorker, _watch
-from db.jobs import finish_campaign_if_done
-from db.models import Campaign, ContentKind, Job, JobStatus, Product
-from db.session import transaction
+from contentfab.db.jobs import finish_campaign_if_done
+from contentfab.db.models import Campaign, ContentKind, Job, JobStatus, Product
+from contentfab.db.session import transaction
 
 # Exits 0 on SIGTERM, as a Celery worker does after a warm shutdown with nothing running.
 SLEEPER = [

@@ -18,7 +18,7 @@ from sqlalchemy import inspect, select, text
 from contentfab.campaign import load_campaign
 from contentfab.campaign.pseudonyms import pseudonym
 from contentfab.core.settings import Settings
-from db.models import (
+from contentfab.db.models import (
     Asset,
     AssetReview,
     Campaign,
@@ -28,8 +28,8 @@ from db.models import (
     JobStatus,
     Product,
 )
-from db.session import transaction
-from tasks.campaigns import store_campaign
+from contentfab.db.session import transaction
+from contentfab.tasks.campaigns import store_campaign
 
 FORGOTTEN = "alice.forgotten@example.com"
 SHOPPERS = [FORGOTTEN, "bob@example.com", "C-1003", "dora@example.com"]

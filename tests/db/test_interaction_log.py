@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from db.interaction_log import decode, encode, load_interactions, store_interactions
-from db.models import Campaign, Product
-from db.session import transaction
+from contentfab.db.interaction_log import decode, encode, load_interactions, store_interactions
+from contentfab.db.models import Campaign, Product
+from contentfab.db.session import transaction
 
 
 def _campaign(session) -> tuple[Campaign, list[Product]]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from db.interaction_log import load_interactions
-from db.models import CampaignInteractions, Interaction, PrivacyAudit
-from db.privacy import checkpoint, forget_users, purge_interactions
-from db.session import transaction
+from contentfab.db.interaction_log import load_interactions
+from contentfab.db.models import CampaignInteractions, Interaction, PrivacyAudit
+from contentfab.db.privacy import checkpoint, forget_users, purge_interactions
+from contentfab.db.session import transaction
 from tests.db.privacy_seed import (
     DAY,
     FORGOTTEN,

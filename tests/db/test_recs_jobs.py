@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
-from db.session import transaction
+from contentfab.db.models import Asset, Campaign, ContentKind, Job, JobStatus, Product
+from contentfab.db.session import transaction
 
 
 def _recs_campaign(session, users=("u1", "u2")) -> Campaign:
@@ -46,7 +46,7 @@ def test_a_subject_holds_one_job(sessions):
 
 
 def _rows_claim(sessions, ids, **kw):
-    from db.bulk import claim_rows
+    from contentfab.db.bulk import claim_rows
 
     with transaction(sessions) as session:
         return claim_rows(session, ids, worker="w:1", max_deliveries=3, **kw)
@@ -82,7 +82,7 @@ def test_claiming_rows_follows_the_rules_of_claim_jobs(sessions):
 
 
 def test_completing_rows_writes_each_slot_once(sessions):
-    from db.bulk import complete_rows
+    from contentfab.db.bulk import complete_rows
 
     with transaction(sessions) as session:
         campaign_id = _recs_campaign(session, users=("u1", "u2", "u3")).id
@@ -113,8 +113,8 @@ def test_rows_are_loaded_through_the_driver(sessions):
 
     from sqlalchemy import Table
 
-    from db.bulk import copy_rows
-    from db.models import Interaction
+    from contentfab.db.bulk import copy_rows
+    from contentfab.db.models import Interaction
 
     with transaction(sessions) as session:
         campaign = _recs_campaign(session)
@@ -146,7 +146,7 @@ def test_rows_are_loaded_through_the_driver(sessions):
 def test_rows_inserted_through_the_driver_read_back_like_orm_rows(sessions):
     """insert_rows converts values as a Core insert would (enums, JSON, decimals, times) and
     fills the columns left out with their defaults."""
-    from db.bulk import insert_rows
+    from contentfab.db.bulk import insert_rows
 
     product = {
         "title": "Tent ☂",
@@ -191,7 +191,7 @@ def test_values_shared_by_every_row_are_stored_in_every_row(sessions):
     """A column whose rows hold one object is converted once and, on SQLite, written into the
     statement as a literal (text with a quote, NULL, an integer) or bound (a Decimal); rows
     that are all one object still each make a row."""
-    from db.bulk import insert_rows
+    from contentfab.db.bulk import insert_rows
 
     shared = {
         "title": "O'Neill's \"Tent\" ☂",
@@ -233,7 +233,7 @@ def test_a_slot_taken_by_a_concurrent_delivery_keeps_its_asset(sessions):
     """The bulk insert fails on a slot another delivery filled after the check for existing
     assets (here: an asset already holding u2's subject under another job); the other slots
     are stored one by one and the job is done."""
-    from db.bulk import complete_rows
+    from contentfab.db.bulk import complete_rows
 
     with transaction(sessions) as session:
         campaign = _recs_campaign(session, users=("u1", "u2", "u3"))
@@ -263,7 +263,7 @@ def test_id_ranges_match_exactly_the_ids_of_an_in_list(sessions):
 
     from sqlalchemy import Column, Integer, MetaData, Table, insert
 
-    from db.bulk import _MAX_RANGES, id_in
+    from contentfab.db.bulk import _MAX_RANGES, id_in
 
     probe = Table("id_probe", MetaData(), Column("id", Integer, primary_key=True))
     engine = sessions.kw["bind"]
@@ -298,8 +298,8 @@ def test_id_ranges_match_exactly_the_ids_of_an_in_list(sessions):
 
 
 def test_progress_counts_jobs_by_status_as_the_summary_does(sessions):
-    from db.models import utcnow
-    from db.queries import campaign_progress, campaign_summary
+    from contentfab.db.models import utcnow
+    from contentfab.db.queries import campaign_progress, campaign_summary
 
     with transaction(sessions) as session:
         campaign = _recs_campaign(session, users=("a", "b", "c", "d", "e"))

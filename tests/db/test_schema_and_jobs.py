@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from db import jobs
-from db.models import (
+from contentfab.db import jobs
+from contentfab.db.models import (
     Asset,
     Base,
     Campaign,
@@ -20,7 +20,7 @@ from db.models import (
     JobStatus,
     Product,
 )
-from db.session import transaction
+from contentfab.db.session import transaction
 
 
 def _campaign(session, n_products: int = 2, variants: int = 2) -> Campaign:
@@ -56,7 +56,7 @@ def test_migrations_match_the_models(database_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from db.session import make_engine
+    from contentfab.db.session import make_engine
 
     engine = make_engine(database_url)
     with engine.connect() as connection:
@@ -146,8 +146,8 @@ def _two_overlapping_stores(pg_url: str, *, first_looks_first: bool) -> tuple[ob
     finished and the campaign read running for ever, the load test on PostgreSQL); else both
     have inserted their asset before either looks (a plain FOR UPDATE then waited for the
     other's foreign-key KEY SHARE lock on the campaign: a deadlock, one store aborted)."""
-    from db.migrate import upgrade
-    from db.session import configure
+    from contentfab.db.migrate import upgrade
+    from contentfab.db.session import configure
 
     upgrade(pg_url)
     sessions = configure(pg_url)
@@ -224,7 +224,13 @@ def test_prices_keep_their_decimals(sessions):
 def test_a_database_at_head_is_recognised_without_alembic(tmp_path):
     """`upgrade` skips Alembic for a database at HEAD_REVISION, which must be the scripts' head;
     an older or empty database is still migrated."""
-    from db.migrate import HEAD_REVISION, _at_head, current_revision, head_revision, upgrade
+    from contentfab.db.migrate import (
+        HEAD_REVISION,
+        _at_head,
+        current_revision,
+        head_revision,
+        upgrade,
+    )
 
     assert head_revision() == HEAD_REVISION, "a new migration: set db.migrate.HEAD_REVISION"
     url = f"sqlite:///{tmp_path / 'c.db'}"
@@ -244,8 +250,8 @@ def test_upgrading_keeps_existing_rows(request, tmp_path):
     table cascaded and deleted every asset.)"""
     from sqlalchemy import text
 
-    from db.migrate import upgrade
-    from db.session import make_engine
+    from contentfab.db.migrate import upgrade
+    from contentfab.db.session import make_engine
 
     for backend in ("sqlite", "postgresql"):
         if backend == "sqlite":

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from contentfab.core.errors import ExportError
-from exporters import ModelStore, build_from_hf
-from exporters.causal_lm import torch_greedy, validate_parity
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.exporters import ModelStore, build_from_hf
+from contentfab.exporters.causal_lm import torch_greedy, validate_parity
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 PROMPTS = [
     "Meet the lightweight running shoes",
@@ -56,7 +56,7 @@ def test_manifest_records_parity(tiny_model_store: ModelStore) -> None:
 
 
 def test_parity_failure_lists_every_mismatching_prompt(tiny_generator: TextGenerator) -> None:
-    from exporters.tiny import build_tiny_model
+    from contentfab.exporters.tiny import build_tiny_model
 
     other_weights, _ = build_tiny_model("llama", seed=1)
     with pytest.raises(ExportError) as error:
@@ -68,7 +68,7 @@ def test_parity_failure_lists_every_mismatching_prompt(tiny_generator: TextGener
 
 
 def test_any_local_hf_checkpoint_of_a_second_family(tmp_path: Path) -> None:
-    from exporters.tiny import build_tiny_model, save_as_hf_directory
+    from contentfab.exporters.tiny import build_tiny_model, save_as_hf_directory
 
     model, tokenizer = build_tiny_model("qwen2", seed=3)
     save_as_hf_directory(model, tokenizer, tmp_path / "checkpoint")
@@ -86,7 +86,7 @@ def test_any_local_hf_checkpoint_of_a_second_family(tmp_path: Path) -> None:
 
 
 def test_nbits8_quantization_builds_and_keeps_agreement(tmp_path: Path) -> None:
-    from exporters import build_model
+    from contentfab.exporters import build_model
 
     store = ModelStore(tmp_path)
     manifest = build_model("tiny-llama", store, quantize="nbits8")
@@ -100,7 +100,7 @@ def test_nbits8_quantization_builds_and_keeps_agreement(tmp_path: Path) -> None:
 def test_fp16_export_has_a_half_precision_cache_and_keeps_agreement(tmp_path: Path) -> None:
     import onnx
 
-    from exporters import build_model
+    from contentfab.exporters import build_model
 
     store = ModelStore(tmp_path)
     manifest = build_model("tiny-llama", store, quantize="fp16")
@@ -124,7 +124,7 @@ def test_fp16_export_has_a_half_precision_cache_and_keeps_agreement(tmp_path: Pa
 
 
 def test_unknown_quantization_is_refused(tmp_path: Path) -> None:
-    from exporters import build_model
+    from contentfab.exporters import build_model
 
     with pytest.raises(ExportError, match="nbits8"):
         build_model("tiny-llama", ModelStore(tmp_path), quantize="int4")

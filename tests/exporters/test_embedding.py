@@ -6,9 +6,14 @@ import numpy as np
 import pytest
 
 from contentfab.core.errors import ExportError, ModelError, NotFoundError
-from exporters import ModelStore, build_model
-from exporters.embedding import MIN_COSINE, build_tiny_bert, build_tiny_tokenizer, torch_reference
-from workers.embeddings import TextEmbedder
+from contentfab.exporters import ModelStore, build_model
+from contentfab.exporters.embedding import (
+    MIN_COSINE,
+    build_tiny_bert,
+    build_tiny_tokenizer,
+    torch_reference,
+)
+from contentfab.workers.embeddings import TextEmbedder
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from exporters import ModelStore, build_model, external_data
-from workers.embeddings import TextEmbedder
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.exporters import ModelStore, build_model, external_data
+from contentfab.workers.embeddings import TextEmbedder
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 PROMPTS = ["Meet the lightweight running shoes", "Free shipping on every", "Save 20% on"]
 # Set to 1 to run the 1.5B-shape export (`CONTENTFAB_TEST_LARGE=1 pytest -m slow -k 1_5b -s`).
@@ -153,7 +153,7 @@ def test_quantised_conversions_keep_external_data(tmp_path: Path, quantize: str)
 def test_a_forced_external_sentence_encoder(tmp_path: Path) -> None:
     import onnxruntime as ort
 
-    from exporters.embedding import MIN_COSINE
+    from contentfab.exporters.embedding import MIN_COSINE
 
     store = ModelStore(tmp_path / "store")
     manifest = build_model("tiny-bert", store, external_data_threshold=0)

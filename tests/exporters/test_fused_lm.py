@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from contentfab.core.errors import ExportError
-from exporters import ModelStore, build_from_hf, build_model
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.exporters import ModelStore, build_from_hf, build_model
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 
 def _op_types(path: Path) -> set[str]:
@@ -20,7 +20,7 @@ def _op_types(path: Path) -> set[str]:
 
 
 def test_a_second_family_with_biases_matches_torch(tmp_path: Path) -> None:
-    from exporters.tiny import build_tiny_model, save_as_hf_directory
+    from contentfab.exporters.tiny import build_tiny_model, save_as_hf_directory
 
     model, tokenizer = build_tiny_model("qwen2", seed=3)  # qwen2: q/k/v projections have biases
     save_as_hf_directory(model, tokenizer, tmp_path / "checkpoint")

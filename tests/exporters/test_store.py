@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from contentfab.core.errors import ModelError
-from exporters import ModelStore, build_model
+from contentfab.exporters import ModelStore, build_model
 
 
 def copy_model(store: ModelStore, name: str, tmp_path: Path) -> ModelStore:

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 
 from bench.recs_data import make_shop
-from exporters import ModelStore
-from exporters.two_tower import (
+from contentfab.exporters import ModelStore
+from contentfab.exporters.two_tower import (
     MAX_HISTORY,
     export,
     pad_histories,
     train,
     training_examples,
 )
-from workers.recommender import History, Interactions, event_strength
-from workers.two_tower import TwoTower
+from contentfab.workers.recommender import History, Interactions, event_strength
+from contentfab.workers.two_tower import TwoTower
 
 
 def test_next_new_product_examples_only_look_back():

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.load import write_campaign
 from contentfab.core.settings import Settings
-from db.models import Asset, Campaign, Job, JobStatus
+from contentfab.db.models import Asset, Campaign, Job, JobStatus
 
 
 def write_card_campaign(
@@ -56,7 +56,7 @@ def card_environment(tmp_path: Path, database_url: str, broker_url: str, **extra
 def start_worker(env: dict, log: Path, name: str, concurrency: int = 1) -> subprocess.Popen:
     with log.open("ab") as stream:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tasks.worker", "worker",
+            [sys.executable, "-m", "celery", "-A", "contentfab.tasks.worker", "worker",
              "-Q", "copy,images,recs", "-c", str(concurrency), "-l", "INFO",
              "-n", f"{name}-{os.getpid()}@%h"],
             env={**os.environ, **env},

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from contentfab.cli import app
-from db.models import Campaign, Product
-from db.session import configure
+from contentfab.db.models import Campaign, Product
+from contentfab.db.session import configure
 from tests.pipeline import environment, runner
 
 HEADER = "id,title,description,category,price,currency,attributes,image\n"

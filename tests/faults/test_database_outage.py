@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from contentfab.cli import app
-from db.migrate import upgrade
-from db.models import Asset, Campaign, CampaignStatus, Job, JobStatus
-from db.session import configure
+from contentfab.db.migrate import upgrade
+from contentfab.db.models import Asset, Campaign, CampaignStatus, Job, JobStatus
+from contentfab.db.session import configure
 from tests.pipeline import (
     MODEL,
     environment,

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from contentfab.cli import app
-from db.session import configure
+from contentfab.db.session import configure
 from tests.faults.cards import (
     card_environment,
     embedded_urls,

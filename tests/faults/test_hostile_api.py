@@ -18,8 +18,8 @@ from sqlalchemy import select, update
 from contentfab.api import create_api
 from contentfab.api.guard import MAX_BODY_BYTES, SECURITY_HEADERS
 from contentfab.core.settings import Settings
-from db.models import Asset, AssetStatus, ContentKind, Product
-from db.session import transaction
+from contentfab.db.models import Asset, AssetStatus, ContentKind, Product
+from contentfab.db.session import transaction
 from tests.api.conftest import API_KEY, WRITE
 from tests.api.seed import Seeded, seed_campaign
 

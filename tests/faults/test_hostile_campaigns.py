@@ -17,7 +17,7 @@ from contentfab.campaign import load_campaign
 from contentfab.campaign.yaml_loader import MAX_ALIAS_NODES
 from contentfab.cli import app
 from contentfab.core.errors import CampaignFileError, Problem
-from tasks.recs import _in_stock
+from contentfab.tasks.recs import _in_stock
 from tests.faults.test_bad_input import _counts, _quote
 from tests.pipeline import environment, runner
 

@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from db import jobs
-from db.models import Campaign, ContentKind, Job, JobStatus, Product, utcnow
-from db.session import transaction
-from tasks.recovery import worker_is_dead
+from contentfab.db import jobs
+from contentfab.db.models import Campaign, ContentKind, Job, JobStatus, Product, utcnow
+from contentfab.db.session import transaction
+from contentfab.tasks.recovery import worker_is_dead
 
 HOST = socket.gethostname()
 
@@ -83,7 +83,7 @@ def test_retry_requeues_the_jobs_of_a_dead_worker_and_sends_them(tmp_path):
     import sqlite3
 
     from contentfab.cli import app
-    from db.session import configure
+    from contentfab.db.session import configure
     from tests.faults.cards import card_environment, sqla_urls, write_card_campaign
     from tests.pipeline import runner
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from contentfab.cli import app
-from db.models import Asset, Campaign, CampaignStatus, Job, JobStatus
-from db.session import configure
+from contentfab.db.models import Asset, Campaign, CampaignStatus, Job, JobStatus
+from contentfab.db.session import configure
 from tests.faults.cards import (
     card_environment,
     embedded_urls,

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from contentfab.cli import app
-from db.models import Campaign, CampaignStatus, Job, JobStatus
-from db.session import configure
+from contentfab.db.models import Campaign, CampaignStatus, Job, JobStatus
+from contentfab.db.session import configure
 from tests.faults.cards import (
     card_environment,
     embedded_urls,

@@ -24,10 +24,10 @@ from sqlalchemy.engine import make_url
 
 from contentfab.cli import app
 from contentfab.core.settings import Settings
-from db.migrate import upgrade
-from db.models import Asset, Job, JobStatus
-from db.session import configure
-from tasks.app import IMAGES_TASK, create_app
+from contentfab.db.migrate import upgrade
+from contentfab.db.models import Asset, Job, JobStatus
+from contentfab.db.session import configure
+from contentfab.tasks.app import IMAGES_TASK, create_app
 from tests.faults.cards import (
     card_environment,
     finished,

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from contentfab.cli import app
 from contentfab.core.errors import DoesNotFitError
+from contentfab.db.migrate import upgrade
+from contentfab.db.models import Asset, Campaign, CampaignStatus, ContentKind, Job, JobStatus
+from contentfab.db.session import configure, transaction
 from contentfab.services.edits import check_edit, edit_text
-from db.migrate import upgrade
-from db.models import Asset, Campaign, CampaignStatus, ContentKind, Job, JobStatus
-from db.session import configure, transaction
 from tests.api.seed import seed_campaign
 from tests.pipeline import runner
 

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import select, update
 
 from contentfab.cli import app
-from db.migrate import upgrade
-from db.models import Campaign, CampaignStatus, Job, JobStatus
-from db.session import configure, transaction
+from contentfab.db.migrate import upgrade
+from contentfab.db.models import Campaign, CampaignStatus, Job, JobStatus
+from contentfab.db.session import configure, transaction
 from tests.faults.cards import (
     card_environment,
     embedded_urls,
@@ -103,7 +103,7 @@ def test_an_exception_inside_the_claim_fails_the_jobs_with_its_message(tmp_path)
 
 
 def test_no_other_worker_s_running_jobs_are_failed(sessions):
-    from db import jobs as job_rows
+    from contentfab.db import jobs as job_rows
     from tests.faults.test_lost_jobs import _jobs
 
     with transaction(sessions) as session:

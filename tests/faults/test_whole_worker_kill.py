@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import select
 
 from contentfab.cli import app
-from db.migrate import upgrade
-from db.models import Campaign, CampaignStatus, Job, JobStatus
-from db.session import configure
+from contentfab.db.migrate import upgrade
+from contentfab.db.models import Campaign, CampaignStatus, Job, JobStatus
+from contentfab.db.session import configure
 from tests.faults.cards import (
     card_environment,
     embedded_urls,

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporters import ModelStore, build_model
-from workers import runtime
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.exporters import ModelStore, build_model
+from contentfab.workers import runtime
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 pytestmark = pytest.mark.gpu
 
@@ -120,7 +120,7 @@ def test_fp16_export_on_the_device_agrees_with_fp32(tmp_path: Path, accelerator:
 
 
 def test_sentence_embeddings_on_the_device_match_the_cpu(tmp_path: Path, accelerator: str) -> None:
-    from workers.embeddings import TextEmbedder
+    from contentfab.workers.embeddings import TextEmbedder
 
     store = ModelStore(tmp_path)
     build_model("tiny-bert", store)
@@ -133,7 +133,7 @@ def test_sentence_embeddings_on_the_device_match_the_cpu(tmp_path: Path, acceler
 
 
 def test_cppn_backgrounds_on_the_device_match_the_cpu(tmp_path: Path, accelerator: str) -> None:
-    from workers.images.background import BackgroundGenerator, BackgroundRequest
+    from contentfab.workers.images.background import BackgroundGenerator, BackgroundRequest
 
     store = ModelStore(tmp_path)
     build_model("cppn-backgrounds", store)

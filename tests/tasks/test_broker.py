@@ -7,7 +7,7 @@ import pytest
 from celery.worker import state
 from kombu.transport.virtual import base
 
-from tasks.broker import STOP_CHECK, Transport
+from contentfab.tasks.broker import STOP_CHECK, Transport
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from db.models import Campaign, ContentKind, Job, Product
-from db.session import transaction
-from tasks.sending import chunk_jobs, queued_chunks
+from contentfab.db.models import Campaign, ContentKind, Job, Product
+from contentfab.db.session import transaction
+from contentfab.tasks.sending import chunk_jobs, queued_chunks
 
 CHANNELS = ("email_subject", "search_headline")
 

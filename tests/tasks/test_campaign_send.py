@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from contentfab.core.settings import Settings, embedded_socket
-from db.models import ContentKind
-from tasks.app import QUEUES, sending_app
-from tasks.embedded_broker import broker_for, ensure_running, stop
-from tasks.sending import ROUTES, publish, publish_prepared, send_chunks
+from contentfab.db.models import ContentKind
+from contentfab.tasks.app import QUEUES, sending_app
+from contentfab.tasks.embedded_broker import broker_for, ensure_running, stop
+from contentfab.tasks.sending import ROUTES, publish, publish_prepared, send_chunks
 
 CHUNKS = [
     (ContentKind.COPY, [1, 2, 3]),

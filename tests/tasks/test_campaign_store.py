@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 
 from contentfab.campaign import load_campaign
 from contentfab.core.settings import Settings
-from db.models import ContentKind, Job, Product
-from tasks.campaigns import store_campaign, variant_seed
+from contentfab.db.models import ContentKind, Job, Product
+from contentfab.tasks.campaigns import store_campaign, variant_seed
 
 CATALOG = """\
 id,title,description,category,price,currency,attributes

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from contentfab.campaign import load_campaign
 from contentfab.core.settings import Settings
+from contentfab.db import jobs as job_rows
+from contentfab.db.models import Asset, Job
 from contentfab.services.delivery import write_google_ads_rsa
-from db import jobs as job_rows
-from db.models import Asset, Job
-from tasks.campaigns import store_campaign
-from tasks.copy import _delivered, _slot
+from contentfab.tasks.campaigns import store_campaign
+from contentfab.tasks.copy import _delivered, _slot
 
 CATALOG = """\
 id,title,description,category,price,currency,attributes

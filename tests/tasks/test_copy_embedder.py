@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from contentfab.core.settings import Settings
-from db.models import ModelRecord
-from tasks.resources import WorkerResources
+from contentfab.db.models import ModelRecord
+from contentfab.tasks.resources import WorkerResources
 
 
 def test_the_copy_embedder_is_loaded_once_and_registered(tmp_path, tiny_bert_store, sessions):

@@ -13,8 +13,8 @@ import redis
 from contentfab.cli import app
 from contentfab.core.errors import BrokerUnavailable
 from contentfab.core.settings import MAX_SOCKET_PATH, Settings, embedded_socket
-from tasks import embedded_broker
-from tasks.embedded_broker import Broker, answers, broker_for, ensure_running, stop
+from contentfab.tasks import embedded_broker
+from contentfab.tasks.embedded_broker import Broker, answers, broker_for, ensure_running, stop
 from tests.faults.cards import card_environment, embedded_urls, write_card_campaign
 from tests.pipeline import runner
 

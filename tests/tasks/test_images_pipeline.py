@@ -19,11 +19,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from contentfab.cli import app
-from db.models import Asset, Campaign, CampaignStatus, ContentKind, Job, JobStatus
-from db.session import configure
-from exporters import ModelStore, build_model
+from contentfab.db.models import Asset, Campaign, CampaignStatus, ContentKind, Job, JobStatus
+from contentfab.db.session import configure
+from contentfab.exporters import ModelStore, build_model
+from contentfab.workers.images.packshots import packshot
 from tests.pipeline import stop_worker, wait_for
-from workers.images.packshots import packshot
 
 runner = CliRunner()
 
@@ -168,7 +168,7 @@ def test_text_to_image_backgrounds_through_a_worker(tmp_path, cppn_store):
 
 def _worker(env: dict, queues: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "-Q", queues, "-c", "1",
+        [sys.executable, "-m", "celery", "-A", "contentfab.tasks.worker", "worker", "-Q", queues, "-c", "1",
          "-l", "INFO", "-n", f"{queues}-{os.getpid()}@%h"],
         env={**os.environ, **env},
         stdout=log.open("w"),

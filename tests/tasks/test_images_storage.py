@@ -11,7 +11,7 @@ import fsspec
 import pytest
 
 from contentfab.core.settings import Settings
-from tasks.images import write_content_addressed
+from contentfab.tasks.images import write_content_addressed
 
 DATA = b"\x89PNG fake creative bytes"
 DIGEST = hashlib.sha256(DATA).hexdigest()

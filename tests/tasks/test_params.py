@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tasks.params import CopyParams, ImageParams, RecommendationParams, params_of
+from contentfab.tasks.params import CopyParams, ImageParams, RecommendationParams, params_of
 
 
 @dataclass

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from contentfab.cli import app
-from db.models import Asset, Campaign, CampaignStatus, Job, JobStatus, ModelRecord
-from db.session import configure
+from contentfab.db.models import Asset, Campaign, CampaignStatus, Job, JobStatus, ModelRecord
+from contentfab.db.session import configure
 from tests.pipeline import (
     MODEL,
     environment,
@@ -37,8 +37,8 @@ def check_assets(
 ) -> list[Asset]:
     """Every job finished; each asset is unique per slot, passes the gates, has provenance."""
     from contentfab.core.channels import CHANNELS
-    from workers.copy.gates import check
-    from workers.copy.slots import ProductFacts
+    from contentfab.workers.copy.gates import check
+    from contentfab.workers.copy.slots import ProductFacts
 
     sessions = configure(database_url)
     with sessions() as session:
@@ -84,7 +84,7 @@ def check_assets(
 @pytest.mark.slow
 def test_run_on_the_embedded_default(tmp_path, smollm2_store):
     """`contentfab run`: SQLite file, SQLite broker, a real worker process, a progress bar."""
-    from exporters import build_model
+    from contentfab.exporters import build_model
 
     build_model("minilm-l6-v2", smollm2_store)  # copy dedupe and ranking use it when present
     campaign = write_campaign(
@@ -116,7 +116,7 @@ def test_run_on_the_embedded_default(tmp_path, smollm2_store):
 @pytest.mark.services
 def test_step_by_step_on_redis_and_postgresql(tmp_path, smollm2_store, pg_url, redis_url):
     """enqueue → worker → status → assets, with Redis as broker and PostgreSQL as database."""
-    from db.migrate import upgrade
+    from contentfab.db.migrate import upgrade
 
     upgrade(pg_url)
     campaign = write_campaign(tmp_path, channels=["email_subject"], variants=1, model=MODEL)
@@ -147,7 +147,7 @@ def test_step_by_step_on_redis_and_postgresql(tmp_path, smollm2_store, pg_url, r
 def test_bad_input_stores_nothing_and_sends_nothing(tmp_path, tiny_model_store, pg_url, redis_url):
     import redis
 
-    from db.migrate import upgrade
+    from contentfab.db.migrate import upgrade
 
     upgrade(pg_url)
     campaign = write_campaign(tmp_path, channels=["email_subject"])

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from sqlalchemy import Table
 
-from db.bulk import copy_rows
-from db.interaction_log import store_interactions
-from db.models import Campaign, Interaction, Product
-from db.session import transaction
-from tasks.recs import _interactions
-from workers.recommender import EVENTS
+from contentfab.db.bulk import copy_rows
+from contentfab.db.interaction_log import store_interactions
+from contentfab.db.models import Campaign, Interaction, Product
+from contentfab.db.session import transaction
+from contentfab.tasks.recs import _interactions
+from contentfab.workers.recommender import EVENTS
 
 
 def test_blob_and_rows_give_the_same_events(sessions):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tasks.recs import list_meta, shared_meta
+from contentfab.tasks.recs import list_meta, shared_meta
 
 
 def test_meta_text_decodes_to_the_whole_document():

@@ -19,9 +19,17 @@ from typer.testing import CliRunner
 
 from bench.recs_data import make_shop, write_shop
 from contentfab.cli import app
-from db.models import Asset, Campaign, CampaignStatus, ContentKind, Job, JobStatus, ProductEmbedding
-from db.session import configure
-from exporters import ModelStore, build_model
+from contentfab.db.models import (
+    Asset,
+    Campaign,
+    CampaignStatus,
+    ContentKind,
+    Job,
+    JobStatus,
+    ProductEmbedding,
+)
+from contentfab.db.session import configure
+from contentfab.exporters import ModelStore, build_model
 
 runner = CliRunner()
 
@@ -135,7 +143,7 @@ def test_a_redelivered_chunk_writes_no_second_list(tmp_path, tiny_bert_store):
     env = environment(tmp_path, tiny_bert_store, db_url, broker)
     assert runner.invoke(app, ["run", str(campaign)], env=env).exit_code == 0
     from contentfab.core.settings import Settings
-    from tasks.app import RECS_TASK, create_app
+    from contentfab.tasks.app import RECS_TASK, create_app
 
     settings = Settings(**{k.removeprefix("CONTENTFAB_").lower(): v for k, v in env.items()})
     celery = create_app(settings)
@@ -144,7 +152,7 @@ def test_a_redelivered_chunk_writes_no_second_list(tmp_path, tiny_bert_store):
         ids = list(session.scalars(select(Job.id)))
     celery.send_task(RECS_TASK, args=[1, ids], queue="recs")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "-Q", "recs", "-c", "1",
+        [sys.executable, "-m", "celery", "-A", "contentfab.tasks.worker", "worker", "-Q", "recs", "-c", "1",
          "-l", "WARNING", "-n", f"recs-{os.getpid()}@%h"],
         env={**os.environ, **env},
     )  # fmt: skip

@@ -13,11 +13,11 @@ from bench.recs_data import make_shop, write_shop
 from contentfab.campaign import load_campaign
 from contentfab.campaign.pseudonyms import pseudonym
 from contentfab.core.settings import Settings
-from db.models import Asset, Job
-from db.session import transaction
-from tasks.app import create_app
-from tasks.campaigns import store_campaign
-from tasks.recs import generate_recommendations
+from contentfab.db.models import Asset, Job
+from contentfab.db.session import transaction
+from contentfab.tasks.app import create_app
+from contentfab.tasks.campaigns import store_campaign
+from contentfab.tasks.recs import generate_recommendations
 from tests.tasks.test_recs_pipeline import tiny_bert_store  # noqa: F401  (a fixture)
 
 KEY = "9c2b7e41d05a8f36" * 4

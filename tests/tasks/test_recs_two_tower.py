@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from bench.recs_data import make_shop, write_shop
 from contentfab.cli import app
-from db.models import Asset, Campaign, ModelRecord
-from db.session import configure
-from exporters import ModelStore, build_model
-from exporters.two_tower import MIN_EVENTS, MIN_USERS
+from contentfab.db.models import Asset, Campaign, ModelRecord
+from contentfab.db.session import configure
+from contentfab.exporters import ModelStore, build_model
+from contentfab.exporters.two_tower import MIN_EVENTS, MIN_USERS
 
 runner = CliRunner()
 
@@ -218,8 +218,8 @@ def test_unknown_products_rank_on_popularity_alone(shop_store):
     """Below the refusal threshold, a product the model does not know gets a zero vector."""
     import numpy as np
 
-    from workers.recommender import History
-    from workers.two_tower import TwoTower, unknown_products
+    from contentfab.workers.recommender import History
+    from contentfab.workers.two_tower import TwoTower, unknown_products
 
     store, _ = shop_store
     manifest = store.manifest("tt")

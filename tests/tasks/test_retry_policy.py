@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 
 from contentfab.core.settings import Settings
-from tasks.app import COPY_TASK, IMAGES_TASK, RECS_TASK, create_app
-from tasks.chunks import RETRY_BACKOFF_MAX, ChunkTask, retry_countdown
+from contentfab.tasks.app import COPY_TASK, IMAGES_TASK, RECS_TASK, create_app
+from contentfab.tasks.chunks import RETRY_BACKOFF_MAX, ChunkTask, retry_countdown
 
 
 def test_every_retry_waits_at_least_half_its_step_and_at_most_the_step():

@@ -20,12 +20,12 @@ import pytest
 
 from contentfab.campaign import load_campaign
 from contentfab.core.channels import CHANNELS, fits
-from workers.copy.gates import check
-from workers.copy.records import product_facts
-from workers.copy.slots import CopySlot
-from workers.copy.writer import write_copy
-from workers.factcheck import unsupported_numbers
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.workers.copy.gates import check
+from contentfab.workers.copy.records import product_facts
+from contentfab.workers.copy.slots import CopySlot
+from contentfab.workers.copy.writer import write_copy
+from contentfab.workers.factcheck import unsupported_numbers
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 pytestmark = pytest.mark.slow
 

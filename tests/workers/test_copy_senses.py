@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from contentfab.core.channels import CHANNELS
-from workers.copy.gates import check
-from workers.copy.senses import (
+from contentfab.workers.copy.gates import check
+from contentfab.workers.copy.senses import (
     denied_words,
     disagreeing,
     plural_name,
@@ -15,7 +15,7 @@ from workers.copy.senses import (
     sense_failures,
     your_own,
 )
-from workers.copy.slots import ProductFacts
+from contentfab.workers.copy.slots import ProductFacts
 
 TANK = ProductFacts(
     sku="T",
@@ -99,7 +99,7 @@ def test_every_delivered_text_passes_the_sense_gates(text: str, product: Product
 
 
 def test_a_sentence_that_only_restates_the_name_is_refused() -> None:
-    from workers.copy.senses import restated
+    from contentfab.workers.copy.senses import restated
 
     pick = ProductFacts(sku="p", title="Hoof Pick with Brush", description="Steel hoof pick.")
     assert restated("The Hoof Pick is a Hoof Pick with a stiff brush on the back.", pick)
@@ -116,7 +116,7 @@ def test_a_sentence_that_only_restates_the_name_is_refused() -> None:
 
 
 def test_a_measuring_verb_measures_a_size_or_a_weight() -> None:
-    from workers.copy.senses import mismeasured
+    from contentfab.workers.copy.senses import mismeasured
 
     assert mismeasured("It measures 25 mm and 10 mm eyepieces.")  # things it includes
     assert mismeasured("It measures 4.1 kg in all.")  # a mass
@@ -133,7 +133,7 @@ def test_a_measuring_verb_measures_a_size_or_a_weight() -> None:
 
 
 def test_a_verb_right_after_is_and_your_before_a_number() -> None:
-    from workers.copy.senses import verb_after_is
+    from contentfab.workers.copy.senses import verb_after_is
 
     for broken in (
         "The Putting Mat is rolls up for storage.",
@@ -155,8 +155,8 @@ def test_a_verb_right_after_is_and_your_before_a_number() -> None:
 
 
 def test_an_instruction_keeps_its_verb_and_a_parts_measure_its_part() -> None:
-    from workers.copy.facts import Fact
-    from workers.copy.senses import fact_senses
+    from contentfab.workers.copy.facts import Fact
+    from contentfab.workers.copy.senses import fact_senses
 
     wash = Fact("Wash at up to 60 °C without fabric softener", "description")
     # labelled nonsense: the towel "is up to 60 °C"
@@ -173,7 +173,7 @@ def test_an_instruction_keeps_its_verb_and_a_parts_measure_its_part() -> None:
 
 
 def test_a_denial_with_its_predicate_left_out_and_a_plural_name_after_is_a() -> None:
-    from workers.copy.senses import denied_words
+    from contentfab.workers.copy.senses import denied_words
 
     light = ProductFacts(
         sku="r",

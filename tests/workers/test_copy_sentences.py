@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from contentfab.core.channels import CHANNELS
-from workers.copy.facts import Fact, Plan, attribute_phrase, coverage, facts
-from workers.copy.faithful import _misidentified, sentence_failures
-from workers.copy.gates import check
-from workers.copy.plan import _consider
-from workers.copy.sentences import _assemble, is_planned
-from workers.copy.slots import BrandRules, CopySlot, ProductFacts
-from workers.copy.writer import write_copy
-from workers.textgen import Generation, SamplingParams
+from contentfab.workers.copy.facts import Fact, Plan, attribute_phrase, coverage, facts
+from contentfab.workers.copy.faithful import _misidentified, sentence_failures
+from contentfab.workers.copy.gates import check
+from contentfab.workers.copy.plan import _consider
+from contentfab.workers.copy.sentences import _assemble, is_planned
+from contentfab.workers.copy.slots import BrandRules, CopySlot, ProductFacts
+from contentfab.workers.copy.writer import write_copy
+from contentfab.workers.textgen import Generation, SamplingParams
 
 TENT = ProductFacts(
     sku="t1",
@@ -283,7 +283,7 @@ def test_a_price_sentence_says_the_price_once_and_a_weight_is_no_kind_of_product
 
 
 def test_a_lone_sentence_that_fails_its_channel_leaves_its_facts_open_for_another_round():
-    from workers.copy.plan import _open_facts
+    from contentfab.workers.copy.plan import _open_facts
 
     bag = ProductFacts(
         sku="s1",
@@ -465,7 +465,7 @@ def test_a_list_is_said_whole_and_a_facts_clause_is_not_pasted_after_is():
 
 
 def test_a_one_sentence_channel_says_the_price_only_when_the_record_has_nothing_else():
-    from workers.copy.plan import _open_facts
+    from contentfab.workers.copy.plan import _open_facts
 
     plan = Plan(_slot("meta_primary_text", BOTTLE), facts(BOTTLE))
     for variant in range(4):
@@ -494,7 +494,7 @@ def test_a_measure_is_no_model_code_a_price_is_said_as_a_price_and_a_noun_phrase
 
 
 def test_a_one_sentence_channel_prefers_its_own_first_fact_so_sms_and_ad_differ():
-    from workers.copy.plan import _lead
+    from contentfab.workers.copy.plan import _lead
 
     sms, ad = (
         Plan(_slot("sms", TENT), facts(TENT)),
@@ -514,8 +514,8 @@ def test_a_one_sentence_channel_prefers_its_own_first_fact_so_sms_and_ad_differ(
 
 
 def test_a_one_sentence_channel_prefers_a_sentence_that_says_something_of_the_product():
-    from workers.copy.gates import says_a_point
-    from workers.copy.plan import _lead
+    from contentfab.workers.copy.gates import says_a_point
+    from contentfab.workers.copy.plan import _lead
 
     sms = Plan(_slot("sms", TENT), facts(TENT))
     sms.lead = _lead(sms, 0)
@@ -574,7 +574,7 @@ LAMP = ProductFacts(
 
 
 def test_a_record_clause_is_framed_as_written_around_the_products_name():
-    from workers.copy.compose import framed_sentences
+    from contentfab.workers.copy.compose import framed_sentences
 
     fly = Fact("keeps rain out with a 3000 mm polyester fly", "description")
     frames = framed_sentences(fly, TENT, "Backpacking Tent", alone=False)
@@ -640,7 +640,7 @@ def test_a_record_clause_is_framed_as_written_around_the_products_name():
 
 def test_frames_from_the_round_four_reading():
     """Composition faults round 4's after-run delivered, each fixed at its frame."""
-    from workers.copy.compose import framed_sentences
+    from contentfab.workers.copy.compose import framed_sentences
 
     rug = ProductFacts(
         sku="r",
@@ -705,7 +705,7 @@ def test_frames_from_the_round_four_reading():
 
 
 def test_every_framed_sentence_of_a_part_passes_the_gates_a_model_sentence_passes():
-    from workers.copy.compose import framed_sentences
+    from contentfab.workers.copy.compose import framed_sentences
 
     shade = Fact("The linen shade is 22 cm wide.", "description")
     for texts in framed_sentences(shade, LAMP, "Wall Lamp", alone=False).values():
@@ -727,7 +727,7 @@ def test_every_framed_sentence_of_a_part_passes_the_gates_a_model_sentence_passe
 
 
 def test_a_fact_the_model_failed_gets_its_clause_in_the_likeliest_frame_only():
-    from workers.copy.compose import _compose_open
+    from contentfab.workers.copy.compose import _compose_open
 
     plan = Plan(_slot("product_description", LAMP), [*facts(LAMP), Fact("", "close")])
     said = "The Brass Wall Lamp is a solid brass wall lamp with a swing arm."
@@ -761,7 +761,7 @@ def test_a_fact_the_model_failed_gets_its_clause_in_the_likeliest_frame_only():
 
 
 def test_a_description_a_few_words_short_closes_with_the_brands_call_to_action():
-    from workers.copy.slots import BrandRules
+    from contentfab.workers.copy.slots import BrandRules
 
     slot = replace(_slot("product_description", BOTTLE), brand=BrandRules(name="Harbor & Pine"))
     plan = Plan(slot, [*facts(BOTTLE), Fact("", "close")])
@@ -786,7 +786,7 @@ def test_a_description_a_few_words_short_closes_with_the_brands_call_to_action()
 
 
 def test_a_lone_sentence_is_composed_only_when_the_model_passed_none_and_names_the_product():
-    from workers.copy.compose import _compose_open
+    from contentfab.workers.copy.compose import _compose_open
 
     plan = Plan(_slot("sms", LAMP), facts(LAMP))
     _compose_open(_FrameScorer({"Lamp is a solid brass": -0.3}), {1: plan}, {}, batch_size=8)
@@ -807,7 +807,7 @@ def test_a_lone_sentence_is_composed_only_when_the_model_passed_none_and_names_t
 
 
 def test_a_clause_that_opens_with_a_participle_is_also_framed_with_its_verb():
-    from workers.copy.compose import framed_sentences
+    from contentfab.workers.copy.compose import framed_sentences
 
     holding = Fact("holding 36 l", "description")
     case = ProductFacts(sku="c", title="Cabin Suitcase", description="Hard shell, holding 36 l.")
@@ -872,7 +872,7 @@ def test_the_smaller_of_two_pieces_is_not_the_whole_set():
 
 
 def test_a_bound_stays_a_bound_and_a_clause_with_its_own_verb_gets_no_frame():
-    from workers.copy.compose import framed_sentences
+    from contentfab.workers.copy.compose import framed_sentences
 
     most = Fact("players max: 5", "attribute", (("players_max", 5),))
     game = ProductFacts(sku="g", title="Strategy Game", attributes={"players_max": 5})
@@ -896,7 +896,7 @@ def test_a_bound_stays_a_bound_and_a_clause_with_its_own_verb_gets_no_frame():
 
 
 def test_a_noun_phrase_of_the_products_own_kind_is_what_it_is_not_a_part_it_has():
-    from workers.copy.compose import framed_sentences
+    from contentfab.workers.copy.compose import framed_sentences
 
     goggles = ProductFacts(sku="g", title="Anti-Fog Swimming Goggles", description="x")
     seal = Fact("Silicone seal goggles with tinted lenses", "description")
@@ -910,8 +910,8 @@ def test_a_noun_phrase_of_the_products_own_kind_is_what_it_is_not_a_part_it_has(
 
 
 def test_a_count_is_had_a_size_range_come_in_and_a_yen_price_has_no_decimals():
-    from workers.copy.compose import framed_sentences
-    from workers.copy.senses import sized_as_being
+    from contentfab.workers.copy.compose import framed_sentences
+    from contentfab.workers.copy.senses import sized_as_being
 
     socks = ProductFacts(
         sku="s",
@@ -938,7 +938,7 @@ def test_a_count_is_had_a_size_range_come_in_and_a_yen_price_has_no_decimals():
 
 
 def test_a_clause_that_opens_with_the_products_own_name_says_what_follows_the_name():
-    from workers.copy.compose import framed_sentences
+    from contentfab.workers.copy.compose import framed_sentences
 
     bag = ProductFacts(
         sku="d",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from contentfab.core.channels import CHANNELS
-from workers.copy.gates import check
-from workers.copy.slots import CopySlot, ProductFacts
-from workers.copy.text import fix_articles, fragment, head_name, selling_points
-from workers.copy.writer import composed_candidates
-from workers.textgen import SamplingParams
+from contentfab.workers.copy.gates import check
+from contentfab.workers.copy.slots import CopySlot, ProductFacts
+from contentfab.workers.copy.text import fix_articles, fragment, head_name, selling_points
+from contentfab.workers.copy.writer import composed_candidates
+from contentfab.workers.textgen import SamplingParams
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_a_headline_may_use_the_last_words_of_the_head_noun_phrase():
 
 
 def test_selling_points_keep_the_records_with_and_drop_a_parts_verb():
-    from workers.copy.text import compose
+    from contentfab.workers.copy.text import compose
 
     points = selling_points(
         "Spinning Rod",
@@ -214,7 +214,7 @@ def test_selling_points_keep_the_records_with_and_drop_a_parts_verb():
     ],
 )
 def test_a_headline_name_is_the_titles_head_noun(title: str, name: str | None):
-    from workers.copy.slots import headline_name
+    from contentfab.workers.copy.slots import headline_name
 
     assert headline_name(title) == name
 
@@ -246,7 +246,7 @@ def test_the_article_fits_how_the_next_word_sounds(written: str, fixed: str):
 
 
 def test_a_hyphenated_first_word_that_describes_the_product_is_a_headline_point():
-    from workers.copy.slots import CopySlot
+    from contentfab.workers.copy.slots import CopySlot
 
     def headlines(title: str, description: str) -> list[str]:
         product = ProductFacts(sku="x", title=title, description=description)

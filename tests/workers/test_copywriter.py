@@ -7,16 +7,16 @@ from dataclasses import replace
 import pytest
 
 from contentfab.core.channels import CHANNELS
-from workers.copy import dedupe as copy_dedupe
-from workers.copy import gates as copy_gates
-from workers.copy import slots as copy_slots
-from workers.copy.dedupe import near_duplicate, normalised
-from workers.copy.gates import check, clean, find_term, is_title_case
-from workers.copy.messages import build_messages, response_prefixes, token_budget
-from workers.copy.slots import BrandRules, CopySlot, ProductFacts, product_text
-from workers.copy.writer import options, write_copy
-from workers.embeddings import TextEmbedder
-from workers.textgen import Generation, SamplingParams
+from contentfab.workers.copy import dedupe as copy_dedupe
+from contentfab.workers.copy import gates as copy_gates
+from contentfab.workers.copy import slots as copy_slots
+from contentfab.workers.copy.dedupe import near_duplicate, normalised
+from contentfab.workers.copy.gates import check, clean, find_term, is_title_case
+from contentfab.workers.copy.messages import build_messages, response_prefixes, token_budget
+from contentfab.workers.copy.slots import BrandRules, CopySlot, ProductFacts, product_text
+from contentfab.workers.copy.writer import options, write_copy
+from contentfab.workers.embeddings import TextEmbedder
+from contentfab.workers.textgen import Generation, SamplingParams
 
 BOTTLE = ProductFacts(
     sku="b1",
@@ -326,8 +326,8 @@ def test_a_labelled_headline_also_offers_what_follows_the_label():
 
 
 def test_every_built_in_example_passes_the_gates_it_teaches():
-    from workers.copy.prompts import EXAMPLES
-    from workers.copy.slots import ProductFacts
+    from contentfab.workers.copy.prompts import EXAMPLES
+    from contentfab.workers.copy.slots import ProductFacts
 
     for example in EXAMPLES:
         product = ProductFacts(
@@ -538,7 +538,7 @@ def test_a_selling_point_is_a_word_of_the_data_beyond_the_names_and_the_title():
 
 
 def test_a_short_line_is_no_name_and_a_bare_data_value():
-    from workers.copy.gates import bare_value
+    from contentfab.workers.copy.gates import bare_value
 
     # the labelled round 3: a flag, a number without its unit, a code of symbols
     for line, value in {

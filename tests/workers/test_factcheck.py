@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from workers.factcheck import FactSheet, quantities, unsupported_numbers
+from contentfab.workers.factcheck import FactSheet, quantities, unsupported_numbers
 
 BOTTLE = FactSheet.of(
     ["Insulated Steel Bottle 750 ml", "Keeps drinks cold for 24 hours. Weighs 2 kg. 30% lighter."],

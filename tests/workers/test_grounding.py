@@ -7,9 +7,9 @@ import re
 import numpy as np
 import pytest
 
+from contentfab.workers.grounding import Vocabulary, inflections, load_lexicon
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 from tests.workers.test_textgen import PROMPTS, bound, with_manifest
-from workers.grounding import Vocabulary, inflections, load_lexicon
-from workers.textgen import SamplingParams, TextGenerator
 
 PLUG = Vocabulary.of(
     [

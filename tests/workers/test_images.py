@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from contentfab.core.formats import FORMATS, parse_format
-from workers.images import compose as comp
-from workers.images.matte import iou, studio_matte
-from workers.images.packshots import packshot
-from workers.images.text import (
+from contentfab.workers.images import compose as comp
+from contentfab.workers.images.matte import iou, studio_matte
+from contentfab.workers.images.packshots import packshot
+from contentfab.workers.images.text import (
     MIN_CONTRAST,
     contrast_ratio,
     draw_text,

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from exporters import ModelStore, build_model
-from exporters.background import CPPN_NAME, STYLES
-from workers.images import background as bg
-from workers.images.text import contrast_ratio
+from contentfab.exporters import ModelStore, build_model
+from contentfab.exporters.background import CPPN_NAME, STYLES
+from contentfab.workers.images import background as bg
+from contentfab.workers.images.text import contrast_ratio
 
 PALETTE = [(28, 52, 84), (235, 226, 210), (214, 99, 64)]
 
@@ -113,8 +113,8 @@ def test_pattern_styles_are_calm_enough_to_post_on(generator, style):
 
 def test_pattern_creatives_set_their_text_without_scrims(generator, tmp_path):
     from contentfab.core.formats import FORMATS
-    from workers.images.compose import CreativeText
-    from workers.images.creative import CreativeJob, make_creatives
+    from contentfab.workers.images.compose import CreativeText
+    from contentfab.workers.images.creative import CreativeJob, make_creatives
 
     jobs = [
         CreativeJob(

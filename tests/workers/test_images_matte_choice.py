@@ -11,11 +11,11 @@ from PIL import Image
 from scipy import ndimage
 
 from contentfab.core.formats import FORMATS
-from workers.images.compose import CreativeText
-from workers.images.creative import CreativeJob, make_creatives
-from workers.images.matte import iou, studio_matte
-from workers.images.matte_choice import check_matte, cut_out, refine_alpha
-from workers.images.packshots import packshot
+from contentfab.workers.images.compose import CreativeText
+from contentfab.workers.images.creative import CreativeJob, make_creatives
+from contentfab.workers.images.matte import iou, studio_matte
+from contentfab.workers.images.matte_choice import check_matte, cut_out, refine_alpha
+from contentfab.workers.images.packshots import packshot
 
 onnx = pytest.importorskip("onnx")
 

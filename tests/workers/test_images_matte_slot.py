@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from contentfab.core.formats import FORMATS
-from workers.images.compose import CreativeText
-from workers.images.creative import CreativeJob, make_creatives
-from workers.images.matte import onnx_matte
-from workers.images.packshots import packshot
+from contentfab.workers.images.compose import CreativeText
+from contentfab.workers.images.creative import CreativeJob, make_creatives
+from contentfab.workers.images.matte import onnx_matte
+from contentfab.workers.images.packshots import packshot
 
 onnx = pytest.importorskip("onnx")
 

@@ -10,11 +10,11 @@ import pytest
 
 from contentfab.core.errors import ModelError
 from contentfab.core.formats import parse_format
-from exporters import ModelStore, build_model
-from exporters.text_to_image import SCHEDULER, TINY_SD_NAME
-from workers.images.compose import CreativeText
-from workers.images.creative import CreativeJob, make_creatives
-from workers.images.text_to_image import Schedule, TextToImagePipeline, load_tokenizer
+from contentfab.exporters import ModelStore, build_model
+from contentfab.exporters.text_to_image import SCHEDULER, TINY_SD_NAME
+from contentfab.workers.images.compose import CreativeText
+from contentfab.workers.images.creative import CreativeJob, make_creatives
+from contentfab.workers.images.text_to_image import Schedule, TextToImagePipeline, load_tokenizer
 
 PALETTE = [(28, 52, 84), (235, 226, 210), (214, 99, 64)]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workers.embeddings import embed_with_cache, text_sha256
-from workers.recommender import (
+from contentfab.workers.embeddings import embed_with_cache, text_sha256
+from contentfab.workers.recommender import (
     CandidateIndex,
     Catalog,
     History,
@@ -167,7 +167,7 @@ def test_cold_users_get_popular_products_within_their_segment_or_overall():
     coffee = Subject(
         2, "user", "new", history([]), segment_vector=unit(0, 1, 0), segment_name="coffee fans"
     )
-    import workers.recommender.ranking as ranking
+    import contentfab.workers.recommender.ranking as ranking
 
     old = ranking.COLD_POOL
     ranking.COLD_POOL = 2

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from contentfab.core.errors import ModelError
-from workers import runtime
+from contentfab.workers import runtime
 
 CPU, CUDA = "CPUExecutionProvider", "CUDAExecutionProvider"
 
@@ -71,7 +71,7 @@ def test_a_provider_that_does_not_start_is_logged(
     # As on a GPU host whose CUDA libraries are missing: the build lists CUDA, the session
     # cannot start it, and ONNX Runtime runs the model on the CPU without raising.
     monkeypatch.setattr(runtime, "available_providers", lambda: [CUDA, CPU])
-    with caplog.at_level("WARNING", logger="workers.runtime"):
+    with caplog.at_level("WARNING", logger="contentfab.workers.runtime"):
         session, provider = runtime.create_session(onnx_path, [CUDA, CPU], 1)
     assert provider == CPU == session.get_providers()[0]
     assert any(f"{CUDA} did not start" in r.getMessage() for r in caplog.records)

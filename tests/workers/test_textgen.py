@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from contentfab.core.errors import GenerationError
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 PROMPTS = [
     "Meet the lightweight running shoes you have been waiting for.",
@@ -183,7 +183,7 @@ def test_invalid_sampling_params_are_refused() -> None:
 @pytest.mark.parametrize("mass", [0.5, 0.9, 0.999999])
 @pytest.mark.parametrize("peaked", [True, False])
 def test_nucleus_order_equals_a_full_sort(mass: float, peaked: bool) -> None:
-    from workers.sampling import by_probability as _by_probability
+    from contentfab.workers.sampling import by_probability as _by_probability
 
     rng = np.random.default_rng(0)
     logits = rng.normal(size=49152) * (8.0 if peaked else 0.01)

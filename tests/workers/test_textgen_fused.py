@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from contentfab.core.errors import ModelError
-from workers.textgen import SamplingParams, TextGenerator
+from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 from .test_textgen import PROMPTS, _chat_batch, with_manifest
 

@@ -6,13 +6,13 @@ import re
 from typing import TYPE_CHECKING
 
 from contentfab.core.errors import GenerationError
-from workers.copy.text import _NUMBER_WORDS, DANGLING
-from workers.grounding import gate_words
+from contentfab.workers.copy.text import _NUMBER_WORDS, DANGLING
+from contentfab.workers.grounding import gate_words
 
 if TYPE_CHECKING:
-    from workers.copy.slots import ProductFacts
-    from workers.textgen import TextGenerator
-from workers.copy.facts import (
+    from contentfab.workers.copy.slots import ProductFacts
+    from contentfab.workers.textgen import TextGenerator
+from contentfab.workers.copy.facts import (
     _SENTENCE,
     _VERBS,
     MULTI_SENTENCE,
@@ -23,10 +23,10 @@ from workers.copy.facts import (
     _subject,
     coverage,
 )
-from workers.copy.faithful import _COMPOUND, kind_heads
-from workers.copy.plan import _admit, _lead, _messages, _open_facts, _usable
-from workers.copy.senses import INSTRUCTIONS as _INSTRUCTIONS
-from workers.copy.senses import plural_name
+from contentfab.workers.copy.faithful import _COMPOUND, kind_heads
+from contentfab.workers.copy.plan import _admit, _lead, _messages, _open_facts, _usable
+from contentfab.workers.copy.senses import INSTRUCTIONS as _INSTRUCTIONS
+from contentfab.workers.copy.senses import plural_name
 
 #: How many facts of a one-sentence channel, from its own first fact on, get composed
 #: sentences when the model wrote none that passed.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from workers.embeddings import FloatArray, TextEmbedder
+    from contentfab.workers.embeddings import FloatArray, TextEmbedder
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -8,12 +8,12 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from contentfab.core.money import shop_amount
-from workers.copy.text import DANGLING, fragment
-from workers.factcheck import FactSheet
-from workers.grounding import Vocabulary, gate_words, inflections
+from contentfab.workers.copy.text import DANGLING, fragment
+from contentfab.workers.factcheck import FactSheet
+from contentfab.workers.grounding import Vocabulary, gate_words, inflections
 
 if TYPE_CHECKING:
-    from workers.copy.slots import BrandRules, CopySlot, ProductFacts
+    from contentfab.workers.copy.slots import BrandRules, CopySlot, ProductFacts
 
 
 #: Channels whose copy is sentences about the product and is written fact by fact. Short

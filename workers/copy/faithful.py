@@ -7,14 +7,14 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from workers.copy.text import DANGLING, fragment
-from workers.factcheck import unsupported_numbers
-from workers.grounding import gate_words
+from contentfab.workers.copy.text import DANGLING, fragment
+from contentfab.workers.factcheck import unsupported_numbers
+from contentfab.workers.grounding import gate_words
 
 if TYPE_CHECKING:
     from contentfab.core.channels import Channel
-    from workers.copy.slots import BrandRules, ProductFacts
-from workers.copy.facts import (
+    from contentfab.workers.copy.slots import BrandRules, ProductFacts
+from contentfab.workers.copy.facts import (
     _EMPTY,
     _LIST,
     _PRICE_AFTER,
@@ -33,8 +33,8 @@ from workers.copy.facts import (
     fact_sheet,
     fact_vocabulary,
 )
-from workers.copy.sentence_examples import _example_echo
-from workers.copy.text import _TITLE_CUT, _adjective_like
+from contentfab.workers.copy.sentence_examples import _example_echo
+from contentfab.workers.copy.text import _TITLE_CUT, _adjective_like
 
 #: "a great choice for your tyres": of 91 labelled texts (rounds 1-5) that said it, 49 scored 0
 #: and 5 scored 2 ("a great choice for your roof" of a beehive; "for your needs"). The model's
@@ -58,7 +58,7 @@ def sentence_failures(
     :data:`workers.copy.slots.GATES`); empty means it is one. ``alone``: the sentence is the
     whole text (an SMS), so it must name the product rather than say "It"."""
     # cycle: workers.copy.gates imports this module at its top
-    from workers.copy.gates import brand_failures, invented_terms
+    from contentfab.workers.copy.gates import brand_failures, invented_terms
 
     failed: list[str] = []
     cut = fragment(text, sentences=True)
@@ -141,7 +141,7 @@ def sentence_failures(
     if glued:
         failed.append(f"grounding: compounds the record does not write: {', '.join(glued)}")
     # cycle: workers.copy.senses builds on this module's kind_heads
-    from workers.copy.senses import fact_senses, sense_failures
+    from contentfab.workers.copy.senses import fact_senses, sense_failures
 
     failed.extend(sense_failures(text, product))
     failed.extend(fact_senses(text, fact))
@@ -149,7 +149,7 @@ def sentence_failures(
         failed.append("product_name: a sentence on its own opens with a pronoun")
     if alone:
         # cycle: workers.copy.gates imports this module at its top
-        from workers.copy.gates import find_term
+        from contentfab.workers.copy.gates import find_term
 
         if not any(find_term(name, text) for name in product.names()):
             failed.append("product_name: a sentence on its own must name the product")
@@ -541,7 +541,7 @@ _PRICE_PHRASE = re.compile(r"\byours\s+for\b|\bfor\s+only\b|\bjust\s+for\b", re.
 def codes_outside_names(text: str, product: ProductFacts) -> list[str]:
     """A name's model code ("G2", "AQ-3") put anywhere but in the name ("Shimano G2")."""
     # cycle: workers.copy.gates imports this module at its top
-    from workers.copy.gates import find_term
+    from contentfab.workers.copy.gates import find_term
 
     record = [product.description, *(f"{k} {v}" for k, v in product.attributes.items())]
     described = {w.casefold() for w in _COMPOUND.findall(" ".join(record))}

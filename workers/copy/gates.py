@@ -8,17 +8,17 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from contentfab.core.channels import Channel, contains_emoji, limit, measure, word_count
-from workers.copy.faithful import codes_outside_names, new_compounds, part_properties
-from workers.copy.senses import sense_failures
-from workers.copy.text import dropped_qualifiers, fix_articles, fragment
-from workers.factcheck import unsupported_numbers
+from contentfab.workers.copy.faithful import codes_outside_names, new_compounds, part_properties
+from contentfab.workers.copy.senses import sense_failures
+from contentfab.workers.copy.text import dropped_qualifiers, fix_articles, fragment
+from contentfab.workers.factcheck import unsupported_numbers
 
 if TYPE_CHECKING:
     pass
-from workers.copy.dedupe import _WORD, normalised
-from workers.copy.slots import BrandRules, ProductFacts
-from workers.copy.text import DANGLING
-from workers.grounding import gate_words, load_lexicon
+from contentfab.workers.copy.dedupe import _WORD, normalised
+from contentfab.workers.copy.slots import BrandRules, ProductFacts
+from contentfab.workers.copy.text import DANGLING
+from contentfab.workers.grounding import gate_words, load_lexicon
 
 CLAIM_WORDS = ("free", "guaranteed", "guarantee", "#1", "best", "cheapest", "lifetime", "sale")
 

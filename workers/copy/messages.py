@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from contentfab.core.channels import Channel
-from workers.copy.prompts import example_for, instruction
-from workers.copy.text import selling_points
+from contentfab.workers.copy.prompts import example_for, instruction
+from contentfab.workers.copy.text import selling_points
 
 if TYPE_CHECKING:
     pass
-from workers.copy.slots import BrandRules, CopySlot, ProductFacts, short_name
+from contentfab.workers.copy.slots import BrandRules, CopySlot, ProductFacts, short_name
 
 
 def _facts_block(product: ProductFacts) -> str:

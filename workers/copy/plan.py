@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from workers.textgen import Generation
+from contentfab.workers.textgen import Generation
 
 if TYPE_CHECKING:
-    from workers.copy.slots import BrandRules, CopySlot
-from workers.copy.dedupe import near_duplicate
-from workers.copy.facts import (
+    from contentfab.workers.copy.slots import BrandRules, CopySlot
+from contentfab.workers.copy.dedupe import near_duplicate
+from contentfab.workers.copy.facts import (
     _SENTENCE,
     CHANNEL_OFFSET,
     MULTI_SENTENCE,
@@ -21,11 +21,11 @@ from workers.copy.facts import (
     coverage,
     facts,
 )
-from workers.copy.faithful import sentence_failures
-from workers.copy.gates import check
-from workers.copy.sentence_examples import EXAMPLE_SYSTEM, EXAMPLES
-from workers.copy.slots import FLUENCY_FLOOR
-from workers.copy.text import fix_articles
+from contentfab.workers.copy.faithful import sentence_failures
+from contentfab.workers.copy.gates import check
+from contentfab.workers.copy.sentence_examples import EXAMPLE_SYSTEM, EXAMPLES
+from contentfab.workers.copy.slots import FLUENCY_FLOOR
+from contentfab.workers.copy.text import fix_articles
 
 
 def _messages(slot: CopySlot, fact: Fact, name: str) -> list[dict[str, str]]:

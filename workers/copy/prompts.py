@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from contentfab.core.channels import CHANNELS, Channel
 
 if TYPE_CHECKING:
-    from workers.copy.slots import ProductFacts
+    from contentfab.workers.copy.slots import ProductFacts
 
 #: Per channel: the instruction a small model follows best (words, not characters — it cannot
 #: count characters) and a token budget that fits the limit.

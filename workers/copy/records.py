@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from contentfab.core.money import plain_decimal
-from workers.copy.slots import BrandRules, ProductFacts
+from contentfab.workers.copy.slots import BrandRules, ProductFacts
 
 
 class StoredProduct(Protocol):

@@ -6,14 +6,21 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from workers.copy.facts import _SENTENCE, _VERBS, NEGATIONS, Fact, _subject, attribute_phrase
-from workers.copy.faithful import kind_heads
-from workers.copy.text import _TITLE_CUT, DANGLING
-from workers.factcheck import quantities
-from workers.grounding import gate_words, inflections
+from contentfab.workers.copy.facts import (
+    _SENTENCE,
+    _VERBS,
+    NEGATIONS,
+    Fact,
+    _subject,
+    attribute_phrase,
+)
+from contentfab.workers.copy.faithful import kind_heads
+from contentfab.workers.copy.text import _TITLE_CUT, DANGLING
+from contentfab.workers.factcheck import quantities
+from contentfab.workers.grounding import gate_words, inflections
 
 if TYPE_CHECKING:
-    from workers.copy.slots import ProductFacts
+    from contentfab.workers.copy.slots import ProductFacts
 
 #: Words that deny what follows them, up to :data:`_SCOPE` words or the next punctuation:
 #: the sentence gates' negations and their contractions.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from workers.copy.text import DANGLING
-from workers.grounding import gate_words
+from contentfab.workers.copy.text import DANGLING
+from contentfab.workers.grounding import gate_words
 
 if TYPE_CHECKING:
-    from workers.copy.slots import ProductFacts
-from workers.copy.facts import _EMPTY
+    from contentfab.workers.copy.slots import ProductFacts
+from contentfab.workers.copy.facts import _EMPTY
 
 EXAMPLE_SYSTEM = (
     "You are a marketing copywriter{brand}.{voice} Write in a {tone} tone. "

@@ -26,16 +26,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from contentfab.core.errors import GenerationError
-from workers.grounding import gate_words
-from workers.textgen import Generation, SamplingParams
+from contentfab.workers.grounding import gate_words
+from contentfab.workers.textgen import Generation, SamplingParams
 
 if TYPE_CHECKING:
-    from workers.copy.slots import CopySlot
-    from workers.textgen import TextGenerator
+    from contentfab.workers.copy.slots import CopySlot
+    from contentfab.workers.textgen import TextGenerator
 from contentfab.core.channels import limit, measure, word_count
-from workers.copy.compose import _compose_open
-from workers.copy.dedupe import near_duplicate
-from workers.copy.facts import (
+from contentfab.workers.copy.compose import _compose_open
+from contentfab.workers.copy.dedupe import near_duplicate
+from contentfab.workers.copy.facts import (
     MULTI_SENTENCE,
     SENTENCE_CHANNELS,
     SENTENCE_TOKENS,
@@ -45,9 +45,9 @@ from workers.copy.facts import (
     fact_vocabulary,
     facts,
 )
-from workers.copy.gates import check, find_term, says_a_point
-from workers.copy.plan import _brand, _consider, _lead, _messages, _open_facts, plan_for
-from workers.copy.senses import plural_name
+from contentfab.workers.copy.gates import check, find_term, says_a_point
+from contentfab.workers.copy.plan import _brand, _consider, _lead, _messages, _open_facts, plan_for
+from contentfab.workers.copy.senses import plural_name
 
 
 def write_planned(

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from contentfab.core.channels import CHANNELS, Channel
-from workers.copy.facts import PRICE_WORDS
-from workers.copy.text import _TITLE_CUT, head_name
-from workers.factcheck import FactSheet
-from workers.grounding import Vocabulary
-from workers.recommender import product_text as _shopper_text
-from workers.textgen import Generation, SamplingParams
+from contentfab.workers.copy.facts import PRICE_WORDS
+from contentfab.workers.copy.text import _TITLE_CUT, head_name
+from contentfab.workers.factcheck import FactSheet
+from contentfab.workers.grounding import Vocabulary
+from contentfab.workers.recommender import product_text as _shopper_text
+from contentfab.workers.textgen import Generation, SamplingParams
 
 if TYPE_CHECKING:
     pass

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from contentfab.core.channels import Channel
 from contentfab.core.errors import GenerationError
-from workers.copy.sentences import is_planned, write_planned
-from workers.copy.text import compose, selling_points
-from workers.textgen import Generation, SamplingParams, TextGenerator
+from contentfab.workers.copy.sentences import is_planned, write_planned
+from contentfab.workers.copy.text import compose, selling_points
+from contentfab.workers.textgen import Generation, SamplingParams, TextGenerator
 
 if TYPE_CHECKING:
-    from workers.embeddings import TextEmbedder
-    from workers.grounding import WordConstraint
-from workers.copy.dedupe import _dedupe_meta, _Embeddings, _is_new
-from workers.copy.gates import (
+    from contentfab.workers.embeddings import TextEmbedder
+    from contentfab.workers.grounding import WordConstraint
+from contentfab.workers.copy.dedupe import _dedupe_meta, _Embeddings, _is_new
+from contentfab.workers.copy.gates import (
     _MINOR_WORDS,
     _name_used,
     check,
@@ -32,8 +32,8 @@ from workers.copy.gates import (
     says_a_point,
     writes_sentences,
 )
-from workers.copy.messages import build_messages, response_prefixes, token_budget
-from workers.copy.slots import (
+from contentfab.workers.copy.messages import build_messages, response_prefixes, token_budget
+from contentfab.workers.copy.slots import (
     FLUENCY_FLOOR,
     GATES,
     RELEVANCE_WEIGHT,

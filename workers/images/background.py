@@ -20,7 +20,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from contentfab.core.manifest import BackgroundGeneration, ModelManifest
-from workers import runtime
+from contentfab.workers import runtime
 
 if TYPE_CHECKING:
     import onnxruntime

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFilter
 
 from contentfab.core.formats import ENCODINGS, Format
-from workers.images.text import (
+from contentfab.workers.images.text import (
     INK,
     RGB,
     WHITE,

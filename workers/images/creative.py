@@ -20,11 +20,11 @@ import numpy as np
 from PIL import Image
 
 from contentfab.core.formats import Format
-from workers import runtime
-from workers.images import background as bg
-from workers.images.compose import CreativeText, Cutout, compose, encode
-from workers.images.matte import Matte
-from workers.images.matte_choice import MODEL, cut_out
+from contentfab.workers import runtime
+from contentfab.workers.images import background as bg
+from contentfab.workers.images.compose import CreativeText, Cutout, compose, encode
+from contentfab.workers.images.matte import Matte
+from contentfab.workers.images.matte_choice import MODEL, cut_out
 
 MAX_PHOTO_PIXELS = 40_000_000
 
@@ -151,7 +151,7 @@ def _text_to_image(
     providers: list[str] | None,
 ) -> dict[int, CreativeOutcome]:
     """Backgrounds from text-to-image pipelines, one batch per pipeline, size and step count."""
-    from workers.images.text_to_image import TextToImagePipeline
+    from contentfab.workers.images.text_to_image import TextToImagePipeline
 
     failed: dict[int, CreativeOutcome] = {}
     groups: dict[tuple[Path, int, int, int], list[CreativeJob]] = {}

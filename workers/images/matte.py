@@ -31,7 +31,7 @@ import numpy.typing as npt
 from PIL import Image
 from scipy import ndimage
 
-from workers import runtime
+from contentfab.workers import runtime
 
 FloatArray = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]

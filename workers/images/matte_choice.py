@@ -32,7 +32,7 @@ import numpy.typing as npt
 from PIL import Image
 from scipy import ndimage
 
-from workers.images.matte import FloatArray, Matte, onnx_matte, studio_matte
+from contentfab.workers.images.matte import FloatArray, Matte, onnx_matte, studio_matte
 
 AUTO, MODEL, STUDIO = "auto", "model", "studio"
 POLICIES = (MODEL, AUTO, STUDIO)

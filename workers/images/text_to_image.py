@@ -35,7 +35,7 @@ from PIL import Image
 
 from contentfab.core.errors import ModelError
 from contentfab.core.model_store import PIPELINE_COMPONENTS, missing_pipeline_files
-from workers import runtime
+from contentfab.workers import runtime
 
 if TYPE_CHECKING:
     import onnxruntime

@@ -25,7 +25,7 @@ How a list is made, for a batch of subjects at once:
    recommendation; cold lists and items chosen mostly for popularity say "popular in Y".
 """
 
-from workers.recommender.data import (
+from contentfab.workers.recommender.data import (
     CART,
     DEFAULT_HALF_LIFE_DAYS,
     DEFAULT_POPULARITY_WEIGHT,
@@ -47,7 +47,7 @@ from workers.recommender.data import (
     popularity_prior,
     product_text,
 )
-from workers.recommender.ranking import (
+from contentfab.workers.recommender.ranking import (
     ANN_MIN_PRODUCTS,
     COLD_POOL,
     CandidateIndex,

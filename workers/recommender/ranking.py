@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from workers.recommender.data import (
+from contentfab.workers.recommender.data import (
     DEFAULT_POPULARITY_WEIGHT,
     EVENT_VERBS,
     NEG,
