@@ -261,6 +261,41 @@ def test_nothing_a_tiny_model_writes_is_delivered_unless_every_sentence_passed(t
             )
 
 
+def test_the_model_is_never_asked_for_a_closing_line_or_a_price(tiny_generator):
+    # Both are composed ("Order yours from … today.", "It costs 34.95 USD."): the model's own
+    # closing lines were labelled nonsense ("They can choose the Sunflower Hearts.").
+    asked: list[str] = []
+
+    class Recording:
+        grounding = tiny_generator.grounding
+
+        def __getattr__(self, name):
+            return getattr(tiny_generator, name)
+
+        def generate(self, prompts, params, constraints):
+            asked.extend(prompts)
+            return tiny_generator.generate(prompts, params, constraints)
+
+    slot = CopySlot(
+        key=0,
+        product=BOTTLE,
+        channel="product_description",
+        tone="friendly",
+        sampling=SamplingParams(temperature=0.8, top_p=0.95, max_new_tokens=32, seed=3),
+        candidates=2,
+        brand=BrandRules(name="Harbor & Pine"),
+    )
+    outcome = write_copy(Recording(), [slot], max_rounds=2)[0]
+    assert asked
+    last_asks = [prompt.rsplit("<|im_start|>user", 1)[1] for prompt in asked]
+    assert all("Fact: " in ask for ask in last_asks)
+    assert not [ask for ask in last_asks if "closing sentence" in ask or "Fact: price" in ask]
+    for sentence in outcome.meta["sentences"]:
+        if sentence["fact"] == "(closing line)":
+            assert sentence["text"] == "Order yours from Harbor & Pine today."
+            assert sentence["source"] == "composed"
+
+
 def test_a_price_sentence_says_the_price_once_and_a_weight_is_no_kind_of_product():
     price = Fact("price: 34.95 USD", "price")
     twice = "You can get 34.95 USD for a 34.95 USD Steel Bottle."

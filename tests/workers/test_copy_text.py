@@ -260,6 +260,66 @@ def test_a_hyphenated_first_word_that_describes_the_product_is_a_headline_point(
         return composed_candidates(slot)
 
     saw = "Double-edged pull saw with a 240 mm blade: crosscut teeth on one edge."
-    assert "Pull Saw: Double-edged" in headlines("Japanese Ryōba Pull Saw 240 mm", saw)
+    assert "Ryōba Pull Saw: Double-edged" in headlines("Japanese Ryōba Pull Saw 240 mm", saw)
     # the title says it already
     assert headlines("Roll-Top Dry Bag 20 L", "Roll-top dry bag in 500D PVC.") == []
+
+
+def test_a_headline_names_the_product_as_fully_as_fits_beside_its_point():
+    from contentfab.workers.copy.slots import CopySlot
+
+    def headlines(title: str, description: str) -> list[str]:
+        product = ProductFacts(sku="x", title=title, description=description)
+        slot = CopySlot(
+            key=1, product=product, channel="search_headline", tone="friendly",
+            sampling=SamplingParams(),
+        )  # fmt: skip
+        return composed_candidates(slot)
+
+    # "Hearts: 2 kg bag" was the pick when the shortest names came first
+    found = headlines(
+        "Sunflower Hearts, 2 kg", "Hulled sunflower hearts for bird feeders, 2 kg bag."
+    )
+    assert found and all(h.startswith("Sunflower Hearts") for h in found), found
+    # a name too long to fit leaves room to the shorter one
+    light = headlines(
+        "Rechargeable Chest Running Light", "Chest-mounted light with a 400-lumen front beam."
+    )
+    assert "Running Light: Chest-mounted" in light
+
+
+def test_a_point_keeps_what_it_is_said_of():
+    saw = (
+        "Double-edged pull saw with a 240 mm blade: crosscut teeth on one edge, rip teeth on "
+        "the other. The blade is 0.5 mm thick and can be replaced."
+    )
+    points = selling_points("Japanese Ryōba Pull Saw 240 mm", saw, {})
+    # "the other" of what the clause before says; "can be replaced" is the blade's
+    assert not [p for p in points if "the other" in p or "replaced" in p], points
+    tools = "Six double-ended loop and ribbon tools with beech handles, each 20 cm long."
+    points = selling_points("Pottery Trimming Tools, Set of 6", tools, {})
+    assert "Six double-ended loop" not in points and "six double-ended loop" not in points
+    # a count with its plural noun, and a measure, are whole
+    assert "twelve to a tube" in selling_points(
+        "Feather Badminton Shuttlecocks, Tube of 12",
+        "Goose-feather shuttlecocks, twelve to a tube.",
+        {},
+    )
+
+
+def test_a_pair_of_clauses_is_one_fact():
+    from contentfab.workers.copy.facts import facts
+
+    saw = ProductFacts(
+        sku="x",
+        title="Japanese Ryōba Pull Saw 240 mm",
+        description=(
+            "Double-edged pull saw with a 240 mm blade: crosscut teeth on one edge, rip teeth on "
+            "the other. Spare blades are sold separately."
+        ),
+    )
+    said = [f.text for f in facts(saw) if f.kind == "description"]
+    assert "rip teeth on the other" not in said
+    assert any(s.endswith("crosscut teeth on one edge, rip teeth on the other.") for s in said), (
+        said
+    )

@@ -204,6 +204,15 @@ def _clauses(sentence: str) -> list[str]:
     parts = [
         p.strip(" ,;.").replace(_LIST_COMMA, ",") for p in _CLAUSE.split(kept) if p.strip(" ,;.")
     ]
+    # "crosscut teeth on one edge, rip teeth on the other": the second half says nothing
+    # without the first (round 6's SMS "The Ryōba Pull Saw is rip teeth on the other.")
+    paired: list[str] = []
+    for part in parts:
+        if paired and _THE_OTHER.search(part) and _ONE.search(paired[-1]):
+            paired[-1] = f"{paired[-1]}, {part}"
+        else:
+            paired.append(part)
+    parts = paired
     if len(parts) < 2 or any(len(gate_words(p)) < 3 or fragment(p, sentences=False) for p in parts):
         return [sentence]
     if any(re.search(r"\b(?:a|an|the)\s+[\w-]+$", p, re.IGNORECASE) for p in parts[:-1]):
@@ -439,6 +448,11 @@ def _subject(text: str) -> list[str]:
 
 
 _LIST = re.compile(r"\b([^\W\d_][\w-]*)((?:,\s+[^\W\d_][\w-]*)*),?\s+(?:and|or)\s+([^\W\d_][\w-]*)")
+
+
+#: The second half of a pair ("on one edge, … on the other") and the first.
+_THE_OTHER = re.compile(r"\bthe others?\b", re.IGNORECASE)
+_ONE = re.compile(r"\bone\b", re.IGNORECASE)
 
 
 _LIST_COMMA = "\u2063"  # an invisible separator: a list's comma while clauses are split

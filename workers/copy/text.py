@@ -210,6 +210,8 @@ _WITH = re.compile(
 _INCLUDED = re.compile(r"^(?P<what>[^,;:()]+?)\s+(?:included|supplied)$", re.IGNORECASE)
 _RELATIVE = re.compile(r"^(?:.*?\b(?:that|which|who)\s+)", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:a|an|the|it|its|this|our)\s+", re.IGNORECASE)
+_THE_OTHER = re.compile(r"\bthe others?\b", re.IGNORECASE)
+_ONE = re.compile(r"\bone\b", re.IGNORECASE)
 
 
 def selling_points(
@@ -229,6 +231,9 @@ def selling_points(
         part_before = False  # the clause before said something of a part
         for k, clause in enumerate(clauses):
             clause = clause.strip(" .!?")
+            if _THE_OTHER.search(clause) and not _ONE.search(clause):
+                part_before = False
+                continue  # "rip teeth on the other": the other of what the clause before says
             after_part, part_before = (
                 part_before,
                 _about_a_part(_ARTICLE.sub("", clause), kind_words),
@@ -251,6 +256,8 @@ def selling_points(
                 continue
             if {w.casefold() for w in words} <= title_words or _about_a_part(phrase, kind_words):
                 continue
+            if _count_cut_short(words):
+                continue  # "Six double-ended loop" of "six double-ended loop and ribbon tools"
             found.append(phrase[0].lower() + phrase[1:] if _lower_ok(phrase) else phrase)
             had = _WITH.match(phrase) or _INCLUDED.match(phrase)
             if had is not None and 1 <= len(_WORDS.findall(had["what"])) <= 4:
@@ -322,6 +329,20 @@ def selling_points(
     return list(dict.fromkeys(p for p in found if p and not _weak_opening(p)))
 
 
+def _count_cut_short(words: list[str]) -> bool:
+    """A count above one before a singular noun with nothing between them but modifiers: the
+    phrase stopped at the first of two nouns that share the count ("six double-ended loop
+    [and ribbon tools]"). "twelve to a tube" and "2 kg bag" say something complete."""
+    if len(words) < 2 or any(w.casefold() in DANGLING for w in words):
+        return False
+    first, last = words[0].casefold(), words[-1].casefold()
+    if first.isdigit():  # "2 kg bag": a measure, not a count
+        many = int(first) > 1 and words[1].casefold() not in _UNIT_WORDS
+    else:
+        many = first in _NUMBER_WORDS and first != "one"
+    return many and not last.endswith("s")
+
+
 #: Words a selling point does not open with: what follows them is said of something the
 #: phrase has lost ("Wall Lamp: Against the wall", "Side Tables: Once a year", "Goggles: So
 #: rinse", "Cloths: One for the bathroom").
@@ -368,7 +389,7 @@ _PART_VERBS = _wordset(
     "is are has have doubles stays keeps fits folds turns holds packs lasts runs works "
     "returns locks opens closes clips attaches converts connects covers lifts stores shows "
     "sold comes last charges takes measures weighs includes glows rotates adjusts slides "
-    "zips snaps"
+    "zips snaps can could will may must"
 )
 
 

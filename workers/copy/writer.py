@@ -404,9 +404,13 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
     channel = slot.spec
     if channel.multiline or channel.count == "words" or channel.max_chars > 60:
         return []
+    # The fullest name that fits beside the point, a plain one (no size, code or comma) first:
+    # "Ryōba Pull Saw: Double-edged", not "Pull Saw: …"; "Sunflower Hearts: …", not "Hearts:
+    # …" (a head noun alone was labelled thin where the name fitted).
     names = sorted(
-        slot.product.headline_names() if channel.headline else slot.product.names(), key=len
-    )[:2]
+        slot.product.headline_names() if channel.headline else slot.product.names(),
+        key=lambda name: (any(c.isdigit() or c in ",()" for c in name), -len(name)),
+    )
     points = selling_points(slot.product.title, slot.product.description, slot.product.attributes)
     found: list[str] = []
     for point in points:
