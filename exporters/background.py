@@ -29,6 +29,7 @@ from contentfab.core.errors import ExportError
 from contentfab.core.model_store import ModelManifest, ModelStore
 from contentfab.exporters.pipeline import export_and_validate, up_to_date
 from contentfab.exporters.specs import BATCH, ExportSpec, TensorSpec, export_module
+from contentfab.workers import runtime
 
 CPPN_NAME = "cppn-backgrounds"
 EXPORTER_VERSION = "1"
@@ -189,8 +190,6 @@ def _parity(module: Any, path: Path) -> dict[str, Any]:
     """ONNX Runtime against torch on a batch of every style at another size than the export's."""
     import numpy as np
     import torch
-
-    from contentfab.workers import runtime
 
     inputs = _example_inputs(batch=len(STYLES), side=37)
     with torch.no_grad():

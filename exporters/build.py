@@ -22,9 +22,14 @@ from typing import Any
 
 from contentfab.core.errors import ExportError, NotFoundError
 from contentfab.core.model_store import FUSED_SUFFIX, ModelManifest, ModelStore, sha256_file
+from contentfab.exporters import tiny
+from contentfab.exporters.background import CPPN_NAME, build_cppn
+from contentfab.exporters.embedding import EMBEDDING_MODELS, build_embedding_model
 from contentfab.exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
+from contentfab.exporters.matting import MATTING_MODELS, build_matting_model
 from contentfab.exporters.pipeline import export_and_validate
 from contentfab.exporters.specs import CausalLMSpec, spec_for_config
+from contentfab.exporters.text_to_image import TINY_SD_NAME, build_tiny_sd
 
 EXPORTER_VERSION = CausalLMSpec.exporter_version
 FP32 = "fp32"
@@ -100,7 +105,6 @@ def _random_source(recipe: dict[str, Any], build: Callable[[], Any], parity_toke
 
 
 def _tiny_source(family: str) -> Source:
-    from contentfab.exporters import tiny
 
     # Tiny models are for tests: fp32 keeps their greedy tokens exactly equal to torch's.
     recipe = {"builder": "exporters.tiny", "family": family, "seed": 0, "recipe_version": 1}
@@ -108,7 +112,6 @@ def _tiny_source(family: str) -> Source:
 
 
 def _shaped_source(shape: str) -> Source:
-    from contentfab.exporters import tiny
 
     # A few parity tokens keep the torch reference (minutes at 1.5B on two cores) affordable;
     # random weights make these a check of the export, not of the text.
@@ -145,7 +148,6 @@ def build_model(
     weights pass ``external_data_threshold`` bytes keeps them in ``model.onnx.data``
     (:mod:`exporters.external_data`).
     """
-    from contentfab.exporters.embedding import EMBEDDING_MODELS, build_embedding_model
 
     if fused and name not in NAMED_MODELS:
         raise ExportError(f"{name} is not a decoder; only decoders have a fused graph")
@@ -159,19 +161,16 @@ def build_model(
             progress=progress,
             external_data_threshold=external_data_threshold,
         )
-    from contentfab.exporters.background import CPPN_NAME, build_cppn
 
     if name == CPPN_NAME:
         if quantize not in (None, FP32):
             raise ExportError(f"{name} is a background generator; only fp32 is exported")
         return build_cppn(store, force=force)
-    from contentfab.exporters.text_to_image import TINY_SD_NAME, build_tiny_sd
 
     if name == TINY_SD_NAME:
         if quantize not in (None, FP32):
             raise ExportError(f"{name} is a test text-to-image pipeline; only fp32 is exported")
         return build_tiny_sd(store, force=force)
-    from contentfab.exporters.matting import MATTING_MODELS, build_matting_model
 
     if name in MATTING_MODELS:
         if quantize not in (None, FP32):
@@ -373,8 +372,6 @@ def _export(
 
 def _tokenizer_info(model: Any, tokenizer: Any) -> dict[str, Any]:
     from tokenizers import Tokenizer
-
-    from contentfab.exporters import tiny
 
     def token_id(text: str) -> int | None:
         if isinstance(tokenizer, Tokenizer):

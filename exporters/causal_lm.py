@@ -23,6 +23,7 @@ from contentfab.core.errors import ExportError
 from contentfab.exporters import external_data
 from contentfab.exporters.external_data import EXTERNAL_DATA_THRESHOLD
 from contentfab.exporters.specs import CausalLMSpec, export_module
+from contentfab.workers.textgen import SamplingParams
 
 QUANTIZATIONS = ("nbits8", "fp16")
 
@@ -218,7 +219,6 @@ def validate_parity(
     collected and raised as one :class:`ExportError`; on success the results are returned for
     the manifest.
     """
-    from contentfab.workers.textgen import SamplingParams
 
     problems: list[str] = []
     prompt_ids = [generator.encode(p) for p in prompts]

@@ -29,9 +29,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from contentfab.core.errors import ExportError, NotFoundError
 from contentfab.core.model_store import ModelManifest, ModelStore, sha256_file
+from contentfab.exporters import tiny
 from contentfab.exporters.external_data import EXTERNAL_DATA_THRESHOLD, model_digest
 from contentfab.exporters.pipeline import export_and_validate, up_to_date
 from contentfab.exporters.specs import BATCH, SEQUENCE, ExportSpec, TensorSpec, export_module
+from contentfab.workers import runtime
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -306,7 +308,8 @@ def validate_parity(
     """ONNX Runtime (one padded batch) against torch (one text at a time); raise on failure."""
     import numpy as np
 
-    from contentfab.workers import runtime
+    # lazy: the encoder imports numpy, which `contentfab --help` must not load (the CLI
+    # imports exporters.build, and so this module, to list and check models)
     from contentfab.workers.embeddings import TextEmbedder
 
     embedder = TextEmbedder.load(directory, providers=[runtime.CPU], manifest=manifest)
@@ -378,8 +381,6 @@ def build_tiny_tokenizer(vocab_size: int = 600) -> Tokenizer:
     from collections import Counter
 
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-
-    from contentfab.exporters import tiny
 
     normalizer = normalizers.BertNormalizer(lowercase=True)
     pre_tokenizer = pre_tokenizers.BertPreTokenizer()

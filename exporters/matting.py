@@ -27,6 +27,7 @@ from contentfab.core.errors import ExportError, NotFoundError
 from contentfab.core.model_store import ModelManifest, ModelStore, sha256_file
 from contentfab.exporters.pipeline import export_and_validate
 from contentfab.exporters.specs import Contract, ExportSpec
+from contentfab.workers import runtime
 
 EXPORTER_VERSION = "1"
 MODEL_FILE = "model.onnx"
@@ -214,8 +215,6 @@ def _record_sha256(archive: zipfile.ZipFile, member: str) -> str | None:
 def _check_model(path: Path, spec: WheelModel) -> dict[str, Any]:
     """Load the file in ONNX Runtime; it must take [1, 3, S, S] and give [1, 1, S, S] first."""
     import numpy as np
-
-    from contentfab.workers import runtime
 
     session, _ = runtime.create_session(path, [runtime.CPU], intra_op_threads=1)
     inputs, outputs = session.get_inputs(), session.get_outputs()

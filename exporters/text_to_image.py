@@ -228,6 +228,8 @@ def write_tokenizer(directory: Path) -> int:
     """A CLIP-style byte-level BPE with ``</w>`` word ends, trained on a few words; vocab size."""
     from tokenizers import models, pre_tokenizers, trainers
 
+    # lazy: the image pipeline imports Pillow and numpy, which `contentfab --help` must not load
+    # (the CLI imports exporters.build, and so this module, to list models)
     from contentfab.workers.images.text_to_image import clip_tokenizer
 
     directory.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from contentfab.core.errors import ExportError
+
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
@@ -131,7 +133,6 @@ SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
 def build_shaped_model(shape: str, *, seed: int = 0) -> tuple[Any, Tokenizer]:
     """A random-weight model of one of :data:`SHAPES`, with the tiny tokenizer (its ids are a
     corner of the model's vocabulary; generated ids may lie outside the tokenizer's)."""
-    from contentfab.core.errors import ExportError
 
     if shape not in SHAPES:
         raise ExportError(f"no model shape '{shape}'; choose one of {', '.join(sorted(SHAPES))}")
@@ -171,8 +172,6 @@ def _random_model(family: str, seed: int, overrides: dict[str, Any]) -> tuple[An
         elif family == "qwen2":
             model = Qwen2ForCausalLM(Qwen2Config(**common, use_sliding_window=False))
         else:
-            from contentfab.core.errors import ExportError
-
             raise ExportError(
                 f"no tiny model for family '{family}'; choose one of {', '.join(TINY_FAMILIES)}"
             )

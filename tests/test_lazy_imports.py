@@ -20,44 +20,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("contentfab", "db", "tasks", "workers", "exporters")
 
-#: Uncommented function-level imports in modules being reworked elsewhere under issue #18
-#: (workers/copy/, workers/textgen.py, exporters/) and in workers/images/: (path, statement).
-#: Remove an entry when its import gains a comment or moves to the top; add none.
-PENDING = {
-    ("exporters/background.py", "from contentfab.workers import runtime"),
-    ("exporters/build.py", "from contentfab.exporters import tiny"),
-    ("exporters/build.py", "from contentfab.exporters.background import CPPN_NAME, build_cppn"),
-    (
-        "exporters/build.py",
-        "from contentfab.exporters.embedding import EMBEDDING_MODELS, build_embedding_model",
-    ),
-    (
-        "exporters/build.py",
-        "from contentfab.exporters.matting import MATTING_MODELS, build_matting_model",
-    ),
-    (
-        "exporters/build.py",
-        "from contentfab.exporters.text_to_image import TINY_SD_NAME, build_tiny_sd",
-    ),
-    ("exporters/build.py", "from contentfab.workers import runtime"),
-    ("exporters/build.py", "from contentfab.workers.textgen import TextGenerator"),
-    ("exporters/causal_lm.py", "from contentfab.workers.textgen import SamplingParams"),
-    ("exporters/embedding.py", "from contentfab.exporters import tiny"),
-    ("exporters/embedding.py", "from contentfab.workers import runtime"),
-    ("exporters/embedding.py", "from contentfab.workers.embeddings import TextEmbedder"),
-    ("exporters/matting.py", "from contentfab.workers import runtime"),
-    (
-        "exporters/text_to_image.py",
-        "from contentfab.workers.images.text_to_image import clip_tokenizer",
-    ),
-    ("exporters/tiny.py", "from contentfab.core.errors import ExportError"),
-    (
-        "workers/images/creative.py",
-        "from contentfab.workers.images.text_to_image import TextToImagePipeline",
-    ),
-    ("workers/textgen.py", "from contentfab.workers.grounding import Grounding"),
-}
-
 
 def _statement_lists(function: ast.AST) -> Iterator[list[ast.stmt]]:
     """Every statement list inside ``function`` (its body, branches, handlers), not descending
@@ -122,8 +84,7 @@ def test_every_function_level_import_of_ours_says_why():
         for path in sorted((ROOT / package).rglob("*.py")):
             relative = path.relative_to(ROOT).as_posix()
             for line, statement in uncommented_lazy_imports(path):
-                if (relative, statement) not in PENDING:
-                    missing.append(f"{relative}:{line}: {statement}")
+                missing.append(f"{relative}:{line}: {statement}")
     assert not missing, (
         "function-level imports of our modules without a comment saying why (a cycle, a heavy "
         "dependency kept out of a light module), or that belong at the top:\n" + "\n".join(missing)

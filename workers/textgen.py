@@ -32,6 +32,7 @@ import numpy.typing as npt
 from contentfab.core.errors import GenerationError, ModelError
 from contentfab.core.manifest import ModelManifest, TextGeneration
 from contentfab.workers import runtime
+from contentfab.workers.grounding import Grounding
 from contentfab.workers.kv_buffer import FUSED_DECODER, FusedRunner
 from contentfab.workers.sampling import Row, choose_token
 
@@ -195,8 +196,6 @@ class TextGenerator:
     def grounding(self) -> Grounding:
         """Word masks over this model's tokens (the token table is built on first use)."""
         if self._grounding is None:
-            from contentfab.workers.grounding import Grounding
-
             self._grounding = Grounding(self.tokenizer, self.vocab_size, self.eos_token_ids)
         return self._grounding
 

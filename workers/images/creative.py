@@ -25,6 +25,7 @@ from contentfab.workers.images import background as bg
 from contentfab.workers.images.compose import CreativeText, Cutout, compose, encode
 from contentfab.workers.images.matte import Matte
 from contentfab.workers.images.matte_choice import MODEL, cut_out
+from contentfab.workers.images.text_to_image import TextToImagePipeline
 
 MAX_PHOTO_PIXELS = 40_000_000
 
@@ -151,7 +152,6 @@ def _text_to_image(
     providers: list[str] | None,
 ) -> dict[int, CreativeOutcome]:
     """Backgrounds from text-to-image pipelines, one batch per pipeline, size and step count."""
-    from contentfab.workers.images.text_to_image import TextToImagePipeline
 
     failed: dict[int, CreativeOutcome] = {}
     groups: dict[tuple[Path, int, int, int], list[CreativeJob]] = {}
