@@ -48,13 +48,12 @@ def _slots(campaign_file: Path, every: int, start: int = 0) -> list[Any]:
     from contentfab.workers.textgen import SamplingParams
 
     loaded = load_campaign(campaign_file)
-    spec = loaded.spec.model_dump(mode="json", by_alias=True)
     request = loaded.spec.copy_request
     assert request is not None
     slots = []
     key = 0
     for record in loaded.products[start::every]:
-        product = product_facts(record, spec)
+        product = product_facts(record, loaded.spec.brand)
         variants: dict[str, int] = {}
         for slot in request.slots():
             variant = variants[slot.channel] = variants.get(slot.channel, -1) + 1
@@ -72,7 +71,7 @@ def _slots(campaign_file: Path, every: int, start: int = 0) -> list[Any]:
                         seed=variant_seed(product.sku, slot.channel, slot.tone, variant),
                     ),
                     candidates=request.candidates,
-                    brand=brand_rules(spec),
+                    brand=brand_rules(loaded.spec.brand),
                 )
             )
             key += 1

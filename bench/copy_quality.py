@@ -45,7 +45,7 @@ def products(n: int) -> list[ProductFacts]:
         campaign.write_text("name: bench\ncatalog: catalog.csv\ncopy: {channels: [sms]}\n")
         records = load_campaign(campaign).products
     step = max(1, len(records) // n)
-    return [product_facts(r, {}) for r in records[::step][:n]]
+    return [product_facts(r, None) for r in records[::step][:n]]
 
 
 def main() -> None:

@@ -130,9 +130,6 @@ class Chunk(Generic[ClaimT]):
     claim: ClaimT
     #: The campaign file as stored, validated once at the claim; None for a row without one.
     campaign: CampaignSpec | None
-    #: The same as stored JSON, for the copy worker, whose records read it as a dict
-    #: (workers.copy.records.product_facts, brand_rules).
-    spec: dict[str, Any]
 
 
 def claimed_chunk(
@@ -169,7 +166,7 @@ def _claimed(
             max_deliveries=settings.max_deliveries,
             count_lost=counts_lost_deliveries(task.request),
         )
-        yield Chunk(settings, res, session, claim, campaign, stored)
+        yield Chunk(settings, res, session, claim, campaign)
     if claim.given_up:
         logger.warning(
             "campaign %s: gave up on jobs %s", campaign_id, [j.id for j in claim.given_up]

@@ -10,7 +10,7 @@ from celery.utils.log import get_task_logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contentfab.campaign.spec import custom_channel
+from contentfab.campaign.spec import CampaignSpec, custom_channel
 from contentfab.core.errors import ModelError
 from contentfab.db import jobs
 from contentfab.db.models import Asset, ContentKind, Job
@@ -53,7 +53,7 @@ def _delivered(session: Session, jobs_: list[Job]) -> dict[tuple[int | None, str
 
 def _slot(
     job: Job,
-    campaign_spec: dict[str, Any],
+    campaign: CampaignSpec | None,
     delivered: dict[tuple[int | None, str], tuple[str, ...]] | None = None,
     params: CopyParams | None = None,
 ) -> Any:
@@ -62,9 +62,10 @@ def _slot(
         raise ValueError(f"copy job {job.id} has no product")
     if params is None:
         params = params_of(CopyParams, [job])[job.id]
+    brand = campaign.brand if campaign is not None else None
     return CopySlot(
         key=job.id,
-        product=product_facts(product, campaign_spec),
+        product=product_facts(product, brand),
         channel=job.channel,
         tone=params.tone,
         sampling=SamplingParams(
@@ -75,8 +76,8 @@ def _slot(
             seed=params.seed,
         ),
         candidates=params.candidates,
-        brand=brand_rules(campaign_spec),
-        channel_spec=custom_channel(campaign_spec, job.channel),
+        brand=brand_rules(brand),
+        channel_spec=custom_channel(campaign, job.channel),
         delivered=(delivered or {}).get((product.id, job.channel), ()),
     )
 
@@ -87,7 +88,7 @@ def generate_copy(self: Task, campaign_id: int, job_ids: list[int]) -> dict[str,
         settings, res, claim = chunk.settings, chunk.resources, chunk.claim
         params = params_of(CopyParams, claim.ready)
         delivered = _delivered(chunk.session, claim.ready)
-        slots = [_slot(job, chunk.spec, delivered, params[job.id]) for job in claim.ready]
+        slots = [_slot(job, chunk.campaign, delivered, params[job.id]) for job in claim.ready]
         bundles = {job.id: params[job.id].bundle for job in claim.ready}
         models = {job.id: params[job.id].model or settings.copy_model for job in claim.ready}
     outcomes = run_work(chunk, [s.key for s in slots], lambda: _write(res, slots, models), failure)

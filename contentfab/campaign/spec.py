@@ -501,6 +501,25 @@ def stored_campaign(data: Mapping[str, Any]) -> CampaignSpec | None:
         ) from None
 
 
+def stored_brand(data: Mapping[str, Any]) -> BrandKit | None:
+    """The brand kit of a stored spec, validated; None where it has none. For readers of any
+    campaign row, including rows made by hand that are no whole campaign (a reviewer's edit
+    reads the brand kit only); a chunk reads :func:`stored_campaign`.
+
+    InputError when the stored brand kit is no longer one.
+    """
+    brand = data.get("brand") if data else None
+    if not brand:
+        return None
+    try:
+        return BrandKit.model_validate(brand)
+    except ValidationError as error:
+        raise InputError(
+            f"the stored brand kit of campaign {data.get('name')!r} is not a brand kit any more "
+            f"({error.error_count()} problem(s)): {error}"
+        ) from None
+
+
 def _catalog_reference(value: object) -> Path:
     if isinstance(value, PurePath):
         value = str(value)

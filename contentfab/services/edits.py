@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contentfab.campaign.spec import resolve_channel
+from contentfab.campaign.spec import resolve_channel, stored_brand
 from contentfab.core.channels import (
     Channel,
     fits,
@@ -78,14 +78,15 @@ def check_edit(session: Session, asset_id: int, text: str) -> EditCheck:
         fit = _fit(target, text)
         if fit.problem is not None:
             raise DoesNotFitError(fit.problem)
-    brand = brand_rules(spec)
+    kit = stored_brand(spec)
+    brand = brand_rules(kit)
     if asset.product is None:  # no product record to check facts against
         skipped |= {"length", "repetition", "relevance", "product_name", "fact", "claim"}
         failures = brand_failures(text, target or _UNLIMITED, brand)
     else:
         if target is None:  # a channel nobody defines any more: no limits to count
             skipped |= {"length"}
-        failures = check(text, target or _UNLIMITED, product_facts(asset.product, spec), brand)
+        failures = check(text, target or _UNLIMITED, product_facts(asset.product, kit), brand)
     siblings = session.scalars(
         select(Asset.text).where(
             Asset.campaign_id == asset.campaign_id,

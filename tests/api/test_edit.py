@@ -145,7 +145,11 @@ def test_the_brand_kit_and_the_other_variants_are_gates(client, seeded, sessions
     with transaction(sessions) as session:
         campaign = session.get_one(Campaign, seeded.campaign_id)
         campaign.spec = {
-            "brand": {"banned_terms": ["cheap"], "claims": ["free shipping"]},
+            "brand": {
+                "name": "Harbor & Pine",
+                "banned_terms": ["cheap"],
+                "claims": ["free shipping"],
+            },
         }
     asset_id = seeded.copy_ids[1]  # "Shop the Thermos"; its sibling: "Thermos for Every Trip"
     before = _state(sessions, asset_id)

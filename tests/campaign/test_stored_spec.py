@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from contentfab.campaign import load_campaign
-from contentfab.campaign.spec import CampaignSpec, resolve_channel, stored_campaign
+from contentfab.campaign.spec import CampaignSpec, resolve_channel, stored_brand, stored_campaign
 from contentfab.core.channels import CHANNELS
 from contentfab.core.errors import InputError
 from tests.campaign.test_campaign_copy import CATALOG, FULL
@@ -53,3 +53,14 @@ def test_one_resolver_for_typed_and_stored_specs(tmp_path: Path) -> None:
         assert resolve_channel(campaign, "sms") == CHANNELS["sms"]
         assert resolve_channel(campaign, "fax") is None
     assert resolve_channel(None, "push") is None and resolve_channel({}, "sms") == CHANNELS["sms"]
+
+
+def test_a_stored_brand_kit_is_read_typed_or_refused_with_its_reason():
+    # The reviewer's edit reads only the brand kit of a row, which may be no whole campaign.
+    assert stored_brand({}) is None
+    assert stored_brand({"copy": {"channels": ["sms"]}}) is None
+    kit = stored_brand({"brand": {"name": "Harbor & Pine", "short_names": {"p1": ["Thermos"]}}})
+    assert kit is not None and kit.short_names == {"p1": ["Thermos"]}
+    assert kit.style.emoji is True  # the defaults of a campaign file's brand kit
+    with pytest.raises(InputError, match="stored brand kit of campaign 'c' is not a brand kit"):
+        stored_brand({"name": "c", "brand": {"voice": "calm"}})  # no name

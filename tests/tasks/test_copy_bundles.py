@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from contentfab.campaign import load_campaign
+from contentfab.campaign.spec import stored_campaign
 from contentfab.core.settings import Settings
 from contentfab.db import jobs as job_rows
 from contentfab.db.models import Asset, Job
@@ -70,13 +71,14 @@ def test_bundles_expand_to_one_job_per_field_slot(tmp_path, sessions):
         assert ads == {(0, "energetic"), (1, "premium")}
         banner = next(j for j in tent if j.channel == "store_banner")
 
-        slot = _slot(banner, banner.campaign.spec)
+        campaign = stored_campaign(banner.campaign.spec)  # as a chunk reads it at its claim
+        slot = _slot(banner, campaign)
         assert slot.spec.max_chars == 40 and slot.spec.requires_name
         assert slot.brand.banned_terms == ("cheap",) and slot.brand.claims == ("free shipping",)
         assert slot.brand.emoji is False and slot.brand.title_case_headlines is True
         assert slot.product.short_names == ("Trailhead Tent",)
         assert slot.product.price == "249" and slot.product.currency == "USD"
-        assert _slot(headlines[0], banner.campaign.spec).spec.name == "search_headline"
+        assert _slot(headlines[0], campaign).spec.name == "search_headline"
 
 
 def test_delivered_copy_of_the_group_reaches_the_next_chunk(tmp_path, sessions):
@@ -92,7 +94,7 @@ def test_delivered_copy_of_the_group_reaches_the_next_chunk(tmp_path, sessions):
         delivered = _delivered(session, rest)
         same_product = next(j for j in rest if j.product_id == first.product_id)
         other_product = next(j for j in rest if j.product_id != first.product_id)
-        spec = same_product.campaign.spec
+        spec = stored_campaign(same_product.campaign.spec)
         assert _slot(same_product, spec, delivered).delivered == ("Trailhead Tent For Two",)
         assert _slot(other_product, spec, delivered).delivered == ()
 

@@ -71,7 +71,7 @@ def test_whole_catalog_delivers_only_copy_within_limits_and_facts(
         temperature=0.6, top_p=0.95, repetition_penalty=1.1, max_new_tokens=256, seed=11
     )
     slots = [
-        CopySlot(i, product_facts(r, {}), SHORT[i % len(SHORT)], "energetic", sampling)
+        CopySlot(i, product_facts(r, None), SHORT[i % len(SHORT)], "energetic", sampling)
         for i, r in enumerate(records)
     ]
     for j, channel in enumerate(LONG):
@@ -79,7 +79,7 @@ def test_whole_catalog_delivers_only_copy_within_limits_and_facts(
         for k in range(LONG_PRODUCTS):
             record = records[(j + k * step) % len(records)]
             slots.append(
-                CopySlot(len(slots), product_facts(record, {}), channel, "energetic", sampling)
+                CopySlot(len(slots), product_facts(record, None), channel, "energetic", sampling)
             )
 
     outcomes = write_copy(smollm2_generator, slots)

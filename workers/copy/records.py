@@ -1,4 +1,4 @@
-"""The copywriter's records built from a stored product and its campaign's spec.
+"""The copywriter's records built from a stored product and its campaign's brand kit.
 
 One construction for both sides of the gates: the copy task builds the slots it samples for
 from it, and a reviewer's edit is checked against exactly the same product facts, brand kit
@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Protocol
 
+from contentfab.campaign.spec import BrandKit
 from contentfab.core.money import plain_decimal
 from contentfab.workers.copy.slots import BrandRules, ProductFacts
 
@@ -33,10 +34,9 @@ class StoredProduct(Protocol):
     def attributes(self) -> dict[str, Any]: ...
 
 
-def product_facts(product: StoredProduct, campaign_spec: dict[str, Any]) -> ProductFacts:
+def product_facts(product: StoredProduct, brand: BrandKit | None) -> ProductFacts:
     """What copy about ``product`` may state, with the short names its brand kit allows."""
-    brand = campaign_spec.get("brand") or {}
-    short_names = tuple((brand.get("short_names") or {}).get(product.sku) or ())
+    short_names = tuple(brand.short_names.get(product.sku, ())) if brand is not None else ()
     return ProductFacts(
         sku=product.sku,
         title=product.title,
@@ -49,18 +49,19 @@ def product_facts(product: StoredProduct, campaign_spec: dict[str, Any]) -> Prod
     )
 
 
-def brand_rules(campaign_spec: dict[str, Any]) -> BrandRules:
-    """The campaign's brand kit (``brand:`` in the campaign file) as the gates apply it."""
-    brand = campaign_spec.get("brand") or {}
-    style = brand.get("style") or {}
+def brand_rules(brand: BrandKit | None) -> BrandRules:
+    """The campaign's brand kit (``brand:`` in the campaign file) as the gates apply it; no
+    rules but the defaults without one."""
+    if brand is None:
+        return BrandRules()
     return BrandRules(
-        name=brand.get("name"),
-        voice=brand.get("voice"),
-        required_terms=tuple(brand.get("required_terms") or ()),
-        banned_terms=tuple(brand.get("banned_terms") or ()),
-        claims=tuple(brand.get("claims") or ()),
-        vocabulary=tuple(brand.get("vocabulary") or ()),
-        emoji=style.get("emoji", True),
-        max_exclamations=style.get("max_exclamations"),
-        title_case_headlines=style.get("title_case_headlines", False),
+        name=brand.name,
+        voice=brand.voice,
+        required_terms=tuple(brand.required_terms),
+        banned_terms=tuple(brand.banned_terms),
+        claims=tuple(brand.claims),
+        vocabulary=tuple(brand.vocabulary),
+        emoji=brand.style.emoji,
+        max_exclamations=brand.style.max_exclamations,
+        title_case_headlines=brand.style.title_case_headlines,
     )
