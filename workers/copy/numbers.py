@@ -1,0 +1,106 @@
+"""A number said with its fact's words: the unit or noun after it, the qualifier before it
+("up to"), the other end of its range; :func:`moved_numbers` names each one a sentence moved.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from contentfab.workers.copy.facts import _UNITS, Fact
+
+if TYPE_CHECKING:
+    from contentfab.workers.copy.slots import ProductFacts
+
+
+#: How a record qualifies a number: "up to 40 hours" is not "40 hours".
+_QUALIFIERS = (
+    ("up", "to"),
+    ("at", "least"),
+    ("less", "than"),
+    ("more", "than"),
+    ("under",),
+    ("over",),
+    ("about",),
+    ("around",),
+    ("approximately",),
+    ("nearly",),
+    ("almost",),
+    ("within",),
+    ("from",),
+)
+
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[^\s\w-]")
+
+
+_RANGE_WORDS = frozenset({"to", "–", "—", "-", "and"})
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.casefold() for t in _TOKEN.findall(text)]
+
+
+def _number_context(tokens: list[str], i: int) -> tuple[str, tuple[str, ...], str | None]:
+    """What a number at ``tokens[i]`` is said with: the token after it, the qualifier before
+    it, the other end of a range it belongs to."""
+    after = tokens[i + 1] if i + 1 < len(tokens) else "."
+    qualifier: tuple[str, ...] = ()
+    for q in _QUALIFIERS:
+        if tuple(tokens[max(0, i - len(q)) : i]) == q:
+            qualifier = q
+            break
+    partner = None
+    if i + 2 < len(tokens) and tokens[i + 1] in _RANGE_WORDS and tokens[i + 2][:1].isdigit():
+        partner = tokens[i + 2]
+        after = tokens[i + 3] if i + 3 < len(tokens) else "."
+    elif i >= 2 and tokens[i - 1] in _RANGE_WORDS and tokens[i - 2][:1].isdigit():
+        partner = tokens[i - 2]
+        qualifier = ()
+        for q in _QUALIFIERS:
+            if tuple(tokens[max(0, i - 2 - len(q)) : i - 2]) == q:
+                qualifier = q
+                break
+    return after, qualifier, partner
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or a.rstrip("s") == b.rstrip("s")
+
+
+def moved_numbers(text: str, fact: Fact, product: ProductFacts) -> list[str]:
+    """Numbers said with other words than their fact says them with: a unit or noun swapped
+    ("2 batteries" from "2 years"), a qualifier dropped ("300 m" from "up to 300 m"), a
+    range cut to one end ("130 cm" from "110 to 130 cm"), a count left bare ("holds up to
+    30." from "30 kg"). An attribute's number may be followed by its key ("8 eyelets")."""
+    said = _tokens(text)
+    source = _tokens(fact.text)
+    names = {t for name in product.names() for t in _tokens(name)}
+    keys = {t for key, _v in fact.attributes for t in _tokens(re.sub(r"[_-]+", " ", str(key)))}
+    moved = []
+    for i, token in enumerate(said):
+        if not token[:1].isdigit():
+            continue
+        places = [j for j, t in enumerate(source) if t == token]
+        if not places:
+            continue  # a number of the names, or one the number gate answers for
+        after, qualifier, partner = _number_context(said, i)
+        fine = False
+        for j in places:
+            f_after, f_qualifier, f_partner = _number_context(source, j)
+            if f_partner is not None and partner != f_partner:
+                continue
+            if f_qualifier and qualifier != f_qualifier:
+                continue
+            # a key word after the number ("8 eyelets"), but no unit the fact does not
+            # give it ("2 min" of "players min: 2")
+            keyed = after in keys and after not in _UNITS
+            if _same_word(after, f_after) or (keyed and f_after in (".", ":")):
+                fine = True
+                break
+            if fact.kind == "attribute" and f_after == "." and keyed:
+                fine = True
+                break
+        if not fine and not (token in names and i and said[i - 1] in names):
+            moved.append(" ".join(said[max(0, i - 2) : i + 2]))
+    return moved
