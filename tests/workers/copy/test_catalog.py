@@ -29,7 +29,7 @@ from contentfab.workers.textgen import SamplingParams, TextGenerator
 
 pytestmark = pytest.mark.slow
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 SHORT = [
     "search_headline",
     "search_description",
