@@ -44,6 +44,10 @@ _FILLER = re.compile(
     r"\b(?:great|perfect|ideal|excellent|good)\s+(?:choice|option|pick|addition|way)\b",
     re.IGNORECASE,
 )
+#: "perfect for running around the store" (round 6, of a running vest): a use the model
+#: invents around a true word. Of the labelled texts of rounds 1-6 that said "perfect/ideal/
+#: great for/to", 75 scored 0, 6 scored 1, none 2. Refused unless the fact says it.
+_USE_FILLER = re.compile(r"\b(?:perfect|ideal|great)\s+(?:for|to)\b", re.IGNORECASE)
 
 
 def sentence_failures(
@@ -130,7 +134,9 @@ def sentence_failures(
             failed.append(f"fact: a price sentence says the price once ({len(said)} times)")
         elif not _PRICE_AFTER.search(text):
             failed.append("claim: the price is not said as a price (costs, for, at, the price is)")
-    filler = _FILLER.search(text)
+    filler = _FILLER.search(text) or _USE_FILLER.search(text)
+    if filler and filler.group().casefold() in fact.text.casefold():
+        filler = None  # "Ideal for small kitchens." says what its fact says
     if filler:
         failed.append(f"claim: generic filler ({filler.group()!r})")
     if ":" in text:

@@ -1014,3 +1014,32 @@ def test_the_price_opens_a_text_only_when_no_other_fact_can():
     assert text is not None and text.startswith("The Steel Bottle keeps drinks cold for 24 hours.")
     assert "The Steel Bottle is priced at 34.95 USD." in text
     assert not text.startswith("The Steel Bottle is priced")  # nor the closing line
+
+
+def test_a_use_the_model_wraps_around_a_true_word_is_filler():
+    vest = ProductFacts(
+        sku="v1",
+        title="Reflective Running Vest",
+        description="Adjustable mesh vest with reflective bands front and back. Ideal for small hands.",
+    )
+    mesh = Fact("Adjustable mesh vest with reflective bands front and back.", "description")
+    invented = "It is perfect for running around the store."
+    assert any(
+        "generic filler" in r
+        for r in sentence_failures(invented, mesh, vest, BrandRules(), SENTENCES)
+    )
+    assert any(
+        "generic filler" in r
+        for r in sentence_failures(
+            "The Running Vest is a great choice for runners.", mesh, vest, BrandRules(), SENTENCES
+        )
+    )
+    # the record's own "ideal for" is no filler
+    said = Fact("Ideal for small hands.", "description")
+    assert not [
+        r
+        for r in sentence_failures(
+            "The Running Vest is ideal for small hands.", said, vest, BrandRules(), SENTENCES
+        )
+        if "filler" in r
+    ]
