@@ -44,10 +44,16 @@ _FILLER = re.compile(
     r"\b(?:great|perfect|ideal|excellent|good)\s+(?:choice|option|pick|addition|way)\b",
     re.IGNORECASE,
 )
-#: "perfect for running around the store" (round 6, of a running vest): a use the model
-#: invents around a true word. Of the labelled texts of rounds 1-6 that said "perfect/ideal/
-#: great for/to", 75 scored 0, 6 scored 1, none 2. Refused unless the fact says it.
-_USE_FILLER = re.compile(r"\b(?:perfect|ideal|great)\s+(?:for|to)\b", re.IGNORECASE)
+#: "perfect for running around the store" (round 6, of a running vest), "it is used to make a
+#: 250 ml tin of oil" (of a wood finish): a use or a benefit the model invents around true
+#: words. Of the 86 labelled texts of rounds 1-6 that say one of these ("perfect/ideal/great
+#: for/to", "used to/for/as/in", "lets/helps/allows you", "makes it easy"), 76 scored 0, 10
+#: scored 1, none 2. Refused unless the fact says it.
+_USE_FILLER = re.compile(
+    r"\b(?:(?:perfect|ideal|great)\s+(?:for|to)|used\s+(?:to|for|as|in)"
+    r"|(?:lets|helps|allows)\s+you|makes?\s+it\s+easy)\b",
+    re.IGNORECASE,
+)
 
 
 def sentence_failures(
@@ -289,7 +295,27 @@ def kind_heads(product: ProductFacts) -> set[str]:
         else:
             heads.update(w.casefold() for w in words if w.casefold() not in _UNITS)
     heads |= {w.casefold() for w in gate_words(product.category or "")}
+    # What the record's description says the product is, where it opens "<Form> of …": "Paste
+    # of beeswax, carnauba wax and orange oil" is a paste (round 6: every sentence that said so
+    # was refused, and the finish's SMS and ad text failed).
+    opening = _FORM_OF.match(product.description.strip())
+    if opening is not None:
+        form = opening.group(1).casefold().split()
+        if not set(form) & (_NOT_A_FORM | _UNITS) and not form[-1].endswith(("ing", "ed")):
+            heads.add(form[-1])
     return heads
+
+
+#: A description's opening "<one or two words> of": the form the product comes in.
+_FORM_OF = re.compile(r"([^\W\d_][\w-]*(?: [^\W\d_][\w-]*)?) of\s", re.IGNORECASE)
+#: Openings of "… of" that are no form: counts, amounts, determiners ("Fifteen metres of
+#: cable", "Made of", "One of").
+_NOT_A_FORM = frozenset({
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "fifteen", "twenty", "thirty", "dozen", "pair", "set", "pack", "made", "each",
+    "all", "both", "most", "some", "any", "the", "a", "an", "its", "this", "our", "your",
+    "metres", "meters", "litres", "liters", "grams", "inches", "feet", "yards", "hours", "minutes",
+})  # fmt: skip
 
 
 def _stray_capitals(text: str, product: ProductFacts, brand: BrandRules) -> list[str]:

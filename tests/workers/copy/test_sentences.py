@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from contentfab.core.channels import CHANNELS
 from contentfab.workers.copy.facts import Fact, Plan, attribute_phrase, coverage, facts
-from contentfab.workers.copy.faithful import _misidentified, sentence_failures
+from contentfab.workers.copy.faithful import _misidentified, kind_heads, sentence_failures
 from contentfab.workers.copy.gates import check
 from contentfab.workers.copy.plan import _consider
 from contentfab.workers.copy.sentences import _assemble, is_planned
@@ -1040,6 +1040,47 @@ def test_a_use_the_model_wraps_around_a_true_word_is_filler():
         r
         for r in sentence_failures(
             "The Running Vest is ideal for small hands.", said, vest, BrandRules(), SENTENCES
+        )
+        if "filler" in r
+    ]
+
+
+def test_a_description_that_opens_with_the_products_form_names_what_it_is():
+    finish = ProductFacts(
+        sku="f1",
+        title="Beeswax & Orange Oil Wood Finish, 250 ml",
+        description="Paste of beeswax, carnauba wax and orange oil for bare wood, in a 250 ml tin.",
+    )
+    assert "paste" in kind_heads(finish)  # and so "is a paste of …" is no misnaming
+    assert _misidentified("The Wood Finish is a paste of beeswax.", finish) is None
+    # counts, amounts and collectives are no form
+    for opening in ("Fifteen metres of cable", "Pair of gloves", "Made of pine"):
+        other = ProductFacts(sku="x", title="Garden Lights", description=f"{opening}, 5 m.")
+        assert kind_heads(other) == {"lights"}, opening
+
+
+def test_a_use_or_benefit_the_fact_does_not_say_is_filler():
+    paste = Fact("Paste of beeswax and orange oil for bare wood, in a 250 ml tin.", "description")
+    finish = ProductFacts(sku="f1", title="Wood Finish", description=paste.text)
+    for invented in (
+        "It is a paste of beeswax and orange oil, and it is used to make a 250 ml tin.",
+        "The Wood Finish lets you finish bare wood.",
+        "The Wood Finish makes it easy to finish bare wood.",
+    ):
+        assert any(
+            "generic filler" in r
+            for r in sentence_failures(invented, paste, finish, BrandRules(), SENTENCES)
+        ), invented
+    said = Fact("Lets you adjust the height with one hand.", "description")
+    desk = ProductFacts(sku="d1", title="Standing Desk", description=said.text)
+    assert not [
+        r
+        for r in sentence_failures(
+            "The Standing Desk lets you adjust the height with one hand.",
+            said,
+            desk,
+            BrandRules(),
+            SENTENCES,
         )
         if "filler" in r
     ]
