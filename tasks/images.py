@@ -5,6 +5,11 @@ content-addressed — ``<asset root>/images/ab/cd/<sha256>.<ext>``, the root a f
 fsspec URL (``CONTENTFAB_ASSET_URL``), written atomically (:func:`write_content_addressed`),
 so a redelivered job rewrites the same bytes to the same name — and only the URI travels in
 SQL, never the bytes through the broker.
+
+The image pipeline (``contentfab.workers.images``: Pillow, SciPy) and fsspec come with the
+`images` extra and are imported only where a chunk is made or stored: `contentfab enqueue` and a
+worker without the extra import this module, and there each job of an image chunk fails with the
+pip command that installs it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from contentfab.campaign.creatives import pipeline_reference, resolve_pipeline
 from contentfab.campaign.spec import CampaignSpec
-from contentfab.core.errors import ModelError
+from contentfab.core.errors import MissingExtraError, ModelError
+from contentfab.core.extras import extra_imports
 from contentfab.core.formats import parse_format
 from contentfab.core.model_store import ModelStore
 from contentfab.core.money import plain_decimal
@@ -44,8 +50,6 @@ from contentfab.tasks.chunks import (
 )
 from contentfab.tasks.params import ImageParams, params_of
 from contentfab.tasks.resources import resources
-from contentfab.workers.images.background import BackgroundGenerator, parse_colour
-from contentfab.workers.images.compose import CreativeText, format_price
 
 logger = get_task_logger(__name__)
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
@@ -121,7 +125,8 @@ def write_content_addressed(root: str | Path, data: bytes, extension: str) -> tu
     relative = f"images/{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
     if is_local(str(root)):
         return _write_local(local_path(str(root)) / relative, data), digest
-    import fsspec
+    with extra_imports("images", needed_by="an asset root at a URL"):
+        import fsspec
 
     fs, base = fsspec.core.url_to_fs(str(root))
     target = f"{base.rstrip('/')}/{relative}"
@@ -185,8 +190,12 @@ def _creative_job(
     settings: Any,
     params: ImageParams,
 ) -> Any:
-    # lazy: scipy (~0.4 s) stays out of `contentfab enqueue`, which imports this module
-    from contentfab.workers.images.creative import CreativeJob
+    with extra_imports("images", needed_by="an image job"):
+        # lazy: the `images` extra's Pillow and SciPy stay out of `contentfab enqueue` and of
+        # workers without it, which import this module
+        from contentfab.workers.images.background import parse_colour
+        from contentfab.workers.images.compose import CreativeText, format_price
+        from contentfab.workers.images.creative import CreativeJob
 
     product = job.product
     if product is None:  # image jobs are always made per product
@@ -294,27 +303,31 @@ def generate_images(
     with claimed_chunk(self, campaign_id, job_ids) as chunk:
         settings, claim, session = chunk.settings, chunk.claim, chunk.session
         params = params_of(ImageParams, claim.ready)
+        headlines = {
+            job.id: _headline(session, job, params[job.id].headline_from_channel)
+            for job in claim.ready
+        }
+        generators = {p.generator for p in params.values() if p.background == "generated"}
+
+    def make() -> dict[int, tuple[bytes | None, str | None, dict[str, Any]]]:
+        # Described here, in the model work, because that needs the `images` extra: without it
+        # every job of the chunk fails with the pip command (MissingExtraError), no traceback.
+        # The claimed jobs and their products stay loaded (expire_on_commit=False).
         items = [
-            _creative_job(
-                job,
-                chunk.campaign,
-                _headline(session, job, params[job.id].headline_from_channel),
-                settings,
-                params[job.id],
-            )
+            _creative_job(job, chunk.campaign, headlines[job.id], settings, params[job.id])
             for job in claim.ready
         ]
-        generators = {p.generator for p in params.values() if p.background == "generated"}
+        return _make(settings, items, generators)
+
     outcomes = run_work(
-        chunk, [item.key for item in items], lambda: _make(settings, items, generators), failure
+        chunk, [job.id for job in claim.ready], make, failure, fail_on=(MissingExtraError,)
     )
 
     stored: dict[int, tuple[str, str]] = {}
-    encodings = {item.key: item.encoding for item in items}
     for key, (data, _, _) in outcomes.items():
         if data is not None:
             stored[key] = write_content_addressed(
-                settings.asset_root, data, EXTENSIONS[encodings[key]]
+                settings.asset_root, data, EXTENSIONS[params[key].output]
             )
 
     def complete(session: Session, job: Job, _: bytes, meta: dict[str, Any]) -> None:
@@ -328,7 +341,8 @@ def generate_images(
 def _make(
     settings: Any, items: list[Any], generators: set[str]
 ) -> dict[int, tuple[bytes | None, str | None, dict[str, Any]]]:
-    # lazy: scipy (~0.4 s) stays out of `contentfab enqueue`, which imports this module
+    # lazy: the `images` extra's Pillow and SciPy (_creative_job has already imported them)
+    from contentfab.workers.images.background import BackgroundGenerator
     from contentfab.workers.images.creative import make_creatives
 
     store = ModelStore(settings.model_store)

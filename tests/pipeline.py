@@ -109,3 +109,18 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+#: The top-level modules of the `images` extra's packages (pyproject.toml).
+IMAGES_EXTRA = ("PIL", "scipy", "fsspec")
+#: Python that makes every later import of them fail, as where they are not installed.
+BLOCK_IMAGES_EXTRA = f"import sys\nfor name in {IMAGES_EXTRA!r}:\n    sys.modules[name] = None\n"
+
+
+def without_images_extra(directory: Path) -> dict[str, str]:
+    """Environment variables under which every Python process started (a worker, the CLI) runs
+    as if the `images` extra were not installed: a sitecustomize module that blocks it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "sitecustomize.py").write_text(BLOCK_IMAGES_EXTRA)
+    path = [str(directory), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {"PYTHONPATH": os.pathsep.join(path)}

@@ -10,6 +10,7 @@ import typer
 
 from contentfab.cli.common import _broker_up, _settings, _upgrade, app, console, user_errors
 from contentfab.core.errors import InputError
+from contentfab.core.extras import require_extra
 
 
 @app.command()
@@ -24,7 +25,7 @@ def serve(
     """Serve the review API and the web gallery (http://HOST:PORT/, OpenAPI at /openapi.json)."""
     import secrets
 
-    _need_extra("serve", "fastapi", "uvicorn")
+    require_extra("serve")
     import uvicorn
 
     # lazy: fastapi, sqlalchemy stay out of `contentfab --help` (cli/__init__.py)
@@ -43,18 +44,6 @@ def serve(
     mode = "read-only" if settings.read_only else "review actions need X-API-Key"
     console.print(f"gallery: {link}\nOpenAPI: http://{host}:{port}/openapi.json ({mode})")
     uvicorn.run(create_api(settings, hosts=[host]), host=host, port=port, log_level="warning")
-
-
-def _need_extra(extra: str, *modules: str) -> None:
-    """InputError naming the extra to install when one of ``modules`` is missing."""
-    import importlib.util
-
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
-    if missing:
-        raise InputError(
-            f"this command needs {', '.join(missing)}, from contentfab's {extra!r} extra: "
-            f"pip install 'contentfab[{extra}]'"
-        )
 
 
 FLOWER_AUTH = "FLOWER_BASIC_AUTH"
@@ -77,7 +66,7 @@ def flower(
     every user of the machine could read them with `ps`. Flower's /metrics and /healthcheck
     answer without auth: keep the port off public networks.
     """
-    _need_extra("monitor", "flower")
+    require_extra("monitor")
     import re
     import secrets
 

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from contentfab.cli.common import QUEUES, _broker_up, _settings, _upgrade, app, user_errors
-from contentfab.core.settings import Settings
+from contentfab.core.extras import require_extra
+from contentfab.core.settings import Settings, is_local
 
 
 @app.command()
@@ -23,10 +24,21 @@ def worker(
 ) -> None:
     """Run a Celery worker (same as `celery -A contentfab.tasks.worker worker`)."""
     settings = _settings()
+    if "images" in {queue.strip() for queue in queues.split(",")}:
+        _require_images_extra(settings)
     _upgrade(settings)
     _broker_up(settings)
     argv = worker_argv(queues, concurrency or settings.worker_concurrency, pool, loglevel, hostname)
     os.execvpe(argv[0], argv, _worker_env(settings, concurrency or settings.worker_concurrency))
+
+
+def _require_images_extra(settings: Settings) -> None:
+    """A worker for the images queue needs the `images` extra's Pillow and SciPy (and fsspec for
+    an asset root at a URL): without them it would take image chunks only to fail their jobs."""
+    modules = ("PIL", "scipy") if is_local(settings.asset_root) else ("PIL", "scipy", "fsspec")
+    require_extra(
+        "images", *modules, needed_by="serving the images queue (-Q copy,recs leaves it out)"
+    )
 
 
 def _worker_env(settings: Settings, concurrency: int) -> dict[str, str]:

@@ -6,7 +6,8 @@
     │   ├── NotImplementedKindError  a campaign asks for something this build does not make yet
     │   ├── NotFoundError          a campaign, asset or model the user named does not exist
     │   ├── DoesNotFitError        edited copy breaks its channel's limits (the API says 422)
-    │   └── GatesFailedError       edited copy fails the copy gates (422; a forced edit may pass)
+    │   ├── GatesFailedError       edited copy fails the copy gates (422; a forced edit may pass)
+    │   └── MissingExtraError      this install lacks an optional dependency; names the extra
     ├── ModelError                 a model in the store is missing, invalid or fails to load
     │   └── ExportError            exporting or validating a model failed
     ├── GenerationError            a model step failed for one item (the job fails, not the chunk)
@@ -84,6 +85,19 @@ class GatesFailedError(InputError):
             f"the edit fails {len(failures)} gate(s), nothing was changed: "
             + "; ".join(failures)
             + ". To publish it anyway, force the edit and say why."
+        )
+
+
+class MissingExtraError(InputError):
+    """What a command or job needs is in one of contentfab's extras, not installed here: the
+    message names the packages and the pip command that installs them (``core/extras.py``)."""
+
+    def __init__(self, extra: str, missing: list[str], needed_by: str = "this command") -> None:
+        self.extra = extra
+        self.missing = missing
+        super().__init__(
+            f"{needed_by} needs {', '.join(missing)}, from contentfab's {extra!r} extra: "
+            f"pip install 'contentfab[{extra}]'"
         )
 
 
