@@ -26,8 +26,8 @@ def test_the_layer_contracts_hold():
     assert "0 broken" in checked.stdout
 
 
-def test_a_layer_violation_is_reported(tmp_path):
-    # The contract is live: in a copy of the tree where db imports a worker module, it breaks.
+def _lint_a_copy_with(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess[str]:
+    """import-linter over a copy of the tree where ``module`` (a path) ends with ``line``."""
     for package in ("contentfab", "db", "tasks", "workers", "exporters"):
         shutil.copytree(
             ROOT / package,
@@ -36,9 +36,9 @@ def test_a_layer_violation_is_reported(tmp_path):
             ignore=shutil.ignore_patterns("__pycache__"),
         )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    with (tmp_path / "db" / "models.py").open("a") as handle:
-        handle.write("\nimport contentfab.workers.copy.writer\n")
-    checked = subprocess.run(
+    with (tmp_path / module).open("a") as handle:
+        handle.write(f"\n{line}\n")
+    return subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
         cwd=tmp_path,
         capture_output=True,
@@ -46,6 +46,11 @@ def test_a_layer_violation_is_reported(tmp_path):
         timeout=600,
         env={**os.environ, "PYTHONPATH": str(tmp_path)},
     )
+
+
+def test_a_layer_violation_is_reported(tmp_path):
+    # The contract is live: in a copy of the tree where db imports a worker module, it breaks.
+    checked = _lint_a_copy_with(tmp_path, "db/models.py", "import contentfab.workers.copy.writer")
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "contentfab.db.models -> contentfab.workers.copy.writer" in checked.stdout
 
@@ -53,24 +58,7 @@ def test_a_layer_violation_is_reported(tmp_path):
 def test_a_top_level_card_name_is_reported(tmp_path):
     # `import workers...` would load a second copy of every module it reaches (two error trees,
     # two SQLAlchemy metadata); the one-namespace contract refuses it.
-    for package in ("contentfab", "db", "tasks", "workers", "exporters"):
-        shutil.copytree(
-            ROOT / package,
-            tmp_path / package,
-            symlinks=True,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    with (tmp_path / "tasks" / "copy.py").open("a") as handle:
-        handle.write("\nfrom workers.copy import writer\n")
-    checked = subprocess.run(
-        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": str(tmp_path)},
-    )
+    checked = _lint_a_copy_with(tmp_path, "tasks/copy.py", "from workers.copy import writer")
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "contentfab.tasks.copy -> workers" in checked.stdout
 
