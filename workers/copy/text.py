@@ -326,7 +326,18 @@ def selling_points(
         # A phrase of words ("merino wool", "USB-C rechargeable"), not a measure ("92x60x8").
         if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
             found.append(value)
-    return list(dict.fromkeys(p for p in found if p and not _weak_opening(p)))
+    return list(
+        dict.fromkeys(p for p in found if p and not _weak_opening(p) and not _denies(p))
+    )
+
+
+def _denies(phrase: str) -> bool:
+    """A point is something the product has or does: "Target Boss: Face not included" and
+    "Waders – boots (not included)" (round 5's composed candidates) say what it lacks."""
+    return bool(_DENIALS & {w.casefold() for w in _WORDS.findall(phrase)})
+
+
+_DENIALS = frozenset({"not", "no", "without", "never", "separately", "excluded"})
 
 
 def _count_cut_short(words: list[str]) -> bool:

@@ -413,6 +413,9 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
     )
     points = selling_points(slot.product.title, slot.product.description, slot.product.attributes)
     found: list[str] = []
+    # "DCC Sound Decoder: Decoder with 16-bit sound", "Backpacking Tent: Dome tent": the point
+    # says the name's head noun again (labelled repetitive), so only where nothing else fits
+    repeating: list[str] = []
     for point in points:
         for name in names:
             # every way of putting them together that passes, at most two: the model's
@@ -426,12 +429,22 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
                     passing.append(text)
                 if len(passing) == 2:
                     break
-            found.extend(passing)
+            (repeating if _repeats_head(name, point) else found).extend(passing)
             if passing:
                 break
         if len(found) >= limit:
             return found[:limit]
-    return found
+    return found or repeating[:limit]
+
+
+def _repeats_head(name: str, point: str) -> bool:
+    """Whether the point says the name's head noun again ("Hot-Wax Kit: Waxing kit with a
+    1000 W iron", "Spores: Spores on rice flour"): round 5's labellers called it repetitive."""
+    words = name.split()
+    if not words:
+        return False
+    head = words[-1].casefold().rstrip("s")
+    return any(w.casefold().strip(",;:()").rstrip("s") == head for w in point.split())
 
 
 def _title_case(text: str) -> str:

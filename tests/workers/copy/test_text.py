@@ -323,3 +323,25 @@ def test_a_pair_of_clauses_is_one_fact():
     assert any(s.endswith("crosscut teeth on one edge, rip teeth on the other.") for s in said), (
         said
     )
+
+
+def test_a_point_is_something_the_product_has_and_does_not_repeat_its_name():
+    target = "Pressed-straw target, 80 cm across. Face not included."
+    points = selling_points("Straw Target Boss 80 cm", target, {})
+    assert points and not [p for p in points if "not" in p.split()], points
+    slot = CopySlot(
+        key=1,
+        product=ProductFacts(
+            sku="x",
+            title="DCC Sound Decoder",
+            description=(
+                "Decoder with 16-bit sound and a 28 × 15 mm speaker, for H0 diesel locomotives. "
+                "It fits the 21MTC socket and can be programmed on any DCC system."
+            ),
+        ),
+        channel="email_subject",
+        tone="friendly",
+        sampling=SamplingParams(),
+    )
+    found = composed_candidates(slot)
+    assert found and not [h for h in found if "Decoder with" in h], found
