@@ -326,9 +326,7 @@ def selling_points(
         # A phrase of words ("merino wool", "USB-C rechargeable"), not a measure ("92x60x8").
         if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
             found.append(value)
-    return list(
-        dict.fromkeys(p for p in found if p and not _weak_opening(p) and not _denies(p))
-    )
+    return list(dict.fromkeys(p for p in found if p and not _weak_opening(p) and not _denies(p)))
 
 
 def _denies(phrase: str) -> bool:
