@@ -15,7 +15,6 @@ from typing import Any, Generic, TypeVar
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_ready
 from celery.utils.log import get_task_logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -242,9 +241,9 @@ def release(res: WorkerResources, job_ids: list[int]) -> None:
         logger.warning("could not release jobs %s before retrying", job_ids, exc_info=True)
 
 
-@worker_ready.connect
-def _recover_lost_jobs(sender: Any, **_: object) -> None:
-    """On the embedded broker, send again the jobs of dead workers when a worker starts.
+def recover_lost_jobs_on_ready(sender: Any, **_: object) -> None:
+    """On the embedded broker, send again the jobs of dead workers when a worker starts
+    (``worker_ready``, connected by :mod:`contentfab.tasks.celery`).
 
     kombu's SQLAlchemy transport has no redelivery: a message taken by a worker that is then
     killed is gone, and its jobs would stay running for ever. Redis hands such a message out

@@ -12,7 +12,6 @@ import os
 import socket
 from typing import Any
 
-from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from contentfab.core.errors import ModelError
@@ -152,8 +151,9 @@ def resources(settings: Settings) -> WorkerResources:
     return _current
 
 
-@worker_process_init.connect
-def _forget_parent_resources(**_: object) -> None:
-    # Whatever the parent built belongs to the parent; the child builds its own on first use.
+def forget_parent_resources(**_: object) -> None:
+    """``worker_process_init`` (connected by :mod:`contentfab.tasks.celery`, where a worker
+    starts): whatever the parent built belongs to the parent; the child builds its own on first
+    use."""
     global _current
     _current = None

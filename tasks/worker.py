@@ -1,4 +1,4 @@
-"""The `celery -A contentfab.tasks.worker` target (same app as `celery -A tasks`)."""
+"""The `celery -A contentfab.tasks.worker` target (same app as `celery -A contentfab.tasks`)."""
 
 from contentfab.tasks.celery import app
 

@@ -119,3 +119,24 @@ def test_the_wheel_installs_one_top_level_package(tmp_path):
     first, second = ran.stdout.splitlines()
     assert first.startswith("contentfab " + str(tmp_path / "site")), first
     assert second == "[]"
+
+
+def test_planning_code_creates_no_app_and_connects_no_worker_signal():
+    # What `contentfab enqueue` imports to plan and send; the worker target (tasks.celery)
+    # creates the app and connects the worker's signal handlers.
+    probe = (
+        "import contentfab.cli.enqueue, contentfab.tasks.campaigns, contentfab.tasks.copy\n"
+        "import contentfab.tasks.images, contentfab.tasks.recs\n"
+        "from celery import _state\n"
+        "from celery.signals import worker_process_init as init, worker_ready as ready\n"
+        "def count():\n"
+        "    return len(_state._get_active_apps()), len(init.receivers), len(ready.receivers)\n"
+        "print(count())\n"
+        "import contentfab.tasks.celery\n"
+        "print(count())\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split("\n")[:2] == ["(0, 0, 0)", "(1, 1, 1)"]

@@ -7,7 +7,7 @@ the broker brings the lost chunk back by itself: Redis keeps a delivered message
 campaign with no help from contentfab's own recovery, which runs on kombu's SQLAlchemy transport
 only: that transport marks a message invisible when a consumer takes it and never shows it
 again, so a worker starting on it requeues and sends again the RUNNING jobs whose worker process
-is dead (``tasks.chunks._recover_lost_jobs``; ``contentfab retry`` does the same by hand).
+is dead (``contentfab.tasks.chunks.recover_lost_jobs_on_ready``; ``contentfab retry`` does the same by hand).
 """
 
 from __future__ import annotations
