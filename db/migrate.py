@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
-#: The newest migration's revision (tests/db/test_schema_and_jobs.py holds it to the scripts').
+#: The newest migration's revision (tests/db/test_models_and_jobs.py holds it to the scripts').
 HEAD_REVISION = "0007_privacy_audit"
 
 

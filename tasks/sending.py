@@ -205,7 +205,7 @@ def publish_prepared(
 
     Returns False, having sent nothing, where that does not hold: a transport without batches,
     or a result backend (``send_task`` registers each task with it).
-    tests/tasks/test_campaign_send.py holds the messages and events to ``send_task``'s.
+    tests/tasks/test_sending_publish.py holds the messages and events to ``send_task``'s.
     """
     channel = producer.channel
     create_batch = getattr(channel, "create_publish_batch", None)

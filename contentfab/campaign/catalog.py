@@ -206,7 +206,7 @@ def _plain_csv(text: str, catalog_dir: Path) -> list[ProductRecord] | None:
     for forbidden characters in one search, its prices with one regex): 100,000 rows took
     ~1 s row by row. Only the plainest shape is taken: a header of known columns with id and
     title, every record on one line (so a record's row is its line), as many cells as the
-    header, no blank row, no id twice. tests/campaign/test_campaign_fast_rows.py holds the
+    header, no blank row, no id twice. tests/campaign/test_catalog_rows.py holds the
     records to those of the row-by-row check.
     """
     first_line = text.split("\n", 1)[0]

@@ -162,7 +162,7 @@ def _fast_record(raw: Mapping[str, object], row: int, catalog_dir: Path) -> Prod
     and parsers without pydantic (~5x faster: 100,000 rows took 4.8 s through the model), or
     None for any row this cannot accept, which the model then checks and words the problems
     of. So a problem's wording has one source, and a row that passes here is one the model
-    passes with the same values (tests/campaign/test_campaign_fast_rows.py holds both to that).
+    passes with the same values (tests/campaign/test_catalog_rows.py holds both to that).
     """
     if not _ROW_KEYS.issuperset(raw):
         return None

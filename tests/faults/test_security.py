@@ -2,7 +2,7 @@
 command output, formulas defused in the CLI's CSV export.
 
 Flower's mandatory basic auth is checked in tests/test_compose.py, asset files confined to the
-asset root in tests/api (file serving) and tests/campaign/test_campaign.py (catalog image paths).
+asset root in tests/api (file serving) and tests/campaign/test_load.py (catalog image paths).
 """
 
 from __future__ import annotations

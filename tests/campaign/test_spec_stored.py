@@ -11,7 +11,7 @@ from contentfab.campaign import load_campaign
 from contentfab.campaign.spec import CampaignSpec, resolve_channel, stored_brand, stored_campaign
 from contentfab.core.channels import CHANNELS
 from contentfab.core.errors import InputError
-from tests.campaign.test_campaign_copy import CATALOG, FULL
+from tests.campaign.test_spec_copy import CATALOG, FULL
 
 RECS = """\
 recommendations:

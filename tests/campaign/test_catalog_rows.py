@@ -1,7 +1,7 @@
 """The catalog's fast row check agrees with the pydantic model it stands in for.
 
 `_fast_record` accepts a row only where `_CatalogRow` accepts it and makes the same record;
-every other row goes to the model, whose problems are what users read (test_campaign.py holds
+every other row goes to the model, whose problems are what users read (test_load.py holds
 their wording). Here both run on the same generated rows; and `_plain_csv`, which checks a
 whole CSV catalog a column at a time, against the row-by-row check of the same file.
 """
