@@ -205,10 +205,14 @@ def _clauses(sentence: str) -> list[str]:
         p.strip(" ,;.").replace(_LIST_COMMA, ",") for p in _CLAUSE.split(kept) if p.strip(" ,;.")
     ]
     # "crosscut teeth on one edge, rip teeth on the other": the second half says nothing
-    # without the first (round 6's SMS "The Ryōba Pull Saw is rip teeth on the other.")
+    # without the first (round 6's SMS "The Ryōba Pull Saw is rip teeth on the other."); nor
+    # does a bare measure ("… 2 to 3 logs of oak or beech, 1 m long": round 7's "They're 1 m
+    # long." of the dowels)
     paired: list[str] = []
     for part in parts:
-        if paired and _THE_OTHER.search(part) and _ONE.search(paired[-1]):
+        if paired and (
+            (_THE_OTHER.search(part) and _ONE.search(paired[-1])) or _BARE_MEASURE.match(part)
+        ):
             paired[-1] = f"{paired[-1]}, {part}"
         else:
             paired.append(part)
@@ -453,6 +457,12 @@ _LIST = re.compile(r"\b([^\W\d_][\w-]*)((?:,\s+[^\W\d_][\w-]*)*),?\s+(?:and|or)\
 #: The second half of a pair ("on one edge, … on the other") and the first.
 _THE_OTHER = re.compile(r"\bthe others?\b", re.IGNORECASE)
 _ONE = re.compile(r"\bone\b", re.IGNORECASE)
+#: A clause that is only a measure: "1 m long", "each 20 cm wide", "about 2 kg".
+_BARE_MEASURE = re.compile(
+    r"^(?:(?:each|about|approx\.?|approximately|up to|around)\s+)?\d[\d.,]*\s*[^\W\d_]{1,4}"
+    r"(?:\s+(?:long|wide|tall|high|deep|thick|across|in diameter))?\.?$",
+    re.IGNORECASE,
+)
 
 
 _LIST_COMMA = "\u2063"  # an invisible separator: a list's comma while clauses are split

@@ -294,7 +294,12 @@ def kind_heads(product: ProductFacts) -> set[str]:
             heads.add(plain[-1])
         else:
             heads.update(w.casefold() for w in words if w.casefold() not in _UNITS)
-    heads |= {w.casefold() for w in gate_words(product.category or "")}
+    # The category's words, but not an activity's ("Metal Detecting": a detector is no metal;
+    # round 7: "The Metal Detector is a motion all-metal and discrimination mode.")
+    for part in re.split(r"\s*(?:&|,|/|\band\b)\s*", product.category or ""):
+        words = [w.casefold() for w in gate_words(part)]
+        if words and not words[-1].endswith("ing"):
+            heads.update(words)
     # What the record's description says the product is, where it opens "<Form> of …": "Paste
     # of beeswax, carnauba wax and orange oil" is a paste (round 6: every sentence that said so
     # was refused, and the finish's SMS and ad text failed).
@@ -518,7 +523,6 @@ _GENERIC_NOUNS = frozenset(
         "day",
         "time",
         "price",
-        "one",
         "must-have",
         "go-to",
     ]

@@ -281,11 +281,13 @@ def mismeasured(text: str) -> list[str]:
 INSTRUCTIONS = frozenset(
     """apply store wipe rinse use wash keep remove clean dry charge avoid fill add mix insert
     attach hang place follow read allow let soak spray shake refill replace check tighten
-    assemble mount install pair press twist do pour stir""".split()  # noqa: SIM905
+    assemble mount install pair press twist do pour stir empty rub""".split()  # noqa: SIM905
 )
 
 #: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").
-_ALSO_ADJECTIVES = frozenset({"clean", "dry", "open", "close", "last", "double", "let", "do"})
+_ALSO_ADJECTIVES = frozenset(
+    {"clean", "dry", "open", "close", "last", "double", "let", "do", "empty"}
+)
 _COPULA = re.compile(r"\b(?:is|are)\s+([a-z]+)\b(?!-)(?:\s+([a-z]+))?")  # not "is pour-over"
 #: Words after which a word in -s is a verb ("is rolls up", "is vibrates when").
 _AFTER_A_VERB_S = frozenset("up down when while into onto out off away back".split())  # noqa: SIM905
@@ -397,6 +399,11 @@ def fact_senses(text: str, fact: Fact) -> list[str]:
             stem = verb[:-1] if verb.endswith("e") and len(verb) > 3 else verb
             if not any(w.startswith(stem) for w in words):
                 found.append(f"claim: an instruction said without its verb ({verb!r})")
+            elif verb in _ALSO_ADJECTIVES and re.search(
+                rf"\b(?:is|are|'s|'re)\s+{verb}\b", text, re.IGNORECASE
+            ):
+                # "It is empty after each use." of "Empty after each use …" (round 7)
+                found.append(f"claim: an instruction said as a state ('is {verb}')")
     elif fact.kind == "attribute" and ":" in fact.text:
         key = fact.text.split(":", 1)[0].casefold().split()
         own = not key or set(key) & _OWN_MEASURES

@@ -78,6 +78,14 @@ def fragment(text: str, *, sentences: bool) -> str | None:
     ):
         return f"ends with a modifier ({words[-2]} {words[-1]!r})"
     if (
+        len(words) >= 2
+        and words[-2].casefold() in ("a", "an")
+        and last.endswith("ed")
+        and not stripped.rstrip(_CLOSERS).endswith(("!", "?"))
+    ):
+        # "… with a pointed tip and a rounded." (round 7): "a" and a participle, no noun
+        return f"ends with a modifier ({words[-2]} {words[-1]!r})"
+    if (
         words[0].casefold() in _PREPOSITIONS
         and len(words) < 6
         and not re.search(r"[:,;–—!?.]", stripped)

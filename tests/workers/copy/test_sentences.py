@@ -1084,3 +1084,49 @@ def test_a_use_or_benefit_the_fact_does_not_say_is_filler():
         )
         if "filler" in r
     ]
+
+
+def test_round_seven_misreadings_are_refused():
+    # Tuned on round 7's labelled texts (its products are seen now): each was labelled 0.
+    detector = ProductFacts(
+        sku="d",
+        title="Fieldscan 600 Metal Detector",
+        description="Motion all-metal and discrimination modes, 10-inch waterproof search coil.",
+        category="Metal Detecting",
+    )
+    assert "metal" not in kind_heads(detector)  # an activity's words name no product
+    said = "The Metal Detector is a motion all-metal and discrimination mode."
+    assert _misidentified(said, detector) is not None
+    folders = ProductFacts(
+        sku="b",
+        title="Bone Folder Set",
+        description="Two cattle bone folders, 15 cm and 20 cm, one with a pointed tip and one rounded.",
+    )
+    assert _misidentified("The Bone Folder Set is a one with a pointed tip.", folders) == "one"
+    bucket = ProductFacts(
+        sku="s",
+        title="Löyly Sauna Bucket with Ladle",
+        description="Aspen bucket, 4 litres. Empty after each use and let dry outside the sauna.",
+    )
+    care = Fact("Empty after each use and let dry outside the sauna.", "description")
+    assert any(
+        "said as a state" in r
+        for r in sentence_failures(
+            "It is empty after each use and will dry outside the sauna.",
+            care,
+            bucket,
+            BrandRules(),
+            SENTENCES,
+        )
+    )
+    dowels = ProductFacts(
+        sku="w",
+        title="Shiitake Plug Spawn Dowels",
+        description=(
+            "100 hardwood dowels, 8 x 25 mm, colonised with shiitake mycelium. Inoculates about "
+            "2 to 3 logs of oak or beech, 1 m long."
+        ),
+    )
+    said_facts = [f.text for f in facts(dowels)]
+    assert "1 m long" not in said_facts  # the logs' length stays with the logs
+    assert "Inoculates about 2 to 3 logs of oak or beech, 1 m long." in said_facts

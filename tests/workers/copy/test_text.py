@@ -345,3 +345,10 @@ def test_a_point_is_something_the_product_has_and_does_not_repeat_its_name():
     )
     found = composed_candidates(slot)
     assert found and not [h for h in found if "Decoder with" in h], found
+
+
+def test_an_article_and_a_participle_end_nothing():
+    text = "The Bone Folder Set is a one with a pointed tip and a rounded."
+    assert fragment(text, sentences=True) == "ends with a modifier (a 'rounded')"
+    assert fragment("The blade is curved.", sentences=True) is None
+    assert fragment("It comes with a cable and a stand.", sentences=True) is None
