@@ -367,7 +367,21 @@ _RULES: tuple[tuple[Callable[[str, ProductFacts], list[str]], str], ...] = (
     (disagreeing, "fragment: a plural name with a singular verb"),
     (lambda text, _product: verb_after_is(text), "fragment: a verb right after 'is'"),
     (lambda text, _product: sized_as_being(text), "fragment: a size said as what it is"),
+    (lambda text, _product: verb_after_has(text), "fragment: a verb right after 'has'"),
 )
+
+
+_HAS = re.compile(r"\b(?:has|have)\s+([a-z]+)\b")
+#: A verb in -s a record clause opens with that :data:`_VERBS` does not list (no noun too:
+#: "has clips", "has packs" say what it has).
+_MORE_VERBS_S = frozenset({"pitches"})
+
+
+def verb_after_has(text: str) -> list[str]:
+    """A verb right after "has": "It has pitches in under five minutes." (the demo: a record
+    clause that opens with its verb, put after "It has")."""
+    verbs = (_VERBS | _MORE_VERBS_S) - _LINKING
+    return [f"has {m.group(1)}" for m in _HAS.finditer(text) if m.group(1) in verbs]
 
 
 #: Attribute keys that are a measure of the product itself ("weight: 2.1 kg" may be said

@@ -190,3 +190,11 @@ def test_a_denial_with_its_predicate_left_out_and_a_plural_name_after_is_a() -> 
     tools = ProductFacts(sku="t", title="Trimming Tools, 6 Piece", description="Loop tools.")
     assert disagreeing("Each 20 cm long is a Trimming Tools.", tools) == ["is a Trimming Tools"]
     assert disagreeing("The Trimming Tools are 20 cm long.", tools) == []
+
+
+def test_a_verb_right_after_has_is_refused():
+    from contentfab.workers.copy.senses import verb_after_has
+
+    assert verb_after_has("It has pitches in under five minutes.") == ["has pitches"]
+    assert verb_after_has("It has folds flat for the car.") == ["has folds"]
+    assert verb_after_has("It has pockets on both sides and clips to a strap.") == []
