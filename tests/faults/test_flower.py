@@ -309,6 +309,10 @@ def test_run_with_flower_shows_the_runs_worker_and_tasks_until_ctrl_c(tmp_path: 
             [sys.executable, "-m", "contentfab", "run", str(campaign), "--flower",
              "--flower-port", str(port)],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            # Ctrl-C as in a terminal, also when the suite runs in the background: a
+            # non-interactive shell starts background jobs with SIGINT ignored, which Python
+            # then keeps (tests/faults/test_resume.py does the same)
+            preexec_fn=_default_sigint,
         )  # fmt: skip
     try:
         wait_for(lambda: "Ctrl-C stops it" in out.read_text(), 120, "the run's summary", 0.5)
@@ -348,3 +352,7 @@ def test_run_with_flower_on_a_taken_port_stops_before_storing_anything(tmp_path:
     sessions = configure(db_url)
     assert not finished(sessions) and job_counts(sessions) == {}
     sessions.kw["bind"].dispose()
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
