@@ -126,6 +126,9 @@ def sentence_failures(
     broken = _broken_copula(text)
     if broken:
         failed.append(f"fragment: a fact's words pasted after 'is': {broken!r}")
+    agreement = _one_of_many(text)
+    if agreement:
+        failed.append(f"fragment: a plural said as one thing: {agreement!r}")
     # A price sentence says the product "is priced at 54.00 GBP"; its own gates check it.
     wrong = _misidentified(text, product, _subject(fact.text)) if fact.kind != "price" else None
     if wrong:
@@ -471,6 +474,28 @@ def _broken_copula(text: str) -> str | None:
                 "also",
             }
         ):
+            return match.group().strip()
+    return None
+
+
+_ARE_A = re.compile(r"\b(?:are|they're|they’re)\s+(?:a|an)\s+([^.,;:!?]+)", re.IGNORECASE)
+_IS_SIZE = re.compile(r"\b(?:are|they're|they’re)\s+sizes?\b", re.IGNORECASE)
+#: A singular that stands for many ("a set of", "a range of"), after which "are a" is English.
+_MANY = frozenset(
+    {"pair", "set", "pack", "kit", "box", "bundle", "duo", "trio", "range", "collection",
+     "bag", "tube", "roll", "case", "selection", "family", "couple", "dozen", "series"}
+)
+
+
+def _one_of_many(text: str) -> str | None:
+    """ "The Stamp Tongs are a stainless steel tongs", "They are an 8x25 mm dowel" (round 7:
+    both labelled clumsy), "They are size XS to XXL": a plural subject said to be one thing."""
+    size = _IS_SIZE.search(text)
+    if size:
+        return size.group()
+    for match in _ARE_A.finditer(text):
+        phrase = re.split(r"\s+(?:of|with|for|in|on|from|that|which|and|to)\s+", match.group(1))
+        if not {w.casefold() for w in phrase[0].split()} & _MANY:
             return match.group().strip()
     return None
 

@@ -20,6 +20,7 @@ padding.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -48,6 +49,7 @@ from contentfab.workers.copy.facts import (
 from contentfab.workers.copy.gates import check, find_term, says_a_point
 from contentfab.workers.copy.plan import _brand, _consider, _lead, _messages, _open_facts, plan_for
 from contentfab.workers.copy.senses import plural_name
+from contentfab.workers.copy.text import DANGLING, _plain
 
 
 def write_planned(
@@ -290,7 +292,27 @@ def _repeats(text: str, earlier: list[str], names: set[str]) -> bool:
         theirs = [w.casefold() for w in gate_words(other)]
         if mine & grams(theirs) or (words[:2] == theirs[:2] and not set(words[:2]) <= names):
             return True
+    if earlier and not _content(text) - {_plain(n) for n in names} - _content(" ".join(earlier)):
+        return True  # "It has a 4x AA battery." after "It runs on 4 AA batteries."
     return near_duplicate(text, earlier) is not None
+
+
+#: Words that say nothing of a product on their own: a sentence of only these, the product's
+#: names and words an earlier sentence said adds nothing.
+_SAYS_NOTHING = DANGLING | frozenset(
+    "is are was be it its it's they they're their them has have this these also".split()
+)
+
+
+def _content(text: str) -> set[str]:
+    """The words and numbers ``text`` says, plain ("4x AA batteries" -> 4, aa, battery)."""
+    found = set()
+    for word in gate_words(text):
+        for piece in re.findall(r"\d+(?:[.,]\d+)?|[^\W\d_]+(?:['’][^\W\d_]+)?", word):
+            piece = piece.casefold()
+            if piece not in _SAYS_NOTHING and piece != "x":
+                found.add(_plain(piece))
+    return found
 
 
 def _repetitive(text: str) -> bool:

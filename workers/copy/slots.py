@@ -87,7 +87,7 @@ class ProductFacts:
         found.append(base)
         found.append(_TRAILING_SPEC.sub("", base).strip())
         if not self.short_names:
-            head = head_name(self.title)
+            head = head_name(self.title, context=self.description)
             if head is not None:
                 found.append(head)
         unique: list[str] = []

@@ -173,38 +173,88 @@ def _stem(word: str) -> str:
 _TITLE_CUT = re.compile(
     r"\s+(?:with|for|in|featuring|incl\.?|including)\s+|\s+[-–—|:/]\s+|[,(\[]", re.IGNORECASE
 )
-_SPEC = re.compile(r"^(?:\d[\w.,/×x'′-]*[\"″'′]?|[IVX]+|\d+\s*%)$")
+_SPEC = re.compile(r"^(?:\d[\w.,/×x'′–-]*[\"″'′]?|[IVX]+|\d+\s*%)$")
+#: A model code: letters and digits in one word ("KS-500", "AQ-3", "H9", "VG1", "CX-9").
+_CODE = re.compile(r"^(?=[\w-]*\d)(?=[\w-]*[^\W\d_])[\w]+(?:-[\w]+)*$")
 _LEADING = _wordset("the a an new")
 
 
-def head_name(title: str, *, max_chars: int = 18) -> str | None:
+def head_name(title: str, *, max_chars: int = 18, context: str = "") -> str | None:
     """A short name for ``title`` from its head noun phrase: the part before a "with", "for",
-    dash or bracket, without sizes, units and model numbers, its last two or more words up to
-    ``max_chars``. None when the title is already that short, or no such phrase fits."""
+    dash or bracket, without sizes, units and model codes, two or more of its words up to
+    ``max_chars`` (or its last word alone). Where a title ends in a word and a plain number
+    and ``context`` (the product's description) names the word before them but not that word,
+    the word is the model's name: "Figure Skates Glide 200" -> "Figure Skates", not "Skates
+    Glide". None when the title is already that short, or no such phrase fits."""
     if len(title) <= max_chars:
         return None
     base = _TITLE_CUT.split(title, maxsplit=1)[0].strip()
+    tokens = base.split()
     words: list[str] = []
     after_number = False
-    for word in base.split():
-        if _SPEC.match(word):
+    named_model = False  # the last word kept stands before a model number or code
+    for k, word in enumerate(tokens):
+        following = tokens[k + 1] if k + 1 < len(tokens) else ""
+        if _SPEC.match(word) or (_CODE.match(word) and not _SPEC.match(following)):
+            unit = following and (len(following) <= 3 or not following.isalpha())
+            # "Glide 200", "Vento 84": a word and a plain number at the end name a model
+            named_model = (
+                word.isdigit() and not unit and bool(words) and tokens[k - 1] == words[-1]
+            ) and words[-1][:1].isupper()
             after_number = True
             continue
-        if after_number and (len(word) <= 3 or not word[0].isalnum()):
-            continue  # the unit of a size ("750 ml", "0 °C")
-        after_number = False
+        if word.isupper() and len(word) > 1 and _SPEC.match(following):
+            continue  # "SPF 50", "SR 270": a code's letters before its number
+        if after_number and (len(word) <= 3 or not word[0].isalnum() or not word.isalpha()):
+            continue  # the unit of a size ("750 ml", "0 °C", "200 g/m²")
+        after_number = named_model = False
         words.append(word)
     while words and words[0].casefold() in _LEADING:
         words = words[1:]
-    while words and words[-1].casefold() in DANGLING:
-        words = words[:-1]  # "Cutting Board Set of 3" -> "... Set"
+    # "Cutting Board Set of 3" -> "... Set"; a title's "Can" is a noun ("Watering Can").
+    while words and (
+        (words[-1].casefold() in DANGLING and words[-1] != "Can")
+        or not any(c.isalnum() for c in words[-1])
+    ):
+        words = words[:-1]
+    said = {_plain(w) for w in _WORDS.findall(context.casefold())}
+    if (
+        named_model
+        and len(words) > 2
+        and _plain(words[-1].casefold()) not in said
+        and _plain(words[-2].casefold()) in said
+    ):
+        words = words[:-1]  # "Figure Skates Glide 200": the skates' model is "Glide 200"
+    name = _longest_fitting(words, max_chars)
+    if name is None and words and len(words[-1]) >= 4 and words[-1].isalpha():
+        if words[-1][0].isupper():
+            name = words[-1]  # "Wireless Noise-Cancelling Headphones H9" -> "Headphones"
+    return name
+
+
+def _longest_fitting(words: list[str], max_chars: int) -> str | None:
+    """The longest run of two or more of ``words`` that ends at the last and fits."""
     for start in range(len(words) - 1):
         if words[start].casefold() in DANGLING or not words[start][:1].isalnum():
             continue  # not "and Divot Tool" from "Magnetic Ball Marker and Divot Tool"
         name = " ".join(words[start:])
-        if len(name) <= max_chars:
+        if len(name) <= max_chars and _balanced(name):
             return name
     return None
+
+
+def _balanced(name: str) -> bool:
+    """No quote or bracket opened and left open ("à dos « Randonnée")."""
+    return all(name.count(a) == name.count(b) for a, b in ("«»", "„“", "()", "[]"))
+
+
+def _plain(word: str) -> str:
+    """ "skates" -> "skate", "batteries" -> "battery": enough to match a title's word."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
 
 
 _CLAUSE = re.compile(r"[.;!?]\s+|,\s+(?:and\s+)?|\s+and\s+(?=[a-z])|\s+[-–—]\s+")

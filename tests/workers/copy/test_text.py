@@ -68,6 +68,26 @@ def test_a_long_title_gives_its_head_noun_phrase_as_a_short_name():
     # A name never opens with a function word: "The and Divot Tool is both 18k gold-plated."
     # was delivered (round 4) before this.
     assert head_name("Magnetic Ball Marker and Divot Tool, 18k Gold-Plated") == "Divot Tool"
+    # Model codes go with sizes (round 7's "Probe PX-2", "Stones 10–15 cm" read as mangled
+    # names); a title's "Can" is a noun; a name's last word alone where no two words fit.
+    assert head_name("Pinpointer Probe PX-2") == "Pinpointer Probe"
+    assert head_name("Sauna Stones 10–15 cm, 20 kg") == "Sauna Stones"
+    assert head_name("Digital Kitchen Scale KS-500, 5 kg / 1 g") == "Kitchen Scale"
+    assert head_name("Mineral Sunscreen Face Fluid SPF 50, 50 ml") == "Face Fluid"
+    assert head_name("Galvanised Steel Watering Can 10 l") == "Steel Watering Can"
+    assert head_name("Wireless Noise-Cancelling Headphones H9, Over-Ear") == "Headphones"
+    assert head_name("Price without currency") is None  # no capitalised word to stand alone
+    # A word before a plain model number that the description does not use is the model's
+    # name, not what the product is.
+    skates = "Ladies' figure skates with padded synthetic boot."
+    assert head_name("Figure Skates Glide 200", context=skates) == "Figure Skates"
+    assert head_name("Figure Skates Glide 200") == "Skates Glide"  # nothing says otherwise
+    assert head_name("Polycarbonate Cabin Suitcase 55 cm", context="A cabin case.") == (
+        "Cabin Suitcase"  # "55 cm" is a size, not a model number
+    )
+    assert ProductFacts(sku="s", title="Figure Skates Glide 200", description=skates).names()[
+        -1
+    ] == "Figure Skates"
     product = ProductFacts(sku="k", title=long)
     assert "Chef's Knife Set" in product.names()
     # A brand kit's short names take precedence: no derived name then.
