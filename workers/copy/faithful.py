@@ -126,7 +126,7 @@ def sentence_failures(
     broken = _broken_copula(text)
     if broken:
         failed.append(f"fragment: a fact's words pasted after 'is': {broken!r}")
-    agreement = _one_of_many(text)
+    agreement = _one_of_many(text, product.title)
     if agreement:
         failed.append(f"fragment: a plural said as one thing: {agreement!r}")
     # A price sentence says the product "is priced at 54.00 GBP"; its own gates check it.
@@ -487,15 +487,27 @@ _MANY = frozenset(
 )
 
 
-def _one_of_many(text: str) -> str | None:
+_IS_A = re.compile(r"\b(?:is|it's|it’s)\s+(?:a|an)\s+([^.,;:!?]+)", re.IGNORECASE)
+_PHRASE_CUT = re.compile(r"\s+(?:of|with|for|in|on|from|that|which|and|to)\s+")
+
+
+def _one_of_many(text: str, title: str = "") -> str | None:
     """ "The Stamp Tongs are a stainless steel tongs", "They are an 8x25 mm dowel" (round 7:
-    both labelled clumsy), "They are size XS to XXL": a plural subject said to be one thing."""
+    both labelled clumsy), "They are size XS to XXL", and "It is a natural rubber boots" of
+    boots (``title`` says "Boots"): a plural said to be one thing or one thing to be many.
+    Of the 74 labelled texts of rounds 1-7 this refuses, none scored 2 (31 scored 0)."""
     size = _IS_SIZE.search(text)
     if size:
         return size.group()
     for match in _ARE_A.finditer(text):
-        phrase = re.split(r"\s+(?:of|with|for|in|on|from|that|which|and|to)\s+", match.group(1))
+        phrase = _PHRASE_CUT.split(match.group(1))
         if not {w.casefold() for w in phrase[0].split()} & _MANY:
+            return match.group().strip()
+    plurals = {w.casefold() for w in re.findall(r"[^\W\d_]+", title) if w[-1:] in "sS"}
+    for match in _IS_A.finditer(text):
+        words = _PHRASE_CUT.split(match.group(1))[0].split()
+        last = words[-1].casefold() if words else ""
+        if last in plurals and not last.endswith("ss") and not {w.casefold() for w in words} & _MANY:
             return match.group().strip()
     return None
 

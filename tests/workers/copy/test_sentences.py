@@ -202,6 +202,59 @@ def test_a_sentence_that_repeats_an_earlier_ones_words_gives_way_to_the_next_can
     )
 
 
+def test_a_sentence_that_adds_no_word_is_left_out():
+    # Round 7: "It runs on 4 AA batteries, ... It has a 4x AA battery." labelled repetitive.
+    lamp = ProductFacts(
+        sku="l1",
+        title="Camp Lamp",
+        description="Runs on 4 AA batteries. Weighs 300 g.",
+        attributes={"battery": "4x AA"},
+    )
+    slot = _slot("product_description", lamp)
+    plan = Plan(slot, facts(lamp))
+    said = [f.text for f in plan.facts]
+    _consider(plan, 0, 0, _generation("The Camp Lamp runs on 4 AA batteries."))
+    _consider(plan, 1, 0, _generation("It weighs 300 g."))
+    battery = said.index("battery: 4x AA")
+    _consider(plan, battery, 0, _generation("It has a 4x AA battery."))
+    assert plan.passed[battery], plan.failures  # a true sentence on its own ...
+    text, error, meta = _assemble(plan)
+    written = text or meta["rejected_text"]  # too short for a description: the slot fails
+    assert "4x AA" not in written, error  # ... but it says nothing new after the first
+    assert written.startswith("The Camp Lamp runs on 4 AA batteries. It weighs 300 g.")
+
+
+def test_a_plural_said_as_one_thing_is_refused():
+    tongs = ProductFacts(
+        sku="s1",
+        title="Stamp Tongs",
+        description="Stainless steel tongs with flat spade tips. Sizes XS to XXL.",
+    )
+    fact = Fact("Stainless steel tongs with flat spade tips.", "description")
+    for text in (
+        "The Stamp Tongs are a stainless steel tongs with flat spade tips.",
+        "The Stamp Tongs is a stainless steel tongs with flat spade tips.",
+    ):
+        failures = sentence_failures(text, fact, tongs, BrandRules(), SENTENCES)
+        assert any("a plural said as one thing" in r for r in failures), (text, failures)
+    sizes = Fact("Sizes XS to XXL.", "description")
+    failures = sentence_failures("They are size XS to XXL.", sizes, tongs, BrandRules(), SENTENCES)
+    assert any("a plural said as one thing" in r for r in failures)
+    fine = "The Stamp Tongs are stainless steel tongs with flat spade tips."
+    assert sentence_failures(fine, fact, tongs, BrandRules(), SENTENCES) == []
+    pair = Fact("Pair of stainless steel tongs.", "description")
+    assert not any(
+        "plural" in r
+        for r in sentence_failures(
+            "The Stamp Tongs are a pair of stainless steel tongs.",
+            pair,
+            replace(tongs, description="Pair of stainless steel tongs."),
+            BrandRules(),
+            SENTENCES,
+        )
+    )
+
+
 def test_too_little_to_say_fails_the_slot_with_its_reason():
     slot = _slot("product_description")
     plan = Plan(slot, facts(BOTTLE))
