@@ -126,6 +126,15 @@ def sentence_failures(
     broken = _broken_copula(text)
     if broken:
         failed.append(f"fragment: a fact's words pasted after 'is': {broken!r}")
+    opening = text.split()[0] if text.split() else ""
+    if (
+        opening[:1].isupper()
+        and opening.casefold() in _VERBS - {"is", "has"}
+        and opening[-1:] == "s"
+    ):
+        # "Holds up to 120 kg and folds flat for the car." (the demo's camp chair): the
+        # sentence lost its subject; the three such sentences in labelled descriptions scored 0
+        failed.append(f"fragment: a sentence without its subject ({opening!r} opens it)")
     agreement = _one_of_many(text, product.title)
     if agreement:
         failed.append(f"fragment: a plural said as one thing: {agreement!r}")
@@ -482,8 +491,27 @@ _ARE_A = re.compile(r"\b(?:are|they're|they’re)\s+(?:a|an)\s+([^.,;:!?]+)", re
 _IS_SIZE = re.compile(r"\b(?:are|they're|they’re)\s+sizes?\b", re.IGNORECASE)
 #: A singular that stands for many ("a set of", "a range of"), after which "are a" is English.
 _MANY = frozenset(
-    {"pair", "set", "pack", "kit", "box", "bundle", "duo", "trio", "range", "collection",
-     "bag", "tube", "roll", "case", "selection", "family", "couple", "dozen", "series"}
+    {
+        "pair",
+        "set",
+        "pack",
+        "kit",
+        "box",
+        "bundle",
+        "duo",
+        "trio",
+        "range",
+        "collection",
+        "bag",
+        "tube",
+        "roll",
+        "case",
+        "selection",
+        "family",
+        "couple",
+        "dozen",
+        "series",
+    }
 )
 
 
@@ -507,7 +535,11 @@ def _one_of_many(text: str, title: str = "") -> str | None:
     for match in _IS_A.finditer(text):
         words = _PHRASE_CUT.split(match.group(1))[0].split()
         last = words[-1].casefold() if words else ""
-        if last in plurals and not last.endswith("ss") and not {w.casefold() for w in words} & _MANY:
+        if (
+            last in plurals
+            and not last.endswith("ss")
+            and not {w.casefold() for w in words} & _MANY
+        ):
             return match.group().strip()
     return None
 

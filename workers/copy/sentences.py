@@ -300,7 +300,24 @@ def _repeats(text: str, earlier: list[str], names: set[str]) -> bool:
 #: Words that say nothing of a product on their own: a sentence of only these, the product's
 #: names and words an earlier sentence said adds nothing.
 _SAYS_NOTHING = DANGLING | frozenset(
-    "is are was be it its it's they they're their them has have this these also".split()
+    [
+        "is",
+        "are",
+        "was",
+        "be",
+        "it",
+        "its",
+        "it's",
+        "they",
+        "they're",
+        "their",
+        "them",
+        "has",
+        "have",
+        "this",
+        "these",
+        "also",
+    ]
 )
 
 

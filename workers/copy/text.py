@@ -226,9 +226,9 @@ def head_name(title: str, *, max_chars: int = 18, context: str = "") -> str | No
     ):
         words = words[:-1]  # "Figure Skates Glide 200": the skates' model is "Glide 200"
     name = _longest_fitting(words, max_chars)
-    if name is None and words and len(words[-1]) >= 4 and words[-1].isalpha():
-        if words[-1][0].isupper():
-            name = words[-1]  # "Wireless Noise-Cancelling Headphones H9" -> "Headphones"
+    last = words[-1] if words else ""
+    if name is None and len(last) >= 4 and last.isalpha() and last[0].isupper():
+        name = last  # "Wireless Noise-Cancelling Headphones H9" -> "Headphones"
     return name
 
 

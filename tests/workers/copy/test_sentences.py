@@ -255,6 +255,18 @@ def test_a_plural_said_as_one_thing_is_refused():
     )
 
 
+def test_a_sentence_without_its_subject_is_refused():
+    # The demo's camp chair: "Holds up to 120 kg and folds flat for the car."
+    holds = Fact("Holds drinks for 24 hours.", "description")
+    bottle = replace(BOTTLE, description="Holds drinks for 24 hours.")
+    failures = sentence_failures(
+        "Holds drinks for 24 hours.", holds, bottle, BrandRules(), SENTENCES
+    )
+    assert any("without its subject" in r for r in failures), failures
+    said = "The Steel Bottle holds drinks for 24 hours."
+    assert sentence_failures(said, holds, bottle, BrandRules(), SENTENCES) == []
+
+
 def test_too_little_to_say_fails_the_slot_with_its_reason():
     slot = _slot("product_description")
     plan = Plan(slot, facts(BOTTLE))
