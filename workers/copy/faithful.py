@@ -135,6 +135,13 @@ def sentence_failures(
         # "Holds up to 120 kg and folds flat for the car." (the demo's camp chair): the
         # sentence lost its subject; the three such sentences in labelled descriptions scored 0
         failed.append(f"fragment: a sentence without its subject ({opening!r} opens it)")
+    bare = _BARE_APPEAL.search(text)
+    if bare:
+        # "The Moule à Faisselle is your perfect, dishwasher safe …" (round 8): no noun
+        failed.append(f"fragment: an appeal word with no noun after it: {bare.group().strip()!r}")
+    keyed = _key_after_is(text, product)
+    if keyed:
+        failed.append(f"fragment: an attribute's name pasted after 'is': {keyed!r}")
     agreement = _one_of_many(text, product.title)
     if agreement:
         failed.append(f"fragment: a plural said as one thing: {agreement!r}")
@@ -483,6 +490,33 @@ def _broken_copula(text: str) -> str | None:
                 "also",
             }
         ):
+            return match.group().strip()
+    return None
+
+
+_BARE_APPEAL = re.compile(
+    r"\b(?:your|a|an|the|its|our|their|this)\s+(?:perfect|ideal|great|excellent|good|lovely"
+    r"|handy|essential|everyday|reliable|new|favourite|favorite)\s*(?=[,.;:!?]|$)",
+    re.IGNORECASE,
+)
+_IS_NEXT = re.compile(r"\b(?:is|are)\s+([\w-]+)(?:\s+([\w-]+))?", re.IGNORECASE)
+
+
+def _key_after_is(text: str, product: ProductFacts) -> str | None:
+    """ "The LiPo Battery is XT60 connector, 186 g." (of "connector: XT60"), "It is power 4x
+    AA" (of "power: 4x AA"), round 8: an attribute's key and value pasted after "is". Keys of
+    yes/no attributes are what the product is ("waterproof: true")."""
+    keys = {
+        word.casefold()
+        for key, value in product.attributes.items()
+        if not isinstance(value, bool)
+        for word in re.split(r"[\W_]+", str(key))
+        if len(word) > 2 and word.casefold() not in _UNITS
+    }
+    for match in _IS_NEXT.finditer(text):
+        first, second = match.group(1), match.group(2) or ""
+        code = any(c.isdigit() for c in first)
+        if first.casefold() in keys or (code and second.casefold() in keys):
             return match.group().strip()
     return None
 

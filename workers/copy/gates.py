@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from contentfab.core.channels import Channel, contains_emoji, limit, measure, word_count
 from contentfab.workers.copy.faithful import codes_outside_names, new_compounds, part_properties
+from contentfab.workers.copy.numbers import moved_numbers, whole_record
 from contentfab.workers.copy.senses import sense_failures
 from contentfab.workers.copy.text import dropped_qualifiers, fix_articles, fragment
 from contentfab.workers.factcheck import unsupported_numbers
@@ -122,6 +123,10 @@ def check(
         failed.append(f"fact: not in the product data: {', '.join(invented[:3])}")
     if capitals:
         failed.append(f"capitals: words in capitals the product data does not write: {capitals}")
+    if not writes_sentences(channel):
+        moved = moved_numbers(text, whole_record(product), product)
+        if moved:
+            failed.append(f"fact: numbers said with other words than the record: {moved[0]}")
     unsupported = unsupported_claims(text, product, brand)
     if unsupported:
         failed.append(f"claim: not backed by the product data or brand kit: {unsupported}")

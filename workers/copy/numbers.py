@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from contentfab.workers.copy.facts import _UNITS, Fact
+from contentfab.workers.copy.facts import _UNITS, Fact, attribute_phrase
 
 if TYPE_CHECKING:
     from contentfab.workers.copy.slots import ProductFacts
@@ -104,3 +104,11 @@ def moved_numbers(text: str, fact: Fact, product: ProductFacts) -> list[str]:
         if not fine and not (token in names and i and said[i - 1] in names):
             moved.append(" ".join(said[max(0, i - 2) : i + 2]))
     return moved
+
+
+def whole_record(product: ProductFacts) -> Fact:
+    """The record as one fact (title, description, attributes as "key: value"): what a short
+    text's numbers are held to ("Water Culture Kit, 2 Packs" of "2 air stones", round 8)."""
+    attributes = tuple(product.attributes.items())
+    parts = [product.title, product.description, *(attribute_phrase(k, v) for k, v in attributes)]
+    return Fact(". ".join(p.strip().rstrip(".") for p in parts if p) + ".", "attribute", attributes)

@@ -281,7 +281,8 @@ def mismeasured(text: str) -> list[str]:
 INSTRUCTIONS = frozenset(
     """apply store wipe rinse use wash keep remove clean dry charge avoid fill add mix insert
     attach hang place follow read allow let soak spray shake refill replace check tighten
-    assemble mount install pair press twist do pour stir empty rub""".split()  # noqa: SIM905
+    assemble mount install pair press twist do pour stir empty rub treat move turn oil wax
+    sharpen scrub stand""".split()  # noqa: SIM905
 )
 
 #: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").
@@ -413,10 +414,9 @@ def fact_senses(text: str, fact: Fact) -> list[str]:
             stem = verb[:-1] if verb.endswith("e") and len(verb) > 3 else verb
             if not any(w.startswith(stem) for w in words):
                 found.append(f"claim: an instruction said without its verb ({verb!r})")
-            elif verb in _ALSO_ADJECTIVES and re.search(
-                rf"\b(?:is|are|'s|'re)\s+{verb}\b", text, re.IGNORECASE
-            ):
-                # "It is empty after each use." of "Empty after each use …" (round 7)
+            elif re.search(rf"\b(?:is|are|'s|'re)\s+{verb}\b", text, re.IGNORECASE):
+                # "It is empty after each use." of "Empty after each use …" (round 7); "It is
+                # treat with leather balm …", "It is move regularly …" (round 8)
                 found.append(f"claim: an instruction said as a state ('is {verb}')")
     elif fact.kind == "attribute" and ":" in fact.text:
         key = fact.text.split(":", 1)[0].casefold().split()

@@ -248,6 +248,31 @@ def _balanced(name: str) -> bool:
     return all(name.count(a) == name.count(b) for a, b in ("«»", "„“", "()", "[]"))
 
 
+def _whole_lists(sentence: str, clauses: list[str]) -> list[str]:
+    """``clauses`` with a list kept whole: a clause and the short items after it ("Sizes M",
+    "L and XL" -> "Sizes M, L and XL"; "tiles in squares", "triangles", "arches" -> "tiles in
+    squares, triangles and arches"), as ``sentence`` writes them."""
+    merged: list[str] = []
+    k = 0
+    while k < len(clauses):
+        end = k
+        while end + 1 < len(clauses) and 1 <= len(_list_words(clauses[end + 1])) <= 2:
+            end += 1
+        start = sentence.find(clauses[k])
+        stop = sentence.find(clauses[end], start) + len(clauses[end]) if end > k else -1
+        if end > k and start >= 0 and stop > start:
+            merged.append(sentence[start:stop])
+        else:
+            merged.extend(clauses[k : end + 1])
+        k = end + 1
+    return merged
+
+
+def _list_words(clause: str) -> list[str]:
+    """A clause's words but "and" and "or": "L and XL" is a list's two items."""
+    return [w for w in _WORDS.findall(clause) if w.casefold() not in ("and", "or")]
+
+
 def _plain(word: str) -> str:
     """ "skates" -> "skate", "batteries" -> "battery": enough to match a title's word."""
     if word.endswith("ies") and len(word) > 4:
@@ -285,7 +310,7 @@ def selling_points(
     # Helper Handle" is a wok; what the handle does, the handle does).
     kind_words = {w.casefold() for w in _WORDS.findall(_TITLE_CUT.split(title, maxsplit=1)[0])}
     for sentence in _SENTENCE.findall(description):
-        clauses = _CLAUSE.split(sentence.strip())
+        clauses = _whole_lists(sentence.strip(), _CLAUSE.split(sentence.strip()))
         part_before = False  # the clause before said something of a part
         for k, clause in enumerate(clauses):
             clause = clause.strip(" .!?")
@@ -296,9 +321,11 @@ def selling_points(
                 part_before,
                 _about_a_part(_ARTICLE.sub("", clause), kind_words),
             )
-            if k + 1 < len(clauses) and len(_WORDS.findall(clauses[k + 1])) <= 2:
-                continue  # the head of a list ("tiles in squares, triangles and arches")
-            if k and len(_WORDS.findall(clause)) <= 2 and len(_WORDS.findall(clauses[k - 1])) > 2:
+            if k + 1 < len(clauses) and len(_list_words(clauses[k + 1])) <= 2:
+                # the head of a list ("tiles in squares, triangles and arches"; "Sizes M, L
+                # and XL" gave the headline "Falconry Glove: Sizes M" in round 8)
+                continue
+            if k and len(_list_words(clause)) <= 2 and len(_WORDS.findall(clauses[k - 1])) > 2:
                 continue  # the tail of a list ("… with a hammer and wood glue")
             opening = _WORDS.findall(clause)[:1]
             if after_part and opening and opening[0].casefold() in _PART_VERBS:
@@ -328,6 +355,8 @@ def selling_points(
         words = phrase.split()
         for size in range(min(4, len(words) - 1), 1, -1):
             piece = " ".join(words[len(words) - size :])
+            if words[len(words) - size - 1].endswith(","):
+                continue  # "triangles and arches" of "squares, triangles and arches": a cut list
             before = words[len(words) - size - 1].casefold().strip(",;:")
             first = words[len(words) - size].casefold().strip(",;:")
             if (

@@ -267,6 +267,38 @@ def test_a_sentence_without_its_subject_is_refused():
     assert sentence_failures(said, holds, bottle, BrandRules(), SENTENCES) == []
 
 
+def test_an_attribute_key_an_appeal_word_or_an_instruction_after_is_is_refused():
+    battery = ProductFacts(
+        sku="b",
+        title="LiPo Battery",
+        description="Treat the plug with care.",
+        attributes={"connector": "XT60", "waterproof": True},
+    )
+    plug = Fact("connector: XT60", "attribute", (("connector", "XT60"),))
+    said = sentence_failures(
+        "The LiPo Battery is XT60 connector.", plug, battery, BrandRules(), SENTENCES
+    )
+    assert any("attribute's name pasted after 'is'" in r for r in said), said
+    fine = "The LiPo Battery has an XT60 connector."
+    assert sentence_failures(fine, plug, battery, BrandRules(), SENTENCES) == []
+    dry = Fact("waterproof: yes", "attribute", (("waterproof", True),))
+    assert not any(
+        "pasted" in r
+        for r in sentence_failures(
+            "The LiPo Battery is waterproof.", dry, battery, BrandRules(), SENTENCES
+        )
+    )
+    bare = sentence_failures(
+        "The LiPo Battery is your perfect, XT60 connector.", plug, battery, BrandRules(), SENTENCES
+    )
+    assert any("appeal word with no noun" in r for r in bare), bare
+    care = Fact("Treat the plug with care.", "description")
+    state = sentence_failures(
+        "It is treat the plug with care.", care, battery, BrandRules(), SENTENCES
+    )
+    assert any("instruction said as a state" in r for r in state), state
+
+
 def test_too_little_to_say_fails_the_slot_with_its_reason():
     slot = _slot("product_description")
     plan = Plan(slot, facts(BOTTLE))

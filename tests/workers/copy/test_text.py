@@ -85,9 +85,10 @@ def test_a_long_title_gives_its_head_noun_phrase_as_a_short_name():
     assert head_name("Polycarbonate Cabin Suitcase 55 cm", context="A cabin case.") == (
         "Cabin Suitcase"  # "55 cm" is a size, not a model number
     )
-    assert ProductFacts(sku="s", title="Figure Skates Glide 200", description=skates).names()[
-        -1
-    ] == "Figure Skates"
+    assert (
+        ProductFacts(sku="s", title="Figure Skates Glide 200", description=skates).names()[-1]
+        == "Figure Skates"
+    )
     product = ProductFacts(sku="k", title=long)
     assert "Chef's Knife Set" in product.names()
     # A brand kit's short names take precedence: no derived name then.
@@ -372,3 +373,29 @@ def test_an_article_and_a_participle_end_nothing():
     assert fragment(text, sentences=True) == "ends with a modifier (a 'rounded')"
     assert fragment("The blade is curved.", sentences=True) is None
     assert fragment("It comes with a cable and a stand.", sentences=True) is None
+
+
+def test_a_list_stays_whole_in_a_selling_point():
+    # Round 8: "Sizes M, L and XL" gave the headline "Falconry Glove: Sizes M".
+    points = selling_points("Falconry Glove", "Buckskin glove. Sizes M, L and XL.", {})
+    assert "sizes M, L and XL" in points
+    assert not any(p.casefold() in ("sizes m", "l and xl") for p in points), points
+    tiles = selling_points("Tile Set", "Magnetic tiles in squares, triangles and arches.", {})
+    assert tiles == ["magnetic tiles in squares, triangles and arches"]  # no cut-off tail
+
+
+def test_a_short_texts_numbers_stay_with_the_record_words():
+    # Round 8: "Water Culture Kit, 2 Packs" of a kit with "2 air stones".
+    kit = ProductFacts(
+        sku="k",
+        title="Deep Water Culture Kit",
+        description="Reservoir with air pump, 2 air stones and 2 m of tubing.",
+        attributes={"sites": 4},
+    )
+    headline = CHANNELS["search_headline"]
+    assert any(
+        "numbers said with other words" in r
+        for r in check("Water Culture Kit, 2 Packs", headline, kit)
+    )
+    for fine in ("Water Culture Kit: 2 air stones", "Water Culture Kit: 4 sites"):
+        assert not any("numbers" in r for r in check(fine, headline, kit)), fine
