@@ -184,7 +184,11 @@ def framed_sentences(
     itself = bool(head) and (
         head[-1] in kind_heads(product) or head[-1].rstrip("s") in kind_heads(product)
     )
-    if not (itself and not determined and not plural):
+    collective = re.match(r"(?:set|pair|pack|kit|box|bundle)s?\s+of\b", body, re.IGNORECASE)
+    if collective and not determined:
+        # "The Skateboard Wheels are a set of four …", not "are set of four" (round 9)
+        add("is a", f"{be} {_article(body)} {body}")
+    elif not (itself and not determined and not plural):
         # a singular noun of the product's kind takes its article ("is Helmet with …" was
         # delivered): only "is a" below
         add("is", f"{be} {body}")

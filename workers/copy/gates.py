@@ -117,6 +117,9 @@ def check(
         failed.append(
             "grounding: not in the product data, brand kit or lexicon: " + ", ".join(ungrounded[:8])
         )
+    borrowed = brand_name_words(text, product, brand)
+    if borrowed:
+        failed.append(f"grounding: a word of the brand's name said of the product: {borrowed}")
     capitals, notes = invented_terms(text, product, brand)
     invented = unsupported_numbers(text, product.fact_sheet()) + notes
     if invented:
@@ -213,6 +216,20 @@ def invented_terms(text: str, product: ProductFacts, brand: BrandRules) -> tuple
         if not saying or not words <= known:
             notes.append(f"({note})")
     return ", ".join(dict.fromkeys(capitals)), list(dict.fromkeys(notes))
+
+
+def brand_name_words(text: str, product: ProductFacts, brand: BrandRules) -> str:
+    """Words the text may only use inside the brand's name: "Pine Skateboard Deck" of a maple
+    deck passed because the brand is Harbor & Pine (round 9)."""
+    if not brand.name:
+        return ""
+    others = " ".join(
+        [*product.record_texts(), *brand.required_terms, *brand.claims, *brand.vocabulary]
+    )
+    known = {w.casefold() for w in gate_words(others)} | load_lexicon()
+    only_brand = {w.casefold() for w in gate_words(brand.name)} - known
+    outside = re.sub(re.escape(brand.name), " ", text, flags=re.IGNORECASE)
+    return ", ".join(w for w in gate_words(outside) if w.casefold() in only_brand)
 
 
 def writes_sentences(channel: Channel) -> bool:

@@ -368,6 +368,9 @@ def selling_points(
                 or first in _PART_VERBS
                 or first.endswith(("ed", "ing"))
                 or first in _UNIT_WORDS
+                or before in _UNIT_WORDS  # "maximum output" of "5 W maximum output"
+                or _adjective_like(before)  # "water feed" of "a continuous water feed"
+                or (first in _MEASURE_NOUNS and before not in DANGLING)  # "cable length 1.6 m"
             ):
                 # "cuts branches up to 20 mm thick", "will not crack in frost", "clearance
                 # for 45 mm tyres": the piece means something else without what comes first.
@@ -401,6 +404,8 @@ def selling_points(
             len(words) > 2
             and "-" in first
             and first.replace("-", "").isalpha()
+            # "Double-edged", "Chest-mounted"; not "Hot-dip" (galvanised) or "Single-barrel"
+            and first.casefold().endswith(("ed", "proof", "resistant", "safe", "tight"))
             and not set(first.casefold().split("-")) <= title_words  # "Roll-top" of a Roll-Top …
             and words[1].casefold().strip(",;:") in title_words
         ):
@@ -452,6 +457,8 @@ def _weak_opening(phrase: str) -> bool:
 
 _NUMBER_WORDS = _wordset("one two three four five six seven eight nine ten twelve dozen")
 _UNIT_WORDS = _wordset("mm cm m km g kg mg ml l w v mah h min s lm psi bar x")
+#: A measure's noun: after another noun it is that noun's measure ("cable length 1.6 m").
+_MEASURE_NOUNS = _wordset("length width height depth weight diameter thickness size capacity")
 #: Words after which the rest of a clause is no claim of its own ("will not crack").
 _SAYS_OF = _wordset("not no never will would cannot can't won't clearance room space")
 

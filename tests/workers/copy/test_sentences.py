@@ -299,6 +299,25 @@ def test_an_attribute_key_an_appeal_word_or_an_instruction_after_is_is_refused()
     assert any("instruction said as a state" in r for r in state), state
 
 
+def test_a_set_of_takes_its_article_after_a_plural_name():
+    # Round 9: "The Skateboard Wheels are set of four 54 mm street wheels …" was composed.
+    from contentfab.workers.copy.compose import framed_sentences
+
+    wheels = ProductFacts(
+        sku="w",
+        title="Skateboard Wheels",
+        description="Set of four 54 mm street wheels in 99A urethane.",
+    )
+    fact = Fact("Set of four 54 mm street wheels in 99A urethane.", "description")
+    said = [
+        t
+        for found in framed_sentences(fact, wheels, "Skateboard Wheels", alone=True).values()
+        for t in found
+    ]
+    assert "The Skateboard Wheels are a set of four 54 mm street wheels in 99A urethane." in said
+    assert not any(" are set of" in t for t in said), said
+
+
 def test_too_little_to_say_fails_the_slot_with_its_reason():
     slot = _slot("product_description")
     plan = Plan(slot, facts(BOTTLE))

@@ -6,7 +6,7 @@ import pytest
 
 from contentfab.core.channels import CHANNELS
 from contentfab.workers.copy.gates import check
-from contentfab.workers.copy.slots import CopySlot, ProductFacts
+from contentfab.workers.copy.slots import BrandRules, CopySlot, ProductFacts
 from contentfab.workers.copy.text import fix_articles, fragment, head_name, selling_points
 from contentfab.workers.copy.writer import composed_candidates
 from contentfab.workers.textgen import SamplingParams
@@ -399,3 +399,35 @@ def test_a_short_texts_numbers_stay_with_the_record_words():
     )
     for fine in ("Water Culture Kit: 2 air stones", "Water Culture Kit: 4 sites"):
         assert not any("numbers" in r for r in check(fine, headline, kit)), fine
+
+
+def test_a_piece_of_a_phrase_is_no_point_without_what_it_belongs_to():
+    # Round 9's headlines: "Transceiver: Maximum output" (of "5 W maximum output"), "Aviation
+    # Headset: Length 1.6 m" (of "cable length 1.6 m"), "Cabochon Wheel Set: Water feed" (of
+    # "a continuous water feed"), "Plough Anchor: Hot-dip" (of "Hot-dip galvanised steel").
+    radio = selling_points(
+        "Handheld Transceiver", "Radio covering two bands, 5 W maximum output.", {}
+    )
+    assert "maximum output" not in radio and "5 W maximum output" in radio
+    headset = selling_points("Headset", "Gel ear seals, cable length 1.6 m.", {})
+    assert "length 1.6 m" not in headset and "cable length 1.6 m" in headset
+    wheels = selling_points("Wheel Set", "Diamond wheels; use with a continuous water feed.", {})
+    assert "water feed" not in wheels
+    anchor = selling_points(
+        "Galvanised Plough Anchor", "Hot-dip galvanised steel plough anchor.", {}
+    )
+    assert "Hot-dip" not in anchor
+    saw = selling_points("Ryoba Pull Saw", "Double-edged pull saw with a 240 mm blade.", {})
+    assert "Double-edged" in saw
+
+
+def test_a_word_of_the_brands_name_is_not_the_products():
+    # Round 9: "Pine Skateboard Deck" of a maple deck, for the brand Harbor & Pine.
+    deck = ProductFacts(sku="d", title="Maple Skateboard Deck", description="7-ply maple deck.")
+    brand = BrandRules(name="Harbor & Pine")
+    failures = check("Pine Skateboard Deck", CHANNELS["search_headline"], deck, brand)
+    assert any("brand's name" in r for r in failures), failures
+    fine = check(
+        "Maple Skateboard Deck from Harbor & Pine", CHANNELS["search_headline"], deck, brand
+    )
+    assert not any("brand's name" in r for r in fine), fine
