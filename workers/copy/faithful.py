@@ -523,29 +523,10 @@ def _key_after_is(text: str, product: ProductFacts) -> str | None:
 
 _ARE_A = re.compile(r"\b(?:are|they're|they’re)\s+(?:a|an)\s+([^.,;:!?]+)", re.IGNORECASE)
 _IS_SIZE = re.compile(r"\b(?:are|they're|they’re)\s+sizes?\b", re.IGNORECASE)
-#: A singular that stands for many ("a set of", "a range of"), after which "are a" is English.
-_MANY = frozenset(
-    {
-        "pair",
-        "set",
-        "pack",
-        "kit",
-        "box",
-        "bundle",
-        "duo",
-        "trio",
-        "range",
-        "collection",
-        "bag",
-        "tube",
-        "roll",
-        "case",
-        "selection",
-        "family",
-        "couple",
-        "dozen",
-        "series",
-    }
+#: Singulars that stand for many ("a range of"), beside :data:`_COLLECTIVES` ("a set of"),
+#: after which "are a" is English.
+_ALSO_MANY = frozenset(
+    "range collection bag tube roll case selection family couple dozen series".split()  # noqa: SIM905
 )
 
 
@@ -563,7 +544,7 @@ def _one_of_many(text: str, title: str = "") -> str | None:
         return size.group()
     for match in _ARE_A.finditer(text):
         phrase = _PHRASE_CUT.split(match.group(1))
-        if not {w.casefold() for w in phrase[0].split()} & _MANY:
+        if not {w.casefold() for w in phrase[0].split()} & (_COLLECTIVES | _ALSO_MANY):
             return match.group().strip()
     plurals = {w.casefold() for w in re.findall(r"[^\W\d_]+", title) if w[-1:] in "sS"}
     for match in _IS_A.finditer(text):
@@ -572,7 +553,7 @@ def _one_of_many(text: str, title: str = "") -> str | None:
         if (
             last in plurals
             and not last.endswith("ss")
-            and not {w.casefold() for w in words} & _MANY
+            and not {w.casefold() for w in words} & (_COLLECTIVES | _ALSO_MANY)
         ):
             return match.group().strip()
     return None
