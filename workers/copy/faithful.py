@@ -139,6 +139,9 @@ def sentence_failures(
     if bare:
         # "The Moule à Faisselle is your perfect, dishwasher safe …" (round 8): no noun
         failed.append(f"fragment: an appeal word with no noun after it: {bare.group().strip()!r}")
+    excluded = _product_excluded(text, product)
+    if excluded:
+        failed.append(f"claim: says the product itself is not included: {excluded!r}")
     keyed = _key_after_is(text, product)
     if keyed:
         failed.append(f"fragment: an attribute's name pasted after 'is': {keyed!r}")
@@ -296,7 +299,7 @@ _MODEL_WORDS = frozenset(
 def kind_heads(product: ProductFacts) -> set[str]:
     """What the product is: the head noun of each of its names, cut at a "with", "for",
     bracket or comma ("Garden Hose 15 m with Spray Gun" is a hose, "Bike Light Set" a set,
-    never a light), and the words of its category. A name without a plain head word gives
+    never a light), and its category's head nouns. A name without a plain head word gives
     all its words."""
 
     heads: set[str] = set()
@@ -318,7 +321,9 @@ def kind_heads(product: ProductFacts) -> set[str]:
     for part in re.split(r"\s*(?:&|,|/|\band\b)\s*", product.category or ""):
         words = [w.casefold() for w in gate_words(part)]
         if words and not words[-1].endswith("ing"):
-            heads.update(words)
+            # its head noun only: "Cigar Accessories" names accessories (round 10: "The Cigar
+            # Humidor is a 28 x 21 x 10 cm cigar.")
+            heads.add(words[-1])
     # What the record's description says the product is, where it opens "<Form> of …": "Paste
     # of beeswax, carnauba wax and orange oil" is a paste (round 6: every sentence that said so
     # was refused, and the finish's SMS and ad text failed).
@@ -499,6 +504,25 @@ _BARE_APPEAL = re.compile(
     r"|handy|essential|everyday|reliable|new|favourite|favorite)\s*(?=[,.;:!?]|$)",
     re.IGNORECASE,
 )
+_NOT_INCLUDED = re.compile(
+    r"([^.;:!?]*?)\s+(?:is|are)\s+(?:not\s+(?:included|supplied)|sold\s+separately)\b",
+    re.IGNORECASE,
+)
+
+
+def _product_excluded(text: str, product: ProductFacts) -> str | None:
+    """ "The Cigar Humidor is not included." of "Cigars not included", "The holder armband is
+    not included." of an armband whose card is not included (round 10, both labelled false):
+    the record's "not included" said of the product."""
+    heads = {gate_words(name)[-1].casefold() for name in product.names() if gate_words(name)}
+    heads |= {h.rstrip("s") for h in heads}
+    for match in _NOT_INCLUDED.finditer(text):
+        words = gate_words(match.group(1).casefold())
+        if words and (words[-1] in ("it", "they", "this", "these") or words[-1] in heads):
+            return match.group().strip()
+    return None
+
+
 _IS_NEXT = re.compile(r"\b(?:is|are)\s+([\w-]+)(?:\s+([\w-]+))?", re.IGNORECASE)
 
 

@@ -282,7 +282,7 @@ INSTRUCTIONS = frozenset(
     """apply store wipe rinse use wash keep remove clean dry charge avoid fill add mix insert
     attach hang place follow read allow let soak spray shake refill replace check tighten
     assemble mount install pair press twist do pour stir empty rub treat move turn oil wax
-    sharpen scrub stand""".split()  # noqa: SIM905
+    sharpen scrub stand have""".split()  # noqa: SIM905
 )
 
 #: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").

@@ -318,6 +318,34 @@ def test_a_set_of_takes_its_article_after_a_plural_name():
     assert not any(" are set of" in t for t in said), said
 
 
+def test_what_the_record_leaves_out_is_not_the_product():
+    # Round 10: "The Cigar Humidor is not included." of "Cigars not included", and "The Cigar
+    # Humidor is a 28 x 21 x 10 cm cigar." (its category, "Cigar Accessories", names
+    # accessories); "It has been serviced annually" of "Have it serviced annually".
+    humidor = ProductFacts(
+        sku="h",
+        title="Cigar Humidor",
+        description="Cedar humidor, 28 x 21 x 10 cm. Cigars not included. Have it serviced annually.",
+        category="Cigar Accessories",
+    )
+    brand = BrandRules()
+    cigars = Fact("Cigars not included.", "description")
+    wrong = sentence_failures(
+        "The Cigar Humidor is not included.", cigars, humidor, brand, SENTENCES
+    )
+    assert any("product itself is not included" in r for r in wrong), wrong
+    right = sentence_failures("Cigars are not included.", cigars, humidor, brand, SENTENCES)
+    assert not any("itself" in r for r in right), right
+    size = Fact("Cedar humidor, 28 x 21 x 10 cm.", "description")
+    cigar = sentence_failures(
+        "The Cigar Humidor is a 28 x 21 x 10 cm cigar.", size, humidor, brand, SENTENCES
+    )
+    assert any("calls the product a" in r for r in cigar), cigar
+    service = Fact("Have it serviced annually.", "description")
+    state = sentence_failures("It has been serviced annually.", service, humidor, brand, SENTENCES)
+    assert any("instruction" in r for r in state), state
+
+
 def test_too_little_to_say_fails_the_slot_with_its_reason():
     slot = _slot("product_description")
     plan = Plan(slot, facts(BOTTLE))
