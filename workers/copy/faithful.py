@@ -35,6 +35,13 @@ from contentfab.workers.copy.facts import (
 )
 from contentfab.workers.copy.numbers import moved_numbers
 from contentfab.workers.copy.sentence_examples import _example_echo
+from contentfab.workers.copy.shapes import (
+    _BARE_APPEAL,
+    _COLLECTIVES,
+    _key_after_is,
+    _one_of_many,
+    _product_excluded,
+)
 from contentfab.workers.copy.text import _TITLE_CUT, _adjective_like
 
 #: "a great choice for your tyres": of 91 labelled texts (rounds 1-5) that said it, 49 scored 0
@@ -499,90 +506,6 @@ def _broken_copula(text: str) -> str | None:
     return None
 
 
-_BARE_APPEAL = re.compile(
-    r"\b(?:your|a|an|the|its|our|their|this)\s+(?:perfect|ideal|great|excellent|good|lovely"
-    r"|handy|essential|everyday|reliable|new|favourite|favorite)\s*(?=[,.;:!?]|$)",
-    re.IGNORECASE,
-)
-_NOT_INCLUDED = re.compile(
-    r"([^.;:!?]*?)\s+(?:is|are)\s+(?:not\s+(?:included|supplied)|sold\s+separately)\b",
-    re.IGNORECASE,
-)
-
-
-def _product_excluded(text: str, product: ProductFacts) -> str | None:
-    """ "The Cigar Humidor is not included." of "Cigars not included", "The holder armband is
-    not included." of an armband whose card is not included (round 10, both labelled false):
-    the record's "not included" said of the product."""
-    heads = {gate_words(name)[-1].casefold() for name in product.names() if gate_words(name)}
-    heads |= {h.rstrip("s") for h in heads}
-    for match in _NOT_INCLUDED.finditer(text):
-        words = gate_words(match.group(1).casefold())
-        if words and (words[-1] in ("it", "they", "this", "these") or words[-1] in heads):
-            return match.group().strip()
-    return None
-
-
-_IS_NEXT = re.compile(r"\b(?:is|are)\s+([\w-]+)(?:\s+([\w-]+))?", re.IGNORECASE)
-
-
-def _key_after_is(text: str, product: ProductFacts) -> str | None:
-    """ "The LiPo Battery is XT60 connector, 186 g." (of "connector: XT60"), "It is power 4x
-    AA" (of "power: 4x AA"), round 8: an attribute's key and value pasted after "is". Keys of
-    yes/no attributes are what the product is ("waterproof: true")."""
-    keys = {
-        word.casefold()
-        for key, value in product.attributes.items()
-        if not isinstance(value, bool)
-        for word in re.split(r"[\W_]+", str(key))
-        if len(word) > 2 and word.casefold() not in _UNITS
-    }
-    for match in _IS_NEXT.finditer(text):
-        first, second = match.group(1), match.group(2) or ""
-        code = any(c.isdigit() for c in first)
-        if first.casefold() in keys or (code and second.casefold() in keys):
-            return match.group().strip()
-    return None
-
-
-_ARE_A = re.compile(r"\b(?:are|they're|they’re)\s+(?:a|an)\s+([^.,;:!?]+)", re.IGNORECASE)
-_IS_SIZE = re.compile(r"\b(?:are|they're|they’re)\s+sizes?\b", re.IGNORECASE)
-#: Singulars that stand for many ("a range of"), beside :data:`_COLLECTIVES` ("a set of"),
-#: after which "are a" is English.
-_ALSO_MANY = frozenset(
-    "range collection bag tube roll case selection family couple dozen series".split()  # noqa: SIM905
-)
-
-
-_IS_A = re.compile(r"\b(?:is|it's|it’s)\s+(?:a|an)\s+([^.,;:!?]+)", re.IGNORECASE)
-_PHRASE_CUT = re.compile(r"\s+(?:of|with|for|in|on|from|that|which|and|to)\s+")
-
-
-def _one_of_many(text: str, title: str = "") -> str | None:
-    """ "The Stamp Tongs are a stainless steel tongs", "They are an 8x25 mm dowel" (round 7:
-    both labelled clumsy), "They are size XS to XXL", and "It is a natural rubber boots" of
-    boots (``title`` says "Boots"): a plural said to be one thing or one thing to be many.
-    Of the 74 labelled texts of rounds 1-7 this refuses, none scored 2 (31 scored 0)."""
-    size = _IS_SIZE.search(text)
-    if size:
-        return size.group()
-    for match in _ARE_A.finditer(text):
-        phrase = _PHRASE_CUT.split(match.group(1))
-        if not {w.casefold() for w in phrase[0].split()} & (_COLLECTIVES | _ALSO_MANY):
-            return match.group().strip()
-    plurals = {w.casefold() for w in re.findall(r"[^\W\d_]+", title) if w[-1:] in "sS"}
-    for match in _IS_A.finditer(text):
-        words = _PHRASE_CUT.split(match.group(1))[0].split()
-        last = words[-1].casefold() if words else ""
-        if (
-            last in plurals
-            and not last.endswith("ss")
-            and not {w.casefold() for w in words} & (_COLLECTIVES | _ALSO_MANY)
-        ):
-            return match.group().strip()
-    return None
-
-
 #: Words that make an offer: a sentence may use one only where its fact does (the closing
 #: line invites; "You can buy a light blanket" sells something the record does not).
 _OFFER_WORDS = frozenset({"buy", "choose", "order", "shop", "pick", "grab", "purchase"})
@@ -612,9 +535,6 @@ def codes_outside_names(text: str, product: ProductFacts) -> list[str]:
             pattern = r"\s+".join(re.escape(part) for part in name.split())
             rest = re.sub(pattern, " ", rest, flags=re.IGNORECASE)
     return [w for w in _COMPOUND.findall(rest) if w.casefold() in codes]
-
-
-_COLLECTIVES = frozenset({"pair", "set", "pack", "kit", "box", "bundle", "duo", "trio"})
 
 
 _GENERIC_NOUNS = frozenset(
