@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from contentfab.core.errors import GenerationError
-from contentfab.workers.copy.text import _NUMBER_WORDS, DANGLING
+from contentfab.workers.copy.text import _NUMBER_WORDS, DANGLING, _adjective_like
 from contentfab.workers.grounding import gate_words
 
 if TYPE_CHECKING:
@@ -167,6 +167,18 @@ def framed_sentences(
         add("has", f"{have} {' '.join(body.split()[1:])}")
         return frames
     determined = first in ("a", "an", "the") or first[:1].isdigit() or first in _NUMBER_WORDS
+    second = words[1].casefold().strip(",;:")
+    if (
+        not determined
+        and first.isalpha()
+        and first not in _VERBS
+        and not first.endswith("ly")  # "Fully adjustable …"
+        and _adjective_like(second)
+    ):
+        # "Handles adjustable from 80 to 95 cm": a noun and what it is, no verb ("The Rollator
+        # Walker handles adjustable from …" was delivered, round 11): the product has them
+        add("has", f"{have} {body}")
+        return frames
     if not determined:  # "The Scissors the carbon steel blades …" is no sentence
         add("verb", body, verb_s=first.endswith("s") and not first.endswith("ss"))
     if first.endswith("ing") and len(first) > 5 and first.isalpha() and not plural:

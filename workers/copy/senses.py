@@ -282,12 +282,13 @@ INSTRUCTIONS = frozenset(
     """apply store wipe rinse use wash keep remove clean dry charge avoid fill add mix insert
     attach hang place follow read allow let soak spray shake refill replace check tighten
     assemble mount install pair press twist do pour stir empty rub treat move turn oil wax
-    sharpen scrub stand have""".split()  # noqa: SIM905
+    sharpen scrub stand have wear take push pull hold lift leave protect dilute heat boil
+    cook unscrew lubricate grease descale cut""".split()  # noqa: SIM905
 )
 
 #: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").
 _ALSO_ADJECTIVES = frozenset(
-    {"clean", "dry", "open", "close", "last", "double", "let", "do", "empty"}
+    {"clean", "dry", "open", "close", "last", "double", "let", "do", "empty", "cut"}
 )
 _COPULA = re.compile(r"\b(?:is|are)\s+([a-z]+)\b(?!-)(?:\s+([a-z]+))?")  # not "is pour-over"
 #: Words after which a word in -s is a verb ("is rolls up", "is vibrates when").
@@ -418,6 +419,11 @@ def fact_senses(text: str, fact: Fact) -> list[str]:
                 # "It is empty after each use." of "Empty after each use …" (round 7); "It is
                 # treat with leather balm …", "It is move regularly …" (round 8)
                 found.append(f"claim: an instruction said as a state ('is {verb}')")
+            elif _done_by_product(text, verb):
+                # "The Vitamin Softgels take one softgel daily" of "Take one softgel daily",
+                # "They wear gloves …" (round 11): the reader's instruction said as what the
+                # product does
+                found.append(f"claim: an instruction said as what the product does ({verb!r})")
     elif fact.kind == "attribute" and ":" in fact.text:
         key = fact.text.split(":", 1)[0].casefold().split()
         own = not key or set(key) & _OWN_MEASURES
@@ -425,6 +431,48 @@ def fact_senses(text: str, fact: Fact) -> list[str]:
         if not own and not said and _MEASURE_VERB.search(text):
             found.append(f"claim: a measure of the {' '.join(key)} said of the product")
     return found
+
+
+_INSTRUCTION_OPENING = re.compile(r"(?:do\s+not|never|always|not\s+suitable|not\s+for)\b", re.I)
+
+
+def instruction_clauses(description: str) -> list[str]:
+    """The record's instructions to the reader, lower-cased: its sentences and semicolon
+    clauses that open with an instruction's verb ("Store in a cool, dry place", "wear gloves
+    when setting and emptying") or a warning ("Do not use solvents", "not for children")."""
+    found = []
+    for clause in re.split(r"(?<=[.!?])\s+|;\s*", description):
+        clause = clause.strip(" .!?")
+        words = clause.split()
+        if not words:
+            continue
+        first = words[0].casefold().strip(",:")
+        if words[-1].casefold() in ("included", "supplied"):
+            continue  # "Dry bag included": what comes with it
+        if (first in INSTRUCTIONS and (words[0][:1].isupper() or first not in _ALSO_NOUNS)) or (
+            _INSTRUCTION_OPENING.match(clause)
+        ):
+            found.append(clause.casefold())
+    return found
+
+
+#: Words after which an instruction's verb is still the reader's ("and mix", "to take").
+_BEFORE_AN_INSTRUCTION = frozenset(
+    "and or then to please always never not do a an the your its their this".split()  # noqa: SIM905
+)
+
+
+def _done_by_product(text: str, verb: str) -> bool:
+    """Whether ``verb`` (an instruction's, "take") follows a subject in ``text`` rather than
+    opening a sentence or clause ("The Softgels take one …", not "Take one …; mix …")."""
+    for match in re.finditer(rf"(\S+)\s+({verb}(?:e?s)?)\b", text, re.IGNORECASE):
+        before = match.group(1)
+        if before[-1:] in ",;:.!?" or before.casefold() in _BEFORE_AN_INSTRUCTION:
+            continue  # its own clause, or a noun ("a pair of")
+        if match.group(2)[:1].isupper():
+            continue  # a name's word ("Salmon Dry Cat Food")
+        return True
+    return False
 
 
 def sense_failures(text: str, product: ProductFacts) -> list[str]:

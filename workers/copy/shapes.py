@@ -59,12 +59,61 @@ def _key_after_is(text: str, product: ProductFacts) -> str | None:
         for word in re.split(r"[\W_]+", str(key))
         if len(word) > 2 and word.casefold() not in _UNITS
     }
+    measured = measure_keys(product.description)
+    keys |= measured
     for match in _IS_NEXT.finditer(text):
         first, second = match.group(1), match.group(2) or ""
         code = any(c.isdigit() for c in first)
         if first.casefold() in keys or (code and second.casefold() in keys):
             return match.group().strip()
+        if second.casefold() in measured and first.casefold() not in _DETERMINERS:
+            return match.group().strip()  # "They are temple length 140 mm." (round 11)
+    # "They bridge 19 mm." of "bridge 19 mm" (round 11): a measure's name said as a verb
+    for match in _SUBJECT_NEXT.finditer(text):
+        if match.group(1).casefold() in measured:
+            return match.group().strip()
     return None
+
+
+_DETERMINERS = frozenset(
+    "a an the its their this that one two three four five six seven eight nine ten".split()  # noqa: SIM905
+)
+_SUBJECT_NEXT = re.compile(r"\b(?:it|they)\s+([\w-]+)", re.IGNORECASE)
+#: A name, then its measure: a number, its unit, and the end of the clause ("bridge 19 mm,",
+#: "temple length 140 mm."), not a number that modifies a noun ("polycarbonate 5-inch
+#: three-blade propellers").
+_BEFORE_NUMBER = re.compile(
+    r"([^\W\d_][\w-]*)\s+(?:of\s+)?(?=\d[\d.,x× ]*(?:\s?[^\W\d_/°%]+|\s?[°%/]\S*)?"
+    r"(?:[,;.)]|$|\s+and\b))"
+)
+
+
+#: Names of a rank a product is ("It is category 3", "is grade 5"), not a measure it has.
+_RANKS = frozenset("class category grade type level stage series version generation no".split())  # noqa: SIM905
+
+
+def measure_keys(description: str) -> set[str]:
+    """Words the record names a measure with, lower-cased: the noun right before a number
+    ("bridge 19 mm", "temple length 140 mm", "a width of 50 mm"), not a verb or a function
+    word ("weighs 24 g", "up to 160 MB/s")."""
+    from contentfab.workers.copy.facts import _VERBS
+    from contentfab.workers.copy.text import _NUMBER_WORDS, DANGLING
+
+    found = set()
+    for match in _BEFORE_NUMBER.finditer(description):
+        word = match.group(1).casefold()
+        if (
+            len(word) > 2
+            and word not in DANGLING
+            and word not in _VERBS
+            and word not in _NUMBER_WORDS
+            and word not in _UNITS
+            and not word.endswith(("ing", "ed", "ly", "s"))
+            and word not in ("approx", "about", "around", "only", "just", "over", "under", "up")
+            and word not in _RANKS
+        ):
+            found.add(word)
+    return found
 
 
 _ARE_A = re.compile(r"\b(?:are|they're|they’re)\s+(?:a|an)\s+([^.,;:!?]+)", re.IGNORECASE)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from contentfab.core.channels import CHANNELS, Channel
 from contentfab.workers.copy.facts import PRICE_WORDS
-from contentfab.workers.copy.text import _TITLE_CUT, head_name
+from contentfab.workers.copy.text import _TITLE_CUT, _adjective_like, head_name
 from contentfab.workers.factcheck import FactSheet
 from contentfab.workers.grounding import Vocabulary
 from contentfab.workers.recommender import product_text as _shopper_text
@@ -130,6 +130,8 @@ def headline_name(title: str) -> str | None:
     if not words:
         return None
     last = words[-1]
+    if _adjective_like(last.casefold()):
+        return None  # "Portable" of "Portable SSD 1TB" (round 11: "The Portable is rated …")
     if len(last) >= 6 and last.casefold() not in _PLAIN_HEADS:
         return last
     if len(words) >= 2 and len(f"{words[-2]} {last}") <= 12:

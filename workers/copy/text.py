@@ -173,10 +173,11 @@ def _stem(word: str) -> str:
 _TITLE_CUT = re.compile(
     r"\s+(?:with|for|in|featuring|incl\.?|including)\s+|\s+[-–—|:/]\s+|[,(\[]", re.IGNORECASE
 )
-_SPEC = re.compile(r"^(?:\d[\w.,/×x'′–-]*[\"″'′]?|[IVX]+|\d+\s*%)$")
+_SPEC = re.compile(r"^(?:[+±-]?\d[\w.,/×x'′–-]*[\"″'′]?|[IVX]+|\d+\s*%)$")  # "+2.0" too
 #: A model code: letters and digits in one word ("KS-500", "AQ-3", "H9", "VG1", "CX-9").
 _CODE = re.compile(r"^(?=[\w-]*\d)(?=[\w-]*[^\W\d_])[\w]+(?:-[\w]+)*$")
 _LEADING = _wordset("the a an new")
+_BARE_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?\+?$")
 
 
 def head_name(title: str, *, max_chars: int = 18, context: str = "") -> str | None:
@@ -203,8 +204,8 @@ def head_name(title: str, *, max_chars: int = 18, context: str = "") -> str | No
             ) and words[-1][:1].isupper()
             after_number = True
             continue
-        if word.isupper() and len(word) > 1 and _SPEC.match(following):
-            continue  # "SPF 50", "SR 270": a code's letters before its number
+        if word.isupper() and len(word) > 1 and _BARE_NUMBER.match(following):
+            continue  # "SPF 50", "SR 270": a code's letters before its number; not "SSD 1TB"
         if after_number and (len(word) <= 3 or not word[0].isalnum() or not word.isalpha()):
             continue  # the unit of a size ("750 ml", "0 °C", "200 g/m²")
         after_number = named_model = False
@@ -227,7 +228,13 @@ def head_name(title: str, *, max_chars: int = 18, context: str = "") -> str | No
         words = words[:-1]  # "Figure Skates Glide 200": the skates' model is "Glide 200"
     name = _longest_fitting(words, max_chars)
     last = words[-1] if words else ""
-    if name is None and len(last) >= 4 and last.isalpha() and last[0].isupper():
+    if (
+        name is None
+        and len(last) >= 4
+        and last.isalpha()
+        and last[0].isupper()
+        and not _adjective_like(last.casefold())  # "Portable" names nothing
+    ):
         name = last  # "Wireless Noise-Cancelling Headphones H9" -> "Headphones"
     return name
 

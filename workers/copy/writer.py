@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from contentfab.core.channels import Channel
 from contentfab.core.errors import GenerationError
+from contentfab.workers.copy.senses import instruction_clauses
 from contentfab.workers.copy.sentences import is_planned, write_planned
 from contentfab.workers.copy.text import compose, selling_points
 from contentfab.workers.textgen import Generation, SamplingParams, TextGenerator
@@ -412,6 +413,10 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
         key=lambda name: (any(c.isdigit() or c in ",()" for c in name), -len(name)),
     )
     points = selling_points(slot.product.title, slot.product.description, slot.product.attributes)
+    # "Vitamin Softgels: Store below 25 °C", "Snap Mouse Traps: Wear gloves when setting and
+    # emptying" (round 11: an instruction or a warning was labelled no selling point each
+    # time): said beside the name only where nothing else fits
+    instructions = instruction_clauses(slot.product.description)
     found: list[str] = []
     # "DCC Sound Decoder: Decoder with 16-bit sound", "Backpacking Tent: Dome tent": the point
     # says the name's head noun again (labelled repetitive), so only where nothing else fits
@@ -429,7 +434,10 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
                     passing.append(text)
                 if len(passing) == 2:
                     break
-            (repeating if _repeats_head(name, point) else found).extend(passing)
+            last_resort = _repeats_head(name, point) or any(
+                point.casefold() in clause for clause in instructions
+            )
+            (repeating if last_resort else found).extend(passing)
             if passing:
                 break
         if len(found) >= limit:

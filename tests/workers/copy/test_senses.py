@@ -198,3 +198,20 @@ def test_a_verb_right_after_has_is_refused():
     assert verb_after_has("It has pitches in under five minutes.") == ["has pitches"]
     assert verb_after_has("It has folds flat for the car.") == ["has folds"]
     assert verb_after_has("It has pockets on both sides and clips to a strap.") == []
+
+
+def test_an_instruction_is_the_readers_not_what_the_product_does() -> None:
+    from contentfab.workers.copy.facts import Fact
+    from contentfab.workers.copy.senses import fact_senses, instruction_clauses
+
+    take = Fact("Take one softgel daily with food", "description")
+    # round 11, labelled ungrammatical: the softgels "take one softgel daily"
+    assert fact_senses("The Vitamin Softgels take one softgel daily with food.", take)
+    assert fact_senses("Take one softgel daily with food.", take) == []
+    assert fact_senses("Mix it with water and take one softgel daily with food.", take) == []
+    wear = Fact("wear gloves when setting and emptying", "description")
+    assert fact_senses("They are wear gloves when setting and emptying.", wear)
+    assert instruction_clauses(
+        "Reusable snap traps; wear gloves when setting and emptying. Store below 25 °C. "
+        "Do not use solvents. Dry bag included."
+    ) == ["wear gloves when setting and emptying", "store below 25 °c", "do not use solvents"]

@@ -1274,3 +1274,36 @@ def test_round_seven_misreadings_are_refused():
     said_facts = [f.text for f in facts(dowels)]
     assert "1 m long" not in said_facts  # the logs' length stays with the logs
     assert "Inoculates about 2 to 3 logs of oak or beech, 1 m long." in said_facts
+
+
+def test_a_measures_name_is_no_verb_and_nothing_the_product_is():
+    glasses = ProductFacts(
+        sku="g",
+        title="Reading Glasses +2.0",
+        description="Acetate frame; lens width 50 mm, bridge 19 mm, temple length 140 mm.",
+    )
+    bridge = Fact("bridge 19 mm", "description")
+    # round 11: "They bridge 19 mm. They are temple length 140 mm." (labelled garbled)
+    for garbled in ("They bridge 19 mm.", "They are temple length 140 mm."):
+        said = sentence_failures(garbled, bridge, glasses, BrandRules(), SENTENCES)
+        assert any("name pasted after 'is'" in r for r in said), (garbled, said)
+    fine = "They have a 19 mm bridge."
+    assert not any(
+        "pasted" in r for r in sentence_failures(fine, bridge, glasses, BrandRules(), SENTENCES)
+    )
+
+
+def test_a_noun_and_its_adjective_are_had_not_done():
+    from contentfab.workers.copy.compose import framed_sentences
+
+    rollator = ProductFacts(
+        sku="r", title="Rollator Walker", description="Handles adjustable from 80 to 95 cm."
+    )
+    handles = Fact("Handles adjustable from 80 to 95 cm", "description")
+    # round 11 delivered "The Rollator Walker handles adjustable from 80 to 95 cm."
+    assert framed_sentences(handles, rollator, "Rollator Walker", alone=True) == {
+        "has": ["The Rollator Walker has handles adjustable from 80 to 95 cm."]
+    }
+    fully = Fact("Fully adjustable from 80 to 95 cm", "description")
+    frames = framed_sentences(fully, rollator, "Rollator Walker", alone=True)
+    assert frames["is"] == ["The Rollator Walker is fully adjustable from 80 to 95 cm."]

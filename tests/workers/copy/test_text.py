@@ -77,6 +77,11 @@ def test_a_long_title_gives_its_head_noun_phrase_as_a_short_name():
     assert head_name("Galvanised Steel Watering Can 10 l") == "Steel Watering Can"
     assert head_name("Wireless Noise-Cancelling Headphones H9, Over-Ear") == "Headphones"
     assert head_name("Price without currency") is None  # no capitalised word to stand alone
+    # round 11: "The Portable is rated …", "The Glasses +2.0 have …": a code's letters go
+    # before a plain number only ("SPF 50", not "SSD 1TB"); "+2.0" is a size
+    assert head_name("Portable SSD 1TB USB-C, PX-1000") == "Portable SSD"
+    assert head_name("Reading Glasses +2.0, Tortoiseshell Acetate") == "Reading Glasses"
+    assert head_name("Portable Fast, 1TB") is None  # "Portable" alone names nothing
     # A word before a plain model number that the description does not use is the model's
     # name, not what the product is.
     skates = "Ladies' figure skates with padded synthetic boot."
@@ -232,6 +237,7 @@ def test_selling_points_keep_the_records_with_and_drop_a_parts_verb():
         ("Kids' Ski Helmet with Adjustable Fit Dial", "Helmet"),
         ("Trailhead 2-Person Backpacking Tent", None),  # "Backpacking Tent" is too long
         ("SPF 50", None),
+        ("Portable SSD 1TB USB-C, PX-1000", None),  # not "Portable" (round 11)
     ],
 )
 def test_a_headline_name_is_the_titles_head_noun(title: str, name: str | None):
@@ -431,3 +437,22 @@ def test_a_word_of_the_brands_name_is_not_the_products():
         "Maple Skateboard Deck from Harbor & Pine", CHANNELS["search_headline"], deck, brand
     )
     assert not any("brand's name" in r for r in fine), fine
+
+
+def test_an_instruction_is_a_headline_point_only_where_nothing_else_fits():
+    from contentfab.workers.copy.slots import CopySlot
+
+    def subjects(description: str) -> list[str]:
+        product = ProductFacts(sku="x", title="Vitamin D3 Softgels", description=description)
+        slot = CopySlot(
+            key=1, product=product, channel="email_subject", tone="friendly",
+            sampling=SamplingParams(),
+        )  # fmt: skip
+        return composed_candidates(slot)
+
+    # round 11: "Vitamin Softgels: Store below 25 °C" (labelled no selling point)
+    found = subjects("Store below 25 °C. Made with olive oil.")
+    assert found and "olive oil" in found[0].casefold(), found
+    assert all("store" not in text.casefold() for text in found[:1])
+    # nothing else to say: the instruction still fills the slot
+    assert subjects("Store below 25 °C.")
