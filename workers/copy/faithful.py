@@ -41,6 +41,7 @@ from contentfab.workers.copy.shapes import (
     _key_after_is,
     _one_of_many,
     _product_excluded,
+    verbless,
 )
 from contentfab.workers.copy.text import _TITLE_CUT, _adjective_like
 
@@ -152,6 +153,10 @@ def sentence_failures(
     keyed = _key_after_is(text, product)
     if keyed:
         failed.append(f"fragment: an attribute's name pasted after 'is': {keyed!r}")
+    if not alone and verbless(text):
+        # a description's sentence with no verb reads as a pasted note (round 11: "TPU bumper
+        # with polycarbonate back and built-in magnet ring compatible with MagSafe chargers.")
+        failed.append("fragment: a sentence without a verb")
     agreement = _one_of_many(text, product.title)
     if agreement:
         failed.append(f"fragment: a plural said as one thing: {agreement!r}")

@@ -1307,3 +1307,26 @@ def test_a_noun_and_its_adjective_are_had_not_done():
     fully = Fact("Fully adjustable from 80 to 95 cm", "description")
     frames = framed_sentences(fully, rollator, "Rollator Walker", alone=True)
     assert frames["is"] == ["The Rollator Walker is fully adjustable from 80 to 95 cm."]
+
+
+def test_a_descriptions_sentence_has_a_verb():
+    from contentfab.workers.copy.shapes import verbless
+
+    # round 11's descriptions (labelled clumsy, a verbless middle sentence)
+    assert verbless("TPU bumper with polycarbonate back and built-in magnet ring.")
+    assert verbless("Aluminium cane with 10 height positions from 74 to 97 cm.")
+    for fine in (
+        "It removes air from opened bottles.",
+        "The blades should be wiped dry after use.",
+        "Store below 25 °C.",
+        "The tips heat up in about a minute.",
+        "Choose the Flexible Track.",
+        "They're the Glasses, with a 50 mm lens.",
+    ):
+        assert not verbless(fine), fine
+    cane = ProductFacts(sku="c", title="Walking Cane", description="Aluminium cane with a ferrule.")
+    ferrule = Fact("Aluminium cane with a ferrule", "description")
+    said = sentence_failures(
+        "Aluminium cane with a ferrule.", ferrule, cane, BrandRules(), SENTENCES
+    )
+    assert "fragment: a sentence without a verb" in said, said
