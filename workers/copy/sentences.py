@@ -31,7 +31,7 @@ from contentfab.workers.grounding import gate_words
 from contentfab.workers.textgen import Generation, SamplingParams
 
 if TYPE_CHECKING:
-    from contentfab.workers.copy.slots import CopySlot
+    from contentfab.workers.copy.slots import CopySlot, ProductFacts
     from contentfab.workers.textgen import TextGenerator
 from contentfab.core.channels import limit, measure, word_count
 from contentfab.workers.copy.compose import _compose_open
@@ -173,6 +173,9 @@ def _assemble(plan: Plan) -> tuple[str | None, str | None, dict[str, Any]]:
         closing = _closing_line(plan, chosen)
         if closing is not None:
             chosen.append(closing)
+        shorter = chosen[:1] + [_pronoun_for_name(c, slot.product) for c in chosen[1:]]
+        if word_count(" ".join(c.text for c in shorter)) >= (slot.spec.min_words or 0):
+            chosen = shorter  # not where the name's words are what reaches the length
         text = " ".join(c.text for c in chosen) if chosen else None
         failed = [] if text is None else check(text, slot.spec, slot.product, _brand(plan))
     else:
@@ -245,6 +248,49 @@ def _closing_line(plan: Plan, chosen: list[SentenceCandidate]) -> SentenceCandid
     # "yours", not the name again: a third naming reads as repetition (and the gate says so)
     brand = f" from {slot.brand.name}" if slot.brand.name else ""
     return SentenceCandidate(close, f"Order yours{brand} today.", 0.0, 1, -1, composed=True)
+
+
+def _pronoun_for_name(candidate: SentenceCandidate, product: ProductFacts) -> SentenceCandidate:
+    """A later sentence of a description says "It"/"They" where it would open with the name
+    again ("The Collage Frame is … The Collage Frame has …" was labelled clumsy, round 11)."""
+    for name in sorted(product.names(), key=len, reverse=True):
+        named = _named(name)
+        rest = candidate.text[len(named) :]
+        if (
+            candidate.text.startswith(named + " ")
+            and rest.split()[0][:1].islower()
+            and rest.split()[0].casefold() in _PRONOUN_VERBS
+        ):
+            pronoun = "They" if plural_name(name, product) else "It"
+            return replace(candidate, text=pronoun + rest)
+    return candidate
+
+
+#: Verbs after which a name can be "It"/"They" as it stands ("The Frame has" -> "It has").
+_PRONOUN_VERBS = frozenset(
+    [
+        "is",
+        "are",
+        "has",
+        "have",
+        "comes",
+        "come",
+        "includes",
+        "include",
+        "weighs",
+        "weigh",
+        "measures",
+        "measure",
+        "holds",
+        "hold",
+        "fits",
+        "fit",
+        "folds",
+        "fold",
+        "keeps",
+        "keep",
+    ]
+)
 
 
 def _opener(plan: Plan, order: list[int]) -> SentenceCandidate | None:

@@ -177,7 +177,9 @@ def test_the_text_is_the_facts_best_sentences_in_the_records_order():
     # an e-mail body keeps its closing line: the likelier one would name the bottle a third
     # time, so the next one closes
     body = Plan(_slot("email_body"), plan.facts, passed=plan.passed)
-    assert _assemble(body)[0] == f"{text} Fill it, pack it and take it with you today."
+    # (its later sentences say "It" where the description needed the name's words for length)
+    said = f"{text} Fill it, pack it and take it with you today."
+    assert _assemble(body)[0] == said.replace("The Steel Bottle is yours", "It is yours")
 
 
 def test_a_sentence_that_repeats_an_earlier_ones_words_gives_way_to_the_next_candidate():
@@ -1330,3 +1332,21 @@ def test_a_descriptions_sentence_has_a_verb():
         "Aluminium cane with a ferrule.", ferrule, cane, BrandRules(), SENTENCES
     )
     assert "fragment: a sentence without a verb" in said, said
+
+
+def test_a_later_sentence_says_it_rather_than_the_name_again():
+    from contentfab.workers.copy.facts import SentenceCandidate
+    from contentfab.workers.copy.sentences import _pronoun_for_name
+
+    frame = ProductFacts(sku="f", title="Collage Frame", description="Holds six photos.")
+    traps = ProductFacts(sku="t", title="Snap Mouse Traps", description="Reusable traps.")
+
+    def said(text: str, product: ProductFacts) -> str:
+        return _pronoun_for_name(SentenceCandidate(0, text, -5.0, 5, 1, 1.0), product).text
+
+    # round 11: "… The Collage Frame has an overall size 40 x 50 cm." (labelled clumsy)
+    assert said("The Collage Frame has an overall size.", frame) == "It has an overall size."
+    assert said("The Snap Mouse Traps are reusable.", traps) == "They are reusable."
+    # not where the name is no plain subject
+    assert said("The Collage Frame's glass is thin.", frame) == "The Collage Frame's glass is thin."
+    assert said("The Collage Frame glass is thin.", frame) == "The Collage Frame glass is thin."
