@@ -33,7 +33,7 @@ from contentfab.workers.copy.facts import (
     fact_sheet,
     fact_vocabulary,
 )
-from contentfab.workers.copy.numbers import moved_numbers
+from contentfab.workers.copy.numbers import joined_numbers, moved_numbers
 from contentfab.workers.copy.sentence_examples import _example_echo
 from contentfab.workers.copy.shapes import (
     _BARE_APPEAL,
@@ -115,7 +115,7 @@ def sentence_failures(
             failed.append(
                 f"claim: a list of its fact said in part (leaves out {'; '.join(partial)})"
             )
-        moved = moved_numbers(text, fact, product)
+        moved = moved_numbers(text, fact, product) + joined_numbers(text, product)
         if moved:
             failed.append(
                 f"fact: numbers said with other words than the record: {'; '.join(moved[:3])}"

@@ -112,3 +112,42 @@ def whole_record(product: ProductFacts) -> Fact:
     attributes = tuple(product.attributes.items())
     parts = [product.title, product.description, *(attribute_phrase(k, v) for k, v in attributes)]
     return Fact(". ".join(p.strip().rstrip(".") for p in parts if p) + ".", "attribute", attributes)
+
+
+_DIMENSIONS = re.compile(r"\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)+")
+#: A record's two numbers side by side, each with its unit and its word: "1050 MB/s read and
+#: 1000 MB/s write", "30 ml and 45 ml cups" has no word after its first unit.
+_PARALLEL = re.compile(
+    r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*([^\W\d_][^\s,;]*)\s+([^\W\d_]+)\s*(?:,|and|/)\s*"
+    r"(\d+(?:[.,]\d+)?)\s*\2\s+([^\W\d_]+)"
+)
+
+
+def _dimensions(text: str) -> set[tuple[str, ...]]:
+    return {
+        tuple(n.replace(",", ".") for n in re.split(r"\s*[x×]\s*", m.group()))
+        for m in _DIMENSIONS.finditer(text)
+    }
+
+
+def joined_numbers(text: str, product: ProductFacts) -> list[str]:
+    """Numbers of two facts said as one: a size the record never gives ("20 x 40 cm" of a
+    30 x 40 cm frame for a 20 x 30 cm print), one number with the words of two ("1050 MB/s read
+    and write" of "1050 MB/s read and 1000 MB/s write"; round 11, both labelled false)."""
+    record = " ".join(
+        [
+            product.title,
+            product.description,
+            *(attribute_phrase(k, v) for k, v in product.attributes.items()),
+        ]
+    )
+    known = _dimensions(record)
+    found = [" x ".join(d) for d in sorted(_dimensions(text) - known)]
+    for match in _PARALLEL.finditer(record):
+        number, unit, first, other, second = match.groups()
+        if first.casefold() in (second.casefold(), "and", "or"):
+            continue
+        joined = rf"(?<![\d.,]){re.escape(number)}\s*{re.escape(unit)}\s+{first}\s+(?:and|&|/)\s+{second}\b"
+        if re.search(joined, text, re.IGNORECASE) and other not in text:
+            found.append(f"{number} {unit} {first} and {second}")
+    return found

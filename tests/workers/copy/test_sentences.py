@@ -1350,3 +1350,23 @@ def test_a_later_sentence_says_it_rather_than_the_name_again():
     # not where the name is no plain subject
     assert said("The Collage Frame's glass is thin.", frame) == "The Collage Frame's glass is thin."
     assert said("The Collage Frame glass is thin.", frame) == "The Collage Frame glass is thin."
+
+
+def test_numbers_of_two_facts_are_not_said_as_one():
+    from contentfab.workers.copy.numbers import joined_numbers
+
+    drive = ProductFacts(
+        sku="d",
+        title="Portable SSD",
+        description="Rated up to 1050 MB/s read and 1000 MB/s write.",
+    )
+    frame = ProductFacts(
+        sku="f", title="Oak Frame", description="A 30 x 40 cm frame for a 20 x 30 cm print."
+    )
+    # round 11, both labelled false
+    assert joined_numbers("It reads up to 1050 MB/s read and write.", drive)
+    assert joined_numbers("It is a 20 x 40 cm frame.", frame) == ["20 x 40"]
+    assert joined_numbers("It reads 1050 MB/s read and 1000 MB/s write.", drive) == []
+    assert joined_numbers("A 30 x 40 cm frame for a 20 x 30 cm print.", frame) == []
+    said = check("Oak Frame, 20 x 40 cm", CHANNELS["search_headline"], frame)
+    assert any("two facts said as one" in r for r in said), said
