@@ -41,6 +41,7 @@ from contentfab.workers.copy.shapes import (
     _key_after_is,
     _one_of_many,
     _product_excluded,
+    part_measure,
     verbless,
 )
 from contentfab.workers.copy.text import _TITLE_CUT, _adjective_like
@@ -153,6 +154,9 @@ def sentence_failures(
     keyed = _key_after_is(text, product)
     if keyed:
         failed.append(f"fragment: an attribute's name pasted after 'is': {keyed!r}")
+    of_a_part = part_measure(text, product)
+    if of_a_part:
+        failed.append(f"claim: a part's measure said of the product: {of_a_part!r}")
     if not alone and verbless(text):
         # a description's sentence with no verb reads as a pasted note (round 11: "TPU bumper
         # with polycarbonate back and built-in magnet ring compatible with MagSafe chargers.")

@@ -182,3 +182,43 @@ def verbless(sentence: str) -> bool:
     if any(b in _PARTICLES for b in words[1:]):
         return False
     return _SUBJECT_VERB_S.search(sentence) is None
+
+
+#: Words before a measure's name that keep it the product's own ("overall length 137 cm").
+_OWN_QUALIFIERS = frozenset(
+    "overall total net gross outer external maximum max minimum min folded packed".split()  # noqa: SIM905
+)
+_KEYED_NUMBER = re.compile(
+    r"([^\W\d_][\w-]*)?\s*([^\W\d_][\w-]*)\s+(?:of\s+)?(\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)*)"
+)
+_SAID_OF_PRODUCT = re.compile(r"\b(?:is|are|measures?|measuring)\s+(?:up\s+to\s+)?$", re.IGNORECASE)
+
+
+def part_measure(text: str, product: ProductFacts) -> str | None:
+    """A measure the record gives a part or an aspect of the product ("internal space 80 x 60
+    x 30 mm", "lens width 50 mm") said of the product itself ("The Key Lockbox is an 80 x 60
+    x 30 mm lockbox.", round 11: labelled false three times)."""
+    from contentfab.workers.copy.faithful import kind_heads
+    from contentfab.workers.copy.senses import _OWN_MEASURES
+    from contentfab.workers.copy.text import DANGLING
+
+    heads = kind_heads(product)
+    parts: dict[str, str] = {}
+    for before, key, number in _KEYED_NUMBER.findall(product.description):
+        word, first = key.casefold(), (before or "").casefold()
+        if word in DANGLING or word not in measure_keys(f"{key} {number} x."):
+            continue
+        own = word in _OWN_MEASURES and (not first or first in DANGLING | _OWN_QUALIFIERS)
+        if not own and word not in _RANKS:
+            parts[re.sub(r"\s+", " ", number)] = word
+    for number, key in parts.items():
+        for match in re.finditer(re.escape(number).replace(r"\ ", r"\s*"), text):
+            start, end = match.span()
+            if key in text[max(0, start - 30) : start].casefold():
+                continue  # "its internal space is 80 x 60 x 30 mm"
+            after = text[end:].split()[:2]
+            noun = after[1].casefold().strip(".,;") if len(after) == 2 else ""
+            kind = {noun, noun.rstrip("s"), f"{noun}s"} & heads
+            if kind or _SAID_OF_PRODUCT.search(text[:start]):
+                return text[max(0, start - 12) : end + 12].strip()
+    return None

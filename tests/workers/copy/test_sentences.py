@@ -1370,3 +1370,19 @@ def test_numbers_of_two_facts_are_not_said_as_one():
     assert joined_numbers("A 30 x 40 cm frame for a 20 x 30 cm print.", frame) == []
     said = check("Oak Frame, 20 x 40 cm", CHANNELS["search_headline"], frame)
     assert any("two facts said as one" in r for r in said), said
+
+
+def test_a_parts_measure_is_not_said_of_the_product():
+    from contentfab.workers.copy.shapes import part_measure
+
+    box = ProductFacts(
+        sku="k",
+        title="Key Lockbox",
+        description="Zinc alloy lockbox; internal space 80 x 60 x 30 mm; overall length 12 cm.",
+    )
+    # round 11: labelled false three times
+    assert part_measure("The Key Lockbox is an 80 x 60 x 30 mm lockbox.", box)
+    assert part_measure("It measures 80 x 60 x 30 mm.", box)
+    assert part_measure("Its internal space is 80 x 60 x 30 mm.", box) is None
+    assert part_measure("It has an internal space of 80 x 60 x 30 mm.", box) is None
+    assert part_measure("It measures 12 cm.", box) is None  # its own length
