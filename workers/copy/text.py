@@ -304,6 +304,13 @@ _THE_OTHER = re.compile(r"\bthe others?\b", re.IGNORECASE)
 _ONE = re.compile(r"\bone\b", re.IGNORECASE)
 
 
+def _capability(word: str) -> bool:
+    """What the product can do or does without ("Reusable", "Cordless", "Foldable"), said of
+    it alone; not a material's first word ("Natural" rubber, "Stainless" steel)."""
+    folded = word.casefold()
+    return folded.endswith(("able", "ible", "less")) and folded != "stainless"
+
+
 def selling_points(
     title: str, description: str, attributes: Mapping[str, Any], *, max_words: int = 7
 ) -> list[str]:
@@ -391,15 +398,26 @@ def selling_points(
                 pieces.append(piece)
         # Not a verb form alone: "Weighing", "Tasting" need what follows them.
         first = words[0].strip(",;:")
+        # the phrase's noun: its last word before a "with", "for", "that" or comma
+        noun_phrase = re.split(r"[,;:]|\s(?:with|for|that|which|in|on|from|to)\s", phrase)[0]
+        head = noun_phrase.split()[-1].casefold() if noun_phrase.split() else ""
         if (
             len(words) > 1
             and first.isalpha()
             and len(first) >= 6
             and _adjective_like(first.casefold())
-            and words[1].casefold().strip(",;:") in title_words
+            and (
+                words[1].casefold().strip(",;:") in title_words
+                or (
+                    head in kind_words
+                    and _capability(first)
+                    and first.casefold() not in title_words
+                    and head != first.casefold()
+                )
+            )
         ):
-            # "Freestanding dome tent" (the tent is the product), never "adjustable
-            # footrest" (only the footrest is adjustable).
+            # "Freestanding dome tent", "Reusable plastic snap traps with …" (the tent, the
+            # traps are the product), never "adjustable footrest" (only the footrest is).
             pieces.append(first)
     # A sentence's own first word where it describes the product and its clause is too long
     # to be a phrase above: "Double-edged pull saw with a 240 mm blade: …" -> "Double-edged",
@@ -417,6 +435,17 @@ def selling_points(
             and words[1].casefold().strip(",;:") in title_words
         ):
             pieces.append(first)
+        noun_phrase = re.split(r"[,;:]|\s(?:with|for|that|which|in|on|from|to)\s", sentence)[0]
+        head = noun_phrase.split()[-1].casefold().strip(".") if noun_phrase.split() else ""
+        if (
+            len(words) > 2
+            and first.isalpha()
+            and len(first) >= 6
+            and _capability(first)
+            and head in kind_words
+            and first.casefold() not in title_words  # "Adjustable Aquarium Heater"
+        ):
+            pieces.append(first)  # "Reusable plastic snap traps with removable bait cup."
     found.extend(sorted(dict.fromkeys(pieces), key=len, reverse=True))
     for value in attributes.values():
         words = _WORDS.findall(value) if isinstance(value, str) else []

@@ -456,3 +456,19 @@ def test_an_instruction_is_a_headline_point_only_where_nothing_else_fits():
     assert all("store" not in text.casefold() for text in found[:1])
     # nothing else to say: the instruction still fills the slot
     assert subjects("Store below 25 °C.")
+
+
+def test_what_the_product_can_do_is_a_one_word_point():
+    points = selling_points(
+        "Snap Mouse Traps, Pack of 6",
+        "Reusable plastic snap traps with removable bait cup. Wear gloves when emptying.",
+        {},
+    )
+    assert "Reusable" in points  # round 11's headline was the bare name
+    # a part's ("removable" fin) or a material's ("Stainless" steel) first word is not
+    board = selling_points(
+        "Paddle Board with Fin", "Inflatable board with pump and a removable centre fin.", {}
+    )
+    assert "Removable" not in board and "removable" not in board
+    cutter = selling_points("Cigar Cutter", "Stainless steel cigar cutter with two blades.", {})
+    assert "Stainless" not in cutter
