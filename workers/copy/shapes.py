@@ -168,8 +168,8 @@ _SUBJECT_VERB_S = re.compile(r"\b(?:It|They|[A-Z][\w-]*)\s+[a-z]+s\b")
 
 def verbless(sentence: str) -> bool:
     """Whether a sentence of a description has no verb ("TPU bumper with polycarbonate back
-    and built-in magnet ring.", "Aluminium cane with 10 height positions."): of the 49 labelled
-    grounded descriptions of rounds 1-11 that hold one, 37 scored 0 and one 2. An instruction
+    and built-in magnet ring.", "Aluminium cane with 10 height positions."): of the 40 labelled
+    grounded descriptions of rounds 1-11 that hold one, 30 scored 0 and one 2. An instruction
     ("Store below 25 °C.") has its verb first."""
     from contentfab.workers.copy.facts import _VERBS
     from contentfab.workers.copy.senses import INSTRUCTIONS
