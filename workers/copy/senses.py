@@ -282,13 +282,13 @@ INSTRUCTIONS = frozenset(
     """apply store wipe rinse use wash keep remove clean dry charge avoid fill add mix insert
     attach hang place follow read allow let soak spray shake refill replace check tighten
     assemble mount install pair press twist do pour stir empty rub treat move turn oil wax
-    sharpen scrub stand have wear take push pull hold lift leave protect dilute heat boil
-    cook unscrew lubricate grease descale cut""".split()  # noqa: SIM905
+    sharpen scrub stand have wear take push pull hold lift leave protect dilute boil cook
+    unscrew lubricate grease descale""".split()  # noqa: SIM905
 )
 
 #: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").
 _ALSO_ADJECTIVES = frozenset(
-    {"clean", "dry", "open", "close", "last", "double", "let", "do", "empty", "cut"}
+    {"clean", "dry", "open", "close", "last", "double", "let", "do", "empty"}
 )
 _COPULA = re.compile(r"\b(?:is|are)\s+([a-z]+)\b(?!-)(?:\s+([a-z]+))?")  # not "is pour-over"
 #: Words after which a word in -s is a verb ("is rolls up", "is vibrates when").

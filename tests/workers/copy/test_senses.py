@@ -215,3 +215,5 @@ def test_an_instruction_is_the_readers_not_what_the_product_does() -> None:
         "Reusable snap traps; wear gloves when setting and emptying. Store below 25 °C. "
         "Do not use solvents. Dry bag included."
     ) == ["wear gloves when setting and emptying", "store below 25 °c", "do not use solvents"]
+    # a participle or a noun that is also a verb opens no instruction
+    assert instruction_clauses("Cut from solid oak. Heat resistant to 250 °C.") == []
