@@ -304,6 +304,12 @@ _THE_OTHER = re.compile(r"\bthe others?\b", re.IGNORECASE)
 _ONE = re.compile(r"\bone\b", re.IGNORECASE)
 
 
+def _noun_head(phrase: str) -> str:
+    """A phrase's noun: its last word before a "with", "for", "that" or comma."""
+    words = re.split(r"[,;:]|\s(?:with|for|that|which|in|on|from|to)\s", phrase)[0].split()
+    return words[-1].casefold().strip(".") if words else ""
+
+
 def _capability(word: str) -> bool:
     """What the product can do or does without ("Reusable", "Cordless", "Foldable"), said of
     it alone; not a material's first word ("Natural" rubber, "Stainless" steel)."""
@@ -398,9 +404,7 @@ def selling_points(
                 pieces.append(piece)
         # Not a verb form alone: "Weighing", "Tasting" need what follows them.
         first = words[0].strip(",;:")
-        # the phrase's noun: its last word before a "with", "for", "that" or comma
-        noun_phrase = re.split(r"[,;:]|\s(?:with|for|that|which|in|on|from|to)\s", phrase)[0]
-        head = noun_phrase.split()[-1].casefold() if noun_phrase.split() else ""
+        head = _noun_head(phrase)
         if (
             len(words) > 1
             and first.isalpha()
@@ -435,8 +439,7 @@ def selling_points(
             and words[1].casefold().strip(",;:") in title_words
         ):
             pieces.append(first)
-        noun_phrase = re.split(r"[,;:]|\s(?:with|for|that|which|in|on|from|to)\s", sentence)[0]
-        head = noun_phrase.split()[-1].casefold().strip(".") if noun_phrase.split() else ""
+        head = _noun_head(sentence)
         if (
             len(words) > 2
             and first.isalpha()
