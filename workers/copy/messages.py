@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from contentfab.core.channels import Channel
+from contentfab.workers.copy.points import selling_points
 from contentfab.workers.copy.prompts import example_for, instruction
-from contentfab.workers.copy.text import selling_points
 
 if TYPE_CHECKING:
     pass

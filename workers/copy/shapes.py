@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from contentfab.workers.copy.facts import _UNITS
+from contentfab.workers.copy.facts import _UNITS, _VERBS
+from contentfab.workers.copy.text import _NUMBER_WORDS, DANGLING
 from contentfab.workers.grounding import gate_words
 
 if TYPE_CHECKING:
@@ -96,9 +97,6 @@ def measure_keys(description: str) -> set[str]:
     """Words the record names a measure with, lower-cased: the noun right before a number
     ("bridge 19 mm", "temple length 140 mm", "a width of 50 mm"), not a verb or a function
     word ("weighs 24 g", "up to 160 MB/s")."""
-    from contentfab.workers.copy.facts import _VERBS
-    from contentfab.workers.copy.text import _NUMBER_WORDS, DANGLING
-
     found = set()
     for match in _BEFORE_NUMBER.finditer(description):
         word = match.group(1).casefold()
@@ -171,7 +169,7 @@ def verbless(sentence: str) -> bool:
     and built-in magnet ring.", "Aluminium cane with 10 height positions."): of the 40 labelled
     grounded descriptions of rounds 1-11 that hold one, 30 scored 0 and one 2. An instruction
     ("Store below 25 °C.") has its verb first."""
-    from contentfab.workers.copy.facts import _VERBS
+    # cycle: workers.copy.senses imports workers.copy.faithful, which imports this module
     from contentfab.workers.copy.senses import INSTRUCTIONS
 
     words = [w.casefold() for w in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", sentence)]
@@ -198,9 +196,9 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
     """A measure the record gives a part or an aspect of the product ("internal space 80 x 60
     x 30 mm", "lens width 50 mm") said of the product itself ("The Key Lockbox is an 80 x 60
     x 30 mm lockbox.", round 11: labelled false three times)."""
+    # cycle: workers.copy.faithful (and senses, through it) imports this module at its top
     from contentfab.workers.copy.faithful import kind_heads
     from contentfab.workers.copy.senses import _OWN_MEASURES
-    from contentfab.workers.copy.text import DANGLING
 
     heads = kind_heads(product)
     parts: dict[str, str] = {}

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from contentfab.core.channels import Channel
 from contentfab.core.errors import GenerationError
+from contentfab.workers.copy.points import compose, selling_points
 from contentfab.workers.copy.senses import instruction_clauses
 from contentfab.workers.copy.sentences import is_planned, write_planned
-from contentfab.workers.copy.text import compose, selling_points
 from contentfab.workers.textgen import Generation, SamplingParams, TextGenerator
 
 if TYPE_CHECKING:

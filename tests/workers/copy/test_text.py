@@ -6,8 +6,9 @@ import pytest
 
 from contentfab.core.channels import CHANNELS
 from contentfab.workers.copy.gates import check
+from contentfab.workers.copy.points import selling_points
 from contentfab.workers.copy.slots import BrandRules, CopySlot, ProductFacts
-from contentfab.workers.copy.text import fix_articles, fragment, head_name, selling_points
+from contentfab.workers.copy.text import fix_articles, fragment, head_name
 from contentfab.workers.copy.writer import composed_candidates
 from contentfab.workers.textgen import SamplingParams
 
@@ -211,7 +212,7 @@ def test_a_headline_may_use_the_last_words_of_the_head_noun_phrase():
 
 
 def test_selling_points_keep_the_records_with_and_drop_a_parts_verb():
-    from contentfab.workers.copy.text import compose
+    from contentfab.workers.copy.points import compose
 
     points = selling_points(
         "Spinning Rod",

@@ -1,0 +1,328 @@
+"""Selling points: short phrases of a product's own data worth saying beside its name in a
+headline, a subject line or an SMS ("keeps drinks hot for 12 hours", "Double-edged",
+"Reusable"), and the ways a name and a point are put together (:func:`compose`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from contentfab.workers.copy.text import (
+    _NUMBER_WORDS,
+    _SENTENCE,
+    _TITLE_CUT,
+    _WORDS,
+    DANGLING,
+    _adjective_like,
+    _wordset,
+    fragment,
+)
+
+
+def _whole_lists(sentence: str, clauses: list[str]) -> list[str]:
+    """``clauses`` with a list kept whole: a clause and the short items after it ("Sizes M",
+    "L and XL" -> "Sizes M, L and XL"; "tiles in squares", "triangles", "arches" -> "tiles in
+    squares, triangles and arches"), as ``sentence`` writes them."""
+    merged: list[str] = []
+    k = 0
+    while k < len(clauses):
+        end = k
+        while end + 1 < len(clauses) and 1 <= len(_list_words(clauses[end + 1])) <= 2:
+            end += 1
+        start = sentence.find(clauses[k])
+        stop = sentence.find(clauses[end], start) + len(clauses[end]) if end > k else -1
+        if end > k and start >= 0 and stop > start:
+            merged.append(sentence[start:stop])
+        else:
+            merged.extend(clauses[k : end + 1])
+        k = end + 1
+    return merged
+
+
+def _list_words(clause: str) -> list[str]:
+    """A clause's words but "and" and "or": "L and XL" is a list's two items."""
+    return [w for w in _WORDS.findall(clause) if w.casefold() not in ("and", "or")]
+
+
+_CLAUSE = re.compile(r"[.;!?]\s+|,\s+(?:and\s+)?|\s+and\s+(?=[a-z])|\s+[-–—]\s+")
+#: What the record says the product comes with ("comes with a padded cloth bag", "includes
+#: a tuning hammer", "supplied with …"), and what it says is included ("mop heads included").
+_WITH = re.compile(
+    r"^(?:(?:comes|supplied|sold|delivered|shipped)\s+with|includes?)\s+"
+    r"(?:a|an|the|its|their|two|three|four)?\s*(?P<what>[^,;:()]+?)$",
+    re.IGNORECASE,
+)
+_INCLUDED = re.compile(r"^(?P<what>[^,;:()]+?)\s+(?:included|supplied)$", re.IGNORECASE)
+_RELATIVE = re.compile(r"^(?:.*?\b(?:that|which|who)\s+)", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:a|an|the|it|its|this|our)\s+", re.IGNORECASE)
+_THE_OTHER = re.compile(r"\bthe others?\b", re.IGNORECASE)
+_ONE = re.compile(r"\bone\b", re.IGNORECASE)
+
+
+def _noun_head(phrase: str) -> str:
+    """A phrase's noun: its last word before a "with", "for", "that" or comma."""
+    words = re.split(r"[,;:]|\s(?:with|for|that|which|in|on|from|to)\s", phrase)[0].split()
+    return words[-1].casefold().strip(".") if words else ""
+
+
+def _capability(word: str) -> bool:
+    """What the product can do or does without ("Reusable", "Cordless", "Foldable"), said of
+    it alone; not a material's first word ("Natural" rubber, "Stainless" steel)."""
+    folded = word.casefold()
+    return folded.endswith(("able", "ible", "less")) and folded != "stainless"
+
+
+def selling_points(
+    title: str, description: str, attributes: Mapping[str, Any], *, max_words: int = 7
+) -> list[str]:
+    """Short phrases of the product's own data worth saying beside its name, best first:
+    clauses of the description ("keeps drinks hot for 12 hours", "pitches in under five
+    minutes") and attribute values that read as phrases ("merino wool", "IP67"). Each ends
+    complete (:func:`fragment`) and repeats nothing the title says."""
+    found: list[str] = []
+    title_words = {w.casefold() for w in _WORDS.findall(title)}
+    # What the product is: its title before a "with", "for" or comma (a wok "with Birch
+    # Helper Handle" is a wok; what the handle does, the handle does).
+    kind_words = {w.casefold() for w in _WORDS.findall(_TITLE_CUT.split(title, maxsplit=1)[0])}
+    for sentence in _SENTENCE.findall(description):
+        clauses = _whole_lists(sentence.strip(), _CLAUSE.split(sentence.strip()))
+        part_before = False  # the clause before said something of a part
+        for k, clause in enumerate(clauses):
+            clause = clause.strip(" .!?")
+            if _THE_OTHER.search(clause) and not _ONE.search(clause):
+                part_before = False
+                continue  # "rip teeth on the other": the other of what the clause before says
+            after_part, part_before = (
+                part_before,
+                _about_a_part(_ARTICLE.sub("", clause), kind_words),
+            )
+            if k + 1 < len(clauses) and len(_list_words(clauses[k + 1])) <= 2:
+                # the head of a list ("tiles in squares, triangles and arches"; "Sizes M, L
+                # and XL" gave the headline "Falconry Glove: Sizes M" in round 8)
+                continue
+            if k and len(_list_words(clause)) <= 2 and len(_WORDS.findall(clauses[k - 1])) > 2:
+                continue  # the tail of a list ("… with a hammer and wood glue")
+            opening = _WORDS.findall(clause)[:1]
+            if after_part and opening and opening[0].casefold() in _PART_VERBS:
+                # "the receiver has a 200 m range and charges by USB": the receiver charges
+                part_before = True
+                continue
+            relative = _RELATIVE.match(clause)
+            if relative is not None and not _about_product(relative.group(), kind_words):
+                continue  # "a chest pocket that doubles as a stuff sack": the pocket does
+            phrase = _ARTICLE.sub("", _RELATIVE.sub("", clause)).strip()
+            words = _WORDS.findall(phrase)
+            if not 2 <= len(words) <= max_words or fragment(phrase, sentences=False):
+                continue
+            if {w.casefold() for w in words} <= title_words or _about_a_part(phrase, kind_words):
+                continue
+            if _count_cut_short(words):
+                continue  # "Six double-ended loop" of "six double-ended loop and ribbon tools"
+            found.append(phrase[0].lower() + phrase[1:] if _lower_ok(phrase) else phrase)
+            had = _WITH.match(phrase) or _INCLUDED.match(phrase)
+            if had is not None and 1 <= len(_WORDS.findall(had["what"])) <= 4:
+                found.append(f"with {had['what']}")
+    # Shorter pieces of those clauses for the shortest channels: their endings of two to four
+    # words ("dome tent", "under five minutes"), and a clause's first word where it describes
+    # ("Freestanding").
+    pieces: list[str] = []
+    for phrase in list(found):
+        words = phrase.split()
+        for size in range(min(4, len(words) - 1), 1, -1):
+            piece = " ".join(words[len(words) - size :])
+            if words[len(words) - size - 1].endswith(","):
+                continue  # "triangles and arches" of "squares, triangles and arches": a cut list
+            before = words[len(words) - size - 1].casefold().strip(",;:")
+            first = words[len(words) - size].casefold().strip(",;:")
+            if (
+                before in DANGLING
+                or before in _SAYS_OF
+                or before[:1].isdigit()
+                or not first[:1].isalpha()
+                or first in _NUMBER_WORDS
+                or first in _PART_VERBS
+                or first.endswith(("ed", "ing"))
+                or first in _UNIT_WORDS
+                or before in _UNIT_WORDS  # "maximum output" of "5 W maximum output"
+                or _adjective_like(before)  # "water feed" of "a continuous water feed"
+                or (first in _MEASURE_NOUNS and before not in DANGLING)  # "cable length 1.6 m"
+            ):
+                # "cuts branches up to 20 mm thick", "will not crack in frost", "clearance
+                # for 45 mm tyres": the piece means something else without what comes first.
+                continue
+            content = [w for w in _WORDS.findall(piece) if w.casefold() not in DANGLING]
+            if not content or {w.casefold() for w in content} <= title_words:
+                continue
+            if _measure_only(content):
+                continue  # "20 mm", "up to 6 months": a number that says of what is gone
+            if fragment(piece, sentences=False) is None and not _starts_dangling(piece):
+                pieces.append(piece)
+        # Not a verb form alone: "Weighing", "Tasting" need what follows them.
+        first = words[0].strip(",;:")
+        head = _noun_head(phrase)
+        if (
+            len(words) > 1
+            and first.isalpha()
+            and len(first) >= 6
+            and _adjective_like(first.casefold())
+            and (
+                words[1].casefold().strip(",;:") in title_words
+                or (
+                    head in kind_words
+                    and _capability(first)
+                    and first.casefold() not in title_words
+                    and head != first.casefold()
+                )
+            )
+        ):
+            # "Freestanding dome tent", "Reusable plastic snap traps with …" (the tent, the
+            # traps are the product), never "adjustable footrest" (only the footrest is).
+            pieces.append(first)
+    # A sentence's own first word where it describes the product and its clause is too long
+    # to be a phrase above: "Double-edged pull saw with a 240 mm blade: …" -> "Double-edged",
+    # "Chest-mounted light with …" -> "Chest-mounted" (round 6's headlines were the bare name)
+    for sentence in _SENTENCE.findall(description):
+        words = sentence.split()
+        first = words[0].strip(",;:") if words else ""
+        if (
+            len(words) > 2
+            and "-" in first
+            and first.replace("-", "").isalpha()
+            # "Double-edged", "Chest-mounted"; not "Hot-dip" (galvanised) or "Single-barrel"
+            and first.casefold().endswith(("ed", "proof", "resistant", "safe", "tight"))
+            and not set(first.casefold().split("-")) <= title_words  # "Roll-top" of a Roll-Top …
+            and words[1].casefold().strip(",;:") in title_words
+        ):
+            pieces.append(first)
+        head = _noun_head(sentence)
+        if (
+            len(words) > 2
+            and first.isalpha()
+            and len(first) >= 6
+            and _capability(first)
+            and head in kind_words
+            and first.casefold() not in title_words  # "Adjustable Aquarium Heater"
+        ):
+            pieces.append(first)  # "Reusable plastic snap traps with removable bait cup."
+    found.extend(sorted(dict.fromkeys(pieces), key=len, reverse=True))
+    for value in attributes.values():
+        words = _WORDS.findall(value) if isinstance(value, str) else []
+        if not 2 <= len(words) <= 4 or {w.casefold() for w in words} <= title_words:
+            continue
+        # A phrase of words ("merino wool", "USB-C rechargeable"), not a measure ("92x60x8").
+        if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
+            found.append(value)
+    return list(dict.fromkeys(p for p in found if p and not _weak_opening(p) and not _denies(p)))
+
+
+def _denies(phrase: str) -> bool:
+    """A point is something the product has or does: "Target Boss: Face not included" and
+    "Waders – boots (not included)" (round 5's composed candidates) say what it lacks."""
+    return bool(_DENIALS & {w.casefold() for w in _WORDS.findall(phrase)})
+
+
+_DENIALS = frozenset({"not", "no", "without", "never", "separately", "excluded"})
+
+
+def _count_cut_short(words: list[str]) -> bool:
+    """A count above one before a singular noun with nothing between them but modifiers: the
+    phrase stopped at the first of two nouns that share the count ("six double-ended loop
+    [and ribbon tools]"). "twelve to a tube" and "2 kg bag" say something complete."""
+    if len(words) < 2 or any(w.casefold() in DANGLING for w in words):
+        return False
+    first, last = words[0].casefold(), words[-1].casefold()
+    if first.isdigit():  # "2 kg bag": a measure, not a count
+        many = int(first) > 1 and words[1].casefold() not in _UNIT_WORDS
+    else:
+        many = first in _NUMBER_WORDS and first != "one"
+    return many and not last.endswith("s")
+
+
+#: Words a selling point does not open with: what follows them is said of something the
+#: phrase has lost ("Wall Lamp: Against the wall", "Side Tables: Once a year", "Goggles: So
+#: rinse", "Cloths: One for the bathroom").
+_WEAK_OPENERS = _wordset("against once twice so then also too one inside outside")
+
+
+def _weak_opening(phrase: str) -> bool:
+    first = _WORDS.findall(phrase)[:1]
+    return bool(first) and first[0].casefold() in _WEAK_OPENERS
+
+
+_UNIT_WORDS = _wordset("mm cm m km g kg mg ml l w v mah h min s lm psi bar x")
+#: A measure's noun: after another noun it is that noun's measure ("cable length 1.6 m").
+_MEASURE_NOUNS = _wordset("length width height depth weight diameter thickness size capacity")
+#: Words after which the rest of a clause is no claim of its own ("will not crack").
+_SAYS_OF = _wordset("not no never will would cannot can't won't clearance room space")
+
+
+def _about_product(head: str, title_words: set[str]) -> bool:
+    """Whether the part of a clause before its "that"/"which" names the product itself (or
+    nothing): "Bypass secateurs that …" yes, "a chest pocket that …" no."""
+    content = [
+        w.casefold()
+        for w in _WORDS.findall(head)
+        if w.casefold() not in DANGLING and w.casefold() not in ("that", "which", "who")
+    ]
+    return not content or content[-1] in title_words or content[-1].rstrip("s") in title_words
+
+
+def _about_a_part(phrase: str, title_words: set[str]) -> bool:
+    """Whether a clause says something of a named part ("the lid doubles as a cup" after
+    its article is gone: "lid doubles as a cup", "birch helper handle stays cool"): words
+    that are not the product's name, then a verb."""
+    words = [w.casefold() for w in _WORDS.findall(phrase)]
+    for k in range(1, min(4, len(words) - 1) + 1):
+        if words[k] in _PART_VERBS:
+            subject = words[:k]
+            return not all(w in title_words or w.rstrip("s") in title_words for w in subject)
+        if words[k - 1] in _PART_VERBS:
+            return False  # the clause opens with its verb: it is said of the product
+    return False
+
+
+_PART_VERBS = _wordset(
+    "is are has have doubles stays keeps fits folds turns holds packs lasts runs works "
+    "returns locks opens closes clips attaches converts connects covers lifts stores shows "
+    "sold comes last charges takes measures weighs includes glows rotates adjusts slides "
+    "zips snaps can could will may must"
+)
+
+
+def _measure_only(words: list[str]) -> bool:
+    """Whether a piece's words are only numbers and units ("2.4 kg", "6 months", "20 mm")."""
+    return all(w[:1].isdigit() or len(w) <= 3 or w.casefold() in _TIME_UNITS for w in words)
+
+
+_TIME_UNITS = _wordset("hours minutes seconds months years weeks days litres liters metres meters")
+
+
+def _starts_dangling(piece: str) -> bool:
+    first = _WORDS.findall(piece)[:1]
+    return bool(first) and first[0].casefold() in DANGLING
+
+
+def _lower_ok(phrase: str) -> bool:
+    first = phrase.split()[0]
+    return first[:1].isupper() and first[1:].islower()
+
+
+_MEASURE = re.compile(r"\d\s*[x×]\s*\d")
+
+
+def compose(name: str, point: str) -> Iterable[str]:
+    """Ways to put a name and a selling point together in a short line. A point the record
+    says with its own "with" ("comes with a padded cloth bag", "mop heads included") follows
+    the name as it is ("Spinning Rod with padded cloth bag"), where "Spinning Rod: Cloth bag"
+    reads as if the rod were a bag."""
+    if point.casefold().startswith("with "):
+        yield f"{name} {point}"
+        return
+    yield f"{name}: {point[0].upper()}{point[1:]}"
+    yield f"{name} – {point}"
+    yield f"{name}, {point}"
+
+
+# "an" before a vowel sound: vowel letters, less the "you"/"wun" sounds; numbers said "eight",
+# "eleven", "eighteen", "eighty…" ("a 18/10 stainless steel kettle" was labelled an error)
