@@ -93,6 +93,11 @@ def inflections(word: str) -> set[str]:
             bases.add(word[: len(word) - len(suffix)] + replacement)
     forms = set(bases)
     for base in bases:
+        if base.endswith(("ing", "ly")) and len(base) >= 5:
+            # "welding" gives "weldings", never "weldingly" (round 12 delivered "It is a
+            # weldingly helmet"), "inged" or "inging"
+            forms.add(base + "s")
+            continue
         forms.update({base + "s", base + "es", base + "ed", base + "ing", base + "ly"})
         if base.endswith("e"):
             forms.update({base + "d", base[:-1] + "ing"})

@@ -149,3 +149,12 @@ def test_a_grounded_row_is_not_pushed_off_the_words_its_prompt_holds(tiny_genera
     ids = tiny_generator.encode("the lamp is on")
     assert tiny_generator._seen(ids)[ids].all()
     assert not tiny_generator._seen(ids, grounded=True).any()
+
+
+def test_a_word_in_ing_takes_no_further_ending():
+    from contentfab.workers.grounding import inflections
+
+    # round 12 delivered "It is a weldingly helmet"
+    assert "weldingly" not in inflections("welding")
+    assert {"weld", "welds", "welded", "weldings"} <= inflections("welding")
+    assert "springs" in inflections("spring")

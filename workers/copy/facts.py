@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from contentfab.core.money import shop_amount
-from contentfab.workers.copy.text import DANGLING, fragment
+from contentfab.workers.copy.text import DANGLING, SENTENCE_END, fragment
 from contentfab.workers.factcheck import FactSheet
 from contentfab.workers.grounding import Vocabulary, gate_words, inflections
 
@@ -76,7 +76,7 @@ LONG_FACT_WORDS = 12
 _CLAUSE = re.compile(r"[;]\s+|,\s+(?:and\s+)?|\s+and\s+(?=(?:a|an|the|its)\s|[a-z]+s\b)")
 
 
-_SENTENCE = re.compile(r".+?(?:[.!?](?=\s|$)|$)", re.DOTALL)
+_SENTENCE = re.compile(rf".+?(?:{SENTENCE_END}(?=\s|$)|$)", re.DOTALL)
 
 
 _UNITS = frozenset(

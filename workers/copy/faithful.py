@@ -38,6 +38,7 @@ from contentfab.workers.copy.sentence_examples import _example_echo
 from contentfab.workers.copy.shapes import (
     _BARE_APPEAL,
     _COLLECTIVES,
+    _NO_NOUN,
     _key_after_is,
     _one_of_many,
     _product_excluded,
@@ -144,7 +145,7 @@ def sentence_failures(
         # "Holds up to 120 kg and folds flat for the car." (the demo's camp chair): the
         # sentence lost its subject; the three such sentences in labelled descriptions scored 0
         failed.append(f"fragment: a sentence without its subject ({opening!r} opens it)")
-    bare = _BARE_APPEAL.search(text)
+    bare = _BARE_APPEAL.search(text) or _NO_NOUN.search(text)
     if bare:
         # "The Moule à Faisselle is your perfect, dishwasher safe …" (round 8): no noun
         failed.append(f"fragment: an appeal word with no noun after it: {bare.group().strip()!r}")
@@ -210,9 +211,14 @@ def sentence_failures(
 
 #: "is a …", "are the …", and "is 4 mm …" (a measure is no kind of product either).
 _IDENTITY = re.compile(
-    r"\b(?:is|are|'s)\s+(?:(?:a|an|the|your|this)\s+|(?=\d))((?:[^.,;:!?]|\.(?=\d))+)",
+    r"\b(?:is|are|'s)\s+(?:(?:a|an|the|your|this)\s+|(?=\d)"
+    r"|(?=(?:two|three|four|five|six|seven|eight|nine|ten|twelve)\s))((?:[^.,;:!?]|\.(?=\d))+)",
     re.IGNORECASE,
 )
+
+
+#: Number words that open a count ("is ten lengths of …", "are four arc sensors").
+_COUNTS = frozenset("two three four five six seven eight nine ten twelve".split())  # noqa: SIM905
 
 
 _PHRASE_END = frozenset(
@@ -266,7 +272,8 @@ def _misidentified(text: str, product: ProductFacts, part: Sequence[str] = ()) -
         allowed = kinds
         for word in _COMPOUND.findall(match.group(1)):
             folded = word.casefold()
-            if folded == "of" and words and words[-1] in _COLLECTIVES:
+            if folded == "of" and words and (words[-1] in _COLLECTIVES or words[0] in _COUNTS):
+                # "ten lengths of nickel-silver track": the track is what it is
                 words = []  # "a pair of blackout curtains": the curtains are what it is
                 if kinds & _COLLECTIVES:
                     allowed = kinds | held

@@ -14,6 +14,7 @@ from contentfab.workers.copy.text import (
     _TITLE_CUT,
     _WORDS,
     DANGLING,
+    SENTENCE_END,
     _adjective_like,
     _wordset,
     fragment,
@@ -45,7 +46,7 @@ def _list_words(clause: str) -> list[str]:
     return [w for w in _WORDS.findall(clause) if w.casefold() not in ("and", "or")]
 
 
-_CLAUSE = re.compile(r"[.;!?]\s+|,\s+(?:and\s+)?|\s+and\s+(?=[a-z])|\s+[-–—]\s+")
+_CLAUSE = re.compile(rf"(?:;|{SENTENCE_END})\s+|,\s+(?:and\s+)?|\s+and\s+(?=[a-z])|\s+[-–—]\s+")
 #: What the record says the product comes with ("comes with a padded cloth bag", "includes
 #: a tuning hammer", "supplied with …"), and what it says is included ("mop heads included").
 _WITH = re.compile(

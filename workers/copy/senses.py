@@ -15,7 +15,7 @@ from contentfab.workers.copy.facts import (
     attribute_phrase,
 )
 from contentfab.workers.copy.faithful import kind_heads
-from contentfab.workers.copy.text import _TITLE_CUT, DANGLING
+from contentfab.workers.copy.text import _TITLE_CUT, DANGLING, SENTENCE_END
 from contentfab.workers.factcheck import quantities
 from contentfab.workers.grounding import gate_words, inflections
 
@@ -441,7 +441,7 @@ def instruction_clauses(description: str) -> list[str]:
     clauses that open with an instruction's verb ("Store in a cool, dry place", "wear gloves
     when setting and emptying") or a warning ("Do not use solvents", "not for children")."""
     found = []
-    for clause in re.split(r"(?<=[.!?])\s+|;\s*", description):
+    for clause in re.split(rf"(?<={SENTENCE_END})\s+|;\s*", description):
         clause = clause.strip(" .!?")
         words = clause.split()
         if not words:

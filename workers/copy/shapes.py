@@ -27,6 +27,12 @@ _BARE_APPEAL = re.compile(
     r"|handy|essential|everyday|reliable|new|favourite|favorite)\s*(?=[,.;:!?]|$)",
     re.IGNORECASE,
 )
+#: "It uses a solar-assisted with a replaceable CR2450 battery" (round 12): an article and a
+#: participle, then a preposition, where the noun should be.
+_NO_NOUN = re.compile(
+    r"\b(?:a|an)\s+(?:[^\W\d_]+-)?[^\W\d_]{2,}ed\s+(?:with|for|of|in|on|to|at|by|from)\b",
+    re.IGNORECASE,
+)
 _NOT_INCLUDED = re.compile(
     r"([^.;:!?]*?)\s+(?:is|are)\s+(?:not\s+(?:included|supplied)|sold\s+separately)\b",
     re.IGNORECASE,

@@ -83,7 +83,7 @@ class ProductFacts:
         """The title, the brand kit's short names, and the title without its model number or
         size ("Alpine Trail Thermos 750 ml" -> "Alpine Trail Thermos") or its subtitle."""
         found = [self.title, *self.short_names]
-        base = re.split(r"\s+[-–—|:]\s+|[,(]", self.title, maxsplit=1)[0].strip()
+        base = re.split(r"\s+[-–—|:]\s+|:\s+|[,(]", self.title, maxsplit=1)[0].strip()
         found.append(base)
         found.append(_TRAILING_SPEC.sub("", base).strip())
         if not self.short_names:

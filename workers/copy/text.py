@@ -36,7 +36,37 @@ DANGLING = _wordset(
 #: Words a complete text does not start with (it would be the tail of a sentence).
 TAIL_OPENERS = _wordset("and or but nor because which whose whom whereas")
 
-_SENTENCE = re.compile(r".+?(?:[.!?]+(?=\s|$)|$)", re.DOTALL)
+#: Abbreviations whose full stop ends no sentence when a lower-case word, a number or a
+#: bracket follows ("Weight approx. 1.5 kg per oar", "44 x 60 in. (112 x 152 cm)"; round 12's
+#: records were cut there into "Weight approx", delivered as a subject line).
+_ABBREVIATIONS = "".join(
+    rf"(?<!\b{a})"
+    for a in [
+        "approx",
+        "incl",
+        "excl",
+        "ca",
+        "no",
+        "nr",
+        "in",
+        "ft",
+        "oz",
+        "lb",
+        "max",
+        "min",
+        "dia",
+        "vs",
+        "pcs",
+        "pc",
+        "qty",
+        "ref",
+        "e.g",
+        "i.e",
+    ]
+)
+#: A sentence's end: "!", "?", or a full stop that is no abbreviation's before more of it.
+SENTENCE_END = rf"(?:[!?]|\.(?!\s+[a-z0-9(])|{_ABBREVIATIONS}\.)"
+_SENTENCE = re.compile(rf".+?(?:{SENTENCE_END}[.!?]*(?=\s|$)|$)", re.DOTALL)
 _WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _DANGLING_PUNCTUATION = tuple(",:;-–—(&+/")
 _DETERMINERS = _wordset("a an the your its our their this that these those my")
@@ -171,7 +201,7 @@ def _stem(word: str) -> str:
 
 
 _TITLE_CUT = re.compile(
-    r"\s+(?:with|for|in|featuring|incl\.?|including)\s+|\s+[-–—|:/]\s+|[,(\[]", re.IGNORECASE
+    r"\s+(?:with|for|in|featuring|incl\.?|including)\s+|\s+[-–—|:/]\s+|:\s+|[,(\[]", re.IGNORECASE
 )
 _SPEC = re.compile(r"^(?:[+±-]?\d[\w.,/×x'′–-]*[\"″'′]?|[IVX]+|\d+\s*%)$")  # "+2.0" too
 #: A model code: letters and digits in one word ("KS-500", "AQ-3", "H9", "VG1", "CX-9").

@@ -1386,3 +1386,28 @@ def test_a_parts_measure_is_not_said_of_the_product():
     assert part_measure("Its internal space is 80 x 60 x 30 mm.", box) is None
     assert part_measure("It has an internal space of 80 x 60 x 30 mm.", box) is None
     assert part_measure("It measures 12 cm.", box) is None  # its own length
+
+
+def test_a_count_is_no_kind_and_a_participle_needs_its_noun():
+    helmet = ProductFacts(
+        sku="h",
+        title="Auto-Darkening Welding Helmet",
+        description="Four arc sensors; solar-assisted with a replaceable battery.",
+    )
+    sensors = Fact("Four arc sensors", "description")
+    # round 12: labelled garbled
+    said = sentence_failures(
+        "The Welding Helmet is four arc sensors.", sensors, helmet, BrandRules(), SENTENCES
+    )
+    assert any("calls the product" in r for r in said), said
+    battery = Fact("solar-assisted with a replaceable battery", "description")
+    said = sentence_failures(
+        "It uses a solar-assisted with a replaceable battery.",
+        battery,
+        helmet,
+        BrandRules(),
+        SENTENCES,
+    )
+    assert any("no noun" in r for r in said), said
+    track = ProductFacts(sku="t", title="Flexible Track", description="Ten lengths of track.")
+    assert _misidentified("The Flexible Track is ten lengths of flexible track.", track) is None

@@ -473,3 +473,23 @@ def test_what_the_product_can_do_is_a_one_word_point():
     assert "Removable" not in board and "removable" not in board
     cutter = selling_points("Cigar Cutter", "Stainless steel cigar cutter with two blades.", {})
     assert "Stainless" not in cutter
+
+
+def test_an_abbreviations_full_stop_ends_no_sentence_and_a_colon_ends_a_titles_name():
+    from contentfab.workers.copy.facts import _SENTENCE
+    from contentfab.workers.copy.slots import ProductFacts
+
+    # round 12: "Weight approx. 1.5 kg per oar" was cut into "Weight approx", a subject line
+    said = "Carbon oars. Weight approx. 1.5 kg per oar. Mat 44 x 60 in. (112 x 152 cm). Plug it in."
+    assert [s.strip() for s in _SENTENCE.findall(said)] == [
+        "Carbon oars.",
+        "Weight approx. 1.5 kg per oar.",
+        "Mat 44 x 60 in. (112 x 152 cm).",
+        "Plug it in.",
+    ]
+    assert "weight approx. 1.5 kg per oar" in selling_points("Oars", said, {})
+    kit = ProductFacts(
+        sku="k", title="Linocut Starter Kit: Cutter Handle, 5 Blades", description=""
+    )
+    assert "Linocut Starter Kit" in kit.names()
+    assert "Linocut Starter Kit: Cutter Handle" not in kit.names()
