@@ -25,8 +25,8 @@ from contentfab.workers.copy.facts import (
 )
 from contentfab.workers.copy.faithful import _COMPOUND, kind_heads
 from contentfab.workers.copy.plan import _admit, _lead, _messages, _open_facts, _usable
+from contentfab.workers.copy.senses import _ALSO_NOUNS, plural_name
 from contentfab.workers.copy.senses import INSTRUCTIONS as _INSTRUCTIONS
-from contentfab.workers.copy.senses import plural_name
 
 #: How many facts of a one-sentence channel, from its own first fact on, get composed
 #: sentences when the model wrote none that passed.
@@ -128,7 +128,7 @@ def framed_sentences(
         if as_written:
             frames["as written"] = as_written
         return frames
-    if first in _INSTRUCTIONS and clause[:1].isupper():
+    if first in _INSTRUCTIONS and (clause[:1].isupper() or first not in _ALSO_NOUNS):
         # "Apply in the shade on a cool, clean surface": an instruction is said as written
         # ("The Spray Coating is apply in the shade …" and "It is apply …" were delivered)
         if as_written:

@@ -192,7 +192,12 @@ def _named(name: str) -> str:
 def _clauses(sentence: str) -> list[str]:
     """A long sentence as its clauses ("Packs down to 1.9 kg, pitches in under five minutes,
     and keeps rain out" -> three), so that each sentence the model writes says one thing; a
-    sentence stays whole when a piece would be under three words or not end complete."""
+    sentence stays whole when a piece would be under three words or not end complete. A
+    feed's semicolons part its items whatever their length ("…; metal pen stand; 2 m cord; AU
+    plug; …": round 12's pen kit was one fact of 44 words, and no sentence said it)."""
+    items = [p.strip(" ,;.") for p in sentence.split(";") if p.strip(" ,;.")]
+    if len(items) > 1 and all(len(gate_words(p)) >= 2 for p in items):
+        return [clause for item in items for clause in _clauses(item)]
     if len(gate_words(sentence)) <= LONG_FACT_WORDS or _subject(sentence):
         # A sentence about a part ("The cover is removable and machine washes at 40 °C")
         # stays whole: its later clauses would lose what they are said of.

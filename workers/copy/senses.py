@@ -41,7 +41,7 @@ def _scoped(text: str) -> tuple[set[str], set[str]]:
     """The content words ``text`` says plainly and those it says only under a negation."""
     plain: set[str] = set()
     denied: set[str] = set()
-    reach = 0
+    reach, opener = 0, ""
     tokens = _tokens(text)
     elided = _elided_denials(tokens)
     for index, token in enumerate(tokens):
@@ -53,9 +53,11 @@ def _scoped(text: str) -> tuple[set[str], set[str]]:
                 denied.add(token)
             continue
         if token in _NEGATORS:
-            reach = _SCOPE
+            reach, opener = _SCOPE, token
             continue
-        if token in _SCOPE_END:
+        if token in _SCOPE_END or (token == "and" and opener == "without"):
+            # "lies flat without clamps and rolls up for storage": the mat rolls up (round 12:
+            # every sentence that said so was refused as a denied claim)
             reach = 0
         if token in DANGLING:
             continue

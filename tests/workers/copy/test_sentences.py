@@ -1411,3 +1411,32 @@ def test_a_count_is_no_kind_and_a_participle_needs_its_noun():
     assert any("no noun" in r for r in said), said
     track = ProductFacts(sku="t", title="Flexible Track", description="Ten lengths of track.")
     assert _misidentified("The Flexible Track is ten lengths of flexible track.", track) is None
+
+
+def test_a_feeds_semicolons_part_its_items_and_a_lower_case_instruction_is_written_as_is():
+    from contentfab.workers.copy.compose import framed_sentences
+    from contentfab.workers.copy.facts import _clauses
+    from contentfab.workers.copy.senses import _scoped
+
+    # round 12: the pen kit's description was one fact of 44 words, and no sentence said it
+    pen = (
+        "60 W pen with dial control; 20 brass tips for lines and shading; metal pen stand; AU plug"
+    )
+    assert _clauses(pen) == [
+        "60 W pen with dial control",
+        "20 brass tips for lines and shading",
+        "metal pen stand",
+        "AU plug",
+    ]
+    mat = ProductFacts(
+        sku="m", title="Battle Mat", description="Lies flat; wipe with a damp cloth."
+    )
+    wipe = Fact("wipe with a damp cloth", "description")
+    # "The Battle Mat has a wipe with a damp cloth." passed every gate
+    assert framed_sentences(wipe, mat, "Battle Mat", alone=False) == {
+        "as written": ["Wipe with a damp cloth."]
+    }
+    assert framed_sentences(wipe, mat, "Battle Mat", alone=True) == {}
+    # "without clamps and rolls up": the mat rolls up
+    said, denied = _scoped("lies flat without clamps and rolls up for storage")
+    assert "rolls" in said and "clamps" in denied
