@@ -55,7 +55,7 @@ def _scoped(text: str) -> tuple[set[str], set[str]]:
         if token in _NEGATORS:
             reach, opener = _SCOPE, token
             continue
-        if token in _SCOPE_END or (token == "and" and opener == "without"):
+        if token in _SCOPE_END or (opener == "without" and token in ("and",)):
             # "lies flat without clamps and rolls up for storage": the mat rolls up (round 12:
             # every sentence that said so was refused as a denied claim)
             reach = 0
