@@ -577,10 +577,12 @@ def _in_order(text: str, fact: Fact, product: ProductFacts) -> bool:
     """Whether the fact's words come in the fact's order ("rainfly is waterproof" kept as
     such, not turned into "waterproof ... rainfly")."""
     content = _content(fact, product)
-    index = {w: i for i, w in enumerate(content)}
-    for w in content:
-        index.setdefault(f"{w}s", index[w])
-        index.setdefault(w.rstrip("s"), index[w])
+    # every place a word has ("530 ml and 830 ml": "ml" twice; round 12's "… 530 ml and 830
+    # ml, …" was refused as out of order when a word's last place stood for all of them)
+    places: dict[str, list[int]] = {}
+    for i, w in enumerate(content):
+        for form in dict.fromkeys((w, f"{w}s", w.rstrip("s"))):
+            places.setdefault(form, []).append(i)
     # The product's names are no part of the fact's order: "The Watercolour Set has
     # twenty-four artist-grade watercolours" says the fact in its order.
     rest = text
@@ -591,12 +593,16 @@ def _in_order(text: str, fact: Fact, product: ProductFacts) -> bool:
             rest,
             flags=re.IGNORECASE,
         )
-    seen: list[int] = []
+    at, said = -1, set()
     for word in gate_words(rest):
-        position = index.get(word.casefold())
-        if position is not None and position not in seen:
-            seen.append(position)
-    return seen == sorted(seen)
+        folded = word.casefold()
+        ahead = [i for i in places.get(folded, []) if i >= at]
+        if ahead:
+            at = ahead[0]
+            said.add(folded)
+        elif folded in places and folded not in said:
+            return False  # a word of the fact said after one the fact writes later
+    return True
 
 
 def _says(text: str, fact: Fact, product: ProductFacts) -> bool:

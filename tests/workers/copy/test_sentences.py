@@ -1440,3 +1440,14 @@ def test_a_feeds_semicolons_part_its_items_and_a_lower_case_instruction_is_writt
     # "without clamps and rolls up": the mat rolls up
     said, denied = _scoped("lies flat without clamps and rolls up for storage")
     assert "rolls" in said and "clamps" in denied
+
+
+def test_a_fact_that_writes_a_word_twice_is_in_order_when_said_in_order():
+    from contentfab.workers.copy.faithful import _in_order
+
+    shaker = ProductFacts(sku="s", title="Boston Shaker Set", description="Two tins.")
+    tins = Fact("Two steel tins, 530 ml and 830 ml, with weighted bases", "description")
+    # round 12: refused as "out of the fact's order" ("ml" twice)
+    said = "The Boston Shaker Set has two steel tins, 530 ml and 830 ml, with weighted bases."
+    assert _in_order(said, tins, shaker)
+    assert not _in_order("It has weighted bases and two steel tins.", tins, shaker)
