@@ -206,6 +206,9 @@ def _clauses(sentence: str) -> list[str]:
     kept = _LIST.sub(
         lambda m: m.group().replace(",", _LIST_COMMA) if m.group(2) else m.group(), sentence
     )
+    # "Six-piece set of knee pads, elbow pads and wrist guards": what a set holds is one list
+    # (round 12's "Six-piece set of knee pads." was a fact, and a false sentence)
+    kept = _HELD_LIST.sub(lambda m: m.group().replace(",", _LIST_COMMA), kept)
     parts = [
         p.strip(" ,;.").replace(_LIST_COMMA, ",") for p in _CLAUSE.split(kept) if p.strip(" ,;.")
     ]
@@ -456,6 +459,11 @@ def _subject(text: str) -> list[str]:
     return []
 
 
+_HELD_LIST = re.compile(
+    r"\b(?:set|pack|kit|pair|bundle|collection|selection|box|range)\s+of\s+[^;.]+?"
+    r"\s(?:and|or)\s+[^\W\d_][\w-]*(?:\s+[^\W\d_][\w-]*)?",
+    re.IGNORECASE,
+)
 _LIST = re.compile(r"\b([^\W\d_][\w-]*)((?:,\s+[^\W\d_][\w-]*)*),?\s+(?:and|or)\s+([^\W\d_][\w-]*)")
 
 

@@ -386,6 +386,7 @@ def _stray_capitals(text: str, product: ProductFacts, brand: BrandRules) -> list
         proper.update(_COMPOUND.findall(sentence.strip())[1:])
     for value in product.attributes.values():
         proper.update(_COMPOUND.findall(str(value)))
+    proper |= {re.sub(r"['’]s$", "", w) for w in proper}  # "Men's Wetsuit" writes "Men"
     found = []
     for word in _COMPOUND.findall(text)[1:]:
         word = re.sub(r"['’]s$", "", word)  # "The Wall Lamp's shade": a name's possessive

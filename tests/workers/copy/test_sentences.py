@@ -1451,3 +1451,15 @@ def test_a_fact_that_writes_a_word_twice_is_in_order_when_said_in_order():
     said = "The Boston Shaker Set has two steel tins, 530 ml and 830 ml, with weighted bases."
     assert _in_order(said, tins, shaker)
     assert not _in_order("It has weighted bases and two steel tins.", tins, shaker)
+
+
+def test_what_a_set_holds_is_one_list_and_a_names_possessive_is_the_name():
+    from contentfab.workers.copy.facts import _clauses
+    from contentfab.workers.copy.faithful import _stray_capitals
+
+    # round 12: "Six-piece set of knee pads." was a fact of its own, and a false sentence
+    pack = "Six-piece set of knee pads, elbow pads and wrist guards with hard polycarbonate caps."
+    assert _clauses(pack) == [pack]
+    # round 12: every sentence naming "The Men's Wetsuit" was refused as a pasted opening
+    suit = ProductFacts(sku="w", title="Men's 4/3 mm Chest-Zip Wetsuit", description="Neoprene.")
+    assert _stray_capitals("The Men's Wetsuit is neoprene.", suit, BrandRules()) == []
