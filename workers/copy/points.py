@@ -86,6 +86,14 @@ def selling_points(
     # What the product is: its title before a "with", "for" or comma (a wok "with Birch
     # Helper Handle" is a wok; what the handle does, the handle does).
     kind_words = {w.casefold() for w in _WORDS.findall(_TITLE_CUT.split(title, maxsplit=1)[0])}
+    # the product's own noun: the last plain word of that ("station" of "SD-60 Temperature-
+    # Controlled Soldering Station 60 W")
+    plain = [
+        w.casefold()
+        for w in _WORDS.findall(_TITLE_CUT.split(title, maxsplit=1)[0])
+        if w.isalpha() and not w.isupper() and w.casefold() not in _UNIT_WORDS  # not "TKL"
+    ]
+    itself = {plain[-1], f"{plain[-1]}s", plain[-1].rstrip("s")} if plain else set()
     for sentence in _SENTENCE.findall(description):
         clauses = _whole_lists(sentence.strip(), _CLAUSE.split(sentence.strip()))
         part_before = False  # the clause before said something of a part
@@ -167,18 +175,14 @@ def selling_points(
             and first.isalpha()
             and len(first) >= 6
             and _adjective_like(first.casefold())
-            and (
-                words[1].casefold().strip(",;:") in title_words
-                or (
-                    head in kind_words
-                    and _capability(first)
-                    and first.casefold() not in title_words
-                    and head != first.casefold()
-                )
-            )
+            and head in itself
+            and (words[1].casefold().strip(",;:") in title_words or _capability(first))
+            and first.casefold() not in title_words
         ):
             # "Freestanding dome tent", "Reusable plastic snap traps with …" (the tent, the
-            # traps are the product), never "adjustable footrest" (only the footrest is).
+            # traps are the product), never "adjustable footrest" (only the footrest is) nor
+            # "adjustable temperature" of a station whose title names its temperature (round
+            # 13: "Soldering Station: Adjustable" read as cut off, scored 0 twice).
             pieces.append(first)
     # A sentence's own first word where it describes the product and its clause is too long
     # to be a phrase above: "Double-edged pull saw with a 240 mm blade: …" -> "Double-edged",
@@ -202,7 +206,7 @@ def selling_points(
             and first.isalpha()
             and len(first) >= 6
             and _capability(first)
-            and head in kind_words
+            and head in itself
             and first.casefold() not in title_words  # "Adjustable Aquarium Heater"
         ):
             pieces.append(first)  # "Reusable plastic snap traps with removable bait cup."

@@ -493,3 +493,15 @@ def test_an_abbreviations_full_stop_ends_no_sentence_and_a_colon_ends_a_titles_n
     )
     assert "Linocut Starter Kit" in kit.names()
     assert "Linocut Starter Kit: Cutter Handle" not in kit.names()
+
+
+def test_a_one_word_point_describes_the_product_not_a_part_the_title_names():
+    # round 13: "Soldering Station: Adjustable" (of its temperature) read as cut off, scored 0
+    points = selling_points(
+        "SD-60 Temperature-Controlled Soldering Station 60 W",
+        "60 W soldering station with digital display and adjustable temperature from 200 to 480 °C.",
+        {},
+    )
+    assert "Adjustable" not in points
+    trimmer = selling_points("Beard Trimmer BT-410", "Cordless beard trimmer with 20 settings.", {})
+    assert "Cordless" in trimmer
