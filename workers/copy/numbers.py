@@ -114,7 +114,12 @@ def whole_record(product: ProductFacts) -> Fact:
     return Fact(". ".join(p.strip().rstrip(".") for p in parts if p) + ".", "attribute", attributes)
 
 
-_DIMENSIONS = re.compile(r"\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)+")
+#: A size of two or three numbers: "30 x 40 cm", "165 cm by 80 cm" (round 13's headline
+#: "Target Stand, 165 cm by 80 cm" joined a height and a boss's diameter).
+_UNIT_AFTER = r"(?:\s*(?:mm|cm|m|in|ft)\b\.?)?"
+_DIMENSIONS = re.compile(
+    rf"\d+(?:[.,]\d+)?{_UNIT_AFTER}(?:\s*(?:[x×]|\bby\b)\s*\d+(?:[.,]\d+)?{_UNIT_AFTER})+"
+)
 #: A record's two numbers side by side, each with its unit and its word: "1050 MB/s read and
 #: 1000 MB/s write", "30 ml and 45 ml cups" has no word after its first unit.
 _PARALLEL = re.compile(
@@ -125,7 +130,7 @@ _PARALLEL = re.compile(
 
 def _dimensions(text: str) -> set[tuple[str, ...]]:
     return {
-        tuple(n.replace(",", ".") for n in re.split(r"\s*[x×]\s*", m.group()))
+        tuple(n.replace(",", ".") for n in re.findall(r"\d+(?:[.,]\d+)?", m.group()))
         for m in _DIMENSIONS.finditer(text)
     }
 

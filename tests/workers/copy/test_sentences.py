@@ -1368,6 +1368,10 @@ def test_numbers_of_two_facts_are_not_said_as_one():
     assert joined_numbers("It is a 20 x 40 cm frame.", frame) == ["20 x 40"]
     assert joined_numbers("It reads 1050 MB/s read and 1000 MB/s write.", drive) == []
     assert joined_numbers("A 30 x 40 cm frame for a 20 x 30 cm print.", frame) == []
+    stand = ProductFacts(
+        sku="s", title="Target Stand", description="165 cm high; holds bosses up to 80 cm across."
+    )
+    assert joined_numbers("Target Stand, 165 cm by 80 cm", stand) == ["165 x 80"]  # round 13
     said = check("Oak Frame, 20 x 40 cm", CHANNELS["search_headline"], frame)
     assert any("two facts said as one" in r for r in said), said
 
