@@ -85,7 +85,8 @@ class ProductFacts:
         found = [self.title, *self.short_names]
         base = re.split(r"\s+[-–—|:]\s+|:\s+|[,(]", self.title, maxsplit=1)[0].strip()
         found.append(base)
-        found.append(_TRAILING_SPEC.sub("", base).strip())
+        # "Crimp Holds Set of 12" -> "Crimp Holds Set", not "… Set of" (round 14)
+        found.append(_TRAILING_DANGLING.sub("", _TRAILING_SPEC.sub("", base).strip()))
         if not self.short_names:
             head = head_name(self.title, context=self.description)
             if head is not None:
@@ -105,6 +106,8 @@ class ProductFacts:
         head = None if self.short_names else headline_name(self.title)
         return found if head is None or head in found else (*found, head)
 
+
+_TRAILING_DANGLING = re.compile(r"(?:\s+(?:of|and|with|for|in|the|a|an|&))+$", re.IGNORECASE)
 
 #: Head words too plain to name a product on their own ("Set", "Kit").
 _PLAIN_HEADS = frozenset(

@@ -224,10 +224,13 @@ def head_name(title: str, *, max_chars: int = 18, context: str = "") -> str | No
     words: list[str] = []
     after_number = False
     named_model = False  # the last word kept stands before a model number or code
+    before_size: list[str] | None = None  # the words before the first size with a unit
     for k, word in enumerate(tokens):
         following = tokens[k + 1] if k + 1 < len(tokens) else ""
         if _SPEC.match(word) or (_CODE.match(word) and not _SPEC.match(following)):
             unit = following and (len(following) <= 3 or not following.isalpha())
+            if unit and before_size is None and _SPEC.match(word):
+                before_size = list(words)
             # "Glide 200", "Vento 84": a word and a plain number at the end name a model
             named_model = (
                 word.isdigit() and not unit and bool(words) and tokens[k - 1] == words[-1]
@@ -256,6 +259,11 @@ def head_name(title: str, *, max_chars: int = 18, context: str = "") -> str | No
         and _plain(words[-2].casefold()) in said
     ):
         words = words[:-1]  # "Figure Skates Glide 200": the skates' model is "Glide 200"
+    if before_size and len(before_size) >= 2 and len(words) > len(before_size):
+        # "Mini Keg Growler 3.6 L Double-Wall Stainless Steel", "Cornelius Keg 19 L Ball Lock":
+        # the words after a size describe the thing named before it (round 14 named them
+        # "Stainless Steel" and "Keg Ball Lock")
+        words = before_size
     name = _longest_fitting(words, max_chars)
     last = words[-1] if words else ""
     if (

@@ -83,6 +83,12 @@ def test_a_long_title_gives_its_head_noun_phrase_as_a_short_name():
     assert head_name("Portable SSD 1TB USB-C, PX-1000") == "Portable SSD"
     assert head_name("Reading Glasses +2.0, Tortoiseshell Acetate") == "Reading Glasses"
     assert head_name("Portable Fast, 1TB") is None  # "Portable" alone names nothing
+    # round 14: what follows a size describes the thing named before it ("Stainless Steel",
+    # "Keg Ball Lock" were the names); round 12's "Shovel Poly Blade" was labelled clumsy
+    growler = "Mini Keg Growler 3.6 L Double-Wall Stainless Steel with CO2 Regulator Cap"
+    assert head_name(growler) == "Mini Keg Growler"
+    assert head_name("Cornelius Keg 19 L Ball Lock, Reconditioned") == "Cornelius Keg"
+    assert head_name("Ergonomic Snow Shovel 18 in. Poly Blade, Bent Shaft") == "Snow Shovel"
     # A word before a plain model number that the description does not use is the model's
     # name, not what the product is.
     skates = "Ladies' figure skates with padded synthetic boot."
@@ -505,3 +511,12 @@ def test_a_one_word_point_describes_the_product_not_a_part_the_title_names():
     assert "Adjustable" not in points
     trimmer = selling_points("Beard Trimmer BT-410", "Cordless beard trimmer with 20 settings.", {})
     assert "Cordless" in trimmer
+
+
+def test_a_name_without_its_count_ends_on_its_noun():
+    from contentfab.workers.copy.slots import ProductFacts
+
+    # round 14's subject line "Crimp Holds Set of: Mounts with one 3/8-inch bolt" (scored 0)
+    holds = ProductFacts(sku="c", title="Crimp Holds Set of 12, Small", description="Holds.")
+    assert "Crimp Holds Set" in holds.names()
+    assert not any(name.endswith(" of") for name in holds.names())
