@@ -21,6 +21,7 @@ import base64
 import json
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -59,6 +60,9 @@ CONTENT_TYPES = st.sampled_from([
     "application/xml", "garbage", "application/", "*/*", "application/json, text/plain",
 ])  # fmt: skip
 KEYS = st.one_of(st.sampled_from([API_KEY, "", "wrong", API_KEY + " ", "k" * 20_000]), HEADER_TEXT)
+#: uvicorn's h11 refuses a request whose headers exceed this many bytes.
+_HEADER_LIMIT = 16 * 1024
+
 HOSTILE_HEADERS = st.fixed_dictionaries(
     {},
     optional={
@@ -142,7 +146,18 @@ def test_hostile_headers_never_make_a_server_error(schema):
             # A fresh connection for each call: a server that answers a malformed request and
             # closes the connection must not fail the next call on a reused, closed socket
             # (seen as "unreliable results" in CI).
-            response = case.call(headers={**headers, "Connection": "close"}, timeout=30)
+            try:
+                response = case.call(headers={**headers, "Connection": "close"}, timeout=30)
+            except requests.ConnectionError:
+                # Headers over the server's 16 KiB limit are refused (h11: "Invalid HTTP
+                # request received", a 400, and the connection closed); when the server closes
+                # before the client has read that answer, the client sees a reset instead
+                # (seen once in CI as "unreliable results"). That is a refusal, not a server
+                # error; any other connection failure still fails the test.
+                size = sum(len(k) + len(str(v)) for k, v in headers.items())
+                if size <= _HEADER_LIMIT:
+                    raise
+                return
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path} with {_short(headers)}: "
                 f"{response.status_code} {response.text[:300]}"
