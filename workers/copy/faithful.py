@@ -45,7 +45,7 @@ from contentfab.workers.copy.shapes import (
     part_measure,
     verbless,
 )
-from contentfab.workers.copy.text import _TITLE_CUT, _adjective_like
+from contentfab.workers.copy.text import _NUMBER_WORDS, _TITLE_CUT, _adjective_like
 
 #: "a great choice for your tyres": of 91 labelled texts (rounds 1-5) that said it, 49 scored 0
 #: and 5 scored 2 ("a great choice for your roof" of a beehive; "for your needs"). The model's
@@ -218,7 +218,7 @@ _IDENTITY = re.compile(
 
 
 #: Number words that open a count ("is ten lengths of …", "are four arc sensors").
-_COUNTS = frozenset("two three four five six seven eight nine ten twelve".split())  # noqa: SIM905
+_COUNTS = _NUMBER_WORDS - {"one", "dozen"}
 
 
 _PHRASE_END = frozenset(

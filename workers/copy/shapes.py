@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from contentfab.workers.copy.facts import _UNITS, _VERBS
-from contentfab.workers.copy.text import _NUMBER_WORDS, DANGLING
+from contentfab.workers.copy.text import _DETERMINERS, _NUMBER_WORDS, DANGLING
 from contentfab.workers.grounding import gate_words
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def _key_after_is(text: str, product: ProductFacts) -> str | None:
         code = any(c.isdigit() for c in first)
         if first.casefold() in keys or (code and second.casefold() in keys):
             return match.group().strip()
-        if second.casefold() in measured and first.casefold() not in _DETERMINERS:
+        if second.casefold() in measured and first.casefold() not in _BEFORE_A_NOUN:
             return match.group().strip()  # "They are temple length 140 mm." (round 11)
     # "They bridge 19 mm." of "bridge 19 mm" (round 11): a measure's name said as a verb
     for match in _SUBJECT_NEXT.finditer(text):
@@ -82,9 +82,8 @@ def _key_after_is(text: str, product: ProductFacts) -> str | None:
     return None
 
 
-_DETERMINERS = frozenset(
-    "a an the its their this that one two three four five six seven eight nine ten".split()  # noqa: SIM905
-)
+#: Words after which a measure's name is a noun ("are a temple length", "is two width …").
+_BEFORE_A_NOUN = _DETERMINERS | _NUMBER_WORDS
 _SUBJECT_NEXT = re.compile(r"\b(?:it|they)\s+([\w-]+)", re.IGNORECASE)
 #: A name, then its measure: a number, its unit, and the end of the clause ("bridge 19 mm,",
 #: "temple length 140 mm."), not a number that modifies a noun ("polycarbonate 5-inch
