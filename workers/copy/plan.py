@@ -23,9 +23,10 @@ from contentfab.workers.copy.facts import (
 )
 from contentfab.workers.copy.faithful import sentence_failures
 from contentfab.workers.copy.gates import check
+from contentfab.workers.copy.senses import INSTRUCTIONS
 from contentfab.workers.copy.sentence_examples import EXAMPLE_SYSTEM, EXAMPLES
 from contentfab.workers.copy.slots import FLUENCY_FLOOR
-from contentfab.workers.copy.text import fix_articles
+from contentfab.workers.copy.text import _WORDS, fix_articles
 
 
 def _messages(slot: CopySlot, fact: Fact, name: str) -> list[dict[str, str]]:
@@ -85,9 +86,30 @@ def _open_facts(plan: Plan, variant: int, round_: int = 0) -> list[int]:
 
 
 def _usable(plan: Plan) -> list[int]:
-    return [i for i, f in enumerate(plan.facts) if f.kind != "price"] or list(
-        range(len(plan.facts))
+    """The facts a one-sentence text may lead with: neither the price nor a caveat or an
+    instruction while the record says something else ("The Letterpress Paper is not
+    recommended for laser printers." was round 14's SMS and Meta text for a 600 gsm cotton
+    paper; of the 29 labelled SMS and Meta texts that deny or warn, 2 scored 2)."""
+    others = [i for i, f in enumerate(plan.facts) if f.kind != "price"]
+    return (
+        [i for i in others if not _caveat(plan.facts[i].text)]
+        or others
+        or list(range(len(plan.facts)))
     )
+
+
+#: Words that make a fact a caveat: what the product lacks, must not meet or cannot do.
+_CAVEATS = frozenset(
+    "not no never avoid cannot can't don't separately excluded warning caution".split()  # noqa: SIM905
+)
+
+
+def _caveat(fact: str) -> bool:
+    """Whether a fact warns, denies or instructs ("Not recommended for laser printers", "Bolts
+    sold separately", "Wipe clean with a damp cloth") rather than says what the product is
+    or does."""
+    words = [w.casefold() for w in _WORDS.findall(fact)]
+    return bool(words) and (words[0] in INSTRUCTIONS or bool(_CAVEATS & set(words)))
 
 
 def _lead(plan: Plan, variant: int) -> int:

@@ -120,6 +120,13 @@ def selling_points(
             relative = _RELATIVE.match(clause)
             if relative is not None and not _about_product(relative.group(), kind_words):
                 continue  # "a chest pocket that doubles as a stuff sack": the pocket does
+            if relative is not None and k and not _content(relative.group()):
+                # "Avoid silicone-based floatants, which mat the fibres": the clause before
+                # names what "which" is (round 14's headline "CDC Feathers: Mat the fibres");
+                # a measure between them names nothing ("mesh bag, 45 × 35 cm, that lets …")
+                earlier = [c for c in clauses[:k] if not _measure_only(_WORDS.findall(c))]
+                if earlier and not _about_product(earlier[-1], kind_words):
+                    continue
             phrase = _ARTICLE.sub("", _RELATIVE.sub("", clause)).strip()
             words = _WORDS.findall(phrase)
             if not 2 <= len(words) <= max_words or fragment(phrase, sentences=False):
@@ -262,14 +269,19 @@ _MEASURE_NOUNS = _wordset("length width height depth weight diameter thickness s
 _SAYS_OF = _wordset("not no never will would cannot can't won't clearance room space")
 
 
-def _about_product(head: str, title_words: set[str]) -> bool:
-    """Whether the part of a clause before its "that"/"which" names the product itself (or
-    nothing): "Bypass secateurs that …" yes, "a chest pocket that …" no."""
-    content = [
+def _content(head: str) -> list[str]:
+    """A clause's words before its "that"/"which", less function words."""
+    return [
         w.casefold()
         for w in _WORDS.findall(head)
         if w.casefold() not in DANGLING and w.casefold() not in ("that", "which", "who")
     ]
+
+
+def _about_product(head: str, title_words: set[str]) -> bool:
+    """Whether the part of a clause before its "that"/"which" names the product itself (or
+    nothing): "Bypass secateurs that …" yes, "a chest pocket that …" no."""
+    content = _content(head)
     return not content or content[-1] in title_words or content[-1].rstrip("s") in title_words
 
 

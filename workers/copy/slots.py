@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from contentfab.core.channels import CHANNELS, Channel
 from contentfab.workers.copy.facts import PRICE_WORDS
-from contentfab.workers.copy.text import _TITLE_CUT, _adjective_like, head_name
+from contentfab.workers.copy.text import _TITLE_CUT, _adjective_like, before_rank, head_name
 from contentfab.workers.factcheck import FactSheet
 from contentfab.workers.grounding import Vocabulary
 from contentfab.workers.recommender import product_text as _shopper_text
@@ -84,6 +84,7 @@ class ProductFacts:
         size ("Alpine Trail Thermos 750 ml" -> "Alpine Trail Thermos") or its subtitle."""
         found = [self.title, *self.short_names]
         base = re.split(r"\s+[-–—|:]\s+|:\s+|[,(]", self.title, maxsplit=1)[0].strip()
+        base = before_rank(base)  # "Model Rocket Kit Skill Level 1" -> "Model Rocket Kit"
         found.append(base)
         # "Crimp Holds Set of 12" -> "Crimp Holds Set", not "… Set of" (round 14)
         found.append(_TRAILING_DANGLING.sub("", _TRAILING_SPEC.sub("", base).strip()))
@@ -121,7 +122,7 @@ def headline_name(title: str) -> str | None:
     more, no plain word: "Telescope", "Coffee", "T-Shirt"), else the last two words up to 12
     characters ("Train Set", "Spinning Rod", "Base Layer"); None where neither fits."""
     words: list[str] = []
-    for word in _TITLE_CUT.split(title, maxsplit=1)[0].split():
+    for word in before_rank(_TITLE_CUT.split(title, maxsplit=1)[0]).split():
         if any(c.isdigit() for c in word):
             if words and not re.fullmatch(r"\d+-[^\W\d_]+", word):
                 break  # "Graphite Pencil Set 12 Grades": the head phrase ends before a count

@@ -210,6 +210,31 @@ _LEADING = _wordset("the a an new")
 _BARE_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?\+?$")
 
 
+#: A word that ranks the product when a number follows it ("Skill Level 1", "Size 42", "Age 5",
+#: "Grade 3"): the rank and what follows are no part of the product's name (round 14 named a
+#: "Model Rocket Kit Skill Level 1" "Kit Skill Level" and wrote "The Kit Skill Level is …").
+_RANK = _wordset(
+    "level size age ages grade stage step class type no nr number version series mark mk gen "
+    "generation vol volume part book tier"
+)
+#: Words that say which rank ("Skill Level", "Shoe Size", "Reading Age").
+_RANK_QUALIFIERS = _wordset("skill difficulty shoe ring cup power resistance reading age")
+
+
+def before_rank(title: str) -> str:
+    """``title`` up to a rank and its number: "Model Rocket Kit Skill Level 1" -> "Model Rocket
+    Kit", "Hiking Boots Size 42 Waterproof" -> "Hiking Boots"; the title itself where no rank
+    follows a word."""
+    tokens = title.split()
+    for k in range(1, len(tokens) - 1):
+        if tokens[k].casefold().rstrip(".") in _RANK and _SPEC.match(tokens[k + 1].rstrip(",;")):
+            j = k
+            while j > 1 and tokens[j - 1].casefold() in _RANK_QUALIFIERS:
+                j -= 1
+            return " ".join(tokens[:j]).rstrip(",;")
+    return title
+
+
 def head_name(title: str, *, max_chars: int = 18, context: str = "") -> str | None:
     """A short name for ``title`` from its head noun phrase: the part before a "with", "for",
     dash or bracket, without sizes, units and model codes, two or more of its words up to
@@ -219,7 +244,7 @@ def head_name(title: str, *, max_chars: int = 18, context: str = "") -> str | No
     Glide". None when the title is already that short, or no such phrase fits."""
     if len(title) <= max_chars:
         return None
-    base = _TITLE_CUT.split(title, maxsplit=1)[0].strip()
+    base = before_rank(_TITLE_CUT.split(title, maxsplit=1)[0].strip())
     tokens = base.split()
     words: list[str] = []
     after_number = False

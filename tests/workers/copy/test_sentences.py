@@ -1467,3 +1467,44 @@ def test_what_a_set_holds_is_one_list_and_a_names_possessive_is_the_name():
     # round 12: every sentence naming "The Men's Wetsuit" was refused as a pasted opening
     suit = ProductFacts(sku="w", title="Men's 4/3 mm Chest-Zip Wetsuit", description="Neoprene.")
     assert _stray_capitals("The Men's Wetsuit is neoprene.", suit, BrandRules()) == []
+
+
+def test_a_part_is_not_what_the_product_is_and_is_takes_no_with():
+    poles = ProductFacts(
+        sku="p",
+        title="Snowshoe Poles, Pair",
+        description="Pair of 2-section aluminium poles with flip locks and EVA foam grips.",
+    )
+    grips = Fact("EVA foam grips", "description")
+    # round 14: "They are EVA foam grips." (labelled nonsense), "It is with a continuity lamp."
+    assert _misidentified("The Snowshoe Poles are EVA foam grips.", poles) == "eva foam grips"
+    assert _misidentified("The Snowshoe Poles are aluminium poles.", poles) is None
+    for fine in (
+        "They are yours for 40 EUR.",
+        "They are dishwasher safe.",
+        "They are sizes S to L.",
+    ):
+        assert _misidentified(fine, poles) is None, fine
+    said = sentence_failures("They are with EVA foam grips.", grips, poles, BrandRules(), SENTENCES)
+    assert any("pasted after 'is'" in r for r in said), said
+    said = sentence_failures("They have EVA foam grips.", grips, poles, BrandRules(), SENTENCES)
+    assert not any("pasted after 'is'" in r or "calls the product" in r for r in said), said
+
+
+def test_a_one_sentence_text_leads_with_what_the_product_is_not_a_caveat():
+    from contentfab.workers.copy.plan import _open_facts
+
+    paper = ProductFacts(
+        sku="l",
+        title="Cotton Letterpress Paper",
+        description="Not recommended for laser printers. Wipe the press with a cloth. "
+        "The soft surface takes a deep impression.",
+    )
+    plan = Plan(_slot("sms", paper), facts(paper))
+    # round 14's SMS and Meta text was "… is not recommended for laser printers."
+    assert [plan.facts[i].text for i in _open_facts(plan, 0)] == [
+        "The soft surface takes a deep impression."
+    ]
+    only = ProductFacts(sku="o", title="Helium Tank", description="Cannot be refilled.")
+    plan = Plan(_slot("sms", only), facts(only))
+    assert [plan.facts[i].text for i in _open_facts(plan, 0)] == ["Cannot be refilled."]

@@ -89,6 +89,13 @@ def test_a_long_title_gives_its_head_noun_phrase_as_a_short_name():
     assert head_name(growler) == "Mini Keg Growler"
     assert head_name("Cornelius Keg 19 L Ball Lock, Reconditioned") == "Cornelius Keg"
     assert head_name("Ergonomic Snow Shovel 18 in. Poly Blade, Bent Shaft") == "Snow Shovel"
+    # a rank and its number end the name (round 14: "The Kit Skill Level is pre-cut balsa fins.")
+    rocket = "Model Rocket Kit Skill Level 1, Pathfinder 45 cm"
+    assert head_name(rocket) == "Model Rocket Kit"
+    assert ProductFacts(sku="r", title=rocket).names() == (rocket, "Model Rocket Kit")
+    assert "Skill Level" not in ProductFacts(sku="r", title=rocket).headline_names()
+    assert head_name("Leather Hiking Boots Size 42, Waterproof") == "Hiking Boots"
+    assert head_name("Type 2 Charging Cable, 7 m") == "Charging Cable"  # nothing before the rank
     # A word before a plain model number that the description does not use is the model's
     # name, not what the product is.
     skates = "Ladies' figure skates with padded synthetic boot."
@@ -379,6 +386,19 @@ def test_a_point_is_something_the_product_has_and_does_not_repeat_its_name():
     )
     found = composed_candidates(slot)
     assert found and not [h for h in found if "Decoder with" in h], found
+
+
+def test_a_which_clause_is_said_of_the_noun_before_it():
+    feathers = (
+        "Untreated feathers, about 2 g per pack. Suited to dry flies and emergers. "
+        "Avoid silicone-based floatants, which mat the fibres."
+    )
+    points = selling_points("CDC Feathers, Natural Dun", feathers, {})
+    assert "suited to dry flies and emergers" in [p.casefold() for p in points], points
+    assert not [p for p in points if "mat the fibres" in p.casefold()], points  # round 14
+    # a measure between the product and its "that" names nothing
+    bag = "Drawstring mesh bag, 45 × 35 cm, that lets gear drain and dry."
+    assert "lets gear drain and dry" in selling_points("Mesh Swim Bag", bag, {})
 
 
 def test_an_article_and_a_participle_end_nothing():
