@@ -139,7 +139,7 @@ def sentence_failures(
     codes = codes_outside_names(text, product)
     if codes:
         failed.append(f"claim: a model code outside the product's name: {', '.join(codes)}")
-    broken = _broken_copula(text) or _copula_before_with(text)
+    broken = _broken_copula(text) or _copula_before_with(text) or _verb_after_has(text)
     if broken:
         failed.append(f"fragment: a fact's words pasted after 'is': {broken!r}")
     opening = text.split()[0] if text.split() else ""
@@ -542,6 +542,31 @@ _BROKEN_IS = re.compile(r"\b(?:is|are)\s+((?:[^\W\d_]+\s+){1,2})([^\W\d_]+s)\b",
 _IS_WITH = re.compile(
     r"\b(?:is|are)\s+(?:with\b|(?!\w+ed\b)\w+\s+(?:up|down|out|off)\s+with\b)", re.IGNORECASE
 )
+
+
+_HAS_THEN = re.compile(r"\b(?:has|have)\s+(?:each\s+)?([\w-]+)", re.IGNORECASE)
+#: "It blades should be dried …" (round 13): a pronoun and a noun before a verb.
+_PRONOUN_NOUN = re.compile(
+    r"\b(?:It|They)\s+([a-z]+s)\s+(?:should|must|can|are|is|will|have|has)\b"
+)
+
+
+def _verb_after_has(text: str) -> str | None:
+    """ "They have replaces original sleeves", "It has each holds a 75 m spool", "The Mason
+    Jars have plus 12 lids" (rounds 12-13, each labelled ungrammatical): a fact's own verb
+    pasted after "has"; and a pronoun before a noun ("It blades should be dried")."""
+    for match in _HAS_THEN.finditer(text):
+        word = match.group(1).casefold()
+        if word == "plus" or (word in _VERBS and word.endswith("s") and word not in _HAS_OK):
+            return match.group()
+    match = _PRONOUN_NOUN.search(text)
+    if match and match.group(1) not in _PRONOUN_OK:
+        return match.group()
+    return None
+
+
+_HAS_OK = frozenset({"is", "has", "was", "covers", "charges", "locks", "stands", "runs"})
+_PRONOUN_OK = frozenset({"always", "sometimes", "themselves", "perhaps"})
 
 
 def _copula_before_with(text: str) -> str | None:

@@ -163,6 +163,7 @@ def selling_points(
                 or before in _UNIT_WORDS  # "maximum output" of "5 W maximum output"
                 or _adjective_like(before)  # "water feed" of "a continuous water feed"
                 or (first in _MEASURE_NOUNS and before not in DANGLING)  # "cable length 1.6 m"
+                or _cut_compound(before, first, words[len(words) - size + 1 :])
             ):
                 # "cuts branches up to 20 mm thick", "will not crack in frost", "clearance
                 # for 45 mm tyres": the piece means something else without what comes first.
@@ -226,6 +227,23 @@ def selling_points(
         if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
             found.append(value)
     return list(dict.fromkeys(p for p in found if p and not _weak_opening(p) and not _denies(p)))
+
+
+def _cut_compound(before: str, first: str, rest: list[str]) -> bool:
+    """Whether a piece opens with a noun cut from the noun before it and goes on with its
+    purpose: "top for ventilation" of "mesh top for ventilation", "glue to assemble" of "wood
+    glue to assemble" (round 14: "Terrarium: Top for ventilation", "Rocket Kit: Glue to
+    assemble" read as the product's top, its glue)."""
+    return (
+        bool(rest)
+        and rest[0].casefold() in ("for", "to")
+        and before.isalpha()
+        and before not in DANGLING
+        and before not in _PART_VERBS
+        and not before.endswith(("s", "ed", "ing"))
+        and not _adjective_like(before)
+        and first.isalpha()
+    )
 
 
 def _denies(phrase: str) -> bool:

@@ -29,8 +29,11 @@ _BARE_APPEAL = re.compile(
 )
 #: "It uses a solar-assisted with a replaceable CR2450 battery" (round 12): an article and a
 #: participle, then a preposition, where the noun should be.
+#: So is an article and a measure with nothing after it: "… and a 2 cm thick." (round 13).
 _NO_NOUN = re.compile(
-    r"\b(?:a|an)\s+(?:[^\W\d_]+-)?[^\W\d_]{2,}ed\s+(?:with|for|of|in|on|to|at|by|from)\b",
+    r"\b(?:a|an)\s+(?:[^\W\d_]+-)?[^\W\d_]{2,}ed\s+(?:with|for|of|in|on|to|at|by|from)\b"
+    r"|\b(?:a|an)\s+\d+(?:[.,]\d+)?\s*[^\W\d_]{1,3}\s+(?:thick|wide|long|tall|deep|high)"
+    r"(?=\s*(?:[.,;!?]|$|\s+(?:and|with|for|in|on)\b))",
     re.IGNORECASE,
 )
 _NOT_INCLUDED = re.compile(

@@ -1487,6 +1487,15 @@ def test_a_part_is_not_what_the_product_is_and_is_takes_no_with():
         assert _misidentified(fine, poles) is None, fine
     said = sentence_failures("They are with EVA foam grips.", grips, poles, BrandRules(), SENTENCES)
     assert any("pasted after 'is'" in r for r in said), said
+    # rounds 12-13: a fact's own verb after "has", a pronoun before a noun, a measure with no noun
+    for broken in (
+        "They have plus 12 lids.",
+        "It has each holds a 75 m spool of line.",
+        "It blades should be dried after each trip.",
+        "They have EVA foam grips and a 2 cm thick.",
+    ):
+        said = sentence_failures(broken, grips, poles, BrandRules(), SENTENCES)
+        assert any(r.startswith("fragment") for r in said), (broken, said)
     said = sentence_failures("They have EVA foam grips.", grips, poles, BrandRules(), SENTENCES)
     assert not any("pasted after 'is'" in r or "calls the product" in r for r in said), said
 

@@ -401,6 +401,13 @@ def test_a_which_clause_is_said_of_the_noun_before_it():
     assert "lets gear drain and dry" in selling_points("Mesh Swim Bag", bag, {})
 
 
+def test_a_point_does_not_cut_a_noun_from_the_noun_before_it():
+    terrarium = "Stainless steel mesh top for ventilation; raised base to fit a substrate heater."
+    points = selling_points("Glass Terrarium", terrarium, {})
+    assert "top for ventilation" not in points, points  # round 14: "Terrarium: Top for …"
+    assert "stainless steel mesh top for ventilation" in [p.casefold() for p in points], points
+
+
 def test_an_article_and_a_participle_end_nothing():
     text = "The Bone Folder Set is a one with a pointed tip and a rounded."
     assert fragment(text, sentences=True) == "ends with a modifier (a 'rounded')"
