@@ -552,16 +552,16 @@ _PRONOUN_NOUN = re.compile(
 
 
 def _verb_after_has(text: str) -> str | None:
-    """ "They have replaces original sleeves", "It has each holds a 75 m spool", "The Mason
+    """ "It has each holds a 75 m spool", "The Mason
     Jars have plus 12 lids" (rounds 12-13, each labelled ungrammatical): a fact's own verb
     pasted after "has"; and a pronoun before a noun ("It blades should be dried")."""
     for match in _HAS_THEN.finditer(text):
         word = match.group(1).casefold()
         if word == "plus" or (word in _VERBS and word.endswith("s") and word not in _HAS_OK):
             return match.group()
-    match = _PRONOUN_NOUN.search(text)
-    if match and match.group(1) not in _PRONOUN_OK:
-        return match.group()
+    noun = _PRONOUN_NOUN.search(text)
+    if noun and noun.group(1) not in _PRONOUN_OK:
+        return noun.group()
     return None
 
 
