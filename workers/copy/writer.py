@@ -434,8 +434,10 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
                     passing.append(text)
                 if len(passing) == 2:
                     break
-            last_resort = _repeats_head(name, point) or any(
-                point.casefold() in clause for clause in instructions
+            last_resort = (
+                _repeats_head(name, point)
+                or any(point.casefold() in clause for clause in instructions)
+                or _title_numbers(point, slot.product.title)
             )
             (repeating if last_resort else found).extend(passing)
             if passing:
@@ -453,6 +455,17 @@ def _repeats_head(name: str, point: str) -> bool:
         return False
     head = words[-1].casefold().rstrip("s")
     return any(w.casefold().strip(",;:()").rstrip("s") == head for w in point.split())
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def _title_numbers(point: str, title: str) -> bool:
+    """Whether a point's numbers are all the title's ("Solder Wire: 0.8 mm diameter" of "Lead-
+    Free Solder Wire 0.8 mm"): of the 44 labelled composed headlines and subjects whose point
+    said only the title's numbers, 14 scored 2; of the 216 that said other numbers, 162."""
+    said = _NUMBER.findall(point)
+    return bool(said) and set(said) <= set(_NUMBER.findall(title))
 
 
 def _title_case(text: str) -> str:

@@ -327,6 +327,16 @@ def test_a_headline_names_the_product_as_fully_as_fits_beside_its_point():
         "Rechargeable Chest Running Light", "Chest-mounted light with a 400-lumen front beam."
     )
     assert "Running Light: Chest-mounted" in light
+    # a point that says only the title's numbers comes after one that says something new
+    solder = headlines(
+        "Lead-Free Solder Wire 0.8 mm, 100 g Reel", "0.8 mm diameter. Rosin flux core."
+    )
+    assert solder[0] == "Solder Wire: Rosin flux core", solder
+    assert not [h for h in solder if "0.8" in h], solder
+    assert headlines("Stamp Tongs 120 mm", "Stamp tongs, 120 mm long.") == [
+        "Stamp Tongs: 120 mm long",  # where nothing else fits, still said
+        "Stamp Tongs – 120 mm long",
+    ]
 
 
 def test_a_point_keeps_what_it_is_said_of():
