@@ -229,6 +229,71 @@ def selling_points(
     return list(dict.fromkeys(p for p in found if p and not _weak_opening(p) and not _denies(p)))
 
 
+#: What a product's own clause says it has: "… with a 50 cm laser-cut blade and 18 mm tooth
+#: spacing", "includes a 2-inch Crayford focuser".
+_HAS_WHAT = re.compile(
+    r"\b(?:with|includes?|has|have|features?)\s+(?P<what>[^;:()]+)", re.IGNORECASE
+)
+_ITEM_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+and\s+|\s+or\s+")
+_LEADING_MEASURE = re.compile(
+    r"^(?:(?:a|an|the|its|two|three|four|five|six|eight|ten)\s+)?"
+    r"(?:\d+(?:[.,]\d+)?(?:[-\s]?(?:mm|cm|m|in|inch|g|kg|ml|l|w|v|mah)\b\.?)?\s+)?",
+    re.IGNORECASE,
+)
+
+
+def feature_points(title: str, description: str) -> list[str]:
+    """Short features a product's own clause says it has ("laser-cut blade" of "18 V hedge
+    trimmer with a 50 cm laser-cut blade and 18 mm tooth spacing", "Crayford focuser"): one to
+    three words that end in a noun, a measure before them left out. For a short headline whose
+    title leaves no room for a longer point (round 12: a third of the benchmark products had
+    no headline point that fits 30 characters, and their headlines were the bare name)."""
+    title_words = {w.casefold() for w in _WORDS.findall(title)}
+    kind_words = {w.casefold() for w in _WORDS.findall(_TITLE_CUT.split(title, maxsplit=1)[0])}
+    found: list[str] = []
+    for sentence in _SENTENCE.findall(description):
+        for clause in re.split(r";\s+|\.\s+", sentence.strip()):
+            match = _HAS_WHAT.search(clause)
+            if match is None:
+                continue
+            head = clause[: match.start()]
+            if head.strip() and not _about_product(head, kind_words | _PRONOUNS):
+                continue  # "the receiver has …": said of a part
+            what = _FEATURE_END.split(match["what"])[0]
+            for item in _ITEM_SPLIT.split(what.strip(" .")):
+                item = _LEADING_MEASURE.sub("", item.strip()).strip()
+                words = _WORDS.findall(item)
+                # two or three words: "removable tray", "hydraulic disc brakes" ("towers",
+                # "motors" alone say little)
+                if not 2 <= len(words) <= 3 or len(item) > 24 or not item[:1].isalpha():
+                    continue
+                last = words[-1].casefold()
+                if (
+                    last in DANGLING
+                    or last in _UNIT_WORDS
+                    or last in _MEASURE_NOUNS
+                    or words[0].casefold() in DANGLING | _WITH_WORDS
+                    or _denies(item)
+                    or _adjective_like(last)
+                    or last.endswith(("ed", "ing", "ly", "wise"))
+                    or any(c.isdigit() for c in item)
+                    or {w.casefold() for w in words} <= title_words
+                    or (len(words) == 1 and last in title_words)
+                ):
+                    continue
+                found.append(item)  # as the clause writes it ("Crayford focuser")
+    return list(dict.fromkeys(found))
+
+
+_PRONOUNS = frozenset({"it", "they"})
+#: Where what a product has ends: "… with a 50 cm blade, weighing 2.4 kg without battery".
+_FEATURE_END = re.compile(
+    r"\s+(?:that|which|for|to|from|on|in|at|via|through|without|weighing|except)\s+",
+    re.IGNORECASE,
+)
+_WITH_WORDS = _wordset("including includes include with featuring")
+
+
 def _cut_compound(before: str, first: str, rest: list[str]) -> bool:
     """Whether a piece opens with a noun cut from the noun before it and goes on with its
     purpose: "top for ventilation" of "mesh top for ventilation", "glue to assemble" of "wood
@@ -282,7 +347,9 @@ def _weak_opening(phrase: str) -> bool:
 
 _UNIT_WORDS = _wordset("mm cm m km g kg mg ml l w v mah h min s lm psi bar x")
 #: A measure's noun: after another noun it is that noun's measure ("cable length 1.6 m").
-_MEASURE_NOUNS = _wordset("length width height depth weight diameter thickness size capacity")
+_MEASURE_NOUNS = _wordset(
+    "length width height depth weight diameter thickness size capacity spacing profile range"
+)
 #: Words after which the rest of a clause is no claim of its own ("will not crack").
 _SAYS_OF = _wordset("not no never will would cannot can't won't clearance room space")
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from contentfab.core.channels import Channel
 from contentfab.core.errors import GenerationError
-from contentfab.workers.copy.points import compose, selling_points
+from contentfab.workers.copy.points import compose, feature_points, selling_points
 from contentfab.workers.copy.senses import instruction_clauses
 from contentfab.workers.copy.sentences import is_planned, write_planned
 from contentfab.workers.textgen import Generation, SamplingParams, TextGenerator
@@ -412,7 +412,8 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
         slot.product.headline_names() if channel.headline else slot.product.names(),
         key=lambda name: (any(c.isdigit() or c in ",()" for c in name), -len(name)),
     )
-    points = selling_points(slot.product.title, slot.product.description, slot.product.attributes)
+    product = slot.product
+    points = selling_points(product.title, product.description, product.attributes)
     # "Vitamin Softgels: Store below 25 °C", "Snap Mouse Traps: Wear gloves when setting and
     # emptying" (round 11: an instruction or a warning was labelled no selling point each
     # time): said beside the name only where nothing else fits
@@ -444,7 +445,19 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
                 break
         if len(found) >= limit:
             return found[:limit]
-    return found or repeating[:limit]
+    if not found and not repeating:
+        # Where no point fits beside the name, a feature its own clause says it has: "Hedge
+        # Trimmer: Laser-cut blade" (such headlines were the bare name before)
+        for point in feature_points(product.title, product.description):
+            for name in names:
+                texts = list(compose(name, point))
+                if channel.headline and slot.brand.title_case_headlines:
+                    texts = [_title_case(text) for text in texts]
+                passing = [t for t in texts if not check(t, channel, product, slot.brand)][:2]
+                found.extend(passing)
+                if passing:
+                    break
+    return found[:limit] if found else repeating[:limit]
 
 
 def _repeats_head(name: str, point: str) -> bool:

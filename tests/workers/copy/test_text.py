@@ -418,6 +418,32 @@ def test_a_point_does_not_cut_a_noun_from_the_noun_before_it():
     assert "stainless steel mesh top for ventilation" in [p.casefold() for p in points], points
 
 
+def test_a_short_headline_says_a_feature_where_no_longer_point_fits():
+    from contentfab.workers.copy.points import feature_points
+    from contentfab.workers.copy.slots import CopySlot
+
+    title = "Cordless Hedge Trimmer 18V, 50 cm Blade (Battery Not Included)"
+    trimmer = (
+        "18 V hedge trimmer with a 50 cm laser-cut blade and 18 mm tooth spacing, weighing "
+        "2.4 kg without battery. Battery and charger sold separately."
+    )
+    # two or three words that end in a noun; no measure, nothing denied
+    assert feature_points(title, trimmer) == ["laser-cut blade"]
+    assert feature_points("Telescope", "Includes a 2-inch Crayford focuser.") == [
+        "Crayford focuser"
+    ]
+    assert feature_points("Lamp", "The receiver has a long range and a belt clip.") == []
+    slot = CopySlot(
+        key=1,
+        product=ProductFacts(sku="h", title=title, description=trimmer),
+        channel="search_headline",
+        tone="friendly",
+        sampling=SamplingParams(),
+    )
+    # round 12's headlines for such products were the bare name
+    assert composed_candidates(slot)[0] == "Hedge Trimmer: Laser-cut blade"
+
+
 def test_an_article_and_a_participle_end_nothing():
     text = "The Bone Folder Set is a one with a pointed tip and a rounded."
     assert fragment(text, sentences=True) == "ends with a modifier (a 'rounded')"
