@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 
 from contentfab.core.channels import Channel, contains_emoji, limit, measure, word_count
 from contentfab.workers.copy.faithful import codes_outside_names, new_compounds, part_properties
-from contentfab.workers.copy.numbers import joined_numbers, moved_numbers, whole_record
+from contentfab.workers.copy.numbers import (
+    joined_numbers,
+    moved_numbers,
+    one_made_many,
+    whole_record,
+)
 from contentfab.workers.copy.senses import sense_failures
 from contentfab.workers.copy.text import dropped_qualifiers, fix_articles, fragment
 from contentfab.workers.factcheck import unsupported_numbers
@@ -133,6 +138,9 @@ def check(
     joined = joined_numbers(text, product)
     if joined:
         failed.append(f"fact: numbers of two facts said as one: {', '.join(joined)}")
+    many = one_made_many(text, product)
+    if many:
+        failed.append(f"fact: more than one of what the record has one of: {', '.join(many)}")
     unsupported = unsupported_claims(text, product, brand)
     if unsupported:
         failed.append(f"claim: not backed by the product data or brand kit: {unsupported}")

@@ -156,3 +156,38 @@ def joined_numbers(text: str, product: ProductFacts) -> list[str]:
         if re.search(joined, text, re.IGNORECASE) and other not in text:
             found.append(f"{number} {unit} {first} and {second}")
     return found
+
+
+_ONE = frozenset({"a", "an", "one", "single"})
+_BREAKS = frozenset({"and", "or", ",", ";", ".", "with", "of", "for", "in", "on"})
+
+
+def one_made_many(text: str, product: ProductFacts) -> list[str]:
+    """Plurals of what the record says there is one of ("linen liners" of "a removable linen
+    liner", round 12's subject line, labelled false): a count the record does not give. Only
+    a noun the record writes after "a", "an" or "one" (within three words, nothing between
+    that starts another phrase) and never in the plural."""
+    record = " ".join(
+        [product.title, product.description, *(f"{k} {v}" for k, v in product.attributes.items())]
+    )
+    words = [w.casefold() for w in _TOKEN.findall(record)]
+    said, single = set(words), set()
+    for i, word in enumerate(words):
+        for back in range(1, 4):
+            before = words[i - back] if i >= back else ""
+            if before in _ONE:
+                single.add(word)
+                break
+            if not before or before in _BREAKS or before[:1].isdigit():
+                break
+    found = []
+    for word in _TOKEN.findall(text):
+        folded = word.casefold()
+        if folded in said or not folded.endswith("s") or folded.endswith("ss") or folded == "ones":
+            continue
+        stems = {folded[:-1], folded[:-2] if folded.endswith("es") else ""}
+        if folded.endswith("ies"):
+            stems.add(folded[:-3] + "y")
+        if stems & single:
+            found.append(word)
+    return found

@@ -1376,6 +1376,23 @@ def test_numbers_of_two_facts_are_not_said_as_one():
     assert any("two facts said as one" in r for r in said), said
 
 
+def test_one_thing_of_the_record_is_not_said_as_many():
+    from contentfab.workers.copy.numbers import one_made_many
+
+    basket = ProductFacts(
+        sku="b",
+        title="Proofing Basket",
+        description="Round rattan banneton. It includes a removable linen liner and two hooks.",
+    )
+    # round 12's subject line (labelled false: the record has one liner)
+    subject = "Proofing Basket, round rattan banneton with linen liners."
+    assert one_made_many(subject, basket) == ["liners"]
+    said = check(subject, CHANNELS["email_subject"], basket)
+    assert any("has one of" in r for r in said), said
+    assert one_made_many("It has a linen liner and two hooks.", basket) == []
+    assert one_made_many("Great for little ones.", basket) == []
+
+
 def test_a_parts_measure_is_not_said_of_the_product():
     from contentfab.workers.copy.shapes import part_measure
 
