@@ -209,6 +209,9 @@ def _clauses(sentence: str) -> list[str]:
     # "Six-piece set of knee pads, elbow pads and wrist guards": what a set holds is one list
     # (round 12's "Six-piece set of knee pads." was a fact, and a false sentence)
     kept = _HELD_LIST.sub(lambda m: m.group().replace(",", _LIST_COMMA), kept)
+    # "markers for soft ball, hard crack and caramel": a list of two-word items after a
+    # preposition (round 15's "It is hard crack and caramel.")
+    kept = _PREP_LIST.sub(lambda m: m.group().replace(",", _LIST_COMMA), kept)
     parts = [
         p.strip(" ,;.").replace(_LIST_COMMA, ",") for p in _CLAUSE.split(kept) if p.strip(" ,;.")
     ]
@@ -462,6 +465,12 @@ def _subject(text: str) -> list[str]:
 _HELD_LIST = re.compile(
     r"\b(?:set|pack|kit|pair|bundle|collection|selection|box|range)\s+of\s+[^;.]+?"
     r"\s(?:and|or)\s+[^\W\d_][\w-]*(?:\s+[^\W\d_][\w-]*)?",
+    re.IGNORECASE,
+)
+_PREP_LIST = re.compile(
+    r"\b(?:for|of|in|from)\s+[^\W\d_][\w-]*(?:\s+[^\W\d_][\w-]*)?"
+    r"(?:,\s+[^\W\d_][\w-]*(?:\s+[^\W\d_][\w-]*)?)+,?\s+(?:and|or)\s+[^\W\d_][\w-]*"
+    r"(?:\s+[^\W\d_][\w-]*)?(?=\s*(?:[.;]|$))",
     re.IGNORECASE,
 )
 _LIST = re.compile(r"\b([^\W\d_][\w-]*)((?:,\s+[^\W\d_][\w-]*)*),?\s+(?:and|or)\s+([^\W\d_][\w-]*)")

@@ -175,6 +175,14 @@ def sentence_failures(
     wrong = _misidentified(text, product, _subject(fact.text)) if fact.kind != "price" else None
     if wrong:
         failed.append(f"claim: calls the product a {wrong!r}")
+    took = _takes_to(text, f"{fact.text} {product.description}")
+    if took:
+        failed.append(f"claim: a time said of what the record does not time: {took!r}")
+    itself = _has_itself(text, product) or _named_by_another(text, product)
+    if itself:
+        # round 15: "… and it has a pinning kit." (of the Pinning Kit), "Each 4.5 cm diameter
+        # is a Lollipop Mould."
+        failed.append(f"claim: the product as its own part or as something else: {itself!r}")
     stray = _stray_capitals(text, product, brand)
     if stray:
         failed.append(f"fragment: a sentence's opening pasted mid-sentence: {', '.join(stray)}")
@@ -567,6 +575,62 @@ def _verb_after_has(text: str) -> str | None:
 
 _HAS_OK = frozenset({"is", "has", "was", "covers", "charges", "locks", "stands", "runs"})
 _PRONOUN_OK = frozenset({"always", "sometimes", "themselves", "perhaps"})
+
+
+_HAS_A = re.compile(
+    r"\b(?:has|have|includes?|contains?|comes\s+with)\s+(?:a|an|the|one)\s+"
+    r"((?:[\w-]+\s+){0,3}?([\w-]+))(?=\s*(?:[.,;!?]|$|\s+(?:and|with|for|in|that)\b))",
+    re.IGNORECASE,
+)
+
+
+_TAKES_TO = re.compile(
+    r"\btakes?\s+(?:about\s+|around\s+|up\s+to\s+|only\s+|just\s+)?\d[\d.,]*\s*[^\W\d_]*"
+    r"\s+to\s+([^\W\d_]+)",
+    re.IGNORECASE,
+)
+
+
+def _takes_to(text: str, record: str) -> str | None:
+    """ "It takes about 5 minutes to make." of "Assembly takes about 5 minutes" (round 15): a
+    time said of an action the record does not time; the action's verb or its noun must be
+    the record's ("to assemble" of "assembly", "to steep" of "steep for 1 minute")."""
+    match = _TAKES_TO.search(text)
+    if match is None:
+        return None
+    verb = match.group(1).casefold()
+    stem = verb[: max(4, min(5, len(verb) - 1))]
+    return None if stem in record.casefold() else match.group()
+
+
+def _has_itself(text: str, product: ProductFacts) -> str | None:
+    """ "The Pinning Kit is stored in a zip case, and it has a pinning kit.": what the product
+    is, said as something it has."""
+    heads = kind_heads(product)
+    for match in _HAS_A.finditer(text):
+        head = match.group(2).casefold()
+        if head in heads or head.rstrip("s") in heads:
+            return match.group().strip()
+    return None
+
+
+def _named_by_another(text: str, product: ProductFacts) -> str | None:
+    """ "Each 4.5 cm diameter is a Lollipop Mould.": the product's name said of a subject that
+    is neither the product nor a pronoun for it."""
+    # cycle: workers.copy.gates imports this module at its top
+    from contentfab.workers.copy.gates import find_term
+
+    opening = text.split()[0].casefold() if text.split() else ""
+    if opening in ("it", "they", "this", "it's", "they're", "these"):
+        return None
+    for name in sorted(product.names(), key=len, reverse=True):
+        match = re.search(rf"\b(?:is|are)\s+(?:a|an|the)\s+{re.escape(name)}\W*$", text, re.I)
+        if match is None:
+            continue
+        if any(find_term(other, text[: match.start()]) for other in product.names()):
+            return None
+        return match.group().strip()
+    return None
 
 
 def _copula_before_with(text: str) -> str | None:

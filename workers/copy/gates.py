@@ -138,6 +138,13 @@ def check(
     joined = joined_numbers(text, product)
     if joined:
         failed.append(f"fact: numbers of two facts said as one: {', '.join(joined)}")
+    if not writes_sentences(channel):
+        twice = [
+            n for n in names if len(re.findall(rf"(?<!\w){re.escape(n)}(?!\w)", text, re.I)) > 1
+        ]
+        if twice:
+            # round 15's headline "Pinning Kit, Pinning Kit"
+            failed.append(f"repetition: the name twice ({twice[0]!r})")
     many = one_made_many(text, product)
     if many:
         failed.append(f"fact: more than one of what the record has one of: {', '.join(many)}")

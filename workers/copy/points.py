@@ -41,6 +41,27 @@ def _whole_lists(sentence: str, clauses: list[str]) -> list[str]:
     return merged
 
 
+#: "A blend of red radish (60%) and pak choi (40%)": what a blend, a set or a mix holds is one
+#: list (round 15's subject line "Seed Mix: Untreated seed blend of red radish (60%)").
+_HOLDS_OF = re.compile(
+    r"\b(?:blend|mix|mixture|set|pair|assortment|selection|combination)\s+of\s+[^,;:]+$",
+    re.IGNORECASE,
+)
+
+
+def _held_lists(sentence: str, clauses: list[str]) -> list[str]:
+    """``clauses`` with a clause ending in "<blend> of A" joined to the "and B" after it."""
+    merged: list[str] = []
+    for clause in clauses:
+        if merged and _HOLDS_OF.search(merged[-1]):
+            joined = f"{merged[-1]} and {clause}"
+            if joined in sentence:
+                merged[-1] = joined
+                continue
+        merged.append(clause)
+    return merged
+
+
 def _list_words(clause: str) -> list[str]:
     """A clause's words but "and" and "or": "L and XL" is a list's two items."""
     return [w for w in _WORDS.findall(clause) if w.casefold() not in ("and", "or")]
@@ -96,6 +117,7 @@ def selling_points(
     itself = {plain[-1], f"{plain[-1]}s", plain[-1].rstrip("s")} if plain else set()
     for sentence in _SENTENCE.findall(description):
         clauses = _whole_lists(sentence.strip(), _CLAUSE.split(sentence.strip()))
+        clauses = _held_lists(sentence.strip(), clauses)
         part_before = False  # the clause before said something of a part
         for k, clause in enumerate(clauses):
             clause = clause.strip(" .!?")
@@ -116,6 +138,19 @@ def selling_points(
             if after_part and opening and opening[0].casefold() in _PART_VERBS:
                 # "the receiver has a 200 m range and charges by USB": the receiver charges
                 part_before = True
+                continue
+            if (
+                k
+                and _BARE_MEASURE.match(clause)
+                and _of_a_part(
+                    clauses[k - 1],
+                    attributes,
+                    kind_words,
+                    each=clause.casefold().startswith("each"),
+                )
+            ):
+                # "Stainless probe, 20 cm long", "Includes 50 paper sticks, 10 cm long": the
+                # measure is the probe's, the sticks' (round 15: "Candy Thermometer: 20 cm long")
                 continue
             relative = _RELATIVE.match(clause)
             if relative is not None and not _about_product(relative.group(), kind_words):
@@ -285,6 +320,18 @@ def feature_points(title: str, description: str) -> list[str]:
 
 
 _PRONOUNS = frozenset({"it", "they"})
+#: A counted plural noun: "12 round cavities", "six loop and ribbon tools".
+_COUNTED = re.compile(
+    r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:[\w-]+\s+){0,3}?"
+    r"([^\W\d_]+s)\b",
+    re.IGNORECASE,
+)
+#: A clause that is only a measure: "20 cm long", "each 4.5 cm diameter", "10 x 15 cm".
+_BARE_MEASURE = re.compile(
+    r"^(?:each\s+|about\s+|approx\.?\s+)?\d[\d.,]*(?:\s*[x×]\s*\d[\d.,]*)*\s*[^\W\d_]{0,3}\.?"
+    r"(?:\s+(?:long|wide|tall|high|deep|thick|across|diameter|in\s+diameter))?$",
+    re.IGNORECASE,
+)
 #: Where what a product has ends: "… with a 50 cm blade, weighing 2.4 kg without battery".
 _FEATURE_END = re.compile(
     r"\s+(?:that|which|for|to|from|on|in|at|via|through|without|weighing|except)\s+",
@@ -316,7 +363,12 @@ def _denies(phrase: str) -> bool:
     return bool(_DENIALS & {w.casefold() for w in _WORDS.findall(phrase)})
 
 
-_DENIALS = frozenset({"not", "no", "without", "never", "separately", "excluded"})
+_DENIALS = frozenset(
+    {"not", "no", "without", "never", "separately", "excluded"}
+    # a warning's words: "Lollipop Mould: Serious burns" (round 15) of "hot sugar syrup causes
+    # serious burns"
+    | {"serious", "injury", "injuries", "hazard", "danger", "dangerous", "choking"}
+)
 
 
 def _count_cut_short(words: list[str]) -> bool:
@@ -336,7 +388,7 @@ def _count_cut_short(words: list[str]) -> bool:
 #: Words a selling point does not open with: what follows them is said of something the
 #: phrase has lost ("Wall Lamp: Against the wall", "Side Tables: Once a year", "Goggles: So
 #: rinse", "Cloths: One for the bathroom").
-_WEAK_OPENERS = _wordset("against once twice so then also too one inside outside")
+_WEAK_OPENERS = _wordset("against once twice so then also too one inside outside after before")
 
 
 def _weak_opening(phrase: str) -> bool:
@@ -360,6 +412,34 @@ def _content(head: str) -> list[str]:
         for w in _WORDS.findall(head)
         if w.casefold() not in DANGLING and w.casefold() not in ("that", "which", "who")
     ]
+
+
+def _of_a_part(
+    clause: str, attributes: Mapping[str, Any], kind_words: set[str], *, each: bool = False
+) -> bool:
+    """Whether a clause names a part, so that a measure after it is the part's: what the
+    product includes ("Includes 50 paper sticks, 10 cm long"), or a noun an attribute's key
+    gives a measure of ("Stainless probe, 20 cm long" with ``probe_length_cm``). Not "French
+    rolling pin without handles, 50 cm long" or "Walnut veneer box …, 28 x 21 x 10 cm" (a
+    clause's last noun is not always what a measure after it measures)."""
+    if _WITH.match(clause.strip()):
+        return True
+    if each:
+        # "mould with 12 round cavities, each 4.5 cm diameter": each of what was counted (not
+        # "six loop and ribbon tools with beech handles, each 20 cm long")
+        counted = list(_COUNTED.finditer(clause))
+        if not counted or re.match(r"\s+of\b", clause[counted[-1].end() :]):
+            return False  # "ten lengths of flexible track, each 91 cm long": the track's
+        last = counted[-1].group(1).casefold()
+        return not {last, last.rstrip("s")} & kind_words
+    head = _noun_head(_ARTICLE.sub("", clause.strip())).rstrip("s")
+    if {head, f"{head}s"} & kind_words:
+        return False  # "Ash and birch logs, 25 cm long" of "Hardwood Logs"
+    keys = [str(key).casefold().split("_") for key in attributes]
+    return bool(head) and any(
+        len(words) >= 2 and words[0].rstrip("s") == head and words[1] in _MEASURE_NOUNS
+        for words in keys
+    )
 
 
 def _about_product(head: str, title_words: set[str]) -> bool:

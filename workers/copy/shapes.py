@@ -29,10 +29,11 @@ _BARE_APPEAL = re.compile(
 )
 #: "It uses a solar-assisted with a replaceable CR2450 battery" (round 12): an article and a
 #: participle, then a preposition, where the noun should be.
-#: So is an article and a measure with nothing after it: "… and a 2 cm thick." (round 13).
+#: So is an article and a measure with nothing after it: "… and a 2 cm thick." (round 13),
+#: "It includes 50 paper sticks, and the 10 cm long." (round 15).
 _NO_NOUN = re.compile(
     r"\b(?:a|an)\s+(?:[^\W\d_]+-)?[^\W\d_]{2,}ed\s+(?:with|for|of|in|on|to|at|by|from)\b"
-    r"|\b(?:a|an)\s+\d+(?:[.,]\d+)?\s*[^\W\d_]{1,3}\s+(?:thick|wide|long|tall|deep|high)"
+    r"|\b(?:a|an|the)\s+\d+(?:[.,]\d+)?\s*[^\W\d_]{1,3}\s+(?:thick|wide|long|tall|deep|high)"
     r"(?=\s*(?:[.,;!?]|$|\s+(?:and|with|for|in|on)\b))",
     re.IGNORECASE,
 )
@@ -192,11 +193,12 @@ def verbless(sentence: str) -> bool:
 
 #: Words before a measure's name that keep it the product's own ("overall length 137 cm").
 _OWN_QUALIFIERS = frozenset(
-    "overall total net gross outer external maximum max minimum min folded packed".split()  # noqa: SIM905
+    "overall total net gross outer external maximum max minimum min folded packed finished".split()  # noqa: SIM905
 )
 _KEYED_NUMBER = re.compile(
     r"([^\W\d_][\w-]*)?\s*([^\W\d_][\w-]*)\s+(?:of\s+)?(\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)*)"
 )
+_UNIT_KEYS = frozenset("mm cm m in g kg l ml lb oz".split())  # noqa: SIM905
 _SAID_OF_PRODUCT = re.compile(r"\b(?:is|are|measures?|measuring)\s+(?:up\s+to\s+)?$", re.IGNORECASE)
 
 
@@ -217,10 +219,24 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
         own = word in _OWN_MEASURES and (not first or first in DANGLING | _OWN_QUALIFIERS)
         if not own and word not in _RANKS:
             parts[re.sub(r"\s+", " ", number)] = word
+    for key, value in product.attributes.items():
+        # "board_size_cm": "30x20", "probe_length_cm": 20 (round 15: "It measures 30x20 cm" of
+        # a pinning kit's foam board): a measure of the part the key names first
+        words = [w for w in str(key).casefold().split("_") if w not in _UNIT_KEYS]
+        if (
+            len(words) >= 2
+            and words[-1] in _OWN_MEASURES
+            and words[0] not in _OWN_QUALIFIERS
+            and not {words[0], words[0].rstrip("s"), f"{words[0]}s"} & heads
+            and not isinstance(value, bool)
+            and re.fullmatch(r"\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)*", str(value))
+        ):
+            parts.setdefault(str(value), words[0])
     for number, key in parts.items():
-        for match in re.finditer(re.escape(number).replace(r"\ ", r"\s*"), text):
+        pattern = r"\s*[x×]\s*".join(re.escape(n) for n in re.split(r"\s*[x×]\s*", number))
+        for match in re.finditer(rf"(?<![\d.,]){pattern}(?![\d.,]*\d)", text):
             start, end = match.span()
-            if key in text[max(0, start - 30) : start].casefold():
+            if key[: max(4, len(key) - 2)] in text[max(0, start - 30) : start].casefold():
                 continue  # "its internal space is 80 x 60 x 30 mm"
             after = text[end:].split()[:2]
             noun = after[1].casefold().strip(".,;") if len(after) == 2 else ""

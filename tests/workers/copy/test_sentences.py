@@ -1534,3 +1534,48 @@ def test_a_one_sentence_text_leads_with_what_the_product_is_not_a_caveat():
     only = ProductFacts(sku="o", title="Helium Tank", description="Cannot be refilled.")
     plan = Plan(_slot("sms", only), facts(only))
     assert [plan.facts[i].text for i in _open_facts(plan, 0)] == ["Cannot be refilled."]
+
+
+def test_round_15s_false_sentences_are_refused():
+    from contentfab.workers.copy.shapes import part_measure
+
+    kit = ProductFacts(
+        sku="k",
+        title="Entomology Pinning Kit with Foam Board",
+        description="Contains 100 insect pins and a 30 x 20 cm foam pinning board; stored in a "
+        "zip case. Assembly takes about 5 minutes.",
+        attributes={"board_size_cm": "30x20"},
+    )
+    case = Fact("stored in a zip case", "description")
+    for false, why in (
+        ("It measures 30x20 cm.", "a part's measure"),  # the board's, keyed board_size_cm
+        ("The Pinning Kit is stored in a zip case, and it has a pinning kit.", "its own part"),
+        ("Each 30 cm board is a Pinning Kit.", "its own part or as something else"),
+        ("It takes about 5 minutes to make.", "a time said of"),
+        ("It includes 100 pins, and the 30 cm long.", "no noun after it"),
+    ):
+        said = sentence_failures(false, case, kit, BrandRules(), SENTENCES)
+        assert any(why in r for r in said), (false, said)
+    assert part_measure("It has a 30 x 20 cm foam board.", kit) is None
+    fine = sentence_failures(
+        "It takes about 5 minutes to assemble.", case, kit, BrandRules(), SENTENCES
+    )
+    assert not any("a time said of" in r for r in fine), fine
+
+
+def test_a_list_after_a_preposition_stays_one_fact():
+    thermometer = ProductFacts(
+        sku="t",
+        title="Candy Thermometer",
+        description="Measures -50 to 300 °C with 0.1 °C resolution; stainless pan clip and "
+        "preset markers for soft ball, hard crack and caramel.",
+    )
+    said = [f.text for f in facts(thermometer)]
+    # round 15: "It is hard crack and caramel." of the list's tail
+    assert "stainless pan clip and preset markers for soft ball, hard crack and caramel" in said
+
+
+def test_a_headline_says_the_name_once():
+    kit = ProductFacts(sku="k", title="Pinning Kit", description="Insect pins in a zip case.")
+    said = check("Pinning Kit, Pinning Kit", CHANNELS["search_headline"], kit)
+    assert any("the name twice" in r for r in said), said

@@ -444,6 +444,24 @@ def test_a_short_headline_says_a_feature_where_no_longer_point_fits():
     assert composed_candidates(slot)[0] == "Hedge Trimmer: Laser-cut blade"
 
 
+def test_a_measure_after_a_part_or_an_included_item_is_no_point():
+    probe = "Stainless probe, 20 cm long; measures -50 to 300 °C."
+    points = selling_points("Candy Thermometer", probe, {"probe_length_cm": 20})
+    assert "20 cm long" not in points, points  # round 15: "Candy Thermometer: 20 cm long"
+    sticks = "Silicone mould with 12 round cavities, each 4.5 cm diameter. Includes 50 paper "
+    sticks += "sticks, 10 cm long. Hot sugar syrup causes serious burns."
+    points = selling_points("Lollipop Mould", sticks, {})
+    assert not [p for p in points if "cm" in p and "sticks" not in p], points
+    assert not [p for p in points if "burns" in p], points
+    pin = selling_points("French Rolling Pin", "Tapered maple rolling pin, 50 cm long.", {})
+    assert "50 cm long" in pin, pin  # the pin's own
+    track = "Ten lengths of flexible track, each 91 cm long."
+    assert "each 91 cm long" in selling_points("Flexible Track", track, {})
+    blend = "Untreated seed blend of red radish (60%) and pak choi (40%)."
+    points = selling_points("Seed Mix", blend, {})
+    assert not [p for p in points if p.endswith("(60%)")], points  # round 15: a cut list
+
+
 def test_an_article_and_a_participle_end_nothing():
     text = "The Bone Folder Set is a one with a pointed tip and a rounded."
     assert fragment(text, sentences=True) == "ends with a modifier (a 'rounded')"
