@@ -141,14 +141,16 @@ def facts(product: ProductFacts) -> list[Fact]:
         for part in _clauses(sentence.strip()):
             if len(gate_words(part)) >= 2:
                 found.append(Fact(part, "description"))
-    said = {w.casefold() for w in gate_words(f"{product.title} {description}")}
+    record = f"{product.title} {description}"
+    said = {w.casefold() for w in gate_words(record) + gate_words(_TIMES.sub(" ", record))}
     # "seven pockets" in the description says "pockets: 7" ("It has 7 pockets." after it
     # was labelled repetitive)
     said |= {str(n) for word, n in _COUNT_WORDS.items() if word in said}
     for key, value in product.attributes.items():
         if isinstance(value, bool) or value is None or isinstance(value, dict | list):
             continue
-        words = gate_words(str(value))
+        # "25x25x3" is the description's "25 x 25 x 3 cm" (round 15's trays said it twice)
+        words = gate_words(_TIMES.sub(" ", str(value)))
         if not words or {w.casefold() for w in words} <= said:
             continue
         found.append(Fact(attribute_phrase(str(key), value), "attribute", ((key, value),)))
@@ -162,6 +164,10 @@ def facts(product: ProductFacts) -> list[Fact]:
 # "costs 24.90 EUR", "yours for …", "priced at …", "the price is …"; not "It is 24.90 EUR":
 # every text that said a price that way was labelled clumsy or worse (rounds 1-4)
 _PRICE_AFTER = re.compile(r"\b(?:for|at|costs?|price is)\s+[^\w\s]{0,3}\s?\d", re.IGNORECASE)
+
+
+#: The "x" of a measure ("25x25x3", "70 × 140"), so that its numbers read as words.
+_TIMES = re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)")
 
 
 def _same_amount(written: str, amount: str) -> bool:

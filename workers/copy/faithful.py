@@ -548,7 +548,10 @@ _BROKEN_IS = re.compile(r"\b(?:is|are)\s+((?:[^\W\d_]+\s+){1,2})([^\W\d_]+s)\b",
 #: labelled descriptions that wrote "is with" and the two that wrote an instruction's verb
 #: after "is" scored 1).
 _IS_WITH = re.compile(
-    r"\b(?:is|are)\s+(?:with\b|(?!\w+ed\b)\w+\s+(?:up|down|out|off)\s+with\b)", re.IGNORECASE
+    r"\b(?:is|are|it's|it’s)\s+(?:also\s+)?(?:with\b|(?!\w+ed\b)\w+\s+(?:up|down|out|off)\s+with\b)"
+    # "It is fixings are not included" (round 15): a clause's own subject and verb after "is"
+    r"|\b(?:is|are)\s+(?!(?:also|not|now|still|all|both|each)\b)[\w-]+\s+(?:is|are)\b",
+    re.IGNORECASE,
 )
 
 

@@ -152,6 +152,10 @@ def selling_points(
                 # "Stainless probe, 20 cm long", "Includes 50 paper sticks, 10 cm long": the
                 # measure is the probe's, the sticks' (round 15: "Candy Thermometer: 20 cm long")
                 continue
+            if k and _MEASURE_LIST.match(clause) and _ENDS_IN_MEASURE.search(clauses[k - 1]):
+                # "base diameters 25 mm, 45 mm and 70 mm": the list's tail (round 15's "Cone
+                # Set: 45 mm and 70 mm" left out the 25 mm cone)
+                continue
             relative = _RELATIVE.match(clause)
             if relative is not None and not _about_product(relative.group(), kind_words):
                 continue  # "a chest pocket that doubles as a stuff sack": the pocket does
@@ -326,6 +330,11 @@ _COUNTED = re.compile(
     r"([^\W\d_]+s)\b",
     re.IGNORECASE,
 )
+_MEASURE_LIST = re.compile(
+    r"^\d[\d.,]*\s*[^\W\d_]{0,3}(?:\s*,\s*\d[\d.,]*\s*[^\W\d_]{0,3})*\s+(?:and|or)\s+"
+    r"\d[\d.,]*\s*[^\W\d_]{0,3}$"
+)
+_ENDS_IN_MEASURE = re.compile(r"\d[\d.,]*\s*[^\W\d_]{0,3}\s*$")
 #: A clause that is only a measure: "20 cm long", "each 4.5 cm diameter", "10 x 15 cm".
 _BARE_MEASURE = re.compile(
     r"^(?:each\s+|about\s+|approx\.?\s+)?\d[\d.,]*(?:\s*[x×]\s*\d[\d.,]*)*\s*[^\W\d_]{0,3}\.?"

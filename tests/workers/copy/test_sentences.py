@@ -1579,3 +1579,19 @@ def test_a_headline_says_the_name_once():
     kit = ProductFacts(sku="k", title="Pinning Kit", description="Insect pins in a zip case.")
     said = check("Pinning Kit, Pinning Kit", CHANNELS["search_headline"], kit)
     assert any("the name twice" in r for r in said), said
+
+
+def test_a_clauses_subject_and_verb_after_is_and_a_measure_said_twice_are_refused():
+    plate = ProductFacts(
+        sku="p",
+        title="Ceiling Mount Plate",
+        description="Zinc-plated steel plate, 120 x 120 mm. Fixings are not included.",
+        attributes={"plate_size_mm": "120x120"},
+    )
+    fixings = Fact("Fixings are not included", "description")
+    # round 15's description: "It is fixings are not included because ceiling type varies."
+    for broken in ("It is fixings are not included.", "It's also with o-ring seals."):
+        said = sentence_failures(broken, fixings, plate, BrandRules(), SENTENCES)
+        assert any("pasted after 'is'" in r for r in said), (broken, said)
+    # "120x120" is the description's "120 x 120 mm": no second fact of it
+    assert [f.text for f in facts(plate) if f.kind == "attribute"] == []

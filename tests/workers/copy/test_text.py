@@ -457,6 +457,9 @@ def test_a_measure_after_a_part_or_an_included_item_is_no_point():
     assert "50 cm long" in pin, pin  # the pin's own
     track = "Ten lengths of flexible track, each 91 cm long."
     assert "each 91 cm long" in selling_points("Flexible Track", track, {})
+    cones = "Three brass tuning cones, base diameters 25 mm, 45 mm and 70 mm."
+    points = selling_points("Tuning Cone Set", cones, {})
+    assert "45 mm and 70 mm" not in points, points  # round 15: the list's tail alone
     blend = "Untreated seed blend of red radish (60%) and pak choi (40%)."
     points = selling_points("Seed Mix", blend, {})
     assert not [p for p in points if p.endswith("(60%)")], points  # round 15: a cut list
