@@ -152,6 +152,11 @@ def selling_points(
                 # "Stainless probe, 20 cm long", "Includes 50 paper sticks, 10 cm long": the
                 # measure is the probe's, the sticks' (round 15: "Candy Thermometer: 20 cm long")
                 continue
+            at = sentence.find(clause)
+            if "," in clause and at >= 0 and _denies(sentence[at + len(clause) :].split(";")[0]):
+                # "Cement, pigment and chips not included": a list the sentence denies (round
+                # 16's headline "Mould Set: Cement, pigment")
+                continue
             if k and _MEASURE_LIST.match(clause) and _ENDS_IN_MEASURE.search(clauses[k - 1]):
                 # "base diameters 25 mm, 45 mm and 70 mm": the list's tail (round 15's "Cone
                 # Set: 45 mm and 70 mm" left out the 25 mm cone)

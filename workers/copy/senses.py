@@ -285,7 +285,7 @@ INSTRUCTIONS = frozenset(
     attach hang place follow read allow let soak spray shake refill replace check tighten
     assemble mount install pair press twist do pour stir empty rub treat move turn oil wax
     sharpen scrub stand have wear take push pull hold lift leave protect dilute boil cook
-    unscrew lubricate grease descale wrap tie sow loosen stretch""".split()  # noqa: SIM905
+    unscrew lubricate grease descale wrap tie sow loosen stretch inspect""".split()  # noqa: SIM905
 )
 
 #: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").

@@ -83,6 +83,7 @@ def _adjective_like(word: str) -> bool:
 
 
 _CLOSERS = "\"'”’)]»"
+_MEASURE_WORD = re.compile(r"^(?:\d.*|mm|cm|m|g|kg|ml|l|oz|lb|in|ft|w|v|pcs)$", re.IGNORECASE)
 _FULL_STOP = (".", "!", "?", "…")
 
 
@@ -98,7 +99,9 @@ def fragment(text: str, *, sentences: bool) -> str | None:
     if stripped.rstrip(_CLOSERS).endswith(_DANGLING_PUNCTUATION):
         return f"ends with {stripped.rstrip(_CLOSERS)[-1]!r}"
     last = words[-1].casefold()
-    if last in DANGLING and not stripped.rstrip(_CLOSERS).endswith(("!", "?")):
+    # "… 74 mm diameter and 26 g each." ends complete (round 16's pickleballs had no SMS)
+    each = last == "each" and len(words) >= 2 and bool(_MEASURE_WORD.match(words[-2]))
+    if last in DANGLING and not each and not stripped.rstrip(_CLOSERS).endswith(("!", "?")):
         return f"ends with {words[-1]!r}"
     if (
         len(words) >= 2

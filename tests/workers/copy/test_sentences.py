@@ -1595,3 +1595,28 @@ def test_a_clauses_subject_and_verb_after_is_and_a_measure_said_twice_are_refuse
         assert any("pasted after 'is'" in r for r in said), (broken, said)
     # "120x120" is the description's "120 x 120 mm": no second fact of it
     assert [f.text for f in facts(plate) if f.kind == "attribute"] == []
+
+
+def test_round_16s_false_sentences_are_refused():
+    balls = ProductFacts(
+        sku="b",
+        title="Outdoor Pickleballs, 40 Holes, 6-Pack",
+        description="Six one-piece seamless outdoor balls, 74 mm diameter and 26 g each. "
+        "Do not mix with acids. Balls stored below freezing become hard.",
+    )
+    fact = Fact("Six one-piece seamless outdoor balls", "description")
+    for false, why in (
+        ("You can use it to paddle your pickleballs.", "the reader's own"),
+        ("They do not mix with acids.", "a warning said as what the product does"),
+        ("They are your only option for outdoor play.", "an 'only'"),
+        ("They have 6.", "a number with nothing after it"),
+        ("They are Pickleballs stored below freezing.", "noun pasted after 'is'"),
+        ("They are the Great Outdoor Balls.", "calls the product"),
+        ("They have mix equal volumes.", "pasted after 'is'"),
+    ):
+        said = sentence_failures(false, fact, balls, BrandRules(), SENTENCES)
+        assert any(why in r for r in said), (false, said)
+    # "balls" of "Pickleballs" is what they are, and "… 26 g each." ends complete
+    fine = "The Outdoor Pickleballs are six seamless outdoor balls, 74 mm diameter and 26 g each."
+    said = sentence_failures(fine, fact, balls, BrandRules(), SENTENCES)
+    assert not [r for r in said if r.startswith(("claim: calls", "fragment"))], said

@@ -460,6 +460,8 @@ def test_a_measure_after_a_part_or_an_included_item_is_no_point():
     cones = "Three brass tuning cones, base diameters 25 mm, 45 mm and 70 mm."
     points = selling_points("Tuning Cone Set", cones, {})
     assert "45 mm and 70 mm" not in points, points  # round 15: the list's tail alone
+    mould = "Heat resistant to 200 °C. Cement, pigment and chips not included."
+    assert selling_points("Coaster Mould Set", mould, {}) == ["heat resistant to 200 °C"]
     blend = "Untreated seed blend of red radish (60%) and pak choi (40%)."
     points = selling_points("Seed Mix", blend, {})
     assert not [p for p in points if p.endswith("(60%)")], points  # round 15: a cut list
