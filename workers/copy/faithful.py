@@ -308,6 +308,9 @@ def _misidentified(text: str, product: ProductFacts, part: Sequence[str] = ()) -
             continue
         if len(head) >= 4 and any(k.endswith(head) or k.endswith(head.rstrip("s")) for k in kinds):
             continue  # "balls" of "Pickleballs", "board" of "Skateboard"
+        counted = words[0] in _COUNTS or words[0][:1].isdigit()
+        if counted and kinds & _COLLECTIVES and head.endswith("s") and head.rstrip("s") in held:
+            continue  # "The Coaster Mould Set is four silicone moulds" (round 16: no SMS)
         return " ".join(words)
     for match in _BARE_PLURAL.finditer(text):
         # "The Trekking Poles are EVA foam grips.", "The Kit is pre-cut balsa fins." (a part

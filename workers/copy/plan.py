@@ -81,8 +81,12 @@ def _open_facts(plan: Plan, variant: int, round_: int = 0) -> list[int]:
     # record says nothing else.
     usable = _usable(plan)
     start = usable.index(_lead(plan, variant))
-    count = min(3 + 2 * round_, len(usable))
-    return sorted({usable[(start + k) % len(usable)] for k in range(count)})
+    order = [usable[(start + k) % len(usable)] for k in range(len(usable))]
+    # a caveat or an instruction after every other fact, so that a later round still finds a
+    # sentence (round 16's slicker brush had no SMS or ad text once caveats were left out)
+    order += [i for i, f in enumerate(plan.facts) if f.kind != "price" and i not in order]
+    count = min(3 + 2 * round_, len(order) if round_ else len(usable))
+    return sorted(order[:count])
 
 
 def _usable(plan: Plan) -> list[int]:

@@ -1531,6 +1531,8 @@ def test_a_one_sentence_text_leads_with_what_the_product_is_not_a_caveat():
     assert [plan.facts[i].text for i in _open_facts(plan, 0)] == [
         "The soft surface takes a deep impression."
     ]
+    # a later round tries them too, so that the slot is filled (round 16's slicker brush)
+    assert len(_open_facts(plan, 0, round_=1)) == 3
     only = ProductFacts(sku="o", title="Helium Tank", description="Cannot be refilled.")
     plan = Plan(_slot("sms", only), facts(only))
     assert [plan.facts[i].text for i in _open_facts(plan, 0)] == ["Cannot be refilled."]
@@ -1617,6 +1619,10 @@ def test_round_16s_false_sentences_are_refused():
         said = sentence_failures(false, fact, balls, BrandRules(), SENTENCES)
         assert any(why in r for r in said), (false, said)
     # "balls" of "Pickleballs" is what they are, and "… 26 g each." ends complete
+    moulds = ProductFacts(sku="m", title="Coaster Mould Set", description="Four moulds.")
+    four = "The Coaster Mould Set is four silicone moulds."
+    assert _misidentified(four, moulds) is None  # a set is what it holds, counted
+    assert _misidentified("The Coaster Mould Set is a silicone mould.", moulds)
     fine = "The Outdoor Pickleballs are six seamless outdoor balls, 74 mm diameter and 26 g each."
     said = sentence_failures(fine, fact, balls, BrandRules(), SENTENCES)
     assert not [r for r in said if r.startswith(("claim: calls", "fragment"))], said
