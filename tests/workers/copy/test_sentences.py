@@ -1626,3 +1626,23 @@ def test_round_16s_false_sentences_are_refused():
     fine = "The Outdoor Pickleballs are six seamless outdoor balls, 74 mm diameter and 26 g each."
     said = sentence_failures(fine, fact, balls, BrandRules(), SENTENCES)
     assert not [r for r in said if r.startswith(("claim: calls", "fragment"))], said
+
+
+def test_the_demo_lanterns_broken_sentence_is_refused():
+    lantern = ProductFacts(
+        sku="l",
+        title="Emberglow Solar Lantern",
+        description="Collapsible solar lantern with three brightness settings.",
+        attributes={"lumens": 150, "runtime_h": 12.5},
+    )
+    runtime = Fact("runtime: 12.5 h", "attribute", (("runtime_h", 12.5),))
+    broken = "It has a runtime of 12.5 h, and it can runtime up to 12.5 h perfect."
+    said = sentence_failures(broken, runtime, lantern, BrandRules(), SENTENCES)
+    assert any("a measure said twice" in r for r in said), said
+    for odd in ("It can runtime for a whole evening.", "It has a runtime of 12.5 h perfect."):
+        said = sentence_failures(odd, runtime, lantern, BrandRules(), SENTENCES)
+        assert any(r.startswith("fragment") for r in said), (odd, said)
+    fine = sentence_failures(
+        "It has a runtime of 12.5 h.", runtime, lantern, BrandRules(), SENTENCES
+    )
+    assert not [r for r in fine if r.startswith(("fragment", "repetition"))], fine
