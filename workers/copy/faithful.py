@@ -175,7 +175,7 @@ def sentence_failures(
     wrong = _misidentified(text, product, _subject(fact.text)) if fact.kind != "price" else None
     if wrong:
         failed.append(f"claim: calls the product a {wrong!r}")
-    odd = _round_16_shapes(text, product) or _demo_shapes(text, product)
+    odd = _misread_shapes(text, product) or _said_twice_or_left_over(text, product)
     if odd:
         failed.append(odd)
     took = _takes_to(text, f"{fact.text} {product.description}")
@@ -602,7 +602,7 @@ _HAS_A = re.compile(
 )
 
 
-def _round_16_shapes(text: str, product: ProductFacts) -> str | None:
+def _misread_shapes(text: str, product: ProductFacts) -> str | None:
     """Shapes of round 16's false or broken sentences, each refused in every labelled text
     of rounds 1-16 that has it but one or two scored 1 (none scored 2):
 
@@ -664,7 +664,7 @@ _APPEAL_AFTER_NUMBER = re.compile(
 )
 
 
-def _demo_shapes(text: str, product: ProductFacts) -> str | None:
+def _said_twice_or_left_over(text: str, product: ProductFacts) -> str | None:
     """The demo lantern's "It has a runtime of 12.5 h, and it can runtime up to 12.5 h
     perfect.": a measure said twice in one sentence (five labelled texts, none scored 2), an
     attribute's key used as a verb after "can", and an appeal word left after a number."""
