@@ -175,7 +175,11 @@ def sentence_failures(
     wrong = _misidentified(text, product, _subject(fact.text)) if fact.kind != "price" else None
     if wrong:
         failed.append(f"claim: calls the product a {wrong!r}")
-    odd = _misread_shapes(text, product) or _said_twice_or_left_over(text, product)
+    odd = (
+        _misread_shapes(text, product)
+        or _said_twice_or_left_over(text, product)
+        or _round_17_shapes(text, product)
+    )
     if odd:
         failed.append(odd)
     took = _takes_to(text, f"{fact.text} {product.description}")
@@ -685,6 +689,60 @@ def _said_twice_or_left_over(text: str, product: ProductFacts) -> str | None:
     appeal = _APPEAL_AFTER_NUMBER.search(text.strip())
     if appeal:
         return f"fragment: an appeal word left after a number: {appeal.group()!r}"
+    return None
+
+
+_CLAUSE_AFTER = re.compile(
+    r"\b(?:is|are|has|have)\s+(?!(?:a|an|the|not|also|no|your|its|their|this)\b)"
+    r"(?:(?!(?:and|or|but|so|that|which|where|what|how|when|one|who|you)\b)[\w-]+\s+){1,3}"
+    r"(?:can|will|may|might|must|should|voids)\b",
+    re.IGNORECASE,
+)
+_ITEMS = re.compile(r",\s*|\s+and\s+|\s+or\s+")
+_DENIED = re.compile(
+    r"(?:^|[.;:]\s*)([^.;:]*?)\s+(?:are\s+|is\s+)?(?:not\s+included|sold\s+separately|not\s+supplied)",
+    re.IGNORECASE,
+)
+_INCLUDES = re.compile(r"\b(?:includes?|comes?\s+with|supplied\s+with)\s+([^.;]*)", re.IGNORECASE)
+
+
+def _item_heads(phrase: str) -> set[str]:
+    """The last word of each item of a list ("coax, mast and ropes" -> coax, mast, rope)."""
+    heads = set()
+    for item in _ITEMS.split(phrase):
+        words = re.findall(r"[^\W\d_]{3,}", item)
+        if words:
+            heads.add(words[-1].casefold().rstrip("s"))
+    return heads - {"the", "and"}
+
+
+def _round_17_shapes(text: str, product: ProductFacts) -> str | None:
+    """Round 17's false or broken sentences (each refused in every labelled text of rounds
+    1-17 that has it; none scored 2): a clause with its own subject and verb pasted after "is"
+    or "has" ("The point chisel is stone chips can fly several metres.", "It has solvents will
+    cloud the surface."); "of your choice" where the record offers no choice ("a 34 x 78 cm
+    bag of your choice"); a list cut after "and" and a bare number ("… at 1/8 in intervals and
+    30."); what the record says is not included said as included ("It includes coax, mast and
+    ropes." of "Coax, mast and ropes not included")."""
+    pasted = _CLAUSE_AFTER.search(text)
+    if pasted:
+        return f"fragment: a clause's subject and verb pasted after 'is': {pasted.group()!r}"
+    record = f"{product.title} {product.description}"
+    choice = re.search(r"\bof your choice\b", text, re.IGNORECASE)
+    if choice and "choice" not in record.casefold():
+        return f"claim: a choice the record does not offer: {choice.group()!r}"
+    cut = re.search(r"\band\s+\d+(?:[.,]\d+)?\s*[.!]?$", text.strip())
+    if cut:
+        return f"fragment: a list cut at a bare number: {cut.group()!r}"
+    denied: set[str] = set()
+    for match in _DENIED.finditer(product.description):
+        denied |= _item_heads(match.group(1))
+    for match in _INCLUDES.finditer(text):
+        before = text[max(0, match.start() - 12) : match.start()].casefold()
+        if denied and "not" not in before and "n't" not in before:
+            said = _item_heads(match.group(1)) & denied
+            if said:
+                return f"claim: says included what the record does not include: {match.group()!r}"
     return None
 
 

@@ -83,6 +83,7 @@ def _adjective_like(word: str) -> bool:
 
 
 _CLOSERS = "\"'”’)]»"
+_COLOURS = _wordset("black white red blue green yellow grey gray brown orange pink purple")
 _MEASURE_WORD = re.compile(r"^(?:\d.*|mm|cm|m|g|kg|ml|l|oz|lb|in|ft|w|v|pcs)$", re.IGNORECASE)
 _FULL_STOP = (".", "!", "?", "…")
 
@@ -109,6 +110,9 @@ def fragment(text: str, *, sentences: bool) -> str | None:
         and _adjective_like(last)
         and not stripped.rstrip(_CLOSERS).endswith(_FULL_STOP)
     ):
+        return f"ends with a modifier ({words[-2]} {words[-1]!r})"
+    if len(words) >= 2 and words[-2].casefold() == "with" and last in _COLOURS:
+        # "Acrylic Quilting Ruler: 3 mm thick, with black" (round 17): a colour of a list cut
         return f"ends with a modifier ({words[-2]} {words[-1]!r})"
     if (
         len(words) >= 2

@@ -1646,3 +1646,28 @@ def test_the_demo_lanterns_broken_sentence_is_refused():
         "It has a runtime of 12.5 h.", runtime, lantern, BrandRules(), SENTENCES
     )
     assert not [r for r in fine if r.startswith(("fragment", "repetition"))], fine
+
+
+def test_round_17s_false_sentences_are_refused():
+    kit = ProductFacts(
+        sku="w",
+        title="End-Fed Wire Antenna Kit",
+        description="End-fed half-wave antenna for 40, 20, 15 and 10 m; rated 100 W SSB. "
+        "Coax, mast and ropes not included. Stone chips can fly several metres.",
+    )
+    fact = Fact("rated 100 W SSB", "description")
+    for false, why in (
+        ("It includes coax, mast and ropes.", "says included"),
+        ("The Wire Antenna Kit is stone chips can fly several metres.", "pasted after 'is'"),
+        ("It is a 100 W antenna of your choice.", "a choice the record does not offer"),
+        ("It covers 40, 20, 15 and 10.", "a list cut at a bare number"),
+    ):
+        said = sentence_failures(false, fact, kit, BrandRules(), SENTENCES)
+        assert any(why in r for r in said), (false, said)
+    fine = sentence_failures(
+        "Coax, mast and ropes are not included.", fact, kit, BrandRules(), SENTENCES
+    )
+    assert not any("says included" in r for r in fine), fine
+    from contentfab.workers.copy.text import fragment
+
+    assert fragment("Acrylic Quilting Ruler: 3 mm thick, with black", sentences=False)
