@@ -34,6 +34,7 @@ from contentfab.workers.copy.facts import (
     fact_vocabulary,
 )
 from contentfab.workers.copy.numbers import joined_numbers, moved_numbers
+from contentfab.workers.copy.points import _ITEM_SPLIT
 from contentfab.workers.copy.sentence_examples import _example_echo
 from contentfab.workers.copy.shapes import (
     _BARE_APPEAL,
@@ -698,7 +699,6 @@ _CLAUSE_AFTER = re.compile(
     r"(?:can|will|may|might|must|should|voids)\b",
     re.IGNORECASE,
 )
-_ITEMS = re.compile(r",\s*|\s+and\s+|\s+or\s+")
 _DENIED = re.compile(
     r"(?:^|[.;:]\s*)([^.;:]*?)\s+(?:are\s+|is\s+)?(?:not\s+included|sold\s+separately|not\s+supplied)",
     re.IGNORECASE,
@@ -709,7 +709,7 @@ _INCLUDES = re.compile(r"\b(?:includes?|comes?\s+with|supplied\s+with)\s+([^.;]*
 def _item_heads(phrase: str) -> set[str]:
     """The last word of each item of a list ("coax, mast and ropes" -> coax, mast, rope)."""
     heads = set()
-    for item in _ITEMS.split(phrase):
+    for item in _ITEM_SPLIT.split(phrase):
         words = re.findall(r"[^\W\d_]{3,}", item)
         if words:
             heads.add(words[-1].casefold().rstrip("s"))
