@@ -29,6 +29,7 @@ from contentfab.workers.copy.facts import (
     _same_amount,
     _subject,
     _written,
+    attribute_phrase,
     coverage,
     fact_sheet,
     fact_vocabulary,
@@ -43,6 +44,7 @@ from contentfab.workers.copy.shapes import (
     _key_after_is,
     _one_of_many,
     _product_excluded,
+    misworded,
     part_measure,
     verbless,
 )
@@ -165,6 +167,9 @@ def sentence_failures(
     of_a_part = part_measure(text, product)
     if of_a_part:
         failed.append(f"claim: a part's measure said of the product: {of_a_part!r}")
+    qualities = _part_adjectives(text, product)
+    if qualities:
+        failed.append(f"claim: says of the product what the record says of a part: {qualities[0]}")
     if not alone and verbless(text):
         # a description's sentence with no verb reads as a pasted note (round 11: "TPU bumper
         # with polycarbonate back and built-in magnet ring compatible with MagSafe chargers.")
@@ -180,6 +185,7 @@ def sentence_failures(
         _misread_shapes(text, product)
         or _said_twice_or_left_over(text, product)
         or _round_17_shapes(text, product)
+        or misworded(text, product)
     )
     if odd:
         failed.append(odd)
@@ -531,7 +537,48 @@ def part_properties(text: str, product: ProductFacts) -> list[str]:
         else:
             hits = [" ".join(p) for p in pairs if p in said_pairs and p not in other_pairs]
         found.extend(f"{hit} (said of the {' '.join(subject)})" for hit in hits)
+    found.extend(_part_adjectives(text, product))
     return list(dict.fromkeys(found))
+
+
+#: "It is lead-free" of a crock whose record says "a lead-free glaze" (round 17): a word the
+#: product is said to be, which the record writes only before another noun than the product's.
+_SAID_TO_BE = re.compile(
+    r"(?:^|[.!?]\s+|,\s+(?:and|but)\s+)(?:(it|they|the\s+[\w'’ -]+?)\s+(?:is|are)"
+    r"|(it[’']s|they[’']re))\s+(?:also\s+)?([^\W\d_][\w-]*(?:\s+[^\W\d_][\w-]*)?)"
+    r"\s*(?=[.,;!?]|$|\band\b)",
+    re.IGNORECASE,
+)
+_NOT_A_QUALITY = frozenset(
+    "a an the not made supplied designed for used ideal great perfect easy".split()  # noqa: SIM905
+)
+
+
+def _part_adjectives(text: str, product: ProductFacts) -> list[str]:
+    """:func:`part_properties` for a quality written before a part's noun."""
+    names = [name.casefold() for name in product.names()]
+    heads = kind_heads(product)
+    record = " ".join(
+        [product.title, product.description]
+        + [attribute_phrase(k, v) for k, v in product.attributes.items()]
+    )
+    words = [w.casefold() for w in re.findall(r"[\w'’-]+|[.,;:()]", record)]
+    found = []
+    for match in _SAID_TO_BE.finditer(text):
+        subject = (match.group(1) or match.group(2)).casefold()
+        quality = match.group(3).casefold().split()
+        if subject.startswith("the") and not any(name in subject for name in names):
+            continue
+        if quality[0] in DANGLING or quality[0] in _NOT_A_QUALITY or match.group(3)[0].isupper():
+            continue
+        at = [i for i in range(len(words) - len(quality)) if words[i : i + len(quality)] == quality]
+        nouns = [words[i + len(quality)] for i in at]
+        if at and all(
+            noun[:1].isalpha() and noun not in DANGLING and not {noun, noun.rstrip("s")} & heads
+            for noun in nouns
+        ):
+            found.append(f"{' '.join(quality)} (said of the {nouns[0]})")
+    return found
 
 
 def _cut_lists(text: str, fact: Fact) -> list[str]:

@@ -16,6 +16,7 @@ from contentfab.workers.copy.numbers import (
     whole_record,
 )
 from contentfab.workers.copy.senses import sense_failures
+from contentfab.workers.copy.shapes import misworded
 from contentfab.workers.copy.text import dropped_qualifiers, fix_articles, fragment
 from contentfab.workers.factcheck import unsupported_numbers
 
@@ -164,6 +165,9 @@ def check(
     of_a_part = part_properties(text, product)
     if of_a_part:
         failed.append(f"claim: says of the product what the record says of a part: {of_a_part[0]}")
+    misword = misworded(text, product)
+    if misword:
+        failed.append(misword)
     unqualified = dropped_qualifiers(
         text, [product.title, product.description, product.category or ""], product.attributes
     )

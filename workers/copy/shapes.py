@@ -244,3 +244,100 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
             if kind or _SAID_OF_PRODUCT.search(text[:start]):
                 return text[max(0, start - 12) : end + 12].strip()
     return None
+
+
+#: "It has fins are not included.", "It has solvents will cloud the surface." (rounds 17
+#: and 18's editor read): a clause's subject and verb pasted after "has".
+_CLAUSE_AFTER_HAS = re.compile(
+    r"\b(?:has|have)\s+((?:[\w-]+\s+){1,4}?)(?:is|are|was|were|will|can|may|must|should|could"
+    r"|does|do)\b",
+    re.IGNORECASE,
+)
+_JOINS_A_CLAUSE = frozenset(
+    "that which who whose where when and but or so if because while as than to".split()  # noqa: SIM905
+)
+#: "You done need to wear eye protection" (round 17, of "wear eye protection"): "done" with
+#: no auxiliary before it is a "don't" the word mask turned into an allowed word.
+_DONE = re.compile(r"([\w'’]+)\s+done\b", re.IGNORECASE)
+_DONE_AFTER = frozenset(
+    "is are was were be been being has have had get gets got well once it's it’s job".split()  # noqa: SIM905
+)
+#: An instruction's opening verb in the record ("Keep closed and latched", "Do not soak"),
+#: then the same verb with the product as its subject ("they keep closed when not in use",
+#: "It does not soak."): the reader's instruction said as what the product does. Verbs a
+#: product also does ("use", "hold", "charge") are left out: "It uses 4 AA batteries" is true.
+_INSTRUCTION = re.compile(
+    r"(?:^|[.;:!?]\s+|\(\s*)(?:(?:please\s+)?(?:do\s+not|don't|don’t|never|always)\s+)?"
+    r"([a-z][\w-]*)\b",
+    re.IGNORECASE,
+)
+_INSTRUCTION_VERBS = frozenset(
+    "keep store clean wash wipe avoid wear rinse dry apply allow remove check replace handwash "  # noqa: SIM905
+    "hand-wash let leave place unplug oil sharpen soak tighten submerge expose mix microwave "
+    "freeze iron bleach tumble drop restring overfill overtighten".split()
+)
+_AUXILIARY = r"(?:(?:does|do|will|should|must|can)(?:\s+not|n't|n’t)?\s+)?"
+#: "a pack of canoes" (of a canoe pack), "a set of … shears" (of one pair): a collective or
+#: the product's own noun, then "of", where the record writes no such "… of".
+_GROUP_OF = re.compile(
+    r"\b([\w-]+)\s+of\s+(?!the\b|your\b|its\b|their\b|use\b|up\b|about\b|\d|(?-i:[A-Z]))",
+    re.IGNORECASE,
+)
+_GROUPS = _COLLECTIVES | frozenset(
+    "bag case roll tube sheet bottle jar tin bunch collection selection".split()  # noqa: SIM905
+)
+
+
+def misworded(text: str, product: ProductFacts) -> str | None:
+    """Round 17's remaining broken or false shapes (BENCHMARKS.md "Round 18"): a clause after
+    "has", a "done" with no auxiliary, a record's instruction said as what the product does,
+    and a collective "… of" the record does not write. Each was checked against every labelled
+    text of rounds 1–17: none of the texts it refuses was scored 2."""
+    # cycle: workers.copy.faithful (and senses, through it) imports this module at its top
+    from contentfab.workers.copy.facts import attribute_phrase
+    from contentfab.workers.copy.faithful import kind_heads
+
+    for match in _CLAUSE_AFTER_HAS.finditer(text):
+        between = match.group(1)
+        if "," not in between and not {w.casefold() for w in between.split()} & _JOINS_A_CLAUSE:
+            return f"fragment: a clause's subject and verb after 'has': {match.group()!r}"
+    if re.search(r"\b(?:has|have)\s+each\b", text, re.IGNORECASE):
+        return "fragment: 'has each'"
+    for match in _DONE.finditer(text):
+        if match.group(1).casefold() not in _DONE_AFTER:
+            return f"fragment: 'done' with no auxiliary: {match.group()!r}"
+    names = [name.casefold() for name in product.names()]
+    verbs = {
+        m.group(1).casefold()
+        for m in _INSTRUCTION.finditer(product.description)
+        if m.group(1).casefold() in _INSTRUCTION_VERBS
+    }
+    subjects = "|".join(["it", "they", *(re.escape(name) for name in names)])
+    said_by_product = re.compile(
+        rf"(?:^|,\s+(?:and|but|so)\s+)(?:the\s+)?(?:{subjects})\s+{_AUXILIARY}([\w-]+)\b",
+        re.IGNORECASE,
+    )
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        for match in said_by_product.finditer(sentence):
+            verb = match.group(1).casefold()
+            base = {verb, verb[:-1] if verb.endswith("s") else verb}
+            if verb.endswith("es"):
+                base.add(verb[:-2])
+            if base & verbs:
+                return f"claim: the record's instruction said as what it does: {match.group()!r}"
+    heads = kind_heads(product)
+    record = " ".join(
+        [
+            product.title,
+            product.description,
+            product.category or "",
+            *(attribute_phrase(k, v) for k, v in product.attributes.items()),
+        ]
+    ).casefold()
+    for match in _GROUP_OF.finditer(text):
+        word = match.group(1).casefold()
+        if word not in _GROUPS and not {word, word.rstrip("s")} & heads:
+            continue
+        if not re.search(rf"\b{re.escape(word)}\s+of\b", record):
+            return f"claim: {match.group().strip()!r} (the record writes no '{word} of')"
+    return None

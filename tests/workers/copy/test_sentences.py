@@ -1671,3 +1671,38 @@ def test_round_17s_false_sentences_are_refused():
     from contentfab.workers.copy.text import fragment
 
     assert fragment("Acrylic Quilting Ruler: 3 mm thick, with black", sentences=False)
+
+
+def test_round_17s_remaining_shapes_are_refused_and_their_true_neighbours_pass():
+    crock = ProductFacts(
+        sku="c",
+        title="Fermentation Crock 5 L",
+        description="Glazed stoneware crock with a lead-free glaze. Includes two weights. "
+        "Do not soak the weights. Keep the lid closed. Fins are not included.",
+    )
+    fact = Fact("Includes two weights", "description")
+    for false, why in (
+        ("It is lead-free.", "said of the glaze"),
+        ("It has fins are not included.", "a clause's subject and verb after 'has'"),
+        ("It has each weighs 300 g.", "'has each'"),
+        ("You done need to soak it.", "'done' with no auxiliary"),
+        ("It keeps the lid closed.", "instruction said as what it does"),
+        ("The Fermentation Crock keeps closed.", "instruction said as what it does"),
+        ("It is a pack of weights.", "the record writes no 'pack of'"),
+    ):
+        said = sentence_failures(false, fact, crock, BrandRules(), SENTENCES)
+        assert any(why in r for r in said), (false, said)
+        # the final gate on a delivered text refuses them too
+        assert check(false, SENTENCES, crock), false
+    for true in (
+        "It has a lead-free glaze.",
+        "It includes two weights that sit inside.",
+        "The weights are not to be soaked.",
+    ):
+        said = sentence_failures(true, fact, crock, BrandRules(), SENTENCES)
+        assert not any(
+            w in r for r in said for w in ("said of the", "after 'has'", "instruction", "writes no")
+        ), (true, said)
+    # a true quality of the product, a measure's range and a brand after "of" pass
+    kettle = ProductFacts(sku="k", title="Stove Kettle", description="Dishwasher safe kettle.")
+    assert not any("said of" in r for r in check("It is dishwasher safe.", SENTENCES, kettle))
