@@ -277,6 +277,12 @@ _INSTRUCTION_VERBS = frozenset(
     "freeze iron bleach tumble drop restring overfill overtighten".split()
 )
 _AUXILIARY = r"(?:(?:does|do|will|should|must|can)(?:\s+not|n't|n’t)?\s+)?"
+#: "… and your sofa is easy to fold" (the demo's wool throw; the record: "cosy on the sofa,
+#: easy to fold into a daypack"): the reader's thing as the subject of what the record says.
+_YOURS_DO = re.compile(
+    r"\byour\s+(?:[\w-]+\s+){0,2}?[\w-]+\s+(?:is|are|was|were|will|can|stays?|keeps?|gets?)\b",
+    re.IGNORECASE,
+)
 #: "a pack of canoes" (of a canoe pack), "a set of … shears" (of one pair): a collective or
 #: the product's own noun, then "of", where the record writes no such "… of".
 _GROUP_OF = re.compile(
@@ -290,8 +296,9 @@ _GROUPS = _COLLECTIVES | frozenset(
 
 def misworded(text: str, product: ProductFacts) -> str | None:
     """Round 17's remaining broken or false shapes (BENCHMARKS.md "Round 18"): a clause after
-    "has", a "done" with no auxiliary, a record's instruction said as what the product does,
-    and a collective "… of" the record does not write. Each was checked against every labelled
+    "has", a "done" with no auxiliary, the reader's thing said to be or do something, a
+    record's instruction said as what the product does, and a collective "… of" the record
+    does not write. Each was checked against every labelled
     text of rounds 1–17: none of the texts it refuses was scored 2."""
     # cycle: workers.copy.faithful (and senses, through it) imports this module at its top
     from contentfab.workers.copy.facts import attribute_phrase
@@ -306,6 +313,10 @@ def misworded(text: str, product: ProductFacts) -> str | None:
     for match in _DONE.finditer(text):
         if match.group(1).casefold() not in _DONE_AFTER:
             return f"fragment: 'done' with no auxiliary: {match.group()!r}"
+    record = f"{product.title} {product.description}".casefold()
+    for match in _YOURS_DO.finditer(text):
+        if match.group().casefold() not in record:
+            return f"claim: the reader's own thing as what the record speaks of: {match.group()!r}"
     names = [name.casefold() for name in product.names()]
     verbs = {
         m.group(1).casefold()

@@ -1689,6 +1689,7 @@ def test_round_17s_remaining_shapes_are_refused_and_their_true_neighbours_pass()
         ("It keeps the lid closed.", "instruction said as what it does"),
         ("The Fermentation Crock keeps closed.", "instruction said as what it does"),
         ("It is a pack of weights.", "the record writes no 'pack of'"),
+        ("It is warm, and your sofa is easy to fold.", "the reader's own thing"),
     ):
         said = sentence_failures(false, fact, crock, BrandRules(), SENTENCES)
         assert any(why in r for r in said), (false, said)
