@@ -1684,7 +1684,8 @@ def test_round_17s_remaining_shapes_are_refused_and_their_true_neighbours_pass()
     for false, why in (
         ("It is lead-free.", "said of the glaze"),
         ("It has fins are not included.", "a clause's subject and verb after 'has'"),
-        ("It has each weighs 300 g.", "'has each'"),
+        ("It has each in a cloth bag.", "'has each'"),
+        ("It has weight of each 300 g.", "a measure's name after 'has' with no article"),
         ("You done need to soak it.", "'done' with no auxiliary"),
         ("It keeps the lid closed.", "instruction said as what it does"),
         ("The Fermentation Crock keeps closed.", "instruction said as what it does"),
