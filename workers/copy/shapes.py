@@ -261,6 +261,13 @@ _JOINS_A_CLAUSE = frozenset(
 #: scored 0, 8 scored 1 "clumsy", none 2).
 _HAS_BARE = re.compile(r"\b(?:has|have)\s+((?:[^\W\d_][\w-]*\s+){1,3})\d", re.IGNORECASE)
 _BEFORE_AN_AMOUNT = frozenset("up over about around under more less just only at".split())  # noqa: SIM905
+#: "The Hoof Rasp is a suitable for goats and sheep." (rounds 9-17: 17 labelled texts, 12
+#: scored 0, 5 scored 1): an article, an adjective, then a preposition where the noun goes.
+_ARTICLE_ADJECTIVE = re.compile(
+    r"\b(?:a|an)\s+(?:[^\W\d_]+(?:able|ible|ant|ent|ful|ive|ous|al|ic|ed|y)|suitable|ideal|perfect"
+    r"|great|safe|easy|good|ready|free)\s+(?:for|to|with|from|in|on|at|by|of)\b",
+    re.IGNORECASE,
+)
 #: "You done need to wear eye protection" (round 17, of "wear eye protection"): "done" with
 #: no auxiliary before it is a "don't" the word mask turned into an allowed word.
 _DONE = re.compile(r"([\w'’]+)\s+done\b", re.IGNORECASE)
@@ -314,6 +321,9 @@ def misworded(text: str, product: ProductFacts) -> str | None:
         between = match.group(1)
         if "," not in between and not {w.casefold() for w in between.split()} & _JOINS_A_CLAUSE:
             return f"fragment: a clause's subject and verb after 'has': {match.group()!r}"
+    no_noun = _ARTICLE_ADJECTIVE.search(text)
+    if no_noun:
+        return f"fragment: an article and an adjective with no noun: {no_noun.group()!r}"
     for match in _HAS_BARE.finditer(text):
         first = match.group(1).split()[0].casefold()
         if first not in _DETERMINERS | _NUMBER_WORDS | _BEFORE_AN_AMOUNT:
