@@ -268,6 +268,16 @@ _ARTICLE_ADJECTIVE = re.compile(
     r"|great|safe|easy|good|ready|free)\s+(?:for|to|with|from|in|on|at|by|of)\b",
     re.IGNORECASE,
 )
+#: "… a fabric cutter that can cutters up to 8 layers" (round 17): a modal verb, then no verb.
+_MODAL_THEN = re.compile(
+    r"\b(?:can|will|may|must|should|could|would|cannot)\s+(?:not\s+|also\s+|easily\s+|only\s+)?"
+    r"([^\W\d_]+)\b",
+    re.IGNORECASE,
+)
+_NOT_A_PLURAL = frozenset(
+    "is has was this plus less across always its his yes towards as us thus various perhaps".split()  # noqa: SIM905
+)
+_NOT_A_GERUND = frozenset("bring sing ring string spring swing sling cling wing king thing".split())  # noqa: SIM905
 #: "You done need to wear eye protection" (round 17, of "wear eye protection"): "done" with
 #: no auxiliary before it is a "don't" the word mask turned into an allowed word.
 _DONE = re.compile(r"([\w'’]+)\s+done\b", re.IGNORECASE)
@@ -324,6 +334,12 @@ def misworded(text: str, product: ProductFacts) -> str | None:
     no_noun = _ARTICLE_ADJECTIVE.search(text)
     if no_noun:
         return f"fragment: an article and an adjective with no noun: {no_noun.group()!r}"
+    for match in _MODAL_THEN.finditer(text):
+        word = match.group(1).casefold()
+        if (word.endswith("ing") and word not in _NOT_A_GERUND) or (
+            word.endswith("s") and not word.endswith("ss") and word not in _NOT_A_PLURAL
+        ):
+            return f"fragment: no verb after a modal: {match.group()!r}"
     for match in _HAS_BARE.finditer(text):
         first = match.group(1).split()[0].casefold()
         if first not in _DETERMINERS | _NUMBER_WORDS | _BEFORE_AN_AMOUNT:

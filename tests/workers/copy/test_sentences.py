@@ -1692,6 +1692,7 @@ def test_round_17s_remaining_shapes_are_refused_and_their_true_neighbours_pass()
         ("It is a pack of weights.", "the record writes no 'pack of'"),
         ("It is warm, and your sofa is easy to fold.", "the reader's own thing"),
         ("The Fermentation Crock is a suitable for sauerkraut.", "an article and an adjective"),
+        ("It is a crock that can weights down cabbage.", "no verb after a modal"),
     ):
         said = sentence_failures(false, fact, crock, BrandRules(), SENTENCES)
         assert any(why in r for r in said), (false, said)
