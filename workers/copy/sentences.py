@@ -47,7 +47,15 @@ from contentfab.workers.copy.facts import (
     facts,
 )
 from contentfab.workers.copy.gates import check, find_term, says_a_point
-from contentfab.workers.copy.plan import _brand, _consider, _lead, _messages, _open_facts, plan_for
+from contentfab.workers.copy.plan import (
+    _brand,
+    _caveat,
+    _consider,
+    _lead,
+    _messages,
+    _open_facts,
+    plan_for,
+)
 from contentfab.workers.copy.senses import plural_name
 from contentfab.workers.copy.text import DANGLING, _plain
 
@@ -141,7 +149,7 @@ def _assemble(plan: Plan) -> tuple[str | None, str | None, dict[str, Any]]:
     slot = plan.slot
     chosen: list[SentenceCandidate] = []
     if slot.channel in MULTI_SENTENCE:
-        order = sorted(plan.passed)
+        order = sorted(plan.passed, key=lambda i: (_caveats_last(plan, i), i))
         opener = _opener(plan, order)
         if opener is not None:
             chosen.append(opener)
@@ -228,6 +236,18 @@ def _assemble(plan: Plan) -> tuple[str | None, str | None, dict[str, Any]]:
         return None, _failure(plan, "; ".join(failed) or None), meta
     meta["gate_failures"] = dict(plan.failures)
     return text, None, meta
+
+
+def _caveats_last(plan: Plan, index: int) -> int:
+    """Where a fact goes in a description: what the product is and does first, then what it
+    lacks, warns of or asks of the reader, then the price and the closing line, each group in
+    the record's order. "The Seiryu Stone is not suitable for soft-water setups." opened round
+    16's description (labelled "an awkward opening"); the slicker brush's said only caveats
+    before its features were dropped for length."""
+    fact = plan.facts[index]
+    if fact.kind in ("price", "close"):
+        return 2
+    return 1 if _caveat(fact.text) else 0
 
 
 def _closing_line(plan: Plan, chosen: list[SentenceCandidate]) -> SentenceCandidate | None:

@@ -1710,3 +1710,35 @@ def test_round_17s_remaining_shapes_are_refused_and_their_true_neighbours_pass()
     # a true quality of the product, a measure's range and a brand after "of" pass
     kettle = ProductFacts(sku="k", title="Stove Kettle", description="Dishwasher safe kettle.")
     assert not any("said of" in r for r in check("It is dishwasher safe.", SENTENCES, kettle))
+
+
+def test_a_description_says_what_the_product_is_before_its_caveats_and_instructions():
+    stone = ProductFacts(
+        sku="s1",
+        title="Seiryu Stone, 10 kg",
+        description="Not suitable for soft-water setups. Scrub and rinse before use. "
+        "Supplied as 10 kg of assorted pieces from 5 to 25 cm.",
+        price="49.00",
+        currency="EUR",
+    )
+    plan = Plan(_slot("product_description", stone), [*facts(stone), Fact("", "close")])
+    said = {
+        0: [
+            "The Seiryu Stone is not suitable for soft-water setups.",
+            "It is not suitable for soft-water setups.",
+        ],
+        1: ["Scrub and rinse before use."],
+        2: ["The Seiryu Stone is supplied as 10 kg of assorted pieces from 5 to 25 cm."],
+        3: ["It costs 49.00 EUR."],
+    }
+    for index, texts in said.items():
+        for k, text in enumerate(texts):
+            _consider(plan, index, 0, _generation(text, -2.0 - k))
+    text, error, _ = _assemble(plan)
+    assert error is None, error
+    # the record's last clause opens (it says what the product is); the caveat and the
+    # instruction follow in the record's order, then the price
+    assert text == (
+        "The Seiryu Stone is supplied as 10 kg of assorted pieces from 5 to 25 cm. It is not "
+        "suitable for soft-water setups. Scrub and rinse before use. It costs 49.00 EUR."
+    )
