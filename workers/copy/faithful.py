@@ -510,6 +510,10 @@ def part_properties(text: str, product: ProductFacts) -> list[str]:
     elsewhere: list[str] = [product.title, *(str(v) for v in product.attributes.values())]
     for sentence in _SENTENCE.findall(" ".join(product.description.split())):
         for clause in re.split(r";\s+", sentence.strip()):
+            if clause[:1].islower():
+                # "…; handle can be reused" (round 17's hoof rasp): a clause after a
+                # semicolon names its part without an article
+                clause = f"The {clause}"
             subject = [w for w in _subject(clause) if w not in names and w not in DANGLING]
             if not subject:
                 elsewhere.append(clause)
