@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from contentfab.workers.copy.facts import _UNITS, _VERBS
+from contentfab.workers.copy.facts import _UNITS, _VERBS, _subject
 from contentfab.workers.copy.text import _DETERMINERS, _NUMBER_WORDS, DANGLING
 from contentfab.workers.grounding import gate_words
 
@@ -202,6 +202,11 @@ _UNIT_KEYS = frozenset("mm cm m in g kg l ml lb oz".split())  # noqa: SIM905
 _SAID_OF_PRODUCT = re.compile(r"\b(?:is|are|measures?|measuring)\s+(?:up\s+to\s+)?$", re.IGNORECASE)
 
 
+_MEASURED = re.compile(
+    r"(?<![\w.,])(\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)*)\s?(?:mm|cm|m|in|g|kg|ml|l|L)\b"
+)
+
+
 def part_measure(text: str, product: ProductFacts) -> str | None:
     """A measure the record gives a part or an aspect of the product ("internal space 80 x 60
     x 30 mm", "lens width 50 mm") said of the product itself ("The Key Lockbox is an 80 x 60
@@ -232,6 +237,19 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
             and re.fullmatch(r"\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)*", str(value))
         ):
             parts.setdefault(str(value), words[0])
+    for sentence in re.split(r"(?<=[.;])\s+", product.description):
+        # "Table top measures 8.9 x 5.7 cm, height 6.3 cm." (round 17's dolls' table and four
+        # chairs): every measure of a sentence whose subject is a part is the part's
+        subject = _subject(sentence) or (
+            _subject(f"The {sentence}") if sentence[:1].isupper() and " " in sentence else []
+        )
+        if not subject or subject[0] in _DETERMINERS:
+            continue
+        part = subject[-1]
+        if any(head == part or head.endswith(part) for head in heads) or part in DANGLING:
+            continue
+        for number in _MEASURED.findall(sentence):
+            parts.setdefault(re.sub(r"\s+", " ", number), part)
     for number, key in parts.items():
         pattern = r"\s*[x×]\s*".join(re.escape(n) for n in re.split(r"\s*[x×]\s*", number))
         for match in re.finditer(rf"(?<![\d.,]){pattern}(?![\d.,]*\d)", text):

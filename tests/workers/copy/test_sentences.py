@@ -1742,3 +1742,20 @@ def test_a_description_says_what_the_product_is_before_its_caveats_and_instructi
         "The Seiryu Stone is supplied as 10 kg of assorted pieces from 5 to 25 cm. It is not "
         "suitable for soft-water setups. Scrub and rinse before use. It costs 49.00 EUR."
     )
+
+
+def test_every_measure_of_a_sentence_about_a_part_is_the_parts():
+    from contentfab.workers.copy.shapes import part_measure
+
+    table = ProductFacts(
+        sku="t",
+        title="1:12 Scale Wooden Kitchen Table and 4 Chairs",
+        description="Kitchen table and four chairs in basswood. Table top measures 8.9 x 5.7 cm, "
+        "height 6.3 cm. Supplied assembled.",
+    )
+    assert part_measure("They measure 6.3 cm.", table)
+    assert part_measure("It measures 8.9 x 5.7 cm.", table)
+    assert part_measure("Its table top measures 8.9 x 5.7 cm.", table) is None
+    # a sentence about the product itself keeps its measures the product's
+    bag = ProductFacts(sku="b", title="Roll-Top Dry Bag", description="Bag measures 34 x 78 cm.")
+    assert part_measure("It measures 34 x 78 cm.", bag) is None
