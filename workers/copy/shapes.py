@@ -296,6 +296,33 @@ _NOT_A_PLURAL = frozenset(
     "is has was this plus less across always its his yes towards as us thus various perhaps".split()  # noqa: SIM905
 )
 _NOT_A_GERUND = frozenset("bring sing ring string spring swing sling cling wing king thing".split())  # noqa: SIM905
+#: "… can fit your canoe up to 16 ft" of "sized to fit upright in a 16 ft canoe" (round 17):
+#: a bound the record does not put on its number (rounds 1-17: 10 labelled texts, all 0).
+_BOUND = re.compile(
+    r"\b(?:up\s+to|at\s+least|more\s+than|less\s+than|over|under|max(?:imum)?|min(?:imum)?"
+    r"|as\s+(?:much|many|little)\s+as)\s+(\d+(?:[.,]\d+)?)",
+    re.IGNORECASE,
+)
+
+
+def _unbounded(text: str, product: ProductFacts) -> str | None:
+    record = " ".join(
+        [product.title, product.description, *(f"{k} {v}" for k, v in product.attributes.items())]
+    ).casefold()
+    for match in _BOUND.finditer(text):
+        number = re.escape(match.group(1))
+        near = (
+            r"(?:up\s+to|at\s+least|more\s+than|less\s+than|over|under|to|from|between|and|[-–])"
+            rf"\s*\.?\s*{number}(?!\d)"
+        )
+        keyed = (
+            rf"(?:max\w*|min\w*|limit\w*|capacity|rated|load|up\s+to)[^\d]{{0,25}}{number}(?!\d)"
+        )
+        if not re.search(near, record) and not re.search(keyed, record):
+            return match.group()
+    return None
+
+
 #: "You done need to wear eye protection" (round 17, of "wear eye protection"): "done" with
 #: no auxiliary before it is a "don't" the word mask turned into an allowed word.
 _DONE = re.compile(r"([\w'’]+)\s+done\b", re.IGNORECASE)
@@ -349,6 +376,9 @@ def misworded(text: str, product: ProductFacts) -> str | None:
         between = match.group(1)
         if "," not in between and not {w.casefold() for w in between.split()} & _JOINS_A_CLAUSE:
             return f"fragment: a clause's subject and verb after 'has': {match.group()!r}"
+    bound = _unbounded(text, product)
+    if bound:
+        return f"claim: a bound the record does not give its number: {bound!r}"
     no_noun = _ARTICLE_ADJECTIVE.search(text)
     if no_noun:
         return f"fragment: an article and an adjective with no noun: {no_noun.group()!r}"

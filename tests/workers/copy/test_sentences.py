@@ -1693,6 +1693,7 @@ def test_round_17s_remaining_shapes_are_refused_and_their_true_neighbours_pass()
         ("It is warm, and your sofa is easy to fold.", "the reader's own thing"),
         ("The Fermentation Crock is a suitable for sauerkraut.", "an article and an adjective"),
         ("It is a crock that can weights down cabbage.", "no verb after a modal"),
+        ("It holds up to 5 L of cabbage.", "a bound the record does not give"),
     ):
         said = sentence_failures(false, fact, crock, BrandRules(), SENTENCES)
         assert any(why in r for r in said), (false, said)
