@@ -195,13 +195,28 @@ def _named(name: str) -> str:
     return f"The {name}"
 
 
+#: Openings of a clause that says nothing without the clause before it.
+_ANAPHOR = re.compile(
+    r"(?:doing\s+so|this|that|these|those|which|otherwise|if\s+so|in\s+this\s+case)\b",
+    re.IGNORECASE,
+)
+
+
 def _clauses(sentence: str) -> list[str]:
     """A long sentence as its clauses ("Packs down to 1.9 kg, pitches in under five minutes,
     and keeps rain out" -> three), so that each sentence the model writes says one thing; a
     sentence stays whole when a piece would be under three words or not end complete. A
     feed's semicolons part its items whatever their length ("…; metal pen stand; 2 m cord; AU
     plug; …": round 12's pen kit was one fact of 44 words, and no sentence said it)."""
-    items = [p.strip(" ,;.") for p in sentence.split(";") if p.strip(" ,;.")]
+    items: list[str] = []
+    for piece in (p.strip(" ,;.") for p in sentence.split(";")):
+        if piece and items and _ANAPHOR.match(piece):
+            # "Do not restring above 28 lbs; doing so voids the frame warranty" (round 17's
+            # "The Badminton Racket is doing so voids the frame warranty."): a clause that
+            # points back stays with the clause it points to
+            items[-1] = f"{items[-1]}; {piece}"
+        elif piece:
+            items.append(piece)
     if len(items) > 1 and all(len(gate_words(p)) >= 2 for p in items):
         return [clause for item in items for clause in _clauses(item)]
     if len(gate_words(sentence)) <= LONG_FACT_WORDS or _subject(sentence):
@@ -228,7 +243,9 @@ def _clauses(sentence: str) -> list[str]:
     paired: list[str] = []
     for part in parts:
         if paired and (
-            (_THE_OTHER.search(part) and _ONE.search(paired[-1])) or _BARE_MEASURE.match(part)
+            (_THE_OTHER.search(part) and _ONE.search(paired[-1]))
+            or _BARE_MEASURE.match(part)
+            or _ANAPHOR.match(part)
         ):
             paired[-1] = f"{paired[-1]}, {part}"
         else:

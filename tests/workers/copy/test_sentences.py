@@ -49,6 +49,18 @@ def test_a_record_is_its_description_clauses_then_unsaid_attributes_then_the_pri
         "price: 249.00 USD",
     ]
     assert [f.kind for f in found][-2:] == ["attribute", "price"]
+    # a clause that points back ("doing so") stays with the clause it points to
+    racket = ProductFacts(
+        sku="r",
+        title="Graphite Badminton Racket",
+        description="Includes a full-length cover. Do not restring above 28 lbs; doing so voids "
+        "the frame warranty; grip size G5; balance point 295 mm.",
+    )
+    assert [f.text for f in facts(racket)][:3] == [
+        "Includes a full-length cover.",
+        "Do not restring above 28 lbs; doing so voids the frame warranty",
+        "grip size G5",
+    ]
 
 
 def test_an_attribute_reads_as_words_with_its_unit_after_the_value():
