@@ -264,8 +264,8 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
     return None
 
 
-#: "It has fins are not included.", "It has solvents will cloud the surface." (rounds 17
-#: and 18's editor read): a clause's subject and verb pasted after "has".
+#: "It has fins are not included.", "It has solvents will cloud the surface." (round 17 and
+#: an editor's read after it): a clause's subject and verb pasted after "has".
 _CLAUSE_AFTER_HAS = re.compile(
     r"\b(?:has|have)\s+((?:[\w-]+\s+){1,4}?)(?:is|are|was|were|will|can|may|must|should|could"
     r"|does|do)\b",
@@ -306,6 +306,8 @@ _BOUND = re.compile(
 
 
 def _unbounded(text: str, product: ProductFacts) -> str | None:
+    """ "up to 16" where the record writes 16 with no bound before it (nor a key that bounds
+    it: "max_load_kg", "capacity")."""
     record = " ".join(
         [product.title, product.description, *(f"{k} {v}" for k, v in product.attributes.items())]
     ).casefold()
@@ -364,22 +366,21 @@ _GROUPS = _COLLECTIVES | frozenset(
 
 
 def misworded(text: str, product: ProductFacts) -> str | None:
-    """Round 17's remaining broken or false shapes (BENCHMARKS.md "Round 18"): a clause after
-    "has", a "done" with no auxiliary, the reader's thing said to be or do something, a
-    record's instruction said as what the product does, and a collective "… of" the record
-    does not write. Each was checked against every labelled
-    text of rounds 1–17: none of the texts it refuses was scored 2."""
-    # cycle: workers.copy.faithful (and senses, through it) imports this module at its top
-    from contentfab.workers.copy.facts import attribute_phrase
-    from contentfab.workers.copy.faithful import kind_heads
+    """Round 17's remaining broken or false shapes (BENCHMARKS.md "Round 18"), then the
+    shapes the rounds before it left without a rule: the first reason found, or None. Each
+    was checked against every labelled text of rounds 1–17: none of the texts it refuses was
+    scored 2."""
+    return _broken_grammar(text) or _misattributed(text, product)
 
+
+def _broken_grammar(text: str) -> str | None:
+    """A clause pasted after "has", an article and an adjective with no noun, a modal with
+    no verb, a measure's name after "has" with no article, "has each", "done" with no
+    auxiliary."""
     for match in _CLAUSE_AFTER_HAS.finditer(text):
         between = match.group(1)
         if "," not in between and not {w.casefold() for w in between.split()} & _JOINS_A_CLAUSE:
             return f"fragment: a clause's subject and verb after 'has': {match.group()!r}"
-    bound = _unbounded(text, product)
-    if bound:
-        return f"claim: a bound the record does not give its number: {bound!r}"
     no_noun = _ARTICLE_ADJECTIVE.search(text)
     if no_noun:
         return f"fragment: an article and an adjective with no noun: {no_noun.group()!r}"
@@ -398,29 +399,27 @@ def misworded(text: str, product: ProductFacts) -> str | None:
     for match in _DONE.finditer(text):
         if match.group(1).casefold() not in _DONE_AFTER:
             return f"fragment: 'done' with no auxiliary: {match.group()!r}"
+    return None
+
+
+def _misattributed(text: str, product: ProductFacts) -> str | None:
+    """True words said of the wrong thing: a bound the record does not give, the reader's
+    thing as the subject, the reader's instruction as what the product does, a collective
+    "… of" the record does not write."""
+    # cycle: workers.copy.faithful (and senses, through it) imports this module at its top
+    from contentfab.workers.copy.facts import attribute_phrase
+    from contentfab.workers.copy.faithful import kind_heads
+
+    bound = _unbounded(text, product)
+    if bound:
+        return f"claim: a bound the record does not give its number: {bound!r}"
     record = f"{product.title} {product.description}".casefold()
     for match in _YOURS_DO.finditer(text):
         if match.group().casefold() not in record:
             return f"claim: the reader's own thing as what the record speaks of: {match.group()!r}"
-    names = [name.casefold() for name in product.names()]
-    verbs = {
-        m.group(1).casefold()
-        for m in _INSTRUCTION.finditer(product.description)
-        if m.group(1).casefold() in _INSTRUCTION_VERBS
-    }
-    subjects = "|".join(["it", "they", *(re.escape(name) for name in names)])
-    said_by_product = re.compile(
-        rf"(?:^|,\s+(?:and|but|so)\s+)(?:the\s+)?(?:{subjects})\s+{_AUXILIARY}([\w-]+)\b",
-        re.IGNORECASE,
-    )
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
-        for match in said_by_product.finditer(sentence):
-            verb = match.group(1).casefold()
-            base = {verb, verb[:-1] if verb.endswith("s") else verb}
-            if verb.endswith("es"):
-                base.add(verb[:-2])
-            if base & verbs:
-                return f"claim: the record's instruction said as what it does: {match.group()!r}"
+    instruction = _instruction_as_property(text, product)
+    if instruction:
+        return f"claim: the record's instruction said as what it does: {instruction!r}"
     heads = kind_heads(product)
     record = " ".join(
         [
@@ -436,4 +435,31 @@ def misworded(text: str, product: ProductFacts) -> str | None:
             continue
         if not re.search(rf"\b{re.escape(word)}\s+of\b", record):
             return f"claim: {match.group().strip()!r} (the record writes no '{word} of')"
+    return None
+
+
+def _instruction_as_property(text: str, product: ProductFacts) -> str | None:
+    """ "they keep closed" of "Keep closed and latched": the product (by name or pronoun) as
+    the subject of a verb the record opens an instruction with."""
+    verbs = {
+        m.group(1).casefold()
+        for m in _INSTRUCTION.finditer(product.description)
+        if m.group(1).casefold() in _INSTRUCTION_VERBS
+    }
+    if not verbs:
+        return None
+    names = [name.casefold() for name in product.names()]
+    subjects = "|".join(["it", "they", *(re.escape(name) for name in names)])
+    said_by_product = re.compile(
+        rf"(?:^|,\s+(?:and|but|so)\s+)(?:the\s+)?(?:{subjects})\s+{_AUXILIARY}([\w-]+)\b",
+        re.IGNORECASE,
+    )
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        for match in said_by_product.finditer(sentence):
+            verb = match.group(1).casefold()
+            base = {verb, verb[:-1] if verb.endswith("s") else verb}
+            if verb.endswith("es"):
+                base.add(verb[:-2])
+            if base & verbs:
+                return match.group()
     return None
