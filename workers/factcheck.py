@@ -108,7 +108,7 @@ _SIGN = "|".join(
 _UNIT = "|".join(re.escape(u) for u in sorted([*_UNITS, *_CURRENCY_SIGNS], key=len, reverse=True))
 _QUANTITY = re.compile(
     rf"(?:(?P<pre>{_SIGN}|\b(?-i:[A-Z]{{3}}))\s?)?"
-    rf"(?<![\w.,])(?P<number>{_NUMBER})(?![.,]?\d)"
+    rf"(?<![\w.,/])(?P<number>{_NUMBER})(?![.,]?\d)"
     rf"(?:[-\s\u00a0]?(?P<unit>(?:{_UNIT})(?!\w)|(?-i:[A-Z]{{3}})\b))?",
     re.IGNORECASE,
 )

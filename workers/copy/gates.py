@@ -16,7 +16,7 @@ from contentfab.workers.copy.numbers import (
     whole_record,
 )
 from contentfab.workers.copy.senses import sense_failures
-from contentfab.workers.copy.shapes import misworded
+from contentfab.workers.copy.shapes import misworded, part_measure
 from contentfab.workers.copy.text import dropped_qualifiers, fix_articles, fragment
 from contentfab.workers.factcheck import unsupported_numbers
 
@@ -168,6 +168,13 @@ def check(
     misword = misworded(text, product)
     if misword:
         failed.append(misword)
+    measured = part_measure(text, product)
+    if measured:
+        failed.append(f"claim: a part's measure said of the product: {measured!r}")
+    if not writes_sentences(channel) and not any(r.startswith("grounding") for r in failed):
+        coined = coined_forms(text, product, brand)
+        if coined:
+            failed.append(f"grounding: a form of a record word the record does not write: {coined}")
     unqualified = dropped_qualifiers(
         text, [product.title, product.description, product.category or ""], product.attributes
     )
@@ -252,6 +259,34 @@ def brand_name_words(text: str, product: ProductFacts, brand: BrandRules) -> str
     only_brand = {w.casefold() for w in gate_words(brand.name)} - known
     outside = re.sub(re.escape(brand.name), " ", text, flags=re.IGNORECASE)
     return ", ".join(w for w in gate_words(outside) if w.casefold() in only_brand)
+
+
+def coined_forms(text: str, product: ProductFacts, brand: BrandRules) -> str | None:
+    """A word in -ed or -ing that neither the record nor the brand kit writes: the word mask
+    allows a record word's simple inflections, and in a headline they coin words ("Split
+    Hazel Spars: Hazeled", "Croquet Hoops, Croquet Coating" of a powder coat, round 18)."""
+    written = {
+        w.casefold()
+        for w in re.findall(
+            r"[^\W\d_][\w'-]*",
+            " ".join(
+                [
+                    product.corpus(),
+                    brand.name or "",
+                    *brand.vocabulary,
+                    *brand.claims,
+                    *brand.required_terms,
+                    *(str(k).replace("_", " ") for k in product.attributes),
+                ]
+            ),
+        )
+    }
+    written |= load_lexicon()
+    for word in re.findall(r"[^\W\d_][\w'-]*", text):
+        folded = word.casefold()
+        if len(folded) > 4 and folded.endswith(("ed", "ing")) and folded not in written:
+            return word
+    return None
 
 
 def writes_sentences(channel: Channel) -> bool:

@@ -199,7 +199,11 @@ _KEYED_NUMBER = re.compile(
     r"([^\W\d_][\w-]*)?\s*([^\W\d_][\w-]*)\s+(?:of\s+)?(\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)*)"
 )
 _UNIT_KEYS = frozenset("mm cm m in g kg l ml lb oz".split())  # noqa: SIM905
+#: What says a measure of the product: a verb, or a headline's colon after its name and an
+#: extent after the measure ("Kenzan Pin Holder: 13 mm long" of its 13 mm pins, round 18).
 _SAID_OF_PRODUCT = re.compile(r"\b(?:is|are|measures?|measuring)\s+(?:up\s+to\s+)?$", re.IGNORECASE)
+_AFTER_A_NAME = re.compile(r"^[^:]+:\s*$")
+_EXTENT = re.compile(r"\s*[^\W\d_]{1,3}\s+(?:long|wide|tall|high|deep|thick)\b", re.IGNORECASE)
 
 
 _MEASURED = re.compile(
@@ -254,12 +258,16 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
         pattern = r"\s*[x×]\s*".join(re.escape(n) for n in re.split(r"\s*[x×]\s*", number))
         for match in re.finditer(rf"(?<![\d.,]){pattern}(?![\d.,]*\d)", text):
             start, end = match.span()
-            if key[: max(4, len(key) - 2)] in text[max(0, start - 30) : start].casefold():
-                continue  # "its internal space is 80 x 60 x 30 mm"
+            before = text[max(0, start - 30) : start].casefold()
+            for name in product.names():
+                before = before.replace(name.casefold(), " ")
+            if key[: max(4, len(key) - 2)] in before:
+                continue  # "its internal space is 80 x 60 x 30 mm" (not "Pin Holder: 13 mm")
             after = text[end:].split()[:2]
             noun = after[1].casefold().strip(".,;") if len(after) == 2 else ""
             kind = {noun, noun.rstrip("s"), f"{noun}s"} & heads
-            if kind or _SAID_OF_PRODUCT.search(text[:start]):
+            headline = _AFTER_A_NAME.search(text[:start]) and _EXTENT.match(text[end:])
+            if kind or headline or _SAID_OF_PRODUCT.search(text[:start]):
                 return text[max(0, start - 12) : end + 12].strip()
     return None
 
@@ -337,7 +345,8 @@ _DONE_AFTER = frozenset(
 #: product also does ("use", "hold", "charge") are left out: "It uses 4 AA batteries" is true
 #: (so this is not :data:`workers.copy.senses.INSTRUCTIONS`, which opens a reader's clause).
 _INSTRUCTION = re.compile(
-    r"(?:^|[.;:!?]\s+|\(\s*)(?:(?:please\s+)?(?:do\s+not|don't|don’t|never|always)\s+)?"
+    r"(?:^|[.;:!?]\s+|\(\s*|,\s+(?:and|then)\s+)"
+    r"(?:(?:please\s+)?(?:do\s+not|don't|don’t|never|always)\s+)?"
     r"([a-z][\w-]*)\b",
     re.IGNORECASE,
 )
@@ -357,7 +366,7 @@ _YOURS_DO = re.compile(
 #: "a pack of canoes" (of a canoe pack), "a set of … shears" (of one pair): a collective or
 #: the product's own noun, then "of", where the record writes no such "… of".
 _GROUP_OF = re.compile(
-    r"\b([\w-]+)\s+of\s+(?!the\b|your\b|its\b|their\b|use\b|up\b|about\b|\d|(?-i:[A-Z]))",
+    r"\b([\w-]+)\s+of\s+(?!the\b|your\b|its\b|their\b|use\b|up\b|about\b|(?-i:[A-Z]))",
     re.IGNORECASE,
 )
 _GROUPS = _COLLECTIVES | frozenset(

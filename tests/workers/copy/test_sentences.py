@@ -1772,3 +1772,44 @@ def test_every_measure_of_a_sentence_about_a_part_is_the_parts():
     # a sentence about the product itself keeps its measures the product's
     bag = ProductFacts(sku="b", title="Roll-Top Dry Bag", description="Bag measures 34 x 78 cm.")
     assert part_measure("It measures 34 x 78 cm.", bag) is None
+
+
+def test_round_18s_shapes_are_refused_by_the_final_gate():
+    kenzan = ProductFacts(
+        sku="k",
+        title="Kenzan Pin Holder, Round 8 cm, Brass Pins",
+        description="Pin holder for low bowl arrangements; the pins are brass, 13 mm long, set "
+        "3 mm apart.",
+        attributes={"diameter_cm": 8, "pin_length_mm": 13},
+    )
+    headline = CHANNELS["search_headline"]
+    said = check("Kenzan Pin Holder: 13 mm long", headline, kenzan)
+    assert any("a part's measure" in r for r in said), said
+    assert not any(
+        "a part's measure" in r for r in check("Kenzan Pin Holder: 8 cm", headline, kenzan)
+    )
+    spars = ProductFacts(
+        sku="s",
+        title="Split Hazel Spars, 70 cm",
+        description="Split hazel spars for fixing thatch, with a white powder coat.",
+    )
+    for coined in ("Split Hazel Spars: Hazeled", "Hazel Spars, Hazel Coating"):
+        assert any("does not write" in r for r in check(coined, headline, spars)), coined
+    assert check("Hazel Spars: For fixing thatch", headline, spars) == []
+    # the denominator of "1/2 in" is no count of 2
+    pan = ProductFacts(
+        sku="p", title="Flat Evaporator Pan", description="A 1/2 in ball valve is fitted."
+    )
+    said = check("Evaporator Pan, 2 Packs", CHANNELS["email_subject"], pan)
+    assert any(r.startswith("fact") for r in said), said
+    # an instruction after ", and" is the reader's too; "set of 3" is a count the record lacks
+    spiles = ProductFacts(
+        sku="m",
+        title="Maple Spiles, Pack of 10",
+        description="10 stainless steel spiles. Drill no deeper than 5 cm, and sterilise the "
+        "spiles in boiling water before each season.",
+    )
+    said = check("They sterilise the spiles in boiling water.", SENTENCES, spiles)
+    assert any("instruction" in r for r in said), said
+    said = check("The Maple Spiles are a set of 3 spiles.", SENTENCES, spiles)
+    assert any("'set of'" in r for r in said), said
