@@ -426,6 +426,10 @@ def _misattributed(text: str, product: ProductFacts) -> str | None:
     for match in _YOURS_DO.finditer(text):
         if match.group().casefold() not in record:
             return f"claim: the reader's own thing as what the record speaks of: {match.group()!r}"
+    lacks = re.search(r"\b(?:has|have)\b[^.;()]*?\bnot\s+(?:included|supplied)\b", text, re.I)
+    if lacks:
+        # "They have a setting mallet not included." (round 18)
+        return f"claim: says it has what the record says is not included: {lacks.group()!r}"
     instruction = _instruction_as_property(text, product)
     if instruction:
         return f"claim: the record's instruction said as what it does: {instruction!r}"
@@ -455,14 +459,18 @@ def _instruction_as_property(text: str, product: ProductFacts) -> str | None:
         for m in _INSTRUCTION.finditer(product.description)
         if m.group(1).casefold() in _INSTRUCTION_VERBS
     }
-    if not verbs:
-        return None
     names = [name.casefold() for name in product.names()]
     subjects = "|".join(["it", "they", *(re.escape(name) for name in names)])
     said_by_product = re.compile(
         rf"(?:^|,\s+(?:and|but|so)\s+)(?:the\s+)?(?:{subjects})\s+{_AUXILIARY}([\w-]+)\b",
         re.IGNORECASE,
     )
+    # "It is easy to compare your assembly with the parts drawing" of "Compare your assembly
+    # …" (round 18): an instruction said as an ease the record does not claim
+    openings = {m.group(1).casefold() for m in _INSTRUCTION.finditer(product.description)}
+    easy = re.search(r"\beasy\s+to\s+([a-z]+)", text, re.IGNORECASE)
+    if easy and easy.group(1).casefold() in openings:
+        return easy.group()
     for sentence in re.split(r"(?<=[.!?])\s+", text):
         for match in said_by_product.finditer(sentence):
             verb = match.group(1).casefold()

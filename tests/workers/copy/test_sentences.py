@@ -1813,3 +1813,9 @@ def test_round_18s_shapes_are_refused_by_the_final_gate():
     assert any("instruction" in r for r in said), said
     said = check("The Maple Spiles are a set of 3 spiles.", SENTENCES, spiles)
     assert any("'set of'" in r for r in said), said
+    for false, why in (
+        ("They have a drill bit, buckets and lids not included.", "what the record says is not"),
+        ("It is easy to sterilise the spiles in boiling water.", "instruction"),
+    ):
+        said = check(false, SENTENCES, spiles)
+        assert any(why in r for r in said), (false, said)
