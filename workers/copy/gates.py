@@ -285,7 +285,7 @@ def coined_forms(text: str, product: ProductFacts, brand: BrandRules) -> str | N
     for word in re.findall(r"[^\W\d_][\w'-]*", text):
         folded = word.casefold()
         if len(folded) > 4 and folded.endswith(("ed", "ing")) and folded not in written:
-            return word
+            return str(word)
     return None
 
 
