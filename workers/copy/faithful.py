@@ -782,7 +782,8 @@ def _round_17_shapes(text: str, product: ProductFacts) -> str | None:
     choice = re.search(r"\bof your choice\b", text, re.IGNORECASE)
     if choice and "choice" not in record.casefold():
         return f"claim: a choice the record does not offer: {choice.group()!r}"
-    cut = re.search(r"\band\s+\d+(?:[.,]\d+)?\s*[.!]?$", text.strip())
+    # … and "They are one each with a 0.4.", "… holds the ball at 4." (round 19)
+    cut = re.search(r"\b(?:and|a|an|at|the|with)\s+\d+(?:[.,]\d+)?\s*[.!]?$", text.strip())
     if cut:
         return f"fragment: a list cut at a bare number: {cut.group()!r}"
     denied: set[str] = set()

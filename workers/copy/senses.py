@@ -285,7 +285,7 @@ INSTRUCTIONS = frozenset(
     attach hang place follow read allow let soak spray shake refill replace check tighten
     assemble mount install pair press twist do pour stir empty rub treat move turn oil wax
     sharpen scrub stand have wear take push pull hold lift leave protect dilute boil cook
-    unscrew lubricate grease descale wrap tie sow loosen stretch inspect""".split()  # noqa: SIM905
+    unscrew lubricate grease descale wrap tie sow loosen stretch inspect inflate deflate""".split()  # noqa: SIM905
 )
 
 #: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").
@@ -314,6 +314,10 @@ def verb_after_is(text: str) -> list[str]:
         verb = verb or (not plural_noun and after in _AFTER_A_VERB_S)
         if verb or (word in INSTRUCTIONS and word not in _ALSO_ADJECTIVES):
             found.append(f"{match.group().split()[0]} {word}")
+    # "The Beakers are so use a cylinder …" of "…, so use a cylinder" (round 19)
+    for match in re.finditer(r"\b(?:is|are)\s+so\s+([a-z]+)", text):
+        if match.group(1) in INSTRUCTIONS - _ALSO_ADJECTIVES:
+            found.append(match.group())
     return found
 
 

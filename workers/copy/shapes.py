@@ -356,6 +356,11 @@ _INSTRUCTION_VERBS = frozenset(
     "freeze iron bleach tumble drop restring overfill overtighten wrap treat disinfect buff polish "
     "season sterilise sterilize descale lubricate grease".split()
 )
+_NOT_WHERE = re.compile(
+    r"\b(?:is|are)\s+not\s+(on|in|near|under|above|below|by|beside|inside|over)\s+"
+    r"(?:a|an|the)?\s*([\w-]+)",
+    re.IGNORECASE,
+)
 _AUXILIARY = r"(?:(?:does|do|will|should|must|can)(?:\s+not|n't|n’t)?\s+)?"
 #: "… and your sofa is easy to fold" (the demo's wool throw; the record: "cosy on the sofa,
 #: easy to fold into a daypack"): the reader's thing as the subject of what the record says.
@@ -405,6 +410,10 @@ def _broken_grammar(text: str) -> str | None:
             return f"fragment: a measure's name after 'has' with no article: {match.group()!r}"
     if re.search(r"\b(?:has|have)\s+each\b", text, re.IGNORECASE):
         return "fragment: 'has each'"
+    # "As this can shift the calibration." (round 19): a reason with nothing to give it for
+    reason = re.search(r"(?:^|[.!?]\s+)((?:As|Because|Since)\s+(?:this|that|doing\s+so)\b)", text)
+    if reason:
+        return f"fragment: a reason clause on its own: {reason.group(1)!r}"
     for match in _DONE.finditer(text):
         if match.group(1).casefold() not in _DONE_AFTER:
             return f"fragment: 'done' with no auxiliary: {match.group()!r}"
@@ -430,6 +439,12 @@ def _misattributed(text: str, product: ProductFacts) -> str | None:
     if lacks:
         # "They have a setting mallet not included." (round 18)
         return f"claim: says it has what the record says is not included: {lacks.group()!r}"
+    # "The Rugby Ball is not on a radiator." of "let it dry …, not on a radiator" (round 19)
+    for match in _NOT_WHERE.finditer(text):
+        where, noun = match.group(1), re.escape(match.group(2))
+        told = rf"\bnot\b[^.;]*?\b{where}\s+(?:a|an|the)?\s*{noun}"
+        if re.search(told, product.description, re.IGNORECASE):
+            return f"claim: where the record says not to put it, said as where it is not: {match.group()!r}"
     instruction = _instruction_as_property(text, product)
     if instruction:
         return f"claim: the record's instruction said as what it does: {instruction!r}"

@@ -1819,3 +1819,25 @@ def test_round_18s_shapes_are_refused_by_the_final_gate():
     ):
         said = check(false, SENTENCES, spiles)
         assert any(why in r for r in said), (false, said)
+
+
+def test_round_19s_shapes_are_refused():
+    ball = ProductFacts(
+        sku="r",
+        title="Rugby Ball, Size 5",
+        description="Size 5 ball; weight 410–460 g. Graduations are approximate, so use a pump "
+        "gauge. Wipe off mud and let it dry at room temperature, not on a radiator. Inflate to "
+        "9.5–10 psi.",
+    )
+    fact = Fact("Size 5 ball", "description")
+    for false, why in (
+        ("The Rugby Ball is not on a radiator.", "where the record says not to put it"),
+        ("The Rugby Ball is so use a pump gauge.", "after 'is'"),
+        ("It is inflate to 9.5–10 psi.", "after 'is'"),
+        ("As this can shift the weight.", "a reason clause on its own"),
+        ("It weighs from 410 to a 460.", "a list cut at a bare number"),
+    ):
+        said = sentence_failures(false, fact, ball, BrandRules(), SENTENCES)
+        assert any(why in r for r in said), (false, said)
+    said = sentence_failures("It is a size 5 ball.", fact, ball, BrandRules(), SENTENCES)
+    assert not any(r.startswith(("fragment", "claim")) for r in said), said
