@@ -197,7 +197,8 @@ def _named(name: str) -> str:
 
 #: Openings of a clause that says nothing without the clause before it.
 _ANAPHOR = re.compile(
-    r"(?:doing\s+so|this|that|these|those|which|otherwise|if\s+so|in\s+this\s+case)\b",
+    r"(?:doing\s+so|this|that|these|those|which|otherwise|if\s+so|in\s+this\s+case|as\s+this"
+    r"|as\s+it|because|so)\b",
     re.IGNORECASE,
 )
 

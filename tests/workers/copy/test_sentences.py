@@ -61,6 +61,19 @@ def test_a_record_is_its_description_clauses_then_unsaid_attributes_then_the_pri
         "Do not restring above 28 lbs; doing so voids the frame warranty",
         "grip size G5",
     ]
+    flask = ProductFacts(
+        sku="f",
+        title="Volumetric Flask, 250 ml",
+        description="The base contains lead, so wash your hands after use and keep it away from "
+        "children and food. The flask is calibrated to contain; do not heat it above 80 °C, as "
+        "this can shift the calibration.",
+    )
+    assert [f.text for f in facts(flask)] == [
+        "The base contains lead, so wash your hands after use and keep it away from children "
+        "and food.",
+        "The flask is calibrated to contain",
+        "do not heat it above 80 °C, as this can shift the calibration",
+    ]
 
 
 def test_an_attribute_reads_as_words_with_its_unit_after_the_value():
