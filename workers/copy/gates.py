@@ -171,6 +171,13 @@ def check(
     measured = part_measure(text, product)
     if measured:
         failed.append(f"claim: a part's measure said of the product: {measured!r}")
+    tail = _LIST_TAIL.search(text) if not writes_sentences(channel) else None
+    if tail:
+        listed = rf"\b{re.escape(tail.group(1))},\s+{re.escape(tail.group(2))}(?:,\s+[\w-]+)*,?\s+(?:and|or)\b"
+        if re.search(listed, product.description, re.IGNORECASE):
+            # "Clock Oiler Set – for pivots, pallets" of "for pivots, pallets and escape wheel
+            # teeth" (an editor's read after round 19): a short line that cuts a list
+            failed.append(f"fragment: a list cut short: {tail.group()!r}")
     if not writes_sentences(channel) and not any(r.startswith("grounding") for r in failed):
         coined = coined_forms(text, product, brand)
         if coined:
@@ -259,6 +266,9 @@ def brand_name_words(text: str, product: ProductFacts, brand: BrandRules) -> str
     only_brand = {w.casefold() for w in gate_words(brand.name)} - known
     outside = re.sub(re.escape(brand.name), " ", text, flags=re.IGNORECASE)
     return ", ".join(w for w in gate_words(outside) if w.casefold() in only_brand)
+
+
+_LIST_TAIL = re.compile(r"([\w-]+),\s+([\w-]+)\s*$")
 
 
 def coined_forms(text: str, product: ProductFacts, brand: BrandRules) -> str | None:

@@ -410,6 +410,11 @@ def _broken_grammar(text: str) -> str | None:
             return f"fragment: a measure's name after 'has' with no article: {match.group()!r}"
     if re.search(r"\b(?:has|have)\s+each\b", text, re.IGNORECASE):
         return "fragment: 'has each'"
+    # "Its is a handbell set, …", "It is do not polish the bells …" (an editor's read after
+    # round 19): a possessive as a subject, "do not" after "is"
+    broken = re.search(r"\bIts\s+(?:is|are|has|have)\b|\b(?:is|are)\s+(?:do|does)\s+not\b", text)
+    if broken:
+        return f"fragment: no subject or verb where one goes: {broken.group()!r}"
     # "As this can shift the calibration." (round 19): a reason with nothing to give it for
     reason = re.search(r"(?:^|[.!?]\s+)((?:As|Because|Since)\s+(?:this|that|doing\s+so)\b)", text)
     if reason:

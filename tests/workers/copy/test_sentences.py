@@ -1854,3 +1854,26 @@ def test_round_19s_shapes_are_refused():
         assert any(why in r for r in said), (false, said)
     said = sentence_failures("It is a size 5 ball.", fact, ball, BrandRules(), SENTENCES)
     assert not any(r.startswith(("fragment", "claim")) for r in said), said
+
+
+def test_an_editors_read_after_round_19():
+    bells = ProductFacts(
+        sku="h",
+        title="Handbell Set, 8 Notes",
+        description="Eight tuned brass handbells. Do not polish the bells with abrasive cleaners.",
+    )
+    fact = Fact("Eight tuned brass handbells.", "description")
+    for broken in ("Its is a handbell set.", "It is do not polish the bells."):
+        said = sentence_failures(broken, fact, bells, BrandRules(), SENTENCES)
+        assert any("no subject or verb" in r for r in said), (broken, said)
+    oilers = ProductFacts(
+        sku="o",
+        title="Clock Oiler Set",
+        description="For pivots, pallets and escape wheel teeth.",
+    )
+    subject = CHANNELS["email_subject"]
+    assert any(
+        "a list cut short" in r
+        for r in check("Clock Oiler Set – for pivots, pallets", subject, oilers)
+    )
+    assert check("Clock Oiler Set – for pivots", subject, oilers) == []
