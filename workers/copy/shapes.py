@@ -273,7 +273,10 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
 
 
 #: "It has fins are not included.", "It has solvents will cloud the surface." (round 17 and
-#: an editor's read after it): a clause's subject and verb pasted after "has".
+#: an editor's read after it): a clause's subject and verb pasted after "has". It overlaps
+#: :data:`workers.copy.faithful._CLAUSE_AFTER` on modals; that one also reads "is" and skips an
+#: article after the verb, this one reads "has" with any words but a comma or a joining word
+#: before the clause's verb, and applies in the final gate too.
 _CLAUSE_AFTER_HAS = re.compile(
     r"\b(?:has|have)\s+((?:[\w-]+\s+){1,4}?)(?:is|are|was|were|will|can|may|must|should|could"
     r"|does|do)\b",
