@@ -505,7 +505,11 @@ def part_properties(text: str, product: ProductFacts) -> list[str]:
     property is its predicate's words (two in a row, or the one word a short predicate has);
     one the record also says elsewhere (of the product, in an attribute) is the product's too.
     """
-    names = {w.casefold() for name in product.names() for w in gate_words(name)}
+    # the title's own words name the product only where no shorter name is derived: a title
+    # that lists a part ("…, 1010 x 540 x 30 mm, Aluminium Frame") does not make the part the
+    # product (round 19's "The Solar Panel is anodised aluminium" of its frame)
+    shorter = [name for name in product.names() if name != product.title] or [product.title]
+    names = {w.casefold() for name in shorter for w in gate_words(name)}
     parts: list[tuple[list[str], list[str]]] = []  # (the part's words, what is said of it)
     elsewhere: list[str] = [product.title, *(str(v) for v in product.attributes.values())]
     for sentence in _SENTENCE.findall(" ".join(product.description.split())):

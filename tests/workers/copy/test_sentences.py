@@ -1762,11 +1762,43 @@ def test_a_description_says_what_the_product_is_before_its_caveats_and_instructi
             _consider(plan, index, 0, _generation(text, -2.0 - k))
     text, error, _ = _assemble(plan)
     assert error is None, error
-    # the record's last clause opens (it says what the product is); the caveat and the
-    # instruction follow in the record's order, then the price
+    # the record's last clause opens (it says what the product is); the caveat follows, then
+    # the price; the instruction is left out: the text has the channel's 25 words without it
     assert text == (
         "The Seiryu Stone is supplied as 10 kg of assorted pieces from 5 to 25 cm. It is not "
-        "suitable for soft-water setups. Scrub and rinse before use. It costs 49.00 EUR."
+        "suitable for soft-water setups. It costs 49.00 EUR."
+    )
+
+
+def test_a_description_says_at_most_three_facts_and_caveats_only_for_its_length():
+    lamp = ProductFacts(
+        sku="l1",
+        title="Brass Desk Lamp",
+        description="A desk lamp with a solid brass stem and a linen shade. The arm reaches 45 cm. "
+        "The base weighs 2 kg. It takes one E27 bulb. Do not use bulbs over 40 W.",
+        price="89.00",
+        currency="EUR",
+    )
+    plan = Plan(_slot("product_description", lamp), [*facts(lamp), Fact("", "close")])
+    said = [
+        "The Brass Desk Lamp has a solid brass stem and a linen shade.",
+        "It has an arm that reaches 45 cm.",
+        "Its base weighs 2 kg.",
+        "It takes one E27 bulb.",
+        "Do not use bulbs over 40 W.",
+        "It costs 89.00 EUR.",
+    ]
+    assert [f.kind for f in plan.facts[:6]] == ["description"] * 5 + ["price"]
+    for index, text in enumerate(said):
+        _consider(plan, index, 0, _generation(text, -2.0))
+    assert len(plan.passed) == 6, plan.failures
+    text, error, _ = _assemble(plan)
+    assert error is None, error
+    # three facts in the record's order reach 25 words with the price: the fourth fact and
+    # the warning are left out, and no closing line is needed
+    assert text == (
+        "The Brass Desk Lamp has a solid brass stem and a linen shade. It has an arm that reaches 45 cm. "
+        "Its base weighs 2 kg. It costs 89.00 EUR."
     )
 
 
@@ -1877,3 +1909,47 @@ def test_an_editors_read_after_round_19():
         for r in check("Clock Oiler Set – for pivots, pallets", subject, oilers)
     )
     assert check("Clock Oiler Set – for pivots", subject, oilers) == []
+
+
+def test_a_record_clause_pasted_after_is_and_an_instruction_said_as_a_benefit():
+    oilers = ProductFacts(
+        sku="o",
+        title="Clock Oiler Set",
+        description="Three oilers for pivots. Each tip holds a drop of oil. Too much oil draws "
+        "dust into the movement. Clean the tips with a soft cloth after use.",
+    )
+    sms = CHANNELS["sms"]
+    for false, why in (
+        ("The Clock Oiler Set is too much oil draws dust into the movement.", "too much"),
+        ("It is each tip holds a drop of oil.", "its own subject and verb"),
+        ("The Clock Oiler Set is your choice for a clean tip and soft cloth.", "instruction"),
+        ("It is a simple way to clean the tips with care.", "instruction"),
+    ):
+        assert any(why in r for r in check(false, sms, oilers)), false
+    # the record's own clause with its subject, and a purpose the record does not instruct
+    assert check("The Clock Oiler Set has three oilers for pivots.", sms, oilers) == []
+    assert not any(
+        "instruction" in r for r in check("It is a simple way to oil pivots.", sms, oilers)
+    )
+    # a noun phrase that opens with an instruction verb's spelling is no instruction
+    clay = ProductFacts(
+        sku="c",
+        title="Stoneware Clay, 12.5 kg",
+        description="Buff stoneware clay with fine grog, suited to throwing and hand-building.",
+    )
+    said = "The Stoneware Clay is a great choice for throwing and hand-building."
+    assert check(said, sms, clay) == []
+
+
+def test_a_short_line_does_not_put_the_name_after_a_colon_under_another_word():
+    controller = ProductFacts(
+        sku="cc",
+        title="PWM Charge Controller CC-20, 20 A",
+        description="Screw terminals take cable up to 10 mm². Cables are not included.",
+    )
+    subject = CHANNELS["email_subject"]
+    assert any("after a colon" in r for r in check("Cable: Charge Controller", subject, controller))
+    assert not any(
+        "after a colon" in r
+        for r in check("Charge Controller: Screw terminals", subject, controller)
+    )
