@@ -501,6 +501,12 @@ def _misattributed(text: str, product: ProductFacts) -> str | None:
     from contentfab.workers.copy.facts import attribute_phrase
     from contentfab.workers.copy.faithful import kind_heads
 
+    # "a 34 x 78 cm bag of your choice", "The Inner Sleeves are your choice of acid free",
+    # "is your choice for a clean and soft cloth": of the 13 labelled texts of rounds 1-19
+    # that say "your choice" where the record offers none, 7 scored 0 and 6 scored 1
+    choice = re.search(r"\byour\s+choice\b", text, re.IGNORECASE)
+    if choice and not re.search(r"\bchoice\b", f"{product.title} {product.description}", re.I):
+        return "claim: 'your choice' where the record offers no choice"
     bound = _unbounded(text, product)
     if bound:
         return f"claim: a bound the record does not give its number: {bound!r}"

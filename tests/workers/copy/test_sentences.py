@@ -1922,7 +1922,8 @@ def test_a_record_clause_pasted_after_is_and_an_instruction_said_as_a_benefit():
     for false, why in (
         ("The Clock Oiler Set is too much oil draws dust into the movement.", "too much"),
         ("It is each tip holds a drop of oil.", "its own subject and verb"),
-        ("The Clock Oiler Set is your choice for a clean tip and soft cloth.", "instruction"),
+        ("The Clock Oiler Set is your choice for a clean tip and soft cloth.", "choice"),
+        ("The Clock Oiler Set is the ideal choice for a clean tip and soft cloth.", "instruction"),
         ("It is a simple way to clean the tips with care.", "instruction"),
     ):
         assert any(why in r for r in check(false, sms, oilers)), false
@@ -1953,3 +1954,15 @@ def test_a_short_line_does_not_put_the_name_after_a_colon_under_another_word():
         "after a colon" in r
         for r in check("Charge Controller: Screw terminals", subject, controller)
     )
+
+
+def test_a_descriptions_fact_is_not_said_to_the_reader_unless_the_record_does():
+    plan = Plan(_slot("product_description"), [*facts(BOTTLE), Fact("", "close")])
+    _consider(plan, 0, 0, _generation("It keeps your drinks cold for 24 hours."))
+    assert 0 not in plan.passed and plan.failures.get("style") == 1
+    _consider(plan, 0, 0, _generation("It keeps drinks cold for 24 hours."))
+    assert 0 in plan.passed
+    # one sentence that is the whole text (an SMS) is held to the channel's gates instead
+    sms = Plan(_slot("sms"), facts(BOTTLE))
+    _consider(sms, 0, 0, _generation("The Steel Bottle keeps your drinks cold for 24 hours."))
+    assert "style" not in sms.failures
