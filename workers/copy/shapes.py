@@ -507,6 +507,9 @@ def _misattributed(text: str, product: ProductFacts) -> str | None:
     choice = re.search(r"\byour\s+choice\b", text, re.IGNORECASE)
     if choice and not re.search(r"\bchoice\b", f"{product.title} {product.description}", re.I):
         return "claim: 'your choice' where the record offers no choice"
+    purpose = _is_its_purpose(text, product)
+    if purpose:
+        return f"claim: says the product is what the record says it is for: {purpose!r}"
     bound = _unbounded(text, product)
     if bound:
         return f"claim: a bound the record does not give its number: {bound!r}"
@@ -630,4 +633,31 @@ def _instruction_as_benefit(text: str, product: ProductFacts) -> str | None:
         ]
         if len([w for w in content if w in told and w not in said]) >= 2:
             return match.group().strip()
+    return None
+
+
+_FOR_WHAT = re.compile(
+    r"\bfor\s+(?:use\s+(?:with|on|in)\s+)?(?:a|an|the|your)?\s*([^.,;:()]+)", re.IGNORECASE
+)
+_IS_WHAT = re.compile(r"\b(?:is|are)\s+(?:a|an|the)?\s*([^.,;:!?]+)", re.IGNORECASE)
+
+
+def _is_its_purpose(text: str, product: ProductFacts) -> str | None:
+    """The product said to be what the record says it is for ("The Synthetic Pipe Bag is the
+    Great Highland Bagpipes." of "large size for Great Highland Bagpipes", round 16; "The
+    Curling Slider is a sliding foot slider." of "a slider for the sliding foot"): on rounds
+    1-19, 2 labelled texts (scored 0 and 1), none scored 2."""
+    record = f"{product.title} {product.description}"
+    purposes = [
+        [w.casefold() for w in _CLAUSE_WORD.findall(m.group(1))] for m in _FOR_WHAT.finditer(record)
+    ]
+    for match in _IS_WHAT.finditer(text):
+        said = [w.casefold() for w in _CLAUSE_WORD.findall(match.group(1))]
+        if len(said) < 2:
+            continue
+        for purpose in purposes:
+            if len(purpose) >= 2 and said[: len(purpose)] == purpose[: len(said)]:
+                first_two = r"\s+".join(re.escape(w) for w in match.group(1).split()[:2])
+                if not re.search(rf"\b(?:is|are)\s+(?:a|an|the)?\s*{first_two}", record, re.I):
+                    return match.group(1).strip()
     return None
