@@ -487,6 +487,12 @@ def _broken_grammar(text: str) -> str | None:
     reason = re.search(r"(?:^|[.!?]\s+)((?:As|Because|Since)\s+(?:this|that|doing\s+so)\b)", text)
     if reason:
         return f"fragment: a reason clause on its own: {reason.group(1)!r}"
+    # "It has 5." (round 16), "… holds the ball at 4." and "one each with a 0.4." (round 19)
+    bare = re.search(
+        r"\b(?:has|have|with\s+an?|at|holds?)\s+\d+(?:[.,]\d+)?\s*(?:[.!?](?=\s|$)|$)", text, re.I
+    )
+    if bare:
+        return f"fragment: a number with nothing it counts or measures: {bare.group().strip()!r}"
     for match in _DONE.finditer(text):
         if match.group(1).casefold() not in _DONE_AFTER:
             return f"fragment: 'done' with no auxiliary: {match.group()!r}"

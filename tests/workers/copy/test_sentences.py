@@ -1982,3 +1982,17 @@ def test_the_product_is_not_what_the_record_says_it_is_for():
     assert any("what the record says it is for" in r for r in said), said
     fine = check("The Synthetic Pipe Bag is a zipped bag in laminated fabric.", meta, bag)
     assert not any("what the record says it is for" in r for r in fine), fine
+
+
+def test_a_number_with_nothing_it_counts_is_a_fragment():
+    from contentfab.workers.copy.shapes import misworded
+
+    tee = ProductFacts(
+        sku="kt",
+        title="Kicking Tee",
+        description="Three-position cradle holds the ball at 4, 7 or 10 cm. Fits size 4 and 5 balls.",
+    )
+    for broken in ("It holds the ball at 4.", "It has 5.", "They are one each with a 0.4."):
+        assert (misworded(broken, tee) or "").startswith("fragment: a number"), broken
+    assert misworded("It holds the ball at 4, 7 or 10 cm.", tee) is None
+    assert misworded("It fits size 4 and 5 balls.", tee) is None
