@@ -17,7 +17,13 @@ from contentfab.workers.copy.numbers import (
 )
 from contentfab.workers.copy.senses import sense_failures
 from contentfab.workers.copy.shapes import misworded, part_measure
-from contentfab.workers.copy.text import dropped_qualifiers, fix_articles, fragment
+from contentfab.workers.copy.text import (
+    _COLOURS,
+    _adjective_like,
+    dropped_qualifiers,
+    fix_articles,
+    fragment,
+)
 from contentfab.workers.factcheck import unsupported_numbers
 
 if TYPE_CHECKING:
@@ -178,6 +184,9 @@ def check(
             # "Clock Oiler Set – for pivots, pallets" of "for pivots, pallets and escape wheel
             # teeth" (an editor's read after round 19): a short line that cuts a list
             failed.append(f"fragment: a list cut short: {tail.group()!r}")
+    cut_phrase = _cut_phrase(text, product) if not writes_sentences(channel) else None
+    if cut_phrase:
+        failed.append(f"fragment: a modifier cut from its noun: {cut_phrase!r}")
     reversed_name = _name_last(text, product) if not writes_sentences(channel) else None
     if reversed_name:
         failed.append(f"product_name: the name after a colon, under {reversed_name!r}")
@@ -196,6 +205,56 @@ def check(
     failed.extend(sense_failures(text, product))
     failed.extend(brand_failures(text, channel, brand))
     return failed
+
+
+_POINT = re.compile(r"(?::|\s[–—-])\s+(.+?)[.!]?\s*$")
+_NOT_A_NOUN = frozenset(
+    "a an the and or but with for to of in on at by from as per each every it its their is are "  # noqa: SIM905
+    "was be".split()
+)
+
+
+def _cut_phrase(text: str, product: ProductFacts) -> str | None:
+    """A short line's point that stops on a modifier the record gives a noun after ("Plough
+    Anchor: Hot-dip" of "hot-dip galvanised steel", "Nano Aquarium Kit: Low-iron" of "low-iron
+    glass tank", "Scale Bar Set: Printed in alternating 1 cm matt black" of "matt black and
+    white blocks", round 20), unless what follows is the product's own noun ("Marking Paint:
+    Solvent-based" of "solvent-based marking paint"). On rounds 1-19 it refuses 6 labelled
+    texts scored 0 and 2 scored 1 that no other rule did, none scored 2."""
+    # cycle: workers.copy.facts imports workers.copy.gates
+    from contentfab.workers.copy.facts import _VERBS
+
+    match = _POINT.search(text)
+    if match is None:
+        return None
+    words = match.group(1).split()
+    last = words[-1].casefold() if words else ""
+    if not last or last[-1:].isdigit():
+        return None
+    modifier = last in _COLOURS or _adjective_like(last) or last.endswith(("ed", "ing"))
+    record = f"{product.description} {product.title}"
+    said = r"(?<![\w-])" + r"\s+".join(re.escape(w) for w in words) + r"(?![\w-])"
+    found = list(re.finditer(said, record, re.IGNORECASE))
+    heads = {name.split()[-1].casefold() for name in product.names() if name.split()}
+    heads |= {h.rstrip("s") for h in heads}
+    for hit in found:
+        rest = record[hit.end() :]
+        if rest[:1] in ",.;:()" or not rest.strip():
+            return None
+        after = [w.casefold().strip(",.;:()") for w in rest.split()[:3]]
+        if after[0] in ("and", "or"):
+            second = after[1] if len(after) > 1 else ""
+            parallel = _adjective_like(second) or second in _COLOURS or second.endswith("ed")
+            if (last in _COLOURS or _adjective_like(last)) and parallel:
+                continue
+            return None
+        if after[0] in _NOT_A_NOUN or after[0] in _VERBS or after[0] in DANGLING:
+            return None
+        if any(w in heads or w.rstrip("s") in heads for w in after):
+            return None
+        if not (modifier or "-" in last):
+            return None
+    return match.group(1) if found else None
 
 
 _AFTER_A_COLON = re.compile(r"^([^:]+):\s+(?:the\s+)?(.+?)[.!]?$", re.IGNORECASE)

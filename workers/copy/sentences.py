@@ -262,7 +262,9 @@ def _fewest(plan: Plan, chosen: list[SentenceCandidate], least: int) -> list[Sen
     while spare and word_count(" ".join(c.text for c in [*kept, *price])) < least:
         kept.append(spare.pop(0))
     place = {id(c): k for k, c in enumerate(chosen)}
-    return sorted(kept, key=lambda c: place[id(c)]) + tail
+    # the order stays the one chosen: where no fact's sentence named the product, the price's
+    # sentence that does opens (round 20's sausage stuffer failed once it was moved last)
+    return sorted([*kept, *tail], key=lambda c: place[id(c)])
 
 
 def _caveats_last(plan: Plan, index: int) -> int:

@@ -387,7 +387,30 @@ def misworded(text: str, product: ProductFacts) -> str | None:
     shapes the rounds before it left without a rule: the first reason found, or None. Each
     was checked against every labelled text of rounds 1–17: none of the texts it refuses was
     scored 2."""
-    return _broken_grammar(text) or _pasted_clause(text, product) or _misattributed(text, product)
+    return (
+        _broken_grammar(text)
+        or _pasted_clause(text, product)
+        or _list_cut_at_number(text, product)
+        or _misattributed(text, product)
+    )
+
+
+_ENDS_ON_A_NUMBER = re.compile(r"\b([\w-]+)\s+(\d+(?:[.,]\d+)?)\s*(?:[.!?](?=\s|$)|$)")
+_LIST_GOES_ON = re.compile(r"\s*(?:,\s*|and\s+|or\s+|/\s*|–\s*|-\s*|to\s+)\d")
+
+
+def _list_cut_at_number(text: str, product: ProductFacts) -> str | None:
+    """A sentence that ends on the first number of the record's list or range ("The Scale Bar
+    Set is three rigid PVC scales of 5." of "scales of 5, 10 and 50 cm", round 20): every
+    place the record writes the word and the number, more numbers follow."""
+    record = f"{product.title} {product.description}"
+    for match in _ENDS_ON_A_NUMBER.finditer(text):
+        stem = match.group(1)[:-1] if match.group(1).endswith("s") else match.group(1)
+        word, number = re.escape(stem) + "s?", re.escape(match.group(2))
+        found = list(re.finditer(rf"\b{word}\s+{number}(?![\d.,]\d)", record, re.IGNORECASE))
+        if found and all(_LIST_GOES_ON.match(record, hit.end()) for hit in found):
+            return f"fragment: a list cut at its first number: {match.group().strip()!r}"
+    return None
 
 
 _IS_THEN = re.compile(r"\b(?:is|are)\s+([^.!?;]+)", re.IGNORECASE)
@@ -455,6 +478,13 @@ def _pasted_clause(text: str, product: ProductFacts) -> str | None:
     return None
 
 
+_MEASURE_NO_OF = re.compile(
+    r"\b(?:has|have|with)\s+(?:a|an)\s+(?:[\w-]+\s+){0,2}(?:length|width|height|depth|weight|"
+    r"diameter|capacity|thickness|size|circumference|volume)\s+\d",
+    re.IGNORECASE,
+)
+
+
 def _broken_grammar(text: str) -> str | None:
     """A clause pasted after "has", an article and an adjective with no noun, a modal with
     no verb, a measure's name after "has" with no article, "has each", "done" with no
@@ -476,6 +506,11 @@ def _broken_grammar(text: str) -> str | None:
         first = match.group(1).split()[0].casefold()
         if first not in _DETERMINERS | _NUMBER_WORDS | _BEFORE_AN_AMOUNT:
             return f"fragment: a measure's name after 'has' with no article: {match.group()!r}"
+    # "The Trimming Shears have an overall length 20 cm." (round 16; both labelled texts
+    # with it scored 1): a measure's name and its number with no "of"
+    no_of = _MEASURE_NO_OF.search(text)
+    if no_of:
+        return f"fragment: a measure's name and number with no 'of': {no_of.group()!r}"
     if re.search(r"\b(?:has|have)\s+each\b", text, re.IGNORECASE):
         return "fragment: 'has each'"
     # "Its is a handbell set, …", "It is do not polish the bells …" (an editor's read after

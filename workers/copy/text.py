@@ -388,4 +388,10 @@ def fix_articles(text: str) -> str:
         fixed = fixed.capitalize() if article[0].isupper() else fixed
         return f"{fixed} {word}"
 
+    # "The Berry Picker Rake is A hand rake …" (round 20; round 19's flask too): a record
+    # sentence's capitalised article after the frame's verb is written small
+    text = _CAPITAL_ARTICLE.sub(lambda m: f"{m.group(1)} {m.group(2).lower()} ", text)
     return _ARTICLE_BEFORE.sub(choose, text)
+
+
+_CAPITAL_ARTICLE = re.compile(r"\b(is|are|has|have|with|for|of)\s+(A|An|The)\s+(?=[a-z0-9])")

@@ -1996,3 +1996,51 @@ def test_a_number_with_nothing_it_counts_is_a_fragment():
         assert (misworded(broken, tee) or "").startswith("fragment: a number"), broken
     assert misworded("It holds the ball at 4, 7 or 10 cm.", tee) is None
     assert misworded("It fits size 4 and 5 balls.", tee) is None
+
+
+def test_a_description_opened_by_its_price_keeps_it_first_when_facts_are_left_out():
+    stuffer = ProductFacts(
+        sku="ss",
+        title="Vertical Sausage Stuffer, 5 L",
+        description="This stuffer holds 5 litres of meat in a stainless steel cylinder. A two-speed "
+        "gearbox fills quickly. The cylinder can go in the dishwasher. Oil the gears yearly.",
+        price="189.00",
+        currency="EUR",
+    )
+    plan = Plan(_slot("product_description", stuffer), [*facts(stuffer), Fact("", "close")])
+    said = [
+        "This stuffer holds 5 litres of meat in a stainless steel cylinder.",
+        "A two-speed gearbox fills quickly.",
+        "The cylinder can go in the dishwasher.",
+        "Oil the gears yearly.",
+        "The Sausage Stuffer is priced at 189.00 EUR.",
+    ]
+    for index, text in enumerate(said):
+        _consider(plan, index, 0, _generation(text, -2.0))
+    text, error, _ = _assemble(plan)
+    assert error is None, error
+    assert text.startswith("The Sausage Stuffer is priced at 189.00 EUR. This stuffer holds")
+    assert "Oil the gears" not in text
+
+
+def test_a_list_cut_at_its_first_number_and_a_modifier_cut_from_its_noun():
+    from contentfab.workers.copy.shapes import misworded
+
+    scales = ProductFacts(
+        sku="sb",
+        title="Photographic Scale Bar Set",
+        description="Three rigid PVC scales of 5, 10 and 50 cm, printed in alternating 1 cm matt "
+        "black and white blocks. Hot-dip galvanised steel pegs.",
+    )
+    assert "first number" in (
+        misworded("The Scale Bar Set is three rigid PVC scales of 5.", scales) or ""
+    )
+    assert "first number" in (misworded("It is a three rigid PVC scale of 5.", scales) or "")
+    assert misworded("The Scale Bar Set is three PVC scales of 5, 10 and 50 cm.", scales) is None
+    assert "no 'of'" in (misworded("It has an overall length 50 cm.", scales) or "")
+    assert misworded("It has an overall length of 50 cm.", scales) is None
+    subject = CHANNELS["email_subject"]
+    for cut in ("Scale Bar Set: Printed in alternating 1 cm matt black", "Scale Bar Set: Hot-dip"):
+        assert any("a modifier cut from its noun" in r for r in check(cut, subject, scales)), cut
+    whole = check("Scale Bar Set: Matt black and white blocks", subject, scales)
+    assert not any("cut from its noun" in r for r in whole), whole

@@ -606,3 +606,14 @@ def test_a_name_without_its_count_ends_on_its_noun():
     holds = ProductFacts(sku="c", title="Crimp Holds Set of 12, Small", description="Holds.")
     assert "Crimp Holds Set" in holds.names()
     assert not any(name.endswith(" of") for name in holds.names())
+
+
+def test_a_record_sentences_capital_article_after_the_frames_verb_is_written_small():
+    assert (
+        fix_articles("The Rake is A hand rake for berries.")
+        == "The Rake is a hand rake for berries."
+    )
+    assert fix_articles("It comes with An oak handle.") == "It comes with an oak handle."
+    # a name or a code that starts with a capital stays
+    assert fix_articles("It is The Beatles album.") == "It is The Beatles album."
+    assert fix_articles("It is A4 paper.") == "It is A4 paper."
