@@ -2044,3 +2044,21 @@ def test_a_list_cut_at_its_first_number_and_a_modifier_cut_from_its_noun():
         assert any("a modifier cut from its noun" in r for r in check(cut, subject, scales)), cut
     whole = check("Scale Bar Set: Matt black and white blocks", subject, scales)
     assert not any("cut from its noun" in r for r in whole), whole
+
+
+def test_the_product_is_not_a_measure_or_a_count_it_holds():
+    from contentfab.workers.copy.shapes import misworded
+
+    bag = ProductFacts(
+        sku="fb",
+        title="Foraging Bag, 12 L",
+        description="12 L bag in 14 oz waxed cotton canvas. Holds up to 240 coins.",
+    )
+    for broken in ("The Foraging Bag is 12 L bag in canvas.", "It is up to 240 coins in total."):
+        assert misworded(broken, bag), broken
+    for fine in (
+        "The Foraging Bag is a 12 L bag.",
+        "It is 32 cm long.",
+        "It holds up to 240 coins.",
+    ):
+        assert misworded(fine, bag) is None, fine
