@@ -263,7 +263,12 @@ def selling_points(
         ):
             pieces.append(first)  # "Reusable plastic snap traps with removable bait cup."
     found.extend(sorted(dict.fromkeys(pieces), key=len, reverse=True))
-    for value in attributes.values():
+    for key, value in attributes.items():
+        named = [w.casefold() for w in re.split(r"[_\-\s]+", str(key)) if w]
+        if len(named) >= 2 and named[0] not in itself and named[0] not in _OWN_ASPECTS:
+            # "rosin_type": "crushed pine" is the rosin's, not the rosin box's ("Dance Rosin
+            # Box: Crushed pine" was read as a box of crushed pine, round 20)
+            continue
         words = _WORDS.findall(value) if isinstance(value, str) else []
         if not 2 <= len(words) <= 4 or {w.casefold() for w in words} <= title_words:
             continue
@@ -271,6 +276,14 @@ def selling_points(
         if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
             found.append(value)
     return list(dict.fromkeys(p for p in found if p and not _weak_opening(p) and not _denies(p)))
+
+
+#: An attribute key's first word that is an aspect of the product itself, not a part of it
+#: ("frame_material" names the frame; "fill_power" and "main_colour" are the product's).
+_OWN_ASPECTS = frozenset(
+    "main overall total outer shell fill fabric material colour color finish style shape type "  # noqa: SIM905
+    "fit weight size max min net".split()
+)
 
 
 #: What a product's own clause says it has: "… with a 50 cm laser-cut blade and 18 mm tooth

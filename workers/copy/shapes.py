@@ -203,7 +203,11 @@ _UNIT_KEYS = frozenset("mm cm m in g kg l ml lb oz".split())  # noqa: SIM905
 #: extent after the measure ("Kenzan Pin Holder: 13 mm long" of its 13 mm pins, round 18).
 _SAID_OF_PRODUCT = re.compile(r"\b(?:is|are|measures?|measuring)\s+(?:up\s+to\s+)?$", re.IGNORECASE)
 _AFTER_A_NAME = re.compile(r"^[^:]+:\s*$")
-_EXTENT = re.compile(r"\s*[^\W\d_]{1,3}\s+(?:long|wide|tall|high|deep|thick)\b", re.IGNORECASE)
+# "4 in (102 mm) long" (round 20's trowel, its blade): a conversion in brackets may come between
+_EXTENT = re.compile(
+    r"\s*[^\W\d_]{1,3}(?:\s*\([^()]{1,20}\))?\s+(?:long|wide|tall|high|deep|thick)\b",
+    re.IGNORECASE,
+)
 
 
 _MEASURED = re.compile(

@@ -2062,3 +2062,23 @@ def test_the_product_is_not_a_measure_or_a_count_it_holds():
         "It holds up to 240 coins.",
     ):
         assert misworded(fine, bag) is None, fine
+
+
+def test_a_parts_measure_and_a_parts_attribute_are_not_the_products_point():
+    from contentfab.workers.copy.points import selling_points
+
+    trowel = ProductFacts(
+        sku="tr",
+        title="Archaeology Pointing Trowel, Hardwood Handle",
+        description="Forged one-piece carbon steel blade and shank, 4 in (102 mm) long, with a "
+        "120 mm ash handle; overall length 260 mm.",
+        attributes={"blade_length_in": 4, "overall_length_mm": 260},
+    )
+    headline = CHANNELS["search_headline"]
+    assert any(
+        "a part's measure" in r for r in check("Trowel: 4 in (102 mm) long", headline, trowel)
+    )
+    assert not any("a part's measure" in r for r in check("Trowel: 260 mm long", headline, trowel))
+    box = {"rosin_type": "crushed pine", "box_material": "birch plywood"}
+    points = selling_points("Dance Rosin Box", "A shallow rosin box.", box)
+    assert "birch plywood" in points and "crushed pine" not in points
