@@ -547,7 +547,13 @@ def _broken_grammar(text: str) -> str | None:
     if broken:
         return f"fragment: no subject or verb where one goes: {broken.group()!r}"
     # "As this can shift the calibration." (round 19): a reason with nothing to give it for
-    reason = re.search(r"(?:^|[.!?]\s+)((?:As|Because|Since)\s+(?:this|that|doing\s+so)\b)", text)
+    # … and "As many rivers need a permit.", "As the shaft can warp." (round 21): a clause
+    # that opens with a conjunction and ends its sentence with no main clause
+    reason = re.search(
+        r"(?:^|[.!?]\s+)((?:As|Because|Since)\s+(?:this|that|doing\s+so)\b"
+        r"|(?:As|Because|Since|Although|Whereas|Unless)\s+[^,.!?;:]+[.!?])",
+        text,
+    )
     if reason:
         return f"fragment: a reason clause on its own: {reason.group(1)!r}"
     # "It has 5." (round 16), "… holds the ball at 4." and "one each with a 0.4." (round 19)
