@@ -38,7 +38,7 @@ _NO_NOUN = re.compile(
     re.IGNORECASE,
 )
 _NOT_INCLUDED = re.compile(
-    r"([^.;:!?]*?)\s+(?:is|are)\s+(?:not\s+(?:included|supplied)|sold\s+separately)\b",
+    r"([^.;:!?]*?)(?:\s+(?:is|are)|['’](?:s|re))\s+(?:not\s+(?:included|supplied)|sold\s+separately)\b",
     re.IGNORECASE,
 )
 
@@ -543,7 +543,12 @@ def _broken_grammar(text: str) -> str | None:
         return "fragment: 'has each'"
     # "Its is a handbell set, …", "It is do not polish the bells …" (an editor's read after
     # round 19): a possessive as a subject, "do not" after "is"
-    broken = re.search(r"\bIts\s+(?:is|are|has|have)\b|\b(?:is|are)\s+(?:do|does)\s+not\b", text)
+    broken = re.search(
+        r"\bIts\s+(?:is|are|has|have)\b|\b(?:is|are)\s+(?:do|does)\s+not\b"
+        # "The Handball Resin is many sports halls ban resin …" (round 21)
+        r"|\b(?:is|are)\s+(?:many|most|several|few)\s+(?!of\b)",
+        text,
+    )
     if broken:
         return f"fragment: no subject or verb where one goes: {broken.group()!r}"
     # "As this can shift the calibration." (round 19): a reason with nothing to give it for
@@ -582,6 +587,11 @@ def _misattributed(text: str, product: ProductFacts) -> str | None:
     choice = re.search(r"\byour\s+choice\b", text, re.IGNORECASE)
     if choice and not re.search(r"\bchoice\b", f"{product.title} {product.description}", re.I):
         return "claim: 'your choice' where the record offers no choice"
+    # "a stylish and modern way to stay fit" of a conductor's baton (round 21): of the 16
+    # labelled texts of rounds 1-21 with "way to", 14 scored 0 and 2 scored 1
+    way = re.search(r"\bways?\s+to\s+[\w-]+", text, re.IGNORECASE)
+    if way and not re.search(r"\bways?\s+to\b", f"{product.title} {product.description}", re.I):
+        return f"claim: a use the record does not give: {way.group()!r}"
     purpose = _is_its_purpose(text, product)
     if purpose:
         return f"claim: says the product is what the record says it is for: {purpose!r}"

@@ -1924,7 +1924,7 @@ def test_a_record_clause_pasted_after_is_and_an_instruction_said_as_a_benefit():
         ("It is each tip holds a drop of oil.", "its own subject and verb"),
         ("The Clock Oiler Set is your choice for a clean tip and soft cloth.", "choice"),
         ("The Clock Oiler Set is the ideal choice for a clean tip and soft cloth.", "instruction"),
-        ("It is a simple way to clean the tips with care.", "instruction"),
+        ("It is a simple way to clean the tips with care.", "the record does not give"),
     ):
         assert any(why in r for r in check(false, sms, oilers)), false
     # the record's own clause with its subject, and a purpose the record does not instruct
@@ -2107,3 +2107,20 @@ def test_a_short_line_does_not_cut_an_instruction_or_a_list_and_no_clause_hangs_
     for hanging in ("As many rivers need a permit.", "It is 35 cm long. As the shaft can warp."):
         assert "a reason clause on its own" in (misworded(hanging, stand) or ""), hanging
     assert misworded("As the shaft can warp, store it flat.", stand) is None
+
+
+def test_round_21s_broken_and_unsupported_sentences():
+    from contentfab.workers.copy.shapes import _product_excluded, misworded
+
+    sieve = ProductFacts(
+        sku="cs",
+        title="Classifier Sieve, 35 cm",
+        description="Stainless steel mesh in a 35 cm rim. Bucket not included. Many sports halls "
+        "ban resin.",
+    )
+    assert _product_excluded("It's not included in the Classifier Sieve.", sieve)
+    assert misworded("The Classifier Sieve is many sports halls ban resin.", sieve)
+    assert "a use the record does not give" in (
+        misworded("It is a stylish and modern way to stay fit.", sieve) or ""
+    )
+    assert misworded("It is a stainless steel mesh in a 35 cm rim.", sieve) is None
