@@ -275,7 +275,37 @@ def selling_points(
         # A phrase of words ("merino wool", "USB-C rechargeable"), not a measure ("92x60x8").
         if sum(any(c.isdigit() for c in w) for w in words) <= 1 and not _MEASURE.search(value):
             found.append(value)
-    return list(dict.fromkeys(p for p in found if p and not _weak_opening(p) and not _denies(p)))
+    return list(
+        dict.fromkeys(
+            p
+            for p in found
+            if p and not _weak_opening(p) and not _denies(p) and not _warned_of(p, description)
+        )
+    )
+
+
+#: What opens a clause that warns or forbids ("Never leave it charging unattended, and do not
+#: use a battery that is swollen or damaged").
+_WARNING = re.compile(r"^\s*(?:and\s+)?(?:never|do\s+not|don['’]t|avoid)\b", re.IGNORECASE)
+#: A point's first word that leaves it without its subject or its verb ("is swollen or
+#: damaged", "it charging unattended", "straight away": round 21's "Battery: Is swollen or
+#: damaged" and "Trowel: Straight away" passed the gates).
+_NO_POINT_OPENING = frozenset(
+    "is are was were be been it they them its their straight away right".split()  # noqa: SIM905
+)
+
+
+def _warned_of(point: str, description: str) -> bool:
+    """Whether a point opens without its subject or verb, or comes out of a clause that warns
+    or forbids (what a warning names is no selling point)."""
+    first = point.split()[0].casefold() if point.split() else ""
+    if first in _NO_POINT_OPENING:
+        return True
+    at = description.casefold().find(point.casefold())
+    if at < 0:
+        return False
+    start = max(description.rfind(mark, 0, at) for mark in ".;,:")
+    return bool(_WARNING.match(description[start + 1 : at]))
 
 
 #: An attribute key's first word that is an aspect of the product itself, not a part of it

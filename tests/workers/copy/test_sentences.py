@@ -2124,3 +2124,16 @@ def test_round_21s_broken_and_unsupported_sentences():
         misworded("It is a stylish and modern way to stay fit.", sieve) or ""
     )
     assert misworded("It is a stainless steel mesh in a 35 cm rim.", sieve) is None
+
+
+def test_no_selling_point_opens_without_its_subject_or_comes_out_of_a_warning():
+    from contentfab.workers.copy.points import selling_points
+
+    points = selling_points(
+        "LiPo Battery 2S, Hard Case",
+        "Hard case with a T-plug connector. Rinse it clean and dry it straight away. Never leave "
+        "it charging unattended, and do not use a battery that is swollen or damaged.",
+        {},
+    )
+    assert not {"straight away", "is swollen or damaged", "it charging unattended"} & set(points)
+    assert "hard case with a T-plug connector" in points
