@@ -305,7 +305,13 @@ def _warned_of(point: str, description: str) -> bool:
     if at < 0:
         return False
     start = max(description.rfind(mark, 0, at) for mark in ".;,:")
-    return bool(_WARNING.match(description[start + 1 : at]))
+    before = description[start + 1 : at]
+    # "Gold Pan, rivers need a permit" of "…, as many rivers need a permit" (round 21): the
+    # reason a warning gives is no more a point than the warning
+    return bool(_WARNING.match(before) or _REASON_BEFORE.search(before))
+
+
+_REASON_BEFORE = re.compile(r"\b(?:as|because|since)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
 
 
 #: An attribute key's first word that is an aspect of the product itself, not a part of it

@@ -2137,3 +2137,5 @@ def test_no_selling_point_opens_without_its_subject_or_comes_out_of_a_warning():
     )
     assert not {"straight away", "is swollen or damaged", "it charging unattended"} & set(points)
     assert "hard case with a T-plug connector" in points
+    reason = selling_points("Gold Pan 14 in", "Check the rules, as many rivers need a permit.", {})
+    assert "rivers need a permit" not in reason
