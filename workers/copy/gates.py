@@ -121,6 +121,11 @@ def check(
     cut = fragment(text, sentences=writes_sentences(channel))
     if cut is not None:
         failed.append(f"fragment: {cut}")
+    leaked = _DATA_WORD.search(text)
+    written = f"{product.title} {product.description}"
+    if leaked and not re.search(rf"(?<![\w-]){leaked.group()}(?![\w-])", written):
+        # "Thurible Set, 3 Chains, False" (round 22): an attribute's true or false as a word
+        failed.append(f"fragment: a data value as a word: {leaked.group()!r}")
     labels = _PROMPT_LABEL.findall(text)
     if labels:
         failed.append(f"prompt_label: a field label of the prompt: {', '.join(labels)}")
@@ -177,7 +182,7 @@ def check(
     measured = part_measure(text, product)
     if measured:
         failed.append(f"claim: a part's measure said of the product: {measured!r}")
-    tail = _LIST_TAIL.search(text) if not writes_sentences(channel) else None
+    tail = _LIST_TAIL.search(text)
     if tail:
         # … and "Buggy Kit Stratos: Wheels, tyres" of "Wheels, tyres, an unpainted clear body and
         # decals are in the box" (round 21): items of more than one word
@@ -218,6 +223,7 @@ def check(
     return failed
 
 
+_PARTICLE_AFTER = frozenset("off out away up down".split())  # noqa: SIM905
 _POINT = re.compile(r"(?::|\s[–—-])\s+(.+?)[.!]?\s*$")
 _NOT_A_NOUN = frozenset(
     "a an the and or but with for to of in on at by from as per each every it its their is are "  # noqa: SIM905
@@ -254,6 +260,8 @@ def _cut_phrase(text: str, product: ProductFacts) -> str | None:
             return None
         after = [w.casefold().strip(",.;:()") for w in rest.split()[:3]]
         if after[0] in ("and", "or"):
+            if len(after) > 2 and after[2] in _PARTICLE_AFTER:
+                return match.group(1)  # "Mattress Bag: Keeps dust" of "keeps dust and dirt off"
             second = after[1] if len(after) > 1 else ""
             parallel = _adjective_like(second) or second in _COLOURS or second.endswith("ed")
             if (last in _COLOURS or _adjective_like(last)) and parallel:
@@ -268,6 +276,7 @@ def _cut_phrase(text: str, product: ProductFacts) -> str | None:
     return match.group(1) if found else None
 
 
+_DATA_WORD = re.compile(r"(?<![\w-])(?:True|False|None|null)(?![\w-])")
 _SAID_BESIDE = re.compile(r"(?::|\s[–—-]|,)\s+(.+?)[.!]?\s*$")
 _CLAUSE_GOES_ON = re.compile(r"[.;:!?)]|,\s+(?:and|then|or|but)\b")
 
@@ -411,7 +420,9 @@ def brand_name_words(text: str, product: ProductFacts, brand: BrandRules) -> str
     return ", ".join(w for w in gate_words(outside) if w.casefold() in only_brand)
 
 
-_LIST_TAIL = re.compile(r"([\w-]+),\s+([\w-]+)\s*$")
+#: "… moulded from the sand, gelatin." (round 22's SMS, of "sand, gelatin and a plant-based
+#: binder") in every channel, as in short ones
+_LIST_TAIL = re.compile(r"\b([\w-]+),\s+([\w-]+)\s*[.!]?\s*$")
 
 
 def coined_forms(text: str, product: ProductFacts, brand: BrandRules) -> str | None:

@@ -2139,3 +2139,20 @@ def test_no_selling_point_opens_without_its_subject_or_comes_out_of_a_warning():
     assert "hard case with a T-plug connector" in points
     reason = selling_points("Gold Pan 14 in", "Check the rules, as many rivers need a permit.", {})
     assert "rivers need a permit" not in reason
+
+
+def test_round_22s_leaked_flag_cut_list_and_cut_phrasal_verb():
+    urn = ProductFacts(
+        sku="wu",
+        title="Water Urn, Sand and Gelatin",
+        description="Moulded from sand, gelatin and a plant-based binder. Keeps dust and dirt off "
+        "in transit.",
+        attributes={"floats": False},
+    )
+    sms, headline = CHANNELS["sms"], CHANNELS["search_headline"]
+    said = check("The Water Urn is moulded from sand, gelatin.", sms, urn)
+    assert any("a list cut short" in r for r in said), said
+    assert any("a data value as a word" in r for r in check("Water Urn, False", headline, urn))
+    assert any("cut from the record" in r for r in check("Water Urn: Keeps dust", headline, urn))
+    whole = check("The Water Urn is moulded from sand, gelatin and a plant-based binder.", sms, urn)
+    assert not any(r.startswith("fragment") for r in whole), whole
