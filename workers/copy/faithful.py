@@ -775,17 +775,12 @@ def _round_17_shapes(text: str, product: ProductFacts) -> str | None:
     """Round 17's false or broken sentences (each refused in every labelled text of rounds
     1-17 that has it; none scored 2): a clause with its own subject and verb pasted after "is"
     or "has" ("The point chisel is stone chips can fly several metres.", "It has solvents will
-    cloud the surface."); "of your choice" where the record offers no choice ("a 34 x 78 cm
-    bag of your choice"); a list cut after "and" and a bare number ("… at 1/8 in intervals and
+    cloud the surface."); a list cut after "and" and a bare number ("… at 1/8 in intervals and
     30."); what the record says is not included said as included ("It includes coax, mast and
     ropes." of "Coax, mast and ropes not included")."""
     pasted = _CLAUSE_AFTER.search(text)
     if pasted:
         return f"fragment: a clause's subject and verb pasted after 'is': {pasted.group()!r}"
-    record = f"{product.title} {product.description}"
-    choice = re.search(r"\bof your choice\b", text, re.IGNORECASE)
-    if choice and "choice" not in record.casefold():
-        return f"claim: a choice the record does not offer: {choice.group()!r}"
     # … and "They are one each with a 0.4.", "… holds the ball at 4." (round 19)
     cut = re.search(r"\b(?:and|a|an|at|the|with)\s+\d+(?:[.,]\d+)?\s*[.!]?$", text.strip())
     if cut:

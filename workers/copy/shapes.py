@@ -583,10 +583,11 @@ def _misattributed(text: str, product: ProductFacts) -> str | None:
 
     # "a 34 x 78 cm bag of your choice", "The Inner Sleeves are your choice of acid free",
     # "is your choice for a clean and soft cloth": of the 13 labelled texts of rounds 1-19
-    # that say "your choice" where the record offers none, 7 scored 0 and 6 scored 1
-    choice = re.search(r"\byour\s+choice\b", text, re.IGNORECASE)
+    # that say "your choice" where the record offers none, 7 scored 0 and 6 scored 1 (the one
+    # check for it: round 17's "of your choice" sentence rule is this one, widened)
+    choice = re.search(r"\b(?:of\s+)?your\s+choice\b", text, re.IGNORECASE)
     if choice and not re.search(r"\bchoice\b", f"{product.title} {product.description}", re.I):
-        return "claim: 'your choice' where the record offers no choice"
+        return f"claim: a choice the record does not offer: {choice.group()!r}"
     # "a stylish and modern way to stay fit" of a conductor's baton (round 21): of the 16
     # labelled texts of rounds 1-21 with "way to", 14 scored 0 and 2 scored 1
     way = re.search(r"\bways?\s+to\s+[\w-]+", text, re.IGNORECASE)
