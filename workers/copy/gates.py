@@ -277,7 +277,6 @@ def _cut_phrase(text: str, product: ProductFacts) -> str | None:
 
 
 _DATA_WORD = re.compile(r"(?<![\w-])(?:True|False|None|null)(?![\w-])")
-_SAID_BESIDE = re.compile(r"(?::|\s[–—-]|,)\s+(.+?)[.!]?\s*$")
 _CLAUSE_GOES_ON = re.compile(r"[.;:!?)]|,\s+(?:and|then|or|but)\b")
 
 
@@ -289,7 +288,7 @@ def _cut_instruction(text: str, product: ProductFacts) -> str | None:
     # cycle: workers.copy.senses imports workers.copy.faithful, which imports this module
     from contentfab.workers.copy.senses import INSTRUCTIONS
 
-    match = _SAID_BESIDE.search(text)
+    match = _NAME_TAIL.match(text)
     words = match.group(1).split() if match else []
     if not words or words[0].casefold() not in INSTRUCTIONS - _NOT_ONLY_VERBS:
         return None
@@ -306,7 +305,7 @@ def _list_without_its_head(text: str, product: ProductFacts) -> str | None:
     """A short line's point that is the tail of a record's list ("Massage Bolster: Ankles or
     the neck during treatment" of "Supports knees, ankles or the neck during treatment",
     round 21): the record writes an item and a comma before it, and it ends the list."""
-    match = _SAID_BESIDE.search(text)
+    match = _NAME_TAIL.match(text)
     point = match.group(1) if match else ""
     first = point.split()[0] if point.split() else ""
     if not re.search(r"\s(?:and|or)\s", point) or not first.isalpha() or first.endswith("ing"):
