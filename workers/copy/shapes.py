@@ -203,6 +203,18 @@ _UNIT_KEYS = frozenset("mm cm m in g kg l ml lb oz".split())  # noqa: SIM905
 #: extent after the measure ("Kenzan Pin Holder: 13 mm long" of its 13 mm pins, round 18).
 _SAID_OF_PRODUCT = re.compile(r"\b(?:is|are|measures?|measuring)\s+(?:up\s+to\s+)?$", re.IGNORECASE)
 _AFTER_A_NAME = re.compile(r"^[^:]+:\s*$")
+
+
+def _after_a_name(before: str, product: ProductFacts) -> bool:
+    """Whether a measure comes right after a short line's name: after its colon ("Trowel: 4
+    in (102 mm) long"), or after the name and a comma ("Ship in a Bottle, 9 cm long" of the
+    schooner inside it, an editor's read after round 22)."""
+    if _AFTER_A_NAME.search(before):
+        return True
+    named = re.sub(r"\s*,\s*$", "", before)
+    return named != before and any(
+        named.strip().casefold() == name.casefold() for name in product.names()
+    )
 # "4 in (102 mm) long" (round 20's trowel, its blade): a conversion in brackets may come between
 _EXTENT = re.compile(
     r"\s*[^\W\d_]{1,3}(?:\s*\([^()]{1,20}\))?\s+(?:long|wide|tall|high|deep|thick)\b",
@@ -270,7 +282,7 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
             after = text[end:].split()[:2]
             noun = after[1].casefold().strip(".,;") if len(after) == 2 else ""
             kind = {noun, noun.rstrip("s"), f"{noun}s"} & heads
-            headline = _AFTER_A_NAME.search(text[:start]) and _EXTENT.match(text[end:])
+            headline = _after_a_name(text[:start], product) and _EXTENT.match(text[end:])
             if kind or headline or _SAID_OF_PRODUCT.search(text[:start]):
                 return text[max(0, start - 12) : end + 12].strip()
     return None
@@ -363,6 +375,7 @@ _INSTRUCTION_VERBS = frozenset(
     "freeze iron bleach tumble drop restring overfill overtighten wrap treat disinfect buff polish "
     "season sterilise sterilize descale lubricate grease".split()
 )
+_NOT_A = re.compile(r"\b(?:is|are)\s+not\s+(?:an?|the)\s+([\w-]+)", re.IGNORECASE)
 _NOT_WHERE = re.compile(
     r"\b(?:is|are)\s+not\s+(on|in|near|under|above|below|by|beside|inside|over)\s+"
     r"(?:a|an|the)?\s*([\w-]+)",
@@ -613,6 +626,13 @@ def _misattributed(text: str, product: ProductFacts) -> str | None:
         told = rf"\bnot\b[^.;]*?\b{where}\s+(?:a|an|the)?\s*{noun}"
         if re.search(told, product.description, re.IGNORECASE):
             return f"claim: where the record says not to put it, said as where it is not: {match.group()!r}"
+    # "The Wax Seal Stamp is not a melting spoon and tea lights." of "a melting spoon and tea
+    # lights are not included" (an editor's read after round 22): what the product is not,
+    # where the record never says so
+    for match in _NOT_A.finditer(text):
+        told = rf"\bnot\s+(?:an?|the)\s+{re.escape(match.group(1))}"
+        if not re.search(told, f"{product.title} {product.description}", re.IGNORECASE):
+            return f"claim: says what the product is not, where the record does not: {match.group()!r}"
     instruction = _instruction_as_property(text, product)
     if instruction:
         return f"claim: the record's instruction said as what it does: {instruction!r}"

@@ -2156,3 +2156,29 @@ def test_round_22s_leaked_flag_cut_list_and_cut_phrasal_verb():
     assert any("cut from the record" in r for r in check("Water Urn: Keeps dust", headline, urn))
     whole = check("The Water Urn is moulded from sand, gelatin and a plant-based binder.", sms, urn)
     assert not any(r.startswith("fragment") for r in whole), whole
+
+
+def test_an_editors_read_after_round_22():
+    stamp = ProductFacts(
+        sku="ws",
+        title="Wax Seal Stamp, Brass, 25 mm",
+        description="A solid brass wax seal stamp with a beech handle. A melting spoon and tea "
+        "lights are not included. It is not a toy.",
+    )
+    said = check("The Wax Seal Stamp is not a melting spoon and tea lights.", CHANNELS["sms"], stamp)
+    assert any("what the product is not" in r for r in said), said
+    told = check("The Wax Seal Stamp is not a toy.", CHANNELS["sms"], stamp)
+    assert not any("what the product is not" in r for r in told), told
+    ship = ProductFacts(
+        sku="sb",
+        title="Ship in a Bottle, Schooner, 22 cm Glass Bottle",
+        description="A hand-built schooner set on a sea of tinted putty inside a clear glass "
+        "bottle.",
+        category="Ships in Bottles",
+        attributes={"model_length_cm": 9, "bottle_length_cm": 22},
+    )
+    headline = CHANNELS["search_headline"]
+    for cut in ("Ship in a Bottle, 9 cm long", "Ship in a Bottle: 9 cm long"):
+        assert any("a part's measure" in r for r in check(cut, headline, ship)), cut
+    own = check("Ship in a Bottle, 22 cm long", headline, ship)
+    assert not any("a part's measure" in r for r in own), own
