@@ -2165,7 +2165,9 @@ def test_an_editors_read_after_round_22():
         description="A solid brass wax seal stamp with a beech handle. A melting spoon and tea "
         "lights are not included. It is not a toy.",
     )
-    said = check("The Wax Seal Stamp is not a melting spoon and tea lights.", CHANNELS["sms"], stamp)
+    said = check(
+        "The Wax Seal Stamp is not a melting spoon and tea lights.", CHANNELS["sms"], stamp
+    )
     assert any("what the product is not" in r for r in said), said
     told = check("The Wax Seal Stamp is not a toy.", CHANNELS["sms"], stamp)
     assert not any("what the product is not" in r for r in told), told
@@ -2182,3 +2184,23 @@ def test_an_editors_read_after_round_22():
         assert any("a part's measure" in r for r in check(cut, headline, ship)), cut
     own = check("Ship in a Bottle, 22 cm long", headline, ship)
     assert not any("a part's measure" in r for r in own), own
+
+
+def test_a_part_or_material_is_not_what_the_product_is_without_an_article():
+    from contentfab.workers.copy.shapes import misworded
+
+    brushes = ProductFacts(
+        sku="ib",
+        title="Interdental Brushes, ISO Size 3, Pack of 25",
+        description="For cleaning between teeth; plastic-coated stainless steel wire; bendable "
+        "neck. The handle is heat resistant.",
+    )
+    said = misworded("Brushes are plastic-coated stainless steel wire.", brushes) or ""
+    assert "said as what the product is" in said, said
+    for fine in (
+        "The Interdental Brushes have plastic-coated stainless steel wire.",
+        "The Interdental Brushes are plastic-coated stainless steel.",  # "steel wire": a modifier
+        "They are heat resistant.",
+        "The handle is bendable neck.",  # a part's own sentence: not said of the product
+    ):
+        assert misworded(fine, brushes) is None, fine
