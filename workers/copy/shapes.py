@@ -504,10 +504,12 @@ def _measure_as_the_product(text: str, product: ProductFacts) -> str | None:
     """The product said to be a measure: a measure and a noun with no article ("The Foraging
     Bag is 12 L bag in …", "The Launch Controller is 12 V launch controller …"), or a count
     it holds ("The Numis Classic is up to 240 coins in total.", round 20). On rounds 1-20, 6
-    labelled texts (2 scored 0, 4 scored 1), none scored 2."""
+    labelled texts (2 scored 0, 4 scored 1), none scored 2; "are" and "'re" too ("They're 38 mm
+    clearance", round 22: one more scored 1)."""
     subjects = "|".join(["It", "They", *(re.escape(name) for name in product.names())])
     for match in re.finditer(
-        rf"(?:{subjects})\s+is\s+(?:up\s+to\s+|about\s+)?\d[\d.,]*\s*[A-Za-z]{{1,3}}\s+([a-z][\w-]*)",
+        rf"(?:{subjects})(?:\s+(?:is|are)|['’](?:s|re))\s+(?:up\s+to\s+|about\s+)?"
+        r"\d[\d.,]*\s*[A-Za-z]{1,3}\s+([a-z][\w-]*)",
         text,
     ):
         if match.group(1).casefold() not in _EXTENT_AFTER:

@@ -2204,3 +2204,11 @@ def test_a_part_or_material_is_not_what_the_product_is_without_an_article():
         "The handle is bendable neck.",  # a part's own sentence: not said of the product
     ):
         assert misworded(fine, brushes) is None, fine
+    locks = ProductFacts(
+        sku="lp",
+        title="Lockout Padlocks, Pack of 6",
+        description="Nylon body with a 38 mm shackle clearance; the shackle is 6 mm thick.",
+    )
+    said = misworded("They're 38 mm clearance, and they're 6 mm thick.", locks) or ""
+    assert said.startswith("fragment: a measure and a noun with no article"), said
+    assert misworded("They're 6 mm thick.", locks) is None
