@@ -2212,3 +2212,11 @@ def test_a_part_or_material_is_not_what_the_product_is_without_an_article():
     said = misworded("They're 38 mm clearance, and they're 6 mm thick.", locks) or ""
     assert said.startswith("fragment: a measure and a noun with no article"), said
     assert misworded("They're 6 mm thick.", locks) is None
+    printer = ProductFacts(
+        sku="rp",
+        title="Receipt Printer, 80 mm",
+        description="Prints up to 250 mm/s at 203 dpi. Each roll is about 80 m long.",
+    )
+    said = misworded("The Receipt Printer is up to 250 mm/s at 203 dpi.", printer) or ""
+    assert said.startswith("claim: a bound or a rough number said as what the product is"), said
+    assert misworded("It is about 80 m long.", printer) is None
