@@ -154,11 +154,18 @@ def facts(product: ProductFacts) -> list[Fact]:
         if not words or {w.casefold() for w in words} <= said:
             continue
         found.append(Fact(attribute_phrase(str(key), value), "attribute", ((key, value),)))
-    if product.price is not None and product.currency:
-        found.append(
-            Fact(f"price: {_money(product.price, product.currency)} {product.currency}", "price")
-        )
+    price = said_price(product)
+    if price is not None:
+        found.append(Fact(f"price: {price}", "price"))
     return found
+
+
+def said_price(product: ProductFacts) -> str | None:
+    """The product's price as copy says it ("249.00 USD", "24800 JPY"); None without a price
+    or a currency."""
+    if product.price is None or not product.currency:
+        return None
+    return f"{_money(product.price, product.currency)} {product.currency}"
 
 
 # "costs 24.90 EUR", "yours for …", "priced at …", "the price is …"; not "It is 24.90 EUR":

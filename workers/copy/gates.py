@@ -164,7 +164,7 @@ def check(
     if unsupported:
         failed.append(f"claim: not backed by the product data or brand kit: {unsupported}")
     if not channel.multiline:
-        bare = bare_value(text)
+        bare = bare_value(text) or _numbered_name(text, product)
         if bare is not None:
             failed.append(f"fragment: a bare data value after the name: {bare!r}")
     glued = new_compounds(text, product, " ".join([*brand.vocabulary, brand.name or ""]))
@@ -370,6 +370,16 @@ def bare_value(text: str) -> str | None:
     if re.fullmatch(r"[\d.,\s]+", tail) or tail.casefold() in _NOT_A_PHRASE or symbols:
         return tail
     return None
+
+
+def _numbered_name(text: str, product: ProductFacts) -> str | None:
+    """A name and a number with nothing between them that the title does not write ("Cash
+    Drawer 2", "Bone Folder Set 2": round 22's was read as a model the record does not have,
+    scored 0; rounds 1-22 label no such line 2)."""
+    match = re.fullmatch(r"\s*(.+?)\s+(\d+(?:[.,]\d+)?)\s*[.!]?\s*", text)
+    if match is None or match.group(1).casefold() not in {n.casefold() for n in product.names()}:
+        return None
+    return None if product.title.casefold().startswith(text.strip().casefold()) else text.strip()
 
 
 #: The prompt's field labels (``_facts_block``): copy that writes one is echoing the prompt.

@@ -291,7 +291,7 @@ _WARNING = re.compile(r"^\s*(?:and\s+)?(?:never|do\s+not|don['’]t|avoid)\b", r
 #: damaged", "it charging unattended", "straight away": round 21's "Battery: Is swollen or
 #: damaged" and "Trowel: Straight away" passed the gates).
 _NO_POINT_OPENING = frozenset(
-    "is are was were be been it they them its their straight away right".split()  # noqa: SIM905
+    "is are was were be been it they them its their straight away right other".split()  # noqa: SIM905
 )
 
 

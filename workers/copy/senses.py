@@ -285,7 +285,8 @@ INSTRUCTIONS = frozenset(
     attach hang place follow read allow let soak spray shake refill replace check tighten
     assemble mount install pair press twist do pour stir empty rub treat move turn oil wax
     sharpen scrub stand have wear take push pull hold lift leave protect dilute boil cook
-    unscrew lubricate grease descale wrap tie sow loosen stretch inspect inflate deflate""".split()  # noqa: SIM905
+    unscrew lubricate grease descale wrap tie sow loosen stretch inspect inflate deflate lock
+    unlock""".split()  # noqa: SIM905
 )
 
 #: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").
@@ -439,6 +440,7 @@ def fact_senses(text: str, fact: Fact) -> list[str]:
     return found
 
 
+_OBJECT_OPENINGS = frozenset("your the it them this that these those".split())  # noqa: SIM905
 _INSTRUCTION_OPENING = re.compile(r"(?:do\s+not|never|always|not\s+suitable|not\s+for)\b", re.I)
 
 
@@ -455,9 +457,13 @@ def instruction_clauses(description: str) -> list[str]:
         first = words[0].casefold().strip(",:")
         if words[-1].casefold() in ("included", "supplied"):
             continue  # "Dry bag included": what comes with it
-        if (first in INSTRUCTIONS and (words[0][:1].isupper() or first not in _ALSO_NOUNS)) or (
-            _INSTRUCTION_OPENING.match(clause)
-        ):
+        # "check your league's rules" after a semicolon: a verb with its object, not the noun
+        # ("spray nozzle")
+        objected = len(words) > 1 and words[1].casefold() in _OBJECT_OPENINGS
+        if (
+            first in INSTRUCTIONS
+            and (words[0][:1].isupper() or first not in _ALSO_NOUNS or objected)
+        ) or _INSTRUCTION_OPENING.match(clause):
             found.append(clause.casefold())
     return found
 

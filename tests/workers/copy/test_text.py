@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from contentfab.core.channels import CHANNELS
@@ -617,3 +619,52 @@ def test_a_record_sentences_capital_article_after_the_frames_verb_is_written_sma
     # a name or a code that starts with a capital stays
     assert fix_articles("It is The Beatles album.") == "It is The Beatles album."
     assert fix_articles("It is A4 paper.") == "It is A4 paper."
+
+
+def test_a_short_line_says_the_price_beside_the_name_where_no_point_fits():
+    from contentfab.workers.copy.slots import CopySlot
+    from contentfab.workers.copy.writer import _priced
+
+    drawer = ProductFacts(
+        sku="cd",
+        title="Cash Drawer CD-410, 5 Note / 8 Coin, 410 x 415 x 100 mm, RJ11, Black Steel",
+        description="Lock the drawer at the end of each day and keep the keys away from the till.",
+        price="12800",
+        currency="JPY",
+    )
+
+    def lines(channel: str, product: ProductFacts = drawer) -> list[str]:
+        slot = CopySlot(
+            key=1, product=product, channel=channel, tone="friendly", sampling=SamplingParams()
+        )
+        return composed_candidates(slot)
+
+    # the record's only clause is an instruction: no point; its price is one
+    assert lines("search_headline")[0] == "Cash Drawer: 12800 JPY"
+    assert lines("email_subject")[0] == "Cash Drawer: 12800 JPY"
+    assert _priced("Cash Drawer: 12800 JPY", drawer)  # the writer prefers it to the bare name
+    assert not _priced("Cash Drawer: 1280 JPY", drawer)
+    # a point of the description comes first; without a price, nothing is made up
+    bottle = ProductFacts(
+        sku="b",
+        title="Steel Bottle 750 ml",
+        description="Keeps drinks cold for 24 hours.",
+        price="29",
+        currency="EUR",
+    )
+    assert lines("search_headline", bottle)[0] == "Bottle: Cold for 24 hours"
+    assert not any("EUR" in line for line in lines("search_headline", bottle))
+    assert lines("search_headline", replace(drawer, price=None)) == []
+    # a name and a number with nothing between them is no headline ("Cash Drawer 2")
+    assert any(
+        "bare data value" in r for r in check("Cash Drawer 2", CHANNELS["email_subject"], drawer)
+    )
+
+
+def test_an_instruction_after_a_semicolon_and_a_list_tail_are_no_selling_points():
+    from contentfab.workers.copy.senses import instruction_clauses
+
+    bat = "For Little League and other youth play; check your league's rules before buying."
+    assert "check your league's rules before buying" in instruction_clauses(bat)
+    assert "the check valve" not in " ".join(instruction_clauses("Check valve; spray nozzle."))
+    assert not any(p.startswith("other") for p in selling_points("Youth Bat", bat, {}))
