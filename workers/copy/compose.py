@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from contentfab.core.errors import GenerationError
-from contentfab.workers.copy.text import _NUMBER_WORDS, DANGLING, _adjective_like
+from contentfab.workers.copy.text import _COLOURS, _NUMBER_WORDS, DANGLING, _adjective_like
 from contentfab.workers.grounding import gate_words
 
 if TYPE_CHECKING:
@@ -209,8 +209,12 @@ def framed_sentences(
         add("has", f"{have} {body}")
     if not determined and not plural:  # not "The Goggles are a silicone seal goggles"
         add("is a", f"{be} {_article(body)} {body}")
-    if not determined and not itself:
+    counted = first[:1].isdigit() and bool(head) and not head[-1].endswith("s")
+    if (not determined or counted) and not itself:
+        # "has a 150 mm handle with foam grip" (not "has 150 mm handle …")
         add("has a", f"{have} {_article(body)} {body}")
+        if counted:
+            frames.pop("has", None)
     if first in ("with", "in"):
         add("comes", f"{come} {body}")
     return frames
@@ -308,8 +312,11 @@ def _compose_open(
     the frame the model finds likeliest (:func:`framed_sentences`; one teacher-forced pass per
     frame over the fact's own prompt). Only the likeliest frame is offered to the gates: where
     the model reads a noun phrase as what the product is ("is a hard-shell carry-on"), a frame
-    that would make it a part ("has a hard-shell carry-on") is never the fallback."""
-    rows: list[tuple[Plan, int, list[str], str]] = []
+    that would make it a part ("has a hard-shell carry-on") is never the fallback, unless the
+    title or an attribute's key names that noun as a part (:func:`part_words`: "Conductor's
+    Baton, …, Cork Pear Grip": "has a pear-shaped cork grip …" where "is a pear-shaped cork
+    grip …" was refused; round 21's SMS and ad texts failed for 5 of 20 products that way)."""
+    rows: list[tuple[Plan, int, list[str], str, str]] = []
     for plan in plans.values():
         slot = plan.slot
         alone = slot.channel not in MULTI_SENTENCE
@@ -329,7 +336,7 @@ def _compose_open(
             if not framed:
                 continue
             prompt = generator.chat_prompt(_messages(slot, fact, name))
-            rows.extend((plan, index, texts, prompt) for texts in framed.values())
+            rows.extend((plan, index, texts, prompt, shape) for shape, texts in framed.items())
     scores: list[tuple[float, int] | None] = []
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]
@@ -339,34 +346,149 @@ def _compose_open(
             )
         except GenerationError:
             scores.extend([None] * len(batch))
-    best: dict[tuple[int, int], tuple[float, int, list[str], float]] = {}
-    for (plan, index, texts, _prompt), score in zip(rows, scores, strict=True):
+    ranked: dict[tuple[int, int], list[tuple[float, int, list[str], str]]] = {}
+    for (plan, index, texts, _prompt, shape), score in zip(rows, scores, strict=True):
         if score is None:
             plan.fail("generation: scoring a composed sentence failed")
             continue
         total, tokens = score
-        mean = total / max(1, tokens)
-        key = (plan.slot.key, index)
-        if key not in best or mean > best[key][3]:
-            best[key] = (total, tokens, texts, mean)
+        ranked.setdefault((plan.slot.key, index), []).append((total, tokens, texts, shape))
     for plan in plans.values():
         for index in range(len(plan.facts)):
-            chosen = best.get((plan.slot.key, index))
-            if chosen is None:
+            frames = sorted(
+                ranked.get((plan.slot.key, index), []),
+                key=lambda frame: frame[0] / max(1, frame[1]),
+                reverse=True,
+            )
+            if not frames:
                 continue
-            total, tokens, texts, _mean = chosen
             fact = plan.facts[index]
-            for text in texts:
-                plan.composed += 1
-                _admit(
-                    plan,
-                    SentenceCandidate(
-                        index,
-                        text,
-                        total,
-                        max(1, tokens),
-                        -1,
-                        coverage(text, fact, plan.slot.product),
-                        composed=True,
-                    ),
-                )
+            _offer(plan, index, frames[0])
+            if plan.passed.get(index) or not _names_a_part(fact, plan.slot.product):
+                continue
+            has = [frame for frame in frames[1:] if frame[3].startswith("has")]
+            if has:
+                _offer(plan, index, has[0])
+
+
+def _offer(plan: Plan, index: int, frame: tuple[float, int, list[str], str]) -> None:
+    total, tokens, texts, _shape = frame
+    fact = plan.facts[index]
+    for text in texts:
+        plan.composed += 1
+        _admit(
+            plan,
+            SentenceCandidate(
+                index,
+                text,
+                total,
+                max(1, tokens),
+                -1,
+                coverage(text, fact, plan.slot.product),
+                composed=True,
+            ),
+        )
+
+
+_NOUN_PHRASE_CUT = re.compile(r"\b(?:with|that|which|for|at)\b|,")
+
+
+def _names_a_part(fact: Fact, product: ProductFacts) -> bool:
+    """Whether a description clause's noun phrase is headed by a part of the product
+    (:func:`part_words`): "pear-shaped cork grip that balances …" of a baton whose title
+    lists a "Cork Pear Grip"."""
+    if fact.kind != "description":
+        return False
+    words: list[str] = []
+    for word in gate_words(_NOUN_PHRASE_CUT.split(fact.text, maxsplit=1)[0]):
+        folded = word.casefold()
+        if words and (folded.endswith(("ed", "ing")) or folded in _VERBS or folded in DANGLING):
+            break  # "pan moulded in green polypropylene": the pan is the noun
+        words.append(folded)
+    return bool(words) and _singular(words[-1]) in part_words(product)
+
+
+_NOT_PARTS = frozenset(
+    [
+        "max",
+        "min",
+        "overall",
+        "total",
+        "net",
+        "pack",
+        "count",
+        "size",
+        "colour",
+        "color",
+        "weight",
+        "length",
+        "width",
+        "height",
+        "depth",
+        "diameter",
+        "capacity",
+        "volume",
+        "model",
+        "type",
+        "style",
+        "material",
+        "finish",
+        "pieces",
+        "number",
+    ]
+)
+
+
+def part_words(product: ProductFacts) -> set[str]:
+    """Nouns the record names parts of the product with, lower-cased and singular: the head
+    words of the title's segments after its first comma or "with" ("…, White Birch Shaft, Cork
+    Pear Grip, with Case": shaft, grip, case) and the first word of an attribute key of two or
+    more words ("handle_detachable": handle), less the product's own kind."""
+    found: set[str] = set()
+    for segment in re.split(r",|\bwith\b", product.title)[1:]:
+        words = [w for w in gate_words(segment) if w.isalpha() and not w.isupper()]
+        if words:
+            found.add(_singular(words[-1].casefold()))
+    for key in product.attributes:
+        named = [w for w in re.split(r"[_\-\s]+", str(key).casefold()) if w not in _UNIT_KEYS]
+        if len(named) >= 2 and named[0].isalpha() and named[-1] in _ASPECTS_OF_A_PART:
+            found.add(_singular(named[0]))
+    kinds = {_singular(k) for k in kind_heads(product)}
+    return {
+        w
+        for w in found
+        if len(w) > 2
+        and w not in _NOT_PARTS
+        and w not in kinds
+        and w not in _COLOURS
+        and not _adjective_like(w)
+        and not w.endswith(("ed", "ing", "ent", "ant"))
+    }
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+_UNIT_KEYS = frozenset("mm cm m in g kg l ml lb oz".split())  # noqa: SIM905
+#: What an attribute key says of a part named before it ("handle_detachable", "board_size_mm",
+#: "case_included"), not of the product ("machine_suitable").
+_ASPECTS_OF_A_PART = frozenset(
+    [
+        "included",
+        "detachable",
+        "removable",
+        "material",
+        "size",
+        "length",
+        "width",
+        "diameter",
+        "thickness",
+        "type",
+        "types",
+        "finish",
+        "colour",
+        "color",
+        "count",
+    ]
+)

@@ -2220,3 +2220,25 @@ def test_a_part_or_material_is_not_what_the_product_is_without_an_article():
     said = misworded("The Receipt Printer is up to 250 mm/s at 203 dpi.", printer) or ""
     assert said.startswith("claim: a bound or a rough number said as what the product is"), said
     assert misworded("It is about 80 m long.", printer) is None
+
+
+def test_a_refused_frame_of_a_part_the_title_names_falls_back_to_has():
+    from contentfab.workers.copy.compose import _compose_open, _names_a_part, part_words
+
+    lamp = replace(LAMP, title="Brass Wall Lamp, Hard-Shell Body")  # the title names the body
+    assert part_words(lamp) == {"body"}
+    assert part_words(LAMP) == set()
+    plan = Plan(_slot("product_description", lamp), [*facts(lamp), Fact("", "close")])
+    body = next(i for i, f in enumerate(plan.facts) if "Hard-shell body" in f.text)
+    assert _names_a_part(plan.facts[body], lamp)
+    scorer = _FrameScorer({"is a hard-shell body": -0.4, "has a hard-shell body": -0.9})
+    _compose_open(scorer, {1: plan}, {}, batch_size=4)
+    # "is a hard-shell body" is refused (a part is not the lamp); the likeliest "has" frame is
+    # offered next, as the title lists the body among the lamp's parts
+    assert [c.text for c in plan.passed[body]][:1] == [
+        "The Brass Wall Lamp has a hard-shell body at 2.6 kg."
+    ]
+    # a pan moulded in polypropylene is the pan, whatever the title lists
+    pan = ProductFacts(sku="gp", title="Gold Pan 14 in, Green Polypropylene", description="")
+    moulded = Fact("A 14 in pan moulded in green polypropylene", "description")
+    assert not _names_a_part(moulded, pan)
