@@ -454,14 +454,7 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
         # Where no point fits beside the name, a feature its own clause says it has: "Hedge
         # Trimmer: Laser-cut blade" (such headlines were the bare name before)
         for point in feature_points(product.title, product.description):
-            for name in names:
-                texts = list(compose(name, point))
-                if channel.headline and slot.brand.title_case_headlines:
-                    texts = [_title_case(text) for text in texts]
-                passing = [t for t in texts if not check(t, channel, product, slot.brand)][:2]
-                found.extend(passing)
-                if passing:
-                    break
+            found.extend(_beside_a_name(slot, names, point))
     if not found:
         # Where nothing of the description fits beside the name, its price: a selling point
         # by the rubric ("Casserole Dish: 189 EUR", "Focus Mitts, 349 SEK"). Of the 25 labelled
@@ -470,15 +463,22 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
         # where no point fitted were the bare name or the title cut ("Lockout Padlocks",
         # "Cash Drawer: Cd-410", round 22: scored 1 or 0).
         price = said_price(product)
-        for name in names if price is not None else ():
-            texts = list(compose(name, price))
-            if channel.headline and slot.brand.title_case_headlines:
-                texts = [_title_case(text) for text in texts]
-            passing = [t for t in texts if not check(t, channel, product, slot.brand)][:2]
-            found.extend(passing)
-            if passing:
-                break
+        if price is not None:
+            found.extend(_beside_a_name(slot, names, price))
     return found[:limit] if found else repeating[:limit]
+
+
+def _beside_a_name(slot: CopySlot, names: Sequence[str], point: str) -> list[str]:
+    """The first of ``names`` that ``point`` passes every gate beside: at most two ways of
+    putting them together."""
+    for name in names:
+        texts = list(compose(name, point))
+        if slot.spec.headline and slot.brand.title_case_headlines:
+            texts = [_title_case(text) for text in texts]
+        passing = [t for t in texts if not check(t, slot.spec, slot.product, slot.brand)][:2]
+        if passing:
+            return passing
+    return []
 
 
 def _priced(text: str, product: ProductFacts) -> bool:
