@@ -115,9 +115,19 @@ def selling_points(
         if w.isalpha() and not w.isupper() and w.casefold() not in _UNIT_WORDS  # not "TKL"
     ]
     itself = {plain[-1], f"{plain[-1]}s", plain[-1].rstrip("s")} if plain else set()
+    # cycle: workers.copy.compose imports the writer's modules, which import this one
+    from contentfab.workers.copy.compose import part_words
+    from contentfab.workers.copy.slots import ProductFacts
+
+    record = ProductFacts(sku="", title=title, description=description, attributes=attributes)
+    parts = part_words(record)
     for sentence in _SENTENCE.findall(description):
         clauses = _whole_lists(sentence.strip(), _CLAUSE.split(sentence.strip()))
         clauses = _held_lists(sentence.strip(), clauses)
+        # "The supplied cartridge combines …, and lasts about 150 litres or four weeks" (round
+        # 23's water jug: "Water Filter Jug – lasts about 150 litres …"): the sentence's
+        # subject is a part, so a clause that goes on with its verb is the part's too
+        part_subject = _part_subject(sentence, kind_words, parts)
         part_before = False  # the clause before said something of a part
         for k, clause in enumerate(clauses):
             clause = clause.strip(" .!?")
@@ -135,6 +145,8 @@ def selling_points(
             if k and len(_list_words(clause)) <= 2 and len(_WORDS.findall(clauses[k - 1])) > 2:
                 continue  # the tail of a list ("… with a hammer and wood glue")
             opening = _WORDS.findall(clause)[:1]
+            if k and part_subject and opening and opening[0].casefold() in _PART_VERBS:
+                continue
             if after_part and opening and opening[0].casefold() in _PART_VERBS:
                 # "the receiver has a 200 m range and charges by USB": the receiver charges
                 part_before = True
@@ -291,7 +303,7 @@ _WARNING = re.compile(r"^\s*(?:and\s+)?(?:never|do\s+not|don['’]t|avoid)\b", r
 #: damaged", "it charging unattended", "straight away": round 21's "Battery: Is swollen or
 #: damaged" and "Trowel: Straight away" passed the gates).
 _NO_POINT_OPENING = frozenset(
-    "is are was were be been it they them its their straight away right other".split()  # noqa: SIM905
+    "is are was were be been it they them its their straight away right other some".split()  # noqa: SIM905
 )
 
 
@@ -510,6 +522,26 @@ def _about_product(head: str, title_words: set[str]) -> bool:
     nothing): "Bypass secateurs that …" yes, "a chest pocket that …" no."""
     content = _content(head)
     return not content or content[-1] in title_words or content[-1].rstrip("s") in title_words
+
+
+_SUBJECT_OPENERS = frozenset("the a an each its every".split())  # noqa: SIM905
+
+
+def _part_subject(sentence: str, kind_words: set[str], parts: set[str]) -> bool:
+    """Whether a sentence opens with a part as its subject: an article, a part the title or
+    an attribute key names (:func:`workers.copy.compose.part_words`), and a verb in -s ("The
+    supplied cartridge combines …", "Each cartridge lasts …"), before any comma."""
+    words = [w.casefold() for w in _WORDS.findall(sentence.split(",", 1)[0])]
+    if len(words) < 3 or words[0] not in _SUBJECT_OPENERS:
+        return False
+    for k in range(2, min(6, len(words))):
+        word = words[k]
+        if word in _PART_VERBS or (
+            len(word) > 3 and word.endswith("s") and not word.endswith("ss")
+        ):
+            head = words[k - 1]
+            return head.rstrip("s") in parts and head not in kind_words
+    return False
 
 
 def _about_a_part(phrase: str, title_words: set[str]) -> bool:

@@ -234,11 +234,14 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
     x 30 mm", "lens width 50 mm") said of the product itself ("The Key Lockbox is an 80 x 60
     x 30 mm lockbox.", round 11: labelled false three times)."""
     # cycle: workers.copy.faithful (and senses, through it) imports this module at its top
+    from contentfab.workers.copy.compose import part_words
     from contentfab.workers.copy.faithful import kind_heads
     from contentfab.workers.copy.senses import _OWN_MEASURES
 
     heads = kind_heads(product)
+    named_parts = part_words(product)
     parts: dict[str, str] = {}
+    aspects: dict[str, str] = {}  # what an attribute key says of its part ("life")
     for before, key, number in _KEYED_NUMBER.findall(product.description):
         word, first = key.casefold(), (before or "").casefold()
         if word in DANGLING or word not in measure_keys(f"{key} {number} x."):
@@ -252,19 +255,22 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
         words = [w for w in str(key).casefold().split("_") if w not in _UNIT_KEYS]
         if (
             len(words) >= 2
-            and words[-1] in _OWN_MEASURES
+            and (words[-1] in _OWN_MEASURES or words[-1] == "life")
             and words[0] not in _OWN_QUALIFIERS
             and not {words[0], words[0].rstrip("s"), f"{words[0]}s"} & heads
             and not isinstance(value, bool)
             and re.fullmatch(r"\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)*", str(value))
         ):
             parts.setdefault(str(value), words[0])
+            aspects.setdefault(str(value), words[-1])
     for sentence in re.split(r"(?<=[.;])\s+", product.description):
         # "Table top measures 8.9 x 5.7 cm, height 6.3 cm." (round 17's dolls' table and four
         # chairs): every measure of a sentence whose subject is a part is the part's
         subject = _subject(sentence) or (
             _subject(f"The {sentence}") if sentence[:1].isupper() and " " in sentence else []
         )
+        if subject and subject[0] in _DETERMINERS and subject[-1] in named_parts:
+            subject = subject[1:]  # "A sliding hatch at the base, 30 x 25 cm, lets you …"
         if not subject or subject[0] in _DETERMINERS:
             continue
         part = subject[-1]
@@ -284,8 +290,27 @@ def part_measure(text: str, product: ProductFacts) -> str | None:
             after = text[end:].split()[:2]
             noun = after[1].casefold().strip(".,;") if len(after) == 2 else ""
             kind = {noun, noun.rstrip("s"), f"{noun}s"} & heads
-            headline = _after_a_name(text[:start], product) and _EXTENT.match(text[end:])
-            if kind or headline or _SAID_OF_PRODUCT.search(text[:start]):
+            # "Trowel: 4 in (102 mm) long"; "Hot Composter: 30 x 25 cm" of a part the title or
+            # a key names (round 23: its hatch)
+            headline = (
+                _after_a_name(text[:start], product)
+                and (
+                    _EXTENT.match(text[end:])
+                    or (
+                        key in named_parts
+                        and key
+                        not in " ".join(product.names()).casefold()  # "Slides Set: 76 x 26 mm"
+                        and re.fullmatch(
+                            r"(?:\s*[x×]\s*\d+(?:[.,]\d+)?)*\s*[^\W\d_]{1,3}\s*", text[end:]
+                        )
+                    )
+                )
+            )
+            # "The Filter System has a 3000 l life." of "cartridge_life_l" (round 23)
+            other = noun == aspects.get(number) and re.search(
+                r"\b(?:has|have)\s+an?\s+$", text[:start]
+            )
+            if kind or headline or other or _SAID_OF_PRODUCT.search(text[:start]):
                 return text[max(0, start - 12) : end + 12].strip()
     return None
 
@@ -673,9 +698,12 @@ def _broken_grammar(text: str) -> str | None:
     )
     if reason:
         return f"fragment: a reason clause on its own: {reason.group(1)!r}"
-    # "It has 5." (round 16), "… holds the ball at 4." and "one each with a 0.4." (round 19)
+    # "It has 5." (round 16), "… holds the ball at 4." and "one each with a 0.4." (round 19),
+    # "It measures 4, about 2.75 mm in diameter." (round 23, of "size No. 4")
     bare = re.search(
         r"\b(?:has|have|with\s+an?|at|holds?)\s+\d+(?:[.,]\d+)?\s*(?:[.!?](?=\s|$)|$)", text, re.I
+    ) or re.search(
+        r"\b(?:measures?|weighs?)\s+\d+(?:[.,]\d+)?\s*(?:[.!?;](?=\s|$)|,(?!\s*\d)|$)", text, re.I
     )
     if bare:
         return f"fragment: a number with nothing it counts or measures: {bare.group().strip()!r}"

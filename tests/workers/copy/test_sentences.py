@@ -2242,3 +2242,38 @@ def test_a_refused_frame_of_a_part_the_title_names_falls_back_to_has():
     pan = ProductFacts(sku="gp", title="Gold Pan 14 in, Green Polypropylene", description="")
     moulded = Fact("A 14 in pan moulded in green polypropylene", "description")
     assert not _names_a_part(moulded, pan)
+
+
+def test_round_23s_part_measures_bare_size_and_a_parts_clause():
+    from contentfab.workers.copy.points import selling_points
+    from contentfab.workers.copy.shapes import misworded
+
+    composter = ProductFacts(
+        sku="hc",
+        title="Insulated Hot Composter 220 L, with Thermometer and Lockable Lid",
+        description="A 220 litre composter. A sliding hatch at the base, 30 x 25 cm, lets you "
+        "take out finished compost.",
+        attributes={"capacity_l": 220, "hatch_width_cm": 30},
+    )
+    headline = CHANNELS["search_headline"]
+    said = check("Hot Composter: 30 x 25 cm", headline, composter)
+    assert any("a part's measure" in r for r in said), said
+    assert not any(
+        "a part's measure" in r for r in check("Hot Composter: 220 L", headline, composter)
+    )
+    jug = ProductFacts(
+        sku="wj",
+        title="Water Filter Jug 2.4 L, with 1 Cartridge",
+        description="A 2.4 litre jug. The supplied cartridge combines activated carbon with "
+        "resin to reduce chlorine, limescale and some heavy metals, and lasts about 150 litres "
+        "or four weeks.",
+        attributes={"cartridges_included": 1, "cartridge_life_l": 150},
+    )
+    points = selling_points(jug.title, jug.description, jug.attributes)
+    assert not any(p.startswith(("lasts", "some")) for p in points), points
+    said = check("The Water Filter Jug has a 150 l life.", CHANNELS["sms"], jug)
+    assert any("a part's measure" in r for r in said), said
+    reed = ProductFacts(sku="rc", title="Reed Cane No. 4", description="Size No. 4, 2.75 mm.")
+    assert (misworded("It measures 4, about 2.75 mm in diameter.", reed) or "").startswith(
+        "fragment: a number with nothing"
+    )
