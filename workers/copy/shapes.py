@@ -400,7 +400,7 @@ _INSTRUCTION_VERBS = frozenset(
     "keep store clean wash wipe avoid wear rinse dry apply allow remove check replace handwash "  # noqa: SIM905
     "hand-wash let leave place unplug oil sharpen soak tighten submerge expose mix microwave "
     "freeze iron bleach tumble drop restring overfill overtighten wrap treat disinfect buff polish "
-    "season sterilise sterilize descale lubricate grease".split()
+    "season sterilise sterilize descale lubricate grease shut drain dilute".split()
 )
 _NOT_A = re.compile(r"\b(?:is|are)\s+not\s+(?:an?|the)\s+([\w-]+)", re.IGNORECASE)
 _NOT_WHERE = re.compile(
@@ -408,7 +408,12 @@ _NOT_WHERE = re.compile(
     r"(?:a|an|the)?\s*([\w-]+)",
     re.IGNORECASE,
 )
-_AUXILIARY = r"(?:(?:does|do|will|should|must|can)(?:\s+not|n't|n’t)?\s+)?"
+# … and an adverb or "has" before it: "The Wolf Jaw Tongs always wear leather gloves …", "It
+# has shut off the main water supply before installing." (round 23, both scored 0)
+_AUXILIARY = (
+    r"(?:(?:does|do|will|should|must|can)(?:\s+not|n't|n’t)?\s+)?"
+    r"(?:(?:always|never|also|only|has|have)\s+)?"
+)
 #: "… and your sofa is easy to fold" (the demo's wool throw; the record: "cosy on the sofa,
 #: easy to fold into a daypack"): the reader's thing as the subject of what the record says.
 _YOURS_DO = re.compile(

@@ -154,7 +154,7 @@ def fragment(text: str, *, sentences: bool) -> str | None:
 #: A grade or purity ("18k", "925") is no such word: "gold" of "18k gold" says less, not
 #: something else, and the number gate keeps any number that is said.
 _CHANGES_AFTER = _wordset("plating plated coating coated veneer effect look tone")
-_CHANGES_BEFORE = _wordset("faux imitation simulated artificial laminate laminated vegan")
+_CHANGES_BEFORE = _wordset("faux imitation simulated artificial laminate laminated vegan some")
 _HYPHENATED = re.compile(r"[^\W_]+")
 
 

@@ -2277,3 +2277,19 @@ def test_round_23s_part_measures_bare_size_and_a_parts_clause():
     assert (misworded("It measures 4, about 2.75 mm in diameter.", reed) or "").startswith(
         "fragment: a number with nothing"
     )
+
+
+def test_round_23s_instructions_said_of_the_product_and_a_dropped_some():
+    from contentfab.workers.copy.shapes import misworded
+
+    tongs = ProductFacts(
+        sku="wt",
+        title="Wolf Jaw Tongs",
+        description="Hand-forged tongs. Always wear leather gloves at the forge. Shut off the "
+        "gas before cleaning. Reduces some heavy metals.",
+    )
+    for said in ("The Wolf Jaw Tongs always wear leather gloves.", "It has shut off the gas."):
+        assert "instruction said as what it does" in (misworded(said, tongs) or ""), said
+    assert misworded("The Wolf Jaw Tongs are hand-forged tongs.", tongs) is None
+    heavy = check("The Wolf Jaw Tongs reduce heavy metals.", CHANNELS["sms"], tongs)
+    assert any("without the word the record qualifies it with" in r for r in heavy), heavy
