@@ -294,8 +294,10 @@ def _misidentified(text: str, product: ProductFacts, part: Sequence[str] = ()) -
     held = {w.casefold() for name in product.names() for w in gate_words(name)}
     for match in _IDENTITY.finditer(text):
         before = gate_words(text[: match.start()])
-        if part and before and before[-1].casefold() == part[-1]:
-            continue  # "the linen shade is 22 cm across": said of the part its fact names
+        if part and before and before[-1].casefold() == part[-1] and part[-1] not in kinds:
+            # "the linen shade is 22 cm across": said of the part its fact names (not "The Plug
+            # Follower Set is a zipped canvas pouch" of "The set comes in …", round 24)
+            continue
         words: list[str] = []
         allowed = kinds
         for word in _COMPOUND.findall(match.group(1)):

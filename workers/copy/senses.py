@@ -286,7 +286,7 @@ INSTRUCTIONS = frozenset(
     assemble mount install pair press twist do pour stir empty rub treat move turn oil wax
     sharpen scrub stand have wear take push pull hold lift leave protect dilute boil cook
     unscrew lubricate grease descale wrap tie sow loosen stretch inspect inflate deflate lock
-    unlock""".split()  # noqa: SIM905
+    unlock seal""".split()  # noqa: SIM905
 )
 
 #: Instruction verbs that are adjectives too ("is clean", "is dry", "is open").

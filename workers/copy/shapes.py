@@ -703,6 +703,16 @@ def _broken_grammar(text: str) -> str | None:
     )
     if reason:
         return f"fragment: a reason clause on its own: {reason.group(1)!r}"
+    # "The Filter Cartridge is as many brands use similar sizes.", "… is never with a pressure
+    # washer." (round 24): a reason clause or a negated "with" pasted after "is"
+    pasted = re.search(
+        r"\b(?:is|are)\s+(?:as\s+(?:many|much|most|some|all|the|a|an|this|these|your|it|they)"
+        r"|(?:never|always|not)\s+with)\b",
+        text,
+        re.I,
+    )
+    if pasted:
+        return f"fragment: no subject or verb where one goes: {pasted.group()!r}"
     # "It has 5." (round 16), "… holds the ball at 4." and "one each with a 0.4." (round 19),
     # "It measures 4, about 2.75 mm in diameter." (round 23, of "size No. 4")
     bare = re.search(

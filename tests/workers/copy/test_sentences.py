@@ -2293,3 +2293,27 @@ def test_round_23s_instructions_said_of_the_product_and_a_dropped_some():
     assert misworded("The Wolf Jaw Tongs are hand-forged tongs.", tongs) is None
     heavy = check("The Wolf Jaw Tongs reduce heavy metals.", CHANNELS["sms"], tongs)
     assert any("without the word the record qualifies it with" in r for r in heavy), heavy
+
+
+def test_round_24s_product_as_its_pouch_and_pasted_clauses():
+    from contentfab.workers.copy.shapes import misworded
+
+    set_ = ProductFacts(
+        sku="pf",
+        title="Locksmith Plug Follower Set, 6 Pieces",
+        description="Six aluminium plug followers. The set comes in a zipped canvas pouch "
+        "measuring 18 × 10 cm. Measure your old one first, as many brands use similar sizes.",
+    )
+    fact = Fact("The set comes in a zipped canvas pouch measuring 18 × 10 cm", "description")
+    sms = CHANNELS["sms"]
+    pouch = "The Plug Follower Set is a zipped canvas pouch measuring 18 × 10 cm."
+    said = sentence_failures(pouch, fact, set_, BrandRules(), sms, alone=True)
+    assert any("calls the product a" in r for r in said), said
+    comes = "The Plug Follower Set comes in a zipped canvas pouch measuring 18 × 10 cm."
+    assert sentence_failures(comes, fact, set_, BrandRules(), sms, alone=True) == []
+    for broken in (
+        "The Plug Follower Set is as many brands use similar sizes.",
+        "It is never with a pressure washer.",
+    ):
+        assert (misworded(broken, set_) or "").startswith("fragment: no subject or verb"), broken
+    assert misworded("It is as light as a pen.", set_) is None
