@@ -246,6 +246,10 @@ def _cut_phrase(text: str, product: ProductFacts) -> str | None:
         return None
     words = match.group(1).split()
     last = words[-1].casefold() if words else ""
+    said = r"(?<![\w-])" + r"\s+".join(re.escape(w) for w in words) + r"(?![\w-])"
+    open_range = rf"{said}\s+(?:and|or)\s+(?:up|over|above|older|upwards)\b(?!\s+to\b)"
+    if words and re.search(open_range, f"{product.description} {product.title}", re.IGNORECASE):
+        return match.group(1)  # "Saucer Swing: Suitable for ages 3" of "ages 3 and up" (round 24)
     if not last or last[-1:].isdigit():
         return None
     modifier = last in _COLOURS or _adjective_like(last) or last.endswith(("ed", "ing"))

@@ -117,6 +117,7 @@ def selling_points(
     itself = {plain[-1], f"{plain[-1]}s", plain[-1].rstrip("s")} if plain else set()
     # cycle: workers.copy.compose imports the writer's modules, which import this one
     from contentfab.workers.copy.compose import part_words
+    from contentfab.workers.copy.senses import INSTRUCTIONS
     from contentfab.workers.copy.slots import ProductFacts
 
     record = ProductFacts(sku="", title=title, description=description, attributes=attributes)
@@ -146,6 +147,13 @@ def selling_points(
                 continue  # the tail of a list ("… with a hammer and wood glue")
             opening = _WORDS.findall(clause)[:1]
             if k and part_subject and opening and opening[0].casefold() in _PART_VERBS:
+                continue
+            told = [w.casefold() for w in _WORDS.findall(clauses[k - 1])[:2]] if k else []
+            if told and (
+                told[0] in INSTRUCTIONS or (told[0] == "so" and told[1:] and told[1] in INSTRUCTIONS)
+            ):
+                # "so keep cats and dogs out of the room" (round 24's "Pig Cage Kit: Out of the
+                # room"): the rest of an instruction's clause
                 continue
             if after_part and opening and opening[0].casefold() in _PART_VERBS:
                 # "the receiver has a 200 m range and charges by USB": the receiver charges
@@ -550,7 +558,15 @@ def _about_a_part(phrase: str, title_words: set[str]) -> bool:
     that are not the product's name, then a verb."""
     words = [w.casefold() for w in _WORDS.findall(phrase)]
     for k in range(1, min(4, len(words) - 1) + 1):
-        if words[k] in _PART_VERBS:
+        # "ramp joins the two levels" (round 24's "Rabbit Hutch: Joins the two levels"): a verb
+        # in -s before its object's article, though no list of verbs has it
+        verb_s = (
+            k + 1 < len(words)
+            and words[k].endswith("s")
+            and not words[k].endswith("ss")
+            and words[k + 1] in ("the", "a", "an", "its", "your", "their")
+        )
+        if words[k] in _PART_VERBS or verb_s:
             subject = words[:k]
             return not all(w in title_words or w.rstrip("s") in title_words for w in subject)
         if words[k - 1] in _PART_VERBS:

@@ -2317,3 +2317,22 @@ def test_round_24s_product_as_its_pouch_and_pasted_clauses():
     ):
         assert (misworded(broken, set_) or "").startswith("fragment: no subject or verb"), broken
     assert misworded("It is as light as a pen.", set_) is None
+
+
+def test_round_24s_short_lines_cut_from_a_range_a_parts_clause_or_an_instruction():
+    from contentfab.workers.copy.points import selling_points
+
+    swing = ProductFacts(
+        sku="ss",
+        title="Kids' Saucer Swing, 100 cm",
+        description="Suitable for ages 3 and up with an adult watching. 40 mm drivers and up to "
+        "30 hours.",
+    )
+    said = check("Kids' Saucer Swing: Suitable for ages 3", CHANNELS["email_subject"], swing)
+    assert any("cut from the record" in r for r in said), said
+    fine = check("Kids' Saucer Swing: 40 mm drivers", CHANNELS["email_subject"], swing)
+    assert not any("cut from the record" in r for r in fine), fine
+    hutch = "Solid fir hutch. A ramp joins the two levels. No lid is included, so keep cats and "
+    hutch += "dogs out of the room."
+    points = selling_points("Two-Storey Rabbit Hutch", hutch, {})
+    assert not any("joins" in p or "room" in p for p in points), points
