@@ -713,6 +713,17 @@ def _broken_grammar(text: str) -> str | None:
     )
     if pasted:
         return f"fragment: no subject or verb where one goes: {pasted.group()!r}"
+    # "The Pitching Set is each 2.5 lb (1.13 kg) and 7 in wide." (an editor's read after round
+    # 24: each shoe's measure said of the set), "… has a 4-ring mechanism and 50 acid-free." (a
+    # count cut before its noun: "50 acid-free, PVC-free polypropylene sleeves")
+    each = re.search(r"\bis\s+each\s+\d", text, re.I)
+    if each:
+        return f"claim: a measure of each piece said of the product: {each.group()!r}"
+    counted = re.search(
+        r"\b\d+(?:[.,]\d+)?\s+[a-z][\w-]*-(?:free|proof|resistant|safe)\s*(?:[.!?](?=\s|$)|$)", text
+    )
+    if counted:
+        return f"fragment: a count cut before its noun: {counted.group()!r}"
     # "It has 5." (round 16), "… holds the ball at 4." and "one each with a 0.4." (round 19),
     # "It measures 4, about 2.75 mm in diameter." (round 23, of "size No. 4")
     bare = re.search(

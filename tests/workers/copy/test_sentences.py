@@ -2336,3 +2336,19 @@ def test_round_24s_short_lines_cut_from_a_range_a_parts_clause_or_an_instruction
     hutch += "dogs out of the room."
     points = selling_points("Two-Storey Rabbit Hutch", hutch, {})
     assert not any("joins" in p or "room" in p for p in points), points
+
+
+def test_an_editors_read_after_round_24():
+    from contentfab.workers.copy.shapes import misworded
+
+    shoes = ProductFacts(
+        sku="hp",
+        title="Horseshoe Pitching Set, 4 Shoes",
+        description="Four steel shoes, each 2.5 lb and 7 in wide; 50 acid-free, PVC-free sleeves.",
+    )
+    said = misworded("The Pitching Set is each 2.5 lb (1.13 kg) and 7 in wide.", shoes) or ""
+    assert said.startswith("claim: a measure of each piece"), said
+    cut = misworded("It has a 4-ring mechanism and 50 acid-free.", shoes) or ""
+    assert cut.startswith("fragment: a count cut before its noun"), cut
+    assert misworded("The shoes are each 7 in wide.", shoes) is None
+    assert misworded("It has 50 acid-free sleeves.", shoes) is None
