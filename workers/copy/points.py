@@ -120,7 +120,7 @@ def selling_points(
     from contentfab.workers.copy.senses import INSTRUCTIONS
     from contentfab.workers.copy.slots import ProductFacts
 
-    record = ProductFacts(sku="", title=title, description=description, attributes=attributes)
+    record = ProductFacts(sku="", title=title, description=description, attributes=dict(attributes))
     parts = part_words(record)
     for sentence in _SENTENCE.findall(description):
         clauses = _whole_lists(sentence.strip(), _CLAUSE.split(sentence.strip()))
@@ -150,7 +150,8 @@ def selling_points(
                 continue
             told = [w.casefold() for w in _WORDS.findall(clauses[k - 1])[:2]] if k else []
             if told and (
-                told[0] in INSTRUCTIONS or (told[0] == "so" and told[1:] and told[1] in INSTRUCTIONS)
+                told[0] in INSTRUCTIONS
+                or (told[0] == "so" and told[1:] and told[1] in INSTRUCTIONS)
             ):
                 # "so keep cats and dogs out of the room" (round 24's "Pig Cage Kit: Out of the
                 # room"): the rest of an instruction's clause
