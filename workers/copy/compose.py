@@ -27,6 +27,7 @@ from contentfab.workers.copy.faithful import _COMPOUND, kind_heads
 from contentfab.workers.copy.plan import _admit, _lead, _messages, _open_facts, _usable
 from contentfab.workers.copy.senses import _ALSO_NOUNS, plural_name
 from contentfab.workers.copy.senses import INSTRUCTIONS as _INSTRUCTIONS
+from contentfab.workers.copy.shapes import _UNIT_KEYS
 
 #: How many facts of a one-sentence channel, from its own first fact on, get composed
 #: sentences when the model wrote none that passed.
@@ -470,7 +471,6 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
-_UNIT_KEYS = frozenset("mm cm m in g kg l ml lb oz".split())  # noqa: SIM905
 #: What an attribute key says of a part named before it ("handle_detachable", "board_size_mm",
 #: "case_included"), not of the product ("machine_suitable").
 _ASPECTS_OF_A_PART = frozenset(

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from contentfab.workers.copy.facts import _SUBJECT_OPENERS
 from contentfab.workers.copy.text import (
     _NUMBER_WORDS,
     _SENTENCE,
@@ -531,9 +532,6 @@ def _about_product(head: str, title_words: set[str]) -> bool:
     nothing): "Bypass secateurs that …" yes, "a chest pocket that …" no."""
     content = _content(head)
     return not content or content[-1] in title_words or content[-1].rstrip("s") in title_words
-
-
-_SUBJECT_OPENERS = frozenset("the a an each its every".split())  # noqa: SIM905
 
 
 def _part_subject(sentence: str, kind_words: set[str], parts: set[str]) -> bool:
