@@ -365,12 +365,15 @@ def feature_points(title: str, description: str) -> list[str]:
     no headline point that fits 30 characters, and their headlines were the bare name)."""
     title_words = {w.casefold() for w in _WORDS.findall(title)}
     kind_words = {w.casefold() for w in _WORDS.findall(_TITLE_CUT.split(title, maxsplit=1)[0])}
+    from contentfab.workers.copy.senses import instruction_clauses  # cycle, as above
+
     found: list[str] = []
+    told = set(instruction_clauses(description))
     for sentence in _SENTENCE.findall(description):
         for clause in re.split(r";\s+|\.\s+", sentence.strip()):
             match = _HAS_WHAT.search(clause)
-            if match is None:
-                continue
+            if match is None or clause.strip(" .!?").casefold() in told:
+                continue  # "Cut it with sharp fabric scissors": what the reader uses
             head = clause[: match.start()]
             if head.strip() and not _about_product(head, kind_words | _PRONOUNS):
                 continue  # "the receiver has …": said of a part

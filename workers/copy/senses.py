@@ -461,11 +461,45 @@ def instruction_clauses(description: str) -> list[str]:
         # ("spray nozzle")
         objected = len(words) > 1 and words[1].casefold() in _OBJECT_OPENINGS
         if (
-            first in INSTRUCTIONS
-            and (words[0][:1].isupper() or first not in _ALSO_NOUNS or objected)
-        ) or _INSTRUCTION_OPENING.match(clause):
+            (
+                first in INSTRUCTIONS
+                and (words[0][:1].isupper() or first not in _ALSO_NOUNS or objected)
+            )
+            or _INSTRUCTION_OPENING.match(clause)
+            or imperative(clause)
+        ):
             found.append(clause.casefold())
     return found
+
+
+def imperative(sentence: str) -> bool:
+    """Whether ``sentence`` opens with a verb the reader is told to do, one no list here
+    names: a capitalised plain word and its object ("Cut it with sharp fabric scissors",
+    "Season the interior with distilled water", "Measure your old cartridge"). Round 24's
+    headline "Tufting Cloth, fabric scissors" was the scissors of such a sentence."""
+    words = sentence.split()
+    if len(words) < 2:
+        return False
+    first, then = words[0], words[1].casefold().strip(",:")
+    return (
+        first.isalpha()
+        and first[:1].isupper()
+        and first[1:].islower()
+        and then in _OBJECT_OPENINGS | {"each", "both"}
+        and first.casefold() not in _NOT_VERBS
+        and not first.casefold().endswith(("s", "ed", "ing", "ly"))
+    )
+
+
+#: Capitalised words that open a sentence and are no verb: what may stand before "the", "it".
+_NOT_VERBS = frozenset(
+    """a an the each every this that these those it they its their our your my his her for
+    with in on at all both one two three four five six only once after before when if unlike
+    from of to like between under over inside outside along around through behind near until
+    while during per by about above below beside across against within without as plus even
+    just also then here there what which where why how no not any some most many more less
+    unit item""".split()  # noqa: SIM905
+)
 
 
 #: Words after which an instruction's verb is still the reader's ("and mix", "to take").

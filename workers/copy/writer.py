@@ -428,6 +428,14 @@ def composed_candidates(slot: CopySlot, limit: int = 6) -> list[str]:
     # says the name's head noun again (labelled repetitive), so only where nothing else fits
     repeating: list[str] = []
     for point in points:
+        if any(
+            point.casefold() in clause and not clause.startswith(point.casefold())
+            for clause in instructions
+        ):
+            # "fabric scissors" of "Cut it with sharp fabric scissors" (round 24's headline
+            # "Tufting Cloth, fabric scissors"): what the reader is told to use, not what the
+            # product has; the whole instruction stays a last resort
+            continue
         for name in names:
             # every way of putting them together that passes, at most two: the model's
             # likelihood picks between "Chalk Bag: Drawstring closure" and "Chalk Bag with

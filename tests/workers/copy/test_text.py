@@ -668,3 +668,46 @@ def test_an_instruction_after_a_semicolon_and_a_list_tail_are_no_selling_points(
     assert "check your league's rules before buying" in instruction_clauses(bat)
     assert instruction_clauses("Brass body; check valve fitted.") == []  # a noun, not a verb
     assert not any(p.startswith("other") for p in selling_points("Youth Bat", bat, {}))
+
+
+def test_what_an_instruction_tells_the_reader_to_use_is_no_point():
+    from contentfab.workers.copy.points import feature_points
+    from contentfab.workers.copy.senses import imperative, instruction_clauses
+    from contentfab.workers.copy.slots import CopySlot
+
+    # round 24: "Tufting Cloth, fabric scissors" of "Cut it with sharp fabric scissors …"
+    cloth = ProductFacts(
+        sku="tc",
+        title="Primary Tufting Cloth, 2 m × 1.5 m",
+        description="Tightly woven polyester primary cloth. Backing adhesive is not included. "
+        "Cut it with sharp fabric scissors and seal the edges with tape.",
+    )
+    assert imperative("Cut it with sharp fabric scissors")
+    assert imperative("Season the interior with distilled water")
+    assert not imperative("The hook swivels 360°")
+    assert not imperative("Unlike the old model, it folds")
+    assert not imperative("Includes the case")
+    told = instruction_clauses(cloth.description)
+    assert told == ["cut it with sharp fabric scissors and seal the edges with tape"]
+    assert feature_points(cloth.title, cloth.description) == []
+    slot = CopySlot(
+        key=1, product=cloth, channel="search_headline", tone="friendly", sampling=SamplingParams()
+    )
+    assert not any("scissors" in line for line in composed_candidates(slot))
+    # the whole instruction stays a last resort where nothing else fits
+    alone = replace(cloth, description=cloth.description.split(". ", 1)[1])
+    subject = replace(slot, product=alone, channel="email_subject")
+    assert composed_candidates(subject)[0].endswith("Cut it with sharp fabric scissors")
+
+
+def test_a_count_before_a_word_the_record_never_counts_is_a_fragment():
+    hangers = ProductFacts(
+        sku="vh",
+        title="Slim Velvet Hangers, 50 Pack, 45 cm",
+        description="Fifty grey hangers, and shoulder notches hold straps. A 2-person job.",
+    )
+    headline = CHANNELS["search_headline"]
+    said = check("Velvet Hangers, 50 Shoulder", headline, hangers)
+    assert any("'50 Shoulder'" in r for r in said), said
+    for fine in ("Velvet Hangers, 50 Pack", "Velvet Hangers: 2 Person"):
+        assert not any("cut from the record" in r for r in check(fine, headline, hangers)), fine
