@@ -68,6 +68,16 @@ def _list_words(clause: str) -> list[str]:
     return [w for w in _WORDS.findall(clause) if w.casefold() not in ("and", "or")]
 
 
+#: A clause that opens with a participle and its agent: said of the noun before it.
+_BY_WHOM = re.compile(
+    r"^(?:[^\W\d_]+(?:ed|en)|held|made|built|sold|kept|run|set|cut|hung|spun|wound)\s+by\b",
+    re.IGNORECASE,
+)
+#: A quantifier and a singular word that ends a list's first item: its noun comes after the
+#: last item ("most ball and air-mattress pumps").
+_ELIDED_HEAD = re.compile(
+    r"\b(?:most|many|all|both|several|various)\s+[^\W\d_]+(?<![sS])\s*$", re.IGNORECASE
+)
 _CLAUSE = re.compile(rf"(?:;|{SENTENCE_END})\s+|,\s+(?:and\s+)?|\s+and\s+(?=[a-z])|\s+[-–—]\s+")
 #: What the record says the product comes with ("comes with a padded cloth bag", "includes
 #: a tuning hammer", "supplied with …"), and what it says is included ("mop heads included").
@@ -146,6 +156,13 @@ def selling_points(
                 continue
             if k and len(_list_words(clause)) <= 2 and len(_WORDS.findall(clauses[k - 1])) > 2:
                 continue  # the tail of a list ("… with a hammer and wood glue")
+            if (k + 1 < len(clauses) and _ELIDED_HEAD.search(clause)) or (
+                k and _ELIDED_HEAD.search(clauses[k - 1])
+            ):
+                # "a standard valve for most ball and air-mattress pumps": the ball's noun is
+                # the pumps (round 25's "Snow Tube: Air-mattress pumps" and "…: Has a standard
+                # valve for most ball")
+                continue
             opening = _WORDS.findall(clause)[:1]
             if k and part_subject and opening and opening[0].casefold() in _PART_VERBS:
                 continue
@@ -183,6 +200,13 @@ def selling_points(
                 # "base diameters 25 mm, 45 mm and 70 mm": the list's tail (round 15's "Cone
                 # Set: 45 mm and 70 mm" left out the 25 mm cone)
                 continue
+            if k and _BY_WHOM.match(clause):
+                # "… for real trees up to 2.4 m tall with trunks up to 12 cm across, held by 4
+                # thumbscrews": the trunk is held (round 25's "Tree Stand: Held by 4
+                # thumbscrews"); "…, powered by two AA batteries" after the product's own clause
+                earlier = [c for c in clauses[:k] if not _measure_only(_WORDS.findall(c))]
+                if earlier and not _about_product(earlier[-1], kind_words):
+                    continue
             relative = _RELATIVE.match(clause)
             if relative is not None and not _about_product(relative.group(), kind_words):
                 continue  # "a chest pocket that doubles as a stuff sack": the pocket does

@@ -454,38 +454,75 @@ def instruction_clauses(description: str) -> list[str]:
         words = clause.split()
         if not words:
             continue
-        first = words[0].casefold().strip(",:")
         if words[-1].casefold() in ("included", "supplied"):
             continue  # "Dry bag included": what comes with it
-        # "check your league's rules" after a semicolon: a verb with its object, not the noun
-        # ("spray nozzle")
-        objected = len(words) > 1 and words[1].casefold() in _OBJECT_OPENINGS
-        if (
-            (
-                first in INSTRUCTIONS
-                and (words[0][:1].isupper() or first not in _ALSO_NOUNS or objected)
-            )
-            or _INSTRUCTION_OPENING.match(clause)
-            or imperative(clause)
-        ):
+        if _instructs(clause):
             found.append(clause.casefold())
+            continue
+        # "The box is not waterproof, so keep it off basement floors" (round 25's "Storage Box:
+        # Off basement floors"): an instruction after a comma and "so", "and", "then"
+        for joint in re.finditer(r",\s+(so|and|then|or)\s+", clause):
+            rest = clause[joint.end() :]
+            first = rest.split()[0].casefold() if rest.split() else ""
+            # after "and", a plural subject's verb too ("…, and have hand holes")
+            either = joint.group(1) in ("and", "or") and first in _SUBJECTS_VERBS_TOO
+            if (_instructs(rest) and not either) or imperative(rest, lower=True):
+                found.append(rest.casefold())
+                break
+        else:
+            # "Brush loose debris off the pad after each end and let it dry at room
+            # temperature": a verb and its object after a plain "and"
+            for joint in re.finditer(r"\s+and\s+", clause):
+                rest = clause[joint.end() :]
+                if imperative(rest, lower=True):
+                    found.append(rest.casefold())
+                    break
     return found
 
 
-def imperative(sentence: str) -> bool:
+#: Instruction verbs that go on a plural subject after "and" as often ("…, and hold 300
+#: comics", "…, and have hand holes on two sides").
+_SUBJECTS_VERBS_TOO = frozenset(
+    "have hold stand fit take use keep fill pair mount lock seal charge turn move lift push pull "  # noqa: SIM905
+    "protect let allow attach hang".split()
+)
+
+
+def _instructs(clause: str) -> bool:
+    """Whether a sentence or semicolon clause opens with an instruction or a warning."""
+    words = clause.split()
+    first = words[0].casefold().strip(",:")
+    # "check your league's rules" after a semicolon: a verb with its object, not the noun
+    # ("spray nozzle"); "check and top it up daily" (round 25): two verbs
+    objected = len(words) > 1 and words[1].casefold() in _OBJECT_OPENINGS
+    joined = len(words) > 2 and words[1] == "and" and imperative(" ".join(words[2:]), lower=True)
+    return bool(
+        (
+            first in INSTRUCTIONS
+            and (words[0][:1].isupper() or first not in _ALSO_NOUNS or objected or joined)
+        )
+        or _INSTRUCTION_OPENING.match(clause)
+        or imperative(clause)
+    )
+
+
+def imperative(sentence: str, *, lower: bool = False) -> bool:
     """Whether ``sentence`` opens with a verb the reader is told to do, one no list here
     names: a capitalised plain word and its object ("Cut it with sharp fabric scissors",
     "Season the interior with distilled water", "Measure your old cartridge"). Round 24's
-    headline "Tufting Cloth, fabric scissors" was the scissors of such a sentence."""
+    headline "Tufting Cloth, fabric scissors" was the scissors of such a sentence. ``lower``:
+    inside a sentence, a lower-case verb before "it", "them" or "your" ("…, so keep it off
+    basement floors", "top it up daily")."""
     words = sentence.split()
     if len(words) < 2:
         return False
     first, then = words[0], words[1].casefold().strip(",:")
+    objects = {"it", "them", "your"} if lower else _OBJECT_OPENINGS | {"each", "both"}
     return (
         first.isalpha()
-        and first[:1].isupper()
+        and (first[:1].isupper() or lower)
         and first[1:].islower()
-        and then in _OBJECT_OPENINGS | {"each", "both"}
+        and then in objects
         and first.casefold() not in _NOT_VERBS
         and not first.casefold().endswith(("s", "ed", "ing", "ly"))
     )

@@ -12,7 +12,14 @@ import re
 from typing import TYPE_CHECKING
 
 from contentfab.workers.copy.facts import _UNITS, _VERBS, _subject
-from contentfab.workers.copy.text import _DETERMINERS, _NUMBER_WORDS, DANGLING
+from contentfab.workers.copy.text import (
+    _DETERMINERS,
+    _NUMBER_WORDS,
+    _WORDS,
+    DANGLING,
+    SENTENCE_END,
+    _adjective_like,
+)
 from contentfab.workers.grounding import gate_words
 
 if TYPE_CHECKING:
@@ -655,6 +662,12 @@ _MEASURE_NO_OF = re.compile(
 )
 
 
+_THAT_BOUND = re.compile(
+    r"\b(that|which|who)\s+(?:up\s+to|about|around|over|under|at\s+least|only|between)\s+\d",
+    re.IGNORECASE,
+)
+
+
 def _broken_grammar(text: str) -> str | None:
     """A clause pasted after "has", an article and an adjective with no noun, a modal with
     no verb, a measure's name after "has" with no article, "has each", "done" with no
@@ -683,6 +696,24 @@ def _broken_grammar(text: str) -> str | None:
         return f"fragment: a measure's name and number with no 'of': {no_of.group()!r}"
     if re.search(r"\b(?:has|have)\s+each\b", text, re.IGNORECASE):
         return "fragment: 'has each'"
+    # "The Beech Wood Sled is a traditional sled with lacquered." (round 25, of "with
+    # lacquered, steam-bent beech slats"), "… lantern with warm." (round 5): "with" and a
+    # modifier whose noun is gone
+    for sentence in re.split(rf"(?<={SENTENCE_END})\s+", text.strip()):
+        words = _WORDS.findall(sentence)
+        last = words[-1].casefold() if len(words) >= 2 else ""
+        participle = last.endswith("ed") and not last.endswith("eed") and len(last) > 4
+        if (
+            last
+            and words[-2].casefold() == "with"
+            and (participle or (_adjective_like(last) and not last.endswith("ic")))
+        ):
+            return f"fragment: 'with' and a modifier with no noun: {words[-2]} {words[-1]!r}"
+    # "… is a powder-coated steel stand that up to 2.4 m tall …" (round 25): "that" and a
+    # bound with no verb between them
+    no_verb = _THAT_BOUND.search(text)
+    if no_verb:
+        return f"fragment: no verb after {no_verb.group(1)!r}: {no_verb.group()!r}"
     # "Its is a handbell set, …", "It is do not polish the bells …" (an editor's read after
     # round 19): a possessive as a subject, "do not" after "is"
     broken = re.search(

@@ -155,6 +155,14 @@ def fragment(text: str, *, sentences: bool) -> str | None:
 #: something else, and the number gate keeps any number that is said.
 _CHANGES_AFTER = _wordset("plating plated coating coated veneer effect look tone")
 _CHANGES_BEFORE = _wordset("faux imitation simulated artificial laminate laminated vegan some")
+#: Words that change a natural material into another ("composite leather": round 25's
+#: "Leather Basketball" was read as genuine leather) but leave other nouns be ("Synthetic
+#: Pipe Bag" is a pipe bag).
+_CHANGES_MATERIAL = _wordset("composite synthetic bonded reconstituted engineered")
+_NATURAL = _wordset(
+    "leather suede fur wool silk down feather wood rattan wicker marble stone granite diamond "
+    "pearl gold silver ivory sheepskin cashmere horn bamboo cork"
+)
 _HYPHENATED = re.compile(r"[^\W_]+")
 
 
@@ -178,13 +186,14 @@ def dropped_qualifiers(
         record_words.extend([w.casefold() for w in _HYPHENATED.findall(str(piece))] + [""])
     qualified: dict[str, set[str]] = {}
     bare: set[str] = set()
-    changers = _CHANGES_AFTER | _CHANGES_BEFORE
+    changers = _CHANGES_AFTER | _CHANGES_BEFORE | _CHANGES_MATERIAL
     for i, word in enumerate(record_words):
         if not word.isalpha() or word in DANGLING or word in changers:
             continue
         after = record_words[i + 1] if i + 1 < len(record_words) else ""
         before = record_words[i - 1] if i else ""
-        if after in _CHANGES_AFTER or before in _CHANGES_BEFORE:
+        natural = before in _CHANGES_MATERIAL and word in _NATURAL
+        if after in _CHANGES_AFTER or before in _CHANGES_BEFORE or natural:
             qualified.setdefault(word, set()).add(_stem(after if after in changers else before))
         else:
             bare.add(word)

@@ -711,3 +711,49 @@ def test_a_count_before_a_word_the_record_never_counts_is_a_fragment():
     assert any("'50 Shoulder'" in r for r in said), said
     for fine in ("Velvet Hangers, 50 Pack", "Velvet Hangers: 2 Person"):
         assert not any("cut from the record" in r for r in check(fine, headline, hangers)), fine
+
+
+def test_round_25s_names_points_and_instructions():
+    from contentfab.workers.copy.senses import instruction_clauses
+    from contentfab.workers.copy.shapes import misworded
+
+    ball = ProductFacts(
+        sku="bb",
+        title="Indoor/Outdoor Composite Leather Basketball, Official Size 7",
+        description="Official size 7 basketball with a composite leather cover.",
+    )
+    # "Leather Basketball" was read as genuine leather (four texts scored 0)
+    assert "Leather Basketball" not in ball.names() + ball.headline_names()
+    assert "Basketball" in ball.headline_names()
+    said = check("The Leather Basketball has a butyl bladder.", CHANNELS["sms"], ball)
+    assert any("qualifies" in r for r in said), said
+    # a word that changes a material leaves other nouns be: a synthetic pipe bag is a pipe bag
+    bag = ProductFacts(sku="pb", title="Synthetic Pipe Bag, Large", description="Zipped bag.")
+    assert "Pipe Bag" in bag.headline_names()
+    # instructions after "so", a second verb, a verb and its object after "and"
+    assert instruction_clauses(
+        "Cardboard box. The box is not waterproof, so keep it off basement floors."
+    ) == ["keep it off basement floors"]
+    assert instruction_clauses("Steel stand. The base is wide; check and top it up daily.") == [
+        "check and top it up daily"
+    ]
+    assert instruction_clauses("Brush loose debris off after each end and let it dry.") == [
+        "let it dry"
+    ]
+    assert instruction_clauses("Steel frame with two motors that raise it, and have holes.") == []
+    stand = (
+        "Powder-coated steel stand for real trees up to 2.4 m tall with trunks up to 12 cm "
+        "across, held by 4 thumbscrews. It has a standard valve for most ball and air-mattress "
+        "pumps."
+    )
+    points = selling_points("Steel Christmas Tree Stand", stand, {})
+    assert not any("held by" in p or "pumps" in p or p.endswith("ball") for p in points), points
+    clock = "Quartz wall clock, powered by a rechargeable battery pack."  # the clock is
+    assert "powered by a rechargeable battery pack" in selling_points("Wall Clock", clock, {})
+    sled = ProductFacts(sku="ws", title="Beech Wood Sled", description="Lacquered beech slats.")
+    for broken in (
+        "The Beech Wood Sled is a traditional sled with lacquered.",
+        "The Tree Stand is a steel stand that up to 2.4 m tall.",
+    ):
+        assert (misworded(broken, sled) or "").startswith("fragment"), broken
+    assert misworded("The Beech Wood Sled comes with elastic.", sled) is None
