@@ -19,6 +19,7 @@ from contentfab.workers.copy.senses import sense_failures
 from contentfab.workers.copy.shapes import misworded, part_measure
 from contentfab.workers.copy.text import (
     _COLOURS,
+    _NUMBER_WORDS,
     _adjective_like,
     dropped_qualifiers,
     fix_articles,
@@ -282,9 +283,6 @@ def _cut_phrase(text: str, product: ProductFacts) -> str | None:
 
 
 _COUNT_TAIL = re.compile(r"(?:,|:|\s[–—-])\s+(\d+|[A-Za-z]+)\s+([A-Za-z][a-z]+)\s*[.!]?$")
-_COUNT_WORDS = frozenset(
-    "two three four five six seven eight nine ten eleven twelve twenty fifty hundred".split()  # noqa: SIM905
-)
 #: Singular words a count may stand before ("50 Pack", "6 Piece", "2 m").
 _COUNTED_SINGULAR = frozenset(
     "mm cm m km g kg mg ml l w v mah h min s lm psi bar x in ft lb oz pack pc pcs piece set "  # noqa: SIM905
@@ -300,7 +298,7 @@ def _miscounted(text: str, product: ProductFacts) -> str | None:
     if match is None:
         return None
     count, word = match.group(1), match.group(2)
-    many = int(count) > 1 if count.isdigit() else count.casefold() in _COUNT_WORDS
+    many = int(count) > 1 if count.isdigit() else count.casefold() in _NUMBER_WORDS - {"one"}
     if not many:
         return None
     if word.casefold() in _COUNTED_SINGULAR or word.casefold().endswith(("s", "ing", "ed")):
